@@ -1,0 +1,289 @@
+// Package ozgflow holds the domain of the processing layer: applications, cases,
+// statuses, tasks, notices and the names that workflows, activities, the gateway
+// and the store agree on. It imports only the standard library.
+package ozgflow
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Namespace is the Temporal namespace ozgflow runs in unless configured otherwise.
+const Namespace = "ozgflow"
+
+// CaseTaskQueue is the Temporal task queue the case workflow and its activities use.
+const CaseTaskQueue = "ozgflow-cases"
+
+// CaseWorkflowName is the registered name of the case workflow.
+const CaseWorkflowName = "CaseWorkflow"
+
+// Names of the workflow's query, updates and signals.
+const (
+	QueryState         = "state"
+	UpdateClaim        = "claim"
+	UpdateRelease      = "release"
+	UpdateComplete     = "complete"
+	UpdateRespond      = "respond"
+	UpdateWithdraw     = "withdraw"
+	UpdateRetryPayment = "retry-payment"
+	SignalPayment      = "payment"
+	SignalExternal     = "external"
+)
+
+// Search attributes registered in the namespace. They carry IDs, codes and dates
+// only, never personal data.
+const (
+	SearchAttrService   = "OzgService"
+	SearchAttrAuthority = "OzgAuthority"
+	SearchAttrStatus    = "OzgStatus"
+	SearchAttrStage     = "OzgStage"
+	SearchAttrQueue     = "OzgQueue"
+	SearchAttrDueAt     = "OzgDueAt"
+)
+
+// CaseWorkflowID is the Temporal workflow ID of the case with the given ID.
+func CaseWorkflowID(caseID string) string { return "case-" + caseID }
+
+// CaseIDFromWorkflowID reverses CaseWorkflowID; ok is false for other workflows.
+func CaseIDFromWorkflowID(workflowID string) (string, bool) {
+	return strings.CutPrefix(workflowID, "case-")
+}
+
+// TaskID names the n-th task that step stepID of a case created.
+func TaskID(caseID, stepID string, n int) string {
+	return caseID + "." + stepID + "." + itoa(n)
+}
+
+// CaseIDFromTaskID returns the case a task belongs to.
+func CaseIDFromTaskID(taskID string) (string, bool) {
+	caseID, _, ok := strings.Cut(taskID, ".")
+	return caseID, ok && caseID != ""
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// Status is where a case stands, as the applicant sees it.
+type Status string
+
+// The statuses of a case. Approved, rejected, withdrawn and cancelled are final.
+const (
+	StatusReceived             Status = "received"
+	StatusAwaitingPayment      Status = "awaiting_payment"
+	StatusAwaitingSignature    Status = "awaiting_signature"
+	StatusForwarded            Status = "forwarded"
+	StatusInReview             Status = "in_review"
+	StatusInformationRequested Status = "information_requested"
+	StatusApproved             Status = "approved"
+	StatusRejected             Status = "rejected"
+	StatusWithdrawn            Status = "withdrawn"
+	StatusCancelled            Status = "cancelled"
+)
+
+// Final reports whether no further change can follow this status.
+func (s Status) Final() bool {
+	switch s {
+	case StatusApproved, StatusRejected, StatusWithdrawn, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Applicant is the person or company that submits an application.
+type Applicant struct {
+	Name          string `json:"name"`
+	Email         string `json:"email,omitempty"`
+	PortalAccount string `json:"portalAccount,omitempty"`
+}
+
+// Attachment is a document submitted with an application; the case keeps its hash.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	SHA256      string `json:"sha256"`
+}
+
+// Application is what an applicant submits.
+type Application struct {
+	Service     string          `json:"service"`
+	Authority   string          `json:"authority"`
+	Applicant   Applicant       `json:"applicant"`
+	Data        json.RawMessage `json:"data"`
+	Attachments []Attachment    `json:"attachments,omitempty"`
+}
+
+// Payment statuses follow XBezahldienste.
+const (
+	PaymentInitial  = "INITIAL"
+	PaymentPayed    = "PAYED"
+	PaymentCanceled = "CANCELED"
+	PaymentFailed   = "FAILED"
+)
+
+// Refund statuses of a payment taken back after a withdrawal.
+const (
+	RefundPending  = "PENDING"
+	RefundRefunded = "REFUNDED"
+)
+
+// Payment is the fee of a case and the state of its collection.
+type Payment struct {
+	ID          string    `json:"id,omitempty"`
+	Attempt     int       `json:"attempt,omitempty"`
+	Amount      int64     `json:"amount"` // in cents
+	Currency    string    `json:"currency"`
+	Purpose     string    `json:"purpose"`
+	Status      string    `json:"status"`
+	RedirectURL string    `json:"redirectUrl,omitempty"`
+	DeadlineAt  time.Time `json:"deadlineAt,omitzero"`
+	PaidAt      time.Time `json:"paidAt,omitzero"`
+	Refund      string    `json:"refund,omitempty"`
+}
+
+// Seal is the signer's JWS over the canonical application.
+type Seal struct {
+	JWS      string    `json:"jws"`
+	KeyID    string    `json:"keyId,omitempty"`
+	SealedAt time.Time `json:"sealedAt"`
+}
+
+// Delivery records the hand-over of a case to its Fachverfahren.
+type Delivery struct {
+	Target      string    `json:"target"`
+	Reference   string    `json:"reference,omitempty"`
+	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
+	Withdrawn   bool      `json:"withdrawn,omitempty"`
+}
+
+// Task statuses.
+const (
+	TaskOpen      = "open"
+	TaskClaimed   = "claimed"
+	TaskDone      = "done"
+	TaskCancelled = "cancelled"
+)
+
+// Outcomes a case worker or a rule can reach.
+const (
+	OutcomeApprove            = "approve"
+	OutcomeReject             = "reject"
+	OutcomeRequestInformation = "request_information"
+)
+
+// Task is human work in a queue of an authority.
+type Task struct {
+	ID        string    `json:"id"`
+	CaseID    string    `json:"caseId"`
+	StepID    string    `json:"stepId"`
+	Title     string    `json:"title"`
+	Authority string    `json:"authority"`
+	Queue     string    `json:"queue"`
+	Service   string    `json:"service"`
+	Status    string    `json:"status"`
+	Priority  int       `json:"priority"`
+	Assignee  string    `json:"assignee,omitempty"`
+	Outcomes  []string  `json:"outcomes"`
+	CreatedAt time.Time `json:"createdAt"`
+	DueAt     time.Time `json:"dueAt,omitzero"`
+	Outcome   string    `json:"outcome,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+}
+
+// Active reports whether the task still waits for a case worker.
+func (t Task) Active() bool { return t.Status == TaskOpen || t.Status == TaskClaimed }
+
+// Offers reports whether outcome is one the task allows.
+func (t Task) Offers(outcome string) bool {
+	for _, o := range t.Outcomes {
+		if o == outcome {
+			return true
+		}
+	}
+	return false
+}
+
+// Notice is a message to the applicant: a status notice or a decision.
+type Notice struct {
+	ID            string    `json:"id"`
+	CaseID        string    `json:"caseId"`
+	PortalAccount string    `json:"portalAccount,omitempty"`
+	Status        Status    `json:"status"`
+	Title         string    `json:"title"`
+	Text          string    `json:"text"`
+	At            time.Time `json:"at"`
+}
+
+// Decision is the outcome of a case, taken by a case worker or a rule.
+type Decision struct {
+	Outcome string    `json:"outcome"`
+	By      string    `json:"by"` // user ID or "rule:<step>"
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// InformationRequest is a question to the applicant and, once given, the answer.
+type InformationRequest struct {
+	Question   string          `json:"question"`
+	Fields     []string        `json:"fields,omitempty"`
+	AskedBy    string          `json:"askedBy,omitempty"`
+	AskedAt    time.Time       `json:"askedAt"`
+	Answer     string          `json:"answer,omitempty"`
+	AnswerData json.RawMessage `json:"answerData,omitempty"`
+	AnsweredAt time.Time       `json:"answeredAt,omitzero"`
+}
+
+// Case is the state of one case as the workflow holds it and the store mirrors it.
+// Revision grows with every change so a projection never goes back in time.
+type Case struct {
+	ID                string               `json:"id"`
+	Revision          int64                `json:"revision"`
+	Service           string               `json:"service"`
+	ServiceName       string               `json:"serviceName"`
+	Authority         string               `json:"authority"`
+	DefinitionID      string               `json:"definitionId"`
+	DefinitionVersion int                  `json:"definitionVersion"`
+	PortalAccount     string               `json:"portalAccount,omitempty"`
+	Status            Status               `json:"status"`
+	Stage             string               `json:"stage"`
+	Payment           *Payment             `json:"payment,omitempty"`
+	Seal              *Seal                `json:"seal,omitempty"`
+	Delivery          *Delivery            `json:"delivery,omitempty"`
+	Tasks             []Task               `json:"tasks,omitempty"`
+	Decision          *Decision            `json:"decision,omitempty"`
+	Requests          []InformationRequest `json:"informationRequests,omitempty"`
+	Timeline          []Notice             `json:"timeline"`
+	SubmittedAt       time.Time            `json:"submittedAt"`
+	UpdatedAt         time.Time            `json:"updatedAt"`
+}
+
+// OpenTasks returns the tasks that still wait for a case worker.
+func (c *Case) OpenTasks() []Task {
+	var open []Task
+	for _, t := range c.Tasks {
+		if t.Active() {
+			open = append(open, t)
+		}
+	}
+	return open
+}
