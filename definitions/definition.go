@@ -1,0 +1,225 @@
+// Package definitions holds the process variants (Definitions): how one service is
+// processed for one authority. Definitions are data: loaded from YAML, inherited
+// from a state-wide base, validated, and passed whole to each case workflow.
+package definitions
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Step kinds the case workflow interprets.
+const (
+	KindValidate     = "validate"
+	KindPayment      = "payment"
+	KindSignature    = "signature"
+	KindDeliver      = "deliver"
+	KindTask         = "task"
+	KindRequestInfo  = "request-info"
+	KindDecide       = "decide"
+	KindWaitExternal = "wait-external"
+	KindNotify       = "notify"
+	KindArchive      = "archive"
+)
+
+// Kinds lists every step kind in the order the documentation presents them.
+var Kinds = []string{KindValidate, KindPayment, KindSignature, KindDeliver, KindTask,
+	KindRequestInfo, KindDecide, KindWaitExternal, KindNotify, KindArchive}
+
+// Definition is one process variant: a service for an authority (or, with no
+// authority, the state-wide base a variant extends).
+type Definition struct {
+	ID              string                    `json:"id" yaml:"id"`
+	Version         int                       `json:"version" yaml:"version"`
+	Service         string                    `json:"service" yaml:"service"`
+	LeikaNote       string                    `json:"leikaNote,omitempty" yaml:"leikaNote,omitempty"`
+	Slug            string                    `json:"slug" yaml:"slug"`
+	Name            string                    `json:"name" yaml:"name"`
+	Authority       string                    `json:"authority,omitempty" yaml:"authority,omitempty"`
+	Extends         string                    `json:"extends,omitempty" yaml:"extends,omitempty"`
+	Fee             *Fee                      `json:"fee,omitempty" yaml:"fee,omitempty"`
+	PaymentDeadline Duration                  `json:"paymentDeadline,omitempty" yaml:"paymentDeadline,omitempty"`
+	Vars            map[string]any            `json:"vars,omitempty" yaml:"vars,omitempty"`
+	Schema          Schema                    `json:"schema" yaml:"schema"`
+	Steps           []Step                    `json:"steps" yaml:"steps"`
+	Notices         map[string]NoticeTemplate `json:"notices" yaml:"notices"`
+}
+
+// Fee is what the applicant pays, in cents.
+type Fee struct {
+	Amount   int64  `json:"amount" yaml:"amount"`
+	Currency string `json:"currency,omitempty" yaml:"currency,omitempty"`
+	Purpose  string `json:"purpose" yaml:"purpose"`
+}
+
+// Step is one instruction of a definition. Which fields apply depends on Kind.
+type Step struct {
+	ID   string `json:"id" yaml:"id"`
+	Kind string `json:"kind" yaml:"kind"`
+	// When, if set, is an expression over the case; the step runs only if it is true.
+	When string `json:"when,omitempty" yaml:"when,omitempty"`
+
+	// signature: "seal" (the authority's seal by the signer).
+	Mode string `json:"mode,omitempty" yaml:"mode,omitempty"`
+	// deliver, archive: the name of the receiving system.
+	Target string `json:"target,omitempty" yaml:"target,omitempty"`
+
+	// task
+	Queue    string   `json:"queue,omitempty" yaml:"queue,omitempty"`
+	Title    string   `json:"title,omitempty" yaml:"title,omitempty"`
+	Due      Duration `json:"due,omitempty" yaml:"due,omitempty"`
+	Priority int      `json:"priority,omitempty" yaml:"priority,omitempty"`
+	Outcomes []string `json:"outcomes,omitempty" yaml:"outcomes,omitempty"`
+
+	// decide
+	Rules   []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
+	Default string `json:"default,omitempty" yaml:"default,omitempty"`
+
+	// request-info
+	Question string   `json:"question,omitempty" yaml:"question,omitempty"`
+	Fields   []string `json:"fields,omitempty" yaml:"fields,omitempty"`
+
+	// wait-external: the event name and how long to wait for it.
+	Event   string   `json:"event,omitempty" yaml:"event,omitempty"`
+	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+
+	// notify: the key of the notice template to send.
+	Notice string `json:"notice,omitempty" yaml:"notice,omitempty"`
+}
+
+// Rule decides a case when its condition holds.
+type Rule struct {
+	When    string `json:"when" yaml:"when"`
+	Outcome string `json:"outcome" yaml:"outcome"`
+	Comment string `json:"comment,omitempty" yaml:"comment,omitempty"`
+}
+
+// NoticeTemplate is the German title and text of a notice; both are Go
+// text/templates over NoticeData.
+type NoticeTemplate struct {
+	Title string `json:"title" yaml:"title"`
+	Text  string `json:"text" yaml:"text"`
+}
+
+// Step returns the step with the given ID.
+func (d *Definition) Step(id string) (Step, bool) {
+	for _, s := range d.Steps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// FeeAmount returns the fee in cents, zero when none is due.
+func (d *Definition) FeeAmount() int64 {
+	if d.Fee == nil {
+		return 0
+	}
+	return d.Fee.Amount
+}
+
+// Schema is a JSON Schema document, kept as JSON so it survives the trip into a
+// workflow unchanged; in YAML it is written as a YAML mapping.
+type Schema json.RawMessage
+
+// MarshalJSON implements json.Marshaler.
+func (s Schema) MarshalJSON() ([]byte, error) {
+	if len(s) == 0 {
+		return []byte("null"), nil
+	}
+	return []byte(s), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *Schema) UnmarshalJSON(b []byte) error {
+	*s = append((*s)[:0], b...)
+	return nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (s *Schema) UnmarshalYAML(n *yaml.Node) error {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	*s = b
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (s Schema) MarshalYAML() (any, error) {
+	if len(s) == 0 {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(s, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Duration is a time span written like "72h", "30m" or "10d" (days of 24 hours).
+type Duration time.Duration
+
+// ParseDuration reads "10d" as ten days and anything else as time.ParseDuration.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("invalid duration %q: want e.g. 10d, 72h or 30m", s)
+		}
+		return Duration(time.Duration(n) * 24 * time.Hour), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid duration %q: want e.g. 10d, 72h or 30m", s)
+	}
+	return Duration(d), nil
+}
+
+// String writes whole days as "Nd" and everything else as time.Duration does.
+func (d Duration) String() string {
+	td := time.Duration(d)
+	if td != 0 && td%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(td/(24*time.Hour))) + "d"
+	}
+	return td.String()
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"10d\": %w", err)
+	}
+	v, err := ParseDuration(s)
+	*d = v
+	return err
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	*d = v
+	return err
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }

@@ -1,0 +1,58 @@
+package definitions
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+)
+
+// ConditionEnv is what a condition sees: the application data, the variant's
+// variables and the outcome decided so far ("" while undecided).
+type ConditionEnv struct {
+	Data    map[string]any
+	Vars    map[string]any
+	Outcome string
+	Paid    bool
+}
+
+func (e ConditionEnv) asMap() map[string]any {
+	return map[string]any{"data": e.Data, "vars": e.Vars, "outcome": e.Outcome, "paid": e.Paid}
+}
+
+// CompileCondition checks that a condition is a boolean expr-lang expression
+// over data, vars, outcome and paid.
+func CompileCondition(src string) (*vm.Program, error) {
+	env := ConditionEnv{Data: map[string]any{}, Vars: map[string]any{}}.asMap()
+	p, err := expr.Compile(src, expr.Env(env), expr.AsBool())
+	if err != nil {
+		return nil, fmt.Errorf("condition %q: %w", src, err)
+	}
+	return p, nil
+}
+
+// EvalCondition evaluates a condition. It is deterministic: the same source and
+// environment always give the same answer, so workflows may call it.
+func EvalCondition(src string, env ConditionEnv) (bool, error) {
+	p, err := CompileCondition(src)
+	if err != nil {
+		return false, err
+	}
+	out, err := expr.Run(p, env.asMap())
+	if err != nil {
+		return false, fmt.Errorf("condition %q: %w", src, err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// DataMap decodes application data for conditions; anything that is not a
+// JSON object gives an empty map.
+func DataMap(data []byte) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}

@@ -1,0 +1,178 @@
+package definitions
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Authority is a municipality or office, identified by its Amtlicher
+// Regionalschlüssel (ARS, 12 digits).
+type Authority struct {
+	ARS  string `json:"ars" yaml:"ars"`
+	Name string `json:"name" yaml:"name"`
+}
+
+// authoritiesFile lists the authorities known to a catalog.
+const authoritiesFile = "authorities.yaml"
+
+// LoadCatalog reads every *.yaml file under fsys: authorities.yaml and the
+// definitions, resolving each variant against the base it extends.
+func LoadCatalog(fsys fs.FS) (*Registry, error) {
+	var authorities []Authority
+	raw := map[string]map[string]any{} // definition ID → document
+	files := map[string]string{}       // definition ID → file, for messages
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		if path.Base(p) == authoritiesFile {
+			if err := yaml.Unmarshal(b, &authorities); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			return nil
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		id, _ := doc["id"].(string)
+		if id == "" {
+			return fmt.Errorf("%s: missing id", p)
+		}
+		if other, dup := files[id]; dup {
+			return fmt.Errorf("%s: id %q already used by %s", p, id, other)
+		}
+		raw[id], files[id] = doc, p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	reg := NewRegistry(authorities)
+	ids := make([]string, 0, len(raw))
+	for id := range raw {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		doc, err := resolve(id, raw, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", files[id], err)
+		}
+		def, err := decode(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", files[id], err)
+		}
+		if err := reg.Add(def); err != nil {
+			return nil, fmt.Errorf("%s: %w", files[id], err)
+		}
+	}
+	return reg, nil
+}
+
+// resolve returns the document of id merged onto the chain of bases it extends.
+func resolve(id string, raw map[string]map[string]any, seen []string) (map[string]any, error) {
+	for _, s := range seen {
+		if s == id {
+			return nil, fmt.Errorf("definitions extend each other in a cycle: %s", strings.Join(append(seen, id), " → "))
+		}
+	}
+	doc, ok := raw[id]
+	if !ok {
+		return nil, fmt.Errorf("extends unknown definition %q", id)
+	}
+	base, _ := doc["extends"].(string)
+	if base == "" {
+		return doc, nil
+	}
+	parent, err := resolve(base, raw, append(seen, id))
+	if err != nil {
+		return nil, err
+	}
+	return merge(parent, doc).(map[string]any), nil
+}
+
+// merge lays override onto base: mappings merge key by key, lists of mappings
+// that all carry an "id" merge item by id (new ids are appended), anything
+// else in override replaces what base had.
+func merge(base, override any) any {
+	switch o := override.(type) {
+	case map[string]any:
+		b, ok := base.(map[string]any)
+		if !ok {
+			return o
+		}
+		out := make(map[string]any, len(b)+len(o))
+		for k, v := range b {
+			out[k] = v
+		}
+		for k, v := range o {
+			out[k] = merge(b[k], v)
+		}
+		return out
+	case []any:
+		b, ok := base.([]any)
+		if !ok || !allHaveIDs(b) || !allHaveIDs(o) {
+			return o
+		}
+		out := append([]any(nil), b...)
+		for _, item := range o {
+			id := item.(map[string]any)["id"]
+			replaced := false
+			for i, existing := range out {
+				if existing.(map[string]any)["id"] == id {
+					out[i] = merge(existing, item)
+					replaced = true
+				}
+			}
+			if !replaced {
+				out = append(out, item)
+			}
+		}
+		return out
+	}
+	return override
+}
+
+func allHaveIDs(items []any) bool {
+	for _, item := range items {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["id"].(string); !ok {
+			return false
+		}
+	}
+	return len(items) > 0
+}
+
+// decode turns a resolved document into a Definition, refusing unknown fields.
+func decode(doc map[string]any) (Definition, error) {
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return Definition{}, err
+	}
+	return ParseYAML(b)
+}
+
+// ParseYAML reads one complete definition, refusing unknown fields.
+func ParseYAML(b []byte) (Definition, error) {
+	var d Definition
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		return Definition{}, fmt.Errorf("read definition: %w", err)
+	}
+	return d, nil
+}

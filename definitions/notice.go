@@ -1,0 +1,55 @@
+package definitions
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+// NoticeData is what notice templates may use.
+type NoticeData struct {
+	CaseID    string
+	Service   string
+	Authority string
+	Amount    string // e.g. "26,00 EUR"
+	Purpose   string
+	Comment   string
+	Question  string
+	Deadline  string // e.g. "24.11.2026 18:00"
+	Reference string
+}
+
+// Render fills the template's title and text.
+func (t NoticeTemplate) Render(data NoticeData) (title, text string, err error) {
+	if title, err = renderText("title", t.Title, data); err != nil {
+		return "", "", err
+	}
+	if text, err = renderText("text", t.Text, data); err != nil {
+		return "", "", err
+	}
+	return title, text, nil
+}
+
+func renderText(name, src string, data NoticeData) (string, error) {
+	tmpl, err := template.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("notice %s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("notice %s: %w", name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// FormatAmount writes cents the German way: 2600, "EUR" → "26,00 EUR".
+func FormatAmount(cents int64, currency string) string {
+	if currency == "" {
+		currency = "EUR"
+	}
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d,%02d %s", sign, cents/100, cents%100, currency)
+}

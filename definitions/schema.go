@@ -1,0 +1,104 @@
+package definitions
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// CompileSchema compiles the definition's data schema; date formats are asserted.
+func (d *Definition) CompileSchema() (*jsonschema.Schema, error) {
+	if len(d.Schema) == 0 {
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s has no data schema.", d.ID)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(d.Schema))
+	if err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema is not JSON: %v", d.ID, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	url := "ozgflow:///" + d.ID + ".json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema: %v", d.ID, err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema is not a valid JSON Schema: %v", d.ID, err)
+	}
+	return s, nil
+}
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+// validateWith validates JSON data and lists one FieldError per violation,
+// ordered by pointer, each pointer starting with /data.
+func validateWith(schema *jsonschema.Schema, data []byte) []ozgflow.FieldError {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return []ozgflow.FieldError{{Pointer: "/data", Detail: "data is not valid JSON"}}
+	}
+	err = schema.Validate(inst)
+	var ve *jsonschema.ValidationError
+	if err == nil {
+		return nil
+	} else if !errors.As(err, &ve) {
+		return []ozgflow.FieldError{{Pointer: "/data", Detail: err.Error()}}
+	}
+	var out []ozgflow.FieldError
+	collectLeaves(ve, &out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	return out
+}
+
+func collectLeaves(ve *jsonschema.ValidationError, out *[]ozgflow.FieldError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collectLeaves(c, out)
+		}
+		return
+	}
+	base := "/data" + pointer(ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, ozgflow.FieldError{Pointer: base + "/" + escapePointer(m), Detail: "is required"})
+		}
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, ozgflow.FieldError{Pointer: base + "/" + escapePointer(p), Detail: "is not an allowed field"})
+		}
+	default:
+		*out = append(*out, ozgflow.FieldError{Pointer: base, Detail: ve.ErrorKind.LocalizedString(schemaPrinter)})
+	}
+}
+
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteString("/")
+		b.WriteString(escapePointer(t))
+	}
+	return b.String()
+}
+
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// ValidateData validates data against the definition's schema, compiling it.
+func (d *Definition) ValidateData(data []byte) ([]ozgflow.FieldError, error) {
+	s, err := d.CompileSchema()
+	if err != nil {
+		return nil, fmt.Errorf("validate data: %w", err)
+	}
+	return validateWith(s, data), nil
+}

@@ -1,0 +1,154 @@
+package definitions
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Notice keys beyond the statuses, for events that do not change the status.
+const (
+	NoticePaymentFailed = "payment_failed"
+	NoticeAnswered      = "information_received"
+)
+
+var (
+	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	leikaPattern   = regexp.MustCompile(`^[0-9]{14}$`)
+	knownOutcomes  = []string{ozgflow.OutcomeApprove, ozgflow.OutcomeReject, ozgflow.OutcomeRequestInformation}
+	decideOutcomes = []string{ozgflow.OutcomeApprove, ozgflow.OutcomeReject}
+)
+
+// Validate checks a complete definition and reports every problem with the
+// place it was found, as JSON pointers into the definition.
+func (d *Definition) Validate() error {
+	var errs []ozgflow.FieldError
+	add := func(ptr, format string, args ...any) {
+		errs = append(errs, ozgflow.FieldError{Pointer: ptr, Detail: fmt.Sprintf(format, args...)})
+	}
+	if !idPattern.MatchString(d.ID) {
+		add("/id", "must be lower-case letters, digits and dashes")
+	}
+	if d.Version < 1 {
+		add("/version", "must be 1 or more")
+	}
+	if !leikaPattern.MatchString(d.Service) {
+		add("/service", "must be a 14-digit LeiKa key")
+	}
+	if !idPattern.MatchString(d.Slug) {
+		add("/slug", "must be lower-case letters, digits and dashes")
+	}
+	if d.Name == "" {
+		add("/name", "is required")
+	}
+	if d.Authority != "" && !arsPattern.MatchString(d.Authority) {
+		add("/authority", "must be a 12-digit Amtlicher Regionalschlüssel")
+	}
+	if d.Fee != nil && d.Fee.Amount < 0 {
+		add("/fee/amount", "must not be negative")
+	}
+	if _, err := d.CompileSchema(); err != nil {
+		add("/schema", "%s", ozgflow.ErrorMessage(err))
+	}
+	if len(d.Steps) == 0 {
+		add("/steps", "a definition needs at least one step")
+	}
+	seen := map[string]bool{}
+	for i, s := range d.Steps {
+		at := fmt.Sprintf("/steps/%d", i)
+		if !idPattern.MatchString(s.ID) {
+			add(at+"/id", "must be lower-case letters, digits and dashes")
+		} else if seen[s.ID] {
+			add(at+"/id", "step id %q is used twice", s.ID)
+		}
+		seen[s.ID] = true
+		if s.When != "" {
+			if _, err := CompileCondition(s.When); err != nil {
+				add(at+"/when", "%v", err)
+			}
+		}
+		d.validateStep(s, at, add)
+	}
+	for key, t := range d.Notices {
+		if _, _, err := t.Render(NoticeData{}); err != nil {
+			add("/notices/"+key, "%v", err)
+		}
+	}
+	for _, status := range []ozgflow.Status{ozgflow.StatusReceived, ozgflow.StatusApproved, ozgflow.StatusRejected,
+		ozgflow.StatusWithdrawn, ozgflow.StatusCancelled} {
+		if _, ok := d.Notices[string(status)]; !ok {
+			add("/notices/"+string(status), "a notice text for this status is required")
+		}
+	}
+	if len(errs) > 0 {
+		return &ozgflow.Error{Code: ozgflow.EINVALID, Message: fmt.Sprintf("Definition %s is invalid.", d.ID), Fields: errs}
+	}
+	return nil
+}
+
+func (d *Definition) validateStep(s Step, at string, add func(ptr, format string, args ...any)) {
+	switch s.Kind {
+	case KindValidate, KindArchive:
+	case KindPayment:
+		if d.FeeAmount() > 0 && d.PaymentDeadline <= 0 {
+			add("/paymentDeadline", "a payment step needs a payment deadline")
+		}
+	case KindSignature:
+		if s.Mode != "seal" {
+			add(at+"/mode", "must be \"seal\"")
+		}
+	case KindDeliver:
+		if s.Target == "" {
+			add(at+"/target", "a deliver step needs a target")
+		}
+	case KindTask:
+		if s.Queue == "" {
+			add(at+"/queue", "a task needs a queue")
+		}
+		if s.Title == "" {
+			add(at+"/title", "a task needs a title")
+		}
+		if len(s.Outcomes) == 0 {
+			add(at+"/outcomes", "a task needs at least one outcome")
+		}
+		for j, o := range s.Outcomes {
+			if !slices.Contains(knownOutcomes, o) {
+				add(fmt.Sprintf("%s/outcomes/%d", at, j), "unknown outcome %q", o)
+			}
+		}
+	case KindDecide:
+		if len(s.Rules) == 0 && s.Default == "" {
+			add(at+"/rules", "a decide step needs rules or a default")
+		}
+		for j, r := range s.Rules {
+			if _, err := CompileCondition(r.When); err != nil {
+				add(fmt.Sprintf("%s/rules/%d/when", at, j), "%v", err)
+			}
+			if !slices.Contains(decideOutcomes, r.Outcome) {
+				add(fmt.Sprintf("%s/rules/%d/outcome", at, j), "must be approve or reject")
+			}
+		}
+		if s.Default != "" && !slices.Contains(decideOutcomes, s.Default) {
+			add(at+"/default", "must be approve or reject")
+		}
+	case KindRequestInfo:
+		if s.Question == "" {
+			add(at+"/question", "a request-info step needs a question")
+		}
+	case KindWaitExternal:
+		if s.Event == "" {
+			add(at+"/event", "a wait-external step needs an event name")
+		}
+		if s.Timeout <= 0 {
+			add(at+"/timeout", "a wait-external step needs a timeout")
+		}
+	case KindNotify:
+		if _, ok := d.Notices[s.Notice]; !ok {
+			add(at+"/notice", "unknown notice %q", s.Notice)
+		}
+	default:
+		add(at+"/kind", "unknown step kind %q; known kinds: %v", s.Kind, Kinds)
+	}
+}
