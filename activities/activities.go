@@ -6,8 +6,10 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
@@ -85,4 +87,136 @@ type Fachverfahren interface {
 // is a no-op, which makes every write safe to repeat.
 type ProjectionStore interface {
 	SaveCase(ctx context.Context, c ozgflow.Case) error
+}
+
+// Payments collects and refunds fees through a PaymentProvider.
+type Payments struct {
+	Provider PaymentProvider
+}
+
+// CreatePayment opens a payment; repeating it with the same RequestID is safe.
+func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
+	return p.Provider.CreatePayment(ctx, req)
+}
+
+// PaymentStatus asks the provider where a payment stands, so that a lost
+// webhook cannot stall a case.
+func (p *Payments) PaymentStatus(ctx context.Context, paymentID string) (PaymentInfo, error) {
+	return p.Provider.PaymentStatus(ctx, paymentID)
+}
+
+// Refund pays a collected fee back; it is the compensation of a withdrawal.
+func (p *Payments) Refund(ctx context.Context, paymentID string) (PaymentInfo, error) {
+	return p.Provider.Refund(ctx, paymentID)
+}
+
+// SealRequest names what the seal covers: the case and its canonical application.
+type SealRequest struct {
+	CaseID            string              `json:"caseId"`
+	DefinitionID      string              `json:"definitionId"`
+	DefinitionVersion int                 `json:"definitionVersion"`
+	SubmittedAt       time.Time           `json:"submittedAt"`
+	Application       ozgflow.Application `json:"application"`
+}
+
+// Seals seals applications; the JWS is the signed receipt (Eingangsbestätigung).
+type Seals struct {
+	Signer Signer
+}
+
+// Seal signs the canonical receipt payload of a case. Sealing again yields an
+// equally valid seal over the same payload, so retries are harmless.
+func (s *Seals) Seal(ctx context.Context, req SealRequest) (ozgflow.Seal, error) {
+	payload, err := ReceiptPayload(req)
+	if err != nil {
+		return ozgflow.Seal{}, err
+	}
+	res, err := s.Signer.Seal(ctx, payload)
+	if err != nil {
+		return ozgflow.Seal{}, fmt.Errorf("seal case %s: %w", req.CaseID, err)
+	}
+	return ozgflow.Seal{JWS: res.JWS, KeyID: res.KeyID, SealedAt: time.Now().UTC()}, nil
+}
+
+// ReceiptPayload is the canonical JSON the seal covers: case, service,
+// authority, submission time, the data with keys sorted and the attachments'
+// hashes.
+func ReceiptPayload(req SealRequest) ([]byte, error) {
+	data, err := canonicalJSON(req.Application.Data)
+	if err != nil {
+		return nil, fmt.Errorf("canonical data of case %s: %w", req.CaseID, err)
+	}
+	type attachment struct {
+		Name   string `json:"name"`
+		SHA256 string `json:"sha256"`
+	}
+	receipt := struct {
+		CaseID            string          `json:"caseId"`
+		Service           string          `json:"service"`
+		Authority         string          `json:"authority"`
+		DefinitionID      string          `json:"definitionId"`
+		DefinitionVersion int             `json:"definitionVersion"`
+		SubmittedAt       string          `json:"submittedAt"`
+		Data              json.RawMessage `json:"data"`
+		Attachments       []attachment    `json:"attachments"`
+	}{req.CaseID, req.Application.Service, req.Application.Authority, req.DefinitionID,
+		req.DefinitionVersion, req.SubmittedAt.UTC().Format(time.RFC3339), data, []attachment{}}
+	for _, a := range req.Application.Attachments {
+		receipt.Attachments = append(receipt.Attachments, attachment{a.Name, a.SHA256})
+	}
+	return json.Marshal(receipt)
+}
+
+// canonicalJSON re-encodes JSON with object keys sorted and no insignificant
+// whitespace, keeping numbers exactly as written.
+func canonicalJSON(raw []byte) ([]byte, error) {
+	if len(raw) == 0 {
+		return []byte("null"), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// DeliverRequest hands a case of some kind ("case", "archive") to a target.
+type DeliverRequest struct {
+	Target     string     `json:"target"`
+	Kind       string     `json:"kind"`
+	Submission Submission `json:"submission"`
+}
+
+// WithdrawRequest tells a target that a delivered case was withdrawn.
+type WithdrawRequest struct {
+	Target string `json:"target"`
+	CaseID string `json:"caseId"`
+	Reason string `json:"reason"`
+}
+
+// Deliveries carries cases to Fachverfahren and archives.
+type Deliveries struct {
+	Fachverfahren Fachverfahren
+}
+
+// Deliver sends a case; the receiver deduplicates by case and kind.
+func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, error) {
+	return d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
+}
+
+// Withdraw tells the receiver that the applicant withdrew the case.
+func (d *Deliveries) Withdraw(ctx context.Context, req WithdrawRequest) error {
+	return d.Fachverfahren.Withdraw(ctx, req.Target, req.CaseID, req.Reason)
+}
+
+// Projections mirrors case state to the store the API reads.
+type Projections struct {
+	Store ProjectionStore
+}
+
+// Publish writes a snapshot of a case; older revisions never overwrite newer ones.
+func (p *Projections) Publish(ctx context.Context, c ozgflow.Case) error {
+	return p.Store.SaveCase(ctx, c)
 }

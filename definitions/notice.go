@@ -17,6 +17,7 @@ type NoticeData struct {
 	Question  string
 	Deadline  string // e.g. "24.11.2026 18:00"
 	Reference string
+	Refund    string // the amount refunded after a withdrawal, "" if none
 }
 
 // Render fills the template's title and text.

@@ -1,0 +1,299 @@
+// Package workflows holds the case workflow: a deterministic interpreter of the
+// definition snapshot a case was started with.
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// CaseInput starts a case: the application and the whole definition snapshot,
+// so that a running case keeps the variant it started with.
+type CaseInput struct {
+	CaseID      string                 `json:"caseId"`
+	Application ozgflow.Application    `json:"application"`
+	Definition  definitions.Definition `json:"definition"`
+	SubmittedAt time.Time              `json:"submittedAt"`
+	// RequestHash identifies the submit request, so a retried submit with the
+	// same idempotency key can be told apart from a different one.
+	RequestHash string `json:"requestHash,omitempty"`
+}
+
+// CaseWorkflow processes one application from receipt to a final status.
+func CaseWorkflow(ctx workflow.Context, in CaseInput) (ozgflow.Case, error) {
+	c := newCaseImpl(ctx, in)
+	if err := c.setup(ctx); err != nil {
+		return ozgflow.Case{}, err
+	}
+	return c.run(ctx)
+}
+
+// caseImpl is the state of one running case workflow.
+type caseImpl struct {
+	in     CaseInput
+	def    definitions.Definition
+	state  ozgflow.Case
+	logger log.Logger
+
+	cancelSteps    workflow.CancelFunc
+	withdrawReason string
+	withdrawn      bool
+
+	paymentChanges int                      // grows with every payment status change
+	external       map[string]ExternalEvent // received wait-external events by name
+	taskSeq        map[string]int           // tasks created per step
+	search         searchState              // last search attributes upserted
+}
+
+func newCaseImpl(ctx workflow.Context, in CaseInput) *caseImpl {
+	def := in.Definition
+	return &caseImpl{
+		in:     in,
+		def:    def,
+		logger: log.With(workflow.GetLogger(ctx), "caseId", in.CaseID),
+		state: ozgflow.Case{
+			ID:                in.CaseID,
+			Service:           def.Service,
+			ServiceName:       def.Name,
+			Authority:         in.Application.Authority,
+			DefinitionID:      def.ID,
+			DefinitionVersion: def.Version,
+			PortalAccount:     in.Application.Applicant.PortalAccount,
+			Status:            ozgflow.StatusReceived,
+			Stage:             "received",
+			SubmittedAt:       in.SubmittedAt,
+			Timeline:          []ozgflow.Notice{},
+		},
+		external: map[string]ExternalEvent{},
+		taskSeq:  map[string]int{},
+	}
+}
+
+// setup registers the query, the updates and the signal handlers.
+func (c *caseImpl) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, ozgflow.QueryState, func() (ozgflow.Case, error) {
+		return c.state, nil
+	}); err != nil {
+		return fmt.Errorf("register query: %w", err)
+	}
+	if err := c.registerTaskUpdates(ctx); err != nil {
+		return err
+	}
+	if err := c.registerApplicantUpdates(ctx); err != nil {
+		return err
+	}
+	c.listenForSignals(ctx)
+	return nil
+}
+
+// run interprets the steps in order, then settles withdrawals and publishes
+// the final state.
+func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
+	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
+	c.publish(ctx)
+
+	stepCtx, cancel := workflow.WithCancel(ctx)
+	c.cancelSteps = cancel
+	for _, step := range c.def.Steps {
+		if c.stopped() {
+			break
+		}
+		if c.state.Decision != nil && !runsAfterDecision(step.Kind) {
+			continue
+		}
+		if !c.shouldRun(step) {
+			continue
+		}
+		c.state.Stage = step.ID
+		c.publish(ctx)
+		if err := c.runStep(stepCtx, step); err != nil {
+			if c.stopped() {
+				break
+			}
+			c.logger.Error("Step failed", "step", step.ID, "error", err)
+			return c.state, fmt.Errorf("step %s: %w", step.ID, err)
+		}
+	}
+	if c.withdrawn {
+		c.compensate(ctx)
+	}
+	c.closeTasks(ozgflow.TaskCancelled)
+	c.state.Stage = "done"
+	c.publish(ctx)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return c.state, err
+	}
+	return c.state, nil
+}
+
+// stopped reports whether the case was withdrawn or cancelled.
+func (c *caseImpl) stopped() bool {
+	return c.withdrawn || c.state.Status == ozgflow.StatusCancelled || c.state.Status == ozgflow.StatusWithdrawn
+}
+
+// runsAfterDecision lists step kinds that still make sense once a case is decided.
+func runsAfterDecision(kind string) bool {
+	return kind == definitions.KindNotify || kind == definitions.KindArchive
+}
+
+// shouldRun evaluates a step's condition. A condition that fails at run time
+// counts as false and is logged: a definition error must not stall a case.
+func (c *caseImpl) shouldRun(step definitions.Step) bool {
+	if step.When == "" {
+		return true
+	}
+	ok, err := definitions.EvalCondition(step.When, c.conditionEnv())
+	if err != nil {
+		c.logger.Warn("Condition failed; step skipped", "step", step.ID, "error", err)
+		return false
+	}
+	return ok
+}
+
+func (c *caseImpl) conditionEnv() definitions.ConditionEnv {
+	outcome := ""
+	if c.state.Decision != nil {
+		outcome = c.state.Decision.Outcome
+	}
+	return definitions.ConditionEnv{
+		Data:    definitions.DataMap(c.in.Application.Data),
+		Vars:    c.def.Vars,
+		Outcome: outcome,
+		Paid:    c.state.Payment != nil && c.state.Payment.Status == ozgflow.PaymentPayed,
+	}
+}
+
+// setStatus moves the case to a new status and sends the status notice.
+func (c *caseImpl) setStatus(ctx workflow.Context, status ozgflow.Status, data definitions.NoticeData) {
+	if c.state.Status == status {
+		return
+	}
+	c.state.Status = status
+	c.notify(ctx, string(status), data)
+	c.publish(ctx)
+}
+
+// notify appends the notice with the given template key to the timeline; the
+// next publish files it into the applicant's portal mailbox.
+func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.NoticeData) {
+	tmpl, ok := c.def.Notices[key]
+	if !ok {
+		return
+	}
+	data.CaseID = c.state.ID
+	data.Service = c.def.Name
+	data.Authority = c.state.Authority
+	if p := c.state.Payment; p != nil {
+		if data.Amount == "" {
+			data.Amount = definitions.FormatAmount(p.Amount, p.Currency)
+		}
+		data.Purpose = p.Purpose
+		if data.Deadline == "" && !p.DeadlineAt.IsZero() {
+			data.Deadline = formatGermanTime(p.DeadlineAt)
+		}
+	}
+	title, text, err := tmpl.Render(data)
+	if err != nil {
+		c.logger.Error("Notice template failed", "notice", key, "error", err)
+		title, text = key, key
+	}
+	c.state.Timeline = append(c.state.Timeline, ozgflow.Notice{
+		ID:            fmt.Sprintf("%s-%d", c.state.ID, len(c.state.Timeline)+1),
+		CaseID:        c.state.ID,
+		PortalAccount: c.state.PortalAccount,
+		Status:        c.state.Status,
+		Title:         title,
+		Text:          text,
+		At:            workflow.Now(ctx).UTC(),
+	})
+}
+
+var berlin = mustLoadLocation("Europe/Berlin")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}
+
+// formatGermanTime writes a time as Germans read it, in German local time.
+func formatGermanTime(t time.Time) string {
+	return t.In(berlin).Format("02.01.2006 15:04") + " Uhr"
+}
+
+// publish mirrors the state to the store through a local activity and keeps the
+// search attributes current. A failed projection is logged, not fatal: the next
+// publish or a reindex writes the whole state again.
+func (c *caseImpl) publish(ctx workflow.Context) {
+	c.state.Revision++
+	c.state.UpdatedAt = workflow.Now(ctx).UTC()
+	c.upsertSearchAttributes(ctx)
+	lctx := workflow.WithLocalActivityOptions(ctx, projectionOptions)
+	snapshot := c.snapshot()
+	if err := workflow.ExecuteLocalActivity(lctx, projections.Publish, snapshot).Get(ctx, nil); err != nil {
+		c.logger.Warn("Projection not written", "revision", snapshot.Revision, "error", err)
+	}
+}
+
+// snapshot copies the state so later changes do not race the projection.
+func (c *caseImpl) snapshot() ozgflow.Case {
+	s := c.state
+	s.Tasks = append([]ozgflow.Task(nil), c.state.Tasks...)
+	s.Timeline = append([]ozgflow.Notice(nil), c.state.Timeline...)
+	s.Requests = append([]ozgflow.InformationRequest(nil), c.state.Requests...)
+	if c.state.Payment != nil {
+		p := *c.state.Payment
+		s.Payment = &p
+	}
+	return s
+}
+
+// searchState is what was last written to the search attributes.
+type searchState struct {
+	status, stage, queue string
+	dueAt                time.Time
+}
+
+var (
+	saStatus = temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrStatus)
+	saStage  = temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrStage)
+	saQueue  = temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrQueue)
+	saDueAt  = temporal.NewSearchAttributeKeyTime(ozgflow.SearchAttrDueAt)
+)
+
+// upsertSearchAttributes writes status, stage, queue and due date when they
+// changed. They carry no personal data.
+func (c *caseImpl) upsertSearchAttributes(ctx workflow.Context) {
+	next := searchState{status: string(c.state.Status), stage: c.state.Stage}
+	if open := c.state.OpenTasks(); len(open) > 0 {
+		next.queue, next.dueAt = open[0].Queue, open[0].DueAt
+	}
+	if next == c.search {
+		return
+	}
+	updates := []temporal.SearchAttributeUpdate{saStatus.ValueSet(next.status), saStage.ValueSet(next.stage)}
+	if next.queue != "" {
+		updates = append(updates, saQueue.ValueSet(next.queue))
+	} else {
+		updates = append(updates, saQueue.ValueUnset())
+	}
+	if !next.dueAt.IsZero() {
+		updates = append(updates, saDueAt.ValueSet(next.dueAt))
+	} else {
+		updates = append(updates, saDueAt.ValueUnset())
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		c.logger.Warn("Search attributes not updated", "error", err)
+		return
+	}
+	c.search = next
+}

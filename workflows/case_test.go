@@ -1,0 +1,514 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"log/slog"
+	"os"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/definitions/catalog"
+)
+
+const (
+	leipzig = "147130000000"
+	dresden = "146120000000"
+)
+
+// memStore records projections like the Redis store would: never backwards.
+type memStore struct {
+	mu    sync.Mutex
+	cases map[string]ozgflow.Case
+}
+
+func (m *memStore) SaveCase(_ context.Context, c ozgflow.Case) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.cases[c.ID]; ok && old.Revision >= c.Revision {
+		return nil
+	}
+	m.cases[c.ID] = c
+	return nil
+}
+
+func (m *memStore) get(id string) ozgflow.Case {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cases[id]
+}
+
+type harness struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	store *memStore
+	in    CaseInput
+}
+
+func definition(t *testing.T, service, authority string) definitions.Definition {
+	t.Helper()
+	reg, err := definitions.LoadCatalog(catalog.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := reg.Resolve(service, authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
+}
+
+var gewerbeData = `{"betrieb":{"name":"Café Anna","taetigkeit":"Gastronomie","beginn":"2026-12-01","rechtsform":"gmbh"},
+	"anschrift":{"strasse":"Markt","hausnummer":"1","plz":"04109","ort":"Leipzig"}}`
+
+func newHarness(t *testing.T, def definitions.Definition, data string) *harness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
+	env := suite.NewTestWorkflowEnvironment()
+	store := &memStore{cases: map[string]ozgflow.Case{}}
+	env.RegisterWorkflow(CaseWorkflow)
+	env.RegisterActivity(&activities.Projections{Store: store})
+	env.RegisterActivity(&activities.Payments{})
+	env.RegisterActivity(&activities.Seals{})
+	env.RegisterActivity(&activities.Deliveries{})
+	env.SetStartTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	in := CaseInput{
+		CaseID: "c1",
+		Application: ozgflow.Application{
+			Service: def.Service, Authority: def.Authority,
+			Applicant: ozgflow.Applicant{Name: "Anna Muster", PortalAccount: "acc-1"},
+			Data:      json.RawMessage(data),
+		},
+		Definition:  def,
+		SubmittedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+	}
+	return &harness{t: t, env: env, store: store, in: in}
+}
+
+// expectPayment makes the provider open payments with IDs pay-1, pay-2, …
+func (h *harness) expectPayment() {
+	h.env.OnActivity(payments.CreatePayment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.PaymentRequest) (activities.PaymentInfo, error) {
+			id := "pay-" + req.RequestID[len(req.RequestID)-1:]
+			return activities.PaymentInfo{PaymentID: id, Status: ozgflow.PaymentInitial, RedirectURL: "http://pay/" + id}, nil
+		})
+}
+
+func (h *harness) expectSealAndDelivery() {
+	h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).Return(ozgflow.Seal{JWS: "a.b.c", KeyID: "k1"}, nil)
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(
+		activities.Receipt{Reference: "FV-1", ReceivedAt: time.Now()}, nil)
+}
+
+// at runs fn after d of workflow time.
+func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
+
+func (h *harness) signalPayment(id, status string) {
+	h.env.SignalWorkflow(ozgflow.SignalPayment, activities.PaymentInfo{PaymentID: id, Status: status})
+}
+
+// update sends an update and fails the test on an unexpected outcome;
+// wantCode "" means it must be accepted.
+func (h *harness) update(name, wantCode string, arg any) {
+	h.t.Helper()
+	var args []any
+	if arg != nil {
+		args = append(args, arg)
+	}
+	h.env.UpdateWorkflow(name, name+time.Now().String(), &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			if code := appErrorType(err); code != wantCode {
+				h.t.Errorf("update %s rejected with %s (%v), want %q", name, code, err, wantCode)
+			}
+		},
+		OnAccept: func() {
+			if wantCode != "" {
+				h.t.Errorf("update %s accepted, want rejection %s", name, wantCode)
+			}
+		},
+		OnComplete: func(any, error) {},
+	}, args...)
+}
+
+func appErrorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
+}
+
+func (h *harness) run() ozgflow.Case {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(CaseWorkflow, h.in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	if err := h.env.GetWorkflowError(); err != nil {
+		h.t.Fatalf("workflow failed: %v", err)
+	}
+	var got ozgflow.Case
+	if err := h.env.GetWorkflowResult(&got); err != nil {
+		h.t.Fatal(err)
+	}
+	if stored := h.store.get(got.ID); stored.Revision != got.Revision || stored.Status != got.Status {
+		h.t.Errorf("projection at revision %d status %s, workflow at %d %s", stored.Revision, stored.Status, got.Revision, got.Status)
+	}
+	return got
+}
+
+func statuses(c ozgflow.Case) []ozgflow.Status {
+	var out []ozgflow.Status
+	for _, n := range c.Timeline {
+		if len(out) == 0 || out[len(out)-1] != n.Status {
+			out = append(out, n.Status)
+		}
+	}
+	return out
+}
+
+func assertStatuses(t *testing.T, c ozgflow.Case, want ...ozgflow.Status) {
+	t.Helper()
+	got := statuses(c)
+	if len(got) != len(want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("statuses %v, want %v", got, want)
+		}
+	}
+}
+
+func TestGewerbeanmeldungPaidSealedDeliveredApproved(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
+	h.at(time.Hour, func() {
+		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "sb-leipzig"})
+		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "sb-other"})
+		h.update(ozgflow.UpdateComplete, ozgflow.ECONFLICT, CompleteTask{TaskID: "c1.review.1", User: "sb-other", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "shrug"})
+		h.update(ozgflow.UpdateComplete, ozgflow.ENOTFOUND, CompleteTask{TaskID: "c1.nope.1", User: "sb-leipzig", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "approve"})
+		h.update(ozgflow.UpdateWithdraw, ozgflow.ECONFLICT, Withdrawal{})
+	})
+	got := h.run()
+
+	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusForwarded,
+		ozgflow.StatusInReview, ozgflow.StatusApproved)
+	if got.Payment.Status != ozgflow.PaymentPayed || got.Payment.Amount != 2600 {
+		t.Errorf("payment = %+v", got.Payment)
+	}
+	if got.Seal == nil || got.Seal.JWS != "a.b.c" {
+		t.Errorf("seal = %+v", got.Seal)
+	}
+	if got.Decision == nil || got.Decision.By != "sb-leipzig" {
+		t.Errorf("decision = %+v", got.Decision)
+	}
+	if len(got.OpenTasks()) != 0 || got.Tasks[0].Queue != "gewerbe" || got.Tasks[0].DueAt.IsZero() {
+		t.Errorf("tasks = %+v", got.Tasks)
+	}
+	if got.Timeline[1].Text == "" || got.Timeline[1].Title != "Bitte Gebühr bezahlen" {
+		t.Errorf("payment notice = %+v", got.Timeline[1])
+	}
+	h.env.AssertActivityCalled(t, "Deliver", mock.Anything, mock.MatchedBy(func(r activities.DeliverRequest) bool {
+		return r.Kind == deliveryKindArchive && r.Target == "dms"
+	}))
+}
+
+func TestFailedPaymentCanBeRetried(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", dresden), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.at(time.Minute, func() {
+		h.update(ozgflow.UpdateRetryPayment, ozgflow.ECONFLICT, nil) // still INITIAL
+		h.signalPayment("pay-1", ozgflow.PaymentFailed)
+	})
+	h.at(2*time.Minute, func() { h.update(ozgflow.UpdateRetryPayment, "", nil) })
+	h.at(3*time.Minute, func() {
+		h.signalPayment("pay-1", ozgflow.PaymentPayed) // stale attempt: ignored
+	})
+	h.at(4*time.Minute, func() {
+		var c ozgflow.Case
+		v, _ := h.env.QueryWorkflow(ozgflow.QueryState)
+		_ = v.Get(&c)
+		if c.Payment.Status != ozgflow.PaymentInitial || c.Payment.Attempt != 2 {
+			t.Errorf("after retry payment = %+v", c.Payment)
+		}
+		h.signalPayment("pay-2", ozgflow.PaymentPayed)
+	})
+	h.at(time.Hour, func() {
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject", Comment: "Keine Erlaubnis"})
+	})
+	got := h.run()
+	if got.Status != ozgflow.StatusRejected || got.Payment.ID != "pay-2" {
+		t.Fatalf("status %s payment %+v", got.Status, got.Payment)
+	}
+	last := got.Timeline[len(got.Timeline)-1]
+	if last.Title != "Gewerbeanmeldung abgelehnt" || !contains(last.Text, "Keine Erlaubnis") {
+		t.Errorf("decision notice = %+v", last)
+	}
+	var failedNotice bool
+	for _, n := range got.Timeline {
+		failedNotice = failedNotice || n.Title == "Zahlung nicht abgeschlossen"
+	}
+	if !failedNotice {
+		t.Error("no notice about the failed payment")
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestPaymentIsFoundByPollingWhenTheWebhookIsLost(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.env.OnActivity(payments.PaymentStatus, mock.Anything, "pay-1").Return(
+		activities.PaymentInfo{PaymentID: "pay-1", Status: ozgflow.PaymentPayed}, nil)
+	h.at(3*time.Hour, func() {
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "approve"})
+	})
+	got := h.run()
+	if got.Status != ozgflow.StatusApproved || got.Payment.Status != ozgflow.PaymentPayed {
+		t.Fatalf("status %s payment %+v", got.Status, got.Payment)
+	}
+}
+
+func TestUnpaidCaseIsCancelledAtTheDeadline(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.env.OnActivity(payments.PaymentStatus, mock.Anything, mock.Anything).Return(
+		activities.PaymentInfo{PaymentID: "pay-1", Status: ozgflow.PaymentInitial}, nil)
+	got := h.run()
+	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusCancelled)
+	if elapsed := got.UpdatedAt.Sub(got.SubmittedAt); elapsed < 72*time.Hour || elapsed > 73*time.Hour {
+		t.Errorf("cancelled after %v, want the 3-day deadline", elapsed)
+	}
+	h.env.AssertNotCalled(t, "Seal", mock.Anything, mock.Anything)
+	last := got.Timeline[len(got.Timeline)-1]
+	if last.Title != "Antrag abgebrochen" {
+		t.Errorf("last notice = %+v", last)
+	}
+}
+
+var parkingData = func(zone string, halter bool) string {
+	b, _ := json.Marshal(map[string]any{"kennzeichen": "L-AB 123", "zone": zone, "halterIstAntragsteller": halter,
+		"anschrift": map[string]string{"strasse": "Karl-Liebknecht-Straße", "hausnummer": "10", "plz": "04107", "ort": "Leipzig"}})
+	return string(b)
+}
+
+func TestParkingPermitDecidedByRule(t *testing.T) {
+	tests := []struct {
+		name       string
+		data       string
+		wantStatus ozgflow.Status
+		wantTask   bool
+	}{
+		{"known zone, own car", parkingData("Südvorstadt", true), ozgflow.StatusApproved, false},
+		{"unknown zone goes to review", parkingData("Plagwitz-Nord", true), ozgflow.StatusRejected, true},
+		{"someone else's car goes to review", parkingData("Südvorstadt", false), ozgflow.StatusRejected, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, definition(t, "anwohnerparkausweis", leipzig), tt.data)
+			h.expectPayment()
+			h.expectSealAndDelivery()
+			h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
+			h.at(time.Hour, func() {
+				if tt.wantTask {
+					h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject"})
+				}
+			})
+			got := h.run()
+			if got.Status != tt.wantStatus || (len(got.Tasks) > 0) != tt.wantTask {
+				t.Fatalf("status %s tasks %d", got.Status, len(got.Tasks))
+			}
+			if !tt.wantTask && got.Decision.By != "rule:rule" {
+				t.Errorf("decided by %s", got.Decision.By)
+			}
+		})
+	}
+}
+
+func TestHundesteuerIsDeliveredAndApprovedWithoutFee(t *testing.T) {
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+	h.expectSealAndDelivery()
+	got := h.run()
+	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusForwarded, ozgflow.StatusApproved)
+	if got.Payment != nil {
+		t.Errorf("payment = %+v, want none", got.Payment)
+	}
+}
+
+func TestInformationRequestRoundTrip(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
+	h.at(time.Hour, func() {
+		h.update(ozgflow.UpdateRespond, ozgflow.ECONFLICT, Response{Text: "too early"})
+		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "sb"})
+		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "request_information"})
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb",
+			Outcome: "request_information", Comment: "Bitte Handelsregisterauszug nachreichen."})
+	})
+	h.at(2*time.Hour, func() {
+		h.update(ozgflow.UpdateRespond, ozgflow.EUNPROCESSABLE, Response{})
+		h.update(ozgflow.UpdateRespond, "", Response{Text: "Auszug liegt bei."})
+	})
+	h.at(3*time.Hour, func() {
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.2", User: "sb", Outcome: "approve"})
+	})
+	got := h.run()
+	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusForwarded,
+		ozgflow.StatusInReview, ozgflow.StatusInformationRequested, ozgflow.StatusInReview, ozgflow.StatusApproved)
+	if len(got.Tasks) != 2 || got.Tasks[1].Assignee != "sb" {
+		t.Errorf("tasks = %+v, want the task back with its case worker", got.Tasks)
+	}
+	if r := got.Requests[0]; r.Answer != "Auszug liegt bei." || r.Question != "Bitte Handelsregisterauszug nachreichen." {
+		t.Errorf("request = %+v", r)
+	}
+}
+
+func TestWithdrawalRefundsAndTellsFachverfahren(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.env.OnActivity(payments.Refund, mock.Anything, "pay-1").Return(
+		activities.PaymentInfo{PaymentID: "pay-1", Status: ozgflow.PaymentPayed, Refund: ozgflow.RefundRefunded}, nil).Once()
+	h.env.OnActivity(deliveries.Withdraw, mock.Anything, mock.MatchedBy(func(r activities.WithdrawRequest) bool {
+		return r.Target == "gewerbe-leipzig" && r.CaseID == "c1" && r.Reason == "Umzug"
+	})).Return(nil).Once()
+	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
+	h.at(time.Hour, func() { h.update(ozgflow.UpdateWithdraw, "", Withdrawal{Reason: "Umzug"}) })
+	h.at(2*time.Hour, func() {
+		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "sb"})
+	})
+	got := h.run()
+	if got.Status != ozgflow.StatusWithdrawn || got.Payment.Refund != ozgflow.RefundRefunded || !got.Delivery.Withdrawn {
+		t.Fatalf("status %s payment %+v delivery %+v", got.Status, got.Payment, got.Delivery)
+	}
+	if len(got.OpenTasks()) != 0 {
+		t.Errorf("open tasks after withdrawal: %+v", got.OpenTasks())
+	}
+	last := got.Timeline[len(got.Timeline)-1]
+	if !contains(last.Text, "26,00 EUR wird erstattet") {
+		t.Errorf("withdrawal notice = %q", last.Text)
+	}
+}
+
+func TestDeliveryOutageIsRetriedUntilTheTargetIsBack(t *testing.T) {
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+	down := errors.New("fachverfahren steueramt-dresden: 503 Service Unavailable")
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(activities.Receipt{}, down).Times(3)
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(activities.Receipt{Reference: "FV-9"}, nil).Once()
+	got := h.run()
+	if got.Status != ozgflow.StatusApproved || got.Delivery.Reference != "FV-9" {
+		t.Fatalf("status %s delivery %+v", got.Status, got.Delivery)
+	}
+}
+
+func TestInvalidDataIsRejectedByTheValidateStep(t *testing.T) {
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), `{"hund":{"name":""}}`)
+	got := h.run()
+	if got.Status != ozgflow.StatusRejected || !contains(got.Decision.Comment, "/data/hund/rasse") {
+		t.Fatalf("status %s decision %+v", got.Status, got.Decision)
+	}
+	h.env.AssertNotCalled(t, "Deliver", mock.Anything, mock.Anything)
+}
+
+// customDefinition exercises the step kinds the catalog does not use.
+func customDefinition(t *testing.T) definitions.Definition {
+	t.Helper()
+	def := definition(t, "hundesteuer-anmeldung", dresden)
+	def.Steps = []definitions.Step{
+		{ID: "validate", Kind: definitions.KindValidate},
+		{ID: "ask", Kind: definitions.KindRequestInfo, Question: "Bitte Chipnummer angeben.", Fields: []string{"chip"}},
+		{ID: "hint", Kind: definitions.KindNotify, Notice: "hint"},
+		{ID: "wait", Kind: definitions.KindWaitExternal, Event: "steuerbescheid", Timeout: definitions.Duration(48 * time.Hour)},
+		{ID: "fallback", Kind: definitions.KindDecide, When: `outcome == ""`, Default: "reject"},
+	}
+	def.Notices["hint"] = definitions.NoticeTemplate{Title: "Hinweis", Text: "Der Steuerbescheid folgt."}
+	def.Notices["information_requested"] = definitions.NoticeTemplate{Title: "Rückfrage", Text: "{{.Question}}"}
+	if err := def.Validate(); err != nil {
+		t.Fatalf("custom definition invalid: %v %v", err, ozgflow.ErrorFields(err))
+	}
+	return def
+}
+
+func TestRequestInfoNotifyAndWaitExternalSteps(t *testing.T) {
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	t.Run("external event decides", func(t *testing.T) {
+		h := newHarness(t, customDefinition(t), data)
+		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", Response{Text: "276098106543210"}) })
+		h.at(5*time.Hour, func() {
+			h.env.SignalWorkflow(ozgflow.SignalExternal, ExternalEvent{Event: "steuerbescheid", Outcome: "approve", By: "steueramt"})
+		})
+		got := h.run()
+		assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusInformationRequested, ozgflow.StatusReceived, ozgflow.StatusApproved)
+		var hint bool
+		for _, n := range got.Timeline {
+			hint = hint || n.Title == "Hinweis"
+		}
+		if !hint || got.Decision.By != "external:steueramt" {
+			t.Errorf("hint %v decision %+v", hint, got.Decision)
+		}
+	})
+	t.Run("no event before the timeout", func(t *testing.T) {
+		h := newHarness(t, customDefinition(t), data)
+		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", Response{Text: "276098106543210"}) })
+		got := h.run()
+		if got.Status != ozgflow.StatusRejected || got.Decision.By != "rule:fallback" {
+			t.Fatalf("status %s decision %+v", got.Status, got.Decision)
+		}
+	})
+}
+
+func TestReleaseReturnsTaskToQueue(t *testing.T) {
+	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h.expectPayment()
+	h.expectSealAndDelivery()
+	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
+	h.at(time.Hour, func() {
+		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "b"})
+		h.update(ozgflow.UpdateRelease, "", TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "b"})
+		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "b", Outcome: "approve"})
+	})
+	got := h.run()
+	if got.Decision.By != "b" {
+		t.Fatalf("decided by %s, want b", got.Decision.By)
+	}
+}

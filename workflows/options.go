@@ -1,0 +1,58 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ozgflow/ozgflow/activities"
+)
+
+// Activities are called through nil pointers of their family's type, so the
+// compiler checks every name; the worker registers the real instances.
+var (
+	payments    *activities.Payments
+	seals       *activities.Seals
+	deliveries  *activities.Deliveries
+	projections *activities.Projections
+)
+
+// Retry and timeout policies by kind of call.
+var (
+	// projectionOptions: a quick local write; a failure is healed by the next one.
+	projectionOptions = workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	}
+	// providerOptions: calls to payment provider and signer, retried briefly.
+	providerOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	}
+	// pollOptions: one status poll; the next poll comes anyway.
+	pollOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+	}
+	// deliveryOptions: a Fachverfahren may be down for hours; keep trying with
+	// backoff until it answers or the case is withdrawn.
+	deliveryOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+		},
+	}
+)
+
+// Payment polling starts at paymentPollStart and doubles up to paymentPollMax.
+const (
+	paymentPollStart = 30 * time.Second
+	paymentPollMax   = time.Hour
+)

@@ -1,0 +1,275 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// Kinds of deliveries a Fachverfahren or archive receives.
+const (
+	deliveryKindCase    = "case"
+	deliveryKindArchive = "archive"
+)
+
+// ExternalEvent is what a back-office system reports to a waiting case.
+type ExternalEvent struct {
+	Event   string `json:"event"`
+	Outcome string `json:"outcome,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	By      string `json:"by,omitempty"`
+}
+
+// runStep dispatches one step to the code of its kind.
+func (c *caseImpl) runStep(ctx workflow.Context, step definitions.Step) error {
+	switch step.Kind {
+	case definitions.KindValidate:
+		return c.runValidate(ctx)
+	case definitions.KindPayment:
+		return c.runPayment(ctx)
+	case definitions.KindSignature:
+		return c.runSeal(ctx)
+	case definitions.KindDeliver:
+		return c.runDeliver(ctx, step)
+	case definitions.KindTask:
+		return c.runTask(ctx, step)
+	case definitions.KindRequestInfo:
+		return c.runRequestInfo(ctx, step)
+	case definitions.KindDecide:
+		c.runDecide(ctx, step)
+		return nil
+	case definitions.KindWaitExternal:
+		return c.runWaitExternal(ctx, step)
+	case definitions.KindNotify:
+		c.notify(ctx, step.Notice, definitions.NoticeData{})
+		c.publish(ctx)
+		return nil
+	case definitions.KindArchive:
+		return c.runArchive(ctx, step)
+	}
+	return fmt.Errorf("unknown step kind %q", step.Kind)
+}
+
+// runValidate checks the data against the snapshot's schema once more; data
+// that fails is rejected with the violations named.
+func (c *caseImpl) runValidate(ctx workflow.Context) error {
+	errs, err := c.def.ValidateData(c.in.Application.Data)
+	if err != nil {
+		return err
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, e := range errs {
+		parts = append(parts, e.Pointer+": "+e.Detail)
+	}
+	c.decide(ctx, ozgflow.OutcomeReject, "rule:validate", "Die Angaben sind unvollständig oder fehlerhaft ("+strings.Join(parts, "; ")+").")
+	return nil
+}
+
+// runSeal has the signer seal the canonical application.
+func (c *caseImpl) runSeal(ctx workflow.Context) error {
+	req := activities.SealRequest{
+		CaseID:            c.state.ID,
+		DefinitionID:      c.def.ID,
+		DefinitionVersion: c.def.Version,
+		SubmittedAt:       c.in.SubmittedAt,
+		Application:       c.in.Application,
+	}
+	var seal ozgflow.Seal
+	actx := workflow.WithActivityOptions(ctx, providerOptions)
+	if err := workflow.ExecuteActivity(actx, seals.Seal, req).Get(ctx, &seal); err != nil {
+		return fmt.Errorf("seal: %w", err)
+	}
+	c.state.Seal = &seal
+	c.publish(ctx)
+	return nil
+}
+
+// submission is what receivers get for this case.
+func (c *caseImpl) submission() activities.Submission {
+	return activities.Submission{
+		CaseID:            c.state.ID,
+		Service:           c.state.Service,
+		Authority:         c.state.Authority,
+		DefinitionID:      c.def.ID,
+		DefinitionVersion: c.def.Version,
+		Applicant:         c.in.Application.Applicant,
+		Data:              c.in.Application.Data,
+		Attachments:       c.in.Application.Attachments,
+		Payment:           c.state.Payment,
+		Seal:              c.state.Seal,
+		Decision:          c.state.Decision,
+		SubmittedAt:       c.in.SubmittedAt,
+	}
+}
+
+// runDeliver hands the case to its Fachverfahren, retrying while it is down.
+func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error {
+	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindCase, Submission: c.submission()}
+	var receipt activities.Receipt
+	actx := workflow.WithActivityOptions(ctx, deliveryOptions)
+	if err := workflow.ExecuteActivity(actx, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
+		return fmt.Errorf("deliver to %s: %w", step.Target, err)
+	}
+	c.state.Delivery = &ozgflow.Delivery{Target: step.Target, Reference: receipt.Reference, DeliveredAt: receipt.ReceivedAt}
+	if c.state.Decision == nil {
+		c.setStatus(ctx, ozgflow.StatusForwarded, definitions.NoticeData{Reference: receipt.Reference})
+	}
+	c.publish(ctx)
+	return nil
+}
+
+// runArchive files the decided case with the archive (DMS) target.
+func (c *caseImpl) runArchive(ctx workflow.Context, step definitions.Step) error {
+	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindArchive, Submission: c.submission()}
+	actx := workflow.WithActivityOptions(ctx, deliveryOptions)
+	if err := workflow.ExecuteActivity(actx, deliveries.Deliver, req).Get(ctx, nil); err != nil {
+		return fmt.Errorf("archive to %s: %w", step.Target, err)
+	}
+	return nil
+}
+
+// runDecide applies the first rule whose condition holds, else the default.
+func (c *caseImpl) runDecide(ctx workflow.Context, step definitions.Step) {
+	env := c.conditionEnv()
+	for _, r := range step.Rules {
+		ok, err := definitions.EvalCondition(r.When, env)
+		if err != nil {
+			c.logger.Warn("Rule failed; treated as not matching", "step", step.ID, "error", err)
+			continue
+		}
+		if ok {
+			c.decide(ctx, r.Outcome, "rule:"+step.ID, r.Comment)
+			return
+		}
+	}
+	if step.Default != "" {
+		c.decide(ctx, step.Default, "rule:"+step.ID, "")
+	}
+}
+
+// decide records the decision and moves the case to its final status.
+func (c *caseImpl) decide(ctx workflow.Context, outcome, by, comment string) {
+	c.state.Decision = &ozgflow.Decision{Outcome: outcome, By: by, Comment: comment, At: workflow.Now(ctx).UTC()}
+	status := ozgflow.StatusApproved
+	if outcome == ozgflow.OutcomeReject {
+		status = ozgflow.StatusRejected
+	}
+	c.setStatus(ctx, status, definitions.NoticeData{Comment: comment})
+}
+
+// runRequestInfo asks the applicant the step's question and waits for the answer.
+func (c *caseImpl) runRequestInfo(ctx workflow.Context, step definitions.Step) error {
+	previous := c.state.Status
+	c.askApplicant(ctx, step.Question, step.Fields, "system")
+	if err := c.awaitAnswer(ctx); err != nil {
+		return err
+	}
+	c.setStatus(ctx, previous, definitions.NoticeData{})
+	return nil
+}
+
+// askApplicant opens an information request (Nachforderung).
+func (c *caseImpl) askApplicant(ctx workflow.Context, question string, fields []string, by string) {
+	c.state.Requests = append(c.state.Requests, ozgflow.InformationRequest{
+		Question: question, Fields: fields, AskedBy: by, AskedAt: workflow.Now(ctx).UTC(),
+	})
+	c.setStatus(ctx, ozgflow.StatusInformationRequested, definitions.NoticeData{Question: question})
+}
+
+// openRequest returns the information request still waiting for an answer.
+func (c *caseImpl) openRequest() *ozgflow.InformationRequest {
+	if n := len(c.state.Requests); n > 0 && c.state.Requests[n-1].AnsweredAt.IsZero() {
+		return &c.state.Requests[n-1]
+	}
+	return nil
+}
+
+func (c *caseImpl) awaitAnswer(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return c.openRequest() == nil })
+}
+
+// runWaitExternal waits for a named event from a back-office system; an event
+// carrying an outcome decides the case. Without the event the case goes on
+// after the timeout.
+func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) error {
+	ok, err := workflow.AwaitWithTimeout(ctx, time.Duration(step.Timeout), func() bool {
+		_, got := c.external[step.Event]
+		return got
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.logger.Info("External event did not arrive in time", "step", step.ID, "event", step.Event)
+		return nil
+	}
+	ev := c.external[step.Event]
+	if ev.Outcome == ozgflow.OutcomeApprove || ev.Outcome == ozgflow.OutcomeReject {
+		c.decide(ctx, ev.Outcome, "external:"+ev.By, ev.Comment)
+	}
+	return nil
+}
+
+// listenForSignals drains the payment and external-event signals for the
+// whole life of the case.
+func (c *caseImpl) listenForSignals(ctx workflow.Context) {
+	paymentCh := workflow.GetSignalChannel(ctx, ozgflow.SignalPayment)
+	externalCh := workflow.GetSignalChannel(ctx, ozgflow.SignalExternal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(paymentCh, func(ch workflow.ReceiveChannel, _ bool) {
+				var info activities.PaymentInfo
+				ch.Receive(ctx, &info)
+				c.applyPayment(ctx, info)
+			})
+			sel.AddReceive(externalCh, func(ch workflow.ReceiveChannel, _ bool) {
+				var ev ExternalEvent
+				ch.Receive(ctx, &ev)
+				if ev.Event != "" {
+					c.external[ev.Event] = ev
+				}
+			})
+			sel.Select(ctx)
+		}
+	})
+}
+
+// compensate undoes what a withdrawal leaves behind: the fee is refunded and
+// the Fachverfahren is told. It runs on a context the withdrawal did not cancel.
+func (c *caseImpl) compensate(ctx workflow.Context) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	c.closeTasks(ozgflow.TaskCancelled)
+	c.publish(ctx)
+	if p := c.state.Payment; p != nil && p.Status == ozgflow.PaymentPayed && p.Refund != ozgflow.RefundRefunded {
+		p.Refund = ozgflow.RefundPending
+		c.publish(ctx)
+		var info activities.PaymentInfo
+		actx := workflow.WithActivityOptions(ctx, providerOptions)
+		if err := workflow.ExecuteActivity(actx, payments.Refund, p.ID).Get(ctx, &info); err != nil {
+			c.logger.Error("Refund failed", "error", err)
+		} else {
+			p.Refund = ozgflow.RefundRefunded
+		}
+		c.publish(ctx)
+	}
+	if d := c.state.Delivery; d != nil && !d.Withdrawn {
+		req := activities.WithdrawRequest{Target: d.Target, CaseID: c.state.ID, Reason: c.withdrawReason}
+		actx := workflow.WithActivityOptions(ctx, deliveryOptions)
+		if err := workflow.ExecuteActivity(actx, deliveries.Withdraw, req).Get(ctx, nil); err != nil {
+			c.logger.Error("Withdrawal not delivered", "error", err)
+		} else {
+			d.Withdrawn = true
+		}
+		c.publish(ctx)
+	}
+}

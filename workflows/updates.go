@@ -1,0 +1,177 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// TaskAction names a task and the case worker acting on it (claim, release).
+type TaskAction struct {
+	TaskID string `json:"taskId"`
+	User   string `json:"user"`
+}
+
+// CompleteTask is a case worker's decision on a task.
+type CompleteTask struct {
+	TaskID  string `json:"taskId"`
+	User    string `json:"user"`
+	Outcome string `json:"outcome"`
+	Comment string `json:"comment,omitempty"`
+	// Fields names the data or documents asked for with request_information.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// Response is the applicant's answer to an information request.
+type Response struct {
+	Text string          `json:"text"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Withdrawal is the applicant's withdrawal of the case.
+type Withdrawal struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// withdrawNotice names the fee to be refunded, if one was paid.
+func withdrawNotice(p *ozgflow.Payment) definitions.NoticeData {
+	if p == nil || p.Status != ozgflow.PaymentPayed {
+		return definitions.NoticeData{}
+	}
+	return definitions.NoticeData{Refund: definitions.FormatAmount(p.Amount, p.Currency)}
+}
+
+// refuse builds the error an update validator returns; its type is the
+// ozgflow error code, which the gateway maps to an HTTP status.
+func refuse(code, format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), code)
+}
+
+// registerTaskUpdates registers claim, release and complete.
+func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateClaim,
+		func(ctx workflow.Context, a TaskAction) (ozgflow.Task, error) {
+			t := c.task(a.TaskID)
+			t.Status, t.Assignee = ozgflow.TaskClaimed, a.User
+			c.publish(ctx)
+			return *t, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(a TaskAction) error {
+			t, err := c.activeTask(a.TaskID)
+			if err != nil {
+				return err
+			}
+			if t.Assignee != "" && t.Assignee != a.User {
+				return refuse(ozgflow.ECONFLICT, "The task is already claimed by %s.", t.Assignee)
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register claim: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRelease,
+		func(ctx workflow.Context, a TaskAction) (ozgflow.Task, error) {
+			t := c.task(a.TaskID)
+			t.Status, t.Assignee = ozgflow.TaskOpen, ""
+			c.publish(ctx)
+			return *t, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(a TaskAction) error {
+			t, err := c.activeTask(a.TaskID)
+			if err != nil {
+				return err
+			}
+			if t.Assignee != a.User {
+				if t.Assignee == "" {
+					return refuse(ozgflow.ECONFLICT, "The task is not claimed.")
+				}
+				return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register release: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateComplete,
+		func(ctx workflow.Context, in CompleteTask) (ozgflow.Task, error) {
+			t := c.task(in.TaskID)
+			t.Status, t.Assignee, t.Outcome, t.Comment = ozgflow.TaskDone, in.User, in.Outcome, in.Comment
+			done := *t
+			switch in.Outcome {
+			case ozgflow.OutcomeRequestInformation:
+				c.askApplicant(ctx, in.Comment, in.Fields, in.User)
+			default:
+				c.decide(ctx, in.Outcome, in.User, in.Comment)
+			}
+			return done, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in CompleteTask) error {
+			t, err := c.activeTask(in.TaskID)
+			if err != nil {
+				return err
+			}
+			if t.Assignee != "" && t.Assignee != in.User {
+				return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+			}
+			if !t.Offers(in.Outcome) {
+				return refuse(ozgflow.EUNPROCESSABLE, "Outcome %q is not offered by this task; it offers %v.", in.Outcome, t.Outcomes)
+			}
+			if in.Outcome == ozgflow.OutcomeRequestInformation && in.Comment == "" {
+				return refuse(ozgflow.EUNPROCESSABLE, "A request for information needs the question as comment.")
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register complete: %w", err)
+	}
+	return nil
+}
+
+// registerApplicantUpdates registers respond, withdraw and retry-payment.
+func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRespond,
+		func(ctx workflow.Context, r Response) (ozgflow.Case, error) {
+			req := c.openRequest()
+			req.Answer, req.AnswerData, req.AnsweredAt = r.Text, r.Data, workflow.Now(ctx).UTC()
+			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
+			c.publish(ctx)
+			return c.state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(r Response) error {
+			if c.state.Status != ozgflow.StatusInformationRequested || c.openRequest() == nil {
+				return refuse(ozgflow.ECONFLICT, "No question is waiting for an answer.")
+			}
+			if r.Text == "" && len(r.Data) == 0 {
+				return refuse(ozgflow.EUNPROCESSABLE, "The answer is empty.")
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register respond: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateWithdraw,
+		func(ctx workflow.Context, w Withdrawal) (ozgflow.Case, error) {
+			c.withdrawn, c.withdrawReason = true, w.Reason
+			c.closeTasks(ozgflow.TaskCancelled)
+			c.setStatus(ctx, ozgflow.StatusWithdrawn, withdrawNotice(c.state.Payment))
+			if c.cancelSteps != nil {
+				c.cancelSteps()
+			}
+			return c.state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(Withdrawal) error {
+			if c.state.Status.Final() || c.withdrawn {
+				return refuse(ozgflow.ECONFLICT, "The case is already %s and can no longer be withdrawn.", c.state.Status)
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register withdraw: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRetryPayment,
+		func(ctx workflow.Context) (ozgflow.Payment, error) { return c.retryPayment(ctx) },
+		workflow.UpdateHandlerOptions{Validator: c.validateRetryPayment}); err != nil {
+		return fmt.Errorf("register retry-payment: %w", err)
+	}
+	return nil
+}
