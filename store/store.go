@@ -1,0 +1,270 @@
+// Package store keeps the Redis projections the API reads: the case index,
+// the task queues of each authority and the applicants' portal mailboxes.
+// Everything here can be rebuilt from Temporal; losing Redis loses no case.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Store reads and writes the projections.
+type Store struct {
+	rdb    *redis.Client
+	prefix string
+}
+
+// Open connects to the Redis server at url (redis://host:port/db) and checks
+// that it answers.
+func Open(ctx context.Context, url string) (*Store, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL %q: %w", url, err)
+	}
+	s := New(redis.NewClient(opts))
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New wraps an existing client.
+func New(rdb *redis.Client) *Store { return &Store{rdb: rdb, prefix: "ozgflow:"} }
+
+// WithPrefix returns a store whose keys start with prefix instead of
+// "ozgflow:", so tests and tenants can share one Redis.
+func (s *Store) WithPrefix(prefix string) *Store { return &Store{rdb: s.rdb, prefix: prefix} }
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis %s: %w", s.rdb.Options().Addr, err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Client returns the underlying Redis client, for pub/sub and tests.
+func (s *Store) Client() *redis.Client { return s.rdb }
+
+func (s *Store) caseKey(id string) string     { return s.prefix + "case:" + id }
+func (s *Store) taskKey(id string) string     { return s.prefix + "task:" + id }
+func (s *Store) queuesKey(ars string) string  { return s.prefix + "queues:" + ars }
+func (s *Store) noticeKey(id string) string   { return s.prefix + "notice:" + id }
+func (s *Store) postboxKey(acc string) string { return s.prefix + "postbox:" + acc }
+func (s *Store) queueKey(ars, queue string) string {
+	return s.prefix + "queue:" + ars + ":" + queue
+}
+
+// EventsChannel is the pub/sub channel announcing task changes of an authority.
+func (s *Store) EventsChannel(ars string) string { return s.prefix + "events:" + ars }
+
+// SaveCase writes a snapshot of a case with its tasks and notices. A snapshot
+// whose revision is not newer than the stored one is ignored, so repeated and
+// late writes are harmless.
+func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode case %s: %w", c.ID, err)
+	}
+	key := s.caseKey(c.ID)
+	for attempt := 0; attempt < 10; attempt++ {
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			stored, err := revisionOf(ctx, tx, key)
+			if err != nil {
+				return err
+			}
+			if stored >= c.Revision {
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, body, 0)
+				s.writeTasks(ctx, p, c)
+				s.writeNotices(ctx, p, c)
+				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
+				return nil
+			})
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("save case %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func revisionOf(ctx context.Context, tx *redis.Tx, key string) (int64, error) {
+	b, err := tx.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var head struct {
+		Revision int64 `json:"revision"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return 0, nil // a broken projection is overwritten
+	}
+	return head.Revision, nil
+}
+
+func (s *Store) writeTasks(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
+	for _, t := range c.Tasks {
+		queue := s.queueKey(t.Authority, t.Queue)
+		if !t.Active() {
+			p.ZRem(ctx, queue, t.ID)
+			p.Del(ctx, s.taskKey(t.ID))
+			continue
+		}
+		b, _ := json.Marshal(t)
+		p.Set(ctx, s.taskKey(t.ID), b, 0)
+		p.ZAdd(ctx, queue, redis.Z{Score: taskScore(t), Member: t.ID})
+		p.SAdd(ctx, s.queuesKey(t.Authority), t.Queue)
+	}
+}
+
+// taskScore orders a queue by due date, tasks without one last by creation.
+func taskScore(t ozgflow.Task) float64 {
+	if !t.DueAt.IsZero() {
+		return float64(t.DueAt.Unix())
+	}
+	return float64(t.CreatedAt.Add(100 * 365 * 24 * time.Hour).Unix())
+}
+
+func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
+	if c.PortalAccount == "" {
+		return
+	}
+	for _, n := range c.Timeline {
+		n.PortalAccount = c.PortalAccount
+		b, _ := json.Marshal(n)
+		p.SetNX(ctx, s.noticeKey(n.ID), b, 0)
+		p.ZAddNX(ctx, s.postboxKey(c.PortalAccount), redis.Z{Score: float64(n.At.UnixMilli()), Member: n.ID})
+	}
+}
+
+// Case returns the projection of a case.
+func (s *Store) Case(ctx context.Context, id string) (ozgflow.Case, error) {
+	var c ozgflow.Case
+	b, err := s.rdb.Get(ctx, s.caseKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return c, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", id)
+	} else if err != nil {
+		return c, fmt.Errorf("read case %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Task returns an open task.
+func (s *Store) Task(ctx context.Context, id string) (ozgflow.Task, error) {
+	var t ozgflow.Task
+	b, err := s.rdb.Get(ctx, s.taskKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return t, ozgflow.Errorf(ozgflow.ENOTFOUND, "Task %s not found.", id)
+	} else if err != nil {
+		return t, fmt.Errorf("read task %s: %w", id, err)
+	}
+	return t, json.Unmarshal(b, &t)
+}
+
+// Queues returns the names of an authority's queues that ever held a task.
+func (s *Store) Queues(ctx context.Context, ars string) ([]string, error) {
+	qs, err := s.rdb.SMembers(ctx, s.queuesKey(ars)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read queues of %s: %w", ars, err)
+	}
+	sort.Strings(qs)
+	return qs, nil
+}
+
+// TaskPage is one page of a queue, ordered by due date.
+type TaskPage struct {
+	Tasks []ozgflow.Task `json:"tasks"`
+	Total int64          `json:"total"`
+}
+
+// Tasks lists the open tasks of one queue, earliest due first.
+func (s *Store) Tasks(ctx context.Context, ars, queue string, offset, limit int64) (TaskPage, error) {
+	key := s.queueKey(ars, queue)
+	var page TaskPage
+	total, err := s.rdb.ZCard(ctx, key).Result()
+	if err != nil {
+		return page, fmt.Errorf("count queue %s: %w", queue, err)
+	}
+	ids, err := s.rdb.ZRange(ctx, key, offset, offset+limit-1).Result()
+	if err != nil {
+		return page, fmt.Errorf("read queue %s: %w", queue, err)
+	}
+	page.Total, page.Tasks = total, []ozgflow.Task{}
+	if len(ids) == 0 {
+		return page, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.taskKey(id)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return page, fmt.Errorf("read tasks of %s: %w", queue, err)
+	}
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var t ozgflow.Task
+		if json.Unmarshal([]byte(str), &t) == nil {
+			page.Tasks = append(page.Tasks, t)
+		}
+	}
+	return page, nil
+}
+
+// Notices lists a portal account's notices, newest first.
+func (s *Store) Notices(ctx context.Context, account string, offset, limit int64) ([]ozgflow.Notice, int64, error) {
+	key := s.postboxKey(account)
+	total, err := s.rdb.ZCard(ctx, key).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("count notices: %w", err)
+	}
+	ids, err := s.rdb.ZRevRange(ctx, key, offset, offset+limit-1).Result()
+	if err != nil || len(ids) == 0 {
+		return []ozgflow.Notice{}, total, err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.noticeKey(id)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("read notices: %w", err)
+	}
+	out := make([]ozgflow.Notice, 0, len(vals))
+	for _, v := range vals {
+		if str, ok := v.(string); ok {
+			var n ozgflow.Notice
+			if json.Unmarshal([]byte(str), &n) == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, total, nil
+}
