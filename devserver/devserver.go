@@ -1,0 +1,229 @@
+// Package devserver runs an embedded Temporal server for `ozgflow dev` and the
+// end-to-end tests: all services in one process, persisted to a SQLite file
+// (or kept in memory), with the ozgflow namespace and search attributes.
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Options configure the embedded server.
+type Options struct {
+	// DatabaseFile is the SQLite file; empty keeps everything in memory.
+	DatabaseFile string
+	// Namespace to create; defaults to ozgflow.Namespace.
+	Namespace string
+	// Port of the frontend gRPC API on 127.0.0.1; 0 picks a free one.
+	Port int
+	// HistoryShards defaults to 1; more did not help on 2 cores.
+	HistoryShards int32
+	Logger        *slog.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server  temporal.Server
+	address string
+}
+
+// SearchAttributes are registered in the namespace at start.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	ozgflow.SearchAttrService:   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrAuthority: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrStatus:    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrStage:     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrQueue:     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrDueAt:     enumspb.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+const clusterName = "active"
+
+// Start starts the server and returns once its frontend accepts connections.
+func Start(opts Options) (*Server, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = ozgflow.Namespace
+	}
+	if opts.HistoryShards == 0 {
+		opts.HistoryShards = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ports, err := freePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Port != 0 {
+		ports[0] = opts.Port
+	}
+	sqlConf, err := sqlConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	conf := serverConfig(opts, sqlConf, ports)
+	host := func(port int) static.Hosts { return static.SingleLocalHost("127.0.0.1:" + strconv.Itoa(port)) }
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
+			primitives.FrontendService: host(ports[0]),
+			primitives.HistoryService:  host(ports[2]),
+			primitives.MatchingService: host(ports[3]),
+			primitives.WorkerService:   host(ports[4]),
+		}),
+		temporal.WithLogger(newLogger(opts.Logger)),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
+			dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, address: "127.0.0.1:" + strconv.Itoa(ports[0])}
+	if err := waitForPort(s.address, 30*time.Second); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Address is the host:port of the frontend gRPC API.
+func (s *Server) Address() string { return s.address }
+
+// Stop stops all services and closes the database.
+func (s *Server) Stop() { s.server.Stop() }
+
+func sqlConfig(opts Options) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if opts.DatabaseFile == "" {
+		conf.DatabaseName = "ozgflow-" + strconv.Itoa(rand.IntN(1<<30))
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+	} else {
+		conf.DatabaseName = opts.DatabaseFile
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL"}
+		conf.MaxConns = 4
+		conf.MaxIdleConns = 4
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	fresh := opts.DatabaseFile == ""
+	if !fresh {
+		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+			fresh = true
+		}
+	}
+	if fresh {
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("set up temporal schema: %w", err)
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("namespace %s: %w", opts.Namespace, err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("create namespace %s: %w", opts.Namespace, err)
+	}
+	return conf, nil
+}
+
+func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = "127.0.0.1"
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = opts.HistoryShards
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             "127.0.0.1:" + strconv.Itoa(ports[0]),
+			HTTPAddress:            "127.0.0.1:" + strconv.Itoa(ports[1]),
+			ClusterID:              "ozgflow-dev",
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	service := func(grpc, http int) config.Service {
+		var s config.Service
+		s.RPC.GRPCPort, s.RPC.HTTPPort, s.RPC.BindOnIP = grpc, http, "127.0.0.1"
+		return s
+	}
+	conf.Services = map[string]config.Service{
+		"frontend": service(ports[0], ports[1]),
+		"history":  service(ports[2], 0),
+		"matching": service(ports[3], 0),
+		"worker":   service(ports[4], 0),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = "127.0.0.1:" + strconv.Itoa(ports[0])
+	return &conf
+}
+
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func waitForPort(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("temporal frontend %s did not come up: %w", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

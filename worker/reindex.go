@@ -1,0 +1,51 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
+)
+
+// Reindex rebuilds the projections of every case from Temporal: it lists the
+// case workflows and writes the state each one reports through its query.
+// Stored projections that are newer are kept (the store never goes back).
+func Reindex(ctx context.Context, c client.Client, namespace string, st activities.ProjectionStore, logger *slog.Logger) (int, error) {
+	query := fmt.Sprintf("WorkflowType = '%s'", ozgflow.CaseWorkflowName)
+	var token []byte
+	count := 0
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: namespace, Query: query, PageSize: 500, NextPageToken: token,
+		})
+		if err != nil {
+			return count, fmt.Errorf("list cases: %w", err)
+		}
+		for _, ex := range resp.Executions {
+			id := ex.Execution.WorkflowId
+			val, err := c.QueryWorkflow(ctx, id, ex.Execution.RunId, ozgflow.QueryState)
+			if err != nil {
+				logger.Warn("Reindex skipped a case", "workflowId", id, "error", err)
+				continue
+			}
+			var state ozgflow.Case
+			if err := val.Get(&state); err != nil {
+				logger.Warn("Reindex could not decode a case", "workflowId", id, "error", err)
+				continue
+			}
+			if err := st.SaveCase(ctx, state); err != nil {
+				return count, err
+			}
+			count++
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			return count, nil
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package worker builds the Temporal client and the worker that runs the case
+// workflow and its activities, and rebuilds the Redis projections from
+// Temporal (reindex).
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/workflows"
+)
+
+// ClientOptions say how to reach Temporal.
+type ClientOptions struct {
+	Address   string
+	Namespace string
+	// Secret derives the payload encryption key; gateway and worker must share it.
+	Secret []byte
+	Logger *slog.Logger
+}
+
+// Dial connects to Temporal with payload encryption.
+func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
+	codec, err := NewCodec(opts.Secret)
+	if err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:      opts.Address,
+		Namespace:     opts.Namespace,
+		DataConverter: codec.DataConverter(),
+		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", opts.Address, err)
+	}
+	return c, nil
+}
+
+// Adapters are the external systems the activities talk to.
+type Adapters struct {
+	Payments      activities.PaymentProvider
+	Signer        activities.Signer
+	Fachverfahren activities.Fachverfahren
+	Projections   activities.ProjectionStore
+}
+
+// New returns a worker for the case task queue with everything registered.
+func New(c client.Client, a Adapters, opts worker.Options) worker.Worker {
+	w := worker.New(c, ozgflow.CaseTaskQueue, opts)
+	Register(w, a)
+	return w
+}
+
+// Register registers the case workflow and all activities on w.
+func Register(w worker.Registry, a Adapters) {
+	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
+	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
+	w.RegisterActivity(&activities.Seals{Signer: a.Signer})
+	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren})
+	w.RegisterActivity(&activities.Projections{Store: a.Projections})
+}
