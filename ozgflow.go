@@ -287,3 +287,45 @@ func (c *Case) OpenTasks() []Task {
 	}
 	return open
 }
+
+// TaskAction names a task and the case worker acting on it (claim, release).
+type TaskAction struct {
+	TaskID string `json:"taskId"`
+	User   string `json:"user"`
+}
+
+// CompleteTask is a case worker's decision on a task.
+type CompleteTask struct {
+	TaskID  string `json:"taskId"`
+	User    string `json:"user"`
+	Outcome string `json:"outcome"`
+	Comment string `json:"comment,omitempty"`
+	// Fields names the data or documents asked for with request_information.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// Response is the applicant's answer to an information request.
+type Response struct {
+	Text string          `json:"text"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Withdrawal is the applicant's withdrawal of the case.
+type Withdrawal struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ExternalEvent is what a back-office system reports to a waiting case.
+type ExternalEvent struct {
+	Event   string `json:"event"`
+	Outcome string `json:"outcome,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	By      string `json:"by,omitempty"`
+}
+
+// PaymentEvent is a payment provider's report of a status change, passed to the
+// case as a signal.
+type PaymentEvent struct {
+	PaymentID string `json:"paymentId"`
+	Status    string `json:"status"`
+}

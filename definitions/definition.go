@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ozgflow/ozgflow"
 )
 
 // Step kinds the case workflow interprets.
@@ -48,6 +50,18 @@ type Definition struct {
 	Schema          Schema                    `json:"schema" yaml:"schema"`
 	Steps           []Step                    `json:"steps" yaml:"steps"`
 	Notices         map[string]NoticeTemplate `json:"notices" yaml:"notices"`
+}
+
+// CaseInput is the input of a case workflow: the application and the whole
+// definition snapshot, so that a running case keeps the variant it started with.
+type CaseInput struct {
+	CaseID      string              `json:"caseId"`
+	Application ozgflow.Application `json:"application"`
+	Definition  Definition          `json:"definition"`
+	SubmittedAt time.Time           `json:"submittedAt"`
+	// RequestHash identifies the submit request, so a retried submit with the
+	// same idempotency key can be told apart from a different one.
+	RequestHash string `json:"requestHash,omitempty"`
 }
 
 // Fee is what the applicant pays, in cents.

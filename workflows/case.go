@@ -14,20 +14,8 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
-// CaseInput starts a case: the application and the whole definition snapshot,
-// so that a running case keeps the variant it started with.
-type CaseInput struct {
-	CaseID      string                 `json:"caseId"`
-	Application ozgflow.Application    `json:"application"`
-	Definition  definitions.Definition `json:"definition"`
-	SubmittedAt time.Time              `json:"submittedAt"`
-	// RequestHash identifies the submit request, so a retried submit with the
-	// same idempotency key can be told apart from a different one.
-	RequestHash string `json:"requestHash,omitempty"`
-}
-
 // CaseWorkflow processes one application from receipt to a final status.
-func CaseWorkflow(ctx workflow.Context, in CaseInput) (ozgflow.Case, error) {
+func CaseWorkflow(ctx workflow.Context, in definitions.CaseInput) (ozgflow.Case, error) {
 	c := newCaseImpl(ctx, in)
 	if err := c.setup(ctx); err != nil {
 		return ozgflow.Case{}, err
@@ -37,7 +25,7 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (ozgflow.Case, error) {
 
 // caseImpl is the state of one running case workflow.
 type caseImpl struct {
-	in     CaseInput
+	in     definitions.CaseInput
 	def    definitions.Definition
 	state  ozgflow.Case
 	logger log.Logger
@@ -46,13 +34,13 @@ type caseImpl struct {
 	withdrawReason string
 	withdrawn      bool
 
-	paymentChanges int                      // grows with every payment status change
-	external       map[string]ExternalEvent // received wait-external events by name
-	taskSeq        map[string]int           // tasks created per step
-	search         searchState              // last search attributes upserted
+	paymentChanges int                              // grows with every payment status change
+	external       map[string]ozgflow.ExternalEvent // received wait-external events by name
+	taskSeq        map[string]int                   // tasks created per step
+	search         searchState                      // last search attributes upserted
 }
 
-func newCaseImpl(ctx workflow.Context, in CaseInput) *caseImpl {
+func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 	def := in.Definition
 	return &caseImpl{
 		in:     in,
@@ -71,7 +59,7 @@ func newCaseImpl(ctx workflow.Context, in CaseInput) *caseImpl {
 			SubmittedAt:       in.SubmittedAt,
 			Timeline:          []ozgflow.Notice{},
 		},
-		external: map[string]ExternalEvent{},
+		external: map[string]ozgflow.ExternalEvent{},
 		taskSeq:  map[string]int{},
 	}
 }

@@ -53,7 +53,7 @@ type harness struct {
 	t     *testing.T
 	env   *testsuite.TestWorkflowEnvironment
 	store *memStore
-	in    CaseInput
+	in    definitions.CaseInput
 }
 
 func definition(t *testing.T, service, authority string) definitions.Definition {
@@ -84,7 +84,7 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 	env.RegisterActivity(&activities.Seals{})
 	env.RegisterActivity(&activities.Deliveries{})
 	env.SetStartTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	in := CaseInput{
+	in := definitions.CaseInput{
 		CaseID: "c1",
 		Application: ozgflow.Application{
 			Service: def.Service, Authority: def.Authority,
@@ -116,7 +116,7 @@ func (h *harness) expectSealAndDelivery() {
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
 
 func (h *harness) signalPayment(id, status string) {
-	h.env.SignalWorkflow(ozgflow.SignalPayment, activities.PaymentInfo{PaymentID: id, Status: status})
+	h.env.SignalWorkflow(ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: id, Status: status})
 }
 
 // update sends an update and fails the test on an unexpected outcome;
@@ -198,13 +198,13 @@ func TestGewerbeanmeldungPaidSealedDeliveredApproved(t *testing.T) {
 	h.expectSealAndDelivery()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
 	h.at(time.Hour, func() {
-		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "sb-leipzig"})
-		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "sb-other"})
-		h.update(ozgflow.UpdateComplete, ozgflow.ECONFLICT, CompleteTask{TaskID: "c1.review.1", User: "sb-other", Outcome: "approve"})
-		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "shrug"})
-		h.update(ozgflow.UpdateComplete, ozgflow.ENOTFOUND, CompleteTask{TaskID: "c1.nope.1", User: "sb-leipzig", Outcome: "approve"})
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "approve"})
-		h.update(ozgflow.UpdateWithdraw, ozgflow.ECONFLICT, Withdrawal{})
+		h.update(ozgflow.UpdateClaim, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "sb-leipzig"})
+		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, ozgflow.TaskAction{TaskID: "c1.review.1", User: "sb-other"})
+		h.update(ozgflow.UpdateComplete, ozgflow.ECONFLICT, ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb-other", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "shrug"})
+		h.update(ozgflow.UpdateComplete, ozgflow.ENOTFOUND, ozgflow.CompleteTask{TaskID: "c1.nope.1", User: "sb-leipzig", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "approve"})
+		h.update(ozgflow.UpdateWithdraw, ozgflow.ECONFLICT, ozgflow.Withdrawal{})
 	})
 	got := h.run()
 
@@ -252,7 +252,7 @@ func TestFailedPaymentCanBeRetried(t *testing.T) {
 		h.signalPayment("pay-2", ozgflow.PaymentPayed)
 	})
 	h.at(time.Hour, func() {
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject", Comment: "Keine Erlaubnis"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject", Comment: "Keine Erlaubnis"})
 	})
 	got := h.run()
 	if got.Status != ozgflow.StatusRejected || got.Payment.ID != "pay-2" {
@@ -291,7 +291,7 @@ func TestPaymentIsFoundByPollingWhenTheWebhookIsLost(t *testing.T) {
 	h.env.OnActivity(payments.PaymentStatus, mock.Anything, "pay-1").Return(
 		activities.PaymentInfo{PaymentID: "pay-1", Status: ozgflow.PaymentPayed}, nil)
 	h.at(3*time.Hour, func() {
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "approve"})
 	})
 	got := h.run()
 	if got.Status != ozgflow.StatusApproved || got.Payment.Status != ozgflow.PaymentPayed {
@@ -341,7 +341,7 @@ func TestParkingPermitDecidedByRule(t *testing.T) {
 			h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
 			h.at(time.Hour, func() {
 				if tt.wantTask {
-					h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject"})
+					h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "reject"})
 				}
 			})
 			got := h.run()
@@ -373,18 +373,18 @@ func TestInformationRequestRoundTrip(t *testing.T) {
 	h.expectSealAndDelivery()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
 	h.at(time.Hour, func() {
-		h.update(ozgflow.UpdateRespond, ozgflow.ECONFLICT, Response{Text: "too early"})
-		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "sb"})
-		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "request_information"})
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "sb",
+		h.update(ozgflow.UpdateRespond, ozgflow.ECONFLICT, ozgflow.Response{Text: "too early"})
+		h.update(ozgflow.UpdateClaim, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "sb"})
+		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb", Outcome: "request_information"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb",
 			Outcome: "request_information", Comment: "Bitte Handelsregisterauszug nachreichen."})
 	})
 	h.at(2*time.Hour, func() {
-		h.update(ozgflow.UpdateRespond, ozgflow.EUNPROCESSABLE, Response{})
-		h.update(ozgflow.UpdateRespond, "", Response{Text: "Auszug liegt bei."})
+		h.update(ozgflow.UpdateRespond, ozgflow.EUNPROCESSABLE, ozgflow.Response{})
+		h.update(ozgflow.UpdateRespond, "", ozgflow.Response{Text: "Auszug liegt bei."})
 	})
 	h.at(3*time.Hour, func() {
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.2", User: "sb", Outcome: "approve"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.2", User: "sb", Outcome: "approve"})
 	})
 	got := h.run()
 	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusForwarded,
@@ -407,9 +407,9 @@ func TestWithdrawalRefundsAndTellsFachverfahren(t *testing.T) {
 		return r.Target == "gewerbe-leipzig" && r.CaseID == "c1" && r.Reason == "Umzug"
 	})).Return(nil).Once()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
-	h.at(time.Hour, func() { h.update(ozgflow.UpdateWithdraw, "", Withdrawal{Reason: "Umzug"}) })
+	h.at(time.Hour, func() { h.update(ozgflow.UpdateWithdraw, "", ozgflow.Withdrawal{Reason: "Umzug"}) })
 	h.at(2*time.Hour, func() {
-		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "sb"})
+		h.update(ozgflow.UpdateClaim, ozgflow.ECONFLICT, ozgflow.TaskAction{TaskID: "c1.review.1", User: "sb"})
 	})
 	got := h.run()
 	if got.Status != ozgflow.StatusWithdrawn || got.Payment.Refund != ozgflow.RefundRefunded || !got.Delivery.Withdrawn {
@@ -470,9 +470,9 @@ func TestRequestInfoNotifyAndWaitExternalSteps(t *testing.T) {
 		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
 	t.Run("external event decides", func(t *testing.T) {
 		h := newHarness(t, customDefinition(t), data)
-		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", Response{Text: "276098106543210"}) })
+		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", ozgflow.Response{Text: "276098106543210"}) })
 		h.at(5*time.Hour, func() {
-			h.env.SignalWorkflow(ozgflow.SignalExternal, ExternalEvent{Event: "steuerbescheid", Outcome: "approve", By: "steueramt"})
+			h.env.SignalWorkflow(ozgflow.SignalExternal, ozgflow.ExternalEvent{Event: "steuerbescheid", Outcome: "approve", By: "steueramt"})
 		})
 		got := h.run()
 		assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusInformationRequested, ozgflow.StatusReceived, ozgflow.StatusApproved)
@@ -486,7 +486,7 @@ func TestRequestInfoNotifyAndWaitExternalSteps(t *testing.T) {
 	})
 	t.Run("no event before the timeout", func(t *testing.T) {
 		h := newHarness(t, customDefinition(t), data)
-		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", Response{Text: "276098106543210"}) })
+		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", ozgflow.Response{Text: "276098106543210"}) })
 		got := h.run()
 		if got.Status != ozgflow.StatusRejected || got.Decision.By != "rule:fallback" {
 			t.Fatalf("status %s decision %+v", got.Status, got.Decision)
@@ -500,12 +500,12 @@ func TestReleaseReturnsTaskToQueue(t *testing.T) {
 	h.expectSealAndDelivery()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
 	h.at(time.Hour, func() {
-		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "a"})
-		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "a"})
-		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, TaskAction{TaskID: "c1.review.1", User: "b"})
-		h.update(ozgflow.UpdateRelease, "", TaskAction{TaskID: "c1.review.1", User: "a"})
-		h.update(ozgflow.UpdateClaim, "", TaskAction{TaskID: "c1.review.1", User: "b"})
-		h.update(ozgflow.UpdateComplete, "", CompleteTask{TaskID: "c1.review.1", User: "b", Outcome: "approve"})
+		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, ozgflow.TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateClaim, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateRelease, ozgflow.ECONFLICT, ozgflow.TaskAction{TaskID: "c1.review.1", User: "b"})
+		h.update(ozgflow.UpdateRelease, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "a"})
+		h.update(ozgflow.UpdateClaim, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "b"})
+		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "b", Outcome: "approve"})
 	})
 	got := h.run()
 	if got.Decision.By != "b" {

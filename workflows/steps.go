@@ -18,14 +18,6 @@ const (
 	deliveryKindArchive = "archive"
 )
 
-// ExternalEvent is what a back-office system reports to a waiting case.
-type ExternalEvent struct {
-	Event   string `json:"event"`
-	Outcome string `json:"outcome,omitempty"`
-	Comment string `json:"comment,omitempty"`
-	By      string `json:"by,omitempty"`
-}
-
 // runStep dispatches one step to the code of its kind.
 func (c *caseImpl) runStep(ctx workflow.Context, step definitions.Step) error {
 	switch step.Kind {
@@ -228,12 +220,12 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(paymentCh, func(ch workflow.ReceiveChannel, _ bool) {
-				var info activities.PaymentInfo
-				ch.Receive(ctx, &info)
-				c.applyPayment(ctx, info)
+				var ev ozgflow.PaymentEvent
+				ch.Receive(ctx, &ev)
+				c.applyPayment(ctx, activities.PaymentInfo{PaymentID: ev.PaymentID, Status: ev.Status})
 			})
 			sel.AddReceive(externalCh, func(ch workflow.ReceiveChannel, _ bool) {
-				var ev ExternalEvent
+				var ev ozgflow.ExternalEvent
 				ch.Receive(ctx, &ev)
 				if ev.Event != "" {
 					c.external[ev.Event] = ev

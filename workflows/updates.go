@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -10,33 +9,6 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
 )
-
-// TaskAction names a task and the case worker acting on it (claim, release).
-type TaskAction struct {
-	TaskID string `json:"taskId"`
-	User   string `json:"user"`
-}
-
-// CompleteTask is a case worker's decision on a task.
-type CompleteTask struct {
-	TaskID  string `json:"taskId"`
-	User    string `json:"user"`
-	Outcome string `json:"outcome"`
-	Comment string `json:"comment,omitempty"`
-	// Fields names the data or documents asked for with request_information.
-	Fields []string `json:"fields,omitempty"`
-}
-
-// Response is the applicant's answer to an information request.
-type Response struct {
-	Text string          `json:"text"`
-	Data json.RawMessage `json:"data,omitempty"`
-}
-
-// Withdrawal is the applicant's withdrawal of the case.
-type Withdrawal struct {
-	Reason string `json:"reason,omitempty"`
-}
 
 // withdrawNotice names the fee to be refunded, if one was paid.
 func withdrawNotice(p *ozgflow.Payment) definitions.NoticeData {
@@ -55,13 +27,13 @@ func refuse(code, format string, args ...any) error {
 // registerTaskUpdates registers claim, release and complete.
 func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateClaim,
-		func(ctx workflow.Context, a TaskAction) (ozgflow.Task, error) {
+		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskClaimed, a.User
 			c.publish(ctx)
 			return *t, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(a TaskAction) error {
+		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
 			t, err := c.activeTask(a.TaskID)
 			if err != nil {
 				return err
@@ -74,13 +46,13 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 		return fmt.Errorf("register claim: %w", err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRelease,
-		func(ctx workflow.Context, a TaskAction) (ozgflow.Task, error) {
+		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskOpen, ""
 			c.publish(ctx)
 			return *t, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(a TaskAction) error {
+		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
 			t, err := c.activeTask(a.TaskID)
 			if err != nil {
 				return err
@@ -96,7 +68,7 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 		return fmt.Errorf("register release: %w", err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateComplete,
-		func(ctx workflow.Context, in CompleteTask) (ozgflow.Task, error) {
+		func(ctx workflow.Context, in ozgflow.CompleteTask) (ozgflow.Task, error) {
 			t := c.task(in.TaskID)
 			t.Status, t.Assignee, t.Outcome, t.Comment = ozgflow.TaskDone, in.User, in.Outcome, in.Comment
 			done := *t
@@ -108,7 +80,7 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 			}
 			return done, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(in CompleteTask) error {
+		workflow.UpdateHandlerOptions{Validator: func(in ozgflow.CompleteTask) error {
 			t, err := c.activeTask(in.TaskID)
 			if err != nil {
 				return err
@@ -132,14 +104,14 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 // registerApplicantUpdates registers respond, withdraw and retry-payment.
 func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRespond,
-		func(ctx workflow.Context, r Response) (ozgflow.Case, error) {
+		func(ctx workflow.Context, r ozgflow.Response) (ozgflow.Case, error) {
 			req := c.openRequest()
 			req.Answer, req.AnswerData, req.AnsweredAt = r.Text, r.Data, workflow.Now(ctx).UTC()
 			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
 			c.publish(ctx)
 			return c.state, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(r Response) error {
+		workflow.UpdateHandlerOptions{Validator: func(r ozgflow.Response) error {
 			if c.state.Status != ozgflow.StatusInformationRequested || c.openRequest() == nil {
 				return refuse(ozgflow.ECONFLICT, "No question is waiting for an answer.")
 			}
@@ -151,7 +123,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 		return fmt.Errorf("register respond: %w", err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateWithdraw,
-		func(ctx workflow.Context, w Withdrawal) (ozgflow.Case, error) {
+		func(ctx workflow.Context, w ozgflow.Withdrawal) (ozgflow.Case, error) {
 			c.withdrawn, c.withdrawReason = true, w.Reason
 			c.closeTasks(ozgflow.TaskCancelled)
 			c.setStatus(ctx, ozgflow.StatusWithdrawn, withdrawNotice(c.state.Payment))
@@ -160,7 +132,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			}
 			return c.state, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(Withdrawal) error {
+		workflow.UpdateHandlerOptions{Validator: func(ozgflow.Withdrawal) error {
 			if c.state.Status.Final() || c.withdrawn {
 				return refuse(ozgflow.ECONFLICT, "The case is already %s and can no longer be withdrawn.", c.state.Status)
 			}
