@@ -27,6 +27,7 @@ const (
 	UpdateRespond      = "respond"
 	UpdateWithdraw     = "withdraw"
 	UpdateRetryPayment = "retry-payment"
+	UpdateSubmitted    = "submitted"
 	SignalPayment      = "payment"
 	SignalExternal     = "external"
 )
@@ -266,6 +267,7 @@ type Case struct {
 	PortalAccount     string               `json:"portalAccount,omitempty"`
 	Status            Status               `json:"status"`
 	Stage             string               `json:"stage"`
+	StageKind         string               `json:"stageKind,omitempty"`
 	Payment           *Payment             `json:"payment,omitempty"`
 	Seal              *Seal                `json:"seal,omitempty"`
 	Delivery          *Delivery            `json:"delivery,omitempty"`
@@ -274,6 +276,7 @@ type Case struct {
 	Requests          []InformationRequest `json:"informationRequests,omitempty"`
 	Timeline          []Notice             `json:"timeline"`
 	SubmittedAt       time.Time            `json:"submittedAt"`
+	RequestHash       string               `json:"requestHash,omitempty"`
 	UpdatedAt         time.Time            `json:"updatedAt"`
 }
 

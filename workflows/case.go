@@ -34,6 +34,7 @@ type caseImpl struct {
 	withdrawReason string
 	withdrawn      bool
 
+	pastPayment    bool                             // the payment steps are done or skipped
 	paymentChanges int                              // grows with every payment status change
 	external       map[string]ozgflow.ExternalEvent // received wait-external events by name
 	taskSeq        map[string]int                   // tasks created per step
@@ -57,6 +58,7 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 			Status:            ozgflow.StatusReceived,
 			Stage:             "received",
 			SubmittedAt:       in.SubmittedAt,
+			RequestHash:       in.RequestHash,
 			Timeline:          []ozgflow.Notice{},
 		},
 		external: map[string]ozgflow.ExternalEvent{},
@@ -89,7 +91,8 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 
 	stepCtx, cancel := workflow.WithCancel(ctx)
 	c.cancelSteps = cancel
-	for _, step := range c.def.Steps {
+	for i, step := range c.def.Steps {
+		c.pastPayment = !hasPaymentFrom(c.def.Steps[i:])
 		if c.stopped() {
 			break
 		}
@@ -99,7 +102,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 		if !c.shouldRun(step) {
 			continue
 		}
-		c.state.Stage = step.ID
+		c.state.Stage, c.state.StageKind = step.ID, step.Kind
 		c.publish(ctx)
 		if err := c.runStep(stepCtx, step); err != nil {
 			if c.stopped() {
@@ -109,16 +112,26 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 			return c.state, fmt.Errorf("step %s: %w", step.ID, err)
 		}
 	}
+	c.pastPayment = true
 	if c.withdrawn {
 		c.compensate(ctx)
 	}
 	c.closeTasks(ozgflow.TaskCancelled)
-	c.state.Stage = "done"
+	c.state.Stage, c.state.StageKind = "done", ""
 	c.publish(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return c.state, err
 	}
 	return c.state, nil
+}
+
+func hasPaymentFrom(steps []definitions.Step) bool {
+	for _, s := range steps {
+		if s.Kind == definitions.KindPayment {
+			return true
+		}
+	}
+	return false
 }
 
 // stopped reports whether the case was withdrawn or cancelled.

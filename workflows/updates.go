@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -9,6 +10,15 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
 )
+
+// readyForApplicant reports whether the case knows what the applicant must do
+// first: pay through the link, or nothing because no payment step lies ahead.
+func (c *caseImpl) readyForApplicant() bool {
+	if c.def.FeeAmount() == 0 || c.pastPayment || c.stopped() || c.state.Decision != nil {
+		return true
+	}
+	return c.state.Payment != nil && c.state.Payment.RedirectURL != ""
+}
 
 // withdrawNotice names the fee to be refunded, if one was paid.
 func withdrawNotice(p *ozgflow.Payment) definitions.NoticeData {
@@ -101,8 +111,20 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 	return nil
 }
 
-// registerApplicantUpdates registers respond, withdraw and retry-payment.
+// submittedWait bounds how long the submit answer waits for the payment link.
+const submittedWait = 10 * time.Second
+
+// registerApplicantUpdates registers submitted, respond, withdraw and retry-payment.
 func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
+	// submitted is sent with the start of the case; it answers once the case
+	// has what the applicant needs next: the payment link, or no fee due.
+	if err := workflow.SetUpdateHandler(ctx, ozgflow.UpdateSubmitted,
+		func(ctx workflow.Context) (ozgflow.Case, error) {
+			_, err := workflow.AwaitWithTimeout(ctx, submittedWait, c.readyForApplicant)
+			return c.state, err
+		}); err != nil {
+		return fmt.Errorf("register submitted: %w", err)
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateRespond,
 		func(ctx workflow.Context, r ozgflow.Response) (ozgflow.Case, error) {
 			req := c.openRequest()

@@ -1,0 +1,193 @@
+// Package gateway is ozgflow's HTTP face: the REST API under /api/v1 for
+// portals, case workers, administrators and back-office systems. It talks to
+// Temporal (start, update, query, signal) and reads the Redis projections.
+package gateway
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/client"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+// MaxBodyBytes is the largest request body the API accepts.
+const MaxBodyBytes = 10 << 20
+
+// Config is what a Server needs besides its clients.
+type Config struct {
+	// Addr to listen on, e.g. ":8080"; ":0" picks a free port.
+	Addr string
+	// Namespace of the case workflows in Temporal.
+	Namespace string
+	// Secret derives the applicants' access tokens.
+	Secret []byte
+	// PaymentWebhookSecret verifies the payment provider's webhooks.
+	PaymentWebhookSecret []byte
+	// Keys returns the public keys that verify receipts (JWKS).
+	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
+}
+
+// Server owns the router and the dependencies of the handlers.
+type Server struct {
+	cfg       Config
+	temporal  client.Client
+	store     *store.Store
+	registry  *definitions.Registry
+	auth      Authenticator
+	tokens    AccessTokens
+	logger    *slog.Logger
+	router    *mux.Router
+	http      *http.Server
+	listener  net.Listener
+	now       func() time.Time
+	readiness []func(context.Context) error
+}
+
+// New builds a server and registers its routes.
+func New(cfg Config, tc client.Client, st *store.Store, reg *definitions.Registry, auth Authenticator, logger *slog.Logger) *Server {
+	if cfg.Namespace == "" {
+		cfg.Namespace = ozgflow.Namespace
+	}
+	s := &Server{
+		cfg: cfg, temporal: tc, store: st, registry: reg, auth: auth,
+		tokens: NewAccessTokens(cfg.Secret),
+		logger: logger,
+		router: mux.NewRouter(),
+		now:    time.Now,
+	}
+	s.router.NotFoundHandler = problemHandler(ozgflow.ENOTFOUND, "No such resource.")
+	s.router.MethodNotAllowedHandler = methodNotAllowed
+	s.router.Use(s.recoverPanics, s.logRequests)
+	s.registerHealthRoutes()
+	api := s.router.PathPrefix("/api/v1").Subrouter()
+	s.registerApplicationRoutes(api)
+	s.registerTaskRoutes(api)
+	s.registerWebhookRoutes(api)
+	s.registerMetaRoutes(api)
+	return s
+}
+
+// Router exposes the root router so that `dev` can mount the sandboxes.
+func (s *Server) Router() *mux.Router { return s.router }
+
+// Handler returns the HTTP handler of the server.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Open starts listening on the configured address and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.Serve(ln)
+	return nil
+}
+
+// Serve serves on a listener the caller opened, in the background.
+func (s *Server) Serve(ln net.Listener) {
+	s.listener = ln
+	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("HTTP server stopped", "error", err)
+		}
+	}()
+}
+
+// Addr is the address the server listens on, valid after Open.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Close stops the server, giving running requests a few seconds.
+func (s *Server) Close() error {
+	if s.http == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.http.Shutdown(ctx)
+}
+
+func (s *Server) registerHealthRoutes() {
+	s.router.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}).Methods(http.MethodGet)
+	s.router.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet)
+}
+
+// handleReady answers 200 when Temporal and Redis answer, 503 otherwise.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"temporal": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}
+
+// recoverPanics turns a panicking handler into a 500 problem.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// Flush lets server-sent events through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// logRequests logs method, route template, status and duration; never bodies,
+// query strings or tokens, which may carry personal data.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := r.URL.Path
+		if cur := mux.CurrentRoute(r); cur != nil {
+			if tmpl, err := cur.GetPathTemplate(); err == nil {
+				route = tmpl
+			}
+		}
+		s.logger.Debug("HTTP request", "method", r.Method, "route", route, "status", rec.status,
+			"duration", time.Since(start))
+	})
+}

@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// caseView is a case as the API shows it.
+type caseView struct {
+	ID                  string                       `json:"id"`
+	Service             string                       `json:"service"`
+	ServiceName         string                       `json:"serviceName"`
+	Authority           string                       `json:"authority"`
+	Status              ozgflow.Status               `json:"status"`
+	Final               bool                         `json:"final"`
+	Stage               string                       `json:"stage"`
+	Definition          definitionRef                `json:"definition"`
+	Payment             *paymentView                 `json:"payment"`
+	Seal                *sealView                    `json:"seal,omitempty"`
+	Delivery            *deliveryView                `json:"delivery,omitempty"`
+	Decision            *ozgflow.Decision            `json:"decision,omitempty"`
+	InformationRequests []ozgflow.InformationRequest `json:"informationRequests"`
+	Tasks               []taskView                   `json:"tasks,omitempty"`
+	Timeline            []noticeView                 `json:"timeline"`
+	SubmittedAt         time.Time                    `json:"submittedAt"`
+	UpdatedAt           time.Time                    `json:"updatedAt"`
+}
+
+type definitionRef struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+}
+
+type paymentView struct {
+	ID          string     `json:"id,omitempty"`
+	Status      string     `json:"status"`
+	Amount      int64      `json:"amount"`
+	Currency    string     `json:"currency"`
+	Purpose     string     `json:"purpose"`
+	RedirectURL string     `json:"redirectUrl,omitempty"`
+	Attempt     int        `json:"attempt"`
+	DeadlineAt  *time.Time `json:"deadlineAt,omitempty"`
+	PaidAt      *time.Time `json:"paidAt,omitempty"`
+	Refund      string     `json:"refund,omitempty"`
+}
+
+type sealView struct {
+	KeyID    string    `json:"keyId"`
+	SealedAt time.Time `json:"sealedAt"`
+	Receipt  string    `json:"receiptUrl"`
+}
+
+type deliveryView struct {
+	State         string     `json:"state"` // pending, retrying, delivered, withdrawn
+	Target        string     `json:"target,omitempty"`
+	Reference     string     `json:"reference,omitempty"`
+	DeliveredAt   *time.Time `json:"deliveredAt,omitempty"`
+	Attempts      int        `json:"attempts,omitempty"`
+	LastError     string     `json:"lastError,omitempty"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+}
+
+type noticeView struct {
+	ID     string         `json:"id"`
+	CaseID string         `json:"caseId"`
+	Status ozgflow.Status `json:"status"`
+	Title  string         `json:"title"`
+	Text   string         `json:"text"`
+	At     time.Time      `json:"at"`
+}
+
+type taskView struct {
+	ID        string     `json:"id"`
+	CaseID    string     `json:"caseId"`
+	Title     string     `json:"title"`
+	Authority string     `json:"authority"`
+	Queue     string     `json:"queue"`
+	Service   string     `json:"service"`
+	Status    string     `json:"status"`
+	Priority  int        `json:"priority"`
+	Assignee  string     `json:"assignee,omitempty"`
+	Outcomes  []string   `json:"outcomes"`
+	CreatedAt time.Time  `json:"createdAt"`
+	DueAt     *time.Time `json:"dueAt,omitempty"`
+	Outcome   string     `json:"outcome,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func newPaymentView(p *ozgflow.Payment) *paymentView {
+	if p == nil {
+		return nil
+	}
+	return &paymentView{ID: p.ID, Status: p.Status, Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose,
+		RedirectURL: p.RedirectURL, Attempt: p.Attempt, DeadlineAt: timePtr(p.DeadlineAt), PaidAt: timePtr(p.PaidAt),
+		Refund: p.Refund}
+}
+
+func newNoticeView(n ozgflow.Notice) noticeView {
+	return noticeView{ID: n.ID, CaseID: n.CaseID, Status: n.Status, Title: n.Title, Text: n.Text, At: n.At}
+}
+
+func newTaskView(t ozgflow.Task) taskView {
+	return taskView{ID: t.ID, CaseID: t.CaseID, Title: t.Title, Authority: t.Authority, Queue: t.Queue,
+		Service: t.Service, Status: t.Status, Priority: t.Priority, Assignee: t.Assignee, Outcomes: t.Outcomes,
+		CreatedAt: t.CreatedAt, DueAt: timePtr(t.DueAt), Outcome: t.Outcome}
+}
+
+// newCaseView renders a case; staff also see its tasks.
+func newCaseView(c ozgflow.Case, staff bool) caseView {
+	v := caseView{
+		ID: c.ID, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
+		Status: c.Status, Final: c.Status.Final(), Stage: c.Stage,
+		Definition:          definitionRef{ID: c.DefinitionID, Version: c.DefinitionVersion},
+		Payment:             newPaymentView(c.Payment),
+		Decision:            c.Decision,
+		InformationRequests: c.Requests,
+		Timeline:            make([]noticeView, len(c.Timeline)),
+		SubmittedAt:         c.SubmittedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if v.InformationRequests == nil {
+		v.InformationRequests = []ozgflow.InformationRequest{}
+	}
+	for i, n := range c.Timeline {
+		v.Timeline[i] = newNoticeView(n)
+	}
+	if c.Seal != nil {
+		v.Seal = &sealView{KeyID: c.Seal.KeyID, SealedAt: c.Seal.SealedAt, Receipt: "/api/v1/applications/" + c.ID + "/receipt"}
+	}
+	if d := c.Delivery; d != nil {
+		state := "delivered"
+		if d.Withdrawn {
+			state = "withdrawn"
+		}
+		v.Delivery = &deliveryView{State: state, Target: d.Target, Reference: d.Reference, DeliveredAt: timePtr(d.DeliveredAt)}
+	}
+	if staff {
+		for _, t := range c.Tasks {
+			v.Tasks = append(v.Tasks, newTaskView(t))
+		}
+	}
+	return v
+}
+
+// paging reads offset and limit (default 50, at most 500).
+func paging(r *http.Request) (offset, limit int64, err error) {
+	limit = 50
+	q := r.URL.Query()
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.ParseInt(v, 10, 64); err != nil || offset < 0 {
+			return 0, 0, badParam("offset", "must be a number of 0 or more")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.ParseInt(v, 10, 64); err != nil || limit < 1 || limit > 500 {
+			return 0, 0, badParam("limit", "must be a number from 1 to 500")
+		}
+	}
+	return offset, limit, nil
+}
+
+func badParam(name, detail string) error {
+	return &ozgflow.Error{Code: ozgflow.EINVALID, Message: "Query parameter " + name + " " + detail + ".",
+		Fields: []ozgflow.FieldError{{Pointer: "?" + name, Detail: detail}}}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,49 @@
+package gateway
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+func (s *Server) registerWebhookRoutes(r *mux.Router) {
+	r.HandleFunc("/webhooks/payments", s.handlePaymentWebhook).Methods(http.MethodPost)
+}
+
+// paymentWebhook is the body a payment provider posts on a status change.
+type paymentWebhook struct {
+	PaymentID string `json:"paymentId"`
+	CaseID    string `json:"caseId"`
+	Status    string `json:"status"`
+}
+
+// handlePaymentWebhook verifies the provider's HMAC signature and passes the
+// status to the case as a signal.
+func (s *Server) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
+		return
+	}
+	if err := ozgflow.VerifyBody(s.cfg.PaymentWebhookSecret, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
+		return
+	}
+	var ev paymentWebhook
+	if err := json.Unmarshal(body, &ev); err != nil || ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs paymentId, caseId and status."))
+		return
+	}
+	err = s.temporal.SignalWorkflow(r.Context(), ozgflow.CaseWorkflowID(ev.CaseID), "", ozgflow.SignalPayment,
+		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
+	if err != nil {
+		s.writeError(w, r, fromTemporal(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
