@@ -1,0 +1,28 @@
+# ozgflow — the two commands a newcomer needs are `go run ./cmd/ozgflow dev`
+# and `make test`.
+
+GO ?= go
+WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0
+
+.PHONY: test prepare-test lint build dev
+
+## test: prepare what the tests need (Redis), then run every test.
+test: prepare-test
+	$(GO) test ./...
+
+## prepare-test: start Redis when none answers (installing it with apt-get if missing).
+prepare-test:
+	@./scripts/prepare-test.sh
+
+## lint: go vet and Temporal's workflowcheck over the deterministic workflow code.
+lint:
+	$(GO) vet ./...
+	$(GO) run $(WORKFLOWCHECK) ./workflows/...
+
+## build: the ozgflow binary.
+build:
+	$(GO) build -o ozgflow ./cmd/ozgflow
+
+## dev: run everything in one process.
+dev:
+	$(GO) run ./cmd/ozgflow dev
