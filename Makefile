@@ -2,7 +2,7 @@
 # and `make test`.
 
 GO ?= go
-WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0
+WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: test prepare-test lint build dev
 
@@ -17,7 +17,7 @@ prepare-test:
 ## lint: go vet and Temporal's workflowcheck over the deterministic workflow code.
 lint:
 	$(GO) vet ./...
-	$(GO) run $(WORKFLOWCHECK) ./workflows/...
+	$(GO) run $(WORKFLOWCHECK) -config workflowcheck.config.yaml ./workflows/...
 
 ## build: the ozgflow binary.
 build:
