@@ -1,0 +1,152 @@
+// Package app wires ozgflow's roles from configuration: `dev` (everything in
+// one process with embedded Temporal and sandboxes), `worker` and `gateway`.
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the configuration of every role. Defaults are set in code and
+// overridden by environment variables; Validate names the variable at fault.
+type Config struct {
+	Addr              string // OZGFLOW_ADDR, default :8080
+	PublicURL         string // OZGFLOW_PUBLIC_URL, default http://localhost:<port>
+	DataDir           string // OZGFLOW_DATA_DIR, default ./data (dev only)
+	TemporalAddress   string // TEMPORAL_ADDRESS, default 127.0.0.1:7233 (worker, gateway)
+	TemporalNamespace string // TEMPORAL_NAMESPACE, default ozgflow
+	RedisURL          string // REDIS_URL, default redis://127.0.0.1:6379/0
+	RedisPrefix       string // OZGFLOW_REDIS_PREFIX, default ozgflow:
+	Secret            string // OZGFLOW_SECRET: payload encryption and access tokens
+
+	PaymentURL           string // OZGFLOW_PAYMENT_URL: payment provider API
+	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
+	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
+	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks)
+	FachverfahrenURL     string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
+	FachverfahrenTargets string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
+	FachverfahrenSecret  string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
+
+	LogLevel slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              ":8080",
+		DataDir:           "./data",
+		TemporalAddress:   "127.0.0.1:7233",
+		TemporalNamespace: "ozgflow",
+		RedisURL:          "redis://127.0.0.1:6379/0",
+		RedisPrefix:       "ozgflow:",
+		LogLevel:          slog.LevelInfo,
+	}
+}
+
+// FromEnv returns the defaults overridden by the environment.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	set := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Addr, "OZGFLOW_ADDR")
+	set(&c.PublicURL, "OZGFLOW_PUBLIC_URL")
+	set(&c.DataDir, "OZGFLOW_DATA_DIR")
+	set(&c.TemporalAddress, "TEMPORAL_ADDRESS")
+	set(&c.TemporalNamespace, "TEMPORAL_NAMESPACE")
+	set(&c.RedisURL, "REDIS_URL")
+	set(&c.RedisPrefix, "OZGFLOW_REDIS_PREFIX")
+	set(&c.Secret, "OZGFLOW_SECRET")
+	set(&c.PaymentURL, "OZGFLOW_PAYMENT_URL")
+	set(&c.PaymentAPIKey, "OZGFLOW_PAYMENT_API_KEY")
+	set(&c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET")
+	set(&c.SignerURL, "OZGFLOW_SIGNER_URL")
+	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
+	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
+	set(&c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET")
+	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, fmt.Errorf("OZGFLOW_LOG_LEVEL %q: want debug, info, warn or error", v)
+		}
+	}
+	return c, nil
+}
+
+// Validate checks what the given role needs.
+func (c Config) Validate(role string) error {
+	var errs []error
+	need := func(v, name, why string) {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
+		}
+	}
+	if role != "dev" {
+		need(c.Secret, "OZGFLOW_SECRET", "gateway and worker share it to encrypt payloads")
+		need(c.TemporalAddress, "TEMPORAL_ADDRESS", "host:port of the Temporal frontend")
+	}
+	if c.Secret != "" && len(c.Secret) < 16 {
+		errs = append(errs, errors.New("OZGFLOW_SECRET must be at least 16 characters"))
+	}
+	if role == "worker" {
+		need(c.PaymentURL, "OZGFLOW_PAYMENT_URL", "the payment provider's API")
+		need(c.SignerURL, "OZGFLOW_SIGNER_URL", "the signer's API")
+		need(c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET", "deliveries are HMAC-signed")
+		if c.FachverfahrenURL == "" && c.FachverfahrenTargets == "" {
+			errs = append(errs, errors.New("OZGFLOW_FACHVERFAHREN_URL or OZGFLOW_FACHVERFAHREN_TARGETS is required"))
+		}
+	}
+	if role == "gateway" {
+		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")
+		need(c.SignerURL, "OZGFLOW_SIGNER_URL", "receipts are verified with the signer's keys")
+	}
+	if _, err := c.Targets(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Targets parses OZGFLOW_FACHVERFAHREN_TARGETS.
+func (c Config) Targets() (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(c.FachverfahrenTargets, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		name, url, ok := strings.Cut(pair, "=")
+		if !ok || name == "" || url == "" {
+			return nil, fmt.Errorf("OZGFLOW_FACHVERFAHREN_TARGETS: %q is not name=url", pair)
+		}
+		out[strings.TrimSpace(name)] = strings.TrimSpace(url)
+	}
+	return out, nil
+}
+
+// devSecret returns the secret of a dev data directory, creating it once, so
+// that access tokens and encrypted payloads stay valid across restarts.
+func devSecret(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(buf)
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return secret, nil
+}

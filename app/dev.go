@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/go-jose/go-jose/v4"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	"github.com/ozgflow/ozgflow/activities/payment"
+	"github.com/ozgflow/ozgflow/activities/signer"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/definitions/catalog"
+	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/gateway"
+	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/worker"
+)
+
+// DevOptions tune `dev` beyond Config, mostly for tests.
+type DevOptions struct {
+	// InMemory keeps Temporal in memory instead of a SQLite file in DataDir.
+	InMemory bool
+	// RequireRedis fails the start when REDIS_URL does not answer instead of
+	// falling back to an embedded in-memory Redis.
+	RequireRedis bool
+}
+
+// Dev is a running `ozgflow dev`: embedded Temporal, worker, gateway and
+// sandboxes in one process.
+type Dev struct {
+	URL           string // base URL of the gateway
+	TemporalAddr  string
+	EmbeddedRedis bool
+	Client        client.Client
+	Store         *store.Store
+	Payments      *payment.Sandbox
+	Fachverfahren *fachverfahren.Simulator
+	Signer        *signer.Sandbox
+	Reindexed     int
+
+	closers []func()
+}
+
+// dev-only shared secrets of the sandboxes; production configures its own.
+const (
+	devPaymentAPIKey     = "dev-payment-key"
+	devWebhookSecret     = "dev-payment-webhook-secret"
+	devFachverfahrenHMAC = "dev-fachverfahren-secret"
+)
+
+// StartDev starts everything and returns once the gateway serves.
+func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (_ *Dev, err error) {
+	d := &Dev{}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if cfg.Secret == "" {
+		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate("dev"); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (OZGFLOW_ADDR / --addr): %w", cfg.Addr, err)
+	}
+	d.closers = append(d.closers, func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	internal := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = fmt.Sprintf("http://localhost:%d", port)
+	}
+	d.URL = strings.TrimSuffix(cfg.PublicURL, "/")
+
+	dbFile := filepath.Join(cfg.DataDir, "temporal.db")
+	if opts.InMemory {
+		dbFile = ""
+	}
+	temporalServer, err := devserver.Start(devserver.Options{DatabaseFile: dbFile, Namespace: cfg.TemporalNamespace, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, temporalServer.Stop)
+	d.TemporalAddr = temporalServer.Address()
+
+	st, closeRedis, embedded, err := openDevRedis(ctx, cfg, opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	d.Store, d.EmbeddedRedis = st, embedded
+	d.closers = append(d.closers, closeRedis)
+
+	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: d.TemporalAddr, Namespace: cfg.TemporalNamespace,
+		Secret: []byte(cfg.Secret), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	d.Client = tc
+	d.closers = append(d.closers, tc.Close)
+
+	hc := &http.Client{Timeout: 20 * time.Second}
+	d.Signer, err = signer.NewSandbox(filepath.Join(cfg.DataDir, "signer-key.json"))
+	if err != nil {
+		return nil, err
+	}
+	d.Payments, err = payment.NewSandbox(payment.SandboxConfig{
+		PublicURL: d.URL, APIKey: devPaymentAPIKey,
+		WebhookURL: internal + "/api/v1/webhooks/payments", WebhookSecret: []byte(devWebhookSecret),
+		StateFile: stateFile(cfg, opts, "payments.json"), HTTPClient: hc, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Fachverfahren, err = fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{
+		Secret: []byte(devFachverfahrenHMAC), StateFile: stateFile(cfg, opts, "fachverfahren.json"), Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	reg, err := definitions.LoadCatalog(catalog.FS)
+	if err != nil {
+		return nil, err
+	}
+	gw := gateway.New(gateway.Config{
+		Namespace:            cfg.TemporalNamespace,
+		Secret:               []byte(cfg.Secret),
+		PaymentWebhookSecret: []byte(devWebhookSecret),
+		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
+			return d.Signer.JWKS(), nil
+		},
+	}, tc, st, reg, gateway.DevTokens(), logger)
+	d.Payments.Register(gw.Router())
+	d.Signer.Register(gw.Router())
+	d.Fachverfahren.Register(gw.Router())
+	gw.Serve(ln)
+	d.closers = append(d.closers, func() { gw.Close() })
+
+	w := worker.New(tc, worker.Adapters{
+		Payments: payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
+		Signer:   signer.NewClient(internal+"/sandbox/signer", hc),
+		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
+			DefaultURL: internal + "/sandbox/fachverfahren", Secret: []byte(devFachverfahrenHMAC), HTTPClient: hc,
+		}),
+		Projections: st,
+	}, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	d.closers = append(d.closers, w.Stop)
+
+	if d.Reindexed, err = worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger); err != nil {
+		return nil, fmt.Errorf("rebuild projections: %w", err)
+	}
+	return d, nil
+}
+
+// stateFile places a sandbox's state in the data directory, or nowhere when
+// everything runs in memory.
+func stateFile(cfg Config, opts DevOptions, name string) string {
+	if opts.InMemory {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "sandbox", name)
+}
+
+// openDevRedis connects to REDIS_URL or, when nothing answers there and the
+// options allow it, starts an embedded in-memory Redis.
+func openDevRedis(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (*store.Store, func(), bool, error) {
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err := store.Open(pingCtx, cfg.RedisURL)
+	if err == nil {
+		return st.WithPrefix(cfg.RedisPrefix), func() { st.Close() }, false, nil
+	}
+	if opts.RequireRedis {
+		return nil, nil, false, fmt.Errorf("REDIS_URL %s does not answer: %w", cfg.RedisURL, err)
+	}
+	logger.Warn("No Redis answers at REDIS_URL; using an embedded in-memory Redis. Projections are rebuilt from Temporal at every start.",
+		"redisUrl", cfg.RedisURL)
+	mr, err := miniredis.Run()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("embedded redis: %w", err)
+	}
+	st, err = store.Open(ctx, "redis://"+mr.Addr()+"/0")
+	if err != nil {
+		mr.Close()
+		return nil, nil, false, err
+	}
+	return st.WithPrefix(cfg.RedisPrefix), func() { st.Close(); mr.Close() }, true, nil
+}
+
+// Close stops everything in reverse order of start.
+func (d *Dev) Close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}

@@ -1,0 +1,120 @@
+// Command ozgflow runs the processing layer: `dev` runs everything in one
+// process; `worker` and `gateway` run the roles against an external Temporal
+// and Redis; `reindex` rebuilds the Redis projections from Temporal.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ozgflow/ozgflow/app"
+)
+
+const usage = `Usage: ozgflow <command> [flags]
+
+Commands:
+  dev       embedded Temporal (SQLite), worker, gateway, sandboxes and demo catalog
+  worker    the worker role, against TEMPORAL_ADDRESS and REDIS_URL
+  gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
+  reindex   rebuild the Redis projections from Temporal
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ozgflow:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cfg, err := app.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address the gateway listens on (OZGFLOW_ADDR)")
+	if cmd == "dev" {
+		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the SQLite database and sandbox state (OZGFLOW_DATA_DIR)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	switch cmd {
+	case "dev":
+		return runDev(ctx, cfg, stdout, logger)
+	case "worker":
+		return app.RunWorker(ctx, cfg, logger)
+	case "gateway":
+		return app.RunGateway(ctx, cfg, logger)
+	case "reindex":
+		n, err := app.Reindex(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Rebuilt the projections of %d cases.\n", n)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func runDev(ctx context.Context, cfg app.Config, stdout io.Writer, logger *slog.Logger) error {
+	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
+	d, err := app.StartDev(ctx, cfg, app.DevOptions{}, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	redis := "REDIS_URL " + cfg.RedisURL
+	if d.EmbeddedRedis {
+		redis = "embedded in-memory Redis (nothing answered at " + cfg.RedisURL + ")"
+	}
+	fmt.Fprintf(stdout, `
+ozgflow dev is running. Data: %s
+
+  API                    %[2]s/api/v1   (OpenAPI: %[2]s/api/v1/openapi.yaml)
+  Receipt keys (JWKS)    %[2]s/api/v1/keys
+  Health                 %[2]s/healthz  %[2]s/readyz
+  Payment sandbox        %[2]s/sandbox/payments/{paymentId}
+  Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received
+  Temporal frontend      %[3]s (namespace %[4]s)
+  Redis                  %[5]s
+  Projections rebuilt    %[6]d cases
+
+Demo tokens (Authorization: Bearer …):
+  dev-portal          portal client: submits applications, reads mailboxes
+  dev-sb-leipzig      case worker, Stadt Leipzig (147130000000)
+  dev-sb-dresden      case worker, Landeshauptstadt Dresden (146120000000)
+  dev-admin           administrator
+  dev-fachverfahren   back-office system: reports events to waiting cases
+
+Try:
+  curl -s -X POST %[2]s/api/v1/applications -H 'Authorization: Bearer dev-portal' \
+    -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
+
+Stop with Ctrl-C; open cases carry on at the next start.
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
+	return nil
+}

@@ -1,0 +1,162 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// countCases asks Temporal how many case workflows exist.
+func countCases(t *testing.T) int64 {
+	t.Helper()
+	res, err := stack.Client.CountWorkflow(context.Background(), countRequest())
+	if err != nil {
+		t.Fatalf("count cases: %v", err)
+	}
+	return res.Count
+}
+
+func TestBadSubmissionsGetProblemsAndNoCase(t *testing.T) {
+	valid := func() map[string]any { return gewerbeanmeldung(leipzig, "amt24-anna") }
+	with := func(change func(m map[string]any)) map[string]any {
+		m := valid()
+		change(m)
+		return m
+	}
+	huge := bytes.Repeat([]byte(" "), 10<<20+1)
+	copy(huge, []byte(`{"service":"gewerbeanmeldung"`))
+	tests := []struct {
+		name        string
+		token       string
+		contentType string
+		body        any
+		wantStatus  int
+		wantPointer []string
+	}{
+		{"malformed JSON", "dev-portal", "application/json", []byte(`{"service": "gewerbe`), http.StatusBadRequest, nil},
+		{"not an object", "dev-portal", "application/json", []byte(`[1,2]`), http.StatusBadRequest, nil},
+		{"wrong content type", "dev-portal", "text/plain", []byte(`{}`), http.StatusUnsupportedMediaType, nil},
+		{"body over 10 MiB", "dev-portal", "application/json", huge, http.StatusRequestEntityTooLarge, nil},
+		{"no token", "", "application/json", valid(), http.StatusUnauthorized, nil},
+		{"case worker may not submit", "dev-sb-leipzig", "application/json", valid(), http.StatusForbidden, nil},
+		{"unknown service", "dev-portal", "application/json",
+			with(func(m map[string]any) { m["service"] = "99999999999999" }), http.StatusNotFound, nil},
+		{"unknown authority", "dev-portal", "application/json",
+			with(func(m map[string]any) { m["authority"] = "999999999999" }), http.StatusNotFound, nil},
+		{"no variant for the pair", "dev-portal", "application/json",
+			with(func(m map[string]any) { m["authority"] = chemnitz }), http.StatusNotFound, nil},
+		{"missing fields", "dev-portal", "application/json", map[string]any{"data": map[string]any{}},
+			http.StatusUnprocessableEntity, []string{"/service", "/authority", "/applicant/name"}},
+		{"wrong type", "dev-portal", "application/json",
+			with(func(m map[string]any) { m["service"] = 42 }), http.StatusUnprocessableEntity, []string{"/service"}},
+		{"schema violations, one per field", "dev-portal", "application/json", with(func(m map[string]any) {
+			d := m["data"].(map[string]any)
+			b := d["betrieb"].(map[string]any)
+			b["rechtsform"] = "verein"
+			b["beginn"] = "nächste Woche"
+			delete(b, "name")
+			d["anschrift"].(map[string]any)["plz"] = "4109"
+		}), http.StatusUnprocessableEntity, []string{"/data/betrieb/beginn", "/data/betrieb/name",
+			"/data/betrieb/rechtsform", "/data/anschrift/plz"}},
+	}
+	before := countCases(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var raw []byte
+			switch b := tt.body.(type) {
+			case []byte:
+				raw = b
+			default:
+				raw, _ = json.Marshal(b)
+			}
+			req, _ := http.NewRequest(http.MethodPost, stack.URL+"/api/v1/applications", bytes.NewReader(raw))
+			req.Header.Set("Content-Type", tt.contentType)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var p struct {
+				Status int                  `json:"status"`
+				Detail string               `json:"detail"`
+				Errors []ozgflow.FieldError `json:"errors"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+				t.Fatalf("problem body: %v", err)
+			}
+			if res.StatusCode != tt.wantStatus || p.Status != tt.wantStatus {
+				t.Fatalf("status %d (body %d: %s), want %d", res.StatusCode, p.Status, p.Detail, tt.wantStatus)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			if p.Detail == "" {
+				t.Error("problem without detail")
+			}
+			if tt.wantPointer != nil {
+				got := map[string]bool{}
+				for _, e := range p.Errors {
+					got[e.Pointer] = true
+				}
+				for _, ptr := range tt.wantPointer {
+					if !got[ptr] {
+						t.Errorf("no error at %s: %+v", ptr, p.Errors)
+					}
+				}
+				if len(p.Errors) != len(tt.wantPointer) {
+					t.Errorf("%d errors, want %d: %+v", len(p.Errors), len(tt.wantPointer), p.Errors)
+				}
+			}
+		})
+	}
+	if after := countCases(t); after != before {
+		t.Errorf("bad submissions started %d cases", after-before)
+	}
+}
+
+func TestBadRequestsToOtherEndpoints(t *testing.T) {
+	s := submit(t, hundesteuer(dresden))
+	tests := []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+	}{
+		{"unknown route", http.MethodGet, "/api/v1/nothing", "dev-admin", nil, http.StatusNotFound},
+		{"wrong method", http.MethodDelete, "/api/v1/applications/" + s.ID, s.Token, nil, http.StatusMethodNotAllowed},
+		{"unknown case", http.MethodGet, "/api/v1/applications/00000000-0000-4000-8000-000000000000", "dev-admin", nil, http.StatusNotFound},
+		{"malformed case id", http.MethodGet, "/api/v1/applications/..%2f..", "dev-admin", nil, http.StatusNotFound},
+		{"unknown task", http.MethodPost, "/api/v1/tasks/nope/claim", "dev-sb-dresden", nil, http.StatusNotFound},
+		{"task of a case that has none", http.MethodPost, "/api/v1/tasks/" + s.ID + ".review.1/complete", "dev-sb-dresden",
+			map[string]any{}, http.StatusNotFound},
+		{"applicant may not list tasks", http.MethodGet, "/api/v1/tasks", s.Token, nil, http.StatusUnauthorized},
+		{"portal may not list tasks", http.MethodGet, "/api/v1/tasks", "dev-portal", nil, http.StatusForbidden},
+		{"bad paging", http.MethodGet, "/api/v1/tasks?limit=0", "dev-sb-dresden", nil, http.StatusBadRequest},
+		{"admin without authority", http.MethodGet, "/api/v1/tasks", "dev-admin", nil, http.StatusBadRequest},
+		{"unsigned payment webhook", http.MethodPost, "/api/v1/webhooks/payments", "",
+			map[string]any{"paymentId": "p", "caseId": s.ID, "status": "PAYED"}, http.StatusUnauthorized},
+		{"event without name", http.MethodPost, "/api/v1/applications/" + s.ID + "/events", "dev-fachverfahren",
+			map[string]any{}, http.StatusUnprocessableEntity},
+		{"applicant may not send events", http.MethodPost, "/api/v1/applications/" + s.ID + "/events", s.Token,
+			map[string]any{"event": "x"}, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := api(t, tt.method, tt.path, tt.token, tt.body)
+			if res.status != tt.want {
+				t.Fatalf("got %d, want %d: %s", res.status, tt.want, res.body)
+			}
+			if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+		})
+	}
+	// The case went on untouched by all of that.
+	waitStatus(t, s, "approved")
+}
