@@ -125,32 +125,39 @@ func sqlConfig(opts Options) (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 	} else {
 		conf.DatabaseName = opts.DatabaseFile
-		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL"}
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL",
+			"busy_timeout": "10000"}
 		conf.MaxConns = 4
 		conf.MaxIdleConns = 4
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
-	fresh := opts.DatabaseFile == ""
-	if !fresh {
-		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			fresh = true
+	// The in-memory store sets its schema up itself; a new file needs it.
+	if opts.DatabaseFile != "" {
+		_, err := os.Stat(opts.DatabaseFile)
+		fresh := errors.Is(err, os.ErrNotExist)
+		if !fresh {
+			return conf, createNamespace(conf, opts)
 		}
-	}
-	if fresh {
 		if err := sqliteschema.SetupSchema(conf); err != nil {
 			return nil, fmt.Errorf("set up temporal schema: %w", err)
 		}
 	}
+	return conf, createNamespace(conf, opts)
+}
+
+// createNamespace registers the namespace with ozgflow's search attributes;
+// an existing namespace is left as it is.
+func createNamespace(conf *config.SQL, opts Options) error {
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, SearchAttributes)
 	if err != nil {
-		return nil, fmt.Errorf("namespace %s: %w", opts.Namespace, err)
+		return fmt.Errorf("namespace %s: %w", opts.Namespace, err)
 	}
 	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("create namespace %s: %w", opts.Namespace, err)
+		return fmt.Errorf("create namespace %s: %w", opts.Namespace, err)
 	}
-	return conf, nil
+	return nil
 }
 
 func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config {

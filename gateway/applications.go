@@ -459,6 +459,11 @@ func (s *Server) update(ctx context.Context, caseID, name string, result any, ar
 	if err == nil {
 		err = handle.Get(ctx, result)
 	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// The case exists (the caller loaded it), so its workflow has ended.
+		return ozgflow.Errorf(ozgflow.ECONFLICT, "The case is already closed.")
+	}
 	if err != nil {
 		return fromTemporal(err)
 	}

@@ -77,7 +77,26 @@ func New(cfg Config, tc client.Client, st *store.Store, reg *definitions.Registr
 	s.registerTaskRoutes(api)
 	s.registerWebhookRoutes(api)
 	s.registerMetaRoutes(api)
+	answerWrongMethods(s.router)
 	return s
+}
+
+// answerWrongMethods adds, after every route of r, a route for the same path
+// and any method that answers 405, so a known path never looks unknown.
+func answerWrongMethods(r *mux.Router) {
+	var paths []string
+	seen := map[string]bool{}
+	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		_, noMethods := route.GetMethods()
+		if tmpl, err := route.GetPathTemplate(); err == nil && noMethods == nil && !seen[tmpl] {
+			seen[tmpl] = true
+			paths = append(paths, tmpl)
+		}
+		return nil
+	})
+	for _, p := range paths {
+		r.Path(p).Handler(methodNotAllowed)
+	}
 }
 
 // Router exposes the root router so that `dev` can mount the sandboxes.

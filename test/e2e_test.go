@@ -34,7 +34,7 @@ var stack *app.Dev
 func TestMain(m *testing.M) {
 	d, err := startStack(os.TempDir(), true, "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "end-to-end tests need Redis (run `make test`, which starts one):", err)
+		fmt.Fprintln(os.Stderr, "end-to-end tests could not start ozgflow dev (they need Redis: `make test` starts one):", err)
 		os.Exit(1)
 	}
 	stack = d

@@ -17,7 +17,7 @@ func (c *caseImpl) readyForApplicant() bool {
 	if c.def.FeeAmount() == 0 || c.pastPayment || c.stopped() || c.state.Decision != nil {
 		return true
 	}
-	return c.state.Payment != nil && c.state.Payment.RedirectURL != ""
+	return c.state.Status == ozgflow.StatusAwaitingPayment && c.state.Payment != nil && c.state.Payment.RedirectURL != ""
 }
 
 // withdrawNotice names the fee to be refunded, if one was paid.
