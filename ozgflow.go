@@ -5,6 +5,7 @@ package ozgflow
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -53,35 +54,13 @@ func CaseIDFromWorkflowID(workflowID string) (string, bool) {
 
 // TaskID names the n-th task that step stepID of a case created.
 func TaskID(caseID, stepID string, n int) string {
-	return caseID + "." + stepID + "." + itoa(n)
+	return caseID + "." + stepID + "." + strconv.Itoa(n)
 }
 
 // CaseIDFromTaskID returns the case a task belongs to.
 func CaseIDFromTaskID(taskID string) (string, bool) {
 	caseID, _, ok := strings.Cut(taskID, ".")
 	return caseID, ok && caseID != ""
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // Status is where a case stands, as the applicant sees it.

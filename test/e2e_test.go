@@ -46,16 +46,28 @@ func TestMain(m *testing.M) {
 // startStack starts `dev` on a free port against the Redis at REDIS_URL,
 // with its own key prefix so parallel test binaries do not meet.
 func startStack(dataDir string, inMemory bool, addr string) (*app.Dev, error) {
+	cfg := devConfig(dataDir, addr)
+	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
+	return app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: inMemory, RequireRedis: true}, testLogger())
+}
+
+// devConfig is the configuration of a test instance of `dev`.
+func devConfig(dataDir, addr string) app.Config {
 	cfg := app.DefaultConfig()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
-	cfg.Addr = addr
-	cfg.DataDir = dataDir
-	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
-	cfg.Secret = "e2e-secret-0123456789abcdef"
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	return app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: inMemory, RequireRedis: true}, logger)
+	cfg.Addr, cfg.DataDir, cfg.Secret = addr, dataDir, "e2e-secret-0123456789abcdef"
+	return cfg
+}
+
+// startDev starts `dev` as a newcomer would: the embedded Redis is allowed.
+func startDev(cfg app.Config, inMemory bool) (*app.Dev, error) {
+	return app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: inMemory}, testLogger())
+}
+
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // response is what an API call returned.
@@ -301,5 +313,9 @@ func receivedBy(t *testing.T, caseID string) []map[string]any {
 func urlValues(action string) url.Values { return url.Values{"action": {action}} }
 
 func countRequest() *workflowservice.CountWorkflowExecutionsRequest {
-	return &workflowservice.CountWorkflowExecutionsRequest{Namespace: "ozgflow", Query: "WorkflowType = 'CaseWorkflow'"}
+	return countQuery("WorkflowType = 'CaseWorkflow'")
+}
+
+func countQuery(q string) *workflowservice.CountWorkflowExecutionsRequest {
+	return &workflowservice.CountWorkflowExecutionsRequest{Namespace: "ozgflow", Query: q}
 }
