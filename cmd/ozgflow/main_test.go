@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		wantOut string
+	}{
+		{"no command", nil, nil, "no command", ""},
+		{"unknown command", []string{"fly"}, nil, `unknown command "fly"`, ""},
+		{"help", []string{"help"}, nil, "", "dev       embedded Temporal"},
+		{"worker without configuration", []string{"worker"}, nil, "OZGFLOW_SECRET is required", ""},
+		{"bad flag", []string{"dev", "--nope"}, nil, "flag provided but not defined", ""},
+		{"bad environment", []string{"dev"}, map[string]string{"OZGFLOW_LOG_LEVEL": "shout"}, "OZGFLOW_LOG_LEVEL", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &errOut)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("output %q lacks %q", out.String(), tt.wantOut)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestDevPrintsURLsAndTokens(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	dir := t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, os.Getenv, &out, &errOut)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Stop with Ctrl-C") {
+		select {
+		case err := <-done:
+			t.Fatalf("dev stopped: %v\n%s\n%s", err, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not start:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, want := range []string{"/api/v1", "/sandbox/payments/", "/sandbox/fachverfahren/received", "/api/v1/keys",
+		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "temporal.db")); err != nil {
+		t.Errorf("no SQLite database in the data directory: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("dev stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("dev did not stop")
+	}
+}
