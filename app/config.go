@@ -28,12 +28,14 @@ type Config struct {
 	PaymentURL           string // OZGFLOW_PAYMENT_URL: payment provider API
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
 	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
+	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox role)
 	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks)
 	FachverfahrenURL     string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
 	FachverfahrenTargets string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
 	FachverfahrenSecret  string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
 
-	LogLevel slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+	MetricsAddr string     // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
+	LogLevel    slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 }
 
 // DefaultConfig returns the defaults.
@@ -45,6 +47,7 @@ func DefaultConfig() Config {
 		TemporalNamespace: "ozgflow",
 		RedisURL:          "redis://127.0.0.1:6379/0",
 		RedisPrefix:       "ozgflow:",
+		MetricsAddr:       ":9090",
 		LogLevel:          slog.LevelInfo,
 	}
 }
@@ -68,6 +71,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.PaymentURL, "OZGFLOW_PAYMENT_URL")
 	set(&c.PaymentAPIKey, "OZGFLOW_PAYMENT_API_KEY")
 	set(&c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET")
+	set(&c.PaymentWebhookURL, "OZGFLOW_PAYMENT_WEBHOOK_URL")
+	set(&c.MetricsAddr, "OZGFLOW_METRICS_ADDR")
 	set(&c.SignerURL, "OZGFLOW_SIGNER_URL")
 	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
 	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
@@ -88,7 +93,7 @@ func (c Config) Validate(role string) error {
 			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
 		}
 	}
-	if role != "dev" {
+	if role == "worker" || role == "gateway" {
 		need(c.Secret, "OZGFLOW_SECRET", "gateway and worker share it to encrypt payloads")
 		need(c.TemporalAddress, "TEMPORAL_ADDRESS", "host:port of the Temporal frontend")
 	}
@@ -102,6 +107,12 @@ func (c Config) Validate(role string) error {
 		if c.FachverfahrenURL == "" && c.FachverfahrenTargets == "" {
 			errs = append(errs, errors.New("OZGFLOW_FACHVERFAHREN_URL or OZGFLOW_FACHVERFAHREN_TARGETS is required"))
 		}
+	}
+	if role == "sandbox" {
+		need(c.PaymentAPIKey, "OZGFLOW_PAYMENT_API_KEY", "the worker authenticates to the payment sandbox with it")
+		need(c.PaymentWebhookURL, "OZGFLOW_PAYMENT_WEBHOOK_URL", "the gateway's /api/v1/webhooks/payments")
+		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")
+		need(c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET", "the simulator checks the delivery signatures")
 	}
 	if role == "gateway" {
 		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")

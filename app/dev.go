@@ -22,6 +22,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/gateway"
+	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
@@ -46,6 +47,7 @@ type Dev struct {
 	Payments      *payment.Sandbox
 	Fachverfahren *fachverfahren.Simulator
 	Signer        *signer.Sandbox
+	Metrics       *metrics.Metrics
 	Reindexed     int
 
 	closers []func()
@@ -104,8 +106,10 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.Store, d.EmbeddedRedis = st, embedded
 	d.closers = append(d.closers, closeRedis)
 
+	d.Metrics = metrics.New()
+	d.Metrics.WatchCases(st)
 	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: d.TemporalAddr, Namespace: cfg.TemporalNamespace,
-		Secret: []byte(cfg.Secret), Logger: logger})
+		Secret: []byte(cfg.Secret), Logger: logger, Metrics: d.Metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +147,7 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
 			return d.Signer.JWKS(), nil
 		},
+		Metrics: d.Metrics,
 	}, tc, st, reg, gateway.DevTokens(), logger)
 	d.Payments.Register(gw.Router())
 	d.Signer.Register(gw.Router())
@@ -157,7 +162,7 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 			DefaultURL: internal + "/sandbox/fachverfahren", Secret: []byte(devFachverfahrenHMAC), HTTPClient: hc,
 		}),
 		Projections: st,
-	}, sdkworker.Options{})
+	}, d.Metrics, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -18,14 +19,15 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway"
+	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
 
 // connect opens Temporal and Redis for the worker and gateway roles.
-func connect(ctx context.Context, cfg Config, logger *slog.Logger) (client.Client, *store.Store, error) {
+func connect(ctx context.Context, cfg Config, m *metrics.Metrics, logger *slog.Logger) (client.Client, *store.Store, error) {
 	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Secret: []byte(cfg.Secret), Logger: logger})
+		Secret: []byte(cfg.Secret), Logger: logger, Metrics: m})
 	if err != nil {
 		return nil, nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
@@ -42,12 +44,14 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := cfg.Validate("worker"); err != nil {
 		return err
 	}
-	tc, st, err := connect(ctx, cfg, logger)
+	m := metrics.New()
+	tc, st, err := connect(ctx, cfg, m, logger)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
 	defer st.Close()
+	m.WatchCases(st)
 	targets, _ := cfg.Targets()
 	hc := &http.Client{Timeout: 20 * time.Second}
 	w := worker.New(tc, worker.Adapters{
@@ -57,14 +61,51 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
 		}),
 		Projections: st,
-	}, sdkworker.Options{})
+	}, m, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("Worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	defer w.Stop()
+	ops, err := serveOps(cfg.MetricsAddr, m, tc, st, logger)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	logger.Info("Worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+		"metrics", cfg.MetricsAddr)
 	<-ctx.Done()
-	w.Stop()
 	return nil
+}
+
+// serveOps serves /metrics, /healthz and /readyz for a role without a gateway.
+func serveOps(addr string, m *metrics.Metrics, tc client.Client, st *store.Store, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("OZGFLOW_METRICS_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, `{"temporal":"ok","redis":"ok"}`)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			logger.Error("Ops server stopped", "error", err)
+		}
+	}()
+	return srv, nil
 }
 
 // RunGateway runs the gateway role until ctx ends.
@@ -72,12 +113,14 @@ func RunGateway(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := cfg.Validate("gateway"); err != nil {
 		return err
 	}
-	tc, st, err := connect(ctx, cfg, logger)
+	m := metrics.New()
+	tc, st, err := connect(ctx, cfg, m, logger)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
 	defer st.Close()
+	m.WatchCases(st)
 	reg, err := definitions.LoadCatalog(catalog.FS)
 	if err != nil {
 		return err
@@ -85,7 +128,7 @@ func RunGateway(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	keys := cachedKeys(signer.NewClient(cfg.SignerURL, &http.Client{Timeout: 10 * time.Second}), 5*time.Minute)
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
-		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), Keys: keys,
+		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), Keys: keys, Metrics: m,
 	}, tc, st, reg, gateway.DevTokens(), logger)
 	if err := gw.Open(); err != nil {
 		return err
@@ -120,7 +163,7 @@ func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) 
 	if cfg.Secret == "" {
 		return 0, fmt.Errorf("OZGFLOW_SECRET is required: it decrypts the case payloads")
 	}
-	tc, st, err := connect(ctx, cfg, logger)
+	tc, st, err := connect(ctx, cfg, nil, logger)
 	if err != nil {
 		return 0, err
 	}

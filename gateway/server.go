@@ -20,6 +20,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -38,6 +39,8 @@ type Config struct {
 	PaymentWebhookSecret []byte
 	// Keys returns the public keys that verify receipts (JWKS).
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
+	// Metrics, if set, counts requests and is served at /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server owns the router and the dependencies of the handlers.
@@ -144,6 +147,9 @@ func (s *Server) registerHealthRoutes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
 	s.router.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet)
+	if s.cfg.Metrics != nil {
+		s.router.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)
+	}
 }
 
 // handleReady answers 200 when Temporal and Redis answer, 503 otherwise.
@@ -200,13 +206,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		route := r.URL.Path
+		route := "unmatched" // never the raw path: it would make unbounded label values
 		if cur := mux.CurrentRoute(r); cur != nil {
 			if tmpl, err := cur.GetPathTemplate(); err == nil {
 				route = tmpl
 			}
 		}
-		s.logger.Debug("HTTP request", "method", r.Method, "route", route, "status", rec.status,
-			"duration", time.Since(start))
+		elapsed := time.Since(start)
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.ObserveRequest(route, r.Method, rec.status, elapsed)
+		}
+		s.logger.Debug("HTTP request", "method", r.Method, "route", route, "status", rec.status, "duration", elapsed)
 	})
 }

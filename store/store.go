@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,6 +61,7 @@ func (s *Store) Close() error { return s.rdb.Close() }
 func (s *Store) Client() *redis.Client { return s.rdb }
 
 func (s *Store) caseKey(id string) string     { return s.prefix + "case:" + id }
+func (s *Store) statsKey() string             { return s.prefix + "stats:cases" }
 func (s *Store) taskKey(id string) string     { return s.prefix + "task:" + id }
 func (s *Store) queuesKey(ars string) string  { return s.prefix + "queues:" + ars }
 func (s *Store) noticeKey(id string) string   { return s.prefix + "notice:" + id }
@@ -81,15 +84,21 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 	key := s.caseKey(c.ID)
 	for attempt := 0; attempt < 10; attempt++ {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			stored, err := revisionOf(ctx, tx, key)
+			stored, err := headOf(ctx, tx, key)
 			if err != nil {
 				return err
 			}
-			if stored >= c.Revision {
+			if stored.Revision >= c.Revision {
 				return nil
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, body, 0)
+				if stored.Status != c.Status || stored.Service != c.Service {
+					if stored.Status != "" {
+						p.HIncrBy(ctx, s.statsKey(), stored.Service+"|"+string(stored.Status), -1)
+					}
+					p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
+				}
 				s.writeTasks(ctx, p, c)
 				s.writeNotices(ctx, p, c)
 				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
@@ -107,20 +116,46 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 	return nil
 }
 
-func revisionOf(ctx context.Context, tx *redis.Tx, key string) (int64, error) {
+// caseHead is the part of a stored case that SaveCase compares.
+type caseHead struct {
+	Revision int64          `json:"revision"`
+	Service  string         `json:"service"`
+	Status   ozgflow.Status `json:"status"`
+}
+
+func headOf(ctx context.Context, tx *redis.Tx, key string) (caseHead, error) {
+	var head caseHead
 	b, err := tx.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return 0, nil
+		return head, nil
 	} else if err != nil {
-		return 0, err
-	}
-	var head struct {
-		Revision int64 `json:"revision"`
+		return head, err
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return 0, nil // a broken projection is overwritten
+		return caseHead{}, nil // a broken projection is overwritten
 	}
-	return head.Revision, nil
+	return head, nil
+}
+
+// CaseCounts returns the number of cases per service and status.
+func (s *Store) CaseCounts(ctx context.Context) (map[string]map[string]int64, error) {
+	fields, err := s.rdb.HGetAll(ctx, s.statsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read case counts: %w", err)
+	}
+	out := map[string]map[string]int64{}
+	for field, v := range fields {
+		service, status, ok := strings.Cut(field, "|")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil || n == 0 {
+			continue
+		}
+		if out[service] == nil {
+			out[service] = map[string]int64{}
+		}
+		out[service][status] = n
+	}
+	return out, nil
 }
 
 func (s *Store) writeTasks(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {

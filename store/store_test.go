@@ -66,6 +66,10 @@ func TestSaveCaseNeverGoesBack(t *testing.T) {
 	if err != nil || total != 2 || notices[0].ID != "c1-2" {
 		t.Errorf("postbox = %+v total %d %v, want newest first", notices, total, err)
 	}
+	counts, err := s.CaseCounts(ctx)
+	if err != nil || counts[""]["in_review"] != 1 || len(counts[""]) != 1 {
+		t.Errorf("case counts = %v %v, want one in review", counts, err)
+	}
 	if _, err := s.Case(ctx, "missing"); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 		t.Errorf("missing case: %v", err)
 	}

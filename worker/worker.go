@@ -15,6 +15,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/workflows"
 )
 
@@ -25,6 +26,8 @@ type ClientOptions struct {
 	// Secret derives the payload encryption key; gateway and worker must share it.
 	Secret []byte
 	Logger *slog.Logger
+	// Metrics, if set, receives the SDK's metrics.
+	Metrics *metrics.Metrics
 }
 
 // Dial connects to Temporal with payload encryption.
@@ -37,12 +40,16 @@ func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c, err := client.DialContext(ctx, client.Options{
+	copts := client.Options{
 		HostPort:      opts.Address,
 		Namespace:     opts.Namespace,
 		DataConverter: codec.DataConverter(),
 		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
-	})
+	}
+	if opts.Metrics != nil {
+		copts.MetricsHandler = opts.Metrics.TemporalHandler()
+	}
+	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", opts.Address, err)
 	}
@@ -57,8 +64,12 @@ type Adapters struct {
 	Projections   activities.ProjectionStore
 }
 
-// New returns a worker for the case task queue with everything registered.
-func New(c client.Client, a Adapters, opts worker.Options) worker.Worker {
+// New returns a worker for the case task queue with everything registered;
+// with m set, every activity execution is timed.
+func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) worker.Worker {
+	if m != nil {
+		opts.Interceptors = append(opts.Interceptors, &stepMetrics{m: m})
+	}
 	w := worker.New(c, ozgflow.CaseTaskQueue, opts)
 	Register(w, a)
 	return w

@@ -22,7 +22,9 @@ Commands:
   dev       embedded Temporal (SQLite), worker, gateway, sandboxes and demo catalog
   worker    the worker role, against TEMPORAL_ADDRESS and REDIS_URL
   gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
+  sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
+  healthcheck URL   exit 0 when URL answers 200 (for container health checks)
 
 Configuration comes from the environment; see README.md.
 `
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address the gateway listens on (OZGFLOW_ADDR)")
-	if cmd == "dev" {
+	if cmd == "dev" || cmd == "sandbox" {
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the SQLite database and sandbox state (OZGFLOW_DATA_DIR)")
 	}
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +65,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return app.RunWorker(ctx, cfg, logger)
 	case "gateway":
 		return app.RunGateway(ctx, cfg, logger)
+	case "sandbox":
+		return app.RunSandbox(ctx, cfg, logger)
+	case "healthcheck":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: ozgflow healthcheck URL")
+		}
+		return app.Healthcheck(ctx, fs.Arg(0))
 	case "reindex":
 		n, err := app.Reindex(ctx, cfg, logger)
 		if err != nil {
