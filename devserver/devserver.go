@@ -4,6 +4,7 @@
 package devserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,8 @@ import (
 type Options struct {
 	// DatabaseFile is the SQLite file; empty keeps everything in memory.
 	DatabaseFile string
+	// Postgres, if set, keeps the state in PostgreSQL instead of SQLite.
+	Postgres *Postgres
 	// Namespace to create; defaults to ozgflow.Namespace.
 	Namespace string
 	// Port of the frontend gRPC API on 127.0.0.1; 0 picks a free one.
@@ -76,11 +79,21 @@ func Start(opts Options) (*Server, error) {
 	if opts.Port != 0 {
 		ports[0] = opts.Port
 	}
-	sqlConf, err := sqlConfig(opts)
-	if err != nil {
-		return nil, err
+	var conf *config.Config
+	if opts.Postgres != nil {
+		if err := SetupPostgres(*opts.Postgres); err != nil {
+			return nil, err
+		}
+		conf = serverConfig(opts, opts.Postgres.sqlConfig(opts.Postgres.Database), ports)
+		conf.Persistence.VisibilityStore = "visibility"
+		conf.Persistence.DataStores["visibility"] = config.DataStore{SQL: opts.Postgres.sqlConfig(opts.Postgres.VisibilityDatabase)}
+	} else {
+		sqlConf, err := sqlConfig(opts)
+		if err != nil {
+			return nil, err
+		}
+		conf = serverConfig(opts, sqlConf, ports)
 	}
-	conf := serverConfig(opts, sqlConf, ports)
 	host := func(port int) static.Hosts { return static.SingleLocalHost("127.0.0.1:" + strconv.Itoa(port)) }
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
@@ -108,6 +121,12 @@ func Start(opts Options) (*Server, error) {
 	if err := waitForPort(s.address, 30*time.Second); err != nil {
 		srv.Stop()
 		return nil, err
+	}
+	if opts.Postgres != nil {
+		if err := EnsureNamespace(context.Background(), s.address, opts.Namespace); err != nil {
+			srv.Stop()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -164,10 +183,10 @@ func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = "127.0.0.1"
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.DefaultStore = "default"
+	conf.Persistence.VisibilityStore = "default"
 	conf.Persistence.NumHistoryShards = opts.HistoryShards
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{"default": {SQL: sqlConf}}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,

@@ -5,14 +5,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 func TestMetricsAndHealth(t *testing.T) {
-	s := submit(t, hundesteuer(leipzig))
-	waitStatus(t, s, "approved")
+	st := stackOf(dev)
+	s := st.Submit(t, e2e.Hundesteuer(e2e.Leipzig))
+	st.WaitStatus(t, s, "approved")
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if res := api(t, http.MethodGet, path, "", nil); res.status != http.StatusOK {
-			t.Errorf("%s: %d %s", path, res.status, res.body)
+		if res := e2e.Call(t, dev.URL, http.MethodGet, path, "", nil); res.Status != http.StatusOK {
+			t.Errorf("%s: %d %s", path, res.Status, res.Body)
 		}
 	}
 	want := []string{
@@ -25,9 +28,9 @@ func TestMetricsAndHealth(t *testing.T) {
 		`go_goroutines`,
 	}
 	var body string
-	waitFor(t, "metrics", 10*time.Second, func() bool {
-		res := api(t, http.MethodGet, "/metrics", "", nil)
-		body = string(res.body)
+	e2e.WaitFor(t, "metrics", 10*time.Second, func() bool {
+		res := e2e.Call(t, dev.URL, http.MethodGet, "/metrics", "", nil)
+		body = string(res.Body)
 		for _, w := range want {
 			if !strings.Contains(body, w) {
 				return false
@@ -41,13 +44,14 @@ func TestMetricsAndHealth(t *testing.T) {
 }
 
 func TestExternalFailuresAreCounted(t *testing.T) {
-	stack.Fachverfahren.SetDown(true)
-	defer stack.Fachverfahren.SetDown(false)
-	s := submit(t, hundesteuer(dresden))
-	waitFor(t, "failure counted", 20*time.Second, func() bool {
-		res := api(t, http.MethodGet, "/metrics", "", nil)
-		return strings.Contains(string(res.body), `ozgflow_external_call_failures_total{activity="Deliver"}`)
+	dev.Fachverfahren.SetDown(true)
+	defer dev.Fachverfahren.SetDown(false)
+	st := stackOf(dev)
+	s := st.Submit(t, e2e.Hundesteuer(e2e.Dresden))
+	e2e.WaitFor(t, "failure counted", 20*time.Second, func() bool {
+		res := e2e.Call(t, dev.URL, http.MethodGet, "/metrics", "", nil)
+		return strings.Contains(string(res.Body), `ozgflow_external_call_failures_total{activity="Deliver"}`)
 	})
-	stack.Fachverfahren.SetDown(false)
-	waitStatus(t, s, "approved")
+	dev.Fachverfahren.SetDown(false)
+	st.WaitStatus(t, s, "approved")
 }

@@ -9,17 +9,19 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 // TestTemporalHoldsNoPersonalDataInTheClear reads a case's history and search
 // attributes with a client that has no payload key, as an operator with the
 // Temporal CLI or Web UI would.
 func TestTemporalHoldsNoPersonalDataInTheClear(t *testing.T) {
-	s := submit(t, gewerbeanmeldung(leipzig, "amt24-anna"))
-	pay(t, s.PaymentURL, "pay")
-	waitStatus(t, s, "in_review")
+	st := stackOf(dev)
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	e2e.Pay(t, s.PaymentURL, "pay")
+	st.WaitStatus(t, s, "in_review")
 
-	raw, err := client.Dial(client.Options{HostPort: stack.TemporalAddr, Namespace: ozgflow.Namespace})
+	raw, err := client.Dial(client.Options{HostPort: dev.TemporalAddr, Namespace: ozgflow.Namespace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +58,8 @@ func TestTemporalHoldsNoPersonalDataInTheClear(t *testing.T) {
 		t.Errorf("search attributes carry personal data: %s", attrs)
 	}
 	// Operators find cases by status and queue.
-	count, err := raw.CountWorkflow(ctx, countQuery("OzgStatus = 'in_review' AND OzgQueue = 'gewerbe'"))
-	if err != nil || count.Count < 1 {
-		t.Errorf("count by search attributes: %v %v", count, err)
+	if n := st.CountCases(t, "OzgStatus = 'in_review' AND OzgQueue = 'gewerbe'"); n < 1 {
+		t.Errorf("count by search attributes: %d", n)
 	}
 }
 
@@ -73,6 +74,6 @@ func TestDevRunsWithoutRedis(t *testing.T) {
 	if !d.EmbeddedRedis {
 		t.Fatal("dev did not fall back to the embedded Redis")
 	}
-	s := submitTo(t, d, hundesteuer(leipzig))
-	waitStatusAt(t, d, s, "approved")
+	st := stackOf(d)
+	st.WaitStatus(t, st.Submit(t, e2e.Hundesteuer(e2e.Leipzig)), "approved")
 }

@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"testing"
+
+	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 // TestCasesInFlightFinishAfterRestart stops `dev` while cases wait for payment
@@ -23,10 +25,11 @@ func TestCasesInFlightFinishAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unpaid := submitTo(t, first, gewerbeanmeldung(leipzig, "amt24-anna"))
-	inReview := submitTo(t, first, gewerbeanmeldung(leipzig, "amt24-anna"))
-	payAt(t, inReview.PaymentURL)
-	waitStatusAt(t, first, inReview, "in_review")
+	before := stackOf(first)
+	unpaid := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	inReview := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	e2e.Pay(t, inReview.PaymentURL, "pay")
+	before.WaitStatus(t, inReview, "in_review")
 	first.Close()
 
 	second, err := startStack(dir, false, addr)
@@ -34,20 +37,20 @@ func TestCasesInFlightFinishAfterRestart(t *testing.T) {
 		t.Fatalf("restart: %v", err)
 	}
 	defer second.Close()
+	after := stackOf(second)
 	if second.Reindexed < 2 {
 		t.Errorf("reindexed %d cases at start, want at least 2", second.Reindexed)
 	}
 	// The payment page and the access tokens still work after the restart.
-	payAt(t, unpaid.PaymentURL)
-	waitStatusAt(t, second, unpaid, "in_review")
-	for _, s := range []submitted{unpaid, inReview} {
-		var taskID string
-		waitForTask(t, second, s.ID, &taskID)
-		res := call(t, second.URL, http.MethodPost, "/api/v1/tasks/"+taskID+"/complete", "dev-sb-leipzig",
+	e2e.Pay(t, unpaid.PaymentURL, "pay")
+	after.WaitStatus(t, unpaid, "in_review")
+	for _, s := range []e2e.Submitted{unpaid, inReview} {
+		task := after.OpenTask(t, s.ID, "dev-sb-leipzig", "gewerbe")
+		res := e2e.Call(t, after.URL, http.MethodPost, "/api/v1/tasks/"+task["id"].(string)+"/complete", "dev-sb-leipzig",
 			map[string]any{"outcome": "approve"})
-		if res.status != http.StatusOK {
-			t.Fatalf("complete after restart: %d %s", res.status, res.body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("complete after restart: %d %s", res.Status, res.Body)
 		}
-		waitStatusAt(t, second, s, "approved")
+		after.WaitStatus(t, s, "approved")
 	}
 }

@@ -24,6 +24,8 @@ Commands:
   gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
+  temporal-server   a Temporal server on PostgreSQL (TEMPORAL_POSTGRES_URL), frontend on TEMPORAL_ADDRESS
+  setup-namespace   register the namespace and search attributes at TEMPORAL_ADDRESS
   healthcheck URL   exit 0 when URL answers 200 (for container health checks)
 
 Configuration comes from the environment; see README.md.
@@ -72,6 +74,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("usage: ozgflow healthcheck URL")
 		}
 		return app.Healthcheck(ctx, fs.Arg(0))
+	case "temporal-server":
+		return app.RunTemporalServer(ctx, cfg, getenv("TEMPORAL_POSTGRES_URL"), logger)
+	case "setup-namespace":
+		if err := app.SetupNamespace(ctx, cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Namespace %s is ready at %s.\n", cfg.TemporalNamespace, cfg.TemporalAddress)
+		return nil
 	case "reindex":
 		n, err := app.Reindex(ctx, cfg, logger)
 		if err != nil {

@@ -1,8 +1,7 @@
-package test
+package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -10,17 +9,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 )
 
-// countCases asks Temporal how many case workflows exist.
-func countCases(t *testing.T) int64 {
-	t.Helper()
-	res, err := stack.Client.CountWorkflow(context.Background(), countRequest())
-	if err != nil {
-		t.Fatalf("count cases: %v", err)
-	}
-	return res.Count
-}
-
-func TestBadSubmissionsGetProblemsAndNoCase(t *testing.T) {
+func badSubmissionsGetProblemsAndNoCase(t *testing.T, st *Stack) {
 	valid := func() map[string]any { return gewerbeanmeldung(leipzig, "amt24-anna") }
 	with := func(change func(m map[string]any)) map[string]any {
 		m := valid()
@@ -63,7 +52,7 @@ func TestBadSubmissionsGetProblemsAndNoCase(t *testing.T) {
 		}), http.StatusUnprocessableEntity, []string{"/data/betrieb/beginn", "/data/betrieb/name",
 			"/data/betrieb/rechtsform", "/data/anschrift/plz"}},
 	}
-	before := countCases(t)
+	before := st.countCases(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var raw []byte
@@ -73,7 +62,7 @@ func TestBadSubmissionsGetProblemsAndNoCase(t *testing.T) {
 			default:
 				raw, _ = json.Marshal(b)
 			}
-			req, _ := http.NewRequest(http.MethodPost, stack.URL+"/api/v1/applications", bytes.NewReader(raw))
+			req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/v1/applications", bytes.NewReader(raw))
 			req.Header.Set("Content-Type", tt.contentType)
 			if tt.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.token)
@@ -116,13 +105,13 @@ func TestBadSubmissionsGetProblemsAndNoCase(t *testing.T) {
 			}
 		})
 	}
-	if after := countCases(t); after != before {
+	if after := st.countCases(t); after != before {
 		t.Errorf("bad submissions started %d cases", after-before)
 	}
 }
 
-func TestBadRequestsToOtherEndpoints(t *testing.T) {
-	s := submit(t, hundesteuer(dresden))
+func badRequestsToOtherEndpoints(t *testing.T, st *Stack) {
+	s := st.submit(t, hundesteuer(dresden))
 	tests := []struct {
 		name, method, path, token string
 		body                      any
@@ -148,15 +137,15 @@ func TestBadRequestsToOtherEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := api(t, tt.method, tt.path, tt.token, tt.body)
-			if res.status != tt.want {
-				t.Fatalf("got %d, want %d: %s", res.status, tt.want, res.body)
+			res := st.api(t, tt.method, tt.path, tt.token, tt.body)
+			if res.Status != tt.want {
+				t.Fatalf("got %d, want %d: %s", res.Status, tt.want, res.Body)
 			}
-			if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("content type %q", ct)
 			}
 		})
 	}
 	// The case went on untouched by all of that.
-	waitStatus(t, s, "approved")
+	st.waitStatus(t, s, "approved")
 }

@@ -1,0 +1,347 @@
+// Package e2e is the end-to-end suite: scenarios that drive a running ozgflow
+// over HTTP only, so the same suite runs against `dev` in one process and
+// against separate gateway, worker and sandbox processes on an external
+// Temporal server.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// Stack is a running ozgflow the suite talks to.
+type Stack struct {
+	URL        string        // the gateway
+	SandboxURL string        // the sandboxes (the gateway itself in dev)
+	Temporal   client.Client // for counting cases; payloads are not read
+	Namespace  string
+}
+
+// Scenario is one end-to-end test.
+type Scenario struct {
+	Name string
+	Run  func(t *testing.T, st *Stack)
+}
+
+// Scenarios lists the whole suite.
+var Scenarios = []Scenario{
+	{"GewerbeanmeldungFromSubmitToApproval", gewerbeanmeldungFromSubmitToApproval},
+	{"AccessToCases", accessToCases},
+	{"HundesteuerIsDeliveredAndApprovedWithoutFee", hundesteuerIsDeliveredAndApprovedWithoutFee},
+	{"ParkingPermitDecidedByRule", parkingPermitDecidedByRule},
+	{"FailedPaymentIsRetried", failedPaymentIsRetried},
+	{"InformationRequestRoundTrip", informationRequestRoundTrip},
+	{"CompletingATaskSomeoneElseHoldsIsAConflict", completingATaskSomeoneElseHoldsIsAConflict},
+	{"WithdrawalRefundsRemovesTaskAndTellsFachverfahren", withdrawalRefundsRemovesTaskAndTellsFachverfahren},
+	{"DeliveryOutageIsShownAndRecovers", deliveryOutageIsShownAndRecovers},
+	{"IdempotencyKey", idempotencyKey},
+	{"BadSubmissionsGetProblemsAndNoCase", badSubmissionsGetProblemsAndNoCase},
+	{"BadRequestsToOtherEndpoints", badRequestsToOtherEndpoints},
+}
+
+// RunAll runs every scenario as a subtest.
+func RunAll(t *testing.T, st *Stack) {
+	for _, sc := range Scenarios {
+		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, st) })
+	}
+}
+
+// Authorities of the catalog.
+const (
+	Leipzig  = "147130000000"
+	Dresden  = "146120000000"
+	Chemnitz = "145110000000"
+	leipzig  = Leipzig
+	dresden  = Dresden
+	chemnitz = Chemnitz
+)
+
+// Response is what an HTTP call returned.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body as an object, failing the test otherwise.
+func (r Response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (%d): %s", r.Status, r.Body)
+	}
+	return m
+}
+
+// Call sends a request; body may be nil, []byte, url.Values or any JSON value.
+// A path without scheme is relative to base.
+func Call(t *testing.T, base, method, path, token string, body any, header ...string) Response {
+	t.Helper()
+	var rd io.Reader
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case url.Values:
+		rd, contentType = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	target := path
+	if !strings.HasPrefix(path, "http") {
+		target = base + path
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func call(t *testing.T, base, method, path, token string, body any, header ...string) Response {
+	t.Helper()
+	return Call(t, base, method, path, token, body, header...)
+}
+
+func (st *Stack) api(t *testing.T, method, path, token string, body any, header ...string) Response {
+	t.Helper()
+	return Call(t, st.URL, method, path, token, body, header...)
+}
+
+// WaitFor polls cond until it holds or the deadline passes.
+func WaitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	WaitFor(t, what, timeout, cond)
+}
+
+// Submitted is a case as its submitter sees it.
+type Submitted struct {
+	ID, Token, PaymentURL string
+	Body                  map[string]any
+}
+
+type submitted = Submitted
+
+// Gewerbeanmeldung is a valid application of the catalog's first service.
+func Gewerbeanmeldung(authority, account string) map[string]any {
+	return map[string]any{
+		"service": "99050035001000", "authority": authority,
+		"applicant": map[string]any{"name": "Anna Muster", "email": "anna@example.org", "portalAccount": account},
+		"data": map[string]any{
+			"betrieb":   map[string]any{"name": "Café Anna", "taetigkeit": "Betrieb eines Cafés", "beginn": "2026-12-01", "rechtsform": "einzelunternehmen"},
+			"anschrift": map[string]any{"strasse": "Markt", "hausnummer": "1", "plz": "04109", "ort": "Leipzig"},
+		},
+	}
+}
+
+// Parkausweis is an application for a resident parking permit in Leipzig.
+func Parkausweis(zone string, account string) map[string]any {
+	return map[string]any{
+		"service": "anwohnerparkausweis", "authority": leipzig,
+		"applicant": map[string]any{"name": "Ben Beispiel", "portalAccount": account},
+		"data": map[string]any{"kennzeichen": "L-AB 123", "zone": zone, "halterIstAntragsteller": true,
+			"anschrift": map[string]any{"strasse": "Karl-Liebknecht-Straße", "hausnummer": "10", "plz": "04107", "ort": "Leipzig"}},
+	}
+}
+
+// Hundesteuer is a dog tax registration: no fee, no review.
+func Hundesteuer(authority string) map[string]any {
+	return map[string]any{
+		"service": "hundesteuer-anmeldung", "authority": authority,
+		"applicant": map[string]any{"name": "Clara Hundt", "portalAccount": "amt24-clara"},
+		"data": map[string]any{"hund": map[string]any{"name": "Bello", "rasse": "Dackel", "geburtsdatum": "2024-03-01"},
+			"haltungSeit": "2026-10-01",
+			"anschrift":   map[string]any{"strasse": "Prager Straße", "hausnummer": "3", "plz": "01069", "ort": "Dresden"}},
+	}
+}
+
+var (
+	gewerbeanmeldung = Gewerbeanmeldung
+	parkausweis      = Parkausweis
+	hundesteuer      = Hundesteuer
+)
+
+// Submit posts an application as the demo portal and expects 201.
+func (st *Stack) Submit(t *testing.T, body map[string]any, header ...string) Submitted {
+	t.Helper()
+	res := Call(t, st.URL, http.MethodPost, "/api/v1/applications", "dev-portal", body, header...)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", res.Status, res.Body)
+	}
+	m := res.JSON(t)
+	s := Submitted{ID: m["id"].(string), Token: m["accessToken"].(string), Body: m}
+	if loc := res.Header.Get("Location"); loc != "/api/v1/applications/"+s.ID {
+		t.Errorf("Location = %q", loc)
+	}
+	if p, ok := m["payment"].(map[string]any); ok {
+		s.PaymentURL, _ = p["redirectUrl"].(string)
+	}
+	return s
+}
+
+func (st *Stack) submit(t *testing.T, body map[string]any, header ...string) Submitted {
+	t.Helper()
+	return st.Submit(t, body, header...)
+}
+
+// Case reads a case with the given token.
+func (st *Stack) Case(t *testing.T, id, token string) map[string]any {
+	t.Helper()
+	res := Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+id, token, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("get case: %d %s", res.Status, res.Body)
+	}
+	return res.JSON(t)
+}
+
+func (st *Stack) caseOf(t *testing.T, id, token string) map[string]any {
+	t.Helper()
+	return st.Case(t, id, token)
+}
+
+// WaitStatus waits until the case has the status and returns it.
+func (st *Stack) WaitStatus(t *testing.T, s Submitted, status string) map[string]any {
+	t.Helper()
+	var last map[string]any
+	WaitFor(t, "status "+status, 20*time.Second, func() bool {
+		last = st.Case(t, s.ID, s.Token)
+		return last["status"] == status
+	})
+	return last
+}
+
+func (st *Stack) waitStatus(t *testing.T, s Submitted, status string) map[string]any {
+	t.Helper()
+	return st.WaitStatus(t, s, status)
+}
+
+// Pay acts on the payment sandbox's page like the applicant would.
+func Pay(t *testing.T, paymentURL, action string) {
+	t.Helper()
+	res := Call(t, "", http.MethodPost, paymentURL, "", url.Values{"action": {action}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("payment page %s: %d %s", action, res.Status, res.Body)
+	}
+}
+
+func pay(t *testing.T, paymentURL, action string) {
+	t.Helper()
+	Pay(t, paymentURL, action)
+}
+
+func urlValues(action string) url.Values { return url.Values{"action": {action}} }
+
+// OpenTask waits for the open task of a case in a queue, as a case worker sees it.
+func (st *Stack) OpenTask(t *testing.T, caseID, token, queue string) map[string]any {
+	t.Helper()
+	var found map[string]any
+	WaitFor(t, "task of case "+caseID+" in queue "+queue, 20*time.Second, func() bool {
+		res := Call(t, st.URL, http.MethodGet, "/api/v1/tasks?queue="+queue, token, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("list tasks: %d %s", res.Status, res.Body)
+		}
+		for _, x := range res.JSON(t)["tasks"].([]any) {
+			if task := x.(map[string]any); task["caseId"] == caseID {
+				found = task
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func (st *Stack) openTask(t *testing.T, caseID, token, queue string) map[string]any {
+	t.Helper()
+	return st.OpenTask(t, caseID, token, queue)
+}
+
+func statusesOf(c map[string]any) []string {
+	var out []string
+	for _, n := range c["timeline"].([]any) {
+		s := n.(map[string]any)["status"].(string)
+		if len(out) == 0 || out[len(out)-1] != s {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (st *Stack) receivedBy(t *testing.T, caseID string) []map[string]any {
+	t.Helper()
+	res := Call(t, st.SandboxURL, http.MethodGet, "/sandbox/fachverfahren/received?caseId="+caseID, "", nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("simulator: %d %s", res.Status, res.Body)
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal(res.Body, &recs); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// setDown switches the Fachverfahren simulator's outage over its HTTP API.
+func (st *Stack) setDown(t *testing.T, down bool) {
+	t.Helper()
+	res := Call(t, st.SandboxURL, http.MethodPut, "/sandbox/fachverfahren/outage", "", map[string]bool{"down": down})
+	if res.Status != http.StatusOK {
+		t.Fatalf("outage switch: %d %s", res.Status, res.Body)
+	}
+}
+
+// CountCases asks Temporal how many case workflows match a visibility query.
+func (st *Stack) CountCases(t *testing.T, query string) int64 {
+	t.Helper()
+	res, err := st.Temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
+		Namespace: st.Namespace, Query: query})
+	if err != nil {
+		t.Fatalf("count cases: %v", err)
+	}
+	return res.Count
+}
+
+func (st *Stack) countCases(t *testing.T) int64 {
+	t.Helper()
+	return st.CountCases(t, "WorkflowType = 'CaseWorkflow'")
+}
