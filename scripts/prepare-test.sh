@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Prepares what `go test ./...` needs: a Redis server on REDIS_URL's host and port
-# (default 127.0.0.1:6379). Starts one when none answers, installing the Debian
-# package first if redis-server is missing. Fails loudly when that is not possible.
+# Prepares what `go test ./...` needs:
+# - a Redis server on REDIS_URL's host and port (default 127.0.0.1:6379): started
+#   when none answers, after installing Debian's redis-server if it is missing;
+# - a PostgreSQL server for the external-Temporal tests (127.0.0.1:5432, user
+#   postgres without password, or OZGFLOW_TEST_POSTGRES_URL): started with
+#   pg_ctlcluster when installed but down.
+# Fails loudly when either cannot be had.
 set -euo pipefail
 
 url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -20,6 +24,29 @@ redis_answers() {
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+prepare_postgres() {
+  local pg="${OZGFLOW_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+  local pghostport="${pg#*://}"; pghostport="${pghostport#*@}"; pghostport="${pghostport%%/*}"
+  local pghost="${pghostport%%:*}" pgport="${pghostport##*:}"
+  [ "$pgport" = "$pghostport" ] && pgport=5432
+  if (exec 3<>"/dev/tcp/$pghost/$pgport") 2>/dev/null; then
+    echo "prepare-test: PostgreSQL answers at $pghost:$pgport"
+    return 0
+  fi
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "prepare-test: starting PostgreSQL"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 50); do
+      (exec 3<>"/dev/tcp/$pghost/$pgport") 2>/dev/null && { echo "prepare-test: PostgreSQL is up"; return 0; }
+      sleep 0.1
+    done
+  fi
+  echo "prepare-test: no PostgreSQL answers at $pghost:$pgport; the external-Temporal tests need one" >&2
+  echo "  (set OZGFLOW_TEST_POSTGRES_URL=postgres://user:password@host:port for another server)" >&2
+  exit 1
+}
+
+prepare_postgres
 if redis_answers; then
   echo "prepare-test: Redis answers at $host:$port"
   exit 0
