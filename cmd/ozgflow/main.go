@@ -24,6 +24,7 @@ Commands:
   gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
+  bench     measure throughput and latency against dev and a bare-Temporal baseline (see BENCHMARKS.md)
   temporal-server   a Temporal server on PostgreSQL (TEMPORAL_POSTGRES_URL), frontend on TEMPORAL_ADDRESS
   setup-namespace   register the namespace and search attributes at TEMPORAL_ADDRESS
   healthcheck URL   exit 0 when URL answers 200 (for container health checks)
@@ -50,6 +51,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "bench" {
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		return runBench(ctx, args, cfg.RedisURL, stdout, stderr, logger)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address the gateway listens on (OZGFLOW_ADDR)")
