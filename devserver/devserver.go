@@ -146,8 +146,8 @@ func sqlConfig(opts Options) (*config.SQL, error) {
 		conf.DatabaseName = opts.DatabaseFile
 		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "NORMAL",
 			"busy_timeout": "10000"}
-		conf.MaxConns = 4
-		conf.MaxIdleConns = 4
+		conf.MaxConns = 1
+		conf.MaxIdleConns = 1
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}

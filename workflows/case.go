@@ -63,6 +63,8 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 		},
 		external: map[string]ozgflow.ExternalEvent{},
 		taskSeq:  map[string]int{},
+		// The gateway sets the status at start; nothing to upsert until it changes.
+		search: searchState{status: string(ozgflow.StatusReceived)},
 	}
 }
 
@@ -103,7 +105,9 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 			continue
 		}
 		c.state.Stage, c.state.StageKind = step.ID, step.Kind
-		c.publish(ctx)
+		if resting(step.Kind) {
+			c.publish(ctx)
+		}
 		if err := c.runStep(stepCtx, step); err != nil {
 			if c.stopped() {
 				break
@@ -137,6 +141,19 @@ func hasPaymentFrom(steps []definitions.Step) bool {
 // stopped reports whether the case was withdrawn or cancelled.
 func (c *caseImpl) stopped() bool {
 	return c.withdrawn || c.state.Status == ozgflow.StatusCancelled || c.state.Status == ozgflow.StatusWithdrawn
+}
+
+// resting reports whether a case may stay in a step of this kind for long:
+// waiting for the applicant, a case worker or an external system. Only these
+// stages are worth a projection and a search attribute of their own; quick
+// steps are published with the next status change.
+func resting(kind string) bool {
+	switch kind {
+	case definitions.KindPayment, definitions.KindDeliver, definitions.KindTask, definitions.KindRequestInfo,
+		definitions.KindWaitExternal, definitions.KindArchive:
+		return true
+	}
+	return false
 }
 
 // runsAfterDecision lists step kinds that still make sense once a case is decided.
@@ -274,7 +291,10 @@ var (
 // upsertSearchAttributes writes status, stage, queue and due date when they
 // changed. They carry no personal data.
 func (c *caseImpl) upsertSearchAttributes(ctx workflow.Context) {
-	next := searchState{status: string(c.state.Status), stage: c.state.Stage}
+	next := searchState{status: string(c.state.Status), stage: c.search.stage}
+	if resting(c.state.StageKind) {
+		next.stage = c.state.Stage
+	}
 	if open := c.state.OpenTasks(); len(open) > 0 {
 		next.queue, next.dueAt = open[0].Queue, open[0].DueAt
 	}

@@ -454,6 +454,54 @@ func TestComposeEnvironmentFollowsREADME(t *testing.T) {
 	}
 }
 
+// TestComposeReferences checks what `docker compose config` would reject:
+// dependencies on services, volumes and configs that are not defined.
+func TestComposeReferences(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range serviceNames(c) {
+		s := c.Services[name]
+		t.Run(name, func(t *testing.T) {
+			for dep, cond := range dependsOn(t, s) {
+				if _, ok := c.Services[dep]; !ok {
+					t.Errorf("%s depends on %s, which is not a service", name, dep)
+				}
+				if !slices.Contains([]string{"service_started", "service_healthy", "service_completed_successfully"}, cond) {
+					t.Errorf("%s waits for %s with unknown condition %q", name, dep, cond)
+				}
+				if d, ok := c.Services[dep]; ok && cond == "service_healthy" && (d.Healthcheck == nil || d.Healthcheck.Disable) {
+					t.Errorf("%s waits for %s to be healthy, but %s has no healthcheck", name, dep, dep)
+				}
+			}
+			for _, v := range s.Volumes {
+				src := ""
+				switch v := v.(type) {
+				case string:
+					src, _, _ = strings.Cut(v, ":")
+				case map[string]any:
+					if v["type"] == "volume" {
+						src, _ = v["source"].(string)
+					}
+				}
+				if src == "" || strings.HasPrefix(src, ".") || strings.HasPrefix(src, "/") || strings.HasPrefix(src, "~") {
+					continue // a bind mount or an anonymous volume
+				}
+				if _, ok := c.Volumes[src]; !ok {
+					t.Errorf("%s mounts volume %s, which is not declared under volumes:", name, src)
+				}
+			}
+			for _, cfg := range s.Configs {
+				src := fmt.Sprint(cfg)
+				if m, ok := cfg.(map[string]any); ok {
+					src = fmt.Sprint(m["source"])
+				}
+				if _, ok := c.Configs[src]; !ok {
+					t.Errorf("%s uses config %s, which is not declared under configs:", name, src)
+				}
+			}
+		})
+	}
+}
+
 func TestComposeTemporalAddressAndDependencies(t *testing.T) {
 	c := loadCompose(t)
 	for _, role := range []string{"gateway", "worker"} {
@@ -585,12 +633,12 @@ func TestComposeImagesArePinned(t *testing.T) {
 		if _, _, ok := build(t, s); ok {
 			continue
 		}
+		repo, tag, ok := strings.Cut(s.Image, ":")
+		version[repo] = tag
 		t.Run(name, func(t *testing.T) {
-			repo, tag, ok := strings.Cut(s.Image, ":")
 			if !ok || tag == "" || tag == "latest" {
-				t.Fatalf("%s uses image %q without a pinned tag", name, s.Image)
+				t.Errorf("%s uses image %q without a pinned tag", name, s.Image)
 			}
-			version[repo] = tag
 		})
 	}
 	server, tools := version["temporalio/server"], version["temporalio/admin-tools"]
