@@ -18,6 +18,10 @@ const baselineQueue = "bench-baseline"
 type BaselineShape struct {
 	Activities      int `json:"activities"`
 	LocalActivities int `json:"localActivities"`
+	// CaseEvents counts the history events of the measured case by type.
+	CaseEvents map[string]int `json:"caseEvents"`
+	// BaselineEvents is the history length of one baseline workflow.
+	BaselineEvents int `json:"baselineEvents"`
 }
 
 // BaselineWorkflow is a bare workflow with the same number of activities as

@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 // measureShape runs one automatic case and counts the activities and local
 // activities in its history, which the baseline then mirrors.
 func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
-	var shape BaselineShape
+	shape := BaselineShape{CaseEvents: map[string]int{}}
 	id, _, err := r.submit(ctx, "lasttest-auto", nil)
 	if err != nil {
 		return shape, fmt.Errorf("warm-up case: %w", err)
@@ -152,12 +152,27 @@ func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
 		if err != nil {
 			return shape, err
 		}
+		shape.CaseEvents[ev.GetEventType().String()]++
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape.Activities++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
 			shape.LocalActivities++
 		}
+	}
+	run, err := r.dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
+	if err != nil {
+		return shape, err
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return shape, err
+	}
+	it = r.dev.Client.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		if _, err := it.Next(); err != nil {
+			return shape, err
+		}
+		shape.BaselineEvents++
 	}
 	return shape, nil
 }

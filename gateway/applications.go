@@ -163,47 +163,70 @@ func checkSubmit(req submitRequest) error {
 	return nil
 }
 
-// startCase starts the case workflow together with the submitted update,
-// which answers once the payment link exists (or no fee is due). A case that
-// already runs under the same ID answers the update instead.
+// startCase starts the case workflow. When a payment link is due, it sends
+// the submitted update with the start and answers once the link exists;
+// otherwise a plain start suffices. A case already started under the same ID
+// (same idempotency key) is answered from its state.
 func (s *Server) startCase(ctx context.Context, caseID string, app ozgflow.Application, def definitions.Definition, requestHash string) (ozgflow.Case, error) {
 	in := definitions.CaseInput{CaseID: caseID, Application: app, Definition: def,
 		SubmittedAt: s.now().UTC(), RequestHash: requestHash}
 	wfID := ozgflow.CaseWorkflowID(caseID)
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                ozgflow.CaseTaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// A case already started under this ID is answered from its state.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrService).ValueSet(def.Service),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrAuthority).ValueSet(app.Authority),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrStatus).ValueSet(string(ozgflow.StatusReceived)),
 		),
-	}, ozgflow.CaseWorkflowName, in)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID:   wfID,
-			UpdateName:   ozgflow.UpdateSubmitted,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var state ozgflow.Case
-	if err == nil {
-		err = handle.Get(ctx, &state)
+	state := ozgflow.Case{ID: caseID, Status: ozgflow.StatusReceived, Stage: "received", RequestHash: requestHash}
+	var err error
+	if needsPaymentLink(def) {
+		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+		var handle client.WorkflowUpdateHandle
+		handle, err = s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: s.temporal.NewWithStartWorkflowOperation(opts, ozgflow.CaseWorkflowName, in),
+			UpdateOptions: client.UpdateWorkflowOptions{
+				WorkflowID:   wfID,
+				UpdateName:   ozgflow.UpdateSubmitted,
+				WaitForStage: client.WorkflowUpdateStageCompleted,
+			},
+		})
+		if err == nil {
+			err = handle.Get(ctx, &state)
+		}
+	} else {
+		_, err = s.temporal.ExecuteWorkflow(ctx, opts, ozgflow.CaseWorkflowName, in)
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) || isClosedError(err) {
-		// The case with this idempotency key ran to its end already.
 		return s.queryCase(ctx, caseID)
 	}
 	if err != nil {
 		return state, fromTemporal(err)
 	}
 	return state, nil
+}
+
+// needsPaymentLink reports whether the first answer to a submit must carry
+// a payment link: a fee is due and a payment step will collect it.
+func needsPaymentLink(def definitions.Definition) bool {
+	if def.FeeAmount() <= 0 {
+		return false
+	}
+	for _, step := range def.Steps {
+		if step.Kind == definitions.KindPayment {
+			return true
+		}
+	}
+	return false
 }
 
 func isClosedError(err error) bool {

@@ -34,6 +34,7 @@ type caseImpl struct {
 	withdrawReason string
 	withdrawn      bool
 
+	dirty          bool                             // state changed since the last flush
 	pastPayment    bool                             // the payment steps are done or skipped
 	paymentChanges int                              // grows with every payment status change
 	external       map[string]ozgflow.ExternalEvent // received wait-external events by name
@@ -89,7 +90,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
-	c.publish(ctx)
+	c.touch()
 
 	stepCtx, cancel := workflow.WithCancel(ctx)
 	c.cancelSteps = cancel
@@ -106,7 +107,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 		}
 		c.state.Stage, c.state.StageKind = step.ID, step.Kind
 		if resting(step.Kind) {
-			c.publish(ctx)
+			c.touch()
 		}
 		if err := c.runStep(stepCtx, step); err != nil {
 			if c.stopped() {
@@ -122,7 +123,8 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	}
 	c.closeTasks(ozgflow.TaskCancelled)
 	c.state.Stage, c.state.StageKind = "done", ""
-	c.publish(ctx)
+	c.touch()
+	c.flush(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return c.state, err
 	}
@@ -195,7 +197,7 @@ func (c *caseImpl) setStatus(ctx workflow.Context, status ozgflow.Status, data d
 	}
 	c.state.Status = status
 	c.notify(ctx, string(status), data)
-	c.publish(ctx)
+	c.touch()
 }
 
 // notify appends the notice with the given template key to the timeline; the
@@ -248,10 +250,19 @@ func formatGermanTime(t time.Time) string {
 	return t.In(berlin).Format("02.01.2006 15:04") + " Uhr"
 }
 
-// publish mirrors the state to the store through a local activity and keeps the
-// search attributes current. A failed projection is logged, not fatal: the next
-// publish or a reindex writes the whole state again.
-func (c *caseImpl) publish(ctx workflow.Context) {
+// touch notes that the state changed; the next flush publishes it.
+func (c *caseImpl) touch() { c.dirty = true }
+
+// flush mirrors a changed state to the store through a local activity and
+// keeps the search attributes current. It runs wherever the case is about to
+// wait (await, execute) and at the end, so that quick steps in between cost
+// no extra state transitions. A failed projection is logged, not fatal: the
+// next flush or a reindex writes the whole state again.
+func (c *caseImpl) flush(ctx workflow.Context) {
+	if !c.dirty {
+		return
+	}
+	c.dirty = false
 	c.state.Revision++
 	c.state.UpdatedAt = workflow.Now(ctx).UTC()
 	c.upsertSearchAttributes(ctx)
@@ -260,6 +271,25 @@ func (c *caseImpl) publish(ctx workflow.Context) {
 	if err := workflow.ExecuteLocalActivity(lctx, projections.Publish, snapshot).Get(ctx, nil); err != nil {
 		c.logger.Warn("Projection not written", "revision", snapshot.Revision, "error", err)
 	}
+}
+
+// await flushes what changed, then blocks until cond holds.
+func (c *caseImpl) await(ctx workflow.Context, cond func() bool) error {
+	c.flush(ctx)
+	return workflow.Await(ctx, cond)
+}
+
+// awaitWithTimeout flushes what changed, then blocks until cond holds or the
+// timeout passes; ok is false on timeout.
+func (c *caseImpl) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond func() bool) (ok bool, err error) {
+	c.flush(ctx)
+	return workflow.AwaitWithTimeout(ctx, d, cond)
+}
+
+// execute flushes what changed, then runs an activity with the given options.
+func (c *caseImpl) execute(ctx workflow.Context, opts workflow.ActivityOptions, activity any, args ...any) workflow.Future {
+	c.flush(ctx)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args...)
 }
 
 // snapshot copies the state so later changes do not race the projection.
@@ -288,19 +318,19 @@ var (
 	saDueAt  = temporal.NewSearchAttributeKeyTime(ozgflow.SearchAttrDueAt)
 )
 
-// upsertSearchAttributes writes status, stage, queue and due date when they
-// changed. They carry no personal data.
+// upsertSearchAttributes writes status, queue and due date when they changed,
+// with the stage of that moment. They carry no personal data.
 func (c *caseImpl) upsertSearchAttributes(ctx workflow.Context) {
-	next := searchState{status: string(c.state.Status), stage: c.search.stage}
-	if resting(c.state.StageKind) {
-		next.stage = c.state.Stage
-	}
+	next := searchState{status: string(c.state.Status)}
 	if open := c.state.OpenTasks(); len(open) > 0 {
 		next.queue, next.dueAt = open[0].Queue, open[0].DueAt
 	}
-	if next == c.search {
+	// Each upsert costs a visibility write; the stage alone does not earn one
+	// and is written along with the next status, queue or due date change.
+	if next == (searchState{status: c.search.status, queue: c.search.queue, dueAt: c.search.dueAt}) {
 		return
 	}
+	next.stage = c.state.Stage
 	updates := []temporal.SearchAttributeUpdate{saStatus.ValueSet(next.status), saStage.ValueSet(next.stage)}
 	if next.queue != "" {
 		updates = append(updates, saQueue.ValueSet(next.queue))

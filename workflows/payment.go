@@ -40,7 +40,7 @@ func (c *caseImpl) runPayment(ctx workflow.Context) error {
 			return nil
 		}
 		seen := c.paymentChanges
-		changed, err := workflow.AwaitWithTimeout(ctx, min(poll, deadline.Sub(now)), func() bool {
+		changed, err := c.awaitWithTimeout(ctx, min(poll, deadline.Sub(now)), func() bool {
 			return c.paymentChanges != seen
 		})
 		if err != nil {
@@ -66,21 +66,19 @@ func (c *caseImpl) openPayment(ctx workflow.Context) error {
 		Purpose:   p.Purpose,
 	}
 	var info activities.PaymentInfo
-	actx := workflow.WithActivityOptions(ctx, providerOptions)
-	if err := workflow.ExecuteActivity(actx, payments.CreatePayment, req).Get(ctx, &info); err != nil {
+	if err := c.execute(ctx, providerOptions, payments.CreatePayment, req).Get(ctx, &info); err != nil {
 		return fmt.Errorf("open payment: %w", err)
 	}
 	p.Attempt, p.ID, p.RedirectURL, p.Status = attempt, info.PaymentID, info.RedirectURL, info.Status
 	c.paymentChanges++
-	c.publish(ctx)
+	c.touch()
 	return nil
 }
 
 // pollPayment asks the provider for the status; a failed poll is not fatal.
 func (c *caseImpl) pollPayment(ctx workflow.Context) {
 	var info activities.PaymentInfo
-	actx := workflow.WithActivityOptions(ctx, pollOptions)
-	if err := workflow.ExecuteActivity(actx, payments.PaymentStatus, c.state.Payment.ID).Get(ctx, &info); err != nil {
+	if err := c.execute(ctx, pollOptions, payments.PaymentStatus, c.state.Payment.ID).Get(ctx, &info); err != nil {
 		c.logger.Warn("Payment status poll failed", "error", err)
 		return
 	}
@@ -104,7 +102,7 @@ func (c *caseImpl) applyPayment(ctx workflow.Context, info activities.PaymentInf
 		return
 	}
 	c.paymentChanges++
-	c.publish(ctx)
+	c.touch()
 }
 
 // retryPayment opens a new attempt after a failed or cancelled one.
@@ -112,6 +110,7 @@ func (c *caseImpl) retryPayment(ctx workflow.Context) (ozgflow.Payment, error) {
 	if err := c.openPayment(ctx); err != nil {
 		return ozgflow.Payment{}, err
 	}
+	c.flush(ctx)
 	return *c.state.Payment, nil
 }
 

@@ -40,7 +40,7 @@ func (c *caseImpl) runStep(ctx workflow.Context, step definitions.Step) error {
 		return c.runWaitExternal(ctx, step)
 	case definitions.KindNotify:
 		c.notify(ctx, step.Notice, definitions.NoticeData{})
-		c.publish(ctx)
+		c.touch()
 		return nil
 	case definitions.KindArchive:
 		return c.runArchive(ctx, step)
@@ -76,12 +76,11 @@ func (c *caseImpl) runSeal(ctx workflow.Context) error {
 		Application:       c.in.Application,
 	}
 	var seal ozgflow.Seal
-	actx := workflow.WithActivityOptions(ctx, providerOptions)
-	if err := workflow.ExecuteActivity(actx, seals.Seal, req).Get(ctx, &seal); err != nil {
+	if err := c.execute(ctx, providerOptions, seals.Seal, req).Get(ctx, &seal); err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
 	c.state.Seal = &seal
-	c.publish(ctx)
+	c.touch()
 	return nil
 }
 
@@ -107,23 +106,21 @@ func (c *caseImpl) submission() activities.Submission {
 func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error {
 	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindCase, Submission: c.submission()}
 	var receipt activities.Receipt
-	actx := workflow.WithActivityOptions(ctx, deliveryOptions)
-	if err := workflow.ExecuteActivity(actx, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
+	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
 		return fmt.Errorf("deliver to %s: %w", step.Target, err)
 	}
 	c.state.Delivery = &ozgflow.Delivery{Target: step.Target, Reference: receipt.Reference, DeliveredAt: receipt.ReceivedAt}
+	c.touch()
 	if c.state.Decision == nil {
 		c.setStatus(ctx, ozgflow.StatusForwarded, definitions.NoticeData{Reference: receipt.Reference})
 	}
-	c.publish(ctx)
 	return nil
 }
 
 // runArchive files the decided case with the archive (DMS) target.
 func (c *caseImpl) runArchive(ctx workflow.Context, step definitions.Step) error {
 	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindArchive, Submission: c.submission()}
-	actx := workflow.WithActivityOptions(ctx, deliveryOptions)
-	if err := workflow.ExecuteActivity(actx, deliveries.Deliver, req).Get(ctx, nil); err != nil {
+	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, nil); err != nil {
 		return fmt.Errorf("archive to %s: %w", step.Target, err)
 	}
 	return nil
@@ -186,14 +183,14 @@ func (c *caseImpl) openRequest() *ozgflow.InformationRequest {
 }
 
 func (c *caseImpl) awaitAnswer(ctx workflow.Context) error {
-	return workflow.Await(ctx, func() bool { return c.openRequest() == nil })
+	return c.await(ctx, func() bool { return c.openRequest() == nil })
 }
 
 // runWaitExternal waits for a named event from a back-office system; an event
 // carrying an outcome decides the case. Without the event the case goes on
 // after the timeout.
 func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) error {
-	ok, err := workflow.AwaitWithTimeout(ctx, time.Duration(step.Timeout), func() bool {
+	ok, err := c.awaitWithTimeout(ctx, time.Duration(step.Timeout), func() bool {
 		_, got := c.external[step.Event]
 		return got
 	})
@@ -241,27 +238,24 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 func (c *caseImpl) compensate(ctx workflow.Context) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	c.closeTasks(ozgflow.TaskCancelled)
-	c.publish(ctx)
+	c.touch()
 	if p := c.state.Payment; p != nil && p.Status == ozgflow.PaymentPayed && p.Refund != ozgflow.RefundRefunded {
 		p.Refund = ozgflow.RefundPending
-		c.publish(ctx)
 		var info activities.PaymentInfo
-		actx := workflow.WithActivityOptions(ctx, providerOptions)
-		if err := workflow.ExecuteActivity(actx, payments.Refund, p.ID).Get(ctx, &info); err != nil {
+		if err := c.execute(ctx, providerOptions, payments.Refund, p.ID).Get(ctx, &info); err != nil {
 			c.logger.Error("Refund failed", "error", err)
 		} else {
 			p.Refund = ozgflow.RefundRefunded
 		}
-		c.publish(ctx)
+		c.touch()
 	}
 	if d := c.state.Delivery; d != nil && !d.Withdrawn {
 		req := activities.WithdrawRequest{Target: d.Target, CaseID: c.state.ID, Reason: c.withdrawReason}
-		actx := workflow.WithActivityOptions(ctx, deliveryOptions)
-		if err := workflow.ExecuteActivity(actx, deliveries.Withdraw, req).Get(ctx, nil); err != nil {
+		if err := c.execute(ctx, deliveryOptions, deliveries.Withdraw, req).Get(ctx, nil); err != nil {
 			c.logger.Error("Withdrawal not delivered", "error", err)
 		} else {
 			d.Withdrawn = true
 		}
-		c.publish(ctx)
+		c.touch()
 	}
 }

@@ -17,7 +17,7 @@ func (c *caseImpl) runTask(ctx workflow.Context, step definitions.Step) error {
 	for {
 		id := c.openTask(ctx, step, assignee)
 		c.setStatus(ctx, ozgflow.StatusInReview, definitions.NoticeData{})
-		if err := workflow.Await(ctx, func() bool { return !c.task(id).Active() }); err != nil {
+		if err := c.await(ctx, func() bool { return !c.task(id).Active() }); err != nil {
 			return err
 		}
 		done := c.task(id)
@@ -55,7 +55,7 @@ func (c *caseImpl) openTask(ctx workflow.Context, step definitions.Step, assigne
 		t.Status, t.Assignee = ozgflow.TaskClaimed, assignee
 	}
 	c.state.Tasks = append(c.state.Tasks, t)
-	c.publish(ctx)
+	c.touch()
 	return t.ID
 }
 

@@ -40,7 +40,8 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskClaimed, a.User
-			c.publish(ctx)
+			c.touch()
+			c.flush(ctx)
 			return *t, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
@@ -59,7 +60,8 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskOpen, ""
-			c.publish(ctx)
+			c.touch()
+			c.flush(ctx)
 			return *t, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
@@ -88,6 +90,8 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 			default:
 				c.decide(ctx, in.Outcome, in.User, in.Comment)
 			}
+			c.touch()
+			c.flush(ctx)
 			return done, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in ozgflow.CompleteTask) error {
@@ -120,6 +124,9 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 	// has what the applicant needs next: the payment link, or no fee due.
 	if err := workflow.SetUpdateHandler(ctx, ozgflow.UpdateSubmitted,
 		func(ctx workflow.Context) (ozgflow.Case, error) {
+			if c.readyForApplicant() {
+				return c.state, nil // answering at once spares a timer
+			}
 			_, err := workflow.AwaitWithTimeout(ctx, submittedWait, c.readyForApplicant)
 			return c.state, err
 		}); err != nil {
@@ -130,7 +137,8 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			req := c.openRequest()
 			req.Answer, req.AnswerData, req.AnsweredAt = r.Text, r.Data, workflow.Now(ctx).UTC()
 			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
-			c.publish(ctx)
+			c.touch()
+			c.flush(ctx)
 			return c.state, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(r ozgflow.Response) error {
@@ -149,6 +157,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			c.withdrawn, c.withdrawReason = true, w.Reason
 			c.closeTasks(ozgflow.TaskCancelled)
 			c.setStatus(ctx, ozgflow.StatusWithdrawn, withdrawNotice(c.state.Payment))
+			c.flush(ctx)
 			if c.cancelSteps != nil {
 				c.cancelSteps()
 			}

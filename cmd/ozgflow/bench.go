@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +30,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep Temporal in memory instead of a SQLite file")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +42,17 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		}
 		defer os.RemoveAll(dir)
 		opts.DataDir = dir
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(stdout, "ozgflow bench: phases %s, %d clients, %v each, data in %s\n", *phases, opts.Concurrency, opts.Duration, opts.DataDir)
 	report, err := bench.Run(ctx, opts)
@@ -55,8 +69,21 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 }
 
 func printReport(w io.Writer, r *bench.Report) {
-	fmt.Fprintf(w, "\nPer case: %d activities, %d local activities (the baseline mirrors them)\n\n",
-		r.Shape.Activities, r.Shape.LocalActivities)
+	total := 0
+	for _, n := range r.Shape.CaseEvents {
+		total += n
+	}
+	fmt.Fprintf(w, "\nPer case: %d activities, %d local activities (the baseline mirrors them); "+
+		"history events: case %d, baseline %d\n", r.Shape.Activities, r.Shape.LocalActivities, total, r.Shape.BaselineEvents)
+	types := make([]string, 0, len(r.Shape.CaseEvents))
+	for t := range r.Shape.CaseEvents {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		fmt.Fprintf(w, "  %-45s %d\n", t, r.Shape.CaseEvents[t])
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "phase\tcompleted\terrors\tper second\tsubmit p50\tp95\tp99\tend to end p50\tp99\tCPU cores\tpeak RSS\theap\tnote")
 	for _, res := range r.Results {
