@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,15 +23,28 @@ import (
 	"github.com/ozgflow/ozgflow/activities"
 )
 
+// Error types of the non-retryable errors the client returns.
+const (
+	ErrTypeRejected      = "DeliveryRejected" // the target refused the request (4xx)
+	ErrTypeUnknownTarget = "UnknownTarget"    // no URL is configured for the target
+)
+
+// HeaderIdempotencyKey carries "<caseId>:<kind>", by which a receiver
+// records a case delivered twice only once.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// maxAnswer bounds how much of a target's answer the client reads.
+const maxAnswer = 1 << 20
+
 // ClientConfig says where targets live and how deliveries are signed.
 type ClientConfig struct {
-	DefaultURL string            // base URL for targets without their own
-	Targets    map[string]string // target name → base URL
+	DefaultURL string            // base URL for targets without their own; empty means none
+	Targets    map[string]string // target name → base URL, overriding DefaultURL
 	Secret     []byte            // HMAC key shared with the receivers
-	HTTPClient *http.Client
+	HTTPClient *http.Client      // nil means http.DefaultClient
 }
 
-// Client delivers cases over HTTP.
+// Client delivers cases over HTTP. It is safe for concurrent use.
 type Client struct {
 	cfg ClientConfig
 }
@@ -42,16 +56,27 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
 	}
+	targets := make(map[string]string, len(cfg.Targets))
+	for name, u := range cfg.Targets {
+		targets[name] = u
+	}
+	cfg.Targets = targets
 	return &Client{cfg: cfg}
 }
 
-// delivery is the body of POST {target}/cases.
-type delivery struct {
+// Delivery is the body of POST {target}/cases.
+type Delivery struct {
 	Kind       string                `json:"kind"`
 	Target     string                `json:"target"`
 	Submission activities.Submission `json:"submission"`
 }
 
+// Withdrawal is the body of POST {target}/cases/{caseId}/withdrawal.
+type Withdrawal struct {
+	Reason string `json:"reason"`
+}
+
+// baseURL is where target lives; an unconfigured target is a final error.
 func (c *Client) baseURL(target string) (string, error) {
 	u := c.cfg.Targets[target]
 	if u == "" {
@@ -59,54 +84,64 @@ func (c *Client) baseURL(target string) (string, error) {
 	}
 	if u == "" {
 		return "", temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("fachverfahren: no URL configured for target %q", target), "UnknownTarget", nil)
+			fmt.Sprintf("fachverfahren %s: no URL configured for this target", target), ErrTypeUnknownTarget, nil)
 	}
 	return strings.TrimSuffix(u, "/"), nil
 }
 
-// Deliver implements activities.Fachverfahren.
+// Deliver hands a case of some kind ("case", "archive") to target and returns
+// its receipt. The target records a case and kind once, however often it is
+// delivered.
 func (c *Client) Deliver(ctx context.Context, target, kind string, s activities.Submission) (activities.Receipt, error) {
 	var receipt activities.Receipt
 	base, err := c.baseURL(target)
 	if err != nil {
 		return receipt, err
 	}
-	body, err := json.Marshal(delivery{Kind: kind, Target: target, Submission: s})
+	body, err := json.Marshal(Delivery{Kind: kind, Target: target, Submission: s})
 	if err != nil {
-		return receipt, err
+		return receipt, fmt.Errorf("fachverfahren %s: encode case %s: %w", target, s.CaseID, err)
 	}
 	b, err := c.post(ctx, target, base+"/cases", s.CaseID+":"+kind, body, false)
 	if err != nil {
 		return receipt, err
 	}
 	if err := json.Unmarshal(b, &receipt); err != nil {
-		return receipt, fmt.Errorf("fachverfahren %s: bad receipt: %w", target, err)
+		return receipt, fmt.Errorf("fachverfahren %s: malformed receipt: %w", target, err)
+	}
+	if receipt.Reference == "" {
+		return receipt, fmt.Errorf("fachverfahren %s: receipt without a reference", target)
 	}
 	return receipt, nil
 }
 
-// Withdraw implements activities.Fachverfahren. A target that never received
-// the case (404) has nothing to withdraw, which counts as done.
+// Withdraw tells target that the applicant withdrew the case. A target that
+// never received the case (404) has nothing to withdraw, which counts as done.
 func (c *Client) Withdraw(ctx context.Context, target, caseID, reason string) error {
 	base, err := c.baseURL(target)
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"reason": reason})
+	body, err := json.Marshal(Withdrawal{Reason: reason})
+	if err != nil {
+		return fmt.Errorf("fachverfahren %s: encode withdrawal: %w", target, err)
+	}
 	_, err = c.post(ctx, target, base+"/cases/"+url.PathEscape(caseID)+"/withdrawal", caseID+":withdrawal", body, true)
 	return err
 }
 
-// post sends a signed body. 4xx answers other than 408 and 429 are final;
-// 5xx and network errors are retried by the activity's policy.
+// post sends a signed body and returns a 2xx answer's body. 4xx answers
+// other than 408 and 429 are final; 5xx answers and network errors are plain
+// errors, which the activity's retry policy retries.
 func (c *Client) post(ctx context.Context, target, u, idempotencyKey string, body []byte, notFoundOK bool) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fachverfahren %s: %w", target, err)
 	}
 	now := time.Now()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", idempotencyKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(HeaderIdempotencyKey, idempotencyKey)
 	req.Header.Set(ozgflow.HeaderSignatureTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignBody(c.cfg.Secret, now, body))
 	res, err := c.cfg.HTTPClient.Do(req)
@@ -114,16 +149,39 @@ func (c *Client) post(ctx context.Context, target, u, idempotencyKey string, bod
 		return nil, fmt.Errorf("fachverfahren %s: %w", target, err)
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	if err != nil {
+		return nil, fmt.Errorf("fachverfahren %s: read answer: %w", target, err)
+	}
+	msg := fmt.Sprintf("fachverfahren %s: %s", target, res.Status)
+	if text := errorText(b); text != "" && res.StatusCode >= 300 {
+		msg += ": " + text
+	}
 	switch {
 	case res.StatusCode == http.StatusNotFound && notFoundOK:
 		return nil, nil
-	case res.StatusCode >= 500, res.StatusCode == http.StatusRequestTimeout, res.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("fachverfahren %s: %s %s", target, res.Status, strings.TrimSpace(string(b)))
-	case res.StatusCode >= 400:
-		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("fachverfahren %s refused the delivery: %s %s", target, res.Status, strings.TrimSpace(string(b))),
-			"DeliveryRejected", nil)
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		return b, nil
+	case res.StatusCode >= 400 && res.StatusCode < 500 &&
+		res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests:
+		return nil, temporal.NewNonRetryableApplicationError(msg, ErrTypeRejected, nil)
+	default:
+		return nil, errors.New(msg)
 	}
-	return b, nil
+}
+
+// errorText takes the message out of an {"error": "..."} body, or the body
+// itself when it has another shape.
+func errorText(b []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package fachverfahren
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,16 +17,25 @@ import (
 	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 )
 
+// Path is where the simulator serves its API below the gateway's root
+// router; it is the base URL of the targets that the simulator plays.
+const Path = "/sandbox/fachverfahren"
+
+// MaxBody is the largest delivery the simulator accepts.
+const MaxBody = 20 << 20
+
+// outageMessage is the answer to every delivery during a simulated outage.
+const outageMessage = "Fachverfahren nicht erreichbar"
+
 // SimulatorConfig configures the simulator.
 type SimulatorConfig struct {
-	Secret    []byte // HMAC key deliveries must be signed with
-	StateFile string // JSON file of the records; empty keeps them in memory
-	Logger    *slog.Logger
+	Secret    []byte       // HMAC key deliveries must be signed with
+	StateFile string       // JSON file of the records; empty keeps them in memory
+	Logger    *slog.Logger // nil means slog.Default()
 }
 
-// Record is one delivery the simulator received.
+// Record is one delivery the simulator received, as GET /received lists it.
 type Record struct {
-	Key              string                `json:"-"`
 	CaseID           string                `json:"caseId"`
 	Kind             string                `json:"kind"`
 	Target           string                `json:"target"`
@@ -33,44 +43,60 @@ type Record struct {
 	ReceivedAt       time.Time             `json:"receivedAt"`
 	Submission       activities.Submission `json:"submission"`
 	Withdrawn        bool                  `json:"withdrawn"`
-	WithdrawalReason string                `json:"withdrawalReason,omitempty"`
+	WithdrawalReason string                `json:"withdrawalReason"`
 }
 
 // simState is what the simulator keeps across restarts.
 type simState struct {
 	Records []Record          `json:"records"`
 	Keys    map[string]string `json:"keys"` // idempotency key → reference
-	Next    int               `json:"next"`
+	Next    int               `json:"next"` // number of the last reference
 }
 
 // Simulator is a Fachverfahren for development and tests: it verifies the
-// signature, records each delivery once per idempotency key, and can be
-// switched into an outage.
+// signature, records each delivery once per idempotency key, takes
+// withdrawals, and can be switched into an outage. The outage switch is not
+// persisted: a restarted simulator is up. It is safe for concurrent use.
 type Simulator struct {
-	cfg   SimulatorConfig
+	cfg SimulatorConfig
+	log *slog.Logger
+
 	mu    sync.Mutex
 	state simState
+	byRef map[string]int // reference → index in state.Records
 	down  bool
 }
 
-// NewSimulator loads the simulator's state, if any.
+// NewSimulator returns a simulator with the records of cfg.StateFile, if that
+// file exists.
 func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Simulator{cfg: cfg, state: simState{Keys: map[string]string{}}}
+	s := &Simulator{cfg: cfg, log: cfg.Logger.With("component", "fachverfahren-simulator"),
+		state: simState{Keys: map[string]string{}}, byRef: map[string]int{}}
 	if err := sandbox.Load(cfg.StateFile, &s.state); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fachverfahren simulator: %w", err)
 	}
 	if s.state.Keys == nil {
 		s.state.Keys = map[string]string{}
 	}
+	for i, rec := range s.state.Records {
+		s.byRef[rec.Reference] = i
+	}
+	for key, ref := range s.state.Keys {
+		if _, ok := s.byRef[ref]; !ok {
+			return nil, fmt.Errorf("fachverfahren simulator: state %s: key %q names unknown reference %q",
+				cfg.StateFile, key, ref)
+		}
+	}
 	return s, nil
 }
 
-// Register adds the simulator's routes under /sandbox/fachverfahren.
+// Register adds the simulator's routes under /sandbox/fachverfahren to the
+// root router r.
 func (s *Simulator) Register(r *mux.Router) {
-	sr := r.PathPrefix("/sandbox/fachverfahren").Subrouter()
+	sr := r.PathPrefix(Path).Subrouter()
 	sr.HandleFunc("/cases", s.handleDeliver).Methods(http.MethodPost)
 	sr.HandleFunc("/cases/{caseId}/withdrawal", s.handleWithdraw).Methods(http.MethodPost)
 	sr.HandleFunc("/received", s.handleReceived).Methods(http.MethodGet)
@@ -78,11 +104,23 @@ func (s *Simulator) Register(r *mux.Router) {
 	sr.HandleFunc("/outage", s.handleSetOutage).Methods(http.MethodPut)
 }
 
-// SetDown switches the simulated outage on or off.
+// SetDown switches the simulated outage on or off. While it is on, deliveries
+// and withdrawals are answered with 503.
 func (s *Simulator) SetDown(down bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	changed := s.down != down
 	s.down = down
+	s.mu.Unlock()
+	if changed {
+		s.log.Info("Fachverfahren outage switched", "down", down)
+	}
+}
+
+// Down reports whether the simulated outage is on.
+func (s *Simulator) Down() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
 }
 
 // Received returns a copy of the records in arrival order.
@@ -92,19 +130,22 @@ func (s *Simulator) Received() []Record {
 	return append([]Record(nil), s.state.Records...)
 }
 
-// readSigned reads a body and checks its signature and the outage switch,
-// answering the refusal itself.
+// readSigned reads a request body and checks the outage switch and the
+// signature, answering a refusal itself.
 func (s *Simulator) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	s.mu.Lock()
-	down := s.down
-	s.mu.Unlock()
-	if down {
-		sandbox.WriteError(w, http.StatusServiceUnavailable, "Fachverfahren nicht erreichbar")
+	if s.Down() {
+		w.Header().Set("Retry-After", "30")
+		sandbox.WriteError(w, http.StatusServiceUnavailable, outageMessage)
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 20<<20))
-	if err != nil {
-		sandbox.WriteError(w, http.StatusRequestEntityTooLarge, "body too large")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		sandbox.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxBody))
+		return nil, false
+	case err != nil:
+		sandbox.WriteError(w, http.StatusBadRequest, "body not read")
 		return nil, false
 	}
 	if err := ozgflow.VerifyBody(s.cfg.Secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
@@ -120,35 +161,56 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var d delivery
-	if err := json.Unmarshal(body, &d); err != nil || d.Submission.CaseID == "" || d.Kind == "" {
+	var d Delivery
+	if err := json.Unmarshal(body, &d); err != nil {
+		sandbox.WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return
+	}
+	if d.Submission.CaseID == "" || d.Kind == "" {
 		sandbox.WriteError(w, http.StatusBadRequest, "kind and submission.caseId are required")
 		return
 	}
-	key := r.Header.Get("Idempotency-Key")
+	key := r.Header.Get(HeaderIdempotencyKey)
 	if key == "" {
 		key = d.Submission.CaseID + ":" + d.Kind
 	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ref, seen := s.state.Keys[key]; seen {
-		for _, rec := range s.state.Records {
-			if rec.Reference == ref {
-				sandbox.WriteJSON(w, http.StatusOK, activities.Receipt{Reference: ref, ReceivedAt: rec.ReceivedAt})
-				return
-			}
+		rec := s.state.Records[s.byRef[ref]]
+		if rec.CaseID != d.Submission.CaseID || rec.Kind != d.Kind {
+			sandbox.WriteError(w, http.StatusConflict, "Idempotency-Key "+key+" belongs to another delivery")
+			return
 		}
+		sandbox.WriteJSON(w, http.StatusOK, activities.Receipt{Reference: rec.Reference, ReceivedAt: rec.ReceivedAt})
+		return
 	}
+	now := time.Now().UTC()
 	s.state.Next++
-	rec := Record{Key: key, CaseID: d.Submission.CaseID, Kind: d.Kind, Target: d.Target,
-		Reference: fmt.Sprintf("FV-%d-%06d", time.Now().Year(), s.state.Next), ReceivedAt: time.Now().UTC(),
-		Submission: d.Submission}
+	rec := Record{CaseID: d.Submission.CaseID, Kind: d.Kind, Target: d.Target,
+		Reference: fmt.Sprintf("FV-%d-%06d", now.Year(), s.state.Next), ReceivedAt: now, Submission: d.Submission}
 	s.state.Records = append(s.state.Records, rec)
 	s.state.Keys[key] = rec.Reference
-	if err := sandbox.Save(s.cfg.StateFile, s.state); err != nil {
-		s.cfg.Logger.Error("Simulator state not saved", "error", err)
+	s.byRef[rec.Reference] = len(s.state.Records) - 1
+	if err := s.saveLocked(); err != nil {
+		s.state.Records = s.state.Records[:len(s.state.Records)-1]
+		delete(s.state.Keys, key)
+		delete(s.byRef, rec.Reference)
+		s.state.Next--
+		s.log.Error("Delivery not saved", "caseId", rec.CaseID, "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "delivery not saved")
+		return
 	}
+	s.log.Info("Case received", "caseId", rec.CaseID, "kind", rec.Kind, "target", rec.Target, "reference", rec.Reference)
 	sandbox.WriteJSON(w, http.StatusCreated, activities.Receipt{Reference: rec.Reference, ReceivedAt: rec.ReceivedAt})
+}
+
+// withdrawalAnswer is the body of a successful withdrawal.
+type withdrawalAnswer struct {
+	CaseID     string   `json:"caseId"`
+	Withdrawn  bool     `json:"withdrawn"`
+	References []string `json:"references"`
 }
 
 func (s *Simulator) handleWithdraw(w http.ResponseWriter, r *http.Request) {
@@ -156,30 +218,49 @@ func (s *Simulator) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		sandbox.WriteError(w, http.StatusBadRequest, "malformed JSON")
-		return
-	}
-	caseID := mux.Vars(r)["caseId"]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	found := false
-	for i := range s.state.Records {
-		if rec := &s.state.Records[i]; rec.CaseID == caseID && rec.Kind == "case" {
-			rec.Withdrawn, rec.WithdrawalReason, found = true, req.Reason, true
+	var req Withdrawal
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			sandbox.WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+			return
 		}
 	}
-	if !found {
-		sandbox.WriteError(w, http.StatusNotFound, "no delivery of this case")
+	caseID := mux.Vars(r)["caseId"]
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	answer := withdrawalAnswer{CaseID: caseID, Withdrawn: true, References: []string{}}
+	var changed []int
+	for i, rec := range s.state.Records {
+		if rec.CaseID != caseID {
+			continue
+		}
+		answer.References = append(answer.References, rec.Reference)
+		if !rec.Withdrawn {
+			changed = append(changed, i)
+		}
+	}
+	if len(answer.References) == 0 {
+		sandbox.WriteError(w, http.StatusNotFound, "no delivery of case "+caseID)
 		return
 	}
-	if err := sandbox.Save(s.cfg.StateFile, s.state); err != nil {
-		s.cfg.Logger.Error("Simulator state not saved", "error", err)
+	if len(changed) == 0 {
+		sandbox.WriteJSON(w, http.StatusOK, answer)
+		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	for _, i := range changed {
+		s.state.Records[i].Withdrawn, s.state.Records[i].WithdrawalReason = true, req.Reason
+	}
+	if err := s.saveLocked(); err != nil {
+		for _, i := range changed {
+			s.state.Records[i].Withdrawn, s.state.Records[i].WithdrawalReason = false, ""
+		}
+		s.log.Error("Withdrawal not saved", "caseId", caseID, "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "withdrawal not saved")
+		return
+	}
+	s.log.Info("Case withdrawn", "caseId", caseID, "records", len(changed))
+	sandbox.WriteJSON(w, http.StatusOK, answer)
 }
 
 func (s *Simulator) handleReceived(w http.ResponseWriter, r *http.Request) {
@@ -193,20 +274,30 @@ func (s *Simulator) handleReceived(w http.ResponseWriter, r *http.Request) {
 	sandbox.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Simulator) handleGetOutage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sandbox.WriteJSON(w, http.StatusOK, map[string]bool{"down": s.down})
+// outage is the body of GET and PUT /outage.
+type outage struct {
+	Down *bool `json:"down"`
+}
+
+func (s *Simulator) handleGetOutage(w http.ResponseWriter, _ *http.Request) {
+	down := s.Down()
+	sandbox.WriteJSON(w, http.StatusOK, outage{Down: &down})
 }
 
 func (s *Simulator) handleSetOutage(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Down *bool `json:"down"`
-	}
+	var req outage
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil || req.Down == nil {
-		sandbox.WriteError(w, http.StatusBadRequest, `want {"down": true|false}`)
+		sandbox.WriteError(w, http.StatusBadRequest, `want {"down": true} or {"down": false}`)
 		return
 	}
 	s.SetDown(*req.Down)
-	sandbox.WriteJSON(w, http.StatusOK, map[string]bool{"down": *req.Down})
+	sandbox.WriteJSON(w, http.StatusOK, req)
+}
+
+// saveLocked writes the state file; s.mu must be held.
+func (s *Simulator) saveLocked() error {
+	if err := sandbox.Save(s.cfg.StateFile, s.state); err != nil {
+		return fmt.Errorf("save fachverfahren simulator state: %w", err)
+	}
+	return nil
 }

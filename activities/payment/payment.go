@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +19,17 @@ import (
 	"github.com/ozgflow/ozgflow/activities"
 )
 
-// Client talks to a payment provider's REST API.
+// Error types of the non-retryable errors the client returns, so that the
+// workflow can tell a refused payment from one the provider does not know.
+const (
+	ErrTypeRejected = "PaymentRejected"
+	ErrTypeNotFound = "PaymentNotFound"
+)
+
+// maxAnswer bounds how much of a provider answer the client reads.
+const maxAnswer = 1 << 20
+
+// Client talks to a payment provider's REST API. It is safe for concurrent use.
 type Client struct {
 	baseURL string
 	apiKey  string
@@ -27,7 +38,8 @@ type Client struct {
 
 var _ activities.PaymentProvider = (*Client)(nil)
 
-// NewClient returns a client for the provider API at baseURL.
+// NewClient returns a client for the provider API at baseURL, authenticating
+// with apiKey as a bearer token; a nil hc means http.DefaultClient.
 func NewClient(baseURL, apiKey string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
@@ -35,63 +47,90 @@ func NewClient(baseURL, apiKey string, hc *http.Client) *Client {
 	return &Client{baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey, hc: hc}
 }
 
-// CreatePayment implements activities.PaymentProvider.
+// CreatePayment opens a payment. The provider deduplicates by RequestID, so a
+// retried activity gets the payment it opened before.
 func (c *Client) CreatePayment(ctx context.Context, req activities.PaymentRequest) (activities.PaymentInfo, error) {
-	return c.do(ctx, http.MethodPost, "/payments", req, "PaymentRejected")
+	body, err := json.Marshal(req)
+	if err != nil {
+		return activities.PaymentInfo{}, fmt.Errorf("create payment for case %s: %w", req.CaseID, err)
+	}
+	info, err := c.do(ctx, http.MethodPost, "/payments", body, false)
+	if err != nil {
+		return info, fmt.Errorf("create payment for case %s: %w", req.CaseID, err)
+	}
+	return info, nil
 }
 
-// PaymentStatus implements activities.PaymentProvider.
+// PaymentStatus asks where a payment stands; an unknown payment is a
+// non-retryable error of type PaymentNotFound.
 func (c *Client) PaymentStatus(ctx context.Context, paymentID string) (activities.PaymentInfo, error) {
-	return c.do(ctx, http.MethodGet, "/payments/"+url.PathEscape(paymentID), nil, "PaymentNotFound")
+	info, err := c.do(ctx, http.MethodGet, "/payments/"+url.PathEscape(paymentID), nil, true)
+	if err != nil {
+		return info, fmt.Errorf("status of payment %s: %w", paymentID, err)
+	}
+	return info, nil
 }
 
-// Refund implements activities.PaymentProvider.
+// Refund pays a collected fee back. Refunding twice returns the refunded
+// payment; refunding an unpaid one is refused.
 func (c *Client) Refund(ctx context.Context, paymentID string) (activities.PaymentInfo, error) {
-	return c.do(ctx, http.MethodPost, "/payments/"+url.PathEscape(paymentID)+"/refund", nil, "PaymentRejected")
+	info, err := c.do(ctx, http.MethodPost, "/payments/"+url.PathEscape(paymentID)+"/refund", nil, false)
+	if err != nil {
+		return info, fmt.Errorf("refund payment %s: %w", paymentID, err)
+	}
+	return info, nil
 }
 
-// do sends one request. A 4xx answer is final (non-retryable, of the given
-// type); 5xx and network errors are retried by the activity's policy.
-func (c *Client) do(ctx context.Context, method, path string, body any, rejected string) (activities.PaymentInfo, error) {
+// do sends one request. A 4xx answer is final (non-retryable), except 408 and
+// 429 which only ask to come back later; 5xx answers and network errors are
+// plain errors that the activity's retry policy retries. notFound says whether
+// a 404 means "no such payment".
+func (c *Client) do(ctx context.Context, method, path string, body []byte, notFound bool) (activities.PaymentInfo, error) {
 	var info activities.PaymentInfo
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return info, err
-		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
 	if err != nil {
-		return info, err
+		return info, fmt.Errorf("payment provider: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return info, fmt.Errorf("payment provider %s %s: %w", method, path, err)
+		return info, fmt.Errorf("payment provider: %w", err)
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	if err != nil {
+		return info, fmt.Errorf("payment provider: read answer: %w", err)
+	}
+	msg := fmt.Sprintf("payment provider: %s: %s", res.Status, errorText(b))
 	switch {
-	case res.StatusCode >= 500:
-		return info, fmt.Errorf("payment provider %s %s: %s", method, path, res.Status)
-	case res.StatusCode == http.StatusNotFound && method == http.MethodGet:
-		return info, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("payment provider: %s %s", res.Status, errorText(b)), "PaymentNotFound", nil)
+	case res.StatusCode >= 500, res.StatusCode == http.StatusRequestTimeout, res.StatusCode == http.StatusTooManyRequests:
+		return info, errors.New(msg)
+	case res.StatusCode == http.StatusNotFound && notFound:
+		return info, temporal.NewNonRetryableApplicationError(msg, ErrTypeNotFound, nil)
 	case res.StatusCode >= 400:
-		return info, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("payment provider: %s %s", res.Status, errorText(b)), rejected, nil)
+		return info, temporal.NewNonRetryableApplicationError(msg, ErrTypeRejected, nil)
+	case res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated:
+		return info, fmt.Errorf("payment provider: unexpected answer %s", res.Status)
 	}
 	if err := json.Unmarshal(b, &info); err != nil {
-		return info, fmt.Errorf("payment provider %s %s: bad answer: %w", method, path, err)
+		return info, fmt.Errorf("payment provider: malformed answer: %w", err)
+	}
+	if info.PaymentID == "" || info.Status == "" {
+		return info, errors.New("payment provider: answer without paymentId or status")
 	}
 	return info, nil
 }
 
+// errorText takes the message out of an {"error": "..."} body, or the body
+// itself when it has another shape.
 func errorText(b []byte) string {
 	var e struct {
 		Error string `json:"error"`
@@ -99,5 +138,9 @@ func errorText(b []byte) string {
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
 		return e.Error
 	}
-	return strings.TrimSpace(string(b))
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }

@@ -1,13 +1,13 @@
 package payment
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,52 +19,78 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
-	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// Paths the sandbox serves below the gateway's root router.
+const (
+	ProviderPath = "/sandbox/paymentprovider" // base URL of the provider API
+	PagePath     = "/sandbox/payments/"       // payment page, followed by the payment ID
 )
 
 // SandboxConfig configures the sandbox provider.
 type SandboxConfig struct {
-	PublicURL     string // base of the payment page links, e.g. http://localhost:8080
-	APIKey        string // bearer token the provider API expects
-	WebhookURL    string // where status changes are posted
-	WebhookSecret []byte // HMAC key of the webhook signature
-	StateFile     string // JSON file of the payments; empty keeps them in memory
-	HTTPClient    *http.Client
-	Logger        *slog.Logger
+	PublicURL     string       // base of the payment page links, e.g. http://localhost:8080
+	APIKey        string       // bearer token the provider API expects
+	WebhookURL    string       // where status changes are posted; empty sends none
+	WebhookSecret []byte       // HMAC key of the webhook signature
+	StateFile     string       // JSON file of the payments; empty keeps them in memory
+	HTTPClient    *http.Client // sends the webhooks; nil means one with a 10 s timeout
+	Logger        *slog.Logger // nil means slog.Default()
+	// WebhookRetryDelay is the wait before the first background retry of a
+	// failed webhook; it doubles with each further attempt. Zero means 1 s.
+	WebhookRetryDelay time.Duration
 }
 
-// WebhookEvent is the body of the webhook the sandbox posts on a status change.
-type WebhookEvent struct {
-	PaymentID string `json:"paymentId"`
-	RequestID string `json:"requestId"`
-	CaseID    string `json:"caseId"`
-	Status    string `json:"status"`
-	Refund    string `json:"refund,omitempty"`
+// Errors of SetStatus; the payment page answers them with 404, 400 and 409.
+var (
+	ErrUnknownPayment = errors.New("unknown payment")
+	ErrBadAction      = errors.New("unknown action, want pay, fail or cancel")
+	ErrNotOpen        = errors.New("payment is no longer open")
+)
+
+// actions maps the payment page's buttons to the statuses they set.
+var actions = map[string]string{
+	"pay":    ozgflow.PaymentPayed,
+	"fail":   ozgflow.PaymentFailed,
+	"cancel": ozgflow.PaymentCanceled,
 }
 
-// record is one payment the sandbox holds.
+// record is one payment the sandbox holds; the state file is a map of them by
+// payment ID.
 type record struct {
-	ID        string    `json:"id"`
-	RequestID string    `json:"requestId"`
-	CaseID    string    `json:"caseId"`
-	Amount    int64     `json:"amount"`
-	Currency  string    `json:"currency"`
-	Purpose   string    `json:"purpose"`
-	Status    string    `json:"status"`
-	Refund    string    `json:"refund,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID         string     `json:"id"`
+	RequestID  string     `json:"requestId"`
+	CaseID     string     `json:"caseId"`
+	Amount     int64      `json:"amount"`
+	Currency   string     `json:"currency"`
+	Purpose    string     `json:"purpose"`
+	Status     string     `json:"status"`
+	Refund     string     `json:"refund,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+	RefundedAt *time.Time `json:"refundedAt,omitempty"`
 }
 
 // Sandbox is a payment provider for development and tests: the provider API
-// of Client, a payment page with pay/fail/cancel, and signed webhooks.
+// that Client speaks, a payment page on which the applicant pays, fails or
+// cancels, and signed webhooks on every change. It is safe for concurrent use.
 type Sandbox struct {
-	cfg      SandboxConfig
-	mu       sync.Mutex
-	payments map[string]*record // by payment ID
+	cfg SandboxConfig
+	log *slog.Logger
+
+	// stop ends background webhook retries; retries tracks them for Close.
+	stop    context.Context
+	cancel  context.CancelFunc
+	retries sync.WaitGroup
+
+	mu        sync.Mutex
+	closed    bool               // no more background retries start
+	payments  map[string]*record // by payment ID
+	byRequest map[string]string  // request ID → payment ID
 }
 
-// NewSandbox loads the sandbox's state, if any.
+// NewSandbox returns a sandbox provider with the payments of cfg.StateFile,
+// if that file exists.
 func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -72,70 +98,134 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Sandbox{cfg: cfg, payments: map[string]*record{}}
+	if cfg.WebhookRetryDelay <= 0 {
+		cfg.WebhookRetryDelay = time.Second
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	s := &Sandbox{cfg: cfg, log: cfg.Logger.With("component", "payment-sandbox"),
+		payments: map[string]*record{}, byRequest: map[string]string{}}
+	s.stop, s.cancel = context.WithCancel(context.Background())
 	if err := sandbox.Load(cfg.StateFile, &s.payments); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("payment sandbox: %w", err)
+	}
+	if s.payments == nil {
+		s.payments = map[string]*record{}
+	}
+	for id, p := range s.payments {
+		if p == nil || p.ID != id {
+			return nil, fmt.Errorf("payment sandbox: state %s: inconsistent payment %q", cfg.StateFile, id)
+		}
+		s.byRequest[p.RequestID] = id
 	}
 	return s, nil
 }
 
+// Close stops the background retries of failed webhooks and waits for them to
+// end. The sandbox keeps answering requests; webhooks that fail from now on
+// are not retried.
+func (s *Sandbox) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.retries.Wait()
+}
+
 // Register adds the provider API under /sandbox/paymentprovider and the
-// payment page under /sandbox/payments.
+// payment page under /sandbox/payments/{paymentId} to the root router r.
 func (s *Sandbox) Register(r *mux.Router) {
-	api := r.PathPrefix("/sandbox/paymentprovider").Subrouter()
+	api := r.PathPrefix(ProviderPath).Subrouter()
 	api.HandleFunc("/payments", s.authorized(s.handleCreate)).Methods(http.MethodPost)
 	api.HandleFunc("/payments/{id}", s.authorized(s.handleStatus)).Methods(http.MethodGet)
 	api.HandleFunc("/payments/{id}/refund", s.authorized(s.handleRefund)).Methods(http.MethodPost)
-	r.HandleFunc("/sandbox/payments/{id}", s.handlePage).Methods(http.MethodGet)
-	r.HandleFunc("/sandbox/payments/{id}", s.handleAction).Methods(http.MethodPost)
+	r.HandleFunc(PagePath+"{id}", s.handlePage).Methods(http.MethodGet)
+	r.HandleFunc(PagePath+"{id}", s.handleAction).Methods(http.MethodPost)
 }
 
+// authorized admits requests that carry the configured API key.
 func (s *Sandbox) authorized(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+s.cfg.APIKey {
-			sandbox.WriteError(w, http.StatusUnauthorized, "invalid API key")
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="payment sandbox"`)
+			sandbox.WriteError(w, http.StatusUnauthorized, "missing or invalid API key")
 			return
 		}
 		h(w, r)
 	}
 }
 
+// info is the provider's view of p.
 func (s *Sandbox) info(p *record) activities.PaymentInfo {
 	return activities.PaymentInfo{PaymentID: p.ID, Status: p.Status, Refund: p.Refund,
-		RedirectURL: strings.TrimSuffix(s.cfg.PublicURL, "/") + "/sandbox/payments/" + p.ID}
+		RedirectURL: s.cfg.PublicURL + PagePath + p.ID}
+}
+
+// validate checks a payment request and fills in the default currency.
+func validate(req *activities.PaymentRequest) error {
+	var missing []string
+	if strings.TrimSpace(req.RequestID) == "" {
+		missing = append(missing, "requestId")
+	}
+	if strings.TrimSpace(req.CaseID) == "" {
+		missing = append(missing, "caseId")
+	}
+	if strings.TrimSpace(req.Purpose) == "" {
+		missing = append(missing, "purpose")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	if req.Amount <= 0 {
+		return errors.New("amount must be a positive number of cents")
+	}
+	if req.Currency == "" {
+		req.Currency = "EUR"
+	}
+	if req.Currency != "EUR" {
+		return fmt.Errorf("currency %q is not supported, only EUR", req.Currency)
+	}
+	return nil
 }
 
 func (s *Sandbox) handleCreate(w http.ResponseWriter, r *http.Request) {
 	var req activities.PaymentRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
-		sandbox.WriteError(w, http.StatusBadRequest, "malformed JSON")
+		sandbox.WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
-	if req.RequestID == "" || req.CaseID == "" || req.Amount <= 0 || req.Purpose == "" {
-		sandbox.WriteError(w, http.StatusBadRequest, "requestId, caseId, a positive amount and purpose are required")
+	if err := validate(&req); err != nil {
+		sandbox.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, p := range s.payments {
-		if p.RequestID == req.RequestID {
-			sandbox.WriteJSON(w, http.StatusOK, s.info(p))
+	if id, ok := s.byRequest[req.RequestID]; ok {
+		p := s.payments[id]
+		if p.CaseID != req.CaseID || p.Amount != req.Amount || p.Currency != req.Currency {
+			sandbox.WriteError(w, http.StatusConflict, "requestId "+req.RequestID+" belongs to another payment")
 			return
 		}
-	}
-	currency := req.Currency
-	if currency == "" {
-		currency = "EUR"
-	}
-	now := time.Now().UTC()
-	p := &record{ID: newID(), RequestID: req.RequestID, CaseID: req.CaseID, Amount: req.Amount, Currency: currency,
-		Purpose: req.Purpose, Status: ozgflow.PaymentInitial, CreatedAt: now, UpdatedAt: now}
-	s.payments[p.ID] = p
-	if err := s.saveLocked(); err != nil {
-		delete(s.payments, p.ID)
-		sandbox.WriteError(w, http.StatusInternalServerError, "state not saved")
+		sandbox.WriteJSON(w, http.StatusOK, s.info(p))
 		return
 	}
+	id, err := newID()
+	if err != nil {
+		sandbox.WriteError(w, http.StatusInternalServerError, "no payment ID")
+		return
+	}
+	now := time.Now().UTC()
+	p := &record{ID: id, RequestID: req.RequestID, CaseID: req.CaseID, Amount: req.Amount, Currency: req.Currency,
+		Purpose: req.Purpose, Status: ozgflow.PaymentInitial, CreatedAt: now, UpdatedAt: now}
+	s.payments[id], s.byRequest[req.RequestID] = p, id
+	if err := s.saveLocked(); err != nil {
+		delete(s.payments, id)
+		delete(s.byRequest, req.RequestID)
+		s.log.Error("Payment not saved", "caseId", req.CaseID, "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "payment not saved")
+		return
+	}
+	s.log.Info("Payment opened", "paymentId", id, "caseId", req.CaseID, "amount", req.Amount)
 	sandbox.WriteJSON(w, http.StatusCreated, s.info(p))
 }
 
@@ -144,7 +234,7 @@ func (s *Sandbox) handleStatus(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	p, ok := s.payments[mux.Vars(r)["id"]]
 	if !ok {
-		sandbox.WriteError(w, http.StatusNotFound, "unknown payment")
+		sandbox.WriteError(w, http.StatusNotFound, ErrUnknownPayment.Error())
 		return
 	}
 	sandbox.WriteJSON(w, http.StatusOK, s.info(p))
@@ -156,199 +246,94 @@ func (s *Sandbox) handleRefund(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		s.mu.Unlock()
-		sandbox.WriteError(w, http.StatusNotFound, "unknown payment")
+		sandbox.WriteError(w, http.StatusNotFound, ErrUnknownPayment.Error())
 		return
 	case p.Status != ozgflow.PaymentPayed:
 		s.mu.Unlock()
-		sandbox.WriteError(w, http.StatusConflict, "only a paid payment can be refunded")
+		sandbox.WriteError(w, http.StatusConflict, "payment "+p.ID+" is "+p.Status+", only a paid payment can be refunded")
+		return
+	case p.Refund == ozgflow.RefundRefunded:
+		info := s.info(p)
+		s.mu.Unlock()
+		sandbox.WriteJSON(w, http.StatusOK, info)
 		return
 	}
-	changed := p.Refund != ozgflow.RefundRefunded
-	p.Refund, p.UpdatedAt = ozgflow.RefundRefunded, time.Now().UTC()
-	err := s.saveLocked()
+	before := *p
+	now := time.Now().UTC()
+	p.Refund, p.UpdatedAt, p.RefundedAt = ozgflow.RefundRefunded, now, &now
+	if err := s.saveLocked(); err != nil {
+		*p = before
+		s.mu.Unlock()
+		s.log.Error("Refund not saved", "paymentId", p.ID, "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "refund not saved")
+		return
+	}
 	info, ev := s.info(p), event(p)
 	s.mu.Unlock()
-	if err != nil {
-		sandbox.WriteError(w, http.StatusInternalServerError, "state not saved")
-		return
-	}
-	if changed {
-		s.notify(r.Context(), ev)
-	}
+	s.log.Info("Payment refunded", "paymentId", ev.PaymentID, "caseId", ev.CaseID)
+	s.notify(ev)
 	sandbox.WriteJSON(w, http.StatusOK, info)
 }
 
-// SetStatus performs an action of the payment page: pay, fail or cancel.
-func (s *Sandbox) SetStatus(ctx context.Context, paymentID, action string) error {
-	status, ok := map[string]string{"pay": ozgflow.PaymentPayed, "fail": ozgflow.PaymentFailed,
-		"cancel": ozgflow.PaymentCanceled}[action]
-	if !ok {
-		return errBadAction
-	}
+// SetStatus performs an action of the payment page on an open payment: "pay",
+// "fail" or "cancel". It saves the new status and then posts the webhook;
+// a webhook that fails is retried in the background and does not fail the
+// action. Errors are ErrUnknownPayment, ErrBadAction, ErrNotOpen or a
+// failure to save the state.
+func (s *Sandbox) SetStatus(paymentID, action string) error {
 	s.mu.Lock()
 	p, found := s.payments[paymentID]
-	switch {
-	case !found:
+	if !found {
 		s.mu.Unlock()
-		return errUnknown
-	case p.Status != ozgflow.PaymentInitial:
-		s.mu.Unlock()
-		return errNotOpen
+		return fmt.Errorf("payment %s: %w", paymentID, ErrUnknownPayment)
 	}
+	status, ok := actions[action]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("payment %s: %w: %q", paymentID, ErrBadAction, action)
+	}
+	if p.Status != ozgflow.PaymentInitial {
+		s.mu.Unlock()
+		return fmt.Errorf("payment %s is %s: %w", paymentID, p.Status, ErrNotOpen)
+	}
+	before := *p
 	p.Status, p.UpdatedAt = status, time.Now().UTC()
-	err := s.saveLocked()
+	if err := s.saveLocked(); err != nil {
+		*p = before
+		s.mu.Unlock()
+		return fmt.Errorf("payment %s: %w", paymentID, err)
+	}
 	ev := event(p)
 	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	s.notify(ctx, ev)
+	s.log.Info("Payment status changed", "paymentId", ev.PaymentID, "caseId", ev.CaseID, "status", ev.Status)
+	s.notify(ev)
 	return nil
 }
 
-type sandboxError string
-
-func (e sandboxError) Error() string { return string(e) }
-
-const (
-	errBadAction = sandboxError("Unbekannte Aktion: erlaubt sind pay, fail und cancel.")
-	errUnknown   = sandboxError("Diese Zahlung ist unbekannt.")
-	errNotOpen   = sandboxError("Diese Zahlung ist bereits abgeschlossen.")
-)
-
-func event(p *record) WebhookEvent {
-	return WebhookEvent{PaymentID: p.ID, RequestID: p.RequestID, CaseID: p.CaseID, Status: p.Status, Refund: p.Refund}
-}
-
-func (s *Sandbox) saveLocked() error { return sandbox.Save(s.cfg.StateFile, s.payments) }
-
-// notify posts the signed webhook. A failed delivery is retried in the
-// background a few times; the case also polls, so a lost webhook only delays it.
-func (s *Sandbox) notify(ctx context.Context, ev WebhookEvent) {
-	if s.cfg.WebhookURL == "" {
-		return
-	}
-	body, _ := json.Marshal(ev)
-	if err := s.post(ctx, body); err == nil {
-		return
-	}
-	go func() {
-		delay := time.Second
-		for attempt := 2; attempt <= 5; attempt++ {
-			time.Sleep(delay)
-			err := s.post(context.Background(), body)
-			if err == nil {
-				return
-			}
-			s.cfg.Logger.Warn("Payment webhook failed", "paymentId", ev.PaymentID, "attempt", attempt, "error", err)
-			delay *= 2
-		}
-	}()
-}
-
-func (s *Sandbox) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(ozgflow.HeaderSignatureTimestamp, fmt.Sprint(now.Unix()))
-	req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignBody(s.cfg.WebhookSecret, now, body))
-	res, err := s.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("webhook answered %s", res.Status)
-	}
-	return nil
-}
-
-func newID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return "pay_" + hex.EncodeToString(b)
-}
-
-// pageData fills the payment page.
-type pageData struct {
-	ID, Amount, Purpose, Status, Message string
-	Open                                 bool
-}
-
-var statusText = map[string]string{
-	ozgflow.PaymentInitial:  "Offen",
-	ozgflow.PaymentPayed:    "Bezahlt",
-	ozgflow.PaymentFailed:   "Fehlgeschlagen",
-	ozgflow.PaymentCanceled: "Abgebrochen",
-}
-
-var page = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="de">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Zahlung {{.ID}} – Bezahl-Sandbox</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-button{font-size:1rem;padding:.5rem 1rem;margin:.25rem .5rem .25rem 0}.msg{border-left:4px solid #a00;padding-left:.5rem}</style>
-</head>
-<body><main>
-<h1>Bezahl-Sandbox</h1>
-<p>Diese Seite simuliert einen Zahlungsanbieter. Es fließt kein Geld.</p>
-<dl><dt>Betrag</dt><dd>{{.Amount}}</dd><dt>Verwendungszweck</dt><dd>{{.Purpose}}</dd>
-<dt>Status</dt><dd id="status">{{.Status}}</dd></dl>
-{{if .Message}}<p class="msg" role="alert">{{.Message}}</p>{{end}}
-{{if .Open}}<form method="post">
-<button type="submit" name="action" value="pay">Bezahlen</button>
-<button type="submit" name="action" value="fail">Zahlung fehlschlagen lassen</button>
-<button type="submit" name="action" value="cancel">Abbrechen</button>
-</form>{{end}}
-</main></body></html>`))
-
-func (s *Sandbox) render(w http.ResponseWriter, status int, id, message string) {
+// view is a copy of a payment for the page, taken under the lock.
+func (s *Sandbox) view(paymentID string) (record, bool) {
 	s.mu.Lock()
-	p, ok := s.payments[id]
-	var data pageData
-	if ok {
-		data = pageData{ID: p.ID, Amount: definitions.FormatAmount(p.Amount, p.Currency), Purpose: p.Purpose,
-			Status: statusText[p.Status], Open: p.Status == ozgflow.PaymentInitial, Message: message}
-		if p.Refund == ozgflow.RefundRefunded {
-			data.Status += " (erstattet)"
-		}
-	}
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	p, ok := s.payments[paymentID]
 	if !ok {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Zahlung nicht gefunden</title></head>`+
-			`<body><main><h1>Zahlung nicht gefunden</h1><p>Diese Zahlung ist unbekannt.</p></main></body></html>`)
-		return
+		return record{}, false
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_ = page.Execute(w, data)
+	return *p, true
 }
 
-func (s *Sandbox) handlePage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, mux.Vars(r)["id"], "")
+// saveLocked writes the state file; s.mu must be held.
+func (s *Sandbox) saveLocked() error {
+	if err := sandbox.Save(s.cfg.StateFile, s.payments); err != nil {
+		return fmt.Errorf("save payment sandbox state: %w", err)
+	}
+	return nil
 }
 
-func (s *Sandbox) handleAction(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
-	err := s.SetStatus(r.Context(), id, r.PostFormValue("action"))
-	switch err {
-	case nil:
-		http.Redirect(w, r, "/sandbox/payments/"+id, http.StatusSeeOther)
-	case errUnknown:
-		s.render(w, http.StatusNotFound, id, "")
-	case errBadAction:
-		s.render(w, http.StatusBadRequest, id, err.Error())
-	case errNotOpen:
-		s.render(w, http.StatusConflict, id, err.Error())
-	default:
-		s.render(w, http.StatusInternalServerError, id, "Der Zahlungsstatus konnte nicht gespeichert werden.")
+// newID makes a payment ID that cannot be guessed from another one.
+func newID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("payment ID: %w", err)
 	}
+	return "pay_" + hex.EncodeToString(b), nil
 }

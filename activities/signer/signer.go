@@ -1,33 +1,33 @@
 // Package signer is the seal adapter: an HTTP client for a signing service
-// that seals payloads as JWS (ES256), and a sandbox signer with its own key.
-// Anyone can verify a seal with the published keys (JWKS).
+// that seals payloads as JWS (ES256 on P-256), a sandbox signer with a key of
+// its own, and Verify, with which anyone can check a seal against the
+// published keys (JWKS).
 package signer
 
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow/activities"
-	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 )
 
-// Client talks to a signing service.
+// ErrTypeRejected is the type of the non-retryable error the client returns
+// when the signing service refuses a payload (a 4xx answer).
+const ErrTypeRejected = "SealRejected"
+
+// maxAnswer bounds how much of a signer answer the client reads.
+const maxAnswer = 1 << 20
+
+// Client talks to a signing service. It is safe for concurrent use.
 type Client struct {
 	baseURL string
 	hc      *http.Client
@@ -35,7 +35,8 @@ type Client struct {
 
 var _ activities.Signer = (*Client)(nil)
 
-// NewClient returns a client for the signer API at baseURL.
+// NewClient returns a client for the signer API at baseURL; a nil hc means
+// http.DefaultClient.
 func NewClient(baseURL string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
@@ -43,159 +44,120 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 	return &Client{baseURL: strings.TrimSuffix(baseURL, "/"), hc: hc}
 }
 
-// Seal implements activities.Signer.
+// Seal has the service sign payload and returns the compact JWS. A refusal is
+// a non-retryable error of type SealRejected; an unreachable or failing
+// service gives a plain error, which the activity retries.
 func (c *Client) Seal(ctx context.Context, payload []byte) (activities.SealResult, error) {
 	var res activities.SealResult
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/seal", bytes.NewReader(payload))
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("signer seal: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	if err := c.do(req, &res); err != nil {
 		return res, fmt.Errorf("signer seal: %w", err)
 	}
+	if res.JWS == "" || res.KeyID == "" {
+		return res, errors.New("signer seal: answer without jws or keyId")
+	}
 	return res, nil
 }
 
-// Keys fetches the signer's public keys.
+// Keys fetches the service's public keys, against which Verify checks seals.
 func (c *Client) Keys(ctx context.Context) (jose.JSONWebKeySet, error) {
 	var keys jose.JSONWebKeySet
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/jwks", nil)
 	if err != nil {
-		return keys, err
+		return keys, fmt.Errorf("signer keys: %w", err)
 	}
 	if err := c.do(req, &keys); err != nil {
 		return keys, fmt.Errorf("signer keys: %w", err)
 	}
+	for _, k := range keys.Keys {
+		if !k.IsPublic() {
+			return jose.JSONWebKeySet{}, fmt.Errorf("signer keys: key %q is not a public key", k.KeyID)
+		}
+	}
 	return keys, nil
 }
 
+// do sends req and decodes a 200 answer into v. A 4xx answer other than 408
+// and 429 is final; everything else may succeed on a retry.
 func (c *Client) do(req *http.Request, v any) error {
+	req.Header.Set("Accept", "application/json")
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(b)))
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
 	}
-	return json.Unmarshal(b, v)
+	switch {
+	case res.StatusCode == http.StatusOK:
+	case res.StatusCode >= 400 && res.StatusCode < 500 &&
+		res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests:
+		return temporal.NewNonRetryableApplicationError(res.Status+": "+errorText(b), ErrTypeRejected, nil)
+	default:
+		return fmt.Errorf("%s: %s", res.Status, errorText(b))
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("malformed answer: %w", err)
+	}
+	return nil
 }
 
-// Sandbox is a signer for development and tests with a P-256 key of its own.
-type Sandbox struct {
-	key jose.JSONWebKey
+// errorText takes the message out of an {"error": "..."} body, or the body
+// itself when it has another shape.
+func errorText(b []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
-var _ activities.Signer = (*Sandbox)(nil)
-
-// NewSandbox loads the private key from keyFile (a JWK), creating the file
-// when it is missing; an empty keyFile makes a key that lives in memory.
-func NewSandbox(keyFile string) (*Sandbox, error) {
-	if keyFile != "" {
-		if b, err := os.ReadFile(keyFile); err == nil {
-			var k jose.JSONWebKey
-			if err := k.UnmarshalJSON(b); err != nil {
-				return nil, fmt.Errorf("signer key %s: %w", keyFile, err)
-			}
-			if _, ok := k.Key.(*ecdsa.PrivateKey); !ok {
-				return nil, fmt.Errorf("signer key %s: not an ECDSA private key", keyFile)
-			}
-			return &Sandbox{key: k}, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("signer key: %w", err)
-		}
-	}
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// Verify checks a compact JWS sealed with ES256 against a key set, choosing
+// the key by the JWS's kid, and returns the signed payload. Any other
+// algorithm, an unknown kid or a signature that does not match is an error.
+func Verify(compactJWS string, keys jose.JSONWebKeySet) ([]byte, error) {
+	obj, err := jose.ParseSignedCompact(strings.TrimSpace(compactJWS), []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return nil, err
-	}
-	k := jose.JSONWebKey{Key: priv, Algorithm: string(jose.ES256), Use: "sig"}
-	thumb, err := k.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	k.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
-	if keyFile != "" {
-		b, err := k.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(keyFile), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(keyFile, b, 0o600); err != nil {
-			return nil, fmt.Errorf("write signer key: %w", err)
-		}
-	}
-	return &Sandbox{key: k}, nil
-}
-
-// Seal signs payload as a compact JWS with the sandbox key.
-func (s *Sandbox) Seal(_ context.Context, payload []byte) (activities.SealResult, error) {
-	if len(payload) == 0 {
-		return activities.SealResult{}, errors.New("empty payload")
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: s.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", s.key.KeyID))
-	if err != nil {
-		return activities.SealResult{}, err
-	}
-	obj, err := sig.Sign(payload)
-	if err != nil {
-		return activities.SealResult{}, err
-	}
-	compact, err := obj.CompactSerialize()
-	if err != nil {
-		return activities.SealResult{}, err
-	}
-	return activities.SealResult{JWS: compact, KeyID: s.key.KeyID}, nil
-}
-
-// JWKS returns the public key set.
-func (s *Sandbox) JWKS() jose.JSONWebKeySet {
-	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{s.key.Public()}}
-}
-
-// Register adds POST /sandbox/signer/seal and GET /sandbox/signer/jwks.
-func (s *Sandbox) Register(r *mux.Router) {
-	r.HandleFunc("/sandbox/signer/seal", func(w http.ResponseWriter, r *http.Request) {
-		payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 11<<20))
-		if err != nil {
-			sandbox.WriteError(w, http.StatusRequestEntityTooLarge, "payload too large")
-			return
-		}
-		res, err := s.Seal(r.Context(), payload)
-		if err != nil {
-			sandbox.WriteError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		sandbox.WriteJSON(w, http.StatusOK, res)
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/sandbox/signer/jwks", func(w http.ResponseWriter, r *http.Request) {
-		sandbox.WriteJSON(w, http.StatusOK, s.JWKS())
-	}).Methods(http.MethodGet)
-}
-
-// Verify checks a compact ES256 JWS against a key set, choosing the key by its
-// kid, and returns the signed payload.
-func Verify(compact string, keys jose.JSONWebKeySet) ([]byte, error) {
-	obj, err := jose.ParseSigned(strings.TrimSpace(compact), []jose.SignatureAlgorithm{jose.ES256})
-	if err != nil {
-		return nil, fmt.Errorf("not a valid JWS: %w", err)
+		return nil, fmt.Errorf("verify seal: not an ES256 JWS: %w", err)
 	}
 	if len(obj.Signatures) != 1 {
-		return nil, errors.New("expected exactly one signature")
+		return nil, errors.New("verify seal: want exactly one signature")
 	}
-	kid := obj.Signatures[0].Header.KeyID
-	found := keys.Key(kid)
+	h := obj.Signatures[0].Protected
+	if h.Algorithm != string(jose.ES256) {
+		return nil, fmt.Errorf("verify seal: algorithm %q refused, want ES256", h.Algorithm)
+	}
+	if h.KeyID == "" {
+		return nil, errors.New("verify seal: the JWS names no key (kid)")
+	}
+	found := keys.Key(h.KeyID)
 	if len(found) == 0 {
-		return nil, fmt.Errorf("unknown key %q", kid)
+		return nil, fmt.Errorf("verify seal: unknown key %q", h.KeyID)
 	}
-	payload, err := obj.Verify(found[0])
-	if err != nil {
-		return nil, fmt.Errorf("signature does not verify: %w", err)
+	var lastErr error
+	for _, k := range found {
+		pub := k.Public()
+		if !pub.Valid() {
+			lastErr = fmt.Errorf("key %q is not a valid public key", h.KeyID)
+			continue
+		}
+		payload, err := obj.Verify(pub)
+		if err == nil {
+			return payload, nil
+		}
+		lastErr = err
 	}
-	return payload, nil
+	return nil, fmt.Errorf("verify seal: signature does not verify: %w", lastErr)
 }

@@ -1,0 +1,132 @@
+package payment
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+//go:embed page.html
+var pageHTML string
+
+// page is the payment page; a broken template fails at start, not on a request.
+var page = template.Must(template.New("page").Parse(pageHTML))
+
+// pageData fills the payment page.
+type pageData struct {
+	Found                   bool
+	ID, Amount, Purpose     string
+	Status, Result, Message string
+	Action                  string
+	Open                    bool
+}
+
+// statusText names a status for the applicant.
+var statusText = map[string]string{
+	ozgflow.PaymentInitial:  "Offen",
+	ozgflow.PaymentPayed:    "Bezahlt",
+	ozgflow.PaymentFailed:   "Fehlgeschlagen",
+	ozgflow.PaymentCanceled: "Abgebrochen",
+}
+
+// resultText tells the applicant what a finished payment means.
+var resultText = map[string]string{
+	ozgflow.PaymentPayed:    "Die Zahlung ist eingegangen. Sie können dieses Fenster schließen und zu Ihrem Antrag zurückkehren.",
+	ozgflow.PaymentFailed:   "Die Zahlung ist fehlgeschlagen. Sie können die Zahlung in Ihrem Antrag erneut starten.",
+	ozgflow.PaymentCanceled: "Die Zahlung wurde abgebrochen. Sie können die Zahlung in Ihrem Antrag erneut starten.",
+}
+
+// formatAmount writes cents the German way: 1.234,50 EUR.
+func formatAmount(cents int64, currency string) string {
+	if currency == "" {
+		currency = "EUR"
+	}
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	euros := strconv.FormatInt(cents/100, 10)
+	var grouped []byte
+	for i := range len(euros) {
+		if i > 0 && (len(euros)-i)%3 == 0 {
+			grouped = append(grouped, '.')
+		}
+		grouped = append(grouped, euros[i])
+	}
+	frac := strconv.FormatInt(cents%100, 10)
+	if len(frac) == 1 {
+		frac = "0" + frac
+	}
+	return sign + string(grouped) + "," + frac + " " + currency
+}
+
+// render answers the page of paymentID with the given HTTP status and an
+// optional message for the applicant.
+func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message string) {
+	data := pageData{Message: message}
+	if p, ok := s.view(paymentID); ok {
+		data.Found = true
+		data.ID, data.Purpose = p.ID, p.Purpose
+		data.Amount = formatAmount(p.Amount, p.Currency)
+		data.Status, data.Result = statusText[p.Status], resultText[p.Status]
+		if p.Refund == ozgflow.RefundRefunded {
+			data.Status += " und erstattet"
+			data.Result = "Der Betrag wurde Ihnen erstattet."
+		}
+		data.Open = p.Status == ozgflow.PaymentInitial
+		data.Action = PagePath + p.ID
+	} else if message == "" {
+		data.Message = "Diese Zahlung ist unbekannt. Bitte starten Sie die Zahlung aus Ihrem Antrag heraus."
+	}
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, data); err != nil {
+		s.log.Error("Payment page not rendered", "paymentId", paymentID, "error", err)
+		http.Error(w, "Die Seite konnte nicht angezeigt werden.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Sandbox) handlePage(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	status := http.StatusOK
+	if _, ok := s.view(id); !ok {
+		status = http.StatusNotFound
+	}
+	s.render(w, status, id, "")
+}
+
+func (s *Sandbox) handleAction(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, http.StatusBadRequest, id, "Das Formular konnte nicht gelesen werden.")
+		return
+	}
+	err := s.SetStatus(id, r.PostForm.Get("action"))
+	switch {
+	case err == nil:
+		http.Redirect(w, r, PagePath+id, http.StatusSeeOther)
+	case errors.Is(err, ErrUnknownPayment):
+		s.render(w, http.StatusNotFound, id, "")
+	case errors.Is(err, ErrBadAction):
+		s.render(w, http.StatusBadRequest, id, "Unbekannte Aktion. Bitte wählen Sie eine der Schaltflächen.")
+	case errors.Is(err, ErrNotOpen):
+		s.render(w, http.StatusConflict, id, "Diese Zahlung ist bereits abgeschlossen und kann nicht mehr geändert werden.")
+	default:
+		s.log.Error("Payment status not saved", "paymentId", id, "error", err)
+		s.render(w, http.StatusInternalServerError, id, "Der Zahlungsstatus konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.")
+	}
+}
