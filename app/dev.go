@@ -124,17 +124,19 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.Payments, err = payment.NewSandbox(payment.SandboxConfig{
 		PublicURL: d.URL, APIKey: devPaymentAPIKey,
 		WebhookURL: internal + "/api/v1/webhooks/payments", WebhookSecret: []byte(devWebhookSecret),
-		StateFile: stateFile(cfg, opts, "payments.json"), HTTPClient: hc, Logger: logger,
+		StateFile: stateFile(cfg, opts, "payments.jsonl"), HTTPClient: hc, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
+	d.closers = append(d.closers, d.Payments.Close)
 	d.Fachverfahren, err = fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{
-		Secret: []byte(devFachverfahrenHMAC), StateFile: stateFile(cfg, opts, "fachverfahren.json"), Logger: logger,
+		Secret: []byte(devFachverfahrenHMAC), StateFile: stateFile(cfg, opts, "fachverfahren.jsonl"), Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
+	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
 
 	reg, err := definitions.LoadCatalog(catalog.FS)
 	if err != nil {

@@ -40,13 +40,13 @@ func RunSandbox(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	pay, err := payment.NewSandbox(payment.SandboxConfig{
 		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), APIKey: cfg.PaymentAPIKey,
 		WebhookURL: cfg.PaymentWebhookURL, WebhookSecret: []byte(cfg.PaymentWebhookSecret),
-		StateFile: filepath.Join(cfg.DataDir, "sandbox", "payments.json"), Logger: logger,
+		StateFile: filepath.Join(cfg.DataDir, "sandbox", "payments.jsonl"), Logger: logger,
 	})
 	if err != nil {
 		return err
 	}
 	sim, err := fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{Secret: []byte(cfg.FachverfahrenSecret),
-		StateFile: filepath.Join(cfg.DataDir, "sandbox", "fachverfahren.json"), Logger: logger})
+		StateFile: filepath.Join(cfg.DataDir, "sandbox", "fachverfahren.jsonl"), Logger: logger})
 	if err != nil {
 		return err
 	}

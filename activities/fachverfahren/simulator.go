@@ -30,7 +30,7 @@ const outageMessage = "Fachverfahren nicht erreichbar"
 // SimulatorConfig configures the simulator.
 type SimulatorConfig struct {
 	Secret    []byte       // HMAC key deliveries must be signed with
-	StateFile string       // JSON file of the records; empty keeps them in memory
+	StateFile string       // journal of the records (JSON lines); empty keeps them in memory
 	Logger    *slog.Logger // nil means slog.Default()
 }
 
@@ -48,9 +48,17 @@ type Record struct {
 
 // simState is what the simulator keeps across restarts.
 type simState struct {
-	Records []Record          `json:"records"`
-	Keys    map[string]string `json:"keys"` // idempotency key → reference
-	Next    int               `json:"next"` // number of the last reference
+	Records []Record
+	Keys    map[string]string // idempotency key → reference
+	Next    int               // number of the last reference
+}
+
+// journalEntry is one line of the journal: a record as it is now and, for a
+// new delivery, its idempotency key.
+type journalEntry struct {
+	Key    string `json:"key,omitempty"`
+	Next   int    `json:"next,omitempty"`
+	Record Record `json:"record"`
 }
 
 // Simulator is a Fachverfahren for development and tests: it verifies the
@@ -61,10 +69,11 @@ type Simulator struct {
 	cfg SimulatorConfig
 	log *slog.Logger
 
-	mu    sync.Mutex
-	state simState
-	byRef map[string]int // reference → index in state.Records
-	down  bool
+	mu      sync.Mutex
+	state   simState
+	byRef   map[string]int // reference → index in state.Records
+	down    bool
+	journal *sandbox.Journal
 }
 
 // NewSimulator returns a simulator with the records of cfg.StateFile, if that
@@ -75,15 +84,11 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	}
 	s := &Simulator{cfg: cfg, log: cfg.Logger.With("component", "fachverfahren-simulator"),
 		state: simState{Keys: map[string]string{}}, byRef: map[string]int{}}
-	if err := sandbox.Load(cfg.StateFile, &s.state); err != nil {
+	journal, err := sandbox.OpenJournal(cfg.StateFile, s.replay)
+	if err != nil {
 		return nil, fmt.Errorf("fachverfahren simulator: %w", err)
 	}
-	if s.state.Keys == nil {
-		s.state.Keys = map[string]string{}
-	}
-	for i, rec := range s.state.Records {
-		s.byRef[rec.Reference] = i
-	}
+	s.journal = journal
 	for key, ref := range s.state.Keys {
 		if _, ok := s.byRef[ref]; !ok {
 			return nil, fmt.Errorf("fachverfahren simulator: state %s: key %q names unknown reference %q",
@@ -92,6 +97,31 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	}
 	return s, nil
 }
+
+// replay applies one journal line at start.
+func (s *Simulator) replay(line []byte) error {
+	var e journalEntry
+	if err := json.Unmarshal(line, &e); err != nil {
+		return err
+	}
+	if e.Record.Reference == "" || e.Record.CaseID == "" {
+		return fmt.Errorf("record without reference or case")
+	}
+	if i, ok := s.byRef[e.Record.Reference]; ok {
+		s.state.Records[i] = e.Record
+	} else {
+		s.byRef[e.Record.Reference] = len(s.state.Records)
+		s.state.Records = append(s.state.Records, e.Record)
+	}
+	if e.Key != "" {
+		s.state.Keys[e.Key] = e.Record.Reference
+	}
+	s.state.Next = max(s.state.Next, e.Next)
+	return nil
+}
+
+// Close closes the journal.
+func (s *Simulator) Close() error { return s.journal.Close() }
 
 // Register adds the simulator's routes under /sandbox/fachverfahren to the
 // root router r.
@@ -193,7 +223,7 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 	s.state.Records = append(s.state.Records, rec)
 	s.state.Keys[key] = rec.Reference
 	s.byRef[rec.Reference] = len(s.state.Records) - 1
-	if err := s.saveLocked(); err != nil {
+	if err := s.journal.Append(journalEntry{Key: key, Next: s.state.Next, Record: rec}); err != nil {
 		s.state.Records = s.state.Records[:len(s.state.Records)-1]
 		delete(s.state.Keys, key)
 		delete(s.byRef, rec.Reference)
@@ -248,10 +278,14 @@ func (s *Simulator) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		sandbox.WriteJSON(w, http.StatusOK, answer)
 		return
 	}
+	var err error
 	for _, i := range changed {
 		s.state.Records[i].Withdrawn, s.state.Records[i].WithdrawalReason = true, req.Reason
+		if err == nil {
+			err = s.journal.Append(journalEntry{Record: s.state.Records[i]})
+		}
 	}
-	if err := s.saveLocked(); err != nil {
+	if err != nil {
 		for _, i := range changed {
 			s.state.Records[i].Withdrawn, s.state.Records[i].WithdrawalReason = false, ""
 		}
@@ -292,12 +326,4 @@ func (s *Simulator) handleSetOutage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.SetDown(*req.Down)
 	sandbox.WriteJSON(w, http.StatusOK, req)
-}
-
-// saveLocked writes the state file; s.mu must be held.
-func (s *Simulator) saveLocked() error {
-	if err := sandbox.Save(s.cfg.StateFile, s.state); err != nil {
-		return fmt.Errorf("save fachverfahren simulator state: %w", err)
-	}
-	return nil
 }

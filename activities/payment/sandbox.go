@@ -33,7 +33,7 @@ type SandboxConfig struct {
 	APIKey        string       // bearer token the provider API expects
 	WebhookURL    string       // where status changes are posted; empty sends none
 	WebhookSecret []byte       // HMAC key of the webhook signature
-	StateFile     string       // JSON file of the payments; empty keeps them in memory
+	StateFile     string       // journal of the payments (JSON lines); empty keeps them in memory
 	HTTPClient    *http.Client // sends the webhooks; nil means one with a 10 s timeout
 	Logger        *slog.Logger // nil means slog.Default()
 	// WebhookRetryDelay is the wait before the first background retry of a
@@ -87,6 +87,7 @@ type Sandbox struct {
 	closed    bool               // no more background retries start
 	payments  map[string]*record // by payment ID
 	byRequest map[string]string  // request ID → payment ID
+	journal   *sandbox.Journal   // every change of a payment, one line each
 }
 
 // NewSandbox returns a sandbox provider with the payments of cfg.StateFile,
@@ -105,18 +106,21 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	s := &Sandbox{cfg: cfg, log: cfg.Logger.With("component", "payment-sandbox"),
 		payments: map[string]*record{}, byRequest: map[string]string{}}
 	s.stop, s.cancel = context.WithCancel(context.Background())
-	if err := sandbox.Load(cfg.StateFile, &s.payments); err != nil {
+	journal, err := sandbox.OpenJournal(cfg.StateFile, func(line []byte) error {
+		var p record
+		if err := json.Unmarshal(line, &p); err != nil {
+			return err
+		}
+		if p.ID == "" {
+			return fmt.Errorf("payment without ID")
+		}
+		s.payments[p.ID], s.byRequest[p.RequestID] = &p, p.ID
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("payment sandbox: %w", err)
 	}
-	if s.payments == nil {
-		s.payments = map[string]*record{}
-	}
-	for id, p := range s.payments {
-		if p == nil || p.ID != id {
-			return nil, fmt.Errorf("payment sandbox: state %s: inconsistent payment %q", cfg.StateFile, id)
-		}
-		s.byRequest[p.RequestID] = id
-	}
+	s.journal = journal
 	return s, nil
 }
 
@@ -218,7 +222,7 @@ func (s *Sandbox) handleCreate(w http.ResponseWriter, r *http.Request) {
 	p := &record{ID: id, RequestID: req.RequestID, CaseID: req.CaseID, Amount: req.Amount, Currency: req.Currency,
 		Purpose: req.Purpose, Status: ozgflow.PaymentInitial, CreatedAt: now, UpdatedAt: now}
 	s.payments[id], s.byRequest[req.RequestID] = p, id
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(p); err != nil {
 		delete(s.payments, id)
 		delete(s.byRequest, req.RequestID)
 		s.log.Error("Payment not saved", "caseId", req.CaseID, "error", err)
@@ -261,7 +265,7 @@ func (s *Sandbox) handleRefund(w http.ResponseWriter, r *http.Request) {
 	before := *p
 	now := time.Now().UTC()
 	p.Refund, p.UpdatedAt, p.RefundedAt = ozgflow.RefundRefunded, now, &now
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(p); err != nil {
 		*p = before
 		s.mu.Unlock()
 		s.log.Error("Refund not saved", "paymentId", p.ID, "error", err)
@@ -298,7 +302,7 @@ func (s *Sandbox) SetStatus(paymentID, action string) error {
 	}
 	before := *p
 	p.Status, p.UpdatedAt = status, time.Now().UTC()
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(p); err != nil {
 		*p = before
 		s.mu.Unlock()
 		return fmt.Errorf("payment %s: %w", paymentID, err)
@@ -321,9 +325,9 @@ func (s *Sandbox) view(paymentID string) (record, bool) {
 	return *p, true
 }
 
-// saveLocked writes the state file; s.mu must be held.
-func (s *Sandbox) saveLocked() error {
-	if err := sandbox.Save(s.cfg.StateFile, s.payments); err != nil {
+// saveLocked appends the payment as it is now to the journal; s.mu must be held.
+func (s *Sandbox) saveLocked(p *record) error {
+	if err := s.journal.Append(p); err != nil {
 		return fmt.Errorf("save payment sandbox state: %w", err)
 	}
 	return nil
