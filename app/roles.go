@@ -16,15 +16,34 @@ import (
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/signer"
-	"github.com/ozgflow/ozgflow/definitions"
-	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway"
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
 
-// connect opens Temporal and Redis for the worker and gateway roles.
+// roleDeps are what the worker and gateway roles both need.
+type roleDeps struct {
+	metrics  *metrics.Metrics
+	temporal client.Client
+	store    *store.Store
+}
+
+// startRole validates the configuration of a role and connects it to
+// Temporal and Redis, with metrics; close releases what it opened.
+func startRole(ctx context.Context, cfg Config, role string, logger *slog.Logger) (deps roleDeps, close func(), err error) {
+	if err := cfg.Validate(role); err != nil {
+		return deps, nil, err
+	}
+	deps.metrics = metrics.New()
+	if deps.temporal, deps.store, err = connect(ctx, cfg, deps.metrics, logger); err != nil {
+		return deps, nil, err
+	}
+	deps.metrics.WatchCases(deps.store)
+	return deps, func() { deps.store.Close(); deps.temporal.Close() }, nil
+}
+
+// connect opens Temporal and Redis.
 func connect(ctx context.Context, cfg Config, m *metrics.Metrics, logger *slog.Logger) (client.Client, *store.Store, error) {
 	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 		Secret: []byte(cfg.Secret), Logger: logger, Metrics: m})
@@ -41,17 +60,12 @@ func connect(ctx context.Context, cfg Config, m *metrics.Metrics, logger *slog.L
 
 // RunWorker runs the worker role until ctx ends.
 func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	if err := cfg.Validate("worker"); err != nil {
-		return err
-	}
-	m := metrics.New()
-	tc, st, err := connect(ctx, cfg, m, logger)
+	deps, closeDeps, err := startRole(ctx, cfg, "worker", logger)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	defer st.Close()
-	m.WatchCases(st)
+	defer closeDeps()
+	m, tc, st := deps.metrics, deps.temporal, deps.store
 	targets, _ := cfg.Targets()
 	hc := &http.Client{Timeout: 20 * time.Second}
 	w := worker.New(tc, worker.Adapters{
@@ -110,26 +124,22 @@ func serveOps(addr string, m *metrics.Metrics, tc client.Client, st *store.Store
 
 // RunGateway runs the gateway role until ctx ends.
 func RunGateway(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	if err := cfg.Validate("gateway"); err != nil {
-		return err
-	}
-	m := metrics.New()
-	tc, st, err := connect(ctx, cfg, m, logger)
+	deps, closeDeps, err := startRole(ctx, cfg, "gateway", logger)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	defer st.Close()
-	m.WatchCases(st)
-	reg, err := definitions.LoadCatalog(catalog.FS)
+	defer closeDeps()
+	m, tc, st := deps.metrics, deps.temporal, deps.store
+	cat, err := openCatalog(ctx, tc, logger)
 	if err != nil {
 		return err
 	}
+	defer cat.Close()
 	keys := cachedKeys(signer.NewClient(cfg.SignerURL, &http.Client{Timeout: 10 * time.Second}), 5*time.Minute)
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
-		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), Keys: keys, Metrics: m,
-	}, tc, st, reg, gateway.DevTokens(), logger)
+		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), Keys: keys, Metrics: m, Catalog: cat,
+	}, tc, st, cat, gateway.DevTokens(), logger)
 	if err := gw.Open(); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/activities/internal/httperr"
 )
 
 // Error types of the non-retryable errors the client returns.
@@ -154,7 +155,7 @@ func (c *Client) post(ctx context.Context, target, u, idempotencyKey string, bod
 		return nil, fmt.Errorf("fachverfahren %s: read answer: %w", target, err)
 	}
 	msg := fmt.Sprintf("fachverfahren %s: %s", target, res.Status)
-	if text := errorText(b); text != "" && res.StatusCode >= 300 {
+	if text := httperr.Text(b); text != "" && res.StatusCode >= 300 {
 		msg += ": " + text
 	}
 	switch {
@@ -168,20 +169,4 @@ func (c *Client) post(ctx context.Context, target, u, idempotencyKey string, bod
 	default:
 		return nil, errors.New(msg)
 	}
-}
-
-// errorText takes the message out of an {"error": "..."} body, or the body
-// itself when it has another shape.
-func errorText(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
-	}
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

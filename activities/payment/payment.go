@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/activities/internal/httperr"
 )
 
 // Error types of the non-retryable errors the client returns, so that the
@@ -109,7 +110,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, notFo
 	if err != nil {
 		return info, fmt.Errorf("payment provider: read answer: %w", err)
 	}
-	msg := fmt.Sprintf("payment provider: %s: %s", res.Status, errorText(b))
+	msg := fmt.Sprintf("payment provider: %s: %s", res.Status, httperr.Text(b))
 	switch {
 	case res.StatusCode >= 500, res.StatusCode == http.StatusRequestTimeout, res.StatusCode == http.StatusTooManyRequests:
 		return info, errors.New(msg)
@@ -127,20 +128,4 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, notFo
 		return info, errors.New("payment provider: answer without paymentId or status")
 	}
 	return info, nil
-}
-
-// errorText takes the message out of an {"error": "..."} body, or the body
-// itself when it has another shape.
-func errorText(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
-	}
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

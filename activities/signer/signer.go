@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/activities/internal/httperr"
 )
 
 // ErrTypeRejected is the type of the non-retryable error the client returns
@@ -98,30 +99,14 @@ func (c *Client) do(req *http.Request, v any) error {
 	case res.StatusCode == http.StatusOK:
 	case res.StatusCode >= 400 && res.StatusCode < 500 &&
 		res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests:
-		return temporal.NewNonRetryableApplicationError(res.Status+": "+errorText(b), ErrTypeRejected, nil)
+		return temporal.NewNonRetryableApplicationError(res.Status+": "+httperr.Text(b), ErrTypeRejected, nil)
 	default:
-		return fmt.Errorf("%s: %s", res.Status, errorText(b))
+		return fmt.Errorf("%s: %s", res.Status, httperr.Text(b))
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("malformed answer: %w", err)
 	}
 	return nil
-}
-
-// errorText takes the message out of an {"error": "..."} body, or the body
-// itself when it has another shape.
-func errorText(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
-	}
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // Verify checks a compact JWS sealed with ES256 against a key set, choosing
