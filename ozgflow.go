@@ -42,7 +42,37 @@ const (
 	SearchAttrStage     = "OzgStage"
 	SearchAttrQueue     = "OzgQueue"
 	SearchAttrDueAt     = "OzgDueAt"
+	// SearchAttrDefinition is "<definition id>@<version>", to count the cases
+	// running on each version.
+	SearchAttrDefinition = "OzgDefinition"
 )
+
+// CatalogWorkflowName and CatalogWorkflowID name the one workflow that holds
+// the versioned definitions, so that Temporal is their system of record too.
+const (
+	CatalogWorkflowName = "CatalogWorkflow"
+	CatalogWorkflowID   = "ozgflow-catalog"
+)
+
+// Names of the catalog workflow's query and updates.
+const (
+	QueryCatalog            = "catalog"
+	UpdateDefinitionCreate  = "definition-create"
+	UpdateDefinitionDraft   = "definition-draft"
+	UpdateDefinitionEdit    = "definition-edit"
+	UpdateDefinitionPublish = "definition-publish"
+	UpdateDefinitionRetire  = "definition-retire"
+)
+
+// DefinitionChange is an administrator's change to one version of a
+// definition: create (Document), draft (From), edit (Document), publish, retire.
+type DefinitionChange struct {
+	ID       string         `json:"id"`
+	Version  int            `json:"version,omitempty"`
+	From     int            `json:"from,omitempty"`
+	Document map[string]any `json:"document,omitempty"`
+	By       string         `json:"by"`
+}
 
 // CaseWorkflowID is the Temporal workflow ID of the case with the given ID.
 func CaseWorkflowID(caseID string) string { return "case-" + caseID }

@@ -48,6 +48,7 @@ type Dev struct {
 	Fachverfahren *fachverfahren.Simulator
 	Signer        *signer.Sandbox
 	Metrics       *metrics.Metrics
+	Catalog       *gateway.Catalog
 	Reindexed     int
 
 	closers []func()
@@ -138,25 +139,6 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	}
 	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
 
-	reg, err := definitions.LoadCatalog(catalog.FS)
-	if err != nil {
-		return nil, err
-	}
-	gw := gateway.New(gateway.Config{
-		Namespace:            cfg.TemporalNamespace,
-		Secret:               []byte(cfg.Secret),
-		PaymentWebhookSecret: []byte(devWebhookSecret),
-		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
-			return d.Signer.JWKS(), nil
-		},
-		Metrics: d.Metrics,
-	}, tc, st, reg, gateway.DevTokens(), logger)
-	d.Payments.Register(gw.Router())
-	d.Signer.Register(gw.Router())
-	d.Fachverfahren.Register(gw.Router())
-	gw.Serve(ln)
-	d.closers = append(d.closers, func() { gw.Close() })
-
 	w := worker.New(tc, worker.Adapters{
 		Payments: payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
 		Signer:   signer.NewClient(internal+"/sandbox/signer", hc),
@@ -170,10 +152,40 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	}
 	d.closers = append(d.closers, w.Stop)
 
+	if d.Catalog, err = openCatalog(ctx, tc, logger); err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, d.Catalog.Close)
+	gw := gateway.New(gateway.Config{
+		Namespace:            cfg.TemporalNamespace,
+		Secret:               []byte(cfg.Secret),
+		PaymentWebhookSecret: []byte(devWebhookSecret),
+		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
+			return d.Signer.JWKS(), nil
+		},
+		Metrics: d.Metrics,
+		Catalog: d.Catalog,
+	}, tc, st, d.Catalog, gateway.DevTokens(), logger)
+	d.Payments.Register(gw.Router())
+	d.Signer.Register(gw.Router())
+	d.Fachverfahren.Register(gw.Router())
+	gw.Serve(ln)
+	d.closers = append(d.closers, func() { gw.Close() })
+
 	if d.Reindexed, err = worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger); err != nil {
 		return nil, fmt.Errorf("rebuild projections: %w", err)
 	}
 	return d, nil
+}
+
+// openCatalog starts (or finds) the catalog workflow, seeded with the
+// shipped catalog, and follows it.
+func openCatalog(ctx context.Context, tc client.Client, logger *slog.Logger) (*gateway.Catalog, error) {
+	seed, err := definitions.SeedCatalog(catalog.FS, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	return gateway.OpenCatalog(ctx, tc, seed, 15*time.Second, logger)
 }
 
 // stateFile places a sandbox's state in the data directory, or nowhere when

@@ -2,10 +2,10 @@ package definitions
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -24,6 +24,16 @@ const authoritiesFile = "authorities.yaml"
 // LoadCatalog reads every *.yaml file under fsys: authorities.yaml and the
 // definitions, resolving each variant against the base it extends.
 func LoadCatalog(fsys fs.FS) (*Registry, error) {
+	authorities, docs, files, err := readDocuments(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return buildRegistry(authorities, docs, files)
+}
+
+// readDocuments reads authorities.yaml and the authored definition documents
+// by ID, with the file each came from.
+func readDocuments(fsys fs.FS) ([]Authority, map[string]map[string]any, map[string]string, error) {
 	var authorities []Authority
 	raw := map[string]map[string]any{} // definition ID → document
 	files := map[string]string{}       // definition ID → file, for messages
@@ -56,25 +66,30 @@ func LoadCatalog(fsys fs.FS) (*Registry, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load catalog: %w", err)
+		return nil, nil, nil, fmt.Errorf("load catalog: %w", err)
 	}
+	return authorities, raw, files, nil
+}
+
+// buildRegistry resolves and validates documents into a registry; files, if
+// given, name where each document came from in messages.
+func buildRegistry(authorities []Authority, docs map[string]map[string]any, files map[string]string) (*Registry, error) {
 	reg := NewRegistry(authorities)
-	ids := make([]string, 0, len(raw))
-	for id := range raw {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		doc, err := resolve(id, raw, nil)
+	for _, id := range sortedKeys(docs) {
+		where := id
+		if f, ok := files[id]; ok {
+			where = f
+		}
+		doc, err := resolve(id, docs, nil)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", files[id], err)
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		def, err := decode(doc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", files[id], err)
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		if err := reg.Add(def); err != nil {
-			return nil, fmt.Errorf("%s: %w", files[id], err)
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	return reg, nil
@@ -157,13 +172,21 @@ func allHaveIDs(items []any) bool {
 	return len(items) > 0
 }
 
-// decode turns a resolved document into a Definition, refusing unknown fields.
+// decode turns a resolved document into a Definition, refusing unknown
+// fields. It goes through JSON, which keeps large integers exact whether the
+// document came from YAML or from a JSON round trip.
 func decode(doc map[string]any) (Definition, error) {
-	b, err := yaml.Marshal(doc)
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return Definition{}, err
 	}
-	return ParseYAML(b)
+	var d Definition
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Definition{}, fmt.Errorf("read definition: %w", err)
+	}
+	return d, nil
 }
 
 // ParseYAML reads one complete definition, refusing unknown fields.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -83,6 +84,8 @@ func (d *Definition) Validate() error {
 		}
 	}
 	if len(errs) > 0 {
+		// Notices come from a map: sort, so the report reads the same each time.
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
 		return &ozgflow.Error{Code: ozgflow.EINVALID, Message: fmt.Sprintf("Definition %s is invalid.", d.ID), Fields: errs}
 	}
 	return nil

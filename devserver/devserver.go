@@ -51,12 +51,13 @@ type Server struct {
 
 // SearchAttributes are registered in the namespace at start.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
-	ozgflow.SearchAttrService:   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ozgflow.SearchAttrAuthority: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ozgflow.SearchAttrStatus:    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ozgflow.SearchAttrStage:     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ozgflow.SearchAttrQueue:     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	ozgflow.SearchAttrDueAt:     enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	ozgflow.SearchAttrService:    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrAuthority:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrStatus:     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrStage:      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrQueue:      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	ozgflow.SearchAttrDueAt:      enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	ozgflow.SearchAttrDefinition: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 const clusterName = "active"

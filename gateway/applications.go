@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -84,12 +85,13 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	def, err := s.registry.Resolve(req.Service, req.Authority)
+	reg := s.defs.Registry()
+	def, err := reg.Resolve(req.Service, req.Authority)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	violations, err := s.registry.ValidateData(def, req.Data)
+	violations, err := reg.ValidateData(def, req.Data)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,6 +184,7 @@ func (s *Server) startCase(ctx context.Context, caseID string, app ozgflow.Appli
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrService).ValueSet(def.Service),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrAuthority).ValueSet(app.Authority),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrStatus).ValueSet(string(ozgflow.StatusReceived)),
+			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrDefinition).ValueSet(fmt.Sprintf("%s@%d", def.ID, def.Version)),
 		),
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

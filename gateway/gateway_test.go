@@ -22,7 +22,7 @@ func newTestServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Secret: []byte("test-secret-0123456789")}, nil, nil, reg, DevTokens(),
+	return New(Config{Secret: []byte("test-secret-0123456789")}, nil, nil, StaticDefinitions{reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

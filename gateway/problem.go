@@ -48,7 +48,11 @@ func fromTemporal(err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		if _, known := codeStatus[appErr.Type()]; known {
-			return &ozgflow.Error{Code: appErr.Type(), Message: appErr.Message()}
+			e := &ozgflow.Error{Code: appErr.Type(), Message: appErr.Message()}
+			if appErr.HasDetails() {
+				_ = appErr.Details(&e.Fields)
+			}
+			return e
 		}
 	}
 	var notFound *serviceerror.NotFound

@@ -19,7 +19,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -41,6 +40,8 @@ type Config struct {
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
 	// Metrics, if set, counts requests and is served at /metrics.
 	Metrics *metrics.Metrics
+	// Catalog, if set, holds the versioned definitions administrators manage.
+	Catalog *Catalog
 }
 
 // Server owns the router and the dependencies of the handlers.
@@ -48,7 +49,7 @@ type Server struct {
 	cfg       Config
 	temporal  client.Client
 	store     *store.Store
-	registry  *definitions.Registry
+	defs      Definitions
 	auth      Authenticator
 	tokens    AccessTokens
 	logger    *slog.Logger
@@ -59,13 +60,14 @@ type Server struct {
 	readiness []func(context.Context) error
 }
 
-// New builds a server and registers its routes.
-func New(cfg Config, tc client.Client, st *store.Store, reg *definitions.Registry, auth Authenticator, logger *slog.Logger) *Server {
+// New builds a server and registers its routes. defs gives the published
+// definitions; with cfg.Catalog set it is usually that catalog.
+func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth Authenticator, logger *slog.Logger) *Server {
 	if cfg.Namespace == "" {
 		cfg.Namespace = ozgflow.Namespace
 	}
 	s := &Server{
-		cfg: cfg, temporal: tc, store: st, registry: reg, auth: auth,
+		cfg: cfg, temporal: tc, store: st, defs: defs, auth: auth,
 		tokens: NewAccessTokens(cfg.Secret),
 		logger: logger,
 		router: mux.NewRouter(),
@@ -79,6 +81,7 @@ func New(cfg Config, tc client.Client, st *store.Store, reg *definitions.Registr
 	s.registerApplicationRoutes(api)
 	s.registerTaskRoutes(api)
 	s.registerWebhookRoutes(api)
+	s.registerDefinitionRoutes(api)
 	s.registerMetaRoutes(api)
 	answerWrongMethods(s.router)
 	return s

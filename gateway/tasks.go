@@ -44,7 +44,7 @@ func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) {
 	authority := id.Authority
 	if id.Role == RoleAdmin {
 		authority = r.URL.Query().Get("authority")
-		if _, known := s.registry.Authority(authority); !known {
+		if _, known := s.defs.Registry().Authority(authority); !known {
 			s.writeError(w, r, badParam("authority", "must name a known authority (12-digit ARS)"))
 			return
 		}

@@ -173,3 +173,11 @@ func badParam(name, detail string) error {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// stamp writes a time as RFC 3339, or "" for the zero time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

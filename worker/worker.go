@@ -75,9 +75,10 @@ func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) w
 	return w
 }
 
-// Register registers the case workflow and all activities on w.
+// Register registers the case and catalog workflows and all activities on w.
 func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
 	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer})
 	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren})

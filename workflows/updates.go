@@ -34,6 +34,13 @@ func refuse(code, format string, args ...any) error {
 	return temporal.NewApplicationError(fmt.Sprintf(format, args...), code)
 }
 
+// temporalError carries an ozgflow error through an update's outcome: the
+// code as type, the showable message, the field violations as details.
+func temporalError(err error) error {
+	return temporal.NewApplicationErrorWithOptions(ozgflow.ErrorMessage(err), ozgflow.ErrorCode(err),
+		temporal.ApplicationErrorOptions{Details: []any{ozgflow.ErrorFields(err)}})
+}
+
 // registerTaskUpdates registers claim, release and complete.
 func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateClaim,

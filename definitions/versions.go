@@ -1,0 +1,390 @@
+package definitions
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// VersionStatus is where a version of a definition stands: draft →
+// published → retired.
+type VersionStatus string
+
+// The statuses of a version.
+const (
+	StatusDraft     VersionStatus = "draft"
+	StatusPublished VersionStatus = "published"
+	StatusRetired   VersionStatus = "retired"
+)
+
+// Version is one version of an authored definition. A variant's document
+// holds only what it overrides; the effective definition is resolved against
+// the published version of the base it extends.
+type Version struct {
+	Number      int            `json:"number"`
+	Status      VersionStatus  `json:"status"`
+	Document    map[string]any `json:"document"`
+	CreatedBy   string         `json:"createdBy"`
+	CreatedAt   time.Time      `json:"createdAt"`
+	PublishedAt time.Time      `json:"publishedAt,omitzero"`
+	RetiredAt   time.Time      `json:"retiredAt,omitzero"`
+}
+
+// Entry is one authored definition, a base or a variant, with its versions.
+type Entry struct {
+	ID       string    `json:"id"`
+	Extends  string    `json:"extends,omitempty"`
+	Versions []Version `json:"versions"`
+}
+
+// Change records who changed which definition, when, and how.
+type Change struct {
+	At           time.Time `json:"at"`
+	By           string    `json:"by"`
+	Action       string    `json:"action"` // created, drafted, edited, published, retired
+	DefinitionID string    `json:"definitionId"`
+	Version      int       `json:"version"`
+	Detail       string    `json:"detail,omitempty"`
+}
+
+// Catalog is every definition with its versions and the record of changes.
+// Its methods are deterministic, so the catalog workflow can hold it.
+type Catalog struct {
+	Revision    int64       `json:"revision"`
+	Authorities []Authority `json:"authorities"`
+	Entries     []Entry     `json:"entries"` // ordered by ID
+	Changes     []Change    `json:"changes"`
+}
+
+// SeedCatalog makes a catalog of the shipped documents, each published as
+// version 1 by "catalog".
+func SeedCatalog(fsys fs.FS, at time.Time) (Catalog, error) {
+	authorities, docs, _, err := readDocuments(fsys)
+	if err != nil {
+		return Catalog{}, err
+	}
+	c := Catalog{Authorities: authorities}
+	ids := sortedKeys(docs)
+	for _, id := range ids {
+		doc := docs[id]
+		extends, _ := doc["extends"].(string)
+		number := 1
+		if v, ok := doc["version"].(int); ok && v > 0 {
+			number = v
+		}
+		c.Entries = append(c.Entries, Entry{ID: id, Extends: extends, Versions: []Version{{
+			Number: number, Status: StatusPublished, Document: jsonCopy(doc), CreatedBy: "catalog",
+			CreatedAt: at, PublishedAt: at,
+		}}})
+	}
+	if _, err := c.Registry(); err != nil {
+		return Catalog{}, err
+	}
+	return c, nil
+}
+
+// Entry returns the entry with the given ID.
+func (c *Catalog) Entry(id string) (*Entry, bool) {
+	i := sort.Search(len(c.Entries), func(i int) bool { return c.Entries[i].ID >= id })
+	if i < len(c.Entries) && c.Entries[i].ID == id {
+		return &c.Entries[i], true
+	}
+	return nil, false
+}
+
+// Version returns a version of the entry.
+func (e *Entry) Version(number int) (*Version, bool) {
+	for i := range e.Versions {
+		if e.Versions[i].Number == number {
+			return &e.Versions[i], true
+		}
+	}
+	return nil, false
+}
+
+// Published returns the version that takes new cases, if any.
+func (e *Entry) Published() (*Version, bool) {
+	for i := range e.Versions {
+		if e.Versions[i].Status == StatusPublished {
+			return &e.Versions[i], true
+		}
+	}
+	return nil, false
+}
+
+func (e *Entry) draft() (*Version, bool) {
+	for i := range e.Versions {
+		if e.Versions[i].Status == StatusDraft {
+			return &e.Versions[i], true
+		}
+	}
+	return nil, false
+}
+
+// Registry resolves the published versions into a registry for new cases.
+func (c *Catalog) Registry() (*Registry, error) {
+	docs := map[string]map[string]any{}
+	for i := range c.Entries {
+		if v, ok := c.Entries[i].Published(); ok {
+			docs[c.Entries[i].ID] = v.Document
+		}
+	}
+	return buildRegistry(c.Authorities, docs, nil)
+}
+
+// Effective resolves one version of an entry against the published versions
+// of the bases it extends.
+func (c *Catalog) Effective(id string, number int) (Definition, error) {
+	e, ok := c.Entry(id)
+	if !ok {
+		return Definition{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	v, ok := e.Version(number)
+	if !ok {
+		return Definition{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	}
+	docs := map[string]map[string]any{}
+	for i := range c.Entries {
+		if p, ok := c.Entries[i].Published(); ok {
+			docs[c.Entries[i].ID] = p.Document
+		}
+	}
+	docs[id] = v.Document
+	resolved, err := resolve(id, docs, nil)
+	if err != nil {
+		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
+	}
+	def, err := decode(resolved)
+	if err != nil {
+		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
+	}
+	return def, nil
+}
+
+// Create adds a new definition, a variant for another authority say, as a
+// draft of version 1.
+func (c *Catalog) Create(doc map[string]any, by string, at time.Time) (Version, error) {
+	id, _ := doc["id"].(string)
+	if !idPattern.MatchString(id) {
+		return Version{}, fieldError("/id", "must be lower-case letters, digits and dashes")
+	}
+	if _, exists := c.Entry(id); exists {
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Definition %s exists already; make a draft of it instead.", id)
+	}
+	doc = jsonCopy(doc)
+	doc["version"] = 1
+	if _, err := decode(doc); err != nil {
+		return Version{}, fieldError("", err.Error())
+	}
+	extends, _ := doc["extends"].(string)
+	v := Version{Number: 1, Status: StatusDraft, Document: doc, CreatedBy: by, CreatedAt: at}
+	c.Entries = append(c.Entries, Entry{ID: id, Extends: extends, Versions: []Version{v}})
+	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].ID < c.Entries[j].ID })
+	c.record(at, by, "created", id, 1, "")
+	return v, nil
+}
+
+// Draft makes a new draft from a version (0: the newest), leaving the
+// published one as it is. An entry has at most one draft.
+func (c *Catalog) Draft(id string, from int, by string, at time.Time) (Version, error) {
+	e, ok := c.Entry(id)
+	if !ok {
+		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	if d, exists := e.draft(); exists {
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Definition %s has a draft already: version %d.", id, d.Number)
+	}
+	newest := e.Versions[len(e.Versions)-1]
+	source := &newest
+	if from != 0 {
+		if source, ok = e.Version(from); !ok {
+			return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, from)
+		}
+	}
+	number := newest.Number + 1
+	doc := jsonCopy(source.Document)
+	doc["version"] = number
+	v := Version{Number: number, Status: StatusDraft, Document: doc, CreatedBy: by, CreatedAt: at}
+	e.Versions = append(e.Versions, v)
+	c.record(at, by, "drafted", id, number, fmt.Sprintf("from version %d", source.Number))
+	return v, nil
+}
+
+// Edit replaces the document of a draft; published and retired versions
+// cannot be edited.
+func (c *Catalog) Edit(id string, number int, doc map[string]any, by string, at time.Time) (Version, error) {
+	e, ok := c.Entry(id)
+	if !ok {
+		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	v, ok := e.Version(number)
+	if !ok {
+		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	}
+	if v.Status != StatusDraft {
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s and cannot be edited; make a new draft.", number, id, v.Status)
+	}
+	if docID, _ := doc["id"].(string); docID != id {
+		return Version{}, fieldError("/id", fmt.Sprintf("must stay %q", id))
+	}
+	if extends, _ := doc["extends"].(string); extends != e.Extends {
+		return Version{}, fieldError("/extends", fmt.Sprintf("must stay %q", e.Extends))
+	}
+	doc = jsonCopy(doc)
+	doc["version"] = number
+	if _, err := decode(doc); err != nil {
+		return Version{}, fieldError("", err.Error())
+	}
+	v.Document = doc
+	c.record(at, by, "edited", id, number, "")
+	return *v, nil
+}
+
+// Publish validates a draft and makes it the version that takes new cases;
+// the version published before is retired. Publishing a base checks every
+// variant that extends it.
+func (c *Catalog) Publish(id string, number int, by string, at time.Time) error {
+	e, ok := c.Entry(id)
+	if !ok {
+		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	v, ok := e.Version(number)
+	if !ok {
+		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	}
+	if v.Status != StatusDraft {
+		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only a draft can be published.", number, id, v.Status)
+	}
+	trial := c.Clone()
+	tv, _ := mustEntry(&trial, id).Version(number)
+	if old, ok := mustEntry(&trial, id).Published(); ok {
+		old.Status = StatusRetired
+	}
+	tv.Status = StatusPublished
+	if err := trial.validatePublished(id); err != nil {
+		return err
+	}
+	if old, ok := e.Published(); ok {
+		old.Status, old.RetiredAt = StatusRetired, at
+		c.record(at, by, "retired", id, old.Number, fmt.Sprintf("replaced by version %d", number))
+	}
+	v.Status, v.PublishedAt = StatusPublished, at
+	c.record(at, by, "published", id, number, "")
+	return nil
+}
+
+// Retire takes a published version out of service: the definition takes no
+// new cases until another version is published. Running cases go on.
+func (c *Catalog) Retire(id string, number int, by string, at time.Time) error {
+	e, ok := c.Entry(id)
+	if !ok {
+		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	v, ok := e.Version(number)
+	if !ok {
+		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	}
+	if v.Status != StatusPublished {
+		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only the published version can be retired.", number, id, v.Status)
+	}
+	v.Status, v.RetiredAt = StatusRetired, at
+	c.record(at, by, "retired", id, number, "")
+	return nil
+}
+
+// validatePublished checks the effective definition of id and of every
+// published variant that extends it, reporting problems by definition.
+func (c *Catalog) validatePublished(id string) error {
+	var fields []ozgflow.FieldError
+	check := func(entryID string) {
+		e, _ := c.Entry(entryID)
+		v, ok := e.Published()
+		if !ok {
+			return
+		}
+		def, err := c.Effective(entryID, v.Number)
+		if err == nil {
+			err = def.Validate()
+		}
+		if err == nil {
+			return
+		}
+		if fe := ozgflow.ErrorFields(err); len(fe) > 0 {
+			for _, f := range fe {
+				fields = append(fields, ozgflow.FieldError{Pointer: f.Pointer, Detail: entryID + ": " + f.Detail})
+			}
+		} else {
+			fields = append(fields, ozgflow.FieldError{Pointer: "", Detail: entryID + ": " + ozgflow.ErrorMessage(err)})
+		}
+	}
+	check(id)
+	for i := range c.Entries {
+		if c.Entries[i].ID != id && c.extendsFrom(c.Entries[i].ID, id) {
+			check(c.Entries[i].ID)
+		}
+	}
+	if len(fields) > 0 {
+		return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
+			Message: fmt.Sprintf("Definition %s cannot be published as it is.", id), Fields: fields}
+	}
+	return nil
+}
+
+// extendsFrom reports whether entry id inherits from base, directly or not.
+func (c *Catalog) extendsFrom(id, base string) bool {
+	for seen := 0; seen < len(c.Entries); seen++ {
+		e, ok := c.Entry(id)
+		if !ok || e.Extends == "" {
+			return false
+		}
+		if e.Extends == base {
+			return true
+		}
+		id = e.Extends
+	}
+	return false
+}
+
+func (c *Catalog) record(at time.Time, by, action, id string, version int, detail string) {
+	c.Revision++
+	c.Changes = append(c.Changes, Change{At: at, By: by, Action: action, DefinitionID: id, Version: version, Detail: detail})
+}
+
+// Clone deep-copies the catalog through JSON.
+func (c *Catalog) Clone() Catalog {
+	var out Catalog
+	b, _ := json.Marshal(c)
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func mustEntry(c *Catalog, id string) *Entry {
+	e, _ := c.Entry(id)
+	return e
+}
+
+// jsonCopy deep-copies a document so that versions never share maps.
+func jsonCopy(doc map[string]any) map[string]any {
+	var out map[string]any
+	b, _ := json.Marshal(doc)
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func fieldError(pointer, detail string) error {
+	return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The definition is not well-formed.",
+		Fields: []ozgflow.FieldError{{Pointer: pointer, Detail: detail}}}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

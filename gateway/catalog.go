@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// Definitions gives the registry of the published definitions for new cases.
+type Definitions interface {
+	Registry() *definitions.Registry
+}
+
+// StaticDefinitions serves one fixed registry, for tests and tools.
+type StaticDefinitions struct{ Reg *definitions.Registry }
+
+// Registry implements Definitions.
+func (s StaticDefinitions) Registry() *definitions.Registry { return s.Reg }
+
+// Catalog is the gateway's view of the catalog workflow: it keeps the last
+// catalog it saw and the registry built from it, takes every catalog an
+// update returns, and asks the workflow again every refresh interval so that
+// changes made through another gateway arrive too.
+type Catalog struct {
+	temporal client.Client
+	logger   *slog.Logger
+	mu       sync.RWMutex
+	catalog  definitions.Catalog
+	registry *definitions.Registry
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// OpenCatalog starts the catalog workflow with seed unless it runs already,
+// reads the catalog and refreshes it in the background until Close. Until
+// the workflow first answers (no worker is up yet, say) the seed serves.
+func OpenCatalog(ctx context.Context, tc client.Client, seed definitions.Catalog, refresh time.Duration, logger *slog.Logger) (*Catalog, error) {
+	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       ozgflow.CatalogWorkflowID,
+		TaskQueue:                ozgflow.CaseTaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, ozgflow.CatalogWorkflowName, seed)
+	if err != nil {
+		return nil, fmt.Errorf("start the catalog workflow: %w", err)
+	}
+	c := &Catalog{temporal: tc, logger: logger, done: make(chan struct{})}
+	if err := c.take(seed); err != nil {
+		return nil, err
+	}
+	if err := c.Refresh(ctx); err != nil {
+		logger.Warn("Catalog workflow not answering yet; serving the shipped catalog", "error", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	go func() {
+		defer close(c.done)
+		t := time.NewTicker(refresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if err := c.Refresh(bg); err != nil && bg.Err() == nil {
+					logger.Warn("Catalog not refreshed", "error", err)
+				}
+			}
+		}
+	}()
+	return c, nil
+}
+
+// Close stops the background refresh.
+func (c *Catalog) Close() {
+	c.stop()
+	<-c.done
+}
+
+// Refresh asks the catalog workflow for the catalog.
+func (c *Catalog) Refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	val, err := c.temporal.QueryWorkflow(ctx, ozgflow.CatalogWorkflowID, "", ozgflow.QueryCatalog)
+	if err != nil {
+		return fmt.Errorf("query the catalog: %w", err)
+	}
+	var cat definitions.Catalog
+	if err := val.Get(&cat); err != nil {
+		return fmt.Errorf("decode the catalog: %w", err)
+	}
+	return c.take(cat)
+}
+
+// take keeps a catalog unless the one held is newer.
+func (c *Catalog) take(cat definitions.Catalog) error {
+	c.mu.RLock()
+	current := c.registry != nil && c.catalog.Revision > cat.Revision
+	c.mu.RUnlock()
+	if current {
+		return nil
+	}
+	reg, err := cat.Registry()
+	if err != nil {
+		return fmt.Errorf("catalog revision %d: %w", cat.Revision, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.registry == nil || cat.Revision >= c.catalog.Revision {
+		c.catalog, c.registry = cat, reg
+	}
+	return nil
+}
+
+// Registry implements Definitions.
+func (c *Catalog) Registry() *definitions.Registry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.registry
+}
+
+// Snapshot returns the catalog as last seen.
+func (c *Catalog) Snapshot() definitions.Catalog {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.catalog
+}
+
+// Change sends an administrator's change to the catalog workflow and takes
+// the catalog it answers with.
+func (c *Catalog) Change(ctx context.Context, update string, ch ozgflow.DefinitionChange) (definitions.Catalog, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	handle, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: ozgflow.CatalogWorkflowID, UpdateName: update, Args: []any{ch},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var cat definitions.Catalog
+	if err == nil {
+		err = handle.Get(ctx, &cat)
+	}
+	if err != nil {
+		return cat, fromTemporal(err)
+	}
+	if err := c.take(cat); err != nil {
+		c.logger.Error("Catalog after a change does not build", "error", err)
+	}
+	return cat, nil
+}
