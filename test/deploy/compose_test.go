@@ -31,12 +31,13 @@ var ozgflowRoles = []string{"sandbox", "gateway", "worker"}
 // searchAttributes are the custom search attributes ozgflow's workflows set
 // (devserver.SearchAttributes registers the same in `dev`).
 var searchAttributes = map[string]string{
-	"OzgService":   "Keyword",
-	"OzgAuthority": "Keyword",
-	"OzgStatus":    "Keyword",
-	"OzgStage":     "Keyword",
-	"OzgQueue":     "Keyword",
-	"OzgDueAt":     "Datetime",
+	"OzgService":    "Keyword",
+	"OzgAuthority":  "Keyword",
+	"OzgStatus":     "Keyword",
+	"OzgStage":      "Keyword",
+	"OzgQueue":      "Keyword",
+	"OzgDueAt":      "Datetime",
+	"OzgDefinition": "Keyword",
 }
 
 // composeFile is the part of the Compose file format the tests look at.
