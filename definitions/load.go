@@ -95,6 +95,16 @@ func buildRegistry(authorities []Authority, docs map[string]map[string]any, file
 	return reg, nil
 }
 
+// ResolveDocument lays the authored document of id onto the chain of bases it
+// extends, all taken from docs, with the inheritance rules of the catalog.
+func ResolveDocument(id string, docs map[string]map[string]any) (map[string]any, error) {
+	return resolve(id, docs, nil)
+}
+
+// DecodeDocument reads a resolved document into a Definition, refusing
+// unknown fields.
+func DecodeDocument(doc map[string]any) (Definition, error) { return decode(doc) }
+
 // resolve returns the document of id merged onto the chain of bases it extends.
 func resolve(id string, raw map[string]map[string]any, seen []string) (map[string]any, error) {
 	for _, s := range seen {

@@ -117,12 +117,12 @@ func Resolve(docs []Document) ([]definitions.Definition, error) {
 	}
 	defs := make([]definitions.Definition, 0, len(docs))
 	for _, d := range docs {
-		doc, err := resolveRaw(d.ID, raw, nil)
+		doc, err := definitions.ResolveDocument(d.ID, raw)
 		if err != nil {
 			add(d.ID, "/extends", err.Error())
 			continue
 		}
-		def, err := decode(doc)
+		def, err := definitions.DecodeDocument(doc)
 		if err != nil {
 			add(d.ID, "", err.Error())
 			continue
@@ -160,98 +160,6 @@ func invalidDefinitions(problems []ozgflow.FieldError) error {
 		Message: fmt.Sprintf("Invalid definitions: %s.", strings.Join(ids, ", ")),
 		Fields:  problems,
 	}
-}
-
-// decode turns a resolved document into a Definition through YAML, so that
-// it is read exactly as a catalog file would be (unknown fields refused).
-func decode(doc map[string]any) (definitions.Definition, error) {
-	b, err := yaml.Marshal(doc)
-	if err != nil {
-		return definitions.Definition{}, err
-	}
-	return definitions.ParseYAML(b)
-}
-
-// The following reimplements the small, unexported inheritance merge of
-// definitions/load.go (resolve, merge, allHaveIDs), which this package may not
-// change; keep both in step. It works on raw documents so that a workbook can
-// be checked before anything is published.
-
-// resolveRaw returns the document of id merged onto the chain of bases it extends.
-func resolveRaw(id string, raw map[string]map[string]any, seen []string) (map[string]any, error) {
-	for _, s := range seen {
-		if s == id {
-			return nil, fmt.Errorf("definitions extend each other in a cycle: %s", strings.Join(append(seen, id), " → "))
-		}
-	}
-	doc, ok := raw[id]
-	if !ok {
-		return nil, fmt.Errorf("extends unknown definition %q", id)
-	}
-	base, _ := doc["extends"].(string)
-	if base == "" {
-		return doc, nil
-	}
-	parent, err := resolveRaw(base, raw, append(seen, id))
-	if err != nil {
-		return nil, err
-	}
-	return merge(parent, doc).(map[string]any), nil
-}
-
-// merge lays override onto base: mappings merge key by key, lists of mappings
-// that all carry an "id" merge item by id (new ids are appended), anything
-// else in override replaces what base had.
-func merge(base, override any) any {
-	switch o := override.(type) {
-	case map[string]any:
-		b, ok := base.(map[string]any)
-		if !ok {
-			return o
-		}
-		out := make(map[string]any, len(b)+len(o))
-		for k, v := range b {
-			out[k] = v
-		}
-		for k, v := range o {
-			out[k] = merge(b[k], v)
-		}
-		return out
-	case []any:
-		b, ok := base.([]any)
-		if !ok || !allHaveIDs(b) || !allHaveIDs(o) {
-			return o
-		}
-		out := append([]any(nil), b...)
-		for _, item := range o {
-			id := item.(map[string]any)["id"]
-			replaced := false
-			for i, existing := range out {
-				if existing.(map[string]any)["id"] == id {
-					out[i] = merge(existing, item)
-					replaced = true
-				}
-			}
-			if !replaced {
-				out = append(out, item)
-			}
-		}
-		return out
-	}
-	return override
-}
-
-func allHaveIDs(items []any) bool {
-	for _, item := range items {
-		m, ok := item.(map[string]any)
-		if !ok {
-			return false
-		}
-		if _, ok := m["id"].(string); !ok {
-			return false
-		}
-	}
-	return len(items) > 0
 }
 
 func escapePointer(s string) string {

@@ -223,7 +223,7 @@ func deadlines(docs []Document) [][]string {
 	}
 	var rows [][]string
 	for _, d := range docs {
-		resolved, err := resolveRaw(d.ID, raw, nil)
+		resolved, err := definitions.ResolveDocument(d.ID, raw)
 		chain := []string{d.ID}
 		if err != nil {
 			resolved = d.Raw
