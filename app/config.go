@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -34,8 +35,12 @@ type Config struct {
 	FachverfahrenTargets string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
 	FachverfahrenSecret  string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
 
-	MetricsAddr string     // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
-	LogLevel    slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
+	// WorkerCacheSize bounds how many workflows a worker keeps in memory
+	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
+	// replayed from their history when they next have work.
+	WorkerCacheSize int
+	LogLevel        slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 }
 
 // DefaultConfig returns the defaults.
@@ -48,6 +53,7 @@ func DefaultConfig() Config {
 		RedisURL:          "redis://127.0.0.1:6379/0",
 		RedisPrefix:       "ozgflow:",
 		MetricsAddr:       ":9090",
+		WorkerCacheSize:   1000,
 		LogLevel:          slog.LevelInfo,
 	}
 }
@@ -77,6 +83,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
 	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
 	set(&c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET")
+	if v := getenv("OZGFLOW_WORKER_CACHE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("OZGFLOW_WORKER_CACHE_SIZE %q: want a number of workflows, 0 or more", v)
+		}
+		c.WorkerCacheSize = n
+	}
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return c, fmt.Errorf("OZGFLOW_LOG_LEVEL %q: want debug, info, warn or error", v)

@@ -34,6 +34,9 @@ type DevOptions struct {
 	// RequireRedis fails the start when REDIS_URL does not answer instead of
 	// falling back to an embedded in-memory Redis.
 	RequireRedis bool
+	// Postgres, if set, keeps the embedded Temporal's state in PostgreSQL
+	// instead of SQLite (the benchmark compares both).
+	Postgres *devserver.Postgres
 }
 
 // Dev is a running `ozgflow dev`: embedded Temporal, worker, gateway and
@@ -93,7 +96,8 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	if opts.InMemory {
 		dbFile = ""
 	}
-	temporalServer, err := devserver.Start(devserver.Options{DatabaseFile: dbFile, Namespace: cfg.TemporalNamespace, Logger: logger})
+	temporalServer, err := devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: opts.Postgres,
+		Namespace: cfg.TemporalNamespace, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +143,7 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	}
 	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
 
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	w := worker.New(tc, worker.Adapters{
 		Payments: payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
 		Signer:   signer.NewClient(internal+"/sandbox/signer", hc),

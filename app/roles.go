@@ -68,6 +68,7 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	m, tc, st := deps.metrics, deps.temporal, deps.store
 	targets, _ := cfg.Targets()
 	hc := &http.Client{Timeout: 20 * time.Second}
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	w := worker.New(tc, worker.Adapters{
 		Payments: payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
 		Signer:   signer.NewClient(cfg.SignerURL, hc),

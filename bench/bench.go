@@ -24,6 +24,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/devserver"
 )
 
 // Options say what to measure and how hard to push.
@@ -35,6 +36,7 @@ type Options struct {
 	Waiting     int           // cases left waiting for a case worker in the waiting phase
 	DataDir     string        // dev's data directory; the SQLite file lives there
 	InMemory    bool          // keep Temporal in memory instead of the SQLite file
+	PostgresURL string        // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
 	RedisURL    string
 	Logger      *slog.Logger
 }
@@ -82,7 +84,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.RedisURL != "" {
 		cfg.RedisURL = opts.RedisURL
 	}
-	d, err := app.StartDev(ctx, cfg, app.DevOptions{InMemory: opts.InMemory}, opts.Logger)
+	devOpts := app.DevOptions{InMemory: opts.InMemory}
+	if opts.PostgresURL != "" {
+		pg, err := devserver.ParsePostgresURL(opts.PostgresURL)
+		if err != nil {
+			return nil, err
+		}
+		devOpts.Postgres = &pg
+	}
+	d, err := app.StartDev(ctx, cfg, devOpts, opts.Logger)
 	if err != nil {
 		return nil, err
 	}

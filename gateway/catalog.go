@@ -43,14 +43,26 @@ type Catalog struct {
 // reads the catalog and refreshes it in the background until Close. Until
 // the workflow first answers (no worker is up yet, say) the seed serves.
 func OpenCatalog(ctx context.Context, tc client.Client, seed definitions.Catalog, refresh time.Duration, logger *slog.Logger) (*Catalog, error) {
-	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       ozgflow.CatalogWorkflowID,
-		TaskQueue:                ozgflow.CaseTaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, ozgflow.CatalogWorkflowName, seed)
-	if err != nil {
-		return nil, fmt.Errorf("start the catalog workflow: %w", err)
+	// A gateway may come up before its namespace is registered: try for a minute.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       ozgflow.CatalogWorkflowID,
+			TaskQueue:                ozgflow.CaseTaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, ozgflow.CatalogWorkflowName, seed)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("start the catalog workflow: %w", err)
+		}
+		logger.Warn("Catalog workflow not started yet; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 	c := &Catalog{temporal: tc, logger: logger, done: make(chan struct{})}
 	if err := c.take(seed); err != nil {

@@ -19,6 +19,8 @@ func (s *Server) registerDefinitionRoutes(r *mux.Router) {
 	r.HandleFunc("/definitions", s.admin(s.handleListDefinitions)).Methods(http.MethodGet)
 	r.HandleFunc("/definitions", s.admin(s.handleCreateDefinition)).Methods(http.MethodPost)
 	r.HandleFunc("/definitions/changes", s.admin(s.handleDefinitionChanges)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/export.xlsx", s.admin(s.handleExportDefinitions)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/import", s.admin(s.handleImportDefinitions)).Methods(http.MethodPost)
 	r.HandleFunc("/definitions/{id}", s.admin(s.handleGetDefinition)).Methods(http.MethodGet)
 	r.HandleFunc("/definitions/{id}/drafts", s.admin(s.handleDraftDefinition)).Methods(http.MethodPost)
 	r.HandleFunc("/definitions/{id}/versions/{version}", s.admin(s.handleGetVersion)).Methods(http.MethodGet)

@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.IntVar(&opts.Waiting, "waiting", 10000, "cases left waiting for a case worker in the waiting phase")
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep Temporal in memory instead of a SQLite file")
+	fs.StringVar(&opts.PostgresURL, "postgres", "", "keep Temporal in PostgreSQL instead: postgres://user@host:5432/database (created if missing)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {

@@ -47,6 +47,10 @@ var Scenarios = []Scenario{
 	{"IdempotencyKey", idempotencyKey},
 	{"BadSubmissionsGetProblemsAndNoCase", badSubmissionsGetProblemsAndNoCase},
 	{"BadRequestsToOtherEndpoints", badRequestsToOtherEndpoints},
+	// These change definitions; they come last and touch no variant the
+	// scenarios above rely on.
+	{"DefinitionLifecycle", definitionLifecycle},
+	{"DefinitionsExcelRoundTrip", definitionsExcelRoundTrip},
 }
 
 // RunAll runs every scenario as a subtest.

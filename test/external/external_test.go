@@ -69,6 +69,13 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	pgURL := strings.TrimSuffix(postgresURL(), "/") + "/" + database
 	start(t, bin, dir, "temporal-server", append(common, "TEMPORAL_POSTGRES_URL="+pgURL))
 	waitPort(t, temporalAddr, 90*time.Second)
+	// The server registers the namespace after it listens; wait for it the
+	// way an operator would.
+	setup := exec.Command(bin, "setup-namespace")
+	setup.Env = append(os.Environ(), common...)
+	if out, err := setup.CombinedOutput(); err != nil {
+		t.Fatalf("setup-namespace: %v\n%s", err, out)
+	}
 	start(t, bin, dir, "sandbox", append(common, "OZGFLOW_ADDR="+sandboxAddr, "OZGFLOW_PUBLIC_URL=http://"+sandboxAddr,
 		"OZGFLOW_DATA_DIR="+filepath.Join(dir, "sandbox")))
 	start(t, bin, dir, "worker", append(common, "OZGFLOW_METRICS_ADDR="+workerOps))
