@@ -144,6 +144,17 @@ func TestValidateReportsPlaceOfError(t *testing.T) {
 			d.Notices["approved"] = definitions.NoticeTemplate{Title: "x", Text: "{{.Nope}}"}
 		}, "/notices/approved"},
 		{"schema invalid", func(d *definitions.Definition) { d.Schema = definitions.Schema(`{"type": 5}`) }, "/schema"},
+		{"condition reads a field the schema lacks", func(d *definitions.Definition) {
+			d.Steps[4].When = `data.betrieb.gruendungsjahr > 2000`
+		}, "/steps/4/when"},
+		{"unreachable step after an unconditional decision", func(d *definitions.Definition) {
+			d.Steps = append(d.Steps[:4], append([]definitions.Step{{ID: "auto", Kind: definitions.KindDecide,
+				Default: "approve"}}, d.Steps[4:]...)...)
+		}, "/steps/5"},
+		{"rules that may leave the case undecided", func(d *definitions.Definition) {
+			d.Steps = append(d.Steps[:4], definitions.Step{ID: "rule", Kind: definitions.KindDecide,
+				Rules: []definitions.Rule{{When: `data.betrieb.rechtsform == "gmbh"`, Outcome: "approve"}}})
+		}, "/steps/4/default"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

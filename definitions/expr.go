@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -55,4 +57,67 @@ func DataMap(data []byte) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// dataPaths lists the paths into the application data a condition reads,
+// such as ["betrieb", "rechtsform"] for data.betrieb.rechtsform.
+func dataPaths(src string) ([][]string, error) {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	v := &pathCollector{}
+	ast.Walk(&tree.Node, v)
+	return v.paths, nil
+}
+
+// pathCollector gathers the member chains that start at the identifier data.
+type pathCollector struct{ paths [][]string }
+
+// Visit implements ast.Visitor. Walk visits children first, so the longest
+// chain is seen last; shorter prefixes of it are dropped.
+func (p *pathCollector) Visit(node *ast.Node) {
+	path, ok := memberPath(*node)
+	if !ok || len(path) == 0 {
+		return
+	}
+	kept := p.paths[:0]
+	for _, existing := range p.paths {
+		if !isPrefix(existing, path) {
+			kept = append(kept, existing)
+		}
+	}
+	p.paths = append(kept, path)
+}
+
+// memberPath reads data.a.b (or data["a"].b) into ["a", "b"].
+func memberPath(n ast.Node) ([]string, bool) {
+	m, ok := n.(*ast.MemberNode)
+	if !ok {
+		return nil, false
+	}
+	prop, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return nil, false
+	}
+	if id, ok := m.Node.(*ast.IdentifierNode); ok {
+		return []string{prop.Value}, id.Value == "data"
+	}
+	parent, ok := memberPath(m.Node)
+	if !ok {
+		return nil, false
+	}
+	return append(parent, prop.Value), true
+}
+
+func isPrefix(short, long []string) bool {
+	if len(short) > len(long) {
+		return false
+	}
+	for i := range short {
+		if short[i] != long[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -1,10 +1,12 @@
 package definitions
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -57,6 +59,23 @@ func (d *Definition) Validate() error {
 		add("/steps", "a definition needs at least one step")
 	}
 	seen := map[string]bool{}
+	var props map[string]any // the schema's properties, for conditions
+	_ = json.Unmarshal(d.Schema, &struct {
+		Properties *map[string]any `json:"properties"`
+	}{&props})
+	checkCondition := func(ptr, src string) {
+		if _, err := CompileCondition(src); err != nil {
+			add(ptr, "%v", err)
+			return
+		}
+		paths, _ := dataPaths(src)
+		for _, path := range paths {
+			if !schemaHas(props, path) {
+				add(ptr, "the condition reads data.%s, which the data schema does not define", strings.Join(path, "."))
+			}
+		}
+	}
+	decidedBy := "" // a decide step before that always decides
 	for i, s := range d.Steps {
 		at := fmt.Sprintf("/steps/%d", i)
 		if !idPattern.MatchString(s.ID) {
@@ -66,9 +85,21 @@ func (d *Definition) Validate() error {
 		}
 		seen[s.ID] = true
 		if s.When != "" {
-			if _, err := CompileCondition(s.When); err != nil {
-				add(at+"/when", "%v", err)
+			checkCondition(at+"/when", s.When)
+		}
+		for j, r := range s.Rules {
+			if r.When != "" {
+				checkCondition(fmt.Sprintf("%s/rules/%d/when", at, j), r.When)
 			}
+		}
+		if decidedBy != "" && s.Kind != KindNotify && s.Kind != KindArchive {
+			add(at, "unreachable: step %q always decides the case before it, and only notify and archive steps run after a decision", decidedBy)
+		}
+		if s.Kind == KindDecide && s.When == "" && (s.Default != "" || alwaysMatches(s.Rules)) {
+			decidedBy = s.ID
+		}
+		if s.Kind == KindDecide && s.Default == "" && !alwaysMatches(s.Rules) && !taskAfter(d.Steps[i+1:]) {
+			add(at+"/default", "when no rule matches nothing decides the case: add a default or a task step after it")
 		}
 		d.validateStep(s, at, add)
 	}
@@ -89,6 +120,42 @@ func (d *Definition) Validate() error {
 		return &ozgflow.Error{Code: ozgflow.EINVALID, Message: fmt.Sprintf("Definition %s is invalid.", d.ID), Fields: errs}
 	}
 	return nil
+}
+
+// schemaHas reports whether a path of properties exists in a JSON Schema's
+// properties (nested through "properties").
+func schemaHas(props map[string]any, path []string) bool {
+	for i, name := range path {
+		p, ok := props[name].(map[string]any)
+		if !ok {
+			return false
+		}
+		if i == len(path)-1 {
+			return true
+		}
+		props, _ = p["properties"].(map[string]any)
+	}
+	return false
+}
+
+// alwaysMatches reports whether some rule's condition is literally true.
+func alwaysMatches(rules []Rule) bool {
+	for _, r := range rules {
+		if strings.TrimSpace(r.When) == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// taskAfter reports whether a task step follows, which decides what rules leave open.
+func taskAfter(steps []Step) bool {
+	for _, s := range steps {
+		if s.Kind == KindTask {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Definition) validateStep(s Step, at string, add func(ptr, format string, args ...any)) {
@@ -126,8 +193,8 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 			add(at+"/rules", "a decide step needs rules or a default")
 		}
 		for j, r := range s.Rules {
-			if _, err := CompileCondition(r.When); err != nil {
-				add(fmt.Sprintf("%s/rules/%d/when", at, j), "%v", err)
+			if r.When == "" {
+				add(fmt.Sprintf("%s/rules/%d/when", at, j), "a rule needs a condition")
 			}
 			if !slices.Contains(decideOutcomes, r.Outcome) {
 				add(fmt.Sprintf("%s/rules/%d/outcome", at, j), "must be approve or reject")
