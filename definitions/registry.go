@@ -128,6 +128,21 @@ func (r *Registry) lookup(service, authority string) (*entry, error) {
 	return e, nil
 }
 
+// ServiceKey returns the LeiKa key of a service given by key or slug.
+func (r *Registry) ServiceKey(service string) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if k, ok := r.slugs[service]; ok {
+		return k, true
+	}
+	for _, k := range r.slugs {
+		if k == service {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // Authority returns the authority with the given ARS.
 func (r *Registry) Authority(ars string) (Authority, bool) {
 	r.mu.RLock()

@@ -82,6 +82,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth A
 	s.registerTaskRoutes(api)
 	s.registerWebhookRoutes(api)
 	s.registerDefinitionRoutes(api)
+	s.registerReportRoutes(api)
 	s.registerMetaRoutes(api)
 	answerWrongMethods(s.router)
 	return s

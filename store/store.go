@@ -62,6 +62,7 @@ func (s *Store) Client() *redis.Client { return s.rdb }
 
 func (s *Store) caseKey(id string) string     { return s.prefix + "case:" + id }
 func (s *Store) statsKey() string             { return s.prefix + "stats:cases" }
+func (s *Store) casesKey(ars string) string   { return s.prefix + "cases:" + ars }
 func (s *Store) taskKey(id string) string     { return s.prefix + "task:" + id }
 func (s *Store) queuesKey(ars string) string  { return s.prefix + "queues:" + ars }
 func (s *Store) noticeKey(id string) string   { return s.prefix + "notice:" + id }
@@ -93,6 +94,7 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, body, 0)
+				p.ZAddNX(ctx, s.casesKey(c.Authority), redis.Z{Score: float64(c.SubmittedAt.UnixMilli()), Member: c.ID})
 				if stored.Status != c.Status || stored.Service != c.Service {
 					if stored.Status != "" {
 						p.HIncrBy(ctx, s.statsKey(), stored.Service+"|"+string(stored.Status), -1)
@@ -190,6 +192,46 @@ func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.C
 		b, _ := json.Marshal(n)
 		p.SetNX(ctx, s.noticeKey(n.ID), b, 0)
 		p.ZAddNX(ctx, s.postboxKey(c.PortalAccount), redis.Z{Score: float64(n.At.UnixMilli()), Member: n.ID})
+	}
+}
+
+// EachCase calls fn with every case of an authority, oldest submission first,
+// reading them in batches so that memory stays flat however many there are.
+func (s *Store) EachCase(ctx context.Context, ars string, fn func(ozgflow.Case) error) error {
+	const batch = 1000
+	key := s.casesKey(ars)
+	for offset := int64(0); ; offset += batch {
+		ids, err := s.rdb.ZRange(ctx, key, offset, offset+batch-1).Result()
+		if err != nil {
+			return fmt.Errorf("read case index of %s: %w", ars, err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = s.caseKey(id)
+		}
+		vals, err := s.rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			return fmt.Errorf("read cases of %s: %w", ars, err)
+		}
+		for _, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var c ozgflow.Case
+			if json.Unmarshal([]byte(str), &c) != nil {
+				continue
+			}
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(ids) < batch {
+			return nil
+		}
 	}
 }
 

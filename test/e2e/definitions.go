@@ -183,3 +183,54 @@ func editCell(t *testing.T, workbook []byte, sheet, id, col, value string) []byt
 	t.Fatalf("no row %s in %s", id, sheet)
 	return nil
 }
+
+// caseReport downloads the case list as Excel, filtered, for the case worker's
+// authority only.
+func caseReport(t *testing.T, st *Stack) {
+	s := st.Submit(t, Hundesteuer(Leipzig))
+	st.WaitStatus(t, s, "approved")
+	rowsOf := func(token, query string) [][]string {
+		t.Helper()
+		res := st.api(t, http.MethodGet, "/api/v1/reports/cases.xlsx"+query, token, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("report %s: %d %s", query, res.Status, res.Body)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(res.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows("Vorgänge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	has := func(rows [][]string, id string) bool {
+		for _, r := range rows {
+			if len(r) > 4 && r[0] == id && r[4] == "Bewilligt" {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(rowsOf("dev-sb-leipzig", "?status=approved&service=hundesteuer-anmeldung"), s.ID) {
+		t.Error("the approved case is missing from Leipzig's report")
+	}
+	if has(rowsOf("dev-sb-leipzig", "?status=rejected"), s.ID) {
+		t.Error("the status filter let an approved case through")
+	}
+	if has(rowsOf("dev-sb-dresden", ""), s.ID) {
+		t.Error("Dresden's report shows a Leipzig case")
+	}
+	if !has(rowsOf("dev-admin", "?authority="+Leipzig), s.ID) {
+		t.Error("the administrator's report for Leipzig misses the case")
+	}
+	for _, q := range []string{"?status=happy", "?from=gestern", "?service=nope"} {
+		if res := st.api(t, http.MethodGet, "/api/v1/reports/cases.xlsx"+q, "dev-sb-leipzig", nil); res.Status != http.StatusBadRequest {
+			t.Errorf("report %s: %d, want 400", q, res.Status)
+		}
+	}
+	if res := st.api(t, http.MethodGet, "/api/v1/reports/cases.xlsx", s.Token, nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("applicant downloads the report: %d", res.Status)
+	}
+}

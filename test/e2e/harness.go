@@ -47,6 +47,7 @@ var Scenarios = []Scenario{
 	{"IdempotencyKey", idempotencyKey},
 	{"BadSubmissionsGetProblemsAndNoCase", badSubmissionsGetProblemsAndNoCase},
 	{"BadRequestsToOtherEndpoints", badRequestsToOtherEndpoints},
+	{"CaseReport", caseReport},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},

@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/reports"
+)
+
+func (s *Server) registerReportRoutes(r *mux.Router) {
+	r.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
+}
+
+// handleCaseReport streams the case list of an authority as an .xlsx
+// workbook, filtered by service, status and submission dates. Case workers
+// get their authority's list; administrators name the authority.
+func (s *Server) handleCaseReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.staff(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	reg := s.defs.Registry()
+	f := reports.Filter{Authority: id.Authority, Status: ozgflow.Status(q.Get("status"))}
+	if id.Role == RoleAdmin {
+		f.Authority = q.Get("authority")
+	}
+	if _, known := reg.Authority(f.Authority); !known {
+		s.writeError(w, r, badParam("authority", "must name a known authority (12-digit ARS)"))
+		return
+	}
+	if v := q.Get("service"); v != "" {
+		key, known := reg.ServiceKey(v)
+		if !known {
+			s.writeError(w, r, badParam("service", "must name a known service (LeiKa key or slug)"))
+			return
+		}
+		f.Service = key
+	}
+	if _, known := statusNames[f.Status]; f.Status != "" && !known {
+		s.writeError(w, r, badParam("status", "must be one of the case statuses"))
+		return
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				s.writeError(w, r, badParam(name, "must be a date like 2026-11-23"))
+				return
+			}
+			*dst = t
+		}
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1) // the whole last day
+	}
+	w.Header().Set("Content-Type", xlsxType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
+		map[string]string{"filename": "vorgaenge-" + f.Authority + ".xlsx"}))
+	if _, err := reports.WriteCases(r.Context(), w, s.store, f); err != nil {
+		s.logger.Error("Case report broke off", "error", err)
+	}
+}
+
+// statusNames are the statuses a report may filter by.
+var statusNames = map[ozgflow.Status]bool{
+	ozgflow.StatusReceived: true, ozgflow.StatusAwaitingPayment: true, ozgflow.StatusAwaitingSignature: true,
+	ozgflow.StatusForwarded: true, ozgflow.StatusInReview: true, ozgflow.StatusInformationRequested: true,
+	ozgflow.StatusApproved: true, ozgflow.StatusRejected: true, ozgflow.StatusWithdrawn: true, ozgflow.StatusCancelled: true,
+}

@@ -1,0 +1,133 @@
+package reports_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/reports"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+const leipzig = "147130000000"
+
+func openStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	s, err := store.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("reports tests need Redis (make test starts one): %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s.WithPrefix("reports:" + uuid.NewString() + ":")
+}
+
+func sampleCase(i int, at time.Time) ozgflow.Case {
+	c := ozgflow.Case{ID: fmt.Sprintf("case-%06d", i), Revision: 1, Service: "99050035001000", ServiceName: "Gewerbeanmeldung",
+		Authority: leipzig, DefinitionID: "gewerbeanmeldung-leipzig", DefinitionVersion: 1, Status: ozgflow.StatusInReview,
+		SubmittedAt: at, Payment: &ozgflow.Payment{Amount: 2600, Currency: "EUR", Status: ozgflow.PaymentPayed},
+		Tasks: []ozgflow.Task{{ID: fmt.Sprintf("case-%06d.review.1", i), Authority: leipzig, Queue: "gewerbe", Status: ozgflow.TaskOpen}},
+	}
+	if i%2 == 0 {
+		c.Status, c.Tasks[0].Status = ozgflow.StatusApproved, ozgflow.TaskDone
+		c.Decision = &ozgflow.Decision{Outcome: ozgflow.OutcomeApprove, By: "sb", At: at.Add(36 * time.Hour)}
+	}
+	return c
+}
+
+func TestCaseListIsFilteredAndReadable(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		if err := s.SaveCase(ctx, sampleCase(i, start.Add(time.Duration(i)*time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	n, err := reports.WriteCases(ctx, &buf, s, reports.Filter{Authority: leipzig, Status: ozgflow.StatusApproved})
+	if err != nil || n != 3 {
+		t.Fatalf("wrote %d rows (%v), want the 3 approved", n, err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Vorgänge")
+	if len(rows) != 4 || rows[0][0] != "Vorgangsnummer" || rows[1][0] != "case-000000" || rows[1][4] != "Bewilligt" ||
+		rows[1][8] != "36" || rows[1][9] != "26" {
+		t.Errorf("rows = %v", rows)
+	}
+	if n, _ := reports.WriteCases(ctx, io.Discard, s, reports.Filter{Authority: "146120000000"}); n != 0 {
+		t.Errorf("another authority's list has %d rows", n)
+	}
+}
+
+
+// BenchmarkCaseList100k streams the case list of 100,000 cases from the
+// projection store; it reports the peak Go heap during the export.
+func BenchmarkCaseList100k(b *testing.B) {
+	ctx := context.Background()
+	s := openStore(b)
+	const total = 100_000
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	jobs := make(chan int, 1000)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := s.SaveCase(ctx, sampleCase(i, start.Add(time.Duration(i)*time.Minute))); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	b.ResetTimer()
+	var peak uint64
+	for range b.N {
+		runtime.GC()
+		done := make(chan struct{})
+		var sampler sync.WaitGroup
+		sampler.Add(1)
+		go func() {
+			defer sampler.Done()
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+				select {
+				case <-done:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		n, err := reports.WriteCases(ctx, io.Discard, s, reports.Filter{Authority: leipzig})
+		close(done)
+		sampler.Wait()
+		if err != nil || n != total {
+			b.Fatalf("wrote %d rows (%v), want %d", n, err, total)
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
