@@ -168,8 +168,9 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
 			return d.Signer.JWKS(), nil
 		},
-		Metrics: d.Metrics,
-		Catalog: d.Catalog,
+		Metrics:    d.Metrics,
+		Catalog:    d.Catalog,
+		DemoSignIn: true,
 	}, tc, st, d.Catalog, gateway.DevTokens(), logger)
 	d.Payments.Register(gw.Router())
 	d.Signer.Register(gw.Router())

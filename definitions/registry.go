@@ -151,6 +151,18 @@ func (r *Registry) Authority(ars string) (Authority, bool) {
 	return a, ok
 }
 
+// Authorities returns the known authorities ordered by name.
+func (r *Registry) Authorities() []Authority {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Authority, 0, len(r.authorities))
+	for _, a := range r.authorities {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // Published returns every published definition, ordered by service and authority.
 func (r *Registry) Published() []Definition {
 	r.mu.RLock()

@@ -97,21 +97,32 @@ type importedDraft struct {
 // it changes or adds. A workbook with mistakes changes nothing; the answer
 // names each bad row.
 func (s *Server) handleImportDefinitions(w http.ResponseWriter, r *http.Request, id Identity) {
+	answer, report, err := s.importWorkbook(w, r, id.Subject)
+	if err != nil {
+		s.writeImportProblem(w, r, err, report)
+		return
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// importWorkbook does an import for the API and the admin pages. On a
+// refusal it returns the report so far (nil when the upload is unreadable).
+func (s *Server) importWorkbook(w http.ResponseWriter, r *http.Request, by string) (importAnswer, []xlsx.Row, error) {
 	body, err := workbookBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return importAnswer{}, nil, err
 	}
 	res, err := xlsx.Import(bytes.NewReader(body))
 	if err != nil {
-		s.writeImportProblem(w, r, err, res)
-		return
+		if res != nil {
+			return importAnswer{}, res.Report, err
+		}
+		return importAnswer{}, nil, err
 	}
 	cat := s.cfg.Catalog.Snapshot()
 	report := res.Compare(authored(&cat))
 	if _, err := xlsx.Resolve(res.Documents); err != nil {
-		s.writeImportProblem(w, r, err, &xlsx.ImportResult{Report: report})
-		return
+		return importAnswer{}, report, err
 	}
 	changed := map[string]bool{}
 	for _, row := range report {
@@ -124,15 +135,14 @@ func (s *Server) handleImportDefinitions(w http.ResponseWriter, r *http.Request,
 		if !changed[doc.ID] {
 			continue
 		}
-		v, err := s.draftFromWorkbook(r, &cat, doc, id.Subject)
+		v, err := s.draftFromWorkbook(r, &cat, doc, by)
 		if err != nil {
-			s.writeError(w, r, fmt.Errorf("definition %s: %w", doc.ID, err))
-			return
+			return answer, report, fmt.Errorf("definition %s: %w", doc.ID, err)
 		}
 		answer.Drafts = append(answer.Drafts, importedDraft{ID: doc.ID, Version: v})
 		cat = s.cfg.Catalog.Snapshot()
 	}
-	writeJSON(w, http.StatusOK, answer)
+	return answer, report, nil
 }
 
 // draftFromWorkbook puts an imported document into a draft: the existing
@@ -186,9 +196,9 @@ func workbookBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 }
 
 // writeImportProblem answers a refused import: the problem plus the report.
-func (s *Server) writeImportProblem(w http.ResponseWriter, r *http.Request, err error, res *xlsx.ImportResult) {
+func (s *Server) writeImportProblem(w http.ResponseWriter, r *http.Request, err error, report []xlsx.Row) {
 	code := ozgflow.ErrorCode(err)
-	if code == ozgflow.EINVALID && res != nil {
+	if code == ozgflow.EINVALID && report != nil {
 		code = ozgflow.EUNPROCESSABLE // a readable workbook with mistakes
 	}
 	status := StatusOf(code)
@@ -198,8 +208,8 @@ func (s *Server) writeImportProblem(w http.ResponseWriter, r *http.Request, err 
 		"type": "urn:ozgflow:problem:" + strings.ToLower(strings.TrimPrefix(code, "E")), "title": http.StatusText(status),
 		"status": status, "detail": ozgflow.ErrorMessage(err), "errors": ozgflow.ErrorFields(err),
 	}
-	if res != nil {
-		body["report"] = res.Report
+	if report != nil {
+		body["report"] = report
 	}
 	_ = json.NewEncoder(w).Encode(body)
 }

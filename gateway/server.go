@@ -42,6 +42,8 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Catalog, if set, holds the versioned definitions administrators manage.
 	Catalog *Catalog
+	// DemoSignIn offers the demo identities on the sign-in page (dev only).
+	DemoSignIn bool
 }
 
 // Server owns the router and the dependencies of the handlers.
@@ -84,6 +86,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth A
 	s.registerDefinitionRoutes(api)
 	s.registerReportRoutes(api)
 	s.registerMetaRoutes(api)
+	s.registerPageRoutes()
 	answerWrongMethods(s.router)
 	return s
 }

@@ -5,7 +5,8 @@
 # - a PostgreSQL server for the external-Temporal tests (127.0.0.1:5432, user
 #   postgres without password, or OZGFLOW_TEST_POSTGRES_URL): started with
 #   pg_ctlcluster when installed but down.
-# Fails loudly when either cannot be had.
+# - Debian's chromium for the browser tests: installed with apt-get when missing.
+# Fails loudly when any of them cannot be had.
 set -euo pipefail
 
 url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -46,7 +47,19 @@ prepare_postgres() {
   exit 1
 }
 
+prepare_chromium() {
+  if command -v chromium >/dev/null; then
+    echo "prepare-test: chromium is installed"
+    return 0
+  fi
+  echo "prepare-test: installing chromium with apt-get (browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  command -v chromium >/dev/null || { echo "prepare-test: chromium could not be installed" >&2; exit 1; }
+}
+
 prepare_postgres
+prepare_chromium
 if redis_answers; then
   echo "prepare-test: Redis answers at $host:$port"
   exit 0

@@ -1,0 +1,124 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// ServiceStats are the figures of one service at one authority.
+type ServiceStats struct {
+	Service    string
+	Name       string
+	Received   int
+	ByStatus   map[ozgflow.Status]int
+	Decided    int
+	Median     time.Duration // submission to decision
+	P90        time.Duration
+	Overdue    int // open tasks past their due date
+	Delivering int // cases waiting for their Fachverfahren
+}
+
+// Dashboard computes the figures of every service of an authority from the
+// projections, at time now.
+func Dashboard(ctx context.Context, src CaseSource, authority string, now time.Time) ([]ServiceStats, error) {
+	by := map[string]*ServiceStats{}
+	durations := map[string][]time.Duration{}
+	err := src.EachCase(ctx, authority, func(c ozgflow.Case) error {
+		st := by[c.Service]
+		if st == nil {
+			st = &ServiceStats{Service: c.Service, Name: c.ServiceName, ByStatus: map[ozgflow.Status]int{}}
+			by[c.Service] = st
+		}
+		st.Received++
+		st.ByStatus[c.Status]++
+		if d := c.Decision; d != nil {
+			st.Decided++
+			durations[c.Service] = append(durations[c.Service], d.At.Sub(c.SubmittedAt))
+		}
+		for _, t := range c.OpenTasks() {
+			if !t.DueAt.IsZero() && t.DueAt.Before(now) {
+				st.Overdue++
+			}
+		}
+		if c.StageKind == definitions.KindDeliver && !c.Status.Final() {
+			st.Delivering++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServiceStats, 0, len(by))
+	for service, st := range by {
+		d := durations[service]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		if len(d) > 0 {
+			st.Median, st.P90 = d[(len(d)-1)/2], d[(len(d)-1)*9/10]
+		}
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// chartOrder is the order of the statuses in the chart.
+var chartOrder = []ozgflow.Status{ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusForwarded,
+	ozgflow.StatusInReview, ozgflow.StatusInformationRequested, ozgflow.StatusApproved, ozgflow.StatusRejected,
+	ozgflow.StatusWithdrawn, ozgflow.StatusCancelled}
+
+// StatusChart draws the cases by status as a horizontal bar chart in SVG,
+// with a title and text labels so that screen readers can read it.
+func (s ServiceStats) StatusChart() string {
+	const width, bar, gap, label = 520, 18, 6, 190
+	most := 1
+	for _, n := range s.ByStatus {
+		most = max(most, n)
+	}
+	var b strings.Builder
+	rows := 0
+	for _, st := range chartOrder {
+		if s.ByStatus[st] > 0 {
+			rows++
+		}
+	}
+	height := rows*(bar+gap) + gap
+	fmt.Fprintf(&b, `<svg role="img" aria-labelledby="chart-%[1]s" width="%[2]d" height="%[3]d" viewBox="0 0 %[2]d %[3]d" xmlns="http://www.w3.org/2000/svg">`,
+		s.Service, width, height)
+	fmt.Fprintf(&b, `<title id="chart-%s">Vorgänge nach Status: %s</title>`, s.Service, html.EscapeString(s.Name))
+	y := gap
+	for _, st := range chartOrder {
+		n := s.ByStatus[st]
+		if n == 0 {
+			continue
+		}
+		w := (width - label - 50) * n / most
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="13">%s</text>`, y+bar-5, html.EscapeString(statusText[st]))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#1f5fa8"></rect>`, label, y, max(w, 1), bar)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="13">%d</text>`, label+max(w, 1)+6, y+bar-5, n)
+		y += bar + gap
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// FormatDuration writes a processing time the German way: "3 Tage 4 Std.".
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d Tg. %d Std.", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d Std. %d Min.", hours, int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%d Min.", int(d/time.Minute))
+}

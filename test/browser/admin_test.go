@@ -1,0 +1,177 @@
+// Package browser drives ozgflow's pages in headless Chromium (Debian's
+// chromium package, which `make test` installs when it is missing).
+package browser
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/test/e2e"
+)
+
+// startDev starts an in-process dev for the browser tests.
+func startDev(t *testing.T) *app.Dev {
+	t.Helper()
+	cfg := app.DefaultConfig()
+	if v := os.Getenv("REDIS_URL"); v != "" {
+		cfg.RedisURL = v
+	}
+	cfg.Addr, cfg.DataDir, cfg.Secret = "127.0.0.1:0", t.TempDir(), "browser-secret-0123456789abcdef"
+	cfg.RedisPrefix = "browser:" + uuid.NewString() + ":"
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	d, err := app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: true, RequireRedis: true}, logger)
+	if err != nil {
+		t.Fatalf("start dev (needs Redis: make test starts one): %v", err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+// browser opens a headless Chromium; it fails when none is installed.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("browser tests need Debian's chromium (make test installs it): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// run performs browser actions; on failure it saves a screenshot under
+// test/artifacts and fails the test.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var shot []byte
+		if chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 80)) == nil {
+			dir := filepath.Join("..", "artifacts")
+			_ = os.MkdirAll(dir, 0o755)
+			name := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()+"-"+what)+".jpg")
+			if os.WriteFile(name, shot, 0o644) == nil {
+				t.Logf("screenshot: %s", name)
+			}
+		}
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestAdministratorEditsAndPublishesAVariant signs in, makes a draft of the
+// Leipzig parking permit, raises its fee in the editor, publishes it, and
+// checks that new applications pay the new fee; a broken draft is refused
+// with the problem named on the page.
+func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
+	d := startDev(t)
+	ctx := browser(t)
+	const variant = "anwohnerparkausweis-leipzig"
+	var listing, flash, status, document string
+	run(t, ctx, "sign in",
+		chromedp.Navigate(d.URL+"/verwaltung"),
+		chromedp.WaitVisible(`button[type=submit]`, chromedp.ByQuery),
+		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`table`, chromedp.ByQuery),
+		chromedp.Text(`main`, &listing, chromedp.ByQuery),
+	)
+	if !strings.Contains(listing, variant) || !strings.Contains(listing, "Prozessvarianten") {
+		t.Fatalf("the list of definitions lacks %s:\n%s", variant, listing)
+	}
+	run(t, ctx, "make a draft",
+		chromedp.Click(`//a[text()="`+variant+`"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`#document`, chromedp.ByID),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Value(`#document`, &document, chromedp.ByID),
+	)
+	if !strings.Contains(flash, "Entwurf wurde angelegt") || !strings.Contains(document, "extends: anwohnerparkausweis") {
+		t.Fatalf("draft page: flash %q, document:\n%s", flash, document)
+	}
+	edited := strings.TrimRight(document, "\n") + "\nfee:\n    amount: 4000\n    purpose: Gebühr Anwohnerparkausweis Stadt Leipzig\n"
+	run(t, ctx, "edit and publish",
+		chromedp.SetValue(`#document`, edited, chromedp.ByID),
+		chromedp.Click(`//button[@value="publish"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "veröffentlicht")]`, chromedp.BySearch),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Text(`.status-published`, &status, chromedp.ByQuery),
+	)
+	if !strings.Contains(flash, "veröffentlicht") || status != "published" {
+		t.Fatalf("after publishing: flash %q, status %q", flash, status)
+	}
+	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	s := st.Submit(t, e2e.Parkausweis("Südvorstadt", "amt24-ben"))
+	if p := s.Body["payment"].(map[string]any); p["amount"] != 4000.0 {
+		t.Errorf("a new application pays %v, want the published 4000", p["amount"])
+	}
+
+	var problems string
+	run(t, ctx, "a broken draft is refused",
+		chromedp.Navigate(d.URL+"/verwaltung/definitionen/"+variant),
+		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`#document`, chromedp.ByID),
+		chromedp.SetValue(`#document`, "id: "+variant+"\nextends: anwohnerparkausweis\nauthority: \"147130000000\"\nsteps:\n  - id: review\n    kind: teleport\n", chromedp.ByID),
+		chromedp.Click(`//button[@value="publish"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
+		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
+	)
+	if !strings.Contains(problems, "/steps/4/kind") || !strings.Contains(problems, "teleport") {
+		t.Errorf("problems shown: %q", problems)
+	}
+
+	// The page refuses a form without its CSRF token.
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodPost, d.URL+"/verwaltung/definitionen/"+variant+"/entwurf", strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "ozgflow_session", Value: "dev-admin"})
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("form without CSRF token: %d, want 403", res.StatusCode)
+	}
+}
+
+// TestDashboardShowsCasesByStatus checks the administrators' dashboard of an
+// authority after cases ran.
+func TestDashboardShowsCasesByStatus(t *testing.T) {
+	d := startDev(t)
+	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	st.WaitStatus(t, st.Submit(t, e2e.Hundesteuer(e2e.Dresden)), "approved")
+	ctx := browser(t)
+	var page string
+	run(t, ctx, "dashboard",
+		chromedp.Navigate(d.URL+"/anmelden?next=%2Fverwaltung%2Fauswertung%3Fauthority%3D146120000000"),
+		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`svg`, chromedp.ByQuery),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	for _, want := range []string{"Hundesteuer-Anmeldung", "Eingegangen", "Entschieden", "Bewilligt"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, page)
+		}
+	}
+}
