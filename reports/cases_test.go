@@ -76,7 +76,6 @@ func TestCaseListIsFilteredAndReadable(t *testing.T) {
 	}
 }
 
-
 // BenchmarkCaseList100k streams the case list of 100,000 cases from the
 // projection store; it reports the peak Go heap during the export.
 func BenchmarkCaseList100k(b *testing.B) {
