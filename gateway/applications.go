@@ -504,6 +504,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Identity,
 // authenticateFor also accepts the access token of the given case.
 func (s *Server) authenticateFor(w http.ResponseWriter, r *http.Request, caseID string) (Identity, bool) {
 	token := bearerToken(r)
+	if c, err := r.Cookie(sessionCookie); token == "" && err == nil && r.Method == http.MethodGet {
+		token = c.Value // downloads linked from the pages; never for changes, against CSRF
+	}
 	if token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ozgflow"`)
 		s.writeError(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "A bearer token is required."))

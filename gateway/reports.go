@@ -13,6 +13,44 @@ import (
 
 func (s *Server) registerReportRoutes(r *mux.Router) {
 	r.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
+	r.HandleFunc("/reports/statistics.xlsx", s.handleStatisticsReport).Methods(http.MethodGet)
+}
+
+// reportAuthority is the authority a report covers: the case worker's own,
+// or the one an administrator names.
+func (s *Server) reportAuthority(w http.ResponseWriter, r *http.Request, id Identity) (string, bool) {
+	authority := id.Authority
+	if id.Role == RoleAdmin {
+		authority = r.URL.Query().Get("authority")
+	}
+	if _, known := s.defs.Registry().Authority(authority); !known {
+		s.writeError(w, r, badParam("authority", "must name a known authority (12-digit ARS)"))
+		return "", false
+	}
+	return authority, true
+}
+
+// handleStatisticsReport writes the dashboard figures of an authority as .xlsx.
+func (s *Server) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.staff(w, r)
+	if !ok {
+		return
+	}
+	authority, ok := s.reportAuthority(w, r, id)
+	if !ok {
+		return
+	}
+	stats, err := reports.Dashboard(r.Context(), s.store, authority, s.now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", xlsxType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
+		map[string]string{"filename": "auswertung-" + authority + ".xlsx"}))
+	if err := reports.WriteStatistics(w, authority, stats); err != nil {
+		s.logger.Error("Statistics report broke off", "error", err)
+	}
 }
 
 // handleCaseReport streams the case list of an authority as an .xlsx
@@ -25,14 +63,11 @@ func (s *Server) handleCaseReport(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	reg := s.defs.Registry()
-	f := reports.Filter{Authority: id.Authority, Status: ozgflow.Status(q.Get("status"))}
-	if id.Role == RoleAdmin {
-		f.Authority = q.Get("authority")
-	}
-	if _, known := reg.Authority(f.Authority); !known {
-		s.writeError(w, r, badParam("authority", "must name a known authority (12-digit ARS)"))
+	authority, ok := s.reportAuthority(w, r, id)
+	if !ok {
 		return
 	}
+	f := reports.Filter{Authority: authority, Status: ozgflow.Status(q.Get("status"))}
 	if v := q.Get("service"); v != "" {
 		key, known := reg.ServiceKey(v)
 		if !known {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,4 +130,47 @@ func BenchmarkCaseList100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+func TestDashboardFigures(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		c := sampleCase(i, start.Add(time.Duration(i)*time.Hour))
+		if c.Decision != nil {
+			c.Decision.At = c.SubmittedAt.Add(time.Duration(i+1) * 24 * time.Hour) // 1, 3 and 5 days
+		} else {
+			c.Tasks[0].DueAt = start.Add(24 * time.Hour) // overdue by now
+		}
+		if err := s.SaveCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := reports.Dashboard(ctx, s, leipzig, start.Add(30*24*time.Hour))
+	if err != nil || len(stats) != 1 {
+		t.Fatalf("stats = %+v %v", stats, err)
+	}
+	st := stats[0]
+	if st.Received != 5 || st.Decided != 3 || st.ByStatus[ozgflow.StatusInReview] != 2 || st.Overdue != 2 {
+		t.Errorf("figures = %+v", st)
+	}
+	if st.Median != 3*24*time.Hour || st.P90 != 3*24*time.Hour && st.P90 != 5*24*time.Hour {
+		t.Errorf("median %v p90 %v", st.Median, st.P90)
+	}
+	if chart := st.StatusChart(); !strings.Contains(chart, "<svg") || !strings.Contains(chart, "In Prüfung") {
+		t.Errorf("chart = %s", chart)
+	}
+	var buf bytes.Buffer
+	if err := reports.WriteStatistics(&buf, leipzig, stats); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Auswertung")
+	if len(rows) != 2 || rows[1][3] != "5" || rows[1][5] != "72" {
+		t.Errorf("statistics rows = %v", rows)
+	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"io"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
@@ -122,3 +125,42 @@ func FormatDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d Min.", int(d/time.Minute))
 }
+
+// WriteStatistics writes the dashboard figures of an authority as an .xlsx
+// workbook: one row per service with its counts and processing times, and one
+// per service and status on a second sheet.
+func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error {
+	book := excelize.NewFile()
+	defer book.Close()
+	const summary, byStatus = "Auswertung", "Nach Status"
+	if err := book.SetSheetName("Sheet1", summary); err != nil {
+		return err
+	}
+	if _, err := book.NewSheet(byStatus); err != nil {
+		return err
+	}
+	rows := [][]any{{"Behörde", "Leistung", "LeiKa", "Eingegangen", "Entschieden", "Bearbeitungsdauer Median (Stunden)",
+		"Bearbeitungsdauer 90 % (Stunden)", "Überfällige Aufgaben", "Zustellungen ausstehend"}}
+	statusRows := [][]any{{"Behörde", "Leistung", "LeiKa", "Status", "Vorgänge"}}
+	for _, s := range stats {
+		rows = append(rows, []any{authority, s.Name, s.Service, s.Received, s.Decided, hours(s.Median), hours(s.P90),
+			s.Overdue, s.Delivering})
+		for _, st := range chartOrder {
+			if n := s.ByStatus[st]; n > 0 {
+				statusRows = append(statusRows, []any{authority, s.Name, s.Service, statusText[st], n})
+			}
+		}
+	}
+	for sheet, data := range map[string][][]any{summary: rows, byStatus: statusRows} {
+		for i, row := range data {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := book.SetSheetRow(sheet, cell, &row); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := book.WriteTo(w)
+	return err
+}
+
+func hours(d time.Duration) float64 { return float64(d.Round(time.Minute)) / float64(time.Hour) }

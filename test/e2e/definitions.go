@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,6 +116,17 @@ func definitionsExcelRoundTrip(t *testing.T, st *Stack) {
 	imported := importWorkbook(t, st, workbook)
 	if imported.Status != http.StatusOK || len(imported.JSON(t)["drafts"].([]any)) != 0 {
 		t.Fatalf("unchanged round trip: %d %s", imported.Status, imported.Body)
+	}
+	// The same as a multipart upload, as the page sends it.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	part, _ := mw.CreateFormFile("file", "definitionen.xlsx")
+	part.Write(workbook)
+	mw.Close()
+	imported = Call(t, st.URL, http.MethodPost, "/api/v1/definitions/import", "dev-admin", form.Bytes(),
+		"Content-Type", mw.FormDataContentType())
+	if imported.Status != http.StatusOK || len(imported.JSON(t)["drafts"].([]any)) != 0 {
+		t.Fatalf("unchanged multipart round trip: %d %s", imported.Status, imported.Body)
 	}
 	after := st.api(t, http.MethodGet, "/api/v1/definitions/changes", "dev-admin", nil).JSON(t)["changes"].([]any)
 	if len(after) != len(before) {
@@ -232,5 +244,22 @@ func caseReport(t *testing.T, st *Stack) {
 	}
 	if res := st.api(t, http.MethodGet, "/api/v1/reports/cases.xlsx", s.Token, nil); res.Status != http.StatusUnauthorized {
 		t.Errorf("applicant downloads the report: %d", res.Status)
+	}
+
+	res := st.api(t, http.MethodGet, "/api/v1/reports/statistics.xlsx", "dev-sb-leipzig", nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("statistics: %d %s", res.Status, res.Body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(res.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Auswertung")
+	found := false
+	for _, r := range rows {
+		found = found || (len(r) > 4 && r[1] == "Hundesteuer-Anmeldung" && r[4] != "0")
+	}
+	if !found {
+		t.Errorf("statistics lack decided Hundesteuer-Anmeldungen: %v", rows)
 	}
 }
