@@ -139,13 +139,9 @@ func (c *Catalog) Registry() (*Registry, error) {
 // Effective resolves one version of an entry against the published versions
 // of the bases it extends.
 func (c *Catalog) Effective(id string, number int) (Definition, error) {
-	e, ok := c.Entry(id)
-	if !ok {
-		return Definition{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
-	}
-	v, ok := e.Version(number)
-	if !ok {
-		return Definition{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	_, v, err := c.find(id, number)
+	if err != nil {
+		return Definition{}, err
 	}
 	docs := map[string]map[string]any{}
 	for i := range c.Entries {
@@ -163,6 +159,19 @@ func (c *Catalog) Effective(id string, number int) (Definition, error) {
 		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
 	}
 	return def, nil
+}
+
+// find returns an entry and one of its versions, or ENOTFOUND.
+func (c *Catalog) find(id string, number int) (*Entry, *Version, error) {
+	e, ok := c.Entry(id)
+	if !ok {
+		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+	}
+	v, ok := e.Version(number)
+	if !ok {
+		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	}
+	return e, v, nil
 }
 
 // Create adds a new definition, a variant for another authority say, as a
@@ -217,13 +226,9 @@ func (c *Catalog) Draft(id string, from int, by string, at time.Time) (Version, 
 // Edit replaces the document of a draft; published and retired versions
 // cannot be edited.
 func (c *Catalog) Edit(id string, number int, doc map[string]any, by string, at time.Time) (Version, error) {
-	e, ok := c.Entry(id)
-	if !ok {
-		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
-	}
-	v, ok := e.Version(number)
-	if !ok {
-		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	e, v, err := c.find(id, number)
+	if err != nil {
+		return Version{}, err
 	}
 	if v.Status != StatusDraft {
 		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s and cannot be edited; make a new draft.", number, id, v.Status)
@@ -248,13 +253,9 @@ func (c *Catalog) Edit(id string, number int, doc map[string]any, by string, at 
 // the version published before is retired. Publishing a base checks every
 // variant that extends it.
 func (c *Catalog) Publish(id string, number int, by string, at time.Time) error {
-	e, ok := c.Entry(id)
-	if !ok {
-		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
-	}
-	v, ok := e.Version(number)
-	if !ok {
-		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	e, v, err := c.find(id, number)
+	if err != nil {
+		return err
 	}
 	if v.Status != StatusDraft {
 		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only a draft can be published.", number, id, v.Status)
@@ -280,13 +281,9 @@ func (c *Catalog) Publish(id string, number int, by string, at time.Time) error 
 // Retire takes a published version out of service: the definition takes no
 // new cases until another version is published. Running cases go on.
 func (c *Catalog) Retire(id string, number int, by string, at time.Time) error {
-	e, ok := c.Entry(id)
-	if !ok {
-		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
-	}
-	v, ok := e.Version(number)
-	if !ok {
-		return ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+	_, v, err := c.find(id, number)
+	if err != nil {
+		return err
 	}
 	if v.Status != StatusPublished {
 		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only the published version can be retired.", number, id, v.Status)
