@@ -118,6 +118,8 @@ ozgflow dev is running. Data: %s
 
   API                    %[2]s/api/v1   (OpenAPI: %[2]s/api/v1/openapi.yaml)
   Receipt keys (JWKS)    %[2]s/api/v1/keys
+  Administration         %[2]s/verwaltung  (sign in at %[2]s/anmelden)
+  Metrics                %[2]s/metrics
   Health                 %[2]s/healthz  %[2]s/readyz
   Payment sandbox        %[2]s/sandbox/payments/{paymentId}
   Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received

@@ -79,7 +79,7 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{"/api/v1", "/sandbox/payments/", "/sandbox/fachverfahren/received", "/api/v1/keys",
+	for _, want := range []string{"/api/v1", "/sandbox/payments/", "/sandbox/fachverfahren/received", "/api/v1/keys", "/verwaltung",
 		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("start output lacks %q:\n%s", want, out.String())
