@@ -199,11 +199,29 @@ type WithdrawRequest struct {
 // Deliveries carries cases to Fachverfahren and archives.
 type Deliveries struct {
 	Fachverfahren Fachverfahren
+	// Failures, if set, keeps which cases' deliveries fail right now, for
+	// the administrators' dashboard.
+	Failures DeliveryFailures
+}
+
+// DeliveryFailures records deliveries that fail and clears them once they
+// succeed; a record that cannot be written is not worth failing a delivery.
+type DeliveryFailures interface {
+	DeliveryFailed(ctx context.Context, caseID string) error
+	DeliverySucceeded(ctx context.Context, caseID string) error
 }
 
 // Deliver sends a case; the receiver deduplicates by case and kind.
 func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, error) {
-	return d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
+	receipt, err := d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
+	if d.Failures != nil {
+		if err != nil {
+			_ = d.Failures.DeliveryFailed(ctx, req.Submission.CaseID)
+		} else {
+			_ = d.Failures.DeliverySucceeded(ctx, req.Submission.CaseID)
+		}
+	}
+	return receipt, err
 }
 
 // Withdraw tells the receiver that the applicant withdrew the case.

@@ -150,7 +150,8 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
 			DefaultURL: internal + "/sandbox/fachverfahren", Secret: []byte(devFachverfahrenHMAC), HTTPClient: hc,
 		}),
-		Projections: st,
+		Projections:      st,
+		DeliveryFailures: st,
 	}, d.Metrics, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)

@@ -75,7 +75,8 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
 		}),
-		Projections: st,
+		Projections:      st,
+		DeliveryFailures: st,
 	}, m, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -147,12 +147,21 @@ func TestDashboardFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	stuck := sampleCase(9, start)
+	stuck.Status, stuck.Decision, stuck.Tasks, stuck.StageKind = ozgflow.StatusReceived, nil, nil, "deliver"
+	if err := s.SaveCase(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeliveryFailed(ctx, stuck.ID); err != nil {
+		t.Fatal(err)
+	}
 	stats, err := reports.Dashboard(ctx, s, leipzig, start.Add(30*24*time.Hour))
 	if err != nil || len(stats) != 1 {
 		t.Fatalf("stats = %+v %v", stats, err)
 	}
 	st := stats[0]
-	if st.Received != 5 || st.Decided != 3 || st.ByStatus[ozgflow.StatusInReview] != 2 || st.Overdue != 2 {
+	if st.Received != 6 || st.Decided != 3 || st.ByStatus[ozgflow.StatusInReview] != 2 || st.Overdue != 2 ||
+		st.Delivering != 1 || st.Failing != 1 {
 		t.Errorf("figures = %+v", st)
 	}
 	if st.Median != 3*24*time.Hour || st.P90 != 3*24*time.Hour && st.P90 != 5*24*time.Hour {
@@ -170,7 +179,7 @@ func TestDashboardFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := f.GetRows("Auswertung")
-	if len(rows) != 2 || rows[1][3] != "5" || rows[1][5] != "72" {
+	if len(rows) != 2 || rows[1][3] != "6" || rows[1][5] != "72" || rows[1][9] != "1" {
 		t.Errorf("statistics rows = %v", rows)
 	}
 }

@@ -26,14 +26,27 @@ type ServiceStats struct {
 	P90        time.Duration
 	Overdue    int // open tasks past their due date
 	Delivering int // cases waiting for their Fachverfahren
+	Failing    int // of those, cases whose delivery fails right now
+}
+
+// DeliverySource says which cases' deliveries fail right now.
+type DeliverySource interface {
+	FailingDeliveries(ctx context.Context) (map[string]bool, error)
 }
 
 // Dashboard computes the figures of every service of an authority from the
 // projections, at time now.
-func Dashboard(ctx context.Context, src CaseSource, authority string, now time.Time) ([]ServiceStats, error) {
+func Dashboard(ctx context.Context, src interface {
+	CaseSource
+	DeliverySource
+}, authority string, now time.Time) ([]ServiceStats, error) {
+	failing, err := src.FailingDeliveries(ctx)
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]*ServiceStats{}
 	durations := map[string][]time.Duration{}
-	err := src.EachCase(ctx, authority, func(c ozgflow.Case) error {
+	err = src.EachCase(ctx, authority, func(c ozgflow.Case) error {
 		st := by[c.Service]
 		if st == nil {
 			st = &ServiceStats{Service: c.Service, Name: c.ServiceName, ByStatus: map[ozgflow.Status]int{}}
@@ -52,6 +65,9 @@ func Dashboard(ctx context.Context, src CaseSource, authority string, now time.T
 		}
 		if c.StageKind == definitions.KindDeliver && !c.Status.Final() {
 			st.Delivering++
+			if failing[c.ID] {
+				st.Failing++
+			}
 		}
 		return nil
 	})
@@ -140,11 +156,11 @@ func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error 
 		return err
 	}
 	rows := [][]any{{"Behörde", "Leistung", "LeiKa", "Eingegangen", "Entschieden", "Bearbeitungsdauer Median (Stunden)",
-		"Bearbeitungsdauer 90 % (Stunden)", "Überfällige Aufgaben", "Zustellungen ausstehend"}}
+		"Bearbeitungsdauer 90 % (Stunden)", "Überfällige Aufgaben", "Zustellungen ausstehend", "davon fehlgeschlagen"}}
 	statusRows := [][]any{{"Behörde", "Leistung", "LeiKa", "Status", "Vorgänge"}}
 	for _, s := range stats {
 		rows = append(rows, []any{authority, s.Name, s.Service, s.Received, s.Decided, hours(s.Median), hours(s.P90),
-			s.Overdue, s.Delivering})
+			s.Overdue, s.Delivering, s.Failing})
 		for _, st := range chartOrder {
 			if n := s.ByStatus[st]; n > 0 {
 				statusRows = append(statusRows, []any{authority, s.Name, s.Service, statusText[st], n})

@@ -62,6 +62,8 @@ type Adapters struct {
 	Signer        activities.Signer
 	Fachverfahren activities.Fachverfahren
 	Projections   activities.ProjectionStore
+	// DeliveryFailures, if set, keeps which deliveries fail right now.
+	DeliveryFailures activities.DeliveryFailures
 }
 
 // New returns a worker for the case task queue with everything registered;
@@ -81,6 +83,6 @@ func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
 	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer})
-	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren})
+	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 }

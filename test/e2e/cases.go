@@ -307,6 +307,9 @@ func deliveryOutageIsShownAndRecovers(t *testing.T, st *Stack) {
 	if c := st.caseOf(t, s.ID, s.Token); c["status"] != "received" {
 		t.Errorf("status during outage = %v", c["status"])
 	}
+	if n := failingDeliveries(t, st, "dev-sb-dresden", "Hundesteuer-Anmeldung"); n < 1 {
+		t.Errorf("the statistics show %d failing deliveries during the outage", n)
+	}
 	st.setDown(t, false)
 	c := st.waitStatus(t, s, "approved")
 	if d := c["delivery"].(map[string]any); d["state"] != "delivered" || d["reference"] == "" {

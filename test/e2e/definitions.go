@@ -263,3 +263,25 @@ func caseReport(t *testing.T, st *Stack) {
 		t.Errorf("statistics lack decided Hundesteuer-Anmeldungen: %v", rows)
 	}
 }
+
+// failingDeliveries reads "davon fehlgeschlagen" of a service from the
+// statistics workbook of the case worker's authority.
+func failingDeliveries(t *testing.T, st *Stack, token, service string) int {
+	t.Helper()
+	res := st.api(t, http.MethodGet, "/api/v1/reports/statistics.xlsx", token, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("statistics: %d %s", res.Status, res.Body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(res.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Auswertung")
+	for _, r := range rows {
+		if len(r) > 9 && r[1] == service {
+			n, _ := strconv.Atoi(r[9])
+			return n
+		}
+	}
+	return 0
+}
