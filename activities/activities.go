@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/ozgflow/ozgflow"
 )
 
@@ -217,11 +219,17 @@ func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, 
 	if d.Failures != nil {
 		if err != nil {
 			_ = d.Failures.DeliveryFailed(ctx, req.Submission.CaseID)
-		} else {
+		} else if retried(ctx) {
 			_ = d.Failures.DeliverySucceeded(ctx, req.Submission.CaseID)
 		}
 	}
 	return receipt, err
+}
+
+// retried reports whether this is a later attempt of an activity, after a
+// failure; only then can there be a failure to clear.
+func retried(ctx context.Context) bool {
+	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
 }
 
 // Withdraw tells the receiver that the applicant withdrew the case.
