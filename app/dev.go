@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -96,8 +97,11 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	if opts.InMemory {
 		dbFile = ""
 	}
-	temporalServer, err := devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: opts.Postgres,
-		Namespace: cfg.TemporalNamespace, Logger: logger})
+	var temporalServer *devserver.Server
+	asRole(ctx, RoleEngine, func() {
+		temporalServer, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: opts.Postgres,
+			Namespace: cfg.TemporalNamespace, Logger: logger})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,8 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 		Projections:      st,
 		DeliveryFailures: st,
 	}, d.Metrics, sdkworker.Options{})
-	if err := w.Start(); err != nil {
+	asRole(ctx, RoleWorker, func() { err = w.Start() })
+	if err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	d.closers = append(d.closers, w.Stop)
@@ -176,13 +181,43 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.Payments.Register(gw.Router())
 	d.Signer.Register(gw.Router())
 	d.Fachverfahren.Register(gw.Router())
-	gw.Serve(ln)
+	gw.Router().Use(sandboxRole)
+	asRole(ctx, RoleGateway, func() { gw.Serve(ln) })
 	d.closers = append(d.closers, func() { gw.Close() })
 
 	if d.Reindexed, err = worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger); err != nil {
 		return nil, fmt.Errorf("rebuild projections: %w", err)
 	}
 	return d, nil
+}
+
+// Roles label the goroutines of `dev` in CPU profiles (pprof label "role"),
+// so that one process can still tell what the engine, the worker, the
+// gateway and the sandboxes each cost.
+const (
+	RoleEngine  = "engine"
+	RoleWorker  = "worker"
+	RoleGateway = "gateway"
+	RoleSandbox = "sandbox"
+)
+
+// asRole runs fn with the role label; goroutines fn starts inherit it.
+func asRole(ctx context.Context, role string, fn func()) {
+	pprof.Do(ctx, pprof.Labels("role", role), func(context.Context) { fn() })
+}
+
+// sandboxRole labels the requests to the sandboxes, which share the
+// gateway's listener in dev.
+func sandboxRole(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/sandbox/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		pprof.Do(r.Context(), pprof.Labels("role", RoleSandbox), func(ctx context.Context) {
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	})
 }
 
 // openCatalog starts (or finds) the catalog workflow, seeded with the

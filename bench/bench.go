@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,9 +55,13 @@ type Result struct {
 	EndToEndP50 time.Duration `json:"endToEndP50"`
 	EndToEndP99 time.Duration `json:"endToEndP99"`
 	CPUCores    float64       `json:"cpuCores"` // CPU seconds per wall second, whole process
-	PeakRSS     int64         `json:"peakRss"`
-	HeapInUse   int64         `json:"heapInUse"`
-	Note        string        `json:"note,omitempty"`
+	// CPUByRole splits CPUCores by the goroutines' role in dev: engine
+	// (Temporal server), worker, gateway, sandbox, client (the benchmark),
+	// other (Go runtime, shared clients).
+	CPUByRole map[string]float64 `json:"cpuByRole,omitempty"`
+	PeakRSS   int64              `json:"peakRss"`
+	HeapInUse int64              `json:"heapInUse"`
+	Note      string             `json:"note,omitempty"`
 }
 
 // Report is a whole run.
@@ -103,7 +108,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
 	w.RegisterActivity(Noop)
-	if err := w.Start(); err != nil {
+	pprof.Do(ctx, pprof.Labels("role", app.RoleWorker), func(context.Context) { err = w.Start() })
+	if err != nil {
 		return nil, fmt.Errorf("baseline worker: %w", err)
 	}
 	defer w.Stop()
@@ -285,11 +291,13 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 		wg                 sync.WaitGroup
 	)
 	resetPeakRSS()
+	var roles cpuByRole
+	roles.start()
 	cpuStart, start := cpuTime(), time.Now()
 	deadline := start.Add(r.opts.Duration)
 	for range r.opts.Concurrency {
 		wg.Add(1)
-		go func() {
+		go asClient(ctx, func(ctx context.Context) {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				began := time.Now()
@@ -303,11 +311,13 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 				submits, endToEnds = append(submits, submit), append(endToEnds, time.Since(began))
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return r.result(phase, completed.Load(), errs.Load(), elapsed, cpuStart, submits, endToEnds)
+	res := r.result(phase, completed.Load(), errs.Load(), elapsed, cpuStart, submits, endToEnds)
+	res.CPUByRole = roles.stop(elapsed)
+	return res
 }
 
 // openLoop submits at a fixed rate, whatever the answers take, and measures
@@ -320,13 +330,15 @@ func (r *runner) openLoop(ctx context.Context) Result {
 		wg              sync.WaitGroup
 	)
 	resetPeakRSS()
+	var roles cpuByRole
+	roles.start()
 	cpuStart, start := cpuTime(), time.Now()
 	tick := time.NewTicker(time.Second / time.Duration(r.opts.Rate))
 	defer tick.Stop()
 	for time.Since(start) < r.opts.Duration && ctx.Err() == nil {
 		<-tick.C
 		wg.Add(1)
-		go func() {
+		go asClient(ctx, func(ctx context.Context) {
 			defer wg.Done()
 			var latency time.Duration
 			if _, _, err := r.submit(ctx, "lasttest-auto", &latency); err != nil {
@@ -337,10 +349,12 @@ func (r *runner) openLoop(ctx context.Context) Result {
 			mu.Lock()
 			submits = append(submits, latency)
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	res := r.result("latency", completed.Load(), errs.Load(), time.Since(start), cpuStart, submits, nil)
+	elapsed := time.Since(start)
+	res := r.result("latency", completed.Load(), errs.Load(), elapsed, cpuStart, submits, nil)
+	res.CPUByRole = roles.stop(elapsed)
 	res.Note = fmt.Sprintf("open loop at %d submits/s", r.opts.Rate)
 	return res
 }

@@ -93,6 +93,22 @@ func printReport(w io.Writer, r *bench.Report) {
 			res.CPUCores, res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nCPU cores by role (pprof labels; dev runs every role in one process):")
+	for _, res := range r.Results {
+		if len(res.CPUByRole) == 0 {
+			continue
+		}
+		roles := make([]string, 0, len(res.CPUByRole))
+		for role := range res.CPUByRole {
+			roles = append(roles, role)
+		}
+		sort.Strings(roles)
+		fmt.Fprintf(w, "  %-9s", res.Phase)
+		for _, role := range roles {
+			fmt.Fprintf(w, " %s %.2f", role, res.CPUByRole[role])
+		}
+		fmt.Fprintln(w)
+	}
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f\n", r.Ratio)
 	}
