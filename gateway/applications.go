@@ -232,6 +232,7 @@ func needsPaymentLink(def definitions.Definition) bool {
 	return false
 }
 
+// isClosedError reports Temporal's refusal to touch a workflow that ended.
 func isClosedError(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "workflow execution already completed")
 }

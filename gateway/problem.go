@@ -63,7 +63,7 @@ func fromTemporal(err error) error {
 	if errors.As(err, &unavailable) {
 		return ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The processing engine is not reachable; please try again.")
 	}
-	if strings.Contains(err.Error(), "workflow execution already completed") {
+	if isClosedError(err) {
 		return ozgflow.Errorf(ozgflow.ECONFLICT, "The case is already closed.")
 	}
 	return err
