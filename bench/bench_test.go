@@ -22,7 +22,7 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "auto", "review", "latency", "waiting"},
 		DataDir: t.TempDir(), RedisURL: redisURL,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
