@@ -35,7 +35,9 @@ type caseImpl struct {
 	withdrawn      bool
 
 	dirty          bool                             // state changed since the last flush
-	pastPayment    bool                             // the payment steps are done or skipped
+	step           int                              // index of the step running; len(steps) when done
+	lastPayment    int                              // index of the last payment step, -1 if none
+	data           map[string]any                   // the application data, decoded once for conditions
 	paymentChanges int                              // grows with every payment status change
 	external       map[string]ozgflow.ExternalEvent // received wait-external events by name
 	taskSeq        map[string]int                   // tasks created per step
@@ -62,8 +64,10 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 			RequestHash:       in.RequestHash,
 			Timeline:          []ozgflow.Notice{},
 		},
-		external: map[string]ozgflow.ExternalEvent{},
-		taskSeq:  map[string]int{},
+		lastPayment: lastPaymentStep(def.Steps),
+		data:        definitions.DataMap(in.Application.Data),
+		external:    map[string]ozgflow.ExternalEvent{},
+		taskSeq:     map[string]int{},
 		// The gateway sets the status at start; nothing to upsert until it changes.
 		search: searchState{status: string(ozgflow.StatusReceived)},
 	}
@@ -95,7 +99,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	stepCtx, cancel := workflow.WithCancel(ctx)
 	c.cancelSteps = cancel
 	for i, step := range c.def.Steps {
-		c.pastPayment = !hasPaymentFrom(c.def.Steps[i:])
+		c.step = i
 		if c.stopped() {
 			break
 		}
@@ -117,7 +121,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 			return c.state, fmt.Errorf("step %s: %w", step.ID, err)
 		}
 	}
-	c.pastPayment = true
+	c.step = len(c.def.Steps)
 	if c.withdrawn {
 		c.compensate(ctx)
 	}
@@ -131,13 +135,15 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	return c.state, nil
 }
 
-func hasPaymentFrom(steps []definitions.Step) bool {
-	for _, s := range steps {
+// lastPaymentStep returns the index of the last payment step, -1 if none.
+func lastPaymentStep(steps []definitions.Step) int {
+	last := -1
+	for i, s := range steps {
 		if s.Kind == definitions.KindPayment {
-			return true
+			last = i
 		}
 	}
-	return false
+	return last
 }
 
 // stopped reports whether the case was withdrawn or cancelled.
@@ -183,7 +189,7 @@ func (c *caseImpl) conditionEnv() definitions.ConditionEnv {
 		outcome = c.state.Decision.Outcome
 	}
 	return definitions.ConditionEnv{
-		Data:    definitions.DataMap(c.in.Application.Data),
+		Data:    c.data,
 		Vars:    c.def.Vars,
 		Outcome: outcome,
 		Paid:    c.state.Payment != nil && c.state.Payment.Status == ozgflow.PaymentPayed,

@@ -14,7 +14,7 @@ import (
 // readyForApplicant reports whether the case knows what the applicant must do
 // first: pay through the link, or nothing because no payment step lies ahead.
 func (c *caseImpl) readyForApplicant() bool {
-	if c.def.FeeAmount() == 0 || c.pastPayment || c.stopped() || c.state.Decision != nil {
+	if c.def.FeeAmount() == 0 || c.step > c.lastPayment || c.stopped() || c.state.Decision != nil {
 		return true
 	}
 	return c.state.Status == ozgflow.StatusAwaitingPayment && c.state.Payment != nil && c.state.Payment.RedirectURL != ""
