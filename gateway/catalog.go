@@ -35,6 +35,7 @@ type Catalog struct {
 	mu       sync.RWMutex
 	catalog  definitions.Catalog
 	registry *definitions.Registry
+	seeded   bool // holding the shipped seed, not yet the workflow's catalog
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -65,7 +66,7 @@ func OpenCatalog(ctx context.Context, tc client.Client, seed definitions.Catalog
 		}
 	}
 	c := &Catalog{temporal: tc, logger: logger, done: make(chan struct{})}
-	if err := c.take(seed); err != nil {
+	if err := c.take(seed, true); err != nil {
 		return nil, err
 	}
 	if err := c.Refresh(ctx); err != nil {
@@ -109,13 +110,15 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	if err := val.Get(&cat); err != nil {
 		return fmt.Errorf("decode the catalog: %w", err)
 	}
-	return c.take(cat)
+	return c.take(cat, false)
 }
 
-// take keeps a catalog unless the one held is newer.
-func (c *Catalog) take(cat definitions.Catalog) error {
+// take keeps a catalog unless the one held is as new; the workflow's catalog
+// replaces the seed even at the same revision. Building a registry compiles
+// every schema, so an unchanged catalog from a refresh is skipped.
+func (c *Catalog) take(cat definitions.Catalog, seed bool) error {
 	c.mu.RLock()
-	current := c.registry != nil && c.catalog.Revision > cat.Revision
+	current := c.registry != nil && !c.seeded && c.catalog.Revision >= cat.Revision
 	c.mu.RUnlock()
 	if current {
 		return nil
@@ -126,8 +129,8 @@ func (c *Catalog) take(cat definitions.Catalog) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.registry == nil || cat.Revision >= c.catalog.Revision {
-		c.catalog, c.registry = cat, reg
+	if c.registry == nil || c.seeded || cat.Revision > c.catalog.Revision {
+		c.catalog, c.registry, c.seeded = cat, reg, seed
 	}
 	return nil
 }
@@ -162,7 +165,7 @@ func (c *Catalog) Change(ctx context.Context, update string, ch ozgflow.Definiti
 	if err != nil {
 		return cat, fromTemporal(err)
 	}
-	if err := c.take(cat); err != nil {
+	if err := c.take(cat, false); err != nil {
 		c.logger.Error("Catalog after a change does not build", "error", err)
 	}
 	return cat, nil
