@@ -102,7 +102,7 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 					p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
 				}
 				s.writeTasks(ctx, p, c)
-				s.writeNotices(ctx, p, c)
+				s.writeNotices(ctx, p, c, len(stored.Timeline))
 				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 				return nil
 			})
@@ -120,9 +120,10 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 
 // caseHead is the part of a stored case that SaveCase compares.
 type caseHead struct {
-	Revision int64          `json:"revision"`
-	Service  string         `json:"service"`
-	Status   ozgflow.Status `json:"status"`
+	Revision int64             `json:"revision"`
+	Service  string            `json:"service"`
+	Status   ozgflow.Status    `json:"status"`
+	Timeline []json.RawMessage `json:"timeline"`
 }
 
 func headOf(ctx context.Context, tx *redis.Tx, key string) (caseHead, error) {
@@ -183,11 +184,13 @@ func taskScore(t ozgflow.Task) float64 {
 	return float64(t.CreatedAt.Add(100 * 365 * 24 * time.Hour).Unix())
 }
 
-func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
-	if c.PortalAccount == "" {
+// writeNotices files the notices the stored projection did not have yet
+// (the timeline only grows) into the portal mailbox.
+func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.Case, filed int) {
+	if c.PortalAccount == "" || filed >= len(c.Timeline) {
 		return
 	}
-	for _, n := range c.Timeline {
+	for _, n := range c.Timeline[filed:] {
 		n.PortalAccount = c.PortalAccount
 		b, _ := json.Marshal(n)
 		p.SetNX(ctx, s.noticeKey(n.ID), b, 0)
