@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -43,7 +44,7 @@ func renderText(name, src string, data NoticeData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// FormatAmount writes cents the German way: 2600, "EUR" → "26,00 EUR".
+// FormatAmount writes cents the German way: 123456, "EUR" → "1.234,56 EUR".
 func FormatAmount(cents int64, currency string) string {
 	if currency == "" {
 		currency = "EUR"
@@ -52,5 +53,13 @@ func FormatAmount(cents int64, currency string) string {
 	if cents < 0 {
 		sign, cents = "-", -cents
 	}
-	return fmt.Sprintf("%s%d,%02d %s", sign, cents/100, cents%100, currency)
+	euros := strconv.FormatInt(cents/100, 10)
+	var grouped []byte
+	for i := range len(euros) {
+		if i > 0 && (len(euros)-i)%3 == 0 {
+			grouped = append(grouped, '.')
+		}
+		grouped = append(grouped, euros[i])
+	}
+	return fmt.Sprintf("%s%s,%02d %s", sign, grouped, cents%100, currency)
 }

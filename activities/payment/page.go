@@ -6,11 +6,11 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strconv"
 
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
 )
 
 //go:embed page.html
@@ -43,30 +43,6 @@ var resultText = map[string]string{
 	ozgflow.PaymentCanceled: "Die Zahlung wurde abgebrochen. Sie können die Zahlung in Ihrem Antrag erneut starten.",
 }
 
-// formatAmount writes cents the German way: 1.234,50 EUR.
-func formatAmount(cents int64, currency string) string {
-	if currency == "" {
-		currency = "EUR"
-	}
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	euros := strconv.FormatInt(cents/100, 10)
-	var grouped []byte
-	for i := range len(euros) {
-		if i > 0 && (len(euros)-i)%3 == 0 {
-			grouped = append(grouped, '.')
-		}
-		grouped = append(grouped, euros[i])
-	}
-	frac := strconv.FormatInt(cents%100, 10)
-	if len(frac) == 1 {
-		frac = "0" + frac
-	}
-	return sign + string(grouped) + "," + frac + " " + currency
-}
-
 // render answers the page of paymentID with the given HTTP status and an
 // optional message for the applicant.
 func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message string) {
@@ -74,7 +50,7 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message s
 	if p, ok := s.view(paymentID); ok {
 		data.Found = true
 		data.ID, data.Purpose = p.ID, p.Purpose
-		data.Amount = formatAmount(p.Amount, p.Currency)
+		data.Amount = definitions.FormatAmount(p.Amount, p.Currency)
 		data.Status, data.Result = statusText[p.Status], resultText[p.Status]
 		if p.Refund == ozgflow.RefundRefunded {
 			data.Status += " und erstattet"
