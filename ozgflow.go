@@ -31,6 +31,7 @@ const (
 	UpdateSubmitted    = "submitted"
 	SignalPayment      = "payment"
 	SignalExternal     = "external"
+	SignalSignature    = "signature"
 )
 
 // Search attributes registered in the namespace. They carry IDs, codes and dates
@@ -178,6 +179,31 @@ type Seal struct {
 	SealedAt time.Time `json:"sealedAt"`
 }
 
+// Signature statuses of an applicant's signature.
+const (
+	SignaturePending  = "PENDING"
+	SignatureSigned   = "SIGNED"
+	SignatureDeclined = "DECLINED"
+)
+
+// Signing is the applicant's signature of the application through the signing
+// service: where to sign and, once signed, the JWS.
+type Signing struct {
+	ID          string    `json:"id"`
+	Status      string    `json:"status"`
+	RedirectURL string    `json:"redirectUrl,omitempty"`
+	JWS         string    `json:"jws,omitempty"`
+	KeyID       string    `json:"keyId,omitempty"`
+	SignedAt    time.Time `json:"signedAt,omitzero"`
+}
+
+// SignatureEvent is the signing service's report that a signature session
+// changed, passed to the case as a signal.
+type SignatureEvent struct {
+	SessionID string `json:"sessionId"`
+	Status    string `json:"status"`
+}
+
 // Delivery records the hand-over of a case to its Fachverfahren.
 type Delivery struct {
 	Target      string    `json:"target"`
@@ -261,6 +287,10 @@ type InformationRequest struct {
 	Answer     string          `json:"answer,omitempty"`
 	AnswerData json.RawMessage `json:"answerData,omitempty"`
 	AnsweredAt time.Time       `json:"answeredAt,omitzero"`
+	// Attachments are the documents the applicant uploaded with the answer.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// DueAt is when the answer is due; zero when the variant sets no deadline.
+	DueAt time.Time `json:"dueAt,omitzero"`
 }
 
 // Case is the state of one case as the workflow holds it and the store mirrors it.
@@ -279,6 +309,7 @@ type Case struct {
 	StageKind         string               `json:"stageKind,omitempty"`
 	Payment           *Payment             `json:"payment,omitempty"`
 	Seal              *Seal                `json:"seal,omitempty"`
+	Signing           *Signing             `json:"signing,omitempty"`
 	Delivery          *Delivery            `json:"delivery,omitempty"`
 	Tasks             []Task               `json:"tasks,omitempty"`
 	Decision          *Decision            `json:"decision,omitempty"`
@@ -318,8 +349,9 @@ type CompleteTask struct {
 
 // Response is the applicant's answer to an information request.
 type Response struct {
-	Text string          `json:"text"`
-	Data json.RawMessage `json:"data,omitempty"`
+	Text        string          `json:"text"`
+	Data        json.RawMessage `json:"data,omitempty"`
+	Attachments []Attachment    `json:"attachments,omitempty"`
 }
 
 // Withdrawal is the applicant's withdrawal of the case.

@@ -54,6 +54,32 @@ type Signer interface {
 	Seal(ctx context.Context, payload []byte) (SealResult, error)
 }
 
+// SignatureRequest asks the signing service to let the applicant sign the
+// receipt payload of a case. RequestID is stable per case, so starting the
+// same signature twice returns the first session.
+type SignatureRequest struct {
+	RequestID string `json:"requestId"`
+	CaseID    string `json:"caseId"`
+	Payload   []byte `json:"payload"`
+}
+
+// SignatureSession is the signing service's view of one applicant signature:
+// where the applicant signs and, once signed (ozgflow.SignatureSigned), the JWS.
+type SignatureSession struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"` // ozgflow.SignaturePending, SignatureSigned, SignatureDeclined
+	RedirectURL string `json:"redirectUrl"`
+	JWS         string `json:"jws,omitempty"`
+	KeyID       string `json:"keyId,omitempty"`
+}
+
+// ApplicantSigner lets applicants sign their application (qualified electronic
+// signature through a signing service).
+type ApplicantSigner interface {
+	StartSignature(ctx context.Context, req SignatureRequest) (SignatureSession, error)
+	SignatureStatus(ctx context.Context, sessionID string) (SignatureSession, error)
+}
+
 // Submission is what a Fachverfahren receives for a case.
 type Submission struct {
 	CaseID            string               `json:"caseId"`
