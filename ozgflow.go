@@ -261,13 +261,15 @@ func (t Task) Offers(outcome string) bool {
 
 // Notice is a message to the applicant: a status notice or a decision.
 type Notice struct {
-	ID            string    `json:"id"`
-	CaseID        string    `json:"caseId"`
-	PortalAccount string    `json:"portalAccount,omitempty"`
-	Status        Status    `json:"status"`
-	Title         string    `json:"title"`
-	Text          string    `json:"text"`
-	At            time.Time `json:"at"`
+	ID            string `json:"id"`
+	CaseID        string `json:"caseId"`
+	PortalAccount string `json:"portalAccount,omitempty"`
+	Status        Status `json:"status"`
+	Title         string `json:"title"`
+	Text          string `json:"text"`
+	// Easy is the text in easy-to-read German, where the variant has one.
+	Easy string    `json:"easy,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // Decision is the outcome of a case, taken by a case worker or a rule.

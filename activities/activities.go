@@ -80,6 +80,20 @@ type ApplicantSigner interface {
 	SignatureStatus(ctx context.Context, sessionID string) (SignatureSession, error)
 }
 
+// EmailRequest is one notice sent to an applicant by email. NoticeID is the
+// idempotency key: a notice sent twice is delivered once.
+type EmailRequest struct {
+	NoticeID string `json:"noticeId"`
+	To       string `json:"to"`
+	Subject  string `json:"subject"`
+	Text     string `json:"text"`
+}
+
+// Mailer sends email notices (SMTP in production, a mail sink in dev).
+type Mailer interface {
+	Send(ctx context.Context, req EmailRequest) error
+}
+
 // Submission is what a Fachverfahren receives for a case.
 type Submission struct {
 	CaseID            string               `json:"caseId"`

@@ -50,6 +50,8 @@ type Definition struct {
 	Schema          Schema                    `json:"schema" yaml:"schema"`
 	Steps           []Step                    `json:"steps" yaml:"steps"`
 	Notices         map[string]NoticeTemplate `json:"notices" yaml:"notices"`
+	// EmailNotices sends every notice to the applicant's email address too.
+	EmailNotices bool `json:"emailNotices,omitempty" yaml:"emailNotices,omitempty"`
 }
 
 // CaseInput is the input of a case workflow: the application and the whole
@@ -113,11 +115,13 @@ type Rule struct {
 	Comment string `json:"comment,omitempty" yaml:"comment,omitempty"`
 }
 
-// NoticeTemplate is the German title and text of a notice; both are Go
+// NoticeTemplate is the German title and text of a notice and, optionally,
+// the same in easy-to-read German (Leichte Sprache); all are Go
 // text/templates over NoticeData.
 type NoticeTemplate struct {
 	Title string `json:"title" yaml:"title"`
 	Text  string `json:"text" yaml:"text"`
+	Easy  string `json:"easy,omitempty" yaml:"easy,omitempty"`
 }
 
 // Step returns the step with the given ID.

@@ -32,6 +32,14 @@ func (t NoticeTemplate) Render(data NoticeData) (title, text string, err error) 
 	return title, text, nil
 }
 
+// RenderEasy fills the easy-to-read text; "" when the template has none.
+func (t NoticeTemplate) RenderEasy(data NoticeData) (string, error) {
+	if t.Easy == "" {
+		return "", nil
+	}
+	return renderText("easy", t.Easy, data)
+}
+
 func renderText(name, src string, data NoticeData) (string, error) {
 	tmpl, err := template.New(name).Option("missingkey=error").Parse(src)
 	if err != nil {

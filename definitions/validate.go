@@ -104,7 +104,11 @@ func (d *Definition) Validate() error {
 		d.validateStep(s, at, add)
 	}
 	for key, t := range d.Notices {
-		if _, _, err := t.Render(NoticeData{}); err != nil {
+		_, _, err := t.Render(NoticeData{})
+		if err == nil {
+			_, err = t.RenderEasy(NoticeData{})
+		}
+		if err != nil {
 			add("/notices/"+key, "%v", err)
 		}
 	}

@@ -230,6 +230,10 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		c.logger.Error("Notice template failed", "notice", key, "error", err)
 		title, text = key, key
 	}
+	easy, err := tmpl.RenderEasy(data)
+	if err != nil {
+		c.logger.Error("Easy-to-read notice failed", "notice", key, "error", err)
+	}
 	c.state.Timeline = append(c.state.Timeline, ozgflow.Notice{
 		ID:            fmt.Sprintf("%s-%d", c.state.ID, len(c.state.Timeline)+1),
 		CaseID:        c.state.ID,
@@ -237,6 +241,7 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		Status:        c.state.Status,
 		Title:         title,
 		Text:          text,
+		Easy:          easy,
 		At:            workflow.Now(ctx).UTC(),
 	})
 }

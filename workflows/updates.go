@@ -143,6 +143,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 		func(ctx workflow.Context, r ozgflow.Response) (ozgflow.Case, error) {
 			req := c.openRequest()
 			req.Answer, req.AnswerData, req.AnsweredAt = r.Text, r.Data, workflow.Now(ctx).UTC()
+			req.Attachments = r.Attachments
 			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
 			c.touch()
 			c.flush(ctx)
@@ -152,7 +153,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			if c.state.Status != ozgflow.StatusInformationRequested || c.openRequest() == nil {
 				return refuse(ozgflow.ECONFLICT, "No question is waiting for an answer.")
 			}
-			if r.Text == "" && len(r.Data) == 0 {
+			if r.Text == "" && len(r.Data) == 0 && len(r.Attachments) == 0 {
 				return refuse(ozgflow.EUNPROCESSABLE, "The answer is empty.")
 			}
 			return nil
