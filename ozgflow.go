@@ -28,6 +28,8 @@ const (
 	UpdateRespond      = "respond"
 	UpdateWithdraw     = "withdraw"
 	UpdateRetryPayment = "retry-payment"
+	UpdateHandover     = "handover"
+	UpdateApprove      = "approve"
 	UpdateSubmitted    = "submitted"
 	SignalPayment      = "payment"
 	SignalExternal     = "external"
@@ -212,10 +214,12 @@ type Delivery struct {
 	Withdrawn   bool      `json:"withdrawn,omitempty"`
 }
 
-// Task statuses.
+// Task statuses. A task in approval holds a decision proposed by one case
+// worker that a second one must approve (four-eyes principle).
 const (
 	TaskOpen      = "open"
 	TaskClaimed   = "claimed"
+	TaskApproval  = "approval"
 	TaskDone      = "done"
 	TaskCancelled = "cancelled"
 )
@@ -244,10 +248,35 @@ type Task struct {
 	DueAt     time.Time `json:"dueAt,omitzero"`
 	Outcome   string    `json:"outcome,omitempty"`
 	Comment   string    `json:"comment,omitempty"`
+	// Note is what the last hand-over said to the next case worker.
+	Note       string    `json:"note,omitempty"`
+	RemindedAt time.Time `json:"remindedAt,omitzero"`
+	// EscalatedAt is when the overdue task was escalated (priority raised,
+	// moved to the supervisors' queue).
+	EscalatedAt time.Time `json:"escalatedAt,omitzero"`
+	// Proposal is the decision waiting for a second case worker's approval.
+	Proposal *Proposal `json:"proposal,omitempty"`
+	// ApprovedBy is the second case worker who approved the decision.
+	ApprovedBy string `json:"approvedBy,omitempty"`
+}
+
+// Proposal is a decision one case worker took that a second must approve.
+type Proposal struct {
+	Outcome string    `json:"outcome"`
+	Comment string    `json:"comment,omitempty"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
 }
 
 // Active reports whether the task still waits for a case worker.
-func (t Task) Active() bool { return t.Status == TaskOpen || t.Status == TaskClaimed }
+func (t Task) Active() bool {
+	return t.Status == TaskOpen || t.Status == TaskClaimed || t.Status == TaskApproval
+}
+
+// Overdue reports whether the active task's due date has passed at now.
+func (t Task) Overdue(now time.Time) bool {
+	return t.Active() && !t.DueAt.IsZero() && now.After(t.DueAt)
+}
 
 // Offers reports whether outcome is one the task allows.
 func (t Task) Offers(outcome string) bool {
@@ -278,6 +307,8 @@ type Decision struct {
 	By      string    `json:"by"` // user ID or "rule:<step>"
 	Comment string    `json:"comment,omitempty"`
 	At      time.Time `json:"at"`
+	// ApprovedBy is the second case worker under the four-eyes principle.
+	ApprovedBy string `json:"approvedBy,omitempty"`
 }
 
 // InformationRequest is a question to the applicant and, once given, the answer.
@@ -292,7 +323,40 @@ type InformationRequest struct {
 	// Attachments are the documents the applicant uploaded with the answer.
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// DueAt is when the answer is due; zero when the variant sets no deadline.
-	DueAt time.Time `json:"dueAt,omitzero"`
+	DueAt      time.Time `json:"dueAt,omitzero"`
+	RemindedAt time.Time `json:"remindedAt,omitzero"`
+	// ExpiredAt is when the deadline passed without an answer.
+	ExpiredAt time.Time `json:"expiredAt,omitzero"`
+}
+
+// Open reports whether the request still waits for the applicant's answer.
+func (r InformationRequest) Open() bool { return r.AnsweredAt.IsZero() && r.ExpiredAt.IsZero() }
+
+// Audit actions: what case workers, the applicant and deadlines did to a case.
+const (
+	AuditClaimed        = "claimed"
+	AuditReleased       = "released"
+	AuditHandedOver     = "handed_over"
+	AuditDecided        = "decided"
+	AuditProposed       = "proposed"
+	AuditApproved       = "approved"
+	AuditApprovalDenied = "approval_denied"
+	AuditAsked          = "information_requested"
+	AuditAnswered       = "answered"
+	AuditReminded       = "reminded"
+	AuditEscalated      = "escalated"
+	AuditAnswerReminded = "answer_reminded"
+	AuditAnswerExpired  = "answer_expired"
+	AuditWithdrawn      = "withdrawn"
+)
+
+// AuditEntry records who did what to a case, and when.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by"` // user ID, "applicant" or "system"
+	Action string    `json:"action"`
+	TaskID string    `json:"taskId,omitempty"`
+	Detail string    `json:"detail,omitempty"`
 }
 
 // Case is the state of one case as the workflow holds it and the store mirrors it.
@@ -315,6 +379,7 @@ type Case struct {
 	Delivery          *Delivery            `json:"delivery,omitempty"`
 	Tasks             []Task               `json:"tasks,omitempty"`
 	Decision          *Decision            `json:"decision,omitempty"`
+	Audit             []AuditEntry         `json:"audit,omitempty"`
 	Requests          []InformationRequest `json:"informationRequests,omitempty"`
 	Timeline          []Notice             `json:"timeline"`
 	SubmittedAt       time.Time            `json:"submittedAt"`
@@ -347,6 +412,23 @@ type CompleteTask struct {
 	Comment string `json:"comment,omitempty"`
 	// Fields names the data or documents asked for with request_information.
 	Fields []string `json:"fields,omitempty"`
+}
+
+// Handover passes a task to a colleague, to another queue, or both, with a note.
+type Handover struct {
+	TaskID string `json:"taskId"`
+	User   string `json:"user"`
+	To     string `json:"to,omitempty"`
+	Queue  string `json:"queue,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Approval is a second case worker's answer to a proposed decision.
+type Approval struct {
+	TaskID  string `json:"taskId"`
+	User    string `json:"user"`
+	Approve bool   `json:"approve"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Response is the applicant's answer to an information request.

@@ -6,6 +6,7 @@ package definitions
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +81,8 @@ type Step struct {
 	// When, if set, is an expression over the case; the step runs only if it is true.
 	When string `json:"when,omitempty" yaml:"when,omitempty"`
 
-	// signature: "seal" (the authority's seal by the signer).
+	// signature: "seal" (the authority's seal by the signer) or "applicant"
+	// (the applicant signs through the signing service).
 	Mode string `json:"mode,omitempty" yaml:"mode,omitempty"`
 	// deliver, archive: the name of the receiving system.
 	Target string `json:"target,omitempty" yaml:"target,omitempty"`
@@ -91,6 +93,20 @@ type Step struct {
 	Due      Duration `json:"due,omitempty" yaml:"due,omitempty"`
 	Priority int      `json:"priority,omitempty" yaml:"priority,omitempty"`
 	Outcomes []string `json:"outcomes,omitempty" yaml:"outcomes,omitempty"`
+	// DueWorkingDays counts the due date in Saxon working days instead of Due.
+	DueWorkingDays int `json:"dueWorkingDays,omitempty" yaml:"dueWorkingDays,omitempty"`
+	// RemindBefore sends the assignee a reminder this long before the due date.
+	RemindBefore Duration `json:"remindBefore,omitempty" yaml:"remindBefore,omitempty"`
+	// Escalation says what happens when the task is overdue.
+	Escalation *Escalation `json:"escalation,omitempty" yaml:"escalation,omitempty"`
+	// FourEyes has every decision approved by a second case worker.
+	FourEyes bool `json:"fourEyes,omitempty" yaml:"fourEyes,omitempty"`
+
+	// task and request-info: how long the applicant has to answer a question,
+	// when to remind them, and what happens without an answer.
+	AnswerDeadline Duration `json:"answerDeadline,omitempty" yaml:"answerDeadline,omitempty"`
+	AnswerReminder Duration `json:"answerReminder,omitempty" yaml:"answerReminder,omitempty"`
+	OnNoAnswer     string   `json:"onNoAnswer,omitempty" yaml:"onNoAnswer,omitempty"`
 
 	// decide
 	Rules   []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
@@ -106,6 +122,56 @@ type Step struct {
 
 	// notify: the key of the notice template to send.
 	Notice string `json:"notice,omitempty" yaml:"notice,omitempty"`
+}
+
+// Escalation raises an overdue task: After its due date the task gets
+// Priority (or one more than it had) and moves to Queue, if set.
+type Escalation struct {
+	After    Duration `json:"after" yaml:"after"`
+	Queue    string   `json:"queue,omitempty" yaml:"queue,omitempty"`
+	Priority int      `json:"priority,omitempty" yaml:"priority,omitempty"`
+}
+
+// What happens when an applicant does not answer in time.
+const (
+	NoAnswerReject = "reject"
+	NoAnswerCancel = "cancel"
+)
+
+// TaskDue returns when a task of the step created at created is due; zero
+// when the step sets no due date.
+func (s Step) TaskDue(created time.Time) time.Time {
+	switch {
+	case s.DueWorkingDays > 0:
+		return AddWorkingDays(created, s.DueWorkingDays)
+	case s.Due > 0:
+		return created.Add(time.Duration(s.Due))
+	}
+	return time.Time{}
+}
+
+// Queues lists the queues a definition's tasks can be in, escalation
+// queues included, sorted.
+func (d *Definition) Queues() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range d.Steps {
+		for _, q := range []string{s.Queue, s.escalationQueue()} {
+			if q != "" && !seen[q] {
+				seen[q] = true
+				out = append(out, q)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s Step) escalationQueue() string {
+	if s.Escalation == nil {
+		return ""
+	}
+	return s.Escalation.Queue
 }
 
 // Rule decides a case when its condition holds.

@@ -15,6 +15,11 @@ import (
 const (
 	NoticePaymentFailed = "payment_failed"
 	NoticeAnswered      = "information_received"
+	// NoticeAnswerReminder reminds the applicant of an unanswered question.
+	NoticeAnswerReminder = "information_reminder"
+	// NoticeAnswerExpired tells the applicant the case was cancelled because
+	// the question was not answered in time.
+	NoticeAnswerExpired = "information_expired"
 )
 
 var (
@@ -142,6 +147,19 @@ func schemaHas(props map[string]any, path []string) bool {
 	return false
 }
 
+// validateAnswerDeadline checks what happens when an applicant does not answer.
+func validateAnswerDeadline(s Step, at string, add func(ptr, format string, args ...any)) {
+	if s.OnNoAnswer != "" && s.OnNoAnswer != NoAnswerReject && s.OnNoAnswer != NoAnswerCancel {
+		add(at+"/onNoAnswer", "must be \"reject\" or \"cancel\"")
+	}
+	if s.OnNoAnswer != "" && s.AnswerDeadline <= 0 {
+		add(at+"/answerDeadline", "onNoAnswer needs an answer deadline")
+	}
+	if s.AnswerReminder > 0 && s.AnswerReminder >= s.AnswerDeadline {
+		add(at+"/answerReminder", "the reminder must come before the answer deadline")
+	}
+}
+
 // alwaysMatches reports whether some rule's condition is literally true.
 func alwaysMatches(rules []Rule) bool {
 	for _, r := range rules {
@@ -170,8 +188,8 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 			add("/paymentDeadline", "a payment step needs a payment deadline")
 		}
 	case KindSignature:
-		if s.Mode != "seal" {
-			add(at+"/mode", "must be \"seal\"")
+		if s.Mode != "seal" && s.Mode != "applicant" {
+			add(at+"/mode", "must be \"seal\" or \"applicant\"")
 		}
 	case KindDeliver:
 		if s.Target == "" {
@@ -192,6 +210,27 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 				add(fmt.Sprintf("%s/outcomes/%d", at, j), "unknown outcome %q", o)
 			}
 		}
+		if s.Due > 0 && s.DueWorkingDays > 0 {
+			add(at+"/dueWorkingDays", "set either due or dueWorkingDays, not both")
+		}
+		if s.DueWorkingDays < 0 {
+			add(at+"/dueWorkingDays", "must not be negative")
+		}
+		if (s.RemindBefore > 0 || s.Escalation != nil) && s.Due <= 0 && s.DueWorkingDays <= 0 {
+			add(at, "reminders and escalation need a due date (due or dueWorkingDays)")
+		}
+		if e := s.Escalation; e != nil {
+			if e.After < 0 {
+				add(at+"/escalation/after", "must not be negative")
+			}
+			if e.Queue != "" && !idPattern.MatchString(e.Queue) {
+				add(at+"/escalation/queue", "must be lower-case letters, digits and dashes")
+			}
+			if e.Queue == "" && e.Priority == 0 {
+				add(at+"/escalation", "an escalation needs a queue, a priority or both")
+			}
+		}
+		validateAnswerDeadline(s, at, add)
 	case KindDecide:
 		if len(s.Rules) == 0 && s.Default == "" {
 			add(at+"/rules", "a decide step needs rules or a default")
@@ -211,6 +250,7 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 		if s.Question == "" {
 			add(at+"/question", "a request-info step needs a question")
 		}
+		validateAnswerDeadline(s, at, add)
 	case KindWaitExternal:
 		if s.Event == "" {
 			add(at+"/event", "a wait-external step needs an event name")

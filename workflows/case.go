@@ -309,6 +309,7 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 	s.Tasks = append([]ozgflow.Task(nil), c.state.Tasks...)
 	s.Timeline = append([]ozgflow.Notice(nil), c.state.Timeline...)
 	s.Requests = append([]ozgflow.InformationRequest(nil), c.state.Requests...)
+	s.Audit = append([]ozgflow.AuditEntry(nil), c.state.Audit...)
 	if c.state.Payment != nil {
 		p := *c.state.Payment
 		s.Payment = &p

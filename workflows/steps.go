@@ -158,32 +158,39 @@ func (c *caseImpl) decide(ctx workflow.Context, outcome, by, comment string) {
 // runRequestInfo asks the applicant the step's question and waits for the answer.
 func (c *caseImpl) runRequestInfo(ctx workflow.Context, step definitions.Step) error {
 	previous := c.state.Status
-	c.askApplicant(ctx, step.Question, step.Fields, "system")
-	if err := c.awaitAnswer(ctx); err != nil {
+	c.askApplicant(ctx, step, step.Question, step.Fields, "system")
+	if err := c.awaitAnswer(ctx, step); err != nil {
 		return err
 	}
-	c.setStatus(ctx, previous, definitions.NoticeData{})
+	if !c.stopped() && c.state.Decision == nil {
+		c.setStatus(ctx, previous, definitions.NoticeData{})
+	}
 	return nil
 }
 
-// askApplicant opens an information request (Nachforderung).
-func (c *caseImpl) askApplicant(ctx workflow.Context, question string, fields []string, by string) {
-	c.state.Requests = append(c.state.Requests, ozgflow.InformationRequest{
-		Question: question, Fields: fields, AskedBy: by, AskedAt: workflow.Now(ctx).UTC(),
-	})
-	c.setStatus(ctx, ozgflow.StatusInformationRequested, definitions.NoticeData{Question: question})
+// askApplicant opens an information request (Nachforderung), due when the
+// step's answer deadline says.
+func (c *caseImpl) askApplicant(ctx workflow.Context, step definitions.Step, question string, fields []string, by string) {
+	now := workflow.Now(ctx).UTC()
+	req := ozgflow.InformationRequest{Question: question, Fields: fields, AskedBy: by, AskedAt: now}
+	if step.AnswerDeadline > 0 {
+		req.DueAt = now.Add(time.Duration(step.AnswerDeadline))
+	}
+	c.state.Requests = append(c.state.Requests, req)
+	c.audit(ctx, by, ozgflow.AuditAsked, "", question)
+	data := definitions.NoticeData{Question: question}
+	if !req.DueAt.IsZero() {
+		data.Deadline = formatGermanTime(req.DueAt)
+	}
+	c.setStatus(ctx, ozgflow.StatusInformationRequested, data)
 }
 
 // openRequest returns the information request still waiting for an answer.
 func (c *caseImpl) openRequest() *ozgflow.InformationRequest {
-	if n := len(c.state.Requests); n > 0 && c.state.Requests[n-1].AnsweredAt.IsZero() {
+	if n := len(c.state.Requests); n > 0 && c.state.Requests[n-1].Open() {
 		return &c.state.Requests[n-1]
 	}
 	return nil
-}
-
-func (c *caseImpl) awaitAnswer(ctx workflow.Context) error {
-	return c.await(ctx, func() bool { return c.openRequest() == nil })
 }
 
 // runWaitExternal waits for a named event from a back-office system; an event

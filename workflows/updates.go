@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -41,18 +43,17 @@ func temporalError(err error) error {
 		temporal.ApplicationErrorOptions{Details: []any{ozgflow.ErrorFields(err)}})
 }
 
-// registerTaskUpdates registers claim, release and complete.
+// registerTaskUpdates registers claim, release, handover, complete and approve.
 func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateClaim,
 		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskClaimed, a.User
-			c.touch()
-			c.flush(ctx)
-			return *t, nil
+			c.audit(ctx, a.User, ozgflow.AuditClaimed, t.ID, "")
+			return c.publishTask(ctx, t), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
-			t, err := c.activeTask(a.TaskID)
+			t, err := c.workableTask(a.TaskID)
 			if err != nil {
 				return err
 			}
@@ -67,42 +68,64 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 		func(ctx workflow.Context, a ozgflow.TaskAction) (ozgflow.Task, error) {
 			t := c.task(a.TaskID)
 			t.Status, t.Assignee = ozgflow.TaskOpen, ""
-			c.touch()
-			c.flush(ctx)
-			return *t, nil
+			c.audit(ctx, a.User, ozgflow.AuditReleased, t.ID, "")
+			return c.publishTask(ctx, t), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.TaskAction) error {
-			t, err := c.activeTask(a.TaskID)
+			t, err := c.workableTask(a.TaskID)
 			if err != nil {
 				return err
 			}
-			if t.Assignee != a.User {
-				if t.Assignee == "" {
-					return refuse(ozgflow.ECONFLICT, "The task is not claimed.")
-				}
-				return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
-			}
-			return nil
+			return heldBy(t, a.User)
 		}}); err != nil {
 		return fmt.Errorf("register release: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateHandover,
+		func(ctx workflow.Context, h ozgflow.Handover) (ozgflow.Task, error) {
+			t := c.task(h.TaskID)
+			var moved []string
+			if h.Queue != "" && h.Queue != t.Queue {
+				t.Queue = h.Queue
+				moved = append(moved, "queue "+h.Queue)
+			}
+			t.Status, t.Assignee = ozgflow.TaskOpen, ""
+			if h.To != "" {
+				t.Status, t.Assignee = ozgflow.TaskClaimed, h.To
+				moved = append(moved, h.To)
+			}
+			t.Note = h.Note
+			detail := "to " + strings.Join(moved, ", ")
+			if h.Note != "" {
+				detail += ": " + h.Note
+			}
+			c.audit(ctx, h.User, ozgflow.AuditHandedOver, t.ID, detail)
+			return c.publishTask(ctx, t), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: c.validateHandover}); err != nil {
+		return fmt.Errorf("register handover: %w", err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateComplete,
 		func(ctx workflow.Context, in ozgflow.CompleteTask) (ozgflow.Task, error) {
 			t := c.task(in.TaskID)
-			t.Status, t.Assignee, t.Outcome, t.Comment = ozgflow.TaskDone, in.User, in.Outcome, in.Comment
-			done := *t
-			switch in.Outcome {
-			case ozgflow.OutcomeRequestInformation:
-				c.askApplicant(ctx, in.Comment, in.Fields, in.User)
+			step, _ := c.def.Step(t.StepID)
+			now := workflow.Now(ctx).UTC()
+			switch {
+			case in.Outcome == ozgflow.OutcomeRequestInformation:
+				t.Status, t.Assignee, t.Outcome, t.Comment = ozgflow.TaskDone, in.User, in.Outcome, in.Comment
+				c.askApplicant(ctx, step, in.Comment, in.Fields, in.User)
+			case step.FourEyes:
+				t.Status, t.Assignee = ozgflow.TaskApproval, ""
+				t.Proposal = &ozgflow.Proposal{Outcome: in.Outcome, Comment: in.Comment, By: in.User, At: now}
+				c.audit(ctx, in.User, ozgflow.AuditProposed, t.ID, in.Outcome)
 			default:
+				t.Status, t.Assignee, t.Outcome, t.Comment = ozgflow.TaskDone, in.User, in.Outcome, in.Comment
+				c.audit(ctx, in.User, ozgflow.AuditDecided, t.ID, in.Outcome)
 				c.decide(ctx, in.Outcome, in.User, in.Comment)
 			}
-			c.touch()
-			c.flush(ctx)
-			return done, nil
+			return c.publishTask(ctx, t), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in ozgflow.CompleteTask) error {
-			t, err := c.activeTask(in.TaskID)
+			t, err := c.workableTask(in.TaskID)
 			if err != nil {
 				return err
 			}
@@ -118,6 +141,78 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 			return nil
 		}}); err != nil {
 		return fmt.Errorf("register complete: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateApprove,
+		func(ctx workflow.Context, a ozgflow.Approval) (ozgflow.Task, error) {
+			t := c.task(a.TaskID)
+			p := *t.Proposal
+			if !a.Approve {
+				t.Status, t.Assignee, t.Proposal, t.Note = ozgflow.TaskClaimed, p.By, nil, a.Comment
+				c.audit(ctx, a.User, ozgflow.AuditApprovalDenied, t.ID, a.Comment)
+				return c.publishTask(ctx, t), nil
+			}
+			t.Status, t.Assignee, t.Outcome, t.Comment, t.ApprovedBy = ozgflow.TaskDone, p.By, p.Outcome, p.Comment, a.User
+			c.audit(ctx, a.User, ozgflow.AuditApproved, t.ID, p.Outcome)
+			c.decide(ctx, p.Outcome, p.By, p.Comment)
+			c.state.Decision.ApprovedBy = a.User
+			return c.publishTask(ctx, t), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(a ozgflow.Approval) error {
+			t, err := c.activeTask(a.TaskID)
+			if err != nil {
+				return err
+			}
+			if t.Status != ozgflow.TaskApproval {
+				return refuse(ozgflow.ECONFLICT, "The task has no decision waiting for approval.")
+			}
+			if t.Proposal.By == a.User {
+				return refuse(ozgflow.EFORBIDDEN, "A decision must be approved by a second case worker, not by %s who proposed it.", a.User)
+			}
+			if !a.Approve && a.Comment == "" {
+				return refuse(ozgflow.EUNPROCESSABLE, "Say why the decision is not approved.")
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register approve: %w", err)
+	}
+	return nil
+}
+
+// publishTask flushes the changed state, so the answer to an update is in
+// the projection by the time the caller gets it, and returns a copy of t.
+func (c *caseImpl) publishTask(ctx workflow.Context, t *ozgflow.Task) ozgflow.Task {
+	done := *t
+	c.touch()
+	c.flush(ctx)
+	return done
+}
+
+// heldBy refuses unless user holds the task.
+func heldBy(t *ozgflow.Task, user string) error {
+	switch t.Assignee {
+	case user:
+		return nil
+	case "":
+		return refuse(ozgflow.ECONFLICT, "The task is not claimed.")
+	}
+	return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+}
+
+// validateHandover allows the holder of a task, or anyone while it is open,
+// to pass it to a colleague or another queue of the variant.
+func (c *caseImpl) validateHandover(h ozgflow.Handover) error {
+	t, err := c.workableTask(h.TaskID)
+	if err != nil {
+		return err
+	}
+	if t.Assignee != "" && t.Assignee != h.User {
+		return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+	}
+	if h.To == "" && h.Queue == "" {
+		return refuse(ozgflow.EUNPROCESSABLE, "Name a colleague or a queue to hand the task over to.")
+	}
+	if h.Queue != "" && !slices.Contains(c.def.Queues(), h.Queue) {
+		return refuse(ozgflow.EUNPROCESSABLE, "Queue %q is not a queue of this process; known queues: %v.", h.Queue, c.def.Queues())
 	}
 	return nil
 }
@@ -144,6 +239,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			req := c.openRequest()
 			req.Answer, req.AnswerData, req.AnsweredAt = r.Text, r.Data, workflow.Now(ctx).UTC()
 			req.Attachments = r.Attachments
+			c.audit(ctx, "applicant", ozgflow.AuditAnswered, "", "")
 			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
 			c.touch()
 			c.flush(ctx)
@@ -163,6 +259,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateWithdraw,
 		func(ctx workflow.Context, w ozgflow.Withdrawal) (ozgflow.Case, error) {
 			c.withdrawn, c.withdrawReason = true, w.Reason
+			c.audit(ctx, "applicant", ozgflow.AuditWithdrawn, "", w.Reason)
 			c.closeTasks(ozgflow.TaskCancelled)
 			c.setStatus(ctx, ozgflow.StatusWithdrawn, withdrawNotice(c.state.Payment))
 			c.flush(ctx)
