@@ -204,6 +204,9 @@ func TestGewerbeanmeldungPaidSealedDeliveredApproved(t *testing.T) {
 		h.update(ozgflow.UpdateComplete, ozgflow.EUNPROCESSABLE, ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "shrug"})
 		h.update(ozgflow.UpdateComplete, ozgflow.ENOTFOUND, ozgflow.CompleteTask{TaskID: "c1.nope.1", User: "sb-leipzig", Outcome: "approve"})
 		h.update(ozgflow.UpdateComplete, "", ozgflow.CompleteTask{TaskID: "c1.review.1", User: "sb-leipzig", Outcome: "approve"})
+		// Leipzig's variant asks for a second case worker's approval.
+		h.update(ozgflow.UpdateApprove, ozgflow.EFORBIDDEN, ozgflow.Approval{TaskID: "c1.review.1", User: "sb-leipzig", Approve: true})
+		h.update(ozgflow.UpdateApprove, "", ozgflow.Approval{TaskID: "c1.review.1", User: "sb-leipzig-2", Approve: true})
 		h.update(ozgflow.UpdateWithdraw, ozgflow.ECONFLICT, ozgflow.Withdrawal{})
 	})
 	got := h.run()
@@ -216,7 +219,7 @@ func TestGewerbeanmeldungPaidSealedDeliveredApproved(t *testing.T) {
 	if got.Seal == nil || got.Seal.JWS != "a.b.c" {
 		t.Errorf("seal = %+v", got.Seal)
 	}
-	if got.Decision == nil || got.Decision.By != "sb-leipzig" {
+	if got.Decision == nil || got.Decision.By != "sb-leipzig" || got.Decision.ApprovedBy != "sb-leipzig-2" {
 		t.Errorf("decision = %+v", got.Decision)
 	}
 	if len(got.OpenTasks()) != 0 || got.Tasks[0].Queue != "gewerbe" || got.Tasks[0].DueAt.IsZero() {
@@ -285,7 +288,7 @@ func indexOf(s, sub string) int {
 }
 
 func TestPaymentIsFoundByPollingWhenTheWebhookIsLost(t *testing.T) {
-	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h := newHarness(t, definition(t, "gewerbeanmeldung", dresden), gewerbeData)
 	h.expectPayment()
 	h.expectSealAndDelivery()
 	h.env.OnActivity(payments.PaymentStatus, mock.Anything, "pay-1").Return(
@@ -368,7 +371,7 @@ func TestHundesteuerIsDeliveredAndApprovedWithoutFee(t *testing.T) {
 }
 
 func TestInformationRequestRoundTrip(t *testing.T) {
-	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h := newHarness(t, definition(t, "gewerbeanmeldung", dresden), gewerbeData)
 	h.expectPayment()
 	h.expectSealAndDelivery()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
@@ -495,7 +498,7 @@ func TestRequestInfoNotifyAndWaitExternalSteps(t *testing.T) {
 }
 
 func TestReleaseReturnsTaskToQueue(t *testing.T) {
-	h := newHarness(t, definition(t, "gewerbeanmeldung", leipzig), gewerbeData)
+	h := newHarness(t, definition(t, "gewerbeanmeldung", dresden), gewerbeData)
 	h.expectPayment()
 	h.expectSealAndDelivery()
 	h.at(time.Minute, func() { h.signalPayment("pay-1", ozgflow.PaymentPayed) })
