@@ -60,7 +60,7 @@ func actions(c ozgflow.Case) []string {
 }
 
 func TestTaskDueInSaxonWorkingDaysIsRemindedAndEscalated(t *testing.T) {
-	h := paidGewerbe(t, dresden, nil) // Dresden: 5 working days, reminder 2 days before, escalation 1 day after
+	h := paidGewerbe(t, dresden, nil)                           // Dresden: 5 working days, reminder 2 days before, escalation 1 day after
 	wantDue := time.Date(2026, 11, 30, 22, 59, 59, 0, time.UTC) // Monday 30.11., 23:59:59 German time
 	h.sequence(time.Hour, func() {
 		h.update(ozgflow.UpdateClaim, "", ozgflow.TaskAction{TaskID: "c1.review.1", User: "sb-dresden"})
