@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -63,13 +61,8 @@ func (s *Store) Client() *redis.Client { return s.rdb }
 func (s *Store) caseKey(id string) string     { return s.prefix + "case:" + id }
 func (s *Store) statsKey() string             { return s.prefix + "stats:cases" }
 func (s *Store) casesKey(ars string) string   { return s.prefix + "cases:" + ars }
-func (s *Store) taskKey(id string) string     { return s.prefix + "task:" + id }
-func (s *Store) queuesKey(ars string) string  { return s.prefix + "queues:" + ars }
 func (s *Store) noticeKey(id string) string   { return s.prefix + "notice:" + id }
 func (s *Store) postboxKey(acc string) string { return s.prefix + "postbox:" + acc }
-func (s *Store) queueKey(ars, queue string) string {
-	return s.prefix + "queue:" + ars + ":" + queue
-}
 
 // EventsChannel is the pub/sub channel announcing task changes of an authority.
 func (s *Store) EventsChannel(ars string) string { return s.prefix + "events:" + ars }
@@ -101,7 +94,7 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 					}
 					p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
 				}
-				s.writeTasks(ctx, p, c)
+				s.writeTasks(ctx, p, c, stored.Tasks)
 				s.writeNotices(ctx, p, c, len(stored.Timeline))
 				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 				return nil
@@ -124,6 +117,7 @@ type caseHead struct {
 	Service  string            `json:"service"`
 	Status   ozgflow.Status    `json:"status"`
 	Timeline []json.RawMessage `json:"timeline"`
+	Tasks    []ozgflow.Task    `json:"tasks"`
 }
 
 func headOf(ctx context.Context, tx *redis.Tx, key string) (caseHead, error) {
@@ -159,29 +153,6 @@ func (s *Store) CaseCounts(ctx context.Context) (map[string]map[string]int64, er
 		out[service][status] = n
 	}
 	return out, nil
-}
-
-func (s *Store) writeTasks(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
-	for _, t := range c.Tasks {
-		queue := s.queueKey(t.Authority, t.Queue)
-		if !t.Active() {
-			p.ZRem(ctx, queue, t.ID)
-			p.Del(ctx, s.taskKey(t.ID))
-			continue
-		}
-		b, _ := json.Marshal(t)
-		p.Set(ctx, s.taskKey(t.ID), b, 0)
-		p.ZAdd(ctx, queue, redis.Z{Score: taskScore(t), Member: t.ID})
-		p.SAdd(ctx, s.queuesKey(t.Authority), t.Queue)
-	}
-}
-
-// taskScore orders a queue by due date, tasks without one last by creation.
-func taskScore(t ozgflow.Task) float64 {
-	if !t.DueAt.IsZero() {
-		return float64(t.DueAt.Unix())
-	}
-	return float64(t.CreatedAt.Add(100 * 365 * 24 * time.Hour).Unix())
 }
 
 // writeNotices files the notices the stored projection did not have yet
@@ -276,71 +247,6 @@ func (s *Store) Case(ctx context.Context, id string) (ozgflow.Case, error) {
 		return c, fmt.Errorf("decode case %s: %w", id, err)
 	}
 	return c, nil
-}
-
-// Task returns an open task.
-func (s *Store) Task(ctx context.Context, id string) (ozgflow.Task, error) {
-	var t ozgflow.Task
-	b, err := s.rdb.Get(ctx, s.taskKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return t, ozgflow.Errorf(ozgflow.ENOTFOUND, "Task %s not found.", id)
-	} else if err != nil {
-		return t, fmt.Errorf("read task %s: %w", id, err)
-	}
-	return t, json.Unmarshal(b, &t)
-}
-
-// Queues returns the names of an authority's queues that ever held a task.
-func (s *Store) Queues(ctx context.Context, ars string) ([]string, error) {
-	qs, err := s.rdb.SMembers(ctx, s.queuesKey(ars)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read queues of %s: %w", ars, err)
-	}
-	sort.Strings(qs)
-	return qs, nil
-}
-
-// TaskPage is one page of a queue, ordered by due date.
-type TaskPage struct {
-	Tasks []ozgflow.Task `json:"tasks"`
-	Total int64          `json:"total"`
-}
-
-// Tasks lists the open tasks of one queue, earliest due first.
-func (s *Store) Tasks(ctx context.Context, ars, queue string, offset, limit int64) (TaskPage, error) {
-	key := s.queueKey(ars, queue)
-	var page TaskPage
-	total, err := s.rdb.ZCard(ctx, key).Result()
-	if err != nil {
-		return page, fmt.Errorf("count queue %s: %w", queue, err)
-	}
-	ids, err := s.rdb.ZRange(ctx, key, offset, offset+limit-1).Result()
-	if err != nil {
-		return page, fmt.Errorf("read queue %s: %w", queue, err)
-	}
-	page.Total, page.Tasks = total, []ozgflow.Task{}
-	if len(ids) == 0 {
-		return page, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.taskKey(id)
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return page, fmt.Errorf("read tasks of %s: %w", queue, err)
-	}
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var t ozgflow.Task
-		if json.Unmarshal([]byte(str), &t) == nil {
-			page.Tasks = append(page.Tasks, t)
-		}
-	}
-	return page, nil
 }
 
 // Notices lists a portal account's notices, newest first.
