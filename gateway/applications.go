@@ -263,6 +263,20 @@ func (s *Server) loadCase(ctx context.Context, caseID string) (ozgflow.Case, err
 	return c, err
 }
 
+// caseWorkerSees reports whether a case worker may see a case: one of their
+// authority and, if it has tasks, with a task in a queue they work.
+func caseWorkerSees(id Identity, c ozgflow.Case) bool {
+	if c.Authority != id.Authority {
+		return false
+	}
+	for _, t := range c.Tasks {
+		if id.MemberOf(t.Queue) {
+			return true
+		}
+	}
+	return len(c.Tasks) == 0
+}
+
 // caseFor loads a case the caller may see: its applicant, a case worker of its
 // authority, an administrator. Anyone else gets 404, as if it did not exist.
 func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, roles ...Role) (ozgflow.Case, Identity, bool) {
@@ -288,7 +302,7 @@ func (s *Server) caseFor(w http.ResponseWriter, r *http.Request, roles ...Role) 
 	switch id.Role {
 	case RoleApplicant, RoleAdmin, RoleSystem:
 	case RoleCaseWorker:
-		if id.Authority != c.Authority {
+		if !caseWorkerSees(id, c) {
 			s.writeError(w, r, notFound)
 			return c, id, false
 		}

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -28,6 +30,19 @@ type Identity struct {
 	Role      Role   `json:"role"`
 	Authority string `json:"authority,omitempty"`
 	CaseID    string `json:"caseId,omitempty"` // applicants only
+	// Queues a case worker is a member of; none means every queue of the
+	// authority.
+	Queues []string `json:"queues,omitempty"`
+}
+
+// MemberOf reports whether a case worker works the given queue.
+func (id Identity) MemberOf(queue string) bool {
+	return len(id.Queues) == 0 || slices.Contains(id.Queues, queue)
+}
+
+// Directory lists the case workers of an authority, to hand tasks over to.
+type Directory interface {
+	CaseWorkers(ctx context.Context, authority string) []Identity
 }
 
 // Authenticator turns a bearer token into an identity. Production identity
@@ -45,12 +60,31 @@ func (s StaticTokens) Authenticate(_ context.Context, token string) (Identity, b
 	return id, ok
 }
 
-// DevTokens are the demo identities of `ozgflow dev`.
+// CaseWorkers implements Directory: the case workers of the table, by name.
+func (s StaticTokens) CaseWorkers(_ context.Context, authority string) []Identity {
+	var out []Identity
+	for _, id := range s {
+		if id.Role == RoleCaseWorker && id.Authority == authority {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DevTokens are the demo identities of `ozgflow dev`: per city a team lead,
+// who also works the team lead's queue escalations land in, and a colleague,
+// so that four-eyes decisions and competing claims can be tried.
 func DevTokens() StaticTokens {
+	const leipzig, dresden = "147130000000", "146120000000"
+	lead := []string{"gewerbe", "gewerbe-leitung", "parken"}
+	team := []string{"gewerbe", "parken"}
 	return StaticTokens{
 		"dev-portal":        {Subject: "portal-amt24", Name: "Amt24 (Demo)", Role: RolePortal},
-		"dev-sb-leipzig":    {Subject: "sb-leipzig", Name: "Sachbearbeitung Leipzig", Role: RoleCaseWorker, Authority: "147130000000"},
-		"dev-sb-dresden":    {Subject: "sb-dresden", Name: "Sachbearbeitung Dresden", Role: RoleCaseWorker, Authority: "146120000000"},
+		"dev-sb-leipzig":    {Subject: "sb-leipzig", Name: "Sachbearbeitung Leipzig (Teamleitung)", Role: RoleCaseWorker, Authority: leipzig, Queues: lead},
+		"dev-sb-leipzig-2":  {Subject: "sb-leipzig-2", Name: "Sachbearbeitung Leipzig 2", Role: RoleCaseWorker, Authority: leipzig, Queues: team},
+		"dev-sb-dresden":    {Subject: "sb-dresden", Name: "Sachbearbeitung Dresden (Teamleitung)", Role: RoleCaseWorker, Authority: dresden, Queues: lead},
+		"dev-sb-dresden-2":  {Subject: "sb-dresden-2", Name: "Sachbearbeitung Dresden 2", Role: RoleCaseWorker, Authority: dresden, Queues: team},
 		"dev-admin":         {Subject: "admin", Name: "Fachadministration (Demo)", Role: RoleAdmin},
 		"dev-fachverfahren": {Subject: "fachverfahren", Name: "Fachverfahren (Demo)", Role: RoleSystem},
 	}

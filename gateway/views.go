@@ -24,6 +24,7 @@ type caseView struct {
 	Decision            *ozgflow.Decision            `json:"decision,omitempty"`
 	InformationRequests []ozgflow.InformationRequest `json:"informationRequests"`
 	Tasks               []taskView                   `json:"tasks,omitempty"`
+	Audit               []ozgflow.AuditEntry         `json:"audit,omitempty"`
 	Timeline            []noticeView                 `json:"timeline"`
 	SubmittedAt         time.Time                    `json:"submittedAt"`
 	UpdatedAt           time.Time                    `json:"updatedAt"`
@@ -86,6 +87,13 @@ type taskView struct {
 	CreatedAt time.Time  `json:"createdAt"`
 	DueAt     *time.Time `json:"dueAt,omitempty"`
 	Outcome   string     `json:"outcome,omitempty"`
+	// Overdue is whether the due date has passed while the task waits.
+	Overdue     bool              `json:"overdue"`
+	Note        string            `json:"note,omitempty"`
+	RemindedAt  *time.Time        `json:"remindedAt,omitempty"`
+	EscalatedAt *time.Time        `json:"escalatedAt,omitempty"`
+	Proposal    *ozgflow.Proposal `json:"proposal,omitempty"`
+	ApprovedBy  string            `json:"approvedBy,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -111,7 +119,9 @@ func newNoticeView(n ozgflow.Notice) noticeView {
 func newTaskView(t ozgflow.Task) taskView {
 	return taskView{ID: t.ID, CaseID: t.CaseID, Title: t.Title, Authority: t.Authority, Queue: t.Queue,
 		Service: t.Service, Status: t.Status, Priority: t.Priority, Assignee: t.Assignee, Outcomes: t.Outcomes,
-		CreatedAt: t.CreatedAt, DueAt: timePtr(t.DueAt), Outcome: t.Outcome}
+		CreatedAt: t.CreatedAt, DueAt: timePtr(t.DueAt), Outcome: t.Outcome,
+		Overdue: t.Overdue(time.Now()), Note: t.Note, RemindedAt: timePtr(t.RemindedAt), EscalatedAt: timePtr(t.EscalatedAt),
+		Proposal: t.Proposal, ApprovedBy: t.ApprovedBy}
 }
 
 // newCaseView renders a case; staff also see its tasks.
@@ -146,6 +156,7 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 		for _, t := range c.Tasks {
 			v.Tasks = append(v.Tasks, newTaskView(t))
 		}
+		v.Audit = c.Audit
 	}
 	return v
 }
