@@ -21,7 +21,9 @@ const CaseWorkflowName = "CaseWorkflow"
 
 // Names of the workflow's query, updates and signals.
 const (
-	QueryState         = "state"
+	QueryState = "state"
+	QueryInput = "input" // the application and definition the case started with
+
 	UpdateClaim        = "claim"
 	UpdateRelease      = "release"
 	UpdateComplete     = "complete"

@@ -28,11 +28,25 @@ var templateFS embed.FS
 // start, not a request.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard"} {
-		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case"} {
+		out[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
 }()
+
+// pageFuncs are the helpers templates may call.
+var pageFuncs = template.FuncMap{
+	"add":         func(a, b int) int { return a + b },
+	"germanTime":  germanTime,
+	"outcomeText": func(o string) string { return outcomeText[o] },
+}
+
+// outcomeText names the outcomes in German.
+var outcomeText = map[string]string{
+	ozgflow.OutcomeApprove:            "Bewilligen",
+	ozgflow.OutcomeReject:             "Ablehnen",
+	ozgflow.OutcomeRequestInformation: "Nachfragen",
+}
 
 // sessionCookie holds the signed-in user's bearer token.
 const sessionCookie = "ozgflow_session"
@@ -69,6 +83,7 @@ func (s *Server) registerPageRoutes() {
 	s.router.HandleFunc("/anmelden", s.handleSignInPage).Methods(http.MethodGet)
 	s.router.HandleFunc("/anmelden", s.handleSignIn).Methods(http.MethodPost)
 	s.router.HandleFunc("/abmelden", s.page(s.handleSignOut)).Methods(http.MethodPost)
+	s.registerWorkspaceRoutes()
 	s.router.HandleFunc("/verwaltung", s.page(s.handleDefinitionsPage)).Methods(http.MethodGet)
 	s.router.HandleFunc("/verwaltung/import", s.page(s.handleImportPage)).Methods(http.MethodPost)
 	s.router.HandleFunc("/verwaltung/aenderungen", s.page(s.handleChangesPage)).Methods(http.MethodGet)
@@ -124,6 +139,12 @@ var flashText = map[string]string{
 	"veroeffentlicht": "Die Version wurde veröffentlicht. Neue Anträge laufen ab jetzt auf ihr.",
 	"stillgelegt":     "Die Version wurde stillgelegt. Laufende Vorgänge laufen weiter.",
 	"abgemeldet":      "Sie sind abgemeldet.",
+	"uebernommen":     "Sie haben die Aufgabe übernommen.",
+	"freigegeben":     "Die Aufgabe ist wieder im Arbeitskorb.",
+	"abgegeben":       "Die Aufgabe wurde abgegeben.",
+	"entschieden":     "Die Entscheidung ist gespeichert.",
+	"nachgefragt":     "Die Rückfrage wurde an die antragstellende Person geschickt.",
+	"bestaetigt":      "Ihre Antwort auf die vorgeschlagene Entscheidung ist gespeichert.",
 }
 
 // demoIdentity is a sign-in button of the demo identities.
@@ -152,7 +173,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds())})
 	next := localPath(r.PostFormValue("next"))
-	if next == "" {
+	if id, _ := s.auth.Authenticate(r.Context(), token); next == "" && id.Role == RoleCaseWorker {
+		next = "/arbeitskorb"
+	} else if next == "" {
 		next = "/verwaltung"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

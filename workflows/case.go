@@ -80,6 +80,11 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("register query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(ctx, ozgflow.QueryInput, func() (definitions.CaseInput, error) {
+		return c.in, nil
+	}); err != nil {
+		return fmt.Errorf("register input query: %w", err)
+	}
 	if err := c.registerTaskUpdates(ctx); err != nil {
 		return err
 	}
