@@ -337,3 +337,48 @@ func (s *Store) AssignedCount(ctx context.Context, ars, user string) (int64, err
 	}
 	return n, nil
 }
+
+// SeedTasks writes active tasks straight into the indexes, without cases,
+// in batches: for load tests and benchmarks of the inbox.
+func (s *Store) SeedTasks(ctx context.Context, tasks []ozgflow.Task) error {
+	const batch = 1000
+	for start := 0; start < len(tasks); start += batch {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, t := range tasks[start:min(start+batch, len(tasks))] {
+				b, err := json.Marshal(t)
+				if err != nil {
+					return err
+				}
+				p.Set(ctx, s.taskKey(t.ID), b, 0)
+				s.indexTask(ctx, p, t)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seed tasks: %w", err)
+		}
+	}
+	return nil
+}
+
+// DropAll deletes every key of this store's prefix; for tests that share a
+// Redis.
+func (s *Store) DropAll(ctx context.Context) error {
+	iter := s.rdb.Scan(ctx, 0, s.prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+		if len(keys) == 1000 {
+			if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {
+				return err
+			}
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
