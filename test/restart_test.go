@@ -26,8 +26,8 @@ func TestCasesInFlightFinishAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := stackOf(first)
-	unpaid := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
-	inReview := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	unpaid := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
+	inReview := before.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
 	e2e.Pay(t, inReview.PaymentURL, "pay")
 	before.WaitStatus(t, inReview, "in_review")
 	first.Close()
@@ -45,8 +45,8 @@ func TestCasesInFlightFinishAfterRestart(t *testing.T) {
 	e2e.Pay(t, unpaid.PaymentURL, "pay")
 	after.WaitStatus(t, unpaid, "in_review")
 	for _, s := range []e2e.Submitted{unpaid, inReview} {
-		task := after.OpenTask(t, s.ID, "dev-sb-leipzig", "gewerbe")
-		res := e2e.Call(t, after.URL, http.MethodPost, "/api/v1/tasks/"+task["id"].(string)+"/complete", "dev-sb-leipzig",
+		task := after.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")
+		res := e2e.Call(t, after.URL, http.MethodPost, "/api/v1/tasks/"+task["id"].(string)+"/complete", "dev-sb-dresden",
 			map[string]any{"outcome": "approve"})
 		if res.Status != http.StatusOK {
 			t.Fatalf("complete after restart: %d %s", res.Status, res.Body)

@@ -86,8 +86,17 @@ func gewerbeanmeldungFromSubmitToApproval(t *testing.T, st *Stack) {
 		t.Errorf("unknown outcome: %d %s, want 422", res.Status, res.Body)
 	}
 	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/complete", "dev-sb-leipzig",
-		map[string]any{"outcome": "approve", "comment": "Alles vollständig."}); res.Status != http.StatusOK {
-		t.Fatalf("complete: %d %s", res.Status, res.Body)
+		map[string]any{"outcome": "approve", "comment": "Alles vollständig."}); res.Status != http.StatusOK ||
+		res.JSON(t)["status"] != "approval" {
+		t.Fatalf("complete: %d %s, want the decision waiting for approval (four-eyes in Leipzig)", res.Status, res.Body)
+	}
+	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/approve", "dev-sb-leipzig",
+		map[string]any{"approve": true}); res.Status != http.StatusForbidden {
+		t.Errorf("approval by the proposer: %d %s, want 403", res.Status, res.Body)
+	}
+	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/approve", "dev-sb-leipzig-2",
+		map[string]any{"approve": true}); res.Status != http.StatusOK || res.JSON(t)["approvedBy"] != "sb-leipzig-2" {
+		t.Fatalf("approval: %d %s", res.Status, res.Body)
 	}
 	c = st.waitStatus(t, s, "approved")
 	want := []string{"received", "awaiting_payment", "forwarded", "in_review", "approved"}

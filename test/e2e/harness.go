@@ -48,6 +48,10 @@ var Scenarios = []Scenario{
 	{"BadSubmissionsGetProblemsAndNoCase", badSubmissionsGetProblemsAndNoCase},
 	{"BadRequestsToOtherEndpoints", badRequestsToOtherEndpoints},
 	{"CaseReport", caseReport},
+	{"ConcurrentClaimsHaveOneWinner", concurrentClaimsHaveOneWinner},
+	{"DecisionOnAWithdrawnCaseIsRefused", decisionOnAWithdrawnCaseIsRefused},
+	{"QueuesAreIsolated", queuesAreIsolated},
+	{"BulkClaimAndExport", bulkClaimAndExport},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},

@@ -228,6 +228,9 @@ func gewerbeWithInformationRequest(t *testing.T, st *e2e.Stack, authority, worke
 		map[string]any{"text": "Die Erlaubnis liegt bei."}, http.StatusOK)
 	again := waitTask(t, st, s.ID, worker, "queue=gewerbe", first)
 	taskAction(t, st, worker, again, "complete", map[string]any{"outcome": "approve", "comment": "Vollständig."})
+	if authority == e2e.Leipzig { // four-eyes: a second case worker approves
+		taskAction(t, st, worker+"-2", again, "approve", map[string]any{"approve": true})
+	}
 	return s
 }
 
