@@ -164,6 +164,28 @@ type SealRequest struct {
 // Seals seals applications; the JWS is the signed receipt (Eingangsbestätigung).
 type Seals struct {
 	Signer Signer
+	// Applicant lets applicants sign their application themselves.
+	Applicant ApplicantSigner
+}
+
+// StartSignature opens the applicant's signature of the canonical receipt
+// payload; starting it again returns the same session.
+func (s *Seals) StartSignature(ctx context.Context, req SealRequest) (SignatureSession, error) {
+	payload, err := ReceiptPayload(req)
+	if err != nil {
+		return SignatureSession{}, err
+	}
+	session, err := s.Applicant.StartSignature(ctx, SignatureRequest{RequestID: req.CaseID + "-signature", CaseID: req.CaseID, Payload: payload})
+	if err != nil {
+		return SignatureSession{}, fmt.Errorf("start signature of case %s: %w", req.CaseID, err)
+	}
+	return session, nil
+}
+
+// SignatureStatus asks the signing service where a signature stands, so that
+// a lost webhook cannot stall a case.
+func (s *Seals) SignatureStatus(ctx context.Context, sessionID string) (SignatureSession, error) {
+	return s.Applicant.SignatureStatus(ctx, sessionID)
 }
 
 // Seal signs the canonical receipt payload of a case. Sealing again yields an

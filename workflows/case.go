@@ -34,14 +34,15 @@ type caseImpl struct {
 	withdrawReason string
 	withdrawn      bool
 
-	dirty          bool                             // state changed since the last flush
-	step           int                              // index of the step running; len(steps) when done
-	lastPayment    int                              // index of the last payment step, -1 if none
-	data           map[string]any                   // the application data, decoded once for conditions
-	paymentChanges int                              // grows with every payment status change
-	external       map[string]ozgflow.ExternalEvent // received wait-external events by name
-	taskSeq        map[string]int                   // tasks created per step
-	search         searchState                      // last search attributes upserted
+	dirty           bool                             // state changed since the last flush
+	step            int                              // index of the step running; len(steps) when done
+	lastPayment     int                              // index of the last payment step, -1 if none
+	data            map[string]any                   // the application data, decoded once for conditions
+	paymentChanges  int                              // grows with every payment status change
+	signatureNudges int                              // grows with every signing service webhook
+	external        map[string]ozgflow.ExternalEvent // received wait-external events by name
+	taskSeq         map[string]int                   // tasks created per step
+	search          searchState                      // last search attributes upserted
 }
 
 func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {

@@ -26,6 +26,9 @@ func (c *caseImpl) runStep(ctx workflow.Context, step definitions.Step) error {
 	case definitions.KindPayment:
 		return c.runPayment(ctx)
 	case definitions.KindSignature:
+		if step.Mode == "applicant" {
+			return c.runApplicantSignature(ctx, step)
+		}
 		return c.runSeal(ctx)
 	case definitions.KindDeliver:
 		return c.runDeliver(ctx, step)
@@ -219,6 +222,7 @@ func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) 
 // whole life of the case.
 func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 	paymentCh := workflow.GetSignalChannel(ctx, ozgflow.SignalPayment)
+	signatureCh := workflow.GetSignalChannel(ctx, ozgflow.SignalSignature)
 	externalCh := workflow.GetSignalChannel(ctx, ozgflow.SignalExternal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -227,6 +231,11 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 				var ev ozgflow.PaymentEvent
 				ch.Receive(ctx, &ev)
 				c.applyPayment(ctx, activities.PaymentInfo{PaymentID: ev.PaymentID, Status: ev.Status})
+			})
+			sel.AddReceive(signatureCh, func(ch workflow.ReceiveChannel, _ bool) {
+				var ev ozgflow.SignatureEvent
+				ch.Receive(ctx, &ev)
+				c.signatureNudges++ // the case asks the service for the signed JWS
 			})
 			sel.AddReceive(externalCh, func(ch workflow.ReceiveChannel, _ bool) {
 				var ev ozgflow.ExternalEvent
