@@ -170,3 +170,59 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
 }
+
+func TestWorkspaceEventsStreamChangesOfVisibleCases(t *testing.T) {
+	s, st := storeServer(t)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/arbeitskorb/ereignisse", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "dev-sb-leipzig-2"})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || ct != "text/event-stream" {
+		t.Fatalf("events: %d %s", res.StatusCode, ct)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := res.Body.Read(buf)
+			for _, l := range strings.Split(string(buf[:n]), "\n") {
+				lines <- l
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	save := func(id, queue string) {
+		c := ozgflow.Case{ID: id, Revision: 1, Authority: "147130000000", Status: ozgflow.StatusInReview, Timeline: []ozgflow.Notice{},
+			Tasks: []ozgflow.Task{{ID: id + ".review.1", CaseID: id, Authority: "147130000000", Queue: queue, Status: ozgflow.TaskOpen}}}
+		if err := st.SaveCase(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("hidden", "gewerbe-leitung") // a queue sb-leipzig-2 does not work
+	save("visible", "gewerbe")
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			if strings.Contains(l, "hidden") {
+				t.Fatalf("event of a case in a foreign queue: %q", l)
+			}
+			if l == "data: visible" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no event within 5 s")
+		}
+	}
+}

@@ -90,14 +90,15 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	run(t, ctx, "open tasks",
 		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe&status=open"),
 		chromedp.WaitVisible(`tr[data-task="`+tasks[1]+`"]`, chromedp.ByQuery),
-		chromedp.Sleep(300*time.Millisecond), // the event stream connects
+		chromedp.WaitVisible(`body[data-live="on"]`, chromedp.ByQuery), // the event stream is connected
 	)
 	if res := e2e.Call(t, d.URL, http.MethodPost, "/api/v1/tasks/"+tasks[1]+"/claim", "dev-sb-dresden-2", nil); res.Status != http.StatusOK {
 		t.Fatalf("colleague's claim: %d %s", res.Status, res.Body)
 	}
 	var live string
 	run(t, ctx, "the list updates without a reload",
-		chromedp.WaitNotPresent(`tr[data-task="`+tasks[1]+`"]`, chromedp.ByQuery),
+		chromedp.Poll(`!document.querySelector('tr[data-task="`+tasks[1]+`"]')`, nil,
+			chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)),
 		chromedp.Text(`#live`, &live, chromedp.ByID),
 	)
 	if !strings.Contains(live, "aktualisiert") {
