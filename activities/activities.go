@@ -10,9 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -92,6 +94,24 @@ type EmailRequest struct {
 // Mailer sends email notices (SMTP in production, a mail sink in dev).
 type Mailer interface {
 	Send(ctx context.Context, req EmailRequest) error
+}
+
+// Notices sends notices to applicants by email, for variants that ask for it.
+type Notices struct {
+	Mailer Mailer
+}
+
+// Email sends one notice. An address the mailer refuses is a non-retryable
+// error; anything else is retried, and the notice ID keeps a repeat from
+// arriving twice where the mail system honours it.
+func (n *Notices) Email(ctx context.Context, req EmailRequest) error {
+	if req.To == "" || !strings.Contains(req.To, "@") {
+		return temporal.NewNonRetryableApplicationError("no valid email address for notice "+req.NoticeID, "EINVALID", nil)
+	}
+	if err := n.Mailer.Send(ctx, req); err != nil {
+		return fmt.Errorf("email notice %s: %w", req.NoticeID, err)
+	}
+	return nil
 }
 
 // Submission is what a Fachverfahren receives for a case.

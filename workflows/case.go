@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
@@ -40,6 +41,7 @@ type caseImpl struct {
 	data            map[string]any                   // the application data, decoded once for conditions
 	paymentChanges  int                              // grows with every payment status change
 	signatureNudges int                              // grows with every signing service webhook
+	emails          []workflow.Future                // email notices being sent
 	external        map[string]ozgflow.ExternalEvent // received wait-external events by name
 	taskSeq         map[string]int                   // tasks created per step
 	search          searchState                      // last search attributes upserted
@@ -138,6 +140,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return c.state, err
 	}
+	c.awaitEmails(ctx)
 	return c.state, nil
 }
 
@@ -240,7 +243,7 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 	if err != nil {
 		c.logger.Error("Easy-to-read notice failed", "notice", key, "error", err)
 	}
-	c.state.Timeline = append(c.state.Timeline, ozgflow.Notice{
+	n := ozgflow.Notice{
 		ID:            fmt.Sprintf("%s-%d", c.state.ID, len(c.state.Timeline)+1),
 		CaseID:        c.state.ID,
 		PortalAccount: c.state.PortalAccount,
@@ -249,7 +252,32 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		Text:          text,
 		Easy:          easy,
 		At:            workflow.Now(ctx).UTC(),
-	})
+	}
+	c.state.Timeline = append(c.state.Timeline, n)
+	c.email(ctx, n)
+}
+
+// email sends a notice to the applicant's email address too, when the
+// variant asks for it. It does not wait: the case goes on, and the run waits
+// for the sends before it ends. Cancelling the steps does not stop a send.
+func (c *caseImpl) email(ctx workflow.Context, n ozgflow.Notice) {
+	to := c.in.Application.Applicant.Email
+	if !c.def.EmailNotices || to == "" {
+		return
+	}
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	req := activities.EmailRequest{NoticeID: n.ID, To: to, Subject: n.Title, Text: n.Text}
+	c.emails = append(c.emails, workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, emailOptions), notices.Email, req))
+}
+
+// awaitEmails waits for the email sends still running; a failed one is logged.
+func (c *caseImpl) awaitEmails(ctx workflow.Context) {
+	for _, f := range c.emails {
+		if err := f.Get(ctx, nil); err != nil {
+			c.logger.Warn("Email notice not sent", "error", err)
+		}
+	}
+	c.emails = nil
 }
 
 var berlin = mustLoadLocation("Europe/Berlin")

@@ -83,6 +83,7 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 	env.RegisterActivity(&activities.Payments{})
 	env.RegisterActivity(&activities.Seals{})
 	env.RegisterActivity(&activities.Deliveries{})
+	env.RegisterActivity(&activities.Notices{})
 	env.SetStartTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	in := definitions.CaseInput{
 		CaseID: "c1",

@@ -16,6 +16,7 @@ var (
 	seals       *activities.Seals
 	deliveries  *activities.Deliveries
 	projections *activities.Projections
+	notices     *activities.Notices
 )
 
 // Retry and timeout policies by kind of call.
@@ -47,6 +48,16 @@ var (
 			InitialInterval:    2 * time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    5 * time.Minute,
+		},
+	}
+	// emailOptions: a mail server may be down for a while; a day of tries.
+	emailOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    5 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Minute,
 		},
 	}
 )

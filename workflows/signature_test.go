@@ -85,3 +85,24 @@ func TestUnsignedCaseIsCancelledAfterTheTimeout(t *testing.T) {
 		t.Errorf("cancelled after %s, want the 7-day timeout", d)
 	}
 }
+
+func TestVariantSendsNoticesByEmail(t *testing.T) {
+	def := definition(t, "hundesteuer-anmeldung", dresden)
+	def.EmailNotices = true
+	h := newHarness(t, def, `{}`)
+	h.in.Application.Applicant.Email = "anna@example.org"
+	var sent []activities.EmailRequest
+	h.env.OnActivity(notices.Email, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.EmailRequest) error { sent = append(sent, req); return nil })
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(activities.Receipt{Reference: "FV-1"}, nil)
+	h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).Return(ozgflow.Seal{JWS: "a.b.c"}, nil).Maybe()
+	got := h.run()
+	if len(sent) == 0 || len(sent) != len(got.Timeline) {
+		t.Fatalf("sent %d emails for %d notices", len(sent), len(got.Timeline))
+	}
+	for i, req := range sent {
+		if req.To != "anna@example.org" || req.NoticeID != got.Timeline[i].ID || req.Subject != got.Timeline[i].Title {
+			t.Errorf("email %d = %+v, notice %+v", i, req, got.Timeline[i])
+		}
+	}
+}
