@@ -24,6 +24,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 func (s *Server) registerApplicationRoutes(r *mux.Router) {
@@ -377,23 +378,34 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleRespond passes the applicant's answer to an information request.
+// handleRespond passes the applicant's answer to an information request: as
+// JSON, or as multipart/form-data with documents ("files"), which are kept
+// in the store and recorded on the case by name, type, size and hash.
 func (s *Server) handleRespond(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.caseFor(w, r, RoleApplicant)
 	if !ok {
 		return
 	}
 	var resp ozgflow.Response
-	if !s.readBody(w, r, &resp) {
-		return
+	var files []store.File
+	if isMultipart(r) {
+		up, fail := readAnswerUpload(r)
+		if fail != nil {
+			s.writeError(w, r, fail.apiError())
+			return
+		}
+		resp, files = ozgflow.Response{Text: up.Text, Data: up.Data}, up.Files
+	} else {
+		if !s.readBody(w, r, &resp) {
+			return
+		}
+		if err := s.checkAnswer(r.Context(), c.ID, resp); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
-	if strings.TrimSpace(resp.Text) == "" && len(resp.Data) == 0 {
-		s.writeError(w, r, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The answer is empty.",
-			Fields: []ozgflow.FieldError{{Pointer: "/text", Detail: "is required"}}})
-		return
-	}
-	var state ozgflow.Case
-	if err := s.update(r.Context(), c.ID, ozgflow.UpdateRespond, &state, resp); err != nil {
+	state, err := s.respondWithFiles(r.Context(), c.ID, resp, files)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -460,14 +472,10 @@ func (s *Server) handleExternalEvent(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// handleNotices lists the notices of a portal account, newest first.
+// handleNotices lists the notices of a portal account, newest first, across
+// its cases, with their read state and the number of unread notices.
 func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	if id.Role != RolePortal && id.Role != RoleAdmin {
-		s.writeError(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "Only portal clients may read mailboxes."))
+	if !s.mailboxReader(w, r) {
 		return
 	}
 	offset, limit, err := paging(r)
@@ -475,16 +483,12 @@ func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	notices, total, err := s.store.Notices(r.Context(), mux.Vars(r)["account"], offset, limit)
+	page, err := s.store.Mailbox(r.Context(), mux.Vars(r)["account"], offset, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	views := make([]noticeView, len(notices))
-	for i, n := range notices {
-		views[i] = newNoticeView(n)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"notices": views, "total": total, "offset": offset, "limit": limit})
+	writeJSON(w, http.StatusOK, newMailboxView(page, offset, limit))
 }
 
 // update sends a workflow update to a case and waits for its result.

@@ -87,6 +87,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth A
 	s.registerReportRoutes(api)
 	s.registerMetaRoutes(api)
 	s.registerPageRoutes()
+	s.registerCitizenRoutes(api)
 	answerWrongMethods(s.router)
 	return s
 }

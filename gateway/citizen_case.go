@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// citizenCase is a case as its applicant's status page shows it: every
+// sentence in the page's language, every date formatted.
+type citizenCase struct {
+	ID          string
+	Revision    int64
+	ServiceName string
+	Status      ozgflow.Status
+	Final       bool
+	Submitted   *timeStamp
+
+	StatusText  string
+	NextHeading string
+	NextText    string
+	Action      bool // the applicant has something to do
+
+	Amount      string
+	Deadline    *timeStamp
+	PayURL      string
+	PayRetry    bool
+	PaymentNote string // paid, refunded
+	SignURL     string
+
+	Open     *requestItem
+	Past     []requestItem
+	Decision *decisionItem
+	Receipt  string
+	Timeline []noticeItem
+
+	CanWithdraw bool
+	EventsURL   string
+	FragmentURL string
+
+	// AnswerText is the answer as typed, shown again after a refusal.
+	AnswerText string
+	// FieldErrors are the messages per form field id.
+	FieldErrors map[string][]string
+}
+
+// timeStamp is a time for a <time> element: machine and human form.
+type timeStamp struct{ ISO, Text string }
+
+func newTimeStamp(l lang, t time.Time) *timeStamp {
+	if t.IsZero() {
+		return nil
+	}
+	return &timeStamp{ISO: t.UTC().Format(time.RFC3339), Text: l.formatTime(t)}
+}
+
+// requestItem is a question of the authority and the applicant's answer.
+type requestItem struct {
+	Question  string
+	Fields    []string
+	Asked     *timeStamp
+	Due       *timeStamp
+	Answer    string
+	Answered  *timeStamp
+	Expired   *timeStamp
+	Documents []string
+}
+
+// decisionItem is the decision as the applicant reads it.
+type decisionItem struct {
+	Outcome string
+	Text    string
+	At      *timeStamp
+	Comment string
+}
+
+// noticeItem is one entry of the timeline.
+type noticeItem struct {
+	Title string
+	Text  string
+	At    *timeStamp
+	Easy  bool // the text is the easy-to-read one
+}
+
+// newCitizenCase prepares a case for its status page.
+func newCitizenCase(v citizenView, c ozgflow.Case, token string) *citizenCase {
+	l := v.Lang
+	cc := &citizenCase{
+		ID: c.ID, Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
+		Submitted:   newTimeStamp(l, c.SubmittedAt),
+		StatusText:  v.T("status." + string(c.Status)),
+		CanWithdraw: !c.Status.Final(),
+		EventsURL:   "/antraege/" + c.ID + "/ereignisse",
+		FragmentURL: "/antraege/" + c.ID + "?fragment=status",
+		FieldErrors: map[string][]string{},
+	}
+	if cc.ServiceName == "" {
+		cc.ServiceName = c.Service
+	}
+	if p := c.Payment; p != nil {
+		cc.Amount = l.formatAmount(p.Amount, p.Currency)
+		switch {
+		case p.Refund == ozgflow.RefundRefunded:
+			cc.PaymentNote = v.T("payment.refund.done", cc.Amount)
+		case p.Refund == ozgflow.RefundPending:
+			cc.PaymentNote = v.T("payment.refund.pending", cc.Amount)
+		case p.Status == ozgflow.PaymentPayed:
+			cc.PaymentNote = v.T("payment.paid", cc.Amount, l.formatTime(p.PaidAt))
+		}
+	}
+	for i, req := range c.Requests {
+		item := requestItem{Question: req.Question, Fields: req.Fields, Asked: newTimeStamp(l, req.AskedAt),
+			Due: newTimeStamp(l, req.DueAt), Answer: req.Answer, Answered: newTimeStamp(l, req.AnsweredAt),
+			Expired: newTimeStamp(l, req.ExpiredAt)}
+		for _, a := range req.Attachments {
+			item.Documents = append(item.Documents, a.Name)
+		}
+		if req.Open() && i == len(c.Requests)-1 && c.Status == ozgflow.StatusInformationRequested {
+			cc.Open = &item
+		} else {
+			cc.Past = append(cc.Past, item)
+		}
+	}
+	cc.nextStep(v, c)
+	if d := c.Decision; d != nil && (c.Status == ozgflow.StatusApproved || c.Status == ozgflow.StatusRejected) {
+		cc.Decision = &decisionItem{Outcome: d.Outcome, Text: v.T("decision." + d.Outcome), At: newTimeStamp(l, d.At), Comment: d.Comment}
+	}
+	if c.Seal != nil {
+		cc.Receipt = "/api/v1/applications/" + c.ID + "/receipt.pdf?token=" + escapeToken(token)
+	}
+	for _, n := range c.Timeline {
+		item := noticeItem{Title: n.Title, Text: n.Text, At: newTimeStamp(l, n.At)}
+		if v.Easy && n.Easy != "" {
+			item.Text, item.Easy = n.Easy, true
+		}
+		cc.Timeline = append(cc.Timeline, item)
+	}
+	return cc
+}
+
+// nextStep says what happens next and what the applicant must do, with the
+// links and forms to do it.
+func (cc *citizenCase) nextStep(v citizenView, c ozgflow.Case) {
+	l := v.Lang
+	cc.NextHeading = "next.heading.none"
+	switch c.Status {
+	case ozgflow.StatusReceived:
+		cc.NextText = v.T("next.received")
+	case ozgflow.StatusAwaitingPayment:
+		p := c.Payment
+		if p == nil {
+			cc.NextText = v.T("next.pay.preparing")
+			break
+		}
+		cc.Deadline = newTimeStamp(l, p.DeadlineAt)
+		deadline := l.formatTime(p.DeadlineAt)
+		switch {
+		case p.Status == ozgflow.PaymentFailed || p.Status == ozgflow.PaymentCanceled:
+			cc.Action, cc.PayRetry = true, true
+			cc.NextText = v.T("next.pay.failed", deadline)
+		case p.Status == ozgflow.PaymentInitial && p.RedirectURL != "":
+			cc.Action, cc.PayURL = true, p.RedirectURL
+			cc.NextText = v.T("next.pay", cc.Amount, deadline)
+		case p.Status == ozgflow.PaymentPayed:
+			cc.NextText = v.T("next.wait")
+		default:
+			cc.NextText = v.T("next.pay.preparing")
+		}
+	case ozgflow.StatusAwaitingSignature:
+		if sg := c.Signing; sg != nil && sg.Status == ozgflow.SignaturePending && sg.RedirectURL != "" {
+			cc.Action, cc.SignURL = true, sg.RedirectURL
+			cc.NextText = v.T("next.sign")
+		} else {
+			cc.NextText = v.T("next.sign.waiting")
+		}
+	case ozgflow.StatusInformationRequested:
+		switch {
+		case cc.Open == nil:
+			cc.NextText = v.T("next.wait")
+		case cc.Open.Due != nil:
+			cc.Action = true
+			cc.NextText = v.T("next.answer.due", cc.Open.Due.Text)
+		default:
+			cc.Action = true
+			cc.NextText = v.T("next.answer")
+		}
+	case ozgflow.StatusApproved, ozgflow.StatusRejected:
+		cc.NextText = v.T("next.decided")
+	case ozgflow.StatusWithdrawn:
+		cc.NextText = v.T("next.closed")
+	case ozgflow.StatusCancelled:
+		cc.NextText = v.T("next.cancelled")
+	default:
+		cc.NextText = v.T("next.wait")
+	}
+	if cc.Action {
+		cc.NextHeading = "next.heading"
+	}
+}

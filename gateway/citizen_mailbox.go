@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+// The portal mailbox (Postfach): the notices of every case of a portal
+// account, newest first, with what the account has read.
+
+// mailboxNoticeView is a notice as the mailbox API shows it.
+type mailboxNoticeView struct {
+	ID     string         `json:"id"`
+	CaseID string         `json:"caseId"`
+	Status ozgflow.Status `json:"status"`
+	Title  string         `json:"title"`
+	Text   string         `json:"text"`
+	Easy   string         `json:"easy,omitempty"`
+	At     time.Time      `json:"at"`
+	Read   bool           `json:"read"`
+}
+
+// mailboxView is one page of a mailbox.
+type mailboxView struct {
+	Notices []mailboxNoticeView `json:"notices"`
+	Total   int64               `json:"total"`
+	Unread  int64               `json:"unread"`
+	Offset  int64               `json:"offset"`
+	Limit   int64               `json:"limit"`
+}
+
+func newMailboxView(page store.MailboxPage, offset, limit int64) mailboxView {
+	v := mailboxView{Notices: make([]mailboxNoticeView, len(page.Notices)), Total: page.Total, Unread: page.Unread,
+		Offset: offset, Limit: limit}
+	for i, n := range page.Notices {
+		v.Notices[i] = mailboxNoticeView{ID: n.ID, CaseID: n.CaseID, Status: n.Status, Title: n.Title, Text: n.Text,
+			Easy: n.Easy, At: n.At, Read: n.Read}
+	}
+	return v
+}
+
+// mailboxReader lets portal clients and administrators in; it answers the
+// refusal itself.
+func (s *Server) mailboxReader(w http.ResponseWriter, r *http.Request) bool {
+	id, ok := s.authenticate(w, r)
+	if !ok {
+		return false
+	}
+	if id.Role != RolePortal && id.Role != RoleAdmin {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "Only portal clients may read mailboxes."))
+		return false
+	}
+	return true
+}
+
+// handleNoticeRead marks a notice of the mailbox as read; marking it again
+// changes nothing.
+func (s *Server) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
+	if !s.mailboxReader(w, r) {
+		return
+	}
+	vars := mux.Vars(r)
+	unread, err := s.store.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": vars["noticeId"], "read": true, "unread": unread})
+}
