@@ -18,6 +18,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/definitions/catalog"
 )
 
 // TestCitizenTextsInBothLanguages keeps the two tables of texts in step and
@@ -470,5 +472,37 @@ func TestWithdrawConfirmationPage(t *testing.T) {
 	}
 	if rec.Code != http.StatusOK || t.Failed() {
 		t.Fatalf("%d\n%s", rec.Code, body)
+	}
+}
+
+// TestCatalogNoticesHaveEasyToReadTexts keeps every notice of the shipped
+// services (the load-test services aside) readable in Leichte Sprache.
+func TestCatalogNoticesHaveEasyToReadTexts(t *testing.T) {
+	reg, err := definitions.LoadCatalog(catalog.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := definitions.NoticeData{CaseID: "c-1", Amount: "20,00 EUR", Deadline: "24.11.2026 18:00",
+		Question: "Bitte den Auszug nachreichen.", Comment: "Hinweis.", Refund: "20,00 EUR"}
+	checked := 0
+	for _, def := range reg.Published() {
+		if strings.HasPrefix(def.ID, "lasttest") {
+			continue
+		}
+		for key, tmpl := range def.Notices {
+			easy, err := tmpl.RenderEasy(data)
+			if err != nil || easy == "" {
+				t.Errorf("%s: notice %s has no easy-to-read text (%v)", def.ID, key, err)
+			}
+			for _, sentence := range strings.FieldsFunc(easy, func(r rune) bool { return r == '.' || r == '!' || r == '?' }) {
+				if words := len(strings.Fields(sentence)); words > 15 {
+					t.Errorf("%s: notice %s has a sentence of %d words: %q", def.ID, key, words, sentence)
+				}
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no notice checked")
 	}
 }
