@@ -6,6 +6,8 @@
 #   postgres without password, or OZGFLOW_TEST_POSTGRES_URL): started with
 #   pg_ctlcluster when installed but down.
 # - Debian's chromium for the browser tests: installed with apt-get when missing.
+# - axe-core for the browser tests' accessibility checks: `npm ci` in test/browser
+#   (the version pinned in its package-lock.json) when node_modules is missing.
 # Fails loudly when any of them cannot be had.
 set -euo pipefail
 
@@ -58,8 +60,29 @@ prepare_chromium() {
   command -v chromium >/dev/null || { echo "prepare-test: chromium could not be installed" >&2; exit 1; }
 }
 
+prepare_axe() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/test/browser"
+  if [ -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+    echo "prepare-test: axe-core is installed"
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "prepare-test: installing npm with apt-get (axe-core for the browser tests)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+  fi
+  command -v npm >/dev/null || { echo "prepare-test: npm could not be installed; the browser tests need axe-core" >&2; exit 1; }
+  echo "prepare-test: installing axe-core with npm ci in test/browser"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund) || {
+    echo "prepare-test: npm ci failed in $dir; the browser tests need axe-core (package-lock.json)" >&2; exit 1; }
+  [ -f "$dir/node_modules/axe-core/axe.min.js" ] || {
+    echo "prepare-test: axe-core is missing after npm ci in $dir" >&2; exit 1; }
+}
+
 prepare_postgres
 prepare_chromium
+prepare_axe
 if redis_answers; then
   echo "prepare-test: Redis answers at $host:$port"
   exit 0
