@@ -50,6 +50,7 @@ var recordings = []recording{
 			return gewerbeWithInformationRequest(t, st, e2e.Dresden, "dev-sb-dresden")
 		}},
 	{"gewerbeanmeldung-leipzig-withdrawn", "gewerbeanmeldung-leipzig", "withdrawn", gewerbeWithdrawnAfterPayment},
+	{"gewerbeanmeldung-leipzig-handover-four-eyes", "gewerbeanmeldung-leipzig", "rejected", gewerbeHandedOverAndApproved},
 	{"gewerbeanmeldung-dresden-payment-retried", "gewerbeanmeldung-dresden", "approved", gewerbePaymentFailsAndIsRetried},
 	{"anwohnerparkausweis-leipzig", "anwohnerparkausweis-leipzig", "rejected",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted {
@@ -231,6 +232,23 @@ func gewerbeWithInformationRequest(t *testing.T, st *e2e.Stack, authority, worke
 	if authority == e2e.Leipzig { // four-eyes: a second case worker approves
 		taskAction(t, st, worker+"-2", again, "approve", map[string]any{"approve": true})
 	}
+	return s
+}
+
+// gewerbeHandedOverAndApproved: the team lead claims the review and hands it
+// to a colleague, who proposes a rejection; the team lead sends it back once,
+// then approves the corrected proposal (four-eyes principle).
+func gewerbeHandedOverAndApproved(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	e2e.Pay(t, s.PaymentURL, "pay")
+	task := waitTask(t, st, s.ID, "dev-sb-leipzig", "queue=gewerbe", "")
+	taskAction(t, st, "dev-sb-leipzig", task, "claim", nil)
+	taskAction(t, st, "dev-sb-leipzig", task, "handover", map[string]any{"to": "sb-leipzig-2", "note": "Bitte prüfen"})
+	taskAction(t, st, "dev-sb-leipzig-2", task, "complete", map[string]any{"outcome": "reject", "comment": "Unvollständig"})
+	taskAction(t, st, "dev-sb-leipzig", task, "approve", map[string]any{"approve": false, "comment": "Bitte begründen"})
+	taskAction(t, st, "dev-sb-leipzig-2", task, "complete",
+		map[string]any{"outcome": "reject", "comment": "Die angemeldete Tätigkeit ist erlaubnispflichtig."})
+	taskAction(t, st, "dev-sb-leipzig", task, "approve", map[string]any{"approve": true})
 	return s
 }
 
