@@ -52,6 +52,9 @@ var Scenarios = []Scenario{
 	{"DecisionOnAWithdrawnCaseIsRefused", decisionOnAWithdrawnCaseIsRefused},
 	{"QueuesAreIsolated", queuesAreIsolated},
 	{"BulkClaimAndExport", bulkClaimAndExport},
+	{"AnswersWithDocuments", answersWithDocuments},
+	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
+	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},
