@@ -69,8 +69,11 @@ func TestVariantInheritsAndOverridesSteps(t *testing.T) {
 	if !ok {
 		t.Fatal("review step missing")
 	}
-	if got, want := time.Duration(review.Due), 5*24*time.Hour; got != want {
-		t.Errorf("review due = %v, want %v (Dresden override)", got, want)
+	if review.DueWorkingDays != 5 || review.Due != 0 {
+		t.Errorf("review due = %d working days, %v, want 5 working days (Dresden override)", review.DueWorkingDays, time.Duration(review.Due))
+	}
+	if review.Escalation == nil || review.Escalation.Queue != "gewerbe-leitung" {
+		t.Errorf("review escalation = %+v, want the base's", review.Escalation)
 	}
 	if review.Queue != "gewerbe" {
 		t.Errorf("review queue = %q, want inherited gewerbe", review.Queue)

@@ -240,30 +240,45 @@ func deadlines(docs []Document) [][]string {
 		for _, item := range steps {
 			step, _ := item.(map[string]any)
 			id, _ := step["id"].(string)
-			field, what := "", ""
-			switch step["kind"] {
-			case definitions.KindTask:
-				field, what = "due", "Bearbeitung (Aufgabe)"
-			case definitions.KindWaitExternal:
-				field, what = "timeout", "Warten auf Ereignis"
-			}
-			v := step[field]
-			if field == "" || v == nil || v == "" {
-				continue
-			}
-			origin := setIn(chain, raw, func(doc map[string]any) bool {
-				own, _ := doc["steps"].([]any)
-				for _, o := range own {
-					if m, _ := o.(map[string]any); m["id"] == id && has(m, field) {
-						return true
+			for _, dl := range stepDeadlines(step) {
+				origin := setIn(chain, raw, func(doc map[string]any) bool {
+					own, _ := doc["steps"].([]any)
+					for _, o := range own {
+						if m, _ := o.(map[string]any); m["id"] == id && has(m, dl.field) {
+							return true
+						}
 					}
-				}
-				return false
-			})
-			rows = append(rows, []string{d.ID, what, id, fmt.Sprint(v), origin})
+					return false
+				})
+				rows = append(rows, []string{d.ID, dl.what, id, dl.value, origin})
+			}
 		}
 	}
 	return rows
+}
+
+// stepDeadline is one deadline a step sets: the field, what it bounds and its value.
+type stepDeadline struct{ field, what, value string }
+
+// stepDeadlines lists the deadlines of a resolved step.
+func stepDeadlines(step map[string]any) []stepDeadline {
+	var out []stepDeadline
+	add := func(field, what, suffix string) {
+		if v := step[field]; v != nil && v != "" && v != 0 && v != 0.0 {
+			out = append(out, stepDeadline{field, what, fmt.Sprint(v) + suffix})
+		}
+	}
+	switch step["kind"] {
+	case definitions.KindTask:
+		add("due", "Bearbeitung (Aufgabe)", "")
+		add("dueWorkingDays", "Bearbeitung (Aufgabe)", " Arbeitstage")
+		add("answerDeadline", "Antwort auf Rückfrage", "")
+	case definitions.KindRequestInfo:
+		add("answerDeadline", "Antwort auf Rückfrage", "")
+	case definitions.KindWaitExternal:
+		add("timeout", "Warten auf Ereignis", "")
+	}
+	return out
 }
 
 // setIn returns the first document of chain (the document, then its bases)

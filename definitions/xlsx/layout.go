@@ -85,6 +85,7 @@ var (
 		{header: "Name", path: []string{"name"}, kind: textCell, width: 30},
 		{header: "Behörde (ARS)", path: []string{"authority"}, kind: textCell, width: 16},
 		{header: "LeiKa-Hinweis", path: []string{"leikaNote"}, kind: textCell, width: 40},
+		{header: "Mitteilungen auch per E-Mail", path: []string{"emailNotices"}, kind: jsonCell, width: 14},
 	}}
 	feesSheet = &sheetSpec{name: SheetFees, context: "Gebühr", columns: []column{
 		{header: "Betrag (Cent)", path: []string{"fee", "amount"}, kind: intCell, width: 14},
@@ -109,10 +110,18 @@ var (
 		{header: "Wartezeit", path: []string{"timeout"}, kind: durationCell, width: 10},
 		{header: "Mitteilung", path: []string{"notice"}, kind: textCell, width: 16},
 		{header: "Modus", path: []string{"mode"}, kind: textCell, width: 8},
+		{header: "Frist (Arbeitstage)", path: []string{"dueWorkingDays"}, kind: intCell, width: 10},
+		{header: "Erinnerung vor Fristende", path: []string{"remindBefore"}, kind: durationCell, width: 10},
+		{header: "Eskalation (JSON)", path: []string{"escalation"}, kind: jsonCell, width: 40, wrap: true, order: []string{"after", "queue", "priority"}},
+		{header: "Vier-Augen-Prinzip", path: []string{"fourEyes"}, kind: jsonCell, width: 10},
+		{header: "Antwortfrist", path: []string{"answerDeadline"}, kind: durationCell, width: 10},
+		{header: "Erinnerung an die Antwort nach", path: []string{"answerReminder"}, kind: durationCell, width: 10},
+		{header: "Ohne Antwort", path: []string{"onNoAnswer"}, kind: textCell, width: 10},
 	}}
 	noticesSheet = &sheetSpec{name: SheetNotices, keyHeader: "Schlüssel", keyWidth: 24, context: "Mitteilung %s", columns: []column{
 		{header: "Titel", path: []string{"title"}, kind: textCell, width: 36},
 		{header: "Text", path: []string{"text"}, kind: textCell, width: 90, wrap: true},
+		{header: "Leichte Sprache", path: []string{"easy"}, kind: textCell, width: 90, wrap: true},
 	}}
 	varsSheet = &sheetSpec{name: SheetVars, keyHeader: "Name", keyWidth: 16, context: "Variable %s", columns: []column{
 		{header: "Wert (JSON)", kind: jsonCell, width: 90, wrap: true},
@@ -129,10 +138,11 @@ var (
 // Keys a document, a fee, a step and a notice may have; the workbook has a
 // place for each of them.
 var (
-	topKeys    = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices")
-	feeKeys    = keySet("amount", "currency", "purpose")
-	stepKeys   = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice")
-	noticeKeys = keySet("title", "text")
+	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices")
+	feeKeys  = keySet("amount", "currency", "purpose")
+	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
+		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")
+	noticeKeys = keySet("title", "text", "easy")
 	ruleKeys   = keySet("when", "outcome", "comment")
 )
 

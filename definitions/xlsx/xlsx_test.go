@@ -183,7 +183,9 @@ func TestWorkbookShowsVariantsWithTheirOverridesOnly(t *testing.T) {
 		{"variant names its base", xlsx.SheetServices, "Erweitert", "gewerbeanmeldung-dresden", "", "", "gewerbeanmeldung"},
 		{"variant's own fee", xlsx.SheetFees, "Betrag (Cent)", "gewerbeanmeldung-leipzig", "", "", "2600"},
 		{"variant inherits the currency", xlsx.SheetFees, "Währung", "gewerbeanmeldung-leipzig", "", "", ""},
-		{"variant overrides a deadline only", xlsx.SheetSteps, "Frist", "gewerbeanmeldung-dresden", "Schritt", "review", "5d"},
+		{"variant overrides a deadline only", xlsx.SheetSteps, "Frist (Arbeitstage)", "gewerbeanmeldung-dresden", "Schritt", "review", "5"},
+		{"four-eyes as JSON", xlsx.SheetSteps, "Vier-Augen-Prinzip", "gewerbeanmeldung-leipzig", "Schritt", "review", "true"},
+		{"escalation as JSON", xlsx.SheetSteps, "Eskalation (JSON)", "gewerbeanmeldung", "Schritt", "review", `{"after":"1d","queue":"gewerbe-leitung","priority":3}`},
 		{"overridden step keeps the base's kind", xlsx.SheetSteps, "Art", "gewerbeanmeldung-dresden", "Schritt", "review", ""},
 		{"explicitly cleared default", xlsx.SheetSteps, "Standardergebnis", "lasttest-pruefung", "Schritt", "decide", `""`},
 		{"outcomes comma-separated", xlsx.SheetSteps, "Ergebnisse", "gewerbeanmeldung", "Schritt", "review", "approve, reject, request_information"},
@@ -192,7 +194,7 @@ func TestWorkbookShowsVariantsWithTheirOverridesOnly(t *testing.T) {
 		{"variable as JSON", xlsx.SheetVars, "Wert (JSON)", "anwohnerparkausweis", "Name", "zones", "[]"},
 		{"notice text", xlsx.SheetNotices, "Titel", "lasttest-pruefung", "Schlüssel", "in_review", "In Prüfung"},
 		{"effective deadline and its origin", xlsx.SheetDeadlines, "Festgelegt in", "gewerbeanmeldung-leipzig", "Schritt", "review", "gewerbeanmeldung"},
-		{"overridden deadline", xlsx.SheetDeadlines, "Dauer", "gewerbeanmeldung-dresden", "Schritt", "review", "5d"},
+		{"overridden deadline", xlsx.SheetDeadlines, "Dauer", "gewerbeanmeldung-dresden", "Schritt", "review", "5 Arbeitstage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,12 +244,13 @@ func TestEditsAreReportedRowByRow(t *testing.T) {
 		{
 			name: "step inserted between rows",
 			change: func(t *testing.T, f *excelize.File) {
-				ref := cell(t, f, xlsx.SheetSteps, "Kennung", "gewerbeanmeldung-leipzig", "Schritt", "deliver")
+				ref := cell(t, f, xlsx.SheetSteps, "Kennung", "gewerbeanmeldung-leipzig", "Schritt", "review")
 				_, row, _ := excelize.SplitCellName(ref)
+				row++ // below Leipzig's last step row, above the next document's
 				if err := f.InsertRows(xlsx.SheetSteps, row, 1); err != nil {
 					t.Fatal(err)
 				}
-				for col, v := range map[string]any{"A": "gewerbeanmeldung-leipzig", "B": 2, "C": "vorpruefung", "D": "task",
+				for col, v := range map[string]any{"A": "gewerbeanmeldung-leipzig", "B": 3, "C": "vorpruefung", "D": "task",
 					"G": "gewerbe", "H": "Vorprüfung", "I": "2d", "K": "approve, reject"} {
 					set(t, f, xlsx.SheetSteps, fmt.Sprintf("%s%d", col, row), v)
 				}
