@@ -98,6 +98,21 @@ func (s *Server) registerPageRoutes() {
 // page wraps an administrators' page: it signs in from the session cookie,
 // checks the CSRF token of every form and needs the catalog.
 func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, v view)) http.HandlerFunc {
+	return s.sessionPage(RoleAdmin, "Sie sind angemeldet, haben aber keinen Zugang zur Verwaltung.",
+		"Diese Seiten sind der Fachadministration vorbehalten.",
+		func(w http.ResponseWriter, r *http.Request, v view) {
+			if s.cfg.Catalog == nil {
+				http.Error(w, "Der Katalog ist hier nicht verfügbar.", http.StatusServiceUnavailable)
+				return
+			}
+			h(w, r, v)
+		})
+}
+
+// sessionPage wraps a page for one role: it signs in from the session
+// cookie (or sends to the sign-in page), refuses other roles with the given
+// words and checks the CSRF token of every form.
+func (s *Server) sessionPage(role Role, deniedTitle, deniedDetail string, h func(w http.ResponseWriter, r *http.Request, v view)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		var id Identity
@@ -110,10 +125,10 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, v view)) ht
 			return
 		}
 		v := view{User: &id, CSRF: s.csrfToken(c.Value), Flash: flashText[r.URL.Query().Get("hinweis")]}
-		if id.Role != RoleAdmin {
+		if id.Role != role {
 			v.Title = "Kein Zugang"
-			v.Problems = []ozgflow.FieldError{{Detail: "Diese Seiten sind der Fachadministration vorbehalten."}}
-			v.ProblemTitle = "Sie sind angemeldet, haben aber keinen Zugang zur Verwaltung."
+			v.ProblemTitle = deniedTitle
+			v.Problems = []ozgflow.FieldError{{Detail: deniedDetail}}
 			s.render(w, r, http.StatusForbidden, "changes", v)
 			return
 		}
@@ -122,10 +137,6 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, v view)) ht
 			v.ProblemTitle = "Das Formular ist nicht mehr gültig. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
 			v.Problems = []ozgflow.FieldError{{Detail: "Der Sicherheitsschlüssel des Formulars fehlt oder stimmt nicht."}}
 			s.render(w, r, http.StatusForbidden, "changes", v)
-			return
-		}
-		if s.cfg.Catalog == nil {
-			http.Error(w, "Der Katalog ist hier nicht verfügbar.", http.StatusServiceUnavailable)
 			return
 		}
 		h(w, r, v)

@@ -39,6 +39,21 @@ func (s *Server) staff(w http.ResponseWriter, r *http.Request) (Identity, bool) 
 	return id, true
 }
 
+// staffWithAuthority authenticates staff and finds the authority whose
+// queues they work; it answers errors itself.
+func (s *Server) staffWithAuthority(w http.ResponseWriter, r *http.Request) (Identity, string, bool) {
+	id, ok := s.staff(w, r)
+	if !ok {
+		return id, "", false
+	}
+	authority, err := s.staffAuthority(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return id, "", false
+	}
+	return id, authority, true
+}
+
 // staffAuthority is the authority whose queues the caller works: a case
 // worker's own, or the one an administrator names.
 func (s *Server) staffAuthority(r *http.Request, id Identity) (string, error) {
@@ -77,13 +92,8 @@ func (s *Server) memberQueues(ctx context.Context, id Identity, authority string
 
 // handleQueues lists the caller's queues with their counts.
 func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.staff(w, r)
+	id, authority, ok := s.staffWithAuthority(w, r)
 	if !ok {
-		return
-	}
-	authority, err := s.staffAuthority(r, id)
-	if err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	queues, err := s.memberQueues(r.Context(), id, authority)
@@ -122,13 +132,8 @@ func (s *Server) taskFilter(r *http.Request, id Identity, authority string) (sto
 // handleListTasks lists active tasks of one queue, or of every queue the
 // case worker works, filtered and sorted. Administrators name the authority.
 func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.staff(w, r)
+	id, authority, ok := s.staffWithAuthority(w, r)
 	if !ok {
-		return
-	}
-	authority, err := s.staffAuthority(r, id)
-	if err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	f, err := s.taskFilter(r, id, authority)
@@ -452,13 +457,8 @@ const maxExport = 10000
 // handleExportTasks writes the selected tasks (repeated id parameters), or
 // the filtered list, as an Excel workbook.
 func (s *Server) handleExportTasks(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.staff(w, r)
+	id, authority, ok := s.staffWithAuthority(w, r)
 	if !ok {
-		return
-	}
-	authority, err := s.staffAuthority(r, id)
-	if err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	tasks, err := s.selectedTasks(r, id, authority)

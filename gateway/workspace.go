@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/hmac"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -35,37 +34,10 @@ func (s *Server) registerWorkspaceRoutes() {
 	s.router.HandleFunc("/arbeitskorb/aufgaben/{taskId}/{action}", s.workspace(s.handleTaskFormPage)).Methods(http.MethodPost)
 }
 
-// workspace wraps a case workers' page: it signs in from the session cookie
-// and checks the CSRF token of every form.
+// workspace wraps a case workers' page.
 func (s *Server) workspace(h func(w http.ResponseWriter, r *http.Request, v view)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(sessionCookie)
-		var id Identity
-		ok := err == nil
-		if ok {
-			id, ok = s.auth.Authenticate(r.Context(), c.Value)
-		}
-		if !ok {
-			http.Redirect(w, r, "/anmelden?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		v := view{User: &id, CSRF: s.csrfToken(c.Value), Flash: flashText[r.URL.Query().Get("hinweis")]}
-		if id.Role != RoleCaseWorker {
-			v.Title = "Kein Zugang"
-			v.ProblemTitle = "Sie sind angemeldet, haben aber keinen Arbeitskorb."
-			v.Problems = []ozgflow.FieldError{{Detail: "Der Arbeitskorb ist Sachbearbeiterinnen und Sachbearbeitern vorbehalten."}}
-			s.render(w, r, http.StatusForbidden, "changes", v)
-			return
-		}
-		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) {
-			v.Title = "Formular abgelaufen"
-			v.ProblemTitle = "Das Formular ist nicht mehr gültig. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
-			v.Problems = []ozgflow.FieldError{{Detail: "Der Sicherheitsschlüssel des Formulars fehlt oder stimmt nicht."}}
-			s.render(w, r, http.StatusForbidden, "changes", v)
-			return
-		}
-		h(w, r, v)
-	}
+	return s.sessionPage(RoleCaseWorker, "Sie sind angemeldet, haben aber keinen Arbeitskorb.",
+		"Der Arbeitskorb ist Sachbearbeiterinnen und Sachbearbeitern vorbehalten.", h)
 }
 
 // inboxData is what the task list shows.
