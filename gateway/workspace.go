@@ -56,6 +56,7 @@ type inboxData struct {
 	Pages      int
 	Query      template.URL // the filter as a query string, for paging links
 	Results    []bulkRow
+	Reminders  []taskRow // tasks the case worker holds that were reminded or are overdue
 }
 
 type serviceOption struct{ Key, Name string }
@@ -105,6 +106,16 @@ func (s *Server) inbox(ctx context.Context, id Identity, f store.TaskQuery, page
 	if d.Mine, err = s.store.AssignedCount(ctx, id.Authority, id.Subject); err != nil {
 		return d, err
 	}
+	names := s.names(ctx, id.Authority)
+	held, err := s.store.AssignedTasks(ctx, id.Authority, id.Subject, 100)
+	if err != nil {
+		return d, err
+	}
+	for _, t := range held {
+		if !t.RemindedAt.IsZero() || t.Overdue(f.Now) {
+			d.Reminders = append(d.Reminders, s.taskRow(t, names, f.Now))
+		}
+	}
 	if f.Queue != "" && !id.MemberOf(f.Queue) {
 		return d, ozgflow.Errorf(ozgflow.ENOTFOUND, "Arbeitskorb %s gibt es nicht.", f.Queue)
 	}
@@ -112,7 +123,6 @@ func (s *Server) inbox(ctx context.Context, id Identity, f store.TaskQuery, page
 	if err != nil {
 		return d, err
 	}
-	names := s.names(ctx, id.Authority)
 	for _, t := range list.Tasks {
 		d.Tasks = append(d.Tasks, s.taskRow(t, names, f.Now))
 	}

@@ -90,8 +90,20 @@ func TestInboxShowsOnlyTheCaseWorkersQueues(t *testing.T) {
 	if !strings.Contains(body, "gewerbe-leitung") {
 		t.Error("the team lead does not see the team lead's queue")
 	}
+	reminded := ozgflow.Task{ID: "due.review.1", CaseID: "due", Title: "Bald fällig", Authority: "147130000000", Queue: "gewerbe",
+		Service: "99050035001000", Status: ozgflow.TaskClaimed, Assignee: "sb-leipzig-2", DueAt: time.Now().Add(time.Hour), RemindedAt: time.Now()}
+	if err := st.SeedTasks(context.Background(), []ozgflow.Task{reminded}); err != nil {
+		t.Fatal(err)
+	}
+	if body := get(s, "/arbeitskorb", "dev-sb-leipzig-2").Body.String(); !strings.Contains(body, "Erinnerungen") ||
+		!strings.Contains(body, "Bald fällig (due)") {
+		t.Errorf("the assignee's inbox does not show the reminder:\n%s", body)
+	}
+	if body := get(s, "/arbeitskorb", "dev-sb-leipzig").Body.String(); strings.Contains(body, "Bald fällig (due)") {
+		t.Error("someone else's reminder shows")
+	}
 	mine := get(s, "/arbeitskorb?queue=gewerbe&status=mine", "dev-sb-leipzig-2").Body.String()
-	if !strings.Contains(mine, "6 Aufgaben im Arbeitskorb gewerbe") {
+	if !strings.Contains(mine, "7 Aufgaben im Arbeitskorb gewerbe") {
 		t.Errorf("claimed by sb-leipzig-2:\n%s", mine)
 	}
 	colleague := get(s, "/arbeitskorb", "dev-sb-leipzig-2").Body.String()

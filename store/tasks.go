@@ -329,6 +329,13 @@ func (s *Store) QueueCounts(ctx context.Context, ars string, queues []string, no
 	return out, nil
 }
 
+// AssignedTasks returns up to limit of the active tasks a case worker holds,
+// earliest due first, across queues.
+func (s *Store) AssignedTasks(ctx context.Context, ars, user string, limit int64) ([]ozgflow.Task, error) {
+	page, err := s.rangePage(ctx, s.assignedKey(ars, user), "-inf", "+inf", 0, limit)
+	return page.Tasks, err
+}
+
 // AssignedCount counts the active tasks a case worker holds.
 func (s *Store) AssignedCount(ctx context.Context, ars, user string) (int64, error) {
 	n, err := s.rdb.ZCard(ctx, s.assignedKey(ars, user)).Result()
