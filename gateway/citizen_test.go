@@ -67,6 +67,9 @@ func TestCitizenTextsInBothLanguages(t *testing.T) {
 		used["upload."+reason] = true
 	}
 	used["decision."+ozgflow.OutcomeApprove], used["decision."+ozgflow.OutcomeReject] = true, true
+	for _, verdict := range []string{"valid", "tampered", "unknown", "empty", "too_large"} {
+		used["verify."+verdict] = true
+	}
 	for _, key := range citizenFlash {
 		used[key] = true
 	}
