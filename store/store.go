@@ -166,6 +166,7 @@ func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.C
 		b, _ := json.Marshal(n)
 		p.SetNX(ctx, s.noticeKey(n.ID), b, 0)
 		p.ZAddNX(ctx, s.postboxKey(c.PortalAccount), redis.Z{Score: float64(n.At.UnixMilli()), Member: n.ID})
+		s.enqueuePortalEvent(ctx, p, n)
 	}
 }
 
