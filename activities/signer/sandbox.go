@@ -10,9 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/mux"
@@ -33,18 +37,61 @@ var ErrEmptyPayload = errors.New("empty payload")
 
 // Sandbox is a signer for development and tests with a P-256 key of its own.
 // It seals like the real service and also satisfies activities.Signer
-// directly. It is safe for concurrent use.
+// directly; and it lets applicants sign their applications on a page of
+// its own (signatures.go). It is safe for concurrent use.
 type Sandbox struct {
 	key    jose.JSONWebKey // private
 	signer jose.Signer
+
+	cfg      SandboxConfig
+	log      *slog.Logger
+	sigSign  jose.Signer // the applicant's signatures, typ SignatureType
+	webhooks *sandbox.Webhooks
+
+	mu        sync.Mutex
+	sessions  map[string]*session // by session ID
+	byRequest map[string]string   // request ID → session ID
+	journal   *sandbox.Journal    // every change of a session, one line each
 }
 
 var _ activities.Signer = (*Sandbox)(nil)
 
-// NewSandbox loads the private key from keyFile (a JWK), or makes one and
-// writes it there, readable by the owner only, when the file is missing. An
-// empty keyFile makes a key that lives as long as the sandbox.
-func NewSandbox(keyFile string) (*Sandbox, error) {
+// SandboxConfig configures the sandbox signer.
+type SandboxConfig struct {
+	// KeyFile holds the private key (a JWK); missing, a key is made and
+	// written there, readable by the owner only. Empty makes a key that
+	// lives as long as the sandbox.
+	KeyFile string
+	// PublicURL is the base of the signing page links handed to
+	// applicants, e.g. http://localhost:8080.
+	PublicURL string
+	// ReturnURL is the base of the applicant's status pages
+	// (/antraege/{caseId}) the signing page sends the browser back to;
+	// empty keeps the path alone, for a sandbox on the gateway's host.
+	ReturnURL string
+	// WebhookURL is where decisions are posted, signed with WebhookSecret
+	// (ozgflow.SignBody); empty sends none, and cases learn them by polling.
+	WebhookURL    string
+	WebhookSecret []byte
+	// WebhookRetryDelay is the wait before the first background retry of a
+	// failed webhook; it doubles with each further attempt. Zero means 1 s.
+	WebhookRetryDelay time.Duration
+	// StateFile is the journal of the signature sessions (JSON lines);
+	// empty keeps them in memory.
+	StateFile  string
+	HTTPClient *http.Client // sends the webhooks; nil means one with a 10 s timeout
+	Logger     *slog.Logger // nil means slog.Default()
+}
+
+// NewSandbox returns a sandbox signer with the key of cfg.KeyFile and the
+// signature sessions of cfg.StateFile.
+func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	cfg.ReturnURL = strings.TrimSuffix(cfg.ReturnURL, "/")
+	keyFile := cfg.KeyFile
 	var key *ecdsa.PrivateKey
 	if keyFile != "" {
 		loaded, err := loadKey(keyFile)
@@ -75,7 +122,30 @@ func NewSandbox(keyFile string) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signer sandbox: %w", err)
 	}
-	return &Sandbox{key: jwk, signer: sig}, nil
+	sigSign, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jwk},
+		(&jose.SignerOptions{}).WithType(SignatureType))
+	if err != nil {
+		return nil, fmt.Errorf("signer sandbox: %w", err)
+	}
+	log := cfg.Logger.With("component", "signer-sandbox")
+	s := &Sandbox{key: jwk, signer: sig, sigSign: sigSign, cfg: cfg, log: log,
+		webhooks: sandbox.NewWebhooks(sandbox.WebhookConfig{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret,
+			HTTPClient: cfg.HTTPClient, Logger: log, RetryDelay: cfg.WebhookRetryDelay}),
+		sessions: map[string]*session{}, byRequest: map[string]string{}}
+	if s.journal, err = sandbox.OpenJournal(cfg.StateFile, s.replay); err != nil {
+		return nil, fmt.Errorf("signer sandbox: %w", err)
+	}
+	return s, nil
+}
+
+// Close stops the background retries of failed webhooks and closes the
+// journal; the seal keeps working.
+func (s *Sandbox) Close() {
+	s.webhooks.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.journal.Close()
+	s.journal = &sandbox.Journal{}
 }
 
 // loadKey reads a P-256 private key from a JWK file; a missing file gives nil.
@@ -157,11 +227,16 @@ func (s *Sandbox) JWKS() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{s.key.Public()}}
 }
 
-// Register adds POST /sandbox/signer/seal and GET /sandbox/signer/jwks to
-// the root router r.
+// Register adds the signer API under /sandbox/signer (seal, jwks,
+// signatures) and the applicant's signing page under /sandbox/signatur/{id}
+// to the root router r.
 func (s *Sandbox) Register(r *mux.Router) {
 	r.HandleFunc(Path+"/seal", s.handleSeal).Methods(http.MethodPost)
 	r.HandleFunc(Path+"/jwks", s.handleJWKS).Methods(http.MethodGet)
+	r.HandleFunc(Path+"/signatures", s.handleStartSignature).Methods(http.MethodPost)
+	r.HandleFunc(Path+"/signatures/{id}", s.handleSignatureStatus).Methods(http.MethodGet)
+	r.HandleFunc(SignaturePagePath+"{id}", s.handleSignaturePage).Methods(http.MethodGet)
+	r.HandleFunc(SignaturePagePath+"{id}", s.handleSignatureAction).Methods(http.MethodPost)
 }
 
 func (s *Sandbox) handleSeal(w http.ResponseWriter, r *http.Request) {

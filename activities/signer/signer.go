@@ -1,7 +1,8 @@
-// Package signer is the seal adapter: an HTTP client for a signing service
-// that seals payloads as JWS (ES256 on P-256), a sandbox signer with a key of
-// its own, and Verify, with which anyone can check a seal against the
-// published keys (JWKS).
+// Package signer is the seal and signature adapter: an HTTP client for a
+// signing service that seals payloads as JWS (ES256 on P-256) and lets
+// applicants sign their applications, a sandbox signer with a key and a
+// signing page of its own, and Verify, with which anyone can check a seal
+// against the published keys (JWKS).
 package signer
 
 import (
@@ -12,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/internal/httperr"
 )
@@ -24,6 +27,11 @@ import (
 // ErrTypeRejected is the type of the non-retryable error the client returns
 // when the signing service refuses a payload (a 4xx answer).
 const ErrTypeRejected = "SealRejected"
+
+// ErrTypeSignatureRejected is the type of the non-retryable error the client
+// returns when the signing service refuses an applicant's signature request
+// or does not know a session (a 4xx answer).
+const ErrTypeSignatureRejected = "SignatureRejected"
 
 // maxAnswer bounds how much of a signer answer the client reads.
 const maxAnswer = 1 << 20
@@ -34,7 +42,10 @@ type Client struct {
 	hc      *http.Client
 }
 
-var _ activities.Signer = (*Client)(nil)
+var (
+	_ activities.Signer          = (*Client)(nil)
+	_ activities.ApplicantSigner = (*Client)(nil)
+)
 
 // NewClient returns a client for the signer API at baseURL; a nil hc means
 // http.DefaultClient.
@@ -55,7 +66,7 @@ func (c *Client) Seal(ctx context.Context, payload []byte) (activities.SealResul
 		return res, fmt.Errorf("signer seal: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	if err := c.do(req, &res); err != nil {
+	if err := c.do(req, ErrTypeRejected, &res); err != nil {
 		return res, fmt.Errorf("signer seal: %w", err)
 	}
 	if res.JWS == "" || res.KeyID == "" {
@@ -71,7 +82,7 @@ func (c *Client) Keys(ctx context.Context) (jose.JSONWebKeySet, error) {
 	if err != nil {
 		return keys, fmt.Errorf("signer keys: %w", err)
 	}
-	if err := c.do(req, &keys); err != nil {
+	if err := c.do(req, ErrTypeRejected, &keys); err != nil {
 		return keys, fmt.Errorf("signer keys: %w", err)
 	}
 	for _, k := range keys.Keys {
@@ -82,9 +93,57 @@ func (c *Client) Keys(ctx context.Context) (jose.JSONWebKeySet, error) {
 	return keys, nil
 }
 
-// do sends req and decodes a 200 answer into v. A 4xx answer other than 408
-// and 429 is final; everything else may succeed on a retry.
-func (c *Client) do(req *http.Request, v any) error {
+// StartSignature opens a session in which the applicant signs req.Payload
+// and returns where the applicant signs; the same RequestID returns the same
+// session. A refusal is a non-retryable error of type SignatureRejected.
+func (c *Client) StartSignature(ctx context.Context, sr activities.SignatureRequest) (activities.SignatureSession, error) {
+	var res activities.SignatureSession
+	body, err := json.Marshal(sr)
+	if err != nil {
+		return res, fmt.Errorf("start signature: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/signatures", bytes.NewReader(body))
+	if err != nil {
+		return res, fmt.Errorf("start signature: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := c.do(req, ErrTypeSignatureRejected, &res); err != nil {
+		return res, fmt.Errorf("start signature of case %s: %w", sr.CaseID, err)
+	}
+	return res, checkSession(res)
+}
+
+// SignatureStatus asks where a signature stands; once signed, the answer
+// carries the JWS. An unknown session is a non-retryable error.
+func (c *Client) SignatureStatus(ctx context.Context, sessionID string) (activities.SignatureSession, error) {
+	var res activities.SignatureSession
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/signatures/"+url.PathEscape(sessionID), nil)
+	if err != nil {
+		return res, fmt.Errorf("signature status: %w", err)
+	}
+	if err := c.do(req, ErrTypeSignatureRejected, &res); err != nil {
+		return res, fmt.Errorf("signature status of %s: %w", sessionID, err)
+	}
+	return res, checkSession(res)
+}
+
+// checkSession refuses an answer the case could not work with.
+func checkSession(s activities.SignatureSession) error {
+	switch {
+	case s.ID == "" || s.Status == "":
+		return errors.New("signing service answered without session ID or status")
+	case s.Status != ozgflow.SignaturePending && s.Status != ozgflow.SignatureSigned && s.Status != ozgflow.SignatureDeclined:
+		return fmt.Errorf("signing service answered with unknown status %q", s.Status)
+	case s.Status == ozgflow.SignatureSigned && s.JWS == "":
+		return errors.New("signing service reports a signature without the JWS")
+	}
+	return nil
+}
+
+// do sends req and decodes a 200 or 201 answer into v. A 4xx answer other
+// than 408 and 429 is final, a non-retryable error of type errType;
+// everything else may succeed on a retry.
+func (c *Client) do(req *http.Request, errType string, v any) error {
 	req.Header.Set("Accept", "application/json")
 	res, err := c.hc.Do(req)
 	if err != nil {
@@ -96,10 +155,10 @@ func (c *Client) do(req *http.Request, v any) error {
 		return fmt.Errorf("read answer: %w", err)
 	}
 	switch {
-	case res.StatusCode == http.StatusOK:
+	case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
 	case res.StatusCode >= 400 && res.StatusCode < 500 &&
 		res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests:
-		return temporal.NewNonRetryableApplicationError(res.Status+": "+httperr.Text(b), ErrTypeRejected, nil)
+		return temporal.NewNonRetryableApplicationError(res.Status+": "+httperr.Text(b), errType, nil)
 	default:
 		return fmt.Errorf("%s: %s", res.Status, httperr.Text(b))
 	}

@@ -39,10 +39,11 @@ func newServer(t *testing.T, sb *signer.Sandbox) (*signer.Client, *httptest.Serv
 
 func newSandbox(t *testing.T, keyFile string) *signer.Sandbox {
 	t.Helper()
-	sb, err := signer.NewSandbox(keyFile)
+	sb, err := signer.NewSandbox(signer.SandboxConfig{KeyFile: keyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sb.Close)
 	return sb
 }
 
@@ -322,7 +323,7 @@ func TestBadKeyFileFailsTheStart(t *testing.T) {
 			if err := os.WriteFile(file, tt.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := signer.NewSandbox(file); err == nil {
+			if _, err := signer.NewSandbox(signer.SandboxConfig{KeyFile: file}); err == nil {
 				t.Error("accepted")
 			}
 		})

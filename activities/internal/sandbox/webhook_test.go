@@ -1,0 +1,67 @@
+package sandbox
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+func TestWebhooksRetryUntilDelivered(t *testing.T) {
+	secret := []byte("hook-secret")
+	tests := []struct {
+		name      string
+		answers   []int // status per attempt; the last repeats
+		wantCalls int32
+		delivered bool
+	}{
+		{"at once", []int{204}, 1, true},
+		{"after two outages", []int{503, 502, 200}, 3, true},
+		{"refused for good", []int{400}, 1, false},
+		{"rate limited, then through", []int{429, 204}, 2, true},
+		{"down for longer than the retries", []int{503}, 1 + webhookRetries, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, good atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := int(calls.Add(1))
+				body, _ := io.ReadAll(r.Body)
+				if ozgflow.VerifyBody(secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+					r.Header.Get(ozgflow.HeaderSignature), body) != nil || string(body) != `{"n":1}` {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				status := tt.answers[min(n, len(tt.answers))-1]
+				if status < 300 {
+					good.Add(1)
+				}
+				w.WriteHeader(status)
+			}))
+			defer srv.Close()
+			hooks := NewWebhooks(WebhookConfig{URL: srv.URL, Secret: secret, RetryDelay: time.Millisecond})
+			hooks.Send([]byte(`{"n":1}`), "test", tt.name)
+			deadline := time.Now().Add(5 * time.Second)
+			for calls.Load() < tt.wantCalls && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			hooks.Close() // waits for the retries to end
+			if got := calls.Load(); got != tt.wantCalls {
+				t.Errorf("%d attempts, want %d", got, tt.wantCalls)
+			}
+			if (good.Load() == 1) != tt.delivered {
+				t.Errorf("delivered %d times, want delivered %v", good.Load(), tt.delivered)
+			}
+		})
+	}
+}
+
+func TestWebhooksWithoutURLSendNothing(t *testing.T) {
+	hooks := NewWebhooks(WebhookConfig{})
+	hooks.Send([]byte("{}")) // must neither block nor panic
+	hooks.Close()
+}
