@@ -20,6 +20,7 @@ type caseView struct {
 	Definition          definitionRef                `json:"definition"`
 	Payment             *paymentView                 `json:"payment"`
 	Seal                *sealView                    `json:"seal,omitempty"`
+	Signing             *signingView                 `json:"signing,omitempty"`
 	Delivery            *deliveryView                `json:"delivery,omitempty"`
 	Decision            *ozgflow.Decision            `json:"decision,omitempty"`
 	InformationRequests []ozgflow.InformationRequest `json:"informationRequests"`
@@ -28,6 +29,13 @@ type caseView struct {
 	Timeline            []noticeView                 `json:"timeline"`
 	SubmittedAt         time.Time                    `json:"submittedAt"`
 	UpdatedAt           time.Time                    `json:"updatedAt"`
+}
+
+// signingView is the applicant's signature: where to sign, and its state.
+type signingView struct {
+	Status      string     `json:"status"`
+	RedirectURL string     `json:"redirectUrl,omitempty"`
+	SignedAt    *time.Time `json:"signedAt,omitempty"`
 }
 
 type definitionRef struct {
@@ -144,6 +152,9 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 	}
 	if c.Seal != nil {
 		v.Seal = &sealView{KeyID: c.Seal.KeyID, SealedAt: c.Seal.SealedAt, Receipt: "/api/v1/applications/" + c.ID + "/receipt"}
+	}
+	if sg := c.Signing; sg != nil {
+		v.Signing = &signingView{Status: sg.Status, RedirectURL: sg.RedirectURL, SignedAt: timePtr(sg.SignedAt)}
 	}
 	if d := c.Delivery; d != nil {
 		state := "delivered"
