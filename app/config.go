@@ -30,10 +30,16 @@ type Config struct {
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
 	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
 	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox role)
-	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks)
-	FachverfahrenURL     string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
-	FachverfahrenTargets string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
-	FachverfahrenSecret  string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
+	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks, signatures)
+	// SignatureWebhookSecret is the HMAC key of the signing service's
+	// webhooks (OZGFLOW_SIGNATURE_WEBHOOK_SECRET); without it the gateway
+	// refuses them and cases learn of signatures by polling.
+	SignatureWebhookSecret string
+	SignatureWebhookURL    string // OZGFLOW_SIGNATURE_WEBHOOK_URL: where the sandbox signer posts (sandbox role)
+	SignatureReturnURL     string // OZGFLOW_SIGNATURE_RETURN_URL: base of the status pages the signing page returns to (sandbox role)
+	FachverfahrenURL       string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
+	FachverfahrenTargets   string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
+	FachverfahrenSecret    string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
 
 	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
 	// WorkerCacheSize bounds how many workflows a worker keeps in memory
@@ -80,6 +86,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.PaymentWebhookURL, "OZGFLOW_PAYMENT_WEBHOOK_URL")
 	set(&c.MetricsAddr, "OZGFLOW_METRICS_ADDR")
 	set(&c.SignerURL, "OZGFLOW_SIGNER_URL")
+	set(&c.SignatureWebhookSecret, "OZGFLOW_SIGNATURE_WEBHOOK_SECRET")
+	set(&c.SignatureWebhookURL, "OZGFLOW_SIGNATURE_WEBHOOK_URL")
+	set(&c.SignatureReturnURL, "OZGFLOW_SIGNATURE_RETURN_URL")
 	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
 	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
 	set(&c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET")
@@ -126,6 +135,9 @@ func (c Config) Validate(role string) error {
 		need(c.PaymentWebhookURL, "OZGFLOW_PAYMENT_WEBHOOK_URL", "the gateway's /api/v1/webhooks/payments")
 		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")
 		need(c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET", "the simulator checks the delivery signatures")
+		if c.SignatureWebhookURL != "" {
+			need(c.SignatureWebhookSecret, "OZGFLOW_SIGNATURE_WEBHOOK_SECRET", "signature webhooks are HMAC-signed")
+		}
 	}
 	if role == "gateway" {
 		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")

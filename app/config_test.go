@@ -13,12 +13,15 @@ func TestConfigFromEnvironment(t *testing.T) {
 	cfg, err := FromEnv(env(map[string]string{
 		"OZGFLOW_ADDR": ":9090", "REDIS_URL": "redis://cache:6379/1", "TEMPORAL_ADDRESS": "temporal:7233",
 		"OZGFLOW_FACHVERFAHREN_TARGETS": "gewerbe-leipzig=http://fv-leipzig, dms=http://dms", "OZGFLOW_LOG_LEVEL": "debug",
+		"OZGFLOW_SIGNATURE_WEBHOOK_SECRET": "sig-secret", "OZGFLOW_SIGNATURE_WEBHOOK_URL": "http://gw/hook",
+		"OZGFLOW_SIGNATURE_RETURN_URL": "https://portal.example",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != ":9090" || cfg.RedisURL != "redis://cache:6379/1" || cfg.TemporalAddress != "temporal:7233" ||
-		cfg.DataDir != "./data" || cfg.TemporalNamespace != "ozgflow" {
+		cfg.DataDir != "./data" || cfg.TemporalNamespace != "ozgflow" || cfg.SignatureWebhookSecret != "sig-secret" ||
+		cfg.SignatureWebhookURL != "http://gw/hook" || cfg.SignatureReturnURL != "https://portal.example" {
 		t.Errorf("cfg = %+v", cfg)
 	}
 	targets, err := cfg.Targets()
@@ -43,6 +46,9 @@ func TestValidateNamesTheVariable(t *testing.T) {
 		{"gateway", map[string]string{"OZGFLOW_SECRET": "short"}, []string{"OZGFLOW_SECRET must be at least 16",
 			"OZGFLOW_PAYMENT_WEBHOOK_SECRET", "OZGFLOW_SIGNER_URL"}},
 		{"dev", map[string]string{"OZGFLOW_FACHVERFAHREN_TARGETS": "nourl"}, []string{"OZGFLOW_FACHVERFAHREN_TARGETS"}},
+		{"sandbox", map[string]string{"OZGFLOW_PAYMENT_API_KEY": "k", "OZGFLOW_PAYMENT_WEBHOOK_URL": "http://gw",
+			"OZGFLOW_PAYMENT_WEBHOOK_SECRET": "s", "OZGFLOW_FACHVERFAHREN_SECRET": "f",
+			"OZGFLOW_SIGNATURE_WEBHOOK_URL": "http://gw/api/v1/webhooks/signatures"}, []string{"OZGFLOW_SIGNATURE_WEBHOOK_SECRET"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role, func(t *testing.T) {

@@ -63,6 +63,7 @@ const (
 	devPaymentAPIKey     = "dev-payment-key"
 	devWebhookSecret     = "dev-payment-webhook-secret"
 	devFachverfahrenHMAC = "dev-fachverfahren-secret"
+	devSignatureSecret   = "dev-signature-webhook-secret"
 )
 
 // StartDev starts everything and returns once the gateway serves.
@@ -126,10 +127,15 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.closers = append(d.closers, tc.Close)
 
 	hc := &http.Client{Timeout: 20 * time.Second}
-	d.Signer, err = signer.NewSandbox(filepath.Join(cfg.DataDir, "signer-key.json"))
+	d.Signer, err = signer.NewSandbox(signer.SandboxConfig{
+		KeyFile: filepath.Join(cfg.DataDir, "signer-key.json"), PublicURL: d.URL, ReturnURL: d.URL,
+		WebhookURL: internal + "/api/v1/webhooks/signatures", WebhookSecret: []byte(devSignatureSecret),
+		StateFile: stateFile(cfg, opts, "signatures.jsonl"), HTTPClient: hc, Logger: logger,
+	})
 	if err != nil {
 		return nil, err
 	}
+	d.closers = append(d.closers, d.Signer.Close)
 	d.Payments, err = payment.NewSandbox(payment.SandboxConfig{
 		PublicURL: d.URL, APIKey: devPaymentAPIKey,
 		WebhookURL: internal + "/api/v1/webhooks/payments", WebhookSecret: []byte(devWebhookSecret),
@@ -148,9 +154,11 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
 
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+	signerClient := signer.NewClient(internal+"/sandbox/signer", hc)
 	w := worker.New(tc, worker.Adapters{
-		Payments: payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
-		Signer:   signer.NewClient(internal+"/sandbox/signer", hc),
+		Payments:        payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
+		Signer:          signerClient,
+		ApplicantSigner: signerClient,
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
 			DefaultURL: internal + "/sandbox/fachverfahren", Secret: []byte(devFachverfahrenHMAC), HTTPClient: hc,
 		}),
@@ -168,9 +176,10 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	}
 	d.closers = append(d.closers, d.Catalog.Close)
 	gw := gateway.New(gateway.Config{
-		Namespace:            cfg.TemporalNamespace,
-		Secret:               []byte(cfg.Secret),
-		PaymentWebhookSecret: []byte(devWebhookSecret),
+		Namespace:              cfg.TemporalNamespace,
+		Secret:                 []byte(cfg.Secret),
+		PaymentWebhookSecret:   []byte(devWebhookSecret),
+		SignatureWebhookSecret: []byte(devSignatureSecret),
 		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
 			return d.Signer.JWKS(), nil
 		},

@@ -69,9 +69,11 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	targets, _ := cfg.Targets()
 	hc := &http.Client{Timeout: 20 * time.Second}
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+	signerClient := signer.NewClient(cfg.SignerURL, hc)
 	w := worker.New(tc, worker.Adapters{
-		Payments: payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
-		Signer:   signer.NewClient(cfg.SignerURL, hc),
+		Payments:        payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
+		Signer:          signerClient,
+		ApplicantSigner: signerClient,
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
 		}),
@@ -140,7 +142,8 @@ func RunGateway(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	keys := cachedKeys(signer.NewClient(cfg.SignerURL, &http.Client{Timeout: 10 * time.Second}), 5*time.Minute)
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
-		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), Keys: keys, Metrics: m, Catalog: cat,
+		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
+		Keys: keys, Metrics: m, Catalog: cat,
 	}, tc, st, cat, gateway.DevTokens(), logger)
 	if err := gw.Open(); err != nil {
 		return err

@@ -33,10 +33,16 @@ func RunSandbox(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		cfg.PublicURL = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 	}
 	r := mux.NewRouter()
-	sign, err := signer.NewSandbox(filepath.Join(cfg.DataDir, "signer-key.json"))
+	sign, err := signer.NewSandbox(signer.SandboxConfig{
+		KeyFile: filepath.Join(cfg.DataDir, "signer-key.json"), PublicURL: cfg.PublicURL,
+		ReturnURL: cfg.SignatureReturnURL, WebhookURL: cfg.SignatureWebhookURL,
+		WebhookSecret: []byte(cfg.SignatureWebhookSecret),
+		StateFile:     filepath.Join(cfg.DataDir, "sandbox", "signatures.jsonl"), Logger: logger,
+	})
 	if err != nil {
 		return err
 	}
+	defer sign.Close()
 	pay, err := payment.NewSandbox(payment.SandboxConfig{
 		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), APIKey: cfg.PaymentAPIKey,
 		WebhookURL: cfg.PaymentWebhookURL, WebhookSecret: []byte(cfg.PaymentWebhookSecret),

@@ -36,6 +36,9 @@ type Config struct {
 	Secret []byte
 	// PaymentWebhookSecret verifies the payment provider's webhooks.
 	PaymentWebhookSecret []byte
+	// SignatureWebhookSecret verifies the signing service's webhooks; empty
+	// refuses them all.
+	SignatureWebhookSecret []byte
 	// Keys returns the public keys that verify receipts (JWKS).
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
 	// Metrics, if set, counts requests and is served at /metrics.
@@ -81,6 +84,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth A
 	s.registerHealthRoutes()
 	api := s.router.PathPrefix("/api/v1").Subrouter()
 	s.registerApplicationRoutes(api)
+	s.registerReceiptRoutes(api)
 	s.registerTaskRoutes(api)
 	s.registerWebhookRoutes(api)
 	s.registerDefinitionRoutes(api)

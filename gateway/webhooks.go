@@ -12,6 +12,7 @@ import (
 
 func (s *Server) registerWebhookRoutes(r *mux.Router) {
 	r.HandleFunc("/webhooks/payments", s.handlePaymentWebhook).Methods(http.MethodPost)
+	r.HandleFunc("/webhooks/signatures", s.handleSignatureWebhook).Methods(http.MethodPost)
 }
 
 // paymentWebhook is the body a payment provider posts on a status change.
@@ -41,6 +42,46 @@ func (s *Server) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	err = s.temporal.SignalWorkflow(r.Context(), ozgflow.CaseWorkflowID(ev.CaseID), "", ozgflow.SignalPayment,
 		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
+	if err != nil {
+		s.writeError(w, r, fromTemporal(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// signatureWebhook is the body a signing service posts after the applicant
+// signed or declined.
+type signatureWebhook struct {
+	CaseID    string `json:"caseId"`
+	SessionID string `json:"sessionId"`
+	Status    string `json:"status"`
+}
+
+// handleSignatureWebhook verifies the signing service's HMAC signature and
+// passes the session's new status to the case as a signal; the case then
+// asks the service for the signature itself.
+func (s *Server) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
+		return
+	}
+	if len(s.cfg.SignatureWebhookSecret) == 0 {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Signature webhooks are not configured."))
+		return
+	}
+	if err := ozgflow.VerifyBody(s.cfg.SignatureWebhookSecret, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
+		return
+	}
+	var ev signatureWebhook
+	if err := json.Unmarshal(body, &ev); err != nil || ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
+		s.writeError(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs caseId, sessionId and status."))
+		return
+	}
+	err = s.temporal.SignalWorkflow(r.Context(), ozgflow.CaseWorkflowID(ev.CaseID), "", ozgflow.SignalSignature,
+		ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
 	if err != nil {
 		s.writeError(w, r, fromTemporal(err))
 		return

@@ -58,10 +58,13 @@ func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
 
 // Adapters are the external systems the activities talk to.
 type Adapters struct {
-	Payments      activities.PaymentProvider
-	Signer        activities.Signer
-	Fachverfahren activities.Fachverfahren
-	Projections   activities.ProjectionStore
+	Payments activities.PaymentProvider
+	Signer   activities.Signer
+	// ApplicantSigner lets applicants sign their applications; the signing
+	// service's client usually serves as Signer too.
+	ApplicantSigner activities.ApplicantSigner
+	Fachverfahren   activities.Fachverfahren
+	Projections     activities.ProjectionStore
 	// DeliveryFailures, if set, keeps which deliveries fail right now.
 	DeliveryFailures activities.DeliveryFailures
 }
@@ -82,7 +85,7 @@ func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
 	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
-	w.RegisterActivity(&activities.Seals{Signer: a.Signer})
+	w.RegisterActivity(&activities.Seals{Signer: a.Signer, Applicant: a.ApplicantSigner})
 	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 }

@@ -1,0 +1,276 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/mocks"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/receipt"
+)
+
+// sealingKey seals test cases the way the signer does.
+type sealingKey struct{ jwk jose.JSONWebKey }
+
+func newSealingKey(t *testing.T) sealingKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealingKey{jose.JSONWebKey{Key: priv, KeyID: "test-key-" + uuid.NewString()[:8], Algorithm: "ES256", Use: "sig"}}
+}
+
+func (k sealingKey) keys() jose.JSONWebKeySet {
+	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.jwk.Public()}}
+}
+
+// seal signs the canonical receipt payload of c (activities.ReceiptPayload).
+func (k sealingKey) seal(t *testing.T, c ozgflow.Case, data string) *ozgflow.Seal {
+	t.Helper()
+	payload, _ := json.Marshal(map[string]any{
+		"caseId": c.ID, "service": c.Service, "authority": c.Authority, "definitionId": c.DefinitionID,
+		"definitionVersion": c.DefinitionVersion, "submittedAt": c.SubmittedAt.UTC().Format(time.RFC3339),
+		"data": json.RawMessage(data), "attachments": []any{},
+	})
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.jwk}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := s.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, _ := obj.CompactSerialize()
+	return &ozgflow.Seal{JWS: jws, KeyID: k.jwk.KeyID, SealedAt: c.SubmittedAt.Add(time.Minute)}
+}
+
+// receiptServer is a server on Redis with a sealed and an unsealed case.
+func receiptServer(t *testing.T) (s *Server, key sealingKey, sealed, unsealed ozgflow.Case) {
+	t.Helper()
+	s, st := storeServer(t)
+	key = newSealingKey(t)
+	s.cfg.Keys = func(context.Context) (jose.JSONWebKeySet, error) { return key.keys(), nil }
+	sealed = testCase(ozgflow.StatusInReview)
+	sealed.DefinitionID, sealed.DefinitionVersion = "gewerbeanmeldung-leipzig", 1
+	sealed.Payment.Status, sealed.Payment.PaidAt = ozgflow.PaymentPayed, sealed.SubmittedAt.Add(time.Minute)
+	sealed.Seal = key.seal(t, sealed, `{"betrieb":{"name":"Café Anna","rechtsform":"einzelunternehmen"}}`)
+	unsealed = testCase(ozgflow.StatusAwaitingPayment)
+	for _, c := range []ozgflow.Case{sealed, unsealed} {
+		if err := st.SaveCase(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, key, sealed, unsealed
+}
+
+func TestReceiptPDFDownload(t *testing.T) {
+	s, key, sealed, unsealed := receiptServer(t)
+	token := s.tokens.Issue(sealed.ID)
+	path := "/api/v1/applications/" + sealed.ID + "/receipt.pdf"
+	tests := []struct {
+		name   string
+		target string
+		header map[string]string
+		cookie *http.Cookie
+		want   int
+	}{
+		{"access token as bearer", path, map[string]string{"Authorization": "Bearer " + token}, nil, http.StatusOK},
+		{"access token in the link", path + "?token=" + url.QueryEscape(token), nil, nil, http.StatusOK},
+		{"the applicant's cookie", path, nil, &http.Cookie{Name: citizenCookie, Value: token}, http.StatusOK},
+		{"a case worker of the authority", path, map[string]string{"Authorization": "Bearer dev-sb-leipzig"}, nil, http.StatusOK},
+		{"no token", path, nil, nil, http.StatusUnauthorized},
+		{"the cookie of another case", path, nil, &http.Cookie{Name: citizenCookie, Value: s.tokens.Issue(unsealed.ID)}, http.StatusUnauthorized},
+		{"the token of another case", path + "?token=" + url.QueryEscape(s.tokens.Issue(unsealed.ID)), nil, nil, http.StatusNotFound},
+		{"a case worker of another authority", path, map[string]string{"Authorization": "Bearer dev-sb-dresden"}, nil, http.StatusNotFound},
+		{"not sealed yet", "/api/v1/applications/" + unsealed.ID + "/receipt.pdf?token=" + url.QueryEscape(s.tokens.Issue(unsealed.ID)),
+			nil, nil, http.StatusConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			if tt.cookie != nil {
+				req.AddCookie(tt.cookie)
+			}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("HTTP %d %s, want %d", rec.Code, rec.Body.String(), tt.want)
+			}
+			if tt.want != http.StatusOK {
+				if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("Content-Type %q, want a problem document", ct)
+				}
+				return
+			}
+			h := rec.Header()
+			if h.Get("Content-Type") != "application/pdf" ||
+				h.Get("Content-Disposition") != `attachment; filename="eingangsbestaetigung-`+sealed.ID+`.pdf"` ||
+				h.Get("Content-Length") != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("headers %v", h)
+			}
+			pdf := rec.Body.Bytes()
+			if jws, err := receipt.Extract(pdf); err != nil || jws != sealed.Seal.JWS {
+				t.Errorf("the PDF carries %q (%v), want the case's seal", jws, err)
+			}
+			for _, want := range []string{"Stadt Leipzig", "Einzelunternehmen", "Name des Betriebs", "20,00 EUR"} {
+				if !bytes.Contains(pdf, []byte(want)) {
+					t.Errorf("the PDF does not show %q", want)
+				}
+			}
+			if res := receipt.Verify(pdf, key.keys()); res.Verdict != receipt.Valid {
+				t.Errorf("the downloaded receipt checks as %s", res.Verdict)
+			}
+		})
+	}
+}
+
+func postVerify(s *Server, contentType string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/receipts/verify", bytes.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestVerifyReceiptAPI(t *testing.T) {
+	s, _, sealed, _ := receiptServer(t)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
+	s.Handler().ServeHTTP(rec, req)
+	pdf := rec.Body.Bytes()
+	jws := sealed.Seal.JWS
+	// The stored seal in the PDF changed by one character.
+	at := bytes.Index(pdf, []byte("/OzgflowJWS ("+jws[:60]))
+	if at < 0 {
+		t.Fatal("no stored seal in the PDF")
+	}
+	tampered := bytes.Clone(pdf)
+	i := at + len("/OzgflowJWS (") + 50
+	tampered[i] = map[bool]byte{true: 'A', false: 'B'}[tampered[i] != 'A']
+	var wrapped strings.Builder
+	for rest := jws; rest != ""; {
+		n := min(70, len(rest))
+		wrapped.WriteString(rest[:n] + "\n")
+		rest = rest[n:]
+	}
+	asJSON, _ := json.Marshal(map[string]string{"receipt": "Siegel: " + jws})
+
+	tests := []struct {
+		name        string
+		contentType string
+		body        []byte
+		status      int
+		verdict     receipt.Verdict
+	}{
+		{"the PDF", "application/pdf", pdf, http.StatusOK, receipt.Valid},
+		{"the seal as text, wrapped", "text/plain; charset=utf-8", []byte(wrapped.String()), http.StatusOK, receipt.Valid},
+		{"the seal in JSON", "application/json", asJSON, http.StatusOK, receipt.Valid},
+		{"a changed PDF", "application/pdf", tampered, http.StatusOK, receipt.Tampered},
+		{"text without a seal", "text/plain", []byte("Wo ist meine Bestätigung?"), http.StatusOK, receipt.Unknown},
+		{"JSON without receipt", "application/json", []byte(`{"jws":"x"}`), http.StatusUnprocessableEntity, ""},
+		{"broken JSON", "application/json", []byte(`{"receipt":`), http.StatusBadRequest, ""},
+		{"empty", "text/plain", nil, http.StatusBadRequest, ""},
+		{"an image", "image/png", []byte("\x89PNG"), http.StatusUnsupportedMediaType, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := postVerify(s, tt.contentType, tt.body)
+			if rec.Code != tt.status {
+				t.Fatalf("HTTP %d %s, want %d", rec.Code, rec.Body.String(), tt.status)
+			}
+			if tt.status != http.StatusOK {
+				if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("Content-Type %q, want a problem document", ct)
+				}
+				return
+			}
+			var res receipt.Result
+			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Verdict != tt.verdict || res.Message == "" || res.MessageEN == "" {
+				t.Fatalf("answer %+v, want verdict %s with messages", res, tt.verdict)
+			}
+			if tt.verdict == receipt.Valid && (res.CaseID != sealed.ID || res.ServiceName != "Gewerbeanmeldung" ||
+				res.AuthorityName != "Stadt Leipzig" || !res.SubmittedAt.Equal(sealed.SubmittedAt)) {
+				t.Errorf("a valid receipt answers %+v", res)
+			}
+		})
+	}
+
+	s.cfg.Keys = func(context.Context) (jose.JSONWebKeySet, error) { return jose.JSONWebKeySet{}, errors.New("signer down") }
+	if res := s.VerifyReceipt(context.Background(), pdf); res.Verdict != receipt.Unknown || res.Reason != receipt.ReasonKeysUnavailable {
+		t.Errorf("without keys: %s (%s), want unknown, keys unavailable", res.Verdict, res.Reason)
+	}
+}
+
+func TestSignatureWebhook(t *testing.T) {
+	secret := []byte("signature-webhook-secret")
+	caseID := uuid.NewString()
+	body := []byte(`{"caseId":"` + caseID + `","sessionId":"sig_1","status":"SIGNED"}`)
+	now := time.Now()
+	tests := []struct {
+		name      string
+		secret    []byte // configured
+		body      []byte
+		signedAt  time.Time
+		signWith  []byte
+		signalErr error
+		want      int
+	}{
+		{"signed webhook", secret, body, now, secret, nil, http.StatusNoContent},
+		{"unknown case", secret, body, now, secret, serviceerror.NewNotFound("workflow not found"), http.StatusNotFound},
+		{"wrong secret", secret, body, now, []byte("guess"), nil, http.StatusUnauthorized},
+		{"stale", secret, body, now.Add(-time.Hour), secret, nil, http.StatusUnauthorized},
+		{"no secret configured", nil, body, now, nil, nil, http.StatusUnauthorized},
+		{"no session", secret, []byte(`{"caseId":"` + caseID + `","status":"SIGNED"}`), now, secret, nil, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := &mocks.Client{}
+			tc.On("SignalWorkflow", mock.Anything, ozgflow.CaseWorkflowID(caseID), "", ozgflow.SignalSignature,
+				ozgflow.SignatureEvent{SessionID: "sig_1", Status: ozgflow.SignatureSigned}).Return(tt.signalErr)
+			s := New(Config{Secret: []byte("test-secret-0123456789"), SignatureWebhookSecret: tt.secret}, tc, nil,
+				nil, DevTokens(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			req := httptest.NewRequest(http.MethodPost, "/api/v1/webhooks/signatures", bytes.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(ozgflow.HeaderSignatureTimestamp, strconv.FormatInt(tt.signedAt.Unix(), 10))
+			req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignBody(tt.signWith, tt.signedAt, tt.body))
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("HTTP %d %s, want %d", rec.Code, rec.Body.String(), tt.want)
+			}
+			signalled := len(tc.Calls) > 0
+			if wantSignal := tt.want == http.StatusNoContent || tt.signalErr != nil; signalled != wantSignal {
+				t.Errorf("signalled %v, want %v", signalled, wantSignal)
+			}
+		})
+	}
+}
