@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -59,13 +60,17 @@ func (s *Server) handleReceiptPDF(w http.ResponseWriter, r *http.Request) {
 // withApplicantToken returns r with the case's access token as bearer token
 // when the request brings none but has the token in the query (links from
 // the applicant's pages) or the applicant's cookie holds the case's token.
-// The staff's session cookie still works when neither does.
+// Only access tokens count in the query, so that no staff token is taken
+// from an address. The staff's session cookie still works when neither does.
 func (s *Server) withApplicantToken(r *http.Request) *http.Request {
 	if bearerToken(r) != "" {
 		return r
 	}
 	caseID := mux.Vars(r)["id"]
 	token := r.URL.Query().Get("token")
+	if !strings.HasPrefix(token, "at_") {
+		token = ""
+	}
 	if ck, err := r.Cookie(citizenCookie); token == "" && err == nil && s.tokens.Valid(caseID, ck.Value) {
 		token = ck.Value
 	}
