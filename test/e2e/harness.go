@@ -38,6 +38,7 @@ var Scenarios = []Scenario{
 	{"GewerbeanmeldungFromSubmitToApproval", gewerbeanmeldungFromSubmitToApproval},
 	{"AccessToCases", accessToCases},
 	{"HundesteuerIsDeliveredAndApprovedWithoutFee", hundesteuerIsDeliveredAndApprovedWithoutFee},
+	{"ApplicantSignsThenTheCaseGoesOn", applicantSignsThenTheCaseGoesOn},
 	{"ParkingPermitDecidedByRule", parkingPermitDecidedByRule},
 	{"FailedPaymentIsRetried", failedPaymentIsRetried},
 	{"InformationRequestRoundTrip", informationRequestRoundTrip},
