@@ -382,12 +382,21 @@ var signatureLength = map[string]int{
 	"HS256": 43, "HS384": 64, "HS512": 86,
 }
 
+// Bounds of the search for a seal in text, so that no input makes it slow:
+// the candidates tried (words starting with "eyJ") and the length of a
+// header.
+const (
+	maxCandidates = 64
+	maxHeader     = 4096
+)
+
 // findCompact finds the first compact JWS in text. Its header starts with
-// "eyJ" (base64url of `{"`); from there whitespace is skipped, and the JWS
-// ends at the first character that cannot be part of it or, for algorithms
-// with a fixed signature size, where the signature is complete.
+// "eyJ" (base64url of `{"`) and must decode to JSON naming an algorithm;
+// from there whitespace is skipped, and the JWS ends at the first character
+// that cannot be part of it or, for algorithms with a fixed signature size,
+// where the signature is complete.
 func findCompact(text string) (string, bool) {
-	for from := 0; ; {
+	for from, tried := 0, 0; tried < maxCandidates; {
 		i := strings.Index(text[from:], "eyJ")
 		if i < 0 {
 			return "", false
@@ -397,16 +406,21 @@ func findCompact(text string) (string, bool) {
 		if start > 0 && isBase64URL(rune(text[start-1])) {
 			continue // inside some other word
 		}
+		tried++
 		if jws, ok := compactAt(text[start:]); ok {
 			return jws, true
 		}
 	}
+	return "", false
 }
 
 func compactAt(text string) (string, bool) {
 	var sb strings.Builder
 	dots, sigLen, sig := 0, 0, 0
 	for _, r := range text {
+		if dots == 0 && sb.Len() > maxHeader {
+			return "", false
+		}
 		switch {
 		case r == '.':
 			if dots == 2 {
@@ -414,7 +428,11 @@ func compactAt(text string) (string, bool) {
 			}
 			dots++
 			if dots == 1 {
-				sigLen = signatureLength[algOf(sb.String())]
+				alg := algOf(sb.String())
+				if alg == "" {
+					return "", false // not a JWS header, or text glued to one
+				}
+				sigLen = signatureLength[alg]
 			}
 			sb.WriteRune(r)
 		case isBase64URL(r):

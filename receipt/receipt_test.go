@@ -329,6 +329,7 @@ func TestVerify(t *testing.T) {
 		{"the seal wrapped in text", []byte("Siegel der Behörde:\n" + wrapped(jws, 64) + "\nBitte aufbewahren."), Valid, ReasonSealed},
 		{"the seal wrapped before text on the same line", []byte(wrapped(jws, 100) + " Ende"), Valid, ReasonSealed},
 		{"the receipt API's JSON", []byte(`{"caseId":"x","jws":"` + jws + `"}`), Valid, ReasonSealed},
+		{"the seal after a word that looks like one", []byte("eyJunk\n" + wrapped(jws, 80)), Valid, ReasonSealed},
 		{"PDF with a payload byte flipped in print and store", bothFlipped, Tampered, ReasonSignature},
 		{"PDF with the stored seal changed", embeddedFlipped, Tampered, ReasonMismatch},
 		{"PDF with the printed seal changed", printedFlipped, Tampered, ReasonMismatch},
@@ -339,7 +340,7 @@ func TestVerify(t *testing.T) {
 		{"no key named", []byte(noKid), Unknown, ReasonUnknownKey},
 		{"the applicant's signature", []byte(applicant), Unknown, ReasonNotASeal},
 		{"signature cut short", []byte(jws[:len(jws)-10]), Unknown, ReasonMalformed},
-		{"header broken", []byte("eyJhbGciOi." + parts[1] + "." + parts[2]), Unknown, ReasonMalformed},
+		{"header broken", []byte("eyJhbGciOi." + parts[1] + "." + parts[2]), Unknown, ReasonNoSeal},
 		{"plain text", []byte("Ich habe meine Bestätigung verloren."), Unknown, ReasonNoSeal},
 		{"nothing", nil, Unknown, ReasonNoSeal},
 		{"a PDF without a seal", emptyPDF, Unknown, ReasonNoSeal},
@@ -511,4 +512,21 @@ func decodeWinAnsi(b []byte) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
+}
+
+func TestFindingNoSealStaysFast(t *testing.T) {
+	inputs := map[string]string{
+		"words that start like a seal": strings.Repeat("eyJ ", 2<<20),
+		"one long header":              "eyJ" + strings.Repeat("A", 8<<20),
+		"headers without a payload":    strings.Repeat("eyJhbGciOiJFUzI1NiJ9.\n", 1<<18),
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, _ = Extract([]byte(in))
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
 }
