@@ -65,6 +65,7 @@ var recordings = []recording{
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, e2e.Hundesteuer(e2e.Leipzig)) }},
 	{"hundesteuer-anmeldung-dresden", "hundesteuer-anmeldung-dresden", "approved",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, e2e.Hundesteuer(e2e.Dresden)) }},
+	{"hundesteuer-anmeldung-dresden-signed", "hundesteuer-anmeldung-dresden", "approved", hundesteuerSignedByApplicant},
 	{"lasttest-auto-chemnitz", "lasttest-auto-chemnitz", "approved",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, lasttest("lasttest-auto")) }},
 	{"lasttest-pruefung-chemnitz", "lasttest-pruefung-chemnitz", "approved", lasttestDecidedByCaseWorker},
@@ -249,6 +250,15 @@ func gewerbeHandedOverAndApproved(t *testing.T, st *e2e.Stack) e2e.Submitted {
 	taskAction(t, st, "dev-sb-leipzig-2", task, "complete",
 		map[string]any{"outcome": "reject", "comment": "Die angemeldete Tätigkeit ist erlaubnispflichtig."})
 	taskAction(t, st, "dev-sb-leipzig", task, "approve", map[string]any{"approve": true})
+	return s
+}
+
+// hundesteuerSignedByApplicant: the keeper of a listed dog signs the
+// application on the signing sandbox's page.
+func hundesteuerSignedByApplicant(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	s := st.Submit(t, e2e.DangerousDog(e2e.Dresden))
+	c := st.WaitStatus(t, s, "awaiting_signature")
+	e2e.Sign(t, c["signing"].(map[string]any)["redirectUrl"].(string), "sign")
 	return s
 }
 
