@@ -144,10 +144,12 @@ func printedSeal(pdf []byte, streams []span) string {
 		text string
 	}
 	var parts []part
+	budget := maxInput // all inflated streams together, against compression bombs
 	for _, s := range streams {
 		data := pdf[s.start:s.end]
-		if flate := inflate(pdf, s); flate != nil {
+		if flate := inflate(pdf, s, budget); flate != nil {
 			data = flate
+			budget -= len(flate)
 		}
 		if !bytes.Contains(data, []byte("/"+sealTag)) {
 			continue
@@ -211,18 +213,18 @@ func sealPart(operands []token) (int, bool) {
 	return 0, false
 }
 
-// inflate decompresses a stream whose dictionary names /FlateDecode; other
-// streams give nil.
-func inflate(pdf []byte, s span) []byte {
+// inflate decompresses, up to limit bytes, a stream whose dictionary names
+// /FlateDecode; other streams give nil.
+func inflate(pdf []byte, s span, limit int) []byte {
 	dictStart := bytes.LastIndex(pdf[:s.start], []byte(" obj"))
-	if dictStart < 0 || !bytes.Contains(pdf[dictStart:s.start], []byte("/FlateDecode")) {
+	if limit <= 0 || dictStart < 0 || !bytes.Contains(pdf[dictStart:s.start], []byte("/FlateDecode")) {
 		return nil
 	}
 	r, err := zlib.NewReader(bytes.NewReader(pdf[s.start:s.end]))
 	if err != nil {
 		return nil
 	}
-	out, _ := io.ReadAll(io.LimitReader(r, maxInput))
+	out, _ := io.ReadAll(io.LimitReader(r, int64(limit)))
 	return out
 }
 

@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -528,5 +529,38 @@ func TestFindingNoSealStaysFast(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
+	}
+}
+
+// flatePDF is a PDF with one Flate-compressed content stream, the way tools
+// that save a PDF again often write it.
+func flatePDF(t *testing.T, content []byte) []byte {
+	t.Helper()
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	_, _ = w.Write(content)
+	_ = w.Close()
+	return []byte(fmt.Sprintf("%%PDF-1.5\n4 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\n%%%%EOF\n",
+		z.Len(), z.Bytes()))
+}
+
+func TestExtractReadsCompressedStreams(t *testing.T) {
+	key := newKey(t)
+	jws := key.sign(t, []byte(`{"caseId":"x"}`), nil)
+	l := &layout{}
+	l.newPage()
+	l.seal(jws)
+	pages := l.finish("Test")
+	if got, err := Extract(flatePDF(t, pages[0])); err != nil || got != jws {
+		t.Errorf("Extract from a compressed stream = %q, %v", got, err)
+	}
+	// A compression bomb is read only so far.
+	bomb := flatePDF(t, bytes.Repeat([]byte("/OzgflowSeal "), 8<<20))
+	start := time.Now()
+	if _, err := Extract(bytes.Repeat(bomb, 8)); err == nil {
+		t.Error("found a seal in a compression bomb")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a compression bomb took %v", d)
 	}
 }
