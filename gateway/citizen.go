@@ -33,7 +33,7 @@ var citizenFS embed.FS
 // citizenPages are parsed once, at start, each with the citizen layout.
 var citizenPages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"status", "withdraw", "problem"} {
+	for _, name := range []string{"status", "withdraw", "problem", "verify"} {
 		out[name] = template.Must(template.New(name).ParseFS(citizenFS,
 			"templates/citizen/layout.html", "templates/citizen/"+name+".html"))
 	}
@@ -59,6 +59,7 @@ func (s *Server) registerCitizenRoutes(api *mux.Router) {
 	s.router.HandleFunc("/antraege/{id}/antwort", s.citizen(s.handleCitizenAnswer)).Methods(http.MethodPost)
 	s.router.HandleFunc("/antraege/{id}/zurueckziehen", s.citizen(s.handleCitizenWithdrawPage)).Methods(http.MethodGet)
 	s.router.HandleFunc("/antraege/{id}/zurueckziehen", s.citizen(s.handleCitizenWithdraw)).Methods(http.MethodPost)
+	s.router.HandleFunc("/pruefen", s.handleVerifyPage).Methods(http.MethodGet, http.MethodPost)
 	api.HandleFunc("/accounts/{account}/notices/{noticeId}/read", s.handleNoticeRead).Methods(http.MethodPost)
 }
 

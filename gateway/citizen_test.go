@@ -509,3 +509,55 @@ func TestCatalogNoticesHaveEasyToReadTexts(t *testing.T) {
 		t.Fatal("no notice checked")
 	}
 }
+
+func TestVerifyPage(t *testing.T) {
+	s := newTestServer(t)
+	rec := citizenGet(s, "/pruefen")
+	var visitor *http.Cookie
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == verifyCookie {
+			visitor = ck
+		}
+	}
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || visitor == nil || !strings.Contains(body, `enctype="multipart/form-data"`) ||
+		!strings.Contains(body, `<label for="verify-file">`) {
+		t.Fatalf("GET /pruefen: %d, cookie %+v\n%s", rec.Code, visitor, body)
+	}
+	csrf := s.verifyCSRF(visitor.Value)
+	post := func(cookie *http.Cookie, parts ...uploadPart) *httptest.ResponseRecorder {
+		b, contentType := multipartBody(t, parts...)
+		r := httptest.NewRequest(http.MethodPost, "/pruefen", b)
+		r.Header.Set("Content-Type", contentType)
+		if cookie != nil {
+			r.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, r)
+		return rec
+	}
+	tests := []struct {
+		name   string
+		cookie *http.Cookie
+		parts  []uploadPart
+		want   int
+		text   string
+	}{
+		{"without the visitor's cookie", nil, []uploadPart{{"csrf", "", []byte(csrf)}, {"text", "", []byte("x")}}, http.StatusForbidden, "Das Formular ist abgelaufen"},
+		{"with a wrong token", visitor, []uploadPart{{"csrf", "", []byte("falsch")}, {"text", "", []byte("x")}}, http.StatusForbidden, "Das Formular ist abgelaufen"},
+		{"nothing to check", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"text", "", []byte("  ")}}, http.StatusUnprocessableEntity,
+			"Bitte fügen Sie den Text ein oder wählen Sie die PDF-Datei aus."},
+		{"a file too large", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"file", "gross.pdf", make([]byte, maxVerifyBytes+1)}},
+			http.StatusRequestEntityTooLarge, "Die Datei ist zu groß. Sie darf höchstens 5 MB groß sein."},
+		{"text that holds no seal", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"text", "", []byte("Eingangsbestätigung Nr. 42")}},
+			http.StatusOK, `data-verdict="unknown"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := post(tt.cookie, tt.parts...)
+			if rec.Code != tt.want || !strings.Contains(rec.Body.String(), tt.text) {
+				t.Errorf("got %d, want %d with %q:\n%s", rec.Code, tt.want, tt.text, rec.Body.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// /pruefen checks a receipt (Eingangsbestätigung) for anyone: its text
+// pasted or its PDF uploaded. The answer is genuine, changed or unknown, in
+// plain words, with what a genuine seal covers.
+
+// maxVerifyBytes bounds what /pruefen reads; a receipt is far smaller.
+const maxVerifyBytes = 5_000_000
+
+// verifyCookie holds a random value the form's CSRF token is bound to; the
+// page has no session of its own.
+const verifyCookie = "ozgflow_pruefen"
+
+// verifyData is what the verification page shows.
+type verifyData struct {
+	Text     string
+	SizeHint string
+	Result   *verifyResult
+}
+
+// verifyResult is a verdict as the page shows it.
+type verifyResult struct {
+	Verdict     string
+	Headline    string
+	Message     string
+	CaseID      string
+	ServiceName string
+	Authority   string
+	Submitted   *timeStamp
+}
+
+func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && s.takeSwitches(w, r, "") {
+		return
+	}
+	v := s.newCitizenView(r)
+	v.Title = v.T("verify.title")
+	nonce := ""
+	if ck, err := r.Cookie(verifyCookie); err == nil && len(ck.Value) == 32 {
+		nonce = ck.Value
+	}
+	if r.Method == http.MethodGet && nonce == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		nonce = hex.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{Name: verifyCookie, Value: nonce, Path: "/pruefen", HttpOnly: true,
+			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
+	v.CSRF = s.verifyCSRF(nonce)
+	d := verifyData{SizeHint: v.Lang.formatSize(maxVerifyBytes)}
+	v.Data = &d
+	if r.Method == http.MethodGet {
+		s.renderCitizen(w, http.StatusOK, "verify", v)
+		return
+	}
+	input, text, csrf, status, problem := readVerifyForm(r)
+	d.Text = text
+	if nonce == "" || !hmac.Equal([]byte(csrf), []byte(v.CSRF)) {
+		v.Data = errorPage{Text: v.T("error.csrf"), Back: "/pruefen"}
+		v.Title = v.T("error.forbidden.title")
+		s.renderCitizen(w, http.StatusForbidden, "problem", v)
+		return
+	}
+	if problem != "" {
+		v.ProblemTitle = v.T("problems.title")
+		target := "verify-text"
+		if problem == "verify.too_large" {
+			target = "verify-file"
+		}
+		v.Problems = []citizenProblem{{Target: target, Text: v.T(problem, v.Lang.formatSize(maxVerifyBytes))}}
+		s.renderCitizen(w, status, "verify", v)
+		return
+	}
+	res := s.VerifyReceipt(r.Context(), input)
+	out := &verifyResult{Verdict: string(res.Verdict), Headline: v.T("verify." + string(res.Verdict)), Message: res.Message,
+		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt)}
+	if v.Lang == langEN {
+		out.Message = res.MessageEN
+	}
+	if out.ServiceName == "" {
+		out.ServiceName = res.Service
+	}
+	if out.Authority == "" {
+		out.Authority = res.Authority
+	}
+	d.Result = out
+	s.renderCitizen(w, http.StatusOK, "verify", v)
+}
+
+// verifyCSRF binds the verification form to the visitor's cookie.
+func (s *Server) verifyCSRF(nonce string) string {
+	mac := hmac.New(sha256.New, s.cfg.Secret)
+	mac.Write([]byte("verify csrf\x00" + nonce))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// readVerifyForm reads the pasted text or the uploaded file of /pruefen
+// (the file wins when both are given). A problem is a text key.
+func readVerifyForm(r *http.Request) (input []byte, text, csrf string, status int, problem string) {
+	defer func() { _, _ = io.CopyN(io.Discard, r.Body, maxUploadDrain) }()
+	body := &io.LimitedReader{R: r.Body, N: maxVerifyBytes + 256<<10}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		b, _ := io.ReadAll(body)
+		vals, _ := url.ParseQuery(string(b))
+		text, csrf = vals.Get("text"), vals.Get("csrf")
+		input = []byte(strings.TrimSpace(text))
+	} else {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				if body.N <= 0 {
+					return nil, text, csrf, http.StatusRequestEntityTooLarge, "verify.too_large"
+				}
+				break
+			}
+			b, _ := io.ReadAll(io.LimitReader(part, maxVerifyBytes+1))
+			switch part.FormName() {
+			case "csrf":
+				csrf = string(b)
+			case "text":
+				text = string(b)
+			case "file":
+				if len(b) > maxVerifyBytes {
+					return nil, text, csrf, http.StatusRequestEntityTooLarge, "verify.too_large"
+				}
+				if len(b) > 0 {
+					input = b
+				}
+			}
+		}
+		if input == nil {
+			input = []byte(strings.TrimSpace(text))
+		}
+	}
+	if len(input) == 0 {
+		return nil, text, csrf, http.StatusUnprocessableEntity, "verify.empty"
+	}
+	return input, text, csrf, http.StatusOK, ""
+}
