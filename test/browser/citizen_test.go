@@ -514,3 +514,46 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 	assertAccessible(t, ctx, "/pruefen")
 	checkLayouts(t, ctx, "/pruefen")
 }
+
+// TestApplicantSignsFromTheStatusPage follows the link to the signing
+// service from the status page of a listed dog's registration, signs there,
+// comes back to the status page and sees the case move on.
+func TestApplicantSignsFromTheStatusPage(t *testing.T) {
+	d := startDev(t)
+	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	s := st.Submit(t, e2e.DangerousDog(e2e.Dresden))
+	st.WaitStatus(t, s, "awaiting_signature")
+	ctx := germanBrowser(t)
+	page := d.URL + "/antraege/" + s.ID
+
+	var text string
+	run(t, ctx, "open the status page",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(page+"?token="+s.Token),
+		status("awaiting_signature"),
+		chromedp.WaitVisible(`#sign-link`, chromedp.ByQuery),
+		chromedp.Text(`#next`, &text, chromedp.ByQuery),
+	)
+	if !strings.Contains(text, "Bitte unterschreiben Sie Ihren Antrag beim Signaturdienst.") {
+		t.Errorf("what to do: %q", text)
+	}
+	assertAccessible(t, ctx, "awaiting signature")
+	checkLayouts(t, ctx, "awaiting signature")
+
+	var location string
+	run(t, ctx, "sign at the signing service and come back",
+		chromedp.Click(`#sign-link`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//button[@value="sign"]`, chromedp.BySearch),
+		chromedp.Click(`//button[@value="sign"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`#status-sentence`, chromedp.ByQuery),
+		chromedp.Location(&location),
+		chromedp.WaitNotPresent(`#status-sentence[data-status="awaiting_signature"]`, chromedp.ByQuery),
+		chromedp.Text(`#status-sentence`, &text, chromedp.ByQuery),
+	)
+	if location != page {
+		t.Errorf("back at %q, want the status page %s", location, page)
+	}
+	if strings.Contains(text, "Unterschrift") {
+		t.Errorf("still waiting for the signature: %q", text)
+	}
+}
