@@ -23,9 +23,9 @@ import (
 
 // States of a portal event.
 const (
-	PortalPending     = "pending"     // waiting for its next attempt, or being sent
-	PortalFailed      = "failed"      // gave up after the last attempt; an administrator may resend it
-	PortalDelivered   = "delivered"   // the portal took it
+	PortalPending     = "pending"   // waiting for its next attempt, or being sent
+	PortalFailed      = "failed"    // gave up after the last attempt; an administrator may resend it
+	PortalDelivered   = "delivered" // the portal took it
 	deliveredRetained = 30 * 24 * time.Hour
 	maxErrorLen       = 500
 )
@@ -114,7 +114,12 @@ func (s *Store) ClaimPortalEvents(ctx context.Context, now time.Time, lease time
 	for i := 1; i+2 < len(res); i += 3 {
 		e := PortalEvent{ID: fmt.Sprint(res[i]), State: PortalPending, Claim: claim}
 		if err := json.Unmarshal([]byte(fmt.Sprint(res[i+1])), &e.Notice); err != nil {
-			return nil, next, fmt.Errorf("decode portal event %s: %w", e.ID, err)
+			// A broken record would come back forever; it goes to the
+			// undeliverable ones, where an administrator sees it.
+			if err := s.PortalEventUndeliverable(ctx, e.ID, claim, now, "broken record: "+err.Error()); err != nil {
+				return nil, next, err
+			}
+			continue
 		}
 		n, _ := res[i+2].(int64)
 		e.Attempts = int(n)

@@ -1,0 +1,192 @@
+package portal
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ozgflow/ozgflow/store"
+)
+
+// Outbox is where the dispatcher finds the events: the store's portal
+// outbox, which SaveCase fills in the transaction that files each notice.
+type Outbox interface {
+	ClaimPortalEvents(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]store.PortalEvent, time.Time, error)
+	RetryPortalEventAt(ctx context.Context, id, claim string, at time.Time, reason string) error
+	PortalEventUndeliverable(ctx context.Context, id, claim string, at time.Time, reason string) error
+	PortalEventDelivered(ctx context.Context, id string, at time.Time) error
+}
+
+// Sender posts one event to the portal (Client).
+type Sender interface {
+	Send(ctx context.Context, e Event) error
+}
+
+// Defaults of a Dispatcher.
+const (
+	DefaultMaxAttempts = 40 // with DefaultBackoff about five and a half hours of trying
+	defaultLease       = 2 * time.Minute
+	defaultSendTimeout = 30 * time.Second
+	defaultPoll        = time.Second
+	defaultBatch       = 32
+	defaultParallel    = 4
+)
+
+// Dispatcher delivers the events of the outbox to the portal at least once:
+// it claims due events for a lease, sends them, and records the outcome; a
+// failed attempt comes back after a backoff, and after MaxAttempts the event
+// is given up as undeliverable until an administrator resends it. Any number
+// of dispatchers may run against one outbox: a claim keeps the others off an
+// event while it is sent, and the events of a dispatcher that dies come due
+// again when its lease runs out.
+type Dispatcher struct {
+	Outbox Outbox
+	Sender Sender
+	// Backoff between attempts; zero means DefaultBackoff.
+	Backoff Backoff
+	// MaxAttempts before an event is undeliverable; zero means DefaultMaxAttempts.
+	MaxAttempts int
+	// Lease is how long a claim holds; it must outlast SendTimeout. Zero: 2 min.
+	Lease time.Duration
+	// SendTimeout bounds one attempt. Zero: 30 s.
+	SendTimeout time.Duration
+	// Poll is how often an idle dispatcher looks for new events. Zero: 1 s.
+	Poll time.Duration
+	// Batch is how many events one claim takes; Parallel how many are sent
+	// at once. Zero: 32 and 4.
+	Batch, Parallel int
+	Logger          *slog.Logger     // nil means slog.Default()
+	Now             func() time.Time // nil means time.Now
+	Rand            func() float64   // jitter source in [0, 1); nil means math/rand
+
+	claims atomic.Int64
+	id     string
+}
+
+func (d *Dispatcher) init() {
+	if d.Backoff == (Backoff{}) {
+		d.Backoff = DefaultBackoff
+	}
+	if d.MaxAttempts <= 0 {
+		d.MaxAttempts = DefaultMaxAttempts
+	}
+	if d.SendTimeout <= 0 {
+		d.SendTimeout = defaultSendTimeout
+	}
+	if d.Lease <= 0 {
+		d.Lease = defaultLease
+	}
+	d.Lease = max(d.Lease, d.SendTimeout+10*time.Second)
+	if d.Poll <= 0 {
+		d.Poll = defaultPoll
+	}
+	if d.Batch <= 0 {
+		d.Batch = defaultBatch
+	}
+	if d.Parallel <= 0 {
+		d.Parallel = defaultParallel
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	d.Logger = d.Logger.With("component", "portal-dispatcher")
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Float64
+	}
+	d.id = cryptorand.Text()[:12]
+}
+
+// Run delivers events until ctx ends; an attempt under way when it ends is
+// given back to the outbox at once. Run returns nil after a cancel.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.init()
+	d.Logger.Info("Portal dispatcher running", "maxAttempts", d.MaxAttempts,
+		"backoffInitial", d.Backoff.Initial, "backoffMax", d.Backoff.Max)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		n, next, err := d.dispatch(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := d.Poll
+		switch {
+		case err != nil:
+			d.Logger.Warn("Portal outbox not read", "error", err)
+		case n >= d.Batch:
+			wait = 0
+		case !next.IsZero():
+			wait = max(min(wait, next.Sub(d.Now())), 0)
+		}
+		timer.Reset(wait)
+	}
+}
+
+// dispatch claims one batch and delivers it; it returns how many events it
+// claimed and when the earliest one left waiting is due.
+func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
+	claim := d.id + "-" + strconv.FormatInt(d.claims.Add(1), 10)
+	events, next, err := d.Outbox.ClaimPortalEvents(ctx, d.Now(), d.Lease, d.Batch, claim)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	slots := make(chan struct{}, d.Parallel)
+	var wg sync.WaitGroup
+	for _, e := range events {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			d.deliver(ctx, e)
+		})
+	}
+	wg.Wait()
+	return len(events), next, nil
+}
+
+// deliver makes one attempt and records its outcome.
+func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) {
+	sendCtx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	sendErr := d.Sender.Send(sendCtx, NewEvent(e.Notice))
+	cancel()
+	// The outcome is recorded even when ctx ended during the attempt.
+	rec, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelRec()
+	now := d.Now()
+	var err error
+	switch {
+	case sendErr == nil:
+		err = d.Outbox.PortalEventDelivered(rec, e.ID, now)
+		d.Logger.Debug("Portal event delivered", "event", e.ID, "attempt", e.Attempts)
+	case ctx.Err() != nil:
+		err = d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now, "dispatcher stopped during the attempt")
+	case e.Attempts >= d.MaxAttempts:
+		d.Logger.Warn("Portal event undeliverable; an administrator can resend it", "event", e.ID,
+			"attempts", e.Attempts, "error", sendErr)
+		err = d.Outbox.PortalEventUndeliverable(rec, e.ID, e.Claim, now, sendErr.Error())
+	default:
+		wait := d.Backoff.Delay(e.Attempts, d.Rand())
+		var se *StatusError
+		if errors.As(sendErr, &se) && se.RetryAfter > wait {
+			wait = min(se.RetryAfter, d.Backoff.Max)
+		}
+		d.Logger.Debug("Portal event retried", "event", e.ID, "attempt", e.Attempts, "in", wait, "error", sendErr)
+		err = d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now.Add(wait), sendErr.Error())
+	}
+	if err != nil {
+		d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", err)
+	}
+}
