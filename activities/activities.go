@@ -9,8 +9,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
+	"net/mail"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -96,6 +97,11 @@ type Mailer interface {
 	Send(ctx context.Context, req EmailRequest) error
 }
 
+// ErrAddressRefused is what a Mailer's error wraps when the address is not
+// one or the mail system refuses the recipient for good; trying again
+// would not help.
+var ErrAddressRefused = errors.New("email address refused")
+
 // Notices sends notices to applicants by email, for variants that ask for it.
 type Notices struct {
 	Mailer Mailer
@@ -105,10 +111,15 @@ type Notices struct {
 // error; anything else is retried, and the notice ID keeps a repeat from
 // arriving twice where the mail system honours it.
 func (n *Notices) Email(ctx context.Context, req EmailRequest) error {
-	if req.To == "" || !strings.Contains(req.To, "@") {
+	if _, err := mail.ParseAddress(req.To); err != nil {
 		return temporal.NewNonRetryableApplicationError("no valid email address for notice "+req.NoticeID, "EINVALID", nil)
 	}
-	if err := n.Mailer.Send(ctx, req); err != nil {
+	if n.Mailer == nil {
+		return temporal.NewNonRetryableApplicationError("email is not configured (OZGFLOW_SMTP_ADDR)", "EUNAVAILABLE", nil)
+	}
+	if err := n.Mailer.Send(ctx, req); errors.Is(err, ErrAddressRefused) {
+		return temporal.NewNonRetryableApplicationError("email notice "+req.NoticeID+" refused", "EINVALID", err)
+	} else if err != nil {
 		return fmt.Errorf("email notice %s: %w", req.NoticeID, err)
 	}
 	return nil
