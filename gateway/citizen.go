@@ -8,12 +8,10 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -423,43 +421,7 @@ func (s *Server) handleCitizenWithdraw(w http.ResponseWriter, r *http.Request, v
 // open: an event whenever the projection of this case was saved. The page
 // then fetches its status region again.
 func (s *Server) handleCitizenEvents(w http.ResponseWriter, r *http.Request, v citizenView, c ozgflow.Case, _ string) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, v.T("error.internal"), http.StatusInternalServerError)
-		return
-	}
-	ctx := r.Context()
-	sub := s.store.Client().Subscribe(ctx, s.store.EventsChannel(c.Authority))
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil { // the subscription is confirmed
-		http.Error(w, v.T("error.unavailable"), http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	fmt.Fprint(w, "retry: 3000\n: verbunden\n\n")
-	flusher.Flush()
-	heartbeat := time.NewTicker(15 * time.Second)
-	defer heartbeat.Stop()
-	messages := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-heartbeat.C:
-			fmt.Fprint(w, ": ping\n\n")
-		case msg, ok := <-messages:
-			if !ok {
-				return
-			}
-			if msg.Payload != c.ID {
-				continue
-			}
-			fmt.Fprintf(w, "event: status\ndata: %s\n\n", c.ID)
-		}
-		flusher.Flush()
-	}
+	s.streamCaseEvents(w, r, c.Authority, "status", func(caseID string) bool { return caseID == c.ID }, v.T("error.unavailable"))
 }
 
 // escapeToken keeps a token safe in a query string.

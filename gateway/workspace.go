@@ -512,43 +512,9 @@ func (s *Server) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vi
 // handleWorkspaceEvents streams server-sent events: the ID of every case of
 // the case worker's authority that changed and that they may see.
 func (s *Server) handleWorkspaceEvents(w http.ResponseWriter, r *http.Request, v view) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "Streaming wird nicht unterstützt.", http.StatusInternalServerError)
-		return
-	}
 	id := *v.User
-	ctx := r.Context()
-	sub := s.store.Client().Subscribe(ctx, s.store.EventsChannel(id.Authority))
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil { // the subscription is confirmed
-		http.Error(w, "Live-Aktualisierung nicht verfügbar.", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	fmt.Fprint(w, "retry: 2000\n: verbunden\n\n")
-	flusher.Flush()
-	heartbeat := time.NewTicker(15 * time.Second)
-	defer heartbeat.Stop()
-	messages := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-heartbeat.C:
-			fmt.Fprint(w, ": ping\n\n")
-		case msg, ok := <-messages:
-			if !ok {
-				return
-			}
-			c, err := s.store.Case(ctx, msg.Payload)
-			if err != nil || !caseWorkerSees(id, c) {
-				continue
-			}
-			fmt.Fprintf(w, "event: vorgang\ndata: %s\n\n", c.ID)
-		}
-		flusher.Flush()
-	}
+	s.streamCaseEvents(w, r, id.Authority, "vorgang", func(caseID string) bool {
+		c, err := s.store.Case(r.Context(), caseID)
+		return err == nil && caseWorkerSees(id, c)
+	}, "Live-Aktualisierung nicht verfügbar.")
 }

@@ -178,7 +178,9 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 		return
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	at := func(p float64) float64 { return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds()) / 1000 }
+	at := func(p float64) float64 {
+		return float64(d[min(len(d)-1, int(float64(len(d))*p))].Microseconds()) / 1000
+	}
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
 }
