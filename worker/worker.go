@@ -67,6 +67,9 @@ type Adapters struct {
 	Projections     activities.ProjectionStore
 	// DeliveryFailures, if set, keeps which deliveries fail right now.
 	DeliveryFailures activities.DeliveryFailures
+	// Mailer sends the email notices of variants that ask for them; without
+	// one, those sends fail at once instead of being retried.
+	Mailer activities.Mailer
 }
 
 // New returns a worker for the case task queue with everything registered;
@@ -88,4 +91,5 @@ func Register(w worker.Registry, a Adapters) {
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer, Applicant: a.ApplicantSigner})
 	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
+	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer})
 }
