@@ -1,7 +1,6 @@
 package payment
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -78,13 +77,9 @@ type Sandbox struct {
 	cfg SandboxConfig
 	log *slog.Logger
 
-	// stop ends background webhook retries; retries tracks them for Close.
-	stop    context.Context
-	cancel  context.CancelFunc
-	retries sync.WaitGroup
+	webhooks *sandbox.Webhooks // status changes, retried in the background
 
 	mu        sync.Mutex
-	closed    bool               // no more background retries start
 	payments  map[string]*record // by payment ID
 	byRequest map[string]string  // request ID → payment ID
 	journal   *sandbox.Journal   // every change of a payment, one line each
@@ -105,7 +100,8 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	s := &Sandbox{cfg: cfg, log: cfg.Logger.With("component", "payment-sandbox"),
 		payments: map[string]*record{}, byRequest: map[string]string{}}
-	s.stop, s.cancel = context.WithCancel(context.Background())
+	s.webhooks = sandbox.NewWebhooks(sandbox.WebhookConfig{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret,
+		HTTPClient: cfg.HTTPClient, Logger: s.log, RetryDelay: cfg.WebhookRetryDelay})
 	journal, err := sandbox.OpenJournal(cfg.StateFile, func(line []byte) error {
 		var p record
 		if err := json.Unmarshal(line, &p); err != nil {
@@ -127,13 +123,7 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 // Close stops the background retries of failed webhooks and waits for them to
 // end. The sandbox keeps answering requests; webhooks that fail from now on
 // are not retried.
-func (s *Sandbox) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.retries.Wait()
-}
+func (s *Sandbox) Close() { s.webhooks.Close() }
 
 // Register adds the provider API under /sandbox/paymentprovider and the
 // payment page under /sandbox/payments/{paymentId} to the root router r.
