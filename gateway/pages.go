@@ -28,7 +28,7 @@ var templateFS embed.FS
 // start, not a request.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case"} {
+	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries"} {
 		out[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
@@ -88,6 +88,7 @@ func (s *Server) registerPageRoutes() {
 	s.router.HandleFunc("/verwaltung/import", s.page(s.handleImportPage)).Methods(http.MethodPost)
 	s.router.HandleFunc("/verwaltung/aenderungen", s.page(s.handleChangesPage)).Methods(http.MethodGet)
 	s.router.HandleFunc("/verwaltung/auswertung", s.page(s.handleDashboardPage)).Methods(http.MethodGet)
+	s.registerDeliveryPages()
 	s.router.HandleFunc("/verwaltung/definitionen/{id}", s.page(s.handleDefinitionPage)).Methods(http.MethodGet)
 	s.router.HandleFunc("/verwaltung/definitionen/{id}/entwurf", s.page(s.handleDraftPage)).Methods(http.MethodPost)
 	s.router.HandleFunc("/verwaltung/definitionen/{id}/versionen/{version}", s.page(s.handleVersionPage)).Methods(http.MethodGet)

@@ -89,6 +89,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth A
 	s.registerWebhookRoutes(api)
 	s.registerDefinitionRoutes(api)
 	s.registerReportRoutes(api)
+	s.registerPortalEventRoutes(api)
 	s.registerMetaRoutes(api)
 	s.registerPageRoutes()
 	s.registerCitizenRoutes(api)
