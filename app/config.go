@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/ozgflow/ozgflow/portal"
 )
 
 // Config is the configuration of every role. Defaults are set in code and
@@ -41,6 +44,17 @@ type Config struct {
 	FachverfahrenTargets   string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
 	FachverfahrenSecret    string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
 
+	// Notices to the portal and by email (notices.go).
+	PortalWebhookURL     string        // OZGFLOW_PORTAL_WEBHOOK_URL: the portal's webhook for notices (CloudEvents)
+	PortalWebhookSecret  string        // OZGFLOW_PORTAL_WEBHOOK_SECRET: HMAC key of that webhook
+	PortalMaxAttempts    int           // OZGFLOW_PORTAL_MAX_ATTEMPTS: attempts before an event is undeliverable, default 40
+	PortalBackoffInitial time.Duration // OZGFLOW_PORTAL_BACKOFF_INITIAL: wait after the first failure, default 1s
+	PortalBackoffMax     time.Duration // OZGFLOW_PORTAL_BACKOFF_MAX: longest wait between attempts, default 10m
+	SMTPAddr             string        // OZGFLOW_SMTP_ADDR: SMTP server of email notices (sandbox: where the sink listens)
+	SMTPFrom             string        // OZGFLOW_SMTP_FROM: their sender
+	SMTPUsername         string        // OZGFLOW_SMTP_USERNAME, with OZGFLOW_SMTP_PASSWORD: SMTP AUTH, if wanted
+	SMTPPassword         string
+
 	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
 	// WorkerCacheSize bounds how many workflows a worker keeps in memory
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
@@ -61,6 +75,10 @@ func DefaultConfig() Config {
 		MetricsAddr:       ":9090",
 		WorkerCacheSize:   1000,
 		LogLevel:          slog.LevelInfo,
+
+		PortalMaxAttempts:    portal.DefaultMaxAttempts,
+		PortalBackoffInitial: portal.DefaultBackoff.Initial,
+		PortalBackoffMax:     portal.DefaultBackoff.Max,
 	}
 }
 
@@ -98,6 +116,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("OZGFLOW_WORKER_CACHE_SIZE %q: want a number of workflows, 0 or more", v)
 		}
 		c.WorkerCacheSize = n
+	}
+	if err := c.noticesFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -146,6 +167,7 @@ func (c Config) Validate(role string) error {
 	if _, err := c.Targets(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateNotices(role)...)
 	return errors.Join(errs...)
 }
 

@@ -17,6 +17,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	"github.com/ozgflow/ozgflow/activities/mail"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/signer"
 	"github.com/ozgflow/ozgflow/definitions"
@@ -24,6 +25,7 @@ import (
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/gateway"
 	"github.com/ozgflow/ozgflow/metrics"
+	"github.com/ozgflow/ozgflow/portal"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
@@ -51,6 +53,8 @@ type Dev struct {
 	Payments      *payment.Sandbox
 	Fachverfahren *fachverfahren.Simulator
 	Signer        *signer.Sandbox
+	Portal        *portal.Sandbox // where notices go as CloudEvents
+	Mail          *mail.Sink      // where email notices go
 	Metrics       *metrics.Metrics
 	Catalog       *gateway.Catalog
 	Reindexed     int
@@ -153,6 +157,11 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	}
 	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
 
+	mailer, err := d.startNoticeSandboxes(cfg, opts, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	signerClient := signer.NewClient(internal+"/sandbox/signer", hc)
 	w := worker.New(tc, worker.Adapters{
@@ -164,6 +173,7 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 		}),
 		Projections:      st,
 		DeliveryFailures: st,
+		Mailer:           mailer,
 	}, d.Metrics, sdkworker.Options{})
 	asRole(ctx, RoleWorker, func() { err = w.Start() })
 	if err != nil {
@@ -190,9 +200,12 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 	d.Payments.Register(gw.Router())
 	d.Signer.Register(gw.Router())
 	d.Fachverfahren.Register(gw.Router())
+	d.Portal.Register(gw.Router())
+	d.Mail.Register(gw.Router())
 	gw.Router().Use(sandboxRole)
 	asRole(ctx, RoleGateway, func() { gw.Serve(ln) })
 	d.closers = append(d.closers, func() { gw.Close() })
+	d.startDevDispatcher(ctx, cfg, internal, logger)
 
 	if d.Reindexed, err = worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger); err != nil {
 		return nil, fmt.Errorf("rebuild projections: %w", err)

@@ -68,6 +68,10 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	m, tc, st := deps.metrics, deps.temporal, deps.store
 	targets, _ := cfg.Targets()
 	hc := &http.Client{Timeout: 20 * time.Second}
+	mailer, err := cfg.smtpMailer()
+	if err != nil {
+		return err
+	}
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
 	w := worker.New(tc, worker.Adapters{
@@ -79,11 +83,15 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}),
 		Projections:      st,
 		DeliveryFailures: st,
+		Mailer:           mailer,
 	}, m, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	stopDispatcher := background(ctx, logger, "Portal dispatcher",
+		cfg.portalDispatcher(st, cfg.PortalWebhookURL, cfg.PortalWebhookSecret, logger).Run)
+	defer stopDispatcher()
 	ops, err := serveOps(cfg.MetricsAddr, m, tc, st, logger)
 	if err != nil {
 		return err

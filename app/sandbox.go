@@ -18,9 +18,10 @@ import (
 	"github.com/ozgflow/ozgflow/activities/signer"
 )
 
-// RunSandbox serves the payment sandbox, the signer sandbox and the
-// Fachverfahren simulator as a program of their own, for stacks that run the
-// roles separately (docker-compose, the external-Temporal tests).
+// RunSandbox serves the payment sandbox, the signer sandbox, the
+// Fachverfahren simulator, the sandbox portal and the mail sink as a program
+// of their own, for stacks that run the roles separately (docker-compose,
+// the external-Temporal tests).
 func RunSandbox(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := cfg.Validate("sandbox"); err != nil {
 		return err
@@ -56,9 +57,17 @@ func RunSandbox(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	portalSandbox, sink, err := sandboxNotices(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer portalSandbox.Close()
+	defer sink.Close()
 	sign.Register(r)
 	pay.Register(r)
 	sim.Register(r)
+	portalSandbox.Register(r)
+	sink.Register(r)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
 	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
@@ -68,7 +77,7 @@ func RunSandbox(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	logger.Info("Sandboxes listening", "addr", ln.Addr().String(), "publicUrl", cfg.PublicURL)
+	logger.Info("Sandboxes listening", "addr", ln.Addr().String(), "publicUrl", cfg.PublicURL, "smtp", sink.Addr())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -55,6 +56,8 @@ func devConfig(dataDir, addr string) app.Config {
 		cfg.RedisURL = v
 	}
 	cfg.Addr, cfg.DataDir, cfg.Secret = addr, dataDir, "e2e-secret-0123456789abcdef"
+	// The portal scenario lets notices exhaust their attempts: 20, 50 ms to 500 ms apart.
+	cfg.PortalMaxAttempts, cfg.PortalBackoffInitial, cfg.PortalBackoffMax = 20, 50*time.Millisecond, 500*time.Millisecond
 	return cfg
 }
 

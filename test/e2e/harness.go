@@ -56,6 +56,7 @@ var Scenarios = []Scenario{
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
+	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},

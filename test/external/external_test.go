@@ -47,6 +47,7 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	t.Cleanup(func() { dropDatabases(t, database) })
 
 	temporalAddr, gatewayAddr, sandboxAddr, workerOps := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	smtpAddr := freeAddr(t)
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
@@ -67,6 +68,13 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		"OZGFLOW_SIGNATURE_RETURN_URL=http://" + gatewayAddr,
 		"OZGFLOW_FACHVERFAHREN_URL=http://" + sandboxAddr + "/sandbox/fachverfahren",
 		"OZGFLOW_FACHVERFAHREN_SECRET=external-fachverfahren-secret",
+		"OZGFLOW_PORTAL_WEBHOOK_URL=http://" + sandboxAddr + "/sandbox/portal/events",
+		"OZGFLOW_PORTAL_WEBHOOK_SECRET=external-portal-secret",
+		"OZGFLOW_PORTAL_MAX_ATTEMPTS=20", // the portal scenario lets notices exhaust them
+		"OZGFLOW_PORTAL_BACKOFF_INITIAL=50ms",
+		"OZGFLOW_PORTAL_BACKOFF_MAX=500ms",
+		"OZGFLOW_SMTP_ADDR=" + smtpAddr, // the sandbox's mail sink listens, the worker sends there
+		"OZGFLOW_SMTP_FROM=noreply@ozgflow.localhost",
 		"OZGFLOW_LOG_LEVEL=warn",
 	}
 	pgURL := strings.TrimSuffix(postgresURL(), "/") + "/" + database
