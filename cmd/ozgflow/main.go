@@ -123,6 +123,8 @@ ozgflow dev is running. Data: %s
   Health                 %[2]s/healthz  %[2]s/readyz
   Payment sandbox        %[2]s/sandbox/payments/{paymentId}
   Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received
+  Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
+  Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)
   Redis                  %[5]s
   Projections rebuilt    %[6]d cases
@@ -139,7 +141,7 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed)
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil
