@@ -26,7 +26,7 @@ const (
 	PortalPending     = "pending"   // waiting for its next attempt, or being sent
 	PortalFailed      = "failed"    // gave up after the last attempt; an administrator may resend it
 	PortalDelivered   = "delivered" // the portal took it
-	deliveredRetained = 30 * 24 * time.Hour
+	deliveredRetained = 7 * 24 * time.Hour
 	maxErrorLen       = 500
 )
 

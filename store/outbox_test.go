@@ -78,6 +78,10 @@ func TestEveryFiledNoticeIsQueuedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Delivered events are kept for a week, not for ever.
+	if ttl := s.Client().TTL(ctx, prefix+"portal:event:c1-1").Val(); ttl < 6*24*time.Hour || ttl > 7*24*time.Hour {
+		t.Errorf("a delivered event is kept for %v, want a week", ttl)
+	}
 	if err := s.Client().Del(ctx, prefix+"case:c1").Err(); err != nil {
 		t.Fatal(err)
 	}
