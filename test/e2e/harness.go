@@ -39,6 +39,7 @@ var Scenarios = []Scenario{
 	{"AccessToCases", accessToCases},
 	{"HundesteuerIsDeliveredAndApprovedWithoutFee", hundesteuerIsDeliveredAndApprovedWithoutFee},
 	{"ApplicantSignsThenTheCaseGoesOn", applicantSignsThenTheCaseGoesOn},
+	{"EmailNoticesReachTheApplicant", emailNoticesReachTheApplicant},
 	{"ParkingPermitDecidedByRule", parkingPermitDecidedByRule},
 	{"FailedPaymentIsRetried", failedPaymentIsRetried},
 	{"InformationRequestRoundTrip", informationRequestRoundTrip},
