@@ -1,7 +1,6 @@
 package payment
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"html/template"
@@ -10,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
@@ -61,18 +61,9 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message s
 	} else if message == "" {
 		data.Message = "Diese Zahlung ist unbekannt. Bitte starten Sie die Zahlung aus Ihrem Antrag heraus."
 	}
-	var buf bytes.Buffer
-	if err := page.Execute(&buf, data); err != nil {
+	if err := sandbox.WritePage(w, status, page, data); err != nil {
 		s.log.Error("Payment page not rendered", "paymentId", paymentID, "error", err)
-		http.Error(w, "Die Seite konnte nicht angezeigt werden.", http.StatusInternalServerError)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Sandbox) handlePage(w http.ResponseWriter, r *http.Request) {

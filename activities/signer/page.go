@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
@@ -89,18 +90,9 @@ func (s *Sandbox) renderSignature(w http.ResponseWriter, status int, sessionID, 
 	} else if message == "" {
 		data.Message = "Diese Signatur ist unbekannt. Bitte starten Sie die Signatur aus Ihrem Antrag heraus."
 	}
-	var buf bytes.Buffer
-	if err := signaturePage.Execute(&buf, data); err != nil {
+	if err := sandbox.WritePage(w, status, signaturePage, data); err != nil {
 		s.log.Error("Signing page not rendered", "sessionId", sessionID, "error", err)
-		http.Error(w, "Die Seite konnte nicht angezeigt werden.", http.StatusInternalServerError)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Sandbox) handleSignaturePage(w http.ResponseWriter, r *http.Request) {
