@@ -118,10 +118,13 @@ ozgflow dev is running. Data: %s
 
   API                    %[2]s/api/v1   (OpenAPI: %[2]s/api/v1/openapi.yaml)
   Receipt keys (JWKS)    %[2]s/api/v1/keys
-  Administration         %[2]s/verwaltung  (sign in at %[2]s/anmelden)
+  Case workers           %[2]s/arbeitskorb  (sign in at %[2]s/anmelden)
+  Administration         %[2]s/verwaltung
+  Applicants             %[2]s/antraege/{id}?token={accessToken}   check a receipt: %[2]s/pruefen
   Metrics                %[2]s/metrics
   Health                 %[2]s/healthz  %[2]s/readyz
   Payment sandbox        %[2]s/sandbox/payments/{paymentId}
+  Signing sandbox        %[2]s/sandbox/signatur/{sessionId}
   Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
@@ -131,8 +134,10 @@ ozgflow dev is running. Data: %s
 
 Demo tokens (Authorization: Bearer …):
   dev-portal          portal client: submits applications, reads mailboxes
-  dev-sb-leipzig      case worker, Stadt Leipzig (147130000000)
-  dev-sb-dresden      case worker, Landeshauptstadt Dresden (146120000000)
+  dev-sb-leipzig      case worker (team lead), Stadt Leipzig (147130000000)
+  dev-sb-leipzig-2    case worker, Stadt Leipzig: a second pair of eyes
+  dev-sb-dresden      case worker (team lead), Landeshauptstadt Dresden (146120000000)
+  dev-sb-dresden-2    case worker, Landeshauptstadt Dresden
   dev-admin           administrator
   dev-fachverfahren   back-office system: reports events to waiting cases
 
