@@ -30,6 +30,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// Refusal, if set, says why in words every room can translate.
+	Refusal *Refusal
 }
 
 func (e *Error) Error() string {
