@@ -75,3 +75,9 @@ func ErrorFields(err error) []FieldError {
 	}
 	return nil
 }
+
+// BadParam is the error for a query parameter that is not acceptable.
+func BadParam(name, detail string) *Error {
+	return &Error{Code: EINVALID, Message: "Query parameter " + name + " " + detail + ".",
+		Fields: []FieldError{{Pointer: "?" + name, Detail: detail}}}
+}

@@ -118,9 +118,9 @@ func (c *caseImpl) validateRetryPayment() error {
 	p := c.state.Payment
 	switch {
 	case c.state.Status != ozgflow.StatusAwaitingPayment || p == nil:
-		return refuse(ozgflow.ECONFLICT, "The case does not wait for a payment.")
+		return refuse(ozgflow.ECONFLICT, ozgflow.ReasonNoPaymentPending, "The case does not wait for a payment.")
 	case p.Status != ozgflow.PaymentFailed && p.Status != ozgflow.PaymentCanceled:
-		return refuse(ozgflow.ECONFLICT, "The payment is %s; only a failed or cancelled payment can be retried.", p.Status)
+		return refuse(ozgflow.ECONFLICT, ozgflow.ReasonPaymentNotRetryable, "The payment is %s; only a failed or cancelled payment can be retried.", p.Status)
 	}
 	return nil
 }

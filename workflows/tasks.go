@@ -147,11 +147,11 @@ func (c *caseImpl) activeTask(id string) (*ozgflow.Task, error) {
 	t := c.task(id)
 	switch {
 	case t == nil:
-		return nil, refuse(ozgflow.ENOTFOUND, "Task %s not found.", id)
+		return nil, refuse(ozgflow.ENOTFOUND, ozgflow.ReasonTaskNotFound, "Task %s not found.", id)
 	case c.state.Status.Final():
-		return nil, refuse(ozgflow.ECONFLICT, "The case is already %s.", c.state.Status)
+		return nil, refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseClosed, "The case is already %s.", string(c.state.Status))
 	case !t.Active():
-		return nil, refuse(ozgflow.ECONFLICT, "The task is already %s.", t.Status)
+		return nil, refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskFinished, "The task is already %s.", t.Status)
 	}
 	return t, nil
 }
@@ -160,7 +160,7 @@ func (c *caseImpl) activeTask(id string) (*ozgflow.Task, error) {
 func (c *caseImpl) workableTask(id string) (*ozgflow.Task, error) {
 	t, err := c.activeTask(id)
 	if err == nil && t.Status == ozgflow.TaskApproval {
-		return nil, refuse(ozgflow.ECONFLICT, "The decision proposed by %s waits for approval by a second case worker.", t.Proposal.By)
+		return nil, refuse(ozgflow.ECONFLICT, ozgflow.ReasonAwaitsApproval, "The decision proposed by %s waits for approval by a second case worker.", t.Proposal.By)
 	}
 	return t, err
 }

@@ -30,11 +30,22 @@ func withdrawNotice(p *ozgflow.Payment) definitions.NoticeData {
 	return definitions.NoticeData{Refund: definitions.FormatAmount(p.Amount, p.Currency)}
 }
 
-// refuse builds the error an update validator returns; its type is the
-// ozgflow error code, which the gateway maps to an HTTP status.
-func refuse(code, format string, args ...any) error {
-	return temporal.NewApplicationError(fmt.Sprintf(format, args...), code)
+// refuse builds the error an update validator returns: its type is the
+// ozgflow error code, which the gateway maps to an HTTP status; its message
+// is English for the API; its details carry no field violations and the
+// refusal, which every room words in its language. args fill both the
+// message and the refusal's text.
+func refuse(code string, reason ozgflow.Reason, format string, args ...string) error {
+	anyArgs := make([]any, len(args))
+	for i, a := range args {
+		anyArgs[i] = a
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, anyArgs...), code,
+		temporal.ApplicationErrorOptions{Details: []any{[]ozgflow.FieldError(nil), ozgflow.Refusal{Reason: reason, Args: args}}})
 }
+
+// verbatim escapes text for use inside a format string.
+func verbatim(text string) string { return strings.ReplaceAll(text, "%", "%%") }
 
 // temporalError carries an ozgflow error through an update's outcome: the
 // code as type, the showable message, the field violations as details.
@@ -58,7 +69,7 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 				return err
 			}
 			if t.Assignee != "" && t.Assignee != a.User {
-				return refuse(ozgflow.ECONFLICT, "The task is already claimed by %s.", t.Assignee)
+				return refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskClaimed, "The task is already claimed by %s.", t.Assignee)
 			}
 			return nil
 		}}); err != nil {
@@ -130,13 +141,14 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 				return err
 			}
 			if t.Assignee != "" && t.Assignee != in.User {
-				return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+				return refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskClaimed, "The task is claimed by %s.", t.Assignee)
 			}
 			if !t.Offers(in.Outcome) {
-				return refuse(ozgflow.EUNPROCESSABLE, "Outcome %q is not offered by this task; it offers %v.", in.Outcome, t.Outcomes)
+				return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonOutcomeNotOffered,
+					"Outcome %q is not offered by this task; it offers "+verbatim(fmt.Sprint(t.Outcomes))+".", in.Outcome)
 			}
 			if in.Outcome == ozgflow.OutcomeRequestInformation && in.Comment == "" {
-				return refuse(ozgflow.EUNPROCESSABLE, "A request for information needs the question as comment.")
+				return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonQuestionMissing, "A request for information needs the question as comment.")
 			}
 			return nil
 		}}); err != nil {
@@ -163,13 +175,13 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 				return err
 			}
 			if t.Status != ozgflow.TaskApproval {
-				return refuse(ozgflow.ECONFLICT, "The task has no decision waiting for approval.")
+				return refuse(ozgflow.ECONFLICT, ozgflow.ReasonNoApprovalPending, "The task has no decision waiting for approval.")
 			}
 			if t.Proposal.By == a.User {
-				return refuse(ozgflow.EFORBIDDEN, "A decision must be approved by a second case worker, not by %s who proposed it.", a.User)
+				return refuse(ozgflow.EFORBIDDEN, ozgflow.ReasonOwnProposal, "A decision must be approved by a second case worker, not by %s who proposed it.", a.User)
 			}
 			if !a.Approve && a.Comment == "" {
-				return refuse(ozgflow.EUNPROCESSABLE, "Say why the decision is not approved.")
+				return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonDenialReasonMissing, "Say why the decision is not approved.")
 			}
 			return nil
 		}}); err != nil {
@@ -193,9 +205,9 @@ func heldBy(t *ozgflow.Task, user string) error {
 	case user:
 		return nil
 	case "":
-		return refuse(ozgflow.ECONFLICT, "The task is not claimed.")
+		return refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskNotClaimed, "The task is not claimed.")
 	}
-	return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+	return refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskClaimed, "The task is claimed by %s.", t.Assignee)
 }
 
 // validateHandover allows the holder of a task, or anyone while it is open,
@@ -206,13 +218,14 @@ func (c *caseImpl) validateHandover(h ozgflow.Handover) error {
 		return err
 	}
 	if t.Assignee != "" && t.Assignee != h.User {
-		return refuse(ozgflow.ECONFLICT, "The task is claimed by %s.", t.Assignee)
+		return refuse(ozgflow.ECONFLICT, ozgflow.ReasonTaskClaimed, "The task is claimed by %s.", t.Assignee)
 	}
 	if h.To == "" && h.Queue == "" {
-		return refuse(ozgflow.EUNPROCESSABLE, "Name a colleague or a queue to hand the task over to.")
+		return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonHandoverTarget, "Name a colleague or a queue to hand the task over to.")
 	}
 	if h.Queue != "" && !slices.Contains(c.def.Queues(), h.Queue) {
-		return refuse(ozgflow.EUNPROCESSABLE, "Queue %q is not a queue of this process; known queues: %v.", h.Queue, c.def.Queues())
+		return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonQueueUnknown,
+			"Queue %q is not a queue of this process; known queues: "+verbatim(fmt.Sprint(c.def.Queues()))+".", h.Queue)
 	}
 	return nil
 }
@@ -247,10 +260,10 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(r ozgflow.Response) error {
 			if c.state.Status != ozgflow.StatusInformationRequested || c.openRequest() == nil {
-				return refuse(ozgflow.ECONFLICT, "No question is waiting for an answer.")
+				return refuse(ozgflow.ECONFLICT, ozgflow.ReasonNoQuestionWaiting, "No question is waiting for an answer.")
 			}
 			if r.Text == "" && len(r.Data) == 0 && len(r.Attachments) == 0 {
-				return refuse(ozgflow.EUNPROCESSABLE, "The answer is empty.")
+				return refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonAnswerEmpty, "The answer is empty.")
 			}
 			return nil
 		}}); err != nil {
@@ -270,7 +283,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ozgflow.Withdrawal) error {
 			if c.state.Status.Final() || c.withdrawn {
-				return refuse(ozgflow.ECONFLICT, "The case is already %s and can no longer be withdrawn.", c.state.Status)
+				return refuse(ozgflow.ECONFLICT, ozgflow.ReasonNotWithdrawable, "The case is already %s and can no longer be withdrawn.", string(c.state.Status))
 			}
 			return nil
 		}}); err != nil {

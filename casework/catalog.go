@@ -1,4 +1,4 @@
-package gateway
+package casework
 
 import (
 	"context"
@@ -14,18 +14,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
-// Definitions gives the registry of the published definitions for new cases.
-type Definitions interface {
-	Registry() *definitions.Registry
-}
-
-// StaticDefinitions serves one fixed registry, for tests and tools.
-type StaticDefinitions struct{ Reg *definitions.Registry }
-
-// Registry implements Definitions.
-func (s StaticDefinitions) Registry() *definitions.Registry { return s.Reg }
-
-// Catalog is the gateway's view of the catalog workflow: it keeps the last
+// Catalog is the case service's view of the catalog workflow: it keeps the last
 // catalog it saw and the registry built from it, takes every catalog an
 // update returns, and asks the workflow again every refresh interval so that
 // changes made through another gateway arrive too.
@@ -163,7 +152,7 @@ func (c *Catalog) Change(ctx context.Context, update string, ch ozgflow.Definiti
 		err = handle.Get(ctx, &cat)
 	}
 	if err != nil {
-		return cat, fromTemporal(err)
+		return cat, FromTemporal(err)
 	}
 	if err := c.take(cat, false); err != nil {
 		c.logger.Error("Catalog after a change does not build", "error", err)

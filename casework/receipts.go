@@ -1,0 +1,80 @@
+package casework
+
+import (
+	"context"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/receipt"
+)
+
+// Receipts renders and checks sealed receipts (Eingangsbestätigungen).
+type Receipts struct {
+	Cases *Service
+	// Keys returns the public keys that verify receipts (JWKS); nil when no
+	// signer is configured.
+	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
+}
+
+// PDF renders the receipt of a sealed case.
+func (rs *Receipts) PDF(c ozgflow.Case) ([]byte, error) {
+	if c.Seal == nil || c.Seal.JWS == "" {
+		return nil, ozgflow.Errorf(ozgflow.ECONFLICT,
+			"The application has not been sealed yet; its receipt is available once it is.")
+	}
+	rc, err := receipt.FromCase(c, rs.definition(c), rs.Cases.AuthorityName(c.Authority))
+	if err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EINTERNAL, "receipt of case %s: %v", c.ID, err)
+	}
+	pdf, err := receipt.Render(rc)
+	if err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EINTERNAL, "receipt of case %s: %v", c.ID, err)
+	}
+	return pdf, nil
+}
+
+// definition finds the definition whose schema labels a case's data: the
+// version the case started with, else what is published now for its
+// service and authority. Without either the data is labelled by its keys.
+func (rs *Receipts) definition(c ozgflow.Case) *definitions.Definition {
+	s := rs.Cases
+	if s.Catalog != nil && c.DefinitionID != "" {
+		snapshot := s.Catalog.Snapshot()
+		if def, err := snapshot.Effective(c.DefinitionID, c.DefinitionVersion); err == nil {
+			return &def
+		}
+	}
+	if s.Defs != nil {
+		if reg := s.Defs.Registry(); reg != nil {
+			if def, err := reg.Resolve(c.Service, c.Authority); err == nil {
+				return &def
+			}
+		}
+	}
+	return nil
+}
+
+// Verify checks a receipt, as its PDF or as text containing its seal,
+// against the keys of the signer, and names the service and authority of a
+// valid one. When the keys cannot be read the verdict is unknown and says
+// to try again later.
+func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
+	if rs.Keys == nil {
+		return receipt.KeysUnavailable()
+	}
+	keys, err := rs.Keys(ctx)
+	if err != nil {
+		rs.Cases.Logger.Warn("Keys to check a receipt not read", "error", err)
+		return receipt.KeysUnavailable()
+	}
+	res := receipt.Verify(input, keys)
+	if res.Verdict == receipt.Valid {
+		if name := rs.Cases.ServiceName(res.Service); name != res.Service {
+			res.ServiceName = name
+		}
+		res.AuthorityName = rs.Cases.AuthorityName(res.Authority)
+	}
+	return res
+}

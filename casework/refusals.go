@@ -1,0 +1,27 @@
+package casework
+
+import (
+	"context"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Refusal returns why err refused an action, with the people it names
+// (who holds a task, who proposed a decision) by name instead of subject,
+// for the rooms to word; nil when err carries no refusal.
+func (s *Service) Refusal(ctx context.Context, authority string, err error) *ozgflow.Refusal {
+	r := ozgflow.RefusalOf(err)
+	if r == nil {
+		return nil
+	}
+	named := *r
+	switch r.Reason {
+	case ozgflow.ReasonTaskClaimed, ozgflow.ReasonAwaitsApproval:
+		if len(r.Args) > 0 {
+			if name, ok := s.Names(ctx, authority)[r.Args[0]]; ok {
+				named.Args = append([]string{name}, r.Args[1:]...)
+			}
+		}
+	}
+	return &named
+}

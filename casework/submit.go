@@ -1,0 +1,175 @@
+package casework
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
+)
+
+// Submission is an application as a portal submits it.
+type Submission struct {
+	Service     string               `json:"service"`
+	Authority   string               `json:"authority"`
+	Applicant   ozgflow.Applicant    `json:"applicant"`
+	Data        json.RawMessage      `json:"data"`
+	Attachments []ozgflow.Attachment `json:"attachments"`
+}
+
+// idempotencyNamespace scopes case IDs derived from idempotency keys.
+var idempotencyNamespace = uuid.MustParse("6f0c8a36-4f8e-4a43-9a55-0f0f3d9d1c11")
+
+// Submit checks an application and starts its case. body is the request as
+// sent, whose hash tells a retry from a different application; with an
+// idempotency key the case ID is derived from the client and the key, so a
+// retry finds the same case and a different body under the same key is a
+// conflict.
+func (s *Service) Submit(ctx context.Context, client ozgflow.Identity, sub Submission, body []byte, idempotencyKey string) (ozgflow.Case, error) {
+	if err := checkSubmission(sub); err != nil {
+		return ozgflow.Case{}, err
+	}
+	reg := s.Defs.Registry()
+	def, err := reg.Resolve(sub.Service, sub.Authority)
+	if err != nil {
+		return ozgflow.Case{}, err
+	}
+	violations, err := reg.ValidateData(def, sub.Data)
+	if err != nil {
+		return ozgflow.Case{}, err
+	}
+	if len(violations) > 0 {
+		return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
+			Message: "The data does not match the form of this service.", Fields: violations}
+	}
+	caseID := uuid.NewString()
+	hash := sha256.Sum256(body)
+	requestHash := hex.EncodeToString(hash[:])
+	if idempotencyKey != "" {
+		if len(idempotencyKey) > 255 {
+			return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EINVALID, Message: "Idempotency-Key is too long (255 characters at most)."}
+		}
+		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(client.Subject+"\x00"+idempotencyKey)).String()
+	}
+	app := ozgflow.Application{Service: def.Service, Authority: sub.Authority, Applicant: sub.Applicant,
+		Data: sub.Data, Attachments: sub.Attachments}
+	state, err := s.start(ctx, caseID, app, def, requestHash)
+	if err != nil {
+		return state, err
+	}
+	if state.RequestHash != requestHash {
+		return state, ozgflow.Errorf(ozgflow.ECONFLICT, "This Idempotency-Key was already used for a different application.")
+	}
+	state.ID = caseID
+	return state, nil
+}
+
+// checkSubmission reports missing top-level fields with their pointers.
+func checkSubmission(sub Submission) error {
+	var errs []ozgflow.FieldError
+	if strings.TrimSpace(sub.Service) == "" {
+		errs = append(errs, ozgflow.FieldError{Pointer: "/service", Detail: "is required (LeiKa key or slug)"})
+	}
+	if strings.TrimSpace(sub.Authority) == "" {
+		errs = append(errs, ozgflow.FieldError{Pointer: "/authority", Detail: "is required (12-digit ARS)"})
+	}
+	if strings.TrimSpace(sub.Applicant.Name) == "" {
+		errs = append(errs, ozgflow.FieldError{Pointer: "/applicant/name", Detail: "is required"})
+	}
+	if e := sub.Applicant.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t\r\n")) {
+		errs = append(errs, ozgflow.FieldError{Pointer: "/applicant/email", Detail: "is not an e-mail address"})
+	}
+	if d := bytes.TrimSpace(sub.Data); len(d) == 0 || d[0] != '{' {
+		errs = append(errs, ozgflow.FieldError{Pointer: "/data", Detail: "must be an object"})
+	}
+	for i, a := range sub.Attachments {
+		if len(a.SHA256) != 64 {
+			errs = append(errs, ozgflow.FieldError{Pointer: "/attachments/" + strconv.Itoa(i) + "/sha256", Detail: "must be a hex SHA-256"})
+		}
+	}
+	if len(errs) > 0 {
+		return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The application is incomplete.", Fields: errs}
+	}
+	return nil
+}
+
+// start starts the case workflow. When a payment link is due, it sends the
+// submitted update with the start and answers once the link exists;
+// otherwise a plain start suffices. A case already started under the same ID
+// (same idempotency key) is answered from its state.
+func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Application, def definitions.Definition, requestHash string) (ozgflow.Case, error) {
+	in := definitions.CaseInput{CaseID: caseID, Application: app, Definition: def,
+		SubmittedAt: s.Now().UTC(), RequestHash: requestHash}
+	wfID := ozgflow.CaseWorkflowID(caseID)
+	opts := client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                ozgflow.CaseTaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// A case already started under this ID is answered from its state.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrService).ValueSet(def.Service),
+			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrAuthority).ValueSet(app.Authority),
+			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrStatus).ValueSet(string(ozgflow.StatusReceived)),
+			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrDefinition).ValueSet(fmt.Sprintf("%s@%d", def.ID, def.Version)),
+		),
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	state := ozgflow.Case{ID: caseID, Status: ozgflow.StatusReceived, Stage: "received", RequestHash: requestHash}
+	var err error
+	if needsPaymentLink(def) {
+		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+		var handle client.WorkflowUpdateHandle
+		handle, err = s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: s.Temporal.NewWithStartWorkflowOperation(opts, ozgflow.CaseWorkflowName, in),
+			UpdateOptions: client.UpdateWorkflowOptions{
+				WorkflowID:   wfID,
+				UpdateName:   ozgflow.UpdateSubmitted,
+				WaitForStage: client.WorkflowUpdateStageCompleted,
+			},
+		})
+		if err == nil {
+			err = handle.Get(ctx, &state)
+		}
+	} else {
+		_, err = s.Temporal.ExecuteWorkflow(ctx, opts, ozgflow.CaseWorkflowName, in)
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) || isClosedError(err) {
+		return s.Query(ctx, caseID)
+	}
+	if err != nil {
+		return state, FromTemporal(err)
+	}
+	return state, nil
+}
+
+// needsPaymentLink reports whether the first answer to a submit must carry
+// a payment link: a fee is due and a payment step will collect it.
+func needsPaymentLink(def definitions.Definition) bool {
+	if def.FeeAmount() <= 0 {
+		return false
+	}
+	for _, step := range def.Steps {
+		if step.Kind == definitions.KindPayment {
+			return true
+		}
+	}
+	return false
+}
