@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -44,31 +45,30 @@ func newMailboxView(page store.MailboxPage, offset, limit int64) mailboxView {
 	return v
 }
 
-// mailboxReader lets portal clients and administrators in; it answers the
-// refusal itself.
-func (s *Server) mailboxReader(w http.ResponseWriter, r *http.Request) bool {
-	id, ok := s.authenticate(w, r)
-	if !ok {
-		return false
+// handleNotices lists the notices of a portal account, newest first, across
+// its cases, with their read state and the number of unread notices.
+func (s *API) handleNotices(w http.ResponseWriter, r *http.Request) {
+	offset, limit, err := web.Paging(r)
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
 	}
-	if id.Role != RolePortal && id.Role != RoleAdmin {
-		s.writeError(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "Only portal clients may read mailboxes."))
-		return false
+	page, err := s.store.Mailbox(r.Context(), mux.Vars(r)["account"], offset, limit)
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
 	}
-	return true
+	web.WriteJSON(w, http.StatusOK, newMailboxView(page, offset, limit))
 }
 
 // handleNoticeRead marks a notice of the mailbox as read; marking it again
 // changes nothing.
-func (s *Server) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
-	if !s.mailboxReader(w, r) {
-		return
-	}
+func (s *API) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
 	vars := mux.Vars(r)
 	unread, err := s.store.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
 	if err != nil {
-		s.writeError(w, r, err)
+		s.errors.Write(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": vars["noticeId"], "read": true, "unread": unread})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"id": vars["noticeId"], "read": true, "unread": unread})
 }

@@ -1,23 +1,25 @@
-package gateway
+package web
 
 import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/ozgflow/ozgflow/store"
 )
 
-// streamCaseEvents answers with server-sent events: one event named name for
+// StreamCaseEvents answers with server-sent events: one event named name for
 // every case of the authority that changed and that pass lets through (its
 // data is the case ID), and a comment every 15 s so proxies keep the stream
 // open. It ends when the client goes away.
-func (s *Server) streamCaseEvents(w http.ResponseWriter, r *http.Request, authority, name string, pass func(caseID string) bool, unavailable string) {
+func StreamCaseEvents(w http.ResponseWriter, r *http.Request, st *store.Store, authority, name string, pass func(caseID string) bool, unavailable string) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, unavailable, http.StatusInternalServerError)
 		return
 	}
 	ctx := r.Context()
-	sub := s.store.Client().Subscribe(ctx, s.store.EventsChannel(authority))
+	sub := st.Client().Subscribe(ctx, st.EventsChannel(authority))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil { // the subscription is confirmed
 		http.Error(w, unavailable, http.StatusServiceUnavailable)

@@ -1,48 +1,38 @@
-package gateway
+package api
 
 import (
 	"mime"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/reports"
 )
 
-func (s *Server) registerReportRoutes(r *mux.Router) {
-	r.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
-	r.HandleFunc("/reports/statistics.xlsx", s.handleStatisticsReport).Methods(http.MethodGet)
-}
-
 // reportAuthority is the authority a report covers: the case worker's own,
 // or the one an administrator names.
-func (s *Server) reportAuthority(w http.ResponseWriter, r *http.Request, id Identity) (string, bool) {
+func (s *API) reportAuthority(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) (string, bool) {
 	authority := id.Authority
-	if id.Role == RoleAdmin {
+	if id.Role == ozgflow.RoleAdmin {
 		authority = r.URL.Query().Get("authority")
 	}
-	if _, known := s.defs.Registry().Authority(authority); !known {
-		s.writeError(w, r, badParam("authority", "must name a known authority (12-digit ARS)"))
+	if _, known := s.cases.Defs.Registry().Authority(authority); !known {
+		s.errors.Write(w, r, ozgflow.BadParam("authority", "must name a known authority (12-digit ARS)"))
 		return "", false
 	}
 	return authority, true
 }
 
 // handleStatisticsReport writes the dashboard figures of an authority as .xlsx.
-func (s *Server) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.staff(w, r)
-	if !ok {
-		return
-	}
+func (s *API) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
+	id := ozgflow.IdentityFrom(r.Context())
 	authority, ok := s.reportAuthority(w, r, id)
 	if !ok {
 		return
 	}
 	stats, err := reports.Dashboard(r.Context(), s.store, authority, s.now())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.errors.Write(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", xlsxType)
@@ -56,13 +46,10 @@ func (s *Server) handleStatisticsReport(w http.ResponseWriter, r *http.Request) 
 // handleCaseReport streams the case list of an authority as an .xlsx
 // workbook, filtered by service, status and submission dates. Case workers
 // get their authority's list; administrators name the authority.
-func (s *Server) handleCaseReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.staff(w, r)
-	if !ok {
-		return
-	}
+func (s *API) handleCaseReport(w http.ResponseWriter, r *http.Request) {
+	id := ozgflow.IdentityFrom(r.Context())
 	q := r.URL.Query()
-	reg := s.defs.Registry()
+	reg := s.cases.Defs.Registry()
 	authority, ok := s.reportAuthority(w, r, id)
 	if !ok {
 		return
@@ -71,20 +58,20 @@ func (s *Server) handleCaseReport(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("service"); v != "" {
 		key, known := reg.ServiceKey(v)
 		if !known {
-			s.writeError(w, r, badParam("service", "must name a known service (LeiKa key or slug)"))
+			s.errors.Write(w, r, ozgflow.BadParam("service", "must name a known service (LeiKa key or slug)"))
 			return
 		}
 		f.Service = key
 	}
 	if _, known := statusNames[f.Status]; f.Status != "" && !known {
-		s.writeError(w, r, badParam("status", "must be one of the case statuses"))
+		s.errors.Write(w, r, ozgflow.BadParam("status", "must be one of the case statuses"))
 		return
 	}
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse("2006-01-02", v)
 			if err != nil {
-				s.writeError(w, r, badParam(name, "must be a date like 2026-11-23"))
+				s.errors.Write(w, r, ozgflow.BadParam(name, "must be a date like 2026-11-23"))
 				return
 			}
 			*dst = t

@@ -1,8 +1,6 @@
-package gateway
+package api
 
 import (
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
@@ -171,30 +169,6 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 	}
 	return v
 }
-
-// paging reads offset and limit (default 50, at most 500).
-func paging(r *http.Request) (offset, limit int64, err error) {
-	limit = 50
-	q := r.URL.Query()
-	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.ParseInt(v, 10, 64); err != nil || offset < 0 {
-			return 0, 0, badParam("offset", "must be a number of 0 or more")
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.ParseInt(v, 10, 64); err != nil || limit < 1 || limit > 500 {
-			return 0, 0, badParam("limit", "must be a number from 1 to 500")
-		}
-	}
-	return offset, limit, nil
-}
-
-func badParam(name, detail string) error {
-	return &ozgflow.Error{Code: ozgflow.EINVALID, Message: "Query parameter " + name + " " + detail + ".",
-		Fields: []ozgflow.FieldError{{Pointer: "?" + name, Detail: detail}}}
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // stamp writes a time as RFC 3339, or "" for the zero time.
 func stamp(t time.Time) string {

@@ -1,0 +1,155 @@
+// Package api is the JSON API under /api/v1 for portals, case workers,
+// administrators, back-office systems and the providers' webhooks. Its
+// routes are grouped by audience; the identity of a request is established
+// before (gateway/web.Identifier), and handlers ask the request context who
+// is calling. Errors are RFC 9457 problem documents.
+package api
+
+import (
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+// OpenAPI is the API description served at /api/v1/openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// WebhookSecrets verify the providers' webhooks; an empty secret refuses
+// all of its kind.
+type WebhookSecrets struct {
+	Payment   []byte
+	Signature []byte
+}
+
+// API serves the JSON API.
+type API struct {
+	cases    *casework.Service
+	receipts *casework.Receipts
+	catalog  *casework.Catalog
+	store    *store.Store
+	tokens   web.AccessTokens
+	webhooks WebhookSecrets
+	errors   web.Errors
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// New returns the API over the case service.
+func New(cases *casework.Service, receipts *casework.Receipts, tokens web.AccessTokens, webhooks WebhookSecrets, logger *slog.Logger) *API {
+	return &API{cases: cases, receipts: receipts, catalog: cases.Catalog, store: cases.Store, tokens: tokens,
+		webhooks: webhooks, errors: web.Errors{Logger: logger}, logger: logger, now: cases.Now}
+}
+
+// Register adds the API's routes under /api/v1, one room per audience.
+func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
+	const prefix = "/api/v1"
+	room := func(name, forbidden string, roles ...ozgflow.Role) *mux.Router {
+		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: s.deny(forbidden), BearerForChanges: true})
+	}
+
+	public := room("anyone (signed webhooks check their signature)", "", ozgflow.RoleAnonymous)
+	public.HandleFunc("/openapi.yaml", handleOpenAPI).Methods(http.MethodGet)
+	public.HandleFunc("/keys", s.handleKeys).Methods(http.MethodGet)
+	public.HandleFunc("/receipts/verify", s.handleVerifyReceipt).Methods(http.MethodPost)
+	public.HandleFunc("/webhooks/payments", s.handlePaymentWebhook).Methods(http.MethodPost)
+	public.HandleFunc("/webhooks/signatures", s.handleSignatureWebhook).Methods(http.MethodPost)
+
+	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.RolePortal, ozgflow.RoleAdmin)
+	submitters.HandleFunc("/applications", s.handleSubmit).Methods(http.MethodPost)
+
+	readers := room("whoever may see the case", "This case is not open to you.",
+		ozgflow.RoleApplicant, ozgflow.RoleCaseWorker, ozgflow.RoleAdmin, ozgflow.RoleSystem)
+	readers.HandleFunc("/applications/{id}", s.handleGetApplication).Methods(http.MethodGet)
+	readers.HandleFunc("/applications/{id}/receipt", s.handleReceipt).Methods(http.MethodGet)
+	readers.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
+
+	applicants := room("the applicant of the case", "This action is open to the applicant only.", ozgflow.RoleApplicant)
+	applicants.HandleFunc("/applications/{id}/responses", s.handleRespond).Methods(http.MethodPost)
+	applicants.HandleFunc("/applications/{id}/withdraw", s.handleWithdraw).Methods(http.MethodPost)
+	applicants.HandleFunc("/applications/{id}/payment", s.handleRetryPayment).Methods(http.MethodPost)
+
+	backOffice := room("back-office systems", "Only back-office systems report events.", ozgflow.RoleSystem, ozgflow.RoleAdmin)
+	backOffice.HandleFunc("/applications/{id}/events", s.handleExternalEvent).Methods(http.MethodPost)
+
+	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.RolePortal, ozgflow.RoleAdmin)
+	mailboxes.HandleFunc("/accounts/{account}/notices", s.handleNotices).Methods(http.MethodGet)
+	mailboxes.HandleFunc("/accounts/{account}/notices/{noticeId}/read", s.handleNoticeRead).Methods(http.MethodPost)
+
+	staff := room("case workers and administrators", "Only case workers and administrators work with tasks.",
+		ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
+	staff.HandleFunc("/queues", s.handleQueues).Methods(http.MethodGet)
+	staff.HandleFunc("/tasks", s.handleListTasks).Methods(http.MethodGet)
+	staff.HandleFunc("/tasks/bulk", s.handleBulkTasks).Methods(http.MethodPost)
+	staff.HandleFunc("/tasks/export.xlsx", s.handleExportTasks).Methods(http.MethodGet)
+	for _, action := range []struct{ path, update string }{
+		{"claim", ozgflow.UpdateClaim}, {"release", ozgflow.UpdateRelease}, {"complete", ozgflow.UpdateComplete},
+		{"handover", ozgflow.UpdateHandover}, {"approve", ozgflow.UpdateApprove},
+	} {
+		staff.HandleFunc("/tasks/{taskId}/"+action.path, s.handleTaskAction(action.update)).Methods(http.MethodPost)
+	}
+	staff.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
+	staff.HandleFunc("/reports/statistics.xlsx", s.handleStatisticsReport).Methods(http.MethodGet)
+
+	admins := room("administrators", "Only administrators manage definitions and portal deliveries.", ozgflow.RoleAdmin)
+	admins.HandleFunc("/portal-events", s.handlePortalEvents).Methods(http.MethodGet)
+	admins.HandleFunc("/portal-events/{id}/resend", s.handleResendPortalEvent).Methods(http.MethodPost)
+	s.registerDefinitionRoutes(admins)
+}
+
+// registerDefinitionRoutes adds the administrators' API over the versioned
+// definitions. Without a catalog (tests with a fixed registry) they answer 503.
+func (s *API) registerDefinitionRoutes(r *mux.Router) {
+	withCatalog := func(h func(http.ResponseWriter, *http.Request, ozgflow.Identity)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if s.catalog == nil {
+				s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The catalog is not available here."))
+				return
+			}
+			h(w, r, ozgflow.IdentityFrom(r.Context()))
+		}
+	}
+	r.HandleFunc("/definitions", withCatalog(s.handleListDefinitions)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions", withCatalog(s.handleCreateDefinition)).Methods(http.MethodPost)
+	r.HandleFunc("/definitions/changes", withCatalog(s.handleDefinitionChanges)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/export.xlsx", withCatalog(s.handleExportDefinitions)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/import", withCatalog(s.handleImportDefinitions)).Methods(http.MethodPost)
+	r.HandleFunc("/definitions/{id}", withCatalog(s.handleGetDefinition)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/{id}/drafts", withCatalog(s.handleDraftDefinition)).Methods(http.MethodPost)
+	r.HandleFunc("/definitions/{id}/versions/{version}", withCatalog(s.handleGetVersion)).Methods(http.MethodGet)
+	r.HandleFunc("/definitions/{id}/versions/{version}", withCatalog(s.handleEditVersion)).Methods(http.MethodPut)
+	r.HandleFunc("/definitions/{id}/versions/{version}/publish", withCatalog(s.changeVersion(ozgflow.UpdateDefinitionPublish))).Methods(http.MethodPost)
+	r.HandleFunc("/definitions/{id}/versions/{version}/retire", withCatalog(s.changeVersion(ozgflow.UpdateDefinitionRetire))).Methods(http.MethodPost)
+}
+
+// deny answers a request the room does not admit: 401 without a valid
+// credential, 404 for an access token of another case (the case stays
+// hidden), 403 with forbidden for an identity of another audience.
+func (s *API) deny(forbidden string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, cred := ozgflow.IdentityFrom(r.Context()), web.CredentialFrom(r.Context())
+		caseID := mux.Vars(r)["id"]
+		switch {
+		case id.Role != ozgflow.RoleAnonymous:
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "%s", forbidden))
+		case cred.Refused && cred.AccessToken && caseID != "" && strings.HasPrefix(r.URL.Path, "/api/v1/applications/"):
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", caseID))
+		case cred.Refused:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ozgflow", error="invalid_token"`)
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "The bearer token is not valid."))
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ozgflow"`)
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "A bearer token is required."))
+		}
+	}
+}

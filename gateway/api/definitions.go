@@ -1,0 +1,145 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/gateway/web"
+)
+
+func (s *API) handleListDefinitions(w http.ResponseWriter, r *http.Request, _ ozgflow.Identity) {
+	cat := s.catalog.Snapshot()
+	out := make([]casework.Entry, 0, len(cat.Entries))
+	for i := range cat.Entries {
+		out = append(out, s.cases.Entry(r.Context(), &cat, &cat.Entries[i]))
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"definitions": out, "revision": cat.Revision})
+}
+
+func (s *API) handleGetDefinition(w http.ResponseWriter, r *http.Request, _ ozgflow.Identity) {
+	cat := s.catalog.Snapshot()
+	e, ok := cat.Entry(mux.Vars(r)["id"])
+	if !ok {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", mux.Vars(r)["id"]))
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, s.cases.Entry(r.Context(), &cat, e))
+}
+
+// handleGetVersion shows a version as authored and resolved.
+func (s *API) handleGetVersion(w http.ResponseWriter, r *http.Request, _ ozgflow.Identity) {
+	cat := s.catalog.Snapshot()
+	id := mux.Vars(r)["id"]
+	number, err := strconv.Atoi(mux.Vars(r)["version"])
+	e, ok := cat.Entry(id)
+	var v *definitions.Version
+	if ok && err == nil {
+		v, ok = e.Version(number)
+	}
+	if !ok || err != nil {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %s.", id, mux.Vars(r)["version"]))
+		return
+	}
+	body := map[string]any{"id": id, "number": v.Number, "status": v.Status, "document": v.Document}
+	if def, err := cat.Effective(id, number); err == nil {
+		body["effective"] = def
+		if verr := def.Validate(); verr != nil {
+			body["problems"] = ozgflow.ErrorFields(verr)
+		}
+	} else {
+		body["problems"] = []ozgflow.FieldError{{Pointer: "", Detail: ozgflow.ErrorMessage(err)}}
+	}
+	web.WriteJSON(w, http.StatusOK, body)
+}
+
+func (s *API) handleCreateDefinition(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) {
+	var doc map[string]any
+	if !s.readBody(w, r, &doc) {
+		return
+	}
+	docID, _ := doc["id"].(string)
+	s.applyChange(w, r, http.StatusCreated, ozgflow.UpdateDefinitionCreate,
+		ozgflow.DefinitionChange{ID: docID, Document: doc, By: id.Subject}, docID, 1)
+}
+
+func (s *API) handleDraftDefinition(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) {
+	var body struct {
+		From int `json:"from"`
+	}
+	if r.ContentLength != 0 && !s.readBody(w, r, &body) {
+		return
+	}
+	defID := mux.Vars(r)["id"]
+	cat, err := s.catalog.Change(r.Context(), ozgflow.UpdateDefinitionDraft,
+		ozgflow.DefinitionChange{ID: defID, From: body.From, By: id.Subject})
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
+	}
+	e, _ := cat.Entry(defID)
+	newest := e.Versions[len(e.Versions)-1]
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/definitions/%s/versions/%d", defID, newest.Number))
+	web.WriteJSON(w, http.StatusCreated, s.cases.Entry(r.Context(), &cat, e))
+}
+
+func (s *API) handleEditVersion(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) {
+	number, err := strconv.Atoi(mux.Vars(r)["version"])
+	if err != nil {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "No such version."))
+		return
+	}
+	var doc map[string]any
+	if !s.readBody(w, r, &doc) {
+		return
+	}
+	defID := mux.Vars(r)["id"]
+	s.applyChange(w, r, http.StatusOK, ozgflow.UpdateDefinitionEdit,
+		ozgflow.DefinitionChange{ID: defID, Version: number, Document: doc, By: id.Subject}, defID, number)
+}
+
+// changeVersion publishes or retires a version.
+func (s *API) changeVersion(update string) func(http.ResponseWriter, *http.Request, ozgflow.Identity) {
+	return func(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) {
+		number, err := strconv.Atoi(mux.Vars(r)["version"])
+		if err != nil {
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "No such version."))
+			return
+		}
+		defID := mux.Vars(r)["id"]
+		s.applyChange(w, r, http.StatusOK, update, ozgflow.DefinitionChange{ID: defID, Version: number, By: id.Subject}, defID, number)
+	}
+}
+
+// applyChange sends a change and answers with the entry as it is after it.
+func (s *API) applyChange(w http.ResponseWriter, r *http.Request, status int, update string, ch ozgflow.DefinitionChange, defID string, number int) {
+	cat, err := s.catalog.Change(r.Context(), update, ch)
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
+	}
+	e, ok := cat.Entry(defID)
+	if !ok {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINTERNAL, "definition %s missing after %s", defID, update))
+		return
+	}
+	if status == http.StatusCreated {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/definitions/%s/versions/%d", defID, number))
+	}
+	web.WriteJSON(w, status, s.cases.Entry(r.Context(), &cat, e))
+}
+
+// handleDefinitionChanges lists the record of changes, newest first.
+func (s *API) handleDefinitionChanges(w http.ResponseWriter, r *http.Request, _ ozgflow.Identity) {
+	cat := s.catalog.Snapshot()
+	out := make([]definitions.Change, 0, len(cat.Changes))
+	for i := len(cat.Changes) - 1; i >= 0; i-- {
+		out = append(out, cat.Changes[i])
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"changes": out})
+}

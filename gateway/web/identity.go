@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Cookies that carry credentials.
+const (
+	// SessionCookie holds the signed-in staff member's token.
+	SessionCookie = "ozgflow_session"
+	// ApplicantCookie holds the access token of the case the applicant
+	// opened, so that it leaves the address bar (and the history) at once.
+	ApplicantCookie = "ozgflow_antrag"
+)
+
+// Authenticator turns a bearer token into an identity. Production identity
+// providers plug in here; `dev` uses fixed demo tokens.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool)
+}
+
+// StaticTokens is an Authenticator over a fixed token table.
+type StaticTokens map[string]ozgflow.Identity
+
+// Authenticate implements Authenticator.
+func (s StaticTokens) Authenticate(_ context.Context, token string) (ozgflow.Identity, bool) {
+	id, ok := s[token]
+	return id, ok
+}
+
+// CaseWorkers implements ozgflow.Directory: the case workers of the table,
+// by name.
+func (s StaticTokens) CaseWorkers(_ context.Context, authority string) []ozgflow.Identity {
+	var out []ozgflow.Identity
+	for _, id := range s {
+		if id.Role == ozgflow.RoleCaseWorker && id.Authority == authority {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// AccessTokens issues and checks the bearer tokens applicants use for their
+// own case. A token is an HMAC of the case ID, so it needs no storage and
+// survives the loss of Redis.
+type AccessTokens struct{ secret []byte }
+
+// NewAccessTokens derives the token key from the gateway secret.
+func NewAccessTokens(secret []byte) AccessTokens {
+	key := sha256.Sum256(append([]byte("ozgflow access token\x00"), secret...))
+	return AccessTokens{secret: key[:]}
+}
+
+// Issue returns the access token of a case.
+func (a AccessTokens) Issue(caseID string) string {
+	mac := hmac.New(sha256.New, a.secret)
+	mac.Write([]byte(caseID))
+	return "at_" + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Valid reports whether token is the access token of the case.
+func (a AccessTokens) Valid(caseID, token string) bool {
+	return caseID != "" && hmac.Equal([]byte(a.Issue(caseID)), []byte(token))
+}
+
+// Source says where a request's credential came from.
+type Source string
+
+// Sources of credentials.
+const (
+	SourceNone      Source = ""
+	SourceBearer    Source = "bearer"     // Authorization: Bearer
+	SourceSession   Source = "session"    // the staff session cookie
+	SourceApplicant Source = "applicant"  // the applicant's cookie of this case
+	SourceLink      Source = "token-link" // an access token in the address (GET only)
+)
+
+// Credential describes what a request presented, beyond who it identifies:
+// rooms need it to answer a refusal (401 or 404) and to refuse cookies where
+// only a bearer token may change something.
+type Credential struct {
+	Source Source
+	// Refused is set when a credential was presented but identified no one.
+	Refused bool
+	// AccessToken is set when the refused credential looked like an
+	// applicant's access token (of another case, then).
+	AccessToken bool
+}
+
+type credentialKey struct{}
+
+// CredentialFrom returns what the request presented.
+func CredentialFrom(ctx context.Context) Credential {
+	c, _ := ctx.Value(credentialKey{}).(Credential)
+	return c
+}
+
+// Identifier establishes who makes a request, once, for every room: from a
+// bearer token (a staff or system token, or the access token of the case
+// the route names), else from an access token in the address of a GET, else
+// from the applicant's cookie of that case, else from the staff session.
+type Identifier struct {
+	Auth   Authenticator
+	Tokens AccessTokens
+}
+
+// Middleware puts the identity and the credential into the request context.
+func (i Identifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, cred := i.identify(r)
+		ctx := ozgflow.NewContextWithIdentity(r.Context(), id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+	})
+}
+
+func (i Identifier) identify(r *http.Request) (ozgflow.Identity, Credential) {
+	caseID := mux.Vars(r)["id"]
+	if token := bearerToken(r); token != "" {
+		return i.token(r.Context(), caseID, token, SourceBearer)
+	}
+	if link := r.URL.Query().Get("token"); strings.HasPrefix(link, "at_") && r.Method == http.MethodGet {
+		// Only access tokens count in the address, never a staff token.
+		return i.token(r.Context(), caseID, link, SourceLink)
+	}
+	if ck, err := r.Cookie(ApplicantCookie); err == nil && i.Tokens.Valid(caseID, ck.Value) {
+		return applicant(caseID), Credential{Source: SourceApplicant}
+	}
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		if id, ok := i.Auth.Authenticate(r.Context(), ck.Value); ok {
+			return id, Credential{Source: SourceSession}
+		}
+		return ozgflow.Identity{}, Credential{Source: SourceSession, Refused: true}
+	}
+	return ozgflow.Identity{}, Credential{}
+}
+
+// token identifies the holder of a token: the applicant of the route's
+// case, or whom the authenticator knows.
+func (i Identifier) token(ctx context.Context, caseID, token string, source Source) (ozgflow.Identity, Credential) {
+	if i.Tokens.Valid(caseID, token) {
+		return applicant(caseID), Credential{Source: source}
+	}
+	if source == SourceBearer {
+		if id, ok := i.Auth.Authenticate(ctx, token); ok {
+			return id, Credential{Source: source}
+		}
+	}
+	return ozgflow.Identity{}, Credential{Source: source, Refused: true, AccessToken: strings.HasPrefix(token, "at_")}
+}
+
+func applicant(caseID string) ozgflow.Identity {
+	return ozgflow.Identity{Subject: "applicant:" + caseID, Role: ozgflow.RoleApplicant, CaseID: caseID}
+}
+
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if scheme, token, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	return ""
+}
+
+// SessionToken returns the staff session's token, for binding forms to it.
+func SessionToken(r *http.Request) string {
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}

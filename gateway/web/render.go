@@ -1,0 +1,84 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"log/slog"
+	"net/http"
+)
+
+// NewNonce returns a fresh random value for a page's Content-Security-Policy
+// and its inline scripts.
+func NewNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawStdEncoding.EncodeToString(b[:])
+}
+
+// Renderer writes pages: rendered into a buffer first, so that a template
+// error never leaves half a page, and sent with the headers every page
+// carries (nonce-based CSP, nosniff, no framing, no caching of personal
+// data).
+type Renderer struct{ Logger *slog.Logger }
+
+// Page renders template name of t with data and writes it with status; lang
+// is the page's language and nonce the one its inline scripts carry.
+func (rd Renderer) Page(w http.ResponseWriter, status int, t *template.Template, name, lang, nonce string, data any) {
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		rd.Logger.Error("Page not rendered", "page", t.Name(), "template", name, "error", err)
+		rd.Error(w, http.StatusInternalServerError, ErrorPage{Lang: lang, Title: "Interner Fehler / Internal error",
+			Text: "Die Seite konnte nicht angezeigt werden. / The page could not be shown."})
+		return
+	}
+	SetPageHeaders(w.Header(), lang, nonce)
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// SetPageHeaders sets the headers every page carries.
+func SetPageHeaders(h http.Header, lang, nonce string) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if lang != "" {
+		h.Set("Content-Language", lang)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self' 'unsafe-inline'; "+
+		"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Vary", "Cookie, Accept-Language")
+}
+
+// ErrorPage is what the error page shows: in the language of the request,
+// what went wrong, what to do, and where to go on.
+type ErrorPage struct {
+	Lang  string
+	Title string
+	Text  string
+	Help  string
+	// Back is a link on, with its text.
+	Back, BackText string
+}
+
+//go:embed templates/error.html
+var errorFS embed.FS
+
+var errorTemplate = template.Must(template.ParseFS(errorFS, "templates/error.html"))
+
+// Error writes the error page with status.
+func (rd Renderer) Error(w http.ResponseWriter, status int, p ErrorPage) {
+	var buf bytes.Buffer
+	if err := errorTemplate.Execute(&buf, p); err != nil {
+		rd.Logger.Error("Error page not rendered", "error", err)
+		http.Error(w, p.Title, status)
+		return
+	}
+	SetPageHeaders(w.Header(), p.Lang, NewNonce())
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}

@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// Audience says who may enter a room of routes, and how the room answers
+// those who may not.
+type Audience struct {
+	// Name describes the audience for people, e.g. "portal clients".
+	Name string
+	// Roles may enter; ozgflow.RoleAnonymous among them lets everybody in.
+	Roles []ozgflow.Role
+	// Deny answers a request whose identity is not among Roles.
+	Deny http.HandlerFunc
+	// BearerForChanges keeps cookies from changing anything: on a request
+	// that is not GET or HEAD, an identity that came from a cookie counts
+	// as none, against cross-site request forgery (the JSON API).
+	BearerForChanges bool
+}
+
+// Admits reports whether the identity may enter.
+func (a Audience) Admits(id ozgflow.Identity) bool {
+	return slices.Contains(a.Roles, ozgflow.RoleAnonymous) || slices.Contains(a.Roles, id.Role)
+}
+
+// Rooms opens subrouters by audience and remembers each one's audience, so
+// that a test can prove that no route lacks one.
+type Rooms struct {
+	audiences map[*mux.Router]Audience
+}
+
+// NewRooms returns an empty register of rooms.
+func NewRooms() *Rooms { return &Rooms{audiences: map[*mux.Router]Audience{}} }
+
+// Open returns a subrouter of parent for the routes under prefix ("" for
+// none) that only the audience may enter.
+func (rs *Rooms) Open(parent *mux.Router, prefix string, a Audience) *mux.Router {
+	var r *mux.Router
+	if prefix == "" {
+		r = parent.NewRoute().Subrouter()
+	} else {
+		r = parent.PathPrefix(prefix).Subrouter()
+	}
+	r.Use(requireAudience(a))
+	rs.audiences[r] = a
+	return r
+}
+
+// AudienceOf returns the audience of a room opened by Open.
+func (rs *Rooms) AudienceOf(r *mux.Router) (Audience, bool) {
+	a, ok := rs.audiences[r]
+	return a, ok
+}
+
+// requireAudience lets in only the audience's identities.
+func requireAudience(a Audience) mux.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a.BearerForChanges {
+				r = withoutCookieIdentity(r)
+			}
+			if !a.Admits(ozgflow.IdentityFrom(r.Context())) {
+				a.Deny(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withoutCookieIdentity drops an identity that came from a cookie from a
+// request that is not GET or HEAD.
+func withoutCookieIdentity(r *http.Request) *http.Request {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r
+	}
+	if src := CredentialFrom(r.Context()).Source; src != SourceSession && src != SourceApplicant {
+		return r
+	}
+	ctx := ozgflow.NewContextWithIdentity(r.Context(), ozgflow.Identity{})
+	return r.WithContext(context.WithValue(ctx, credentialKey{}, Credential{}))
+}
