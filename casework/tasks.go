@@ -315,3 +315,20 @@ func (s *Service) AuthorityName(ars string) string {
 	a, _ := s.Defs.Registry().Authority(ars)
 	return a.Name
 }
+
+// AllowedActions says which actions the identity can take on an active task
+// now, so that pages offer only those: claim, release, handover, decide, ask
+// and approve. The workflow's update validators stay the authority; this is
+// what they would accept.
+func AllowedActions(id ozgflow.Identity, t ozgflow.Task) map[string]bool {
+	mine := t.Assignee == id.Subject
+	can := map[string]bool{
+		"claim":    t.Status == ozgflow.TaskOpen,
+		"release":  t.Status == ozgflow.TaskClaimed && mine,
+		"handover": t.Status == ozgflow.TaskOpen || (t.Status == ozgflow.TaskClaimed && mine),
+		"decide":   t.Status == ozgflow.TaskClaimed && mine,
+		"approve":  t.Status == ozgflow.TaskApproval && t.Proposal != nil && t.Proposal.By != id.Subject,
+	}
+	can["ask"] = can["decide"] && t.Offers(ozgflow.OutcomeRequestInformation)
+	return can
+}

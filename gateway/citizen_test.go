@@ -22,141 +22,9 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 )
 
-// TestCitizenTextsInBothLanguages keeps the two tables of texts in step and
-// every key the pages and handlers use present in them.
-func TestCitizenTextsInBothLanguages(t *testing.T) {
-	for key := range citizenText[langDE] {
-		if _, ok := citizenText[langEN][key]; !ok {
-			t.Errorf("%q has no English text", key)
-		}
-	}
-	for key := range citizenText[langEN] {
-		if _, ok := citizenText[langDE][key]; !ok {
-			t.Errorf("%q has no German text", key)
-		}
-	}
-	for key := range easyText {
-		if _, ok := citizenText[langDE][key]; !ok {
-			t.Errorf("easy-to-read %q overrides no German text", key)
-		}
-	}
-	used := map[string]bool{}
-	quoted := regexp.MustCompile(`\.T "([a-z_.]+)"`)
-	_ = fs.WalkDir(citizenFS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := fs.ReadFile(citizenFS, path)
-		for _, m := range quoted.FindAllStringSubmatch(string(b), -1) {
-			used[m[1]] = true
-		}
-		return nil
-	})
-	for _, st := range []ozgflow.Status{ozgflow.StatusReceived, ozgflow.StatusAwaitingPayment, ozgflow.StatusAwaitingSignature,
-		ozgflow.StatusForwarded, ozgflow.StatusInReview, ozgflow.StatusInformationRequested, ozgflow.StatusApproved,
-		ozgflow.StatusRejected, ozgflow.StatusWithdrawn, ozgflow.StatusCancelled} {
-		used["status."+string(st)] = true
-	}
-	for _, kind := range []string{"forbidden", "notfound", "unavailable"} {
-		for _, part := range []string{"title", "text", "help"} {
-			used["error."+kind+"."+part] = true
-		}
-	}
-	for _, reason := range []string{"empty_answer", "too_large_file", "too_large_total", "too_many", "wrong_type",
-		"empty_file", "text_too_long", "data_invalid", "not_multipart", "unreadable"} {
-		used["upload."+reason] = true
-	}
-	used["decision."+ozgflow.OutcomeApprove], used["decision."+ozgflow.OutcomeReject] = true, true
-	for _, verdict := range []string{"valid", "tampered", "unknown", "empty", "too_large"} {
-		used["verify."+verdict] = true
-	}
-	for _, key := range citizenFlash {
-		used[key] = true
-	}
-	var missing []string
-	for key := range used {
-		if _, ok := citizenText[langDE][key]; !ok {
-			missing = append(missing, key)
-		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("texts used but not defined: %v", missing)
-	}
-}
 
-func TestRequestLanguage(t *testing.T) {
-	tests := []struct {
-		name, cookie, accept string
-		want                 lang
-	}{
-		{"default", "", "", langDE},
-		{"English browser", "", "en-GB,en;q=0.9", langEN},
-		{"German browser", "", "de-DE,de;q=0.9,en;q=0.8", langDE},
-		{"German preferred over English", "", "en;q=0.5,de;q=0.9", langDE},
-		{"unknown languages", "", "fr-FR,fr;q=0.9", langDE},
-		{"French first, then English", "", "fr;q=0.9,en;q=0.8", langEN},
-		{"the switch wins", "de", "en", langDE},
-		{"the switch to English", "en", "de", langEN},
-		{"a broken cookie is ignored", "xx", "en", langEN},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodGet, "/antraege/x", nil)
-			if tt.cookie != "" {
-				r.AddCookie(&http.Cookie{Name: langCookie, Value: tt.cookie})
-			}
-			if tt.accept != "" {
-				r.Header.Set("Accept-Language", tt.accept)
-			}
-			if got := requestLang(r); got != tt.want {
-				t.Errorf("got %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
 
-func TestFormats(t *testing.T) {
-	at := time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
-	for _, tt := range []struct{ got, want string }{
-		{langDE.formatAmount(123456, "EUR"), "1.234,56 EUR"},
-		{langEN.formatAmount(123456, "EUR"), "EUR 1,234.56"},
-		{langEN.formatAmount(2000, ""), "EUR 20.00"},
-		{langDE.formatTime(at), "24.11.2026, 18:00 Uhr"},
-		{langEN.formatTime(at), "24 November 2026, 18:00"},
-		{langDE.formatSize(5_000_000), "5 MB"},
-		{langDE.formatSize(2_500_000), "2,5 MB"},
-		{langEN.formatSize(2_500_000), "2.5 MB"},
-	} {
-		if tt.got != tt.want {
-			t.Errorf("got %q, want %q", tt.got, tt.want)
-		}
-	}
-}
 
-func TestSanitizeFileName(t *testing.T) {
-	tests := []struct {
-		name, in, contentType, want string
-	}{
-		{"plain", "Meldebescheinigung.pdf", "application/pdf", "Meldebescheinigung.pdf"},
-		{"umlauts stay, the extension in lower case", "Gewerbeauszug März.PDF", "application/pdf", "Gewerbeauszug März.pdf"},
-		{"Windows path", `C:\Users\anna\scan 1.png`, "image/png", "scan 1.png"},
-		{"Unix path", "../../etc/passwd", "application/pdf", "passwd.pdf"},
-		{"wrong extension", "foto.exe", "image/jpeg", "foto.exe.jpg"},
-		{"jpeg extension", "foto.jpeg", "image/jpeg", "foto.jpeg"},
-		{"control characters and markup", "a\x00b\u202e<script>.pdf", "application/pdf", "ab_script_.pdf"},
-		{"nothing left", "...", "image/png", "dokument-3.png"},
-		{"empty", "", "application/pdf", "dokument-3.pdf"},
-		{"long", strings.Repeat("x", 300) + ".pdf", "application/pdf", strings.Repeat("x", 100) + ".pdf"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := sanitizeFileName(tt.in, tt.contentType, 2); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
 
 // uploadPart is one part of a test multipart body.
 type uploadPart struct {
@@ -191,72 +59,6 @@ var (
 	testPNG = append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
 )
 
-func TestReadAnswerUpload(t *testing.T) {
-	big := append([]byte("%PDF-1.4\n"), make([]byte, maxUploadFileBytes)...)
-	four := append([]byte("%PDF-1.4\n"), make([]byte, 4_000_000)...)
-	tests := []struct {
-		name     string
-		parts    []uploadPart
-		code     string
-		pointers []string
-		files    int
-	}{
-		{"text and a PDF", []uploadPart{{"text", "", []byte("Liegt bei.")}, {"files", "auszug.pdf", testPDF}}, "", nil, 1},
-		{"documents alone", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "b.png", testPNG}}, "", nil, 2},
-		{"the same document twice is kept once", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "kopie.pdf", testPDF}}, "", nil, 1},
-		{"an empty file field is no file", []uploadPart{{"text", "", []byte("Antwort")}, {"files", "", nil}}, "", nil, 0},
-		{"empty answer", []uploadPart{{"text", "", []byte("  ")}}, ozgflow.EUNPROCESSABLE, []string{"/text"}, 0},
-		{"a text file named .pdf", []uploadPart{{"files", "echt.pdf", []byte("just text, not a PDF")}},
-			ozgflow.EUNSUPPORTED, []string{"/files/0"}, 0},
-		{"HTML among PDFs", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "b.png", []byte("<html><script>")}},
-			ozgflow.EUNSUPPORTED, []string{"/files/1"}, 0},
-		{"a file too large", []uploadPart{{"text", "", []byte("x")}, {"files", "gross.pdf", big}},
-			ozgflow.ETOOLARGE, []string{"/files/0"}, 0},
-		{"too large together", []uploadPart{{"files", "1.pdf", four}, {"files", "2.pdf", append(four, 1)}, {"files", "3.pdf", append(four, 2)}},
-			ozgflow.ETOOLARGE, []string{"/files"}, 0},
-		{"too many files", []uploadPart{{"files", "1.pdf", testPDF}, {"files", "2.pdf", append(testPDF, 1)}, {"files", "3.pdf", append(testPDF, 2)},
-			{"files", "4.pdf", append(testPDF, 3)}, {"files", "5.pdf", append(testPDF, 4)}, {"files", "6.pdf", append(testPDF, 5)}},
-			ozgflow.EUNPROCESSABLE, []string{"/files"}, 0},
-		{"an empty file", []uploadPart{{"files", "leer.pdf", []byte{}}}, ozgflow.EUNPROCESSABLE, []string{"/files/0"}, 0},
-		{"data that is no object", []uploadPart{{"text", "", []byte("x")}, {"data", "", []byte("[1]")}}, ozgflow.EUNPROCESSABLE, []string{"/data"}, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			body, contentType := multipartBody(t, tt.parts...)
-			r := httptest.NewRequest(http.MethodPost, "/", body)
-			r.Header.Set("Content-Type", contentType)
-			up, fail := readAnswerUpload(r)
-			if tt.code == "" {
-				if fail != nil {
-					t.Fatalf("refused: %+v", fail)
-				}
-				if len(up.Files) != tt.files {
-					t.Fatalf("%d files, want %d", len(up.Files), tt.files)
-				}
-				for _, f := range up.Files {
-					if f.ContentType != "application/pdf" && f.ContentType != "image/png" || len(f.SHA256) != 64 {
-						t.Errorf("file %s: %s %s", f.Name, f.ContentType, f.SHA256)
-					}
-				}
-				return
-			}
-			if fail == nil {
-				t.Fatalf("accepted, want %s", tt.code)
-			}
-			var pointers []string
-			for _, p := range fail.Problems {
-				pointers = append(pointers, p.Pointer)
-			}
-			if fail.Code != tt.code || strings.Join(pointers, " ") != strings.Join(tt.pointers, " ") {
-				t.Errorf("got %s %v, want %s %v", fail.Code, pointers, tt.code, tt.pointers)
-			}
-			api := fail.apiError()
-			if StatusOf(ozgflow.ErrorCode(api)) < 400 || len(ozgflow.ErrorFields(api)) != len(tt.pointers) {
-				t.Errorf("API error %v %v", api, ozgflow.ErrorFields(api))
-			}
-		})
-	}
-}
 
 // citizenServer is a server with a case projected into Redis, as the
 // applicant's pages read it.
@@ -302,21 +104,21 @@ func TestStatusPageTokenCookieAndAccess(t *testing.T) {
 	for _, ck := range rec.Result().Cookies() {
 		cookies[ck.Name] = ck
 	}
-	if ck := cookies[citizenCookie]; ck == nil || ck.Value != token || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
+	if ck := cookies[web.ApplicantCookie]; ck == nil || ck.Value != token || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
 		t.Errorf("token cookie = %+v", ck)
 	}
-	if ck := cookies[langCookie]; ck == nil || ck.Value != "en" {
+	if ck := cookies[locale.Cookie]; ck == nil || ck.Value != "en" {
 		t.Errorf("language cookie = %+v", ck)
 	}
 
-	rec = citizenGet(s, page, cookies[citizenCookie], cookies[langCookie])
+	rec = citizenGet(s, page, cookies[web.ApplicantCookie], cookies[locale.Cookie])
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, `<html lang="en">`) ||
 		!strings.Contains(body, "Your application is waiting for the fee to be paid.") ||
 		!strings.Contains(body, "EUR 20.00") || !strings.Contains(body, `href="https://pay.example/p1"`) {
 		t.Errorf("status page in English: %d\n%s", rec.Code, body)
 	}
-	rec = citizenGet(s, page, cookies[citizenCookie])
+	rec = citizenGet(s, page, cookies[web.ApplicantCookie])
 	if body := rec.Body.String(); !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, "Bitte bezahlen Sie die Gebühr von 20,00 EUR bis 23.11.2026, 10:30 Uhr.") {
 		t.Errorf("status page in German:\n%s", body)
 	}
@@ -331,10 +133,10 @@ func TestStatusPageTokenCookieAndAccess(t *testing.T) {
 	}{
 		{"no token", page, nil, http.StatusForbidden, "Kein Zugang zu diesem Antrag"},
 		{"a wrong token in the address", page + "?token=at_falsch", nil, http.StatusForbidden, "Kein Zugang"},
-		{"the token of another case", "/antraege/" + other.ID, []*http.Cookie{cookies[citizenCookie]}, http.StatusForbidden, "Kein Zugang"},
+		{"the token of another case", "/antraege/" + other.ID, []*http.Cookie{cookies[web.ApplicantCookie]}, http.StatusForbidden, "Kein Zugang"},
 		{"no case number", "/antraege/nichts", nil, http.StatusNotFound, "Antrag nicht gefunden"},
 		{"a case that does not exist", "/antraege/" + other.ID + "?token=" + s.tokens.Issue(other.ID), nil, http.StatusSeeOther, ""},
-		{"the events of another case", "/antraege/" + other.ID + "/ereignisse", []*http.Cookie{cookies[citizenCookie]}, http.StatusForbidden, ""},
+		{"the events of another case", "/antraege/" + other.ID + "/ereignisse", []*http.Cookie{cookies[web.ApplicantCookie]}, http.StatusForbidden, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +188,7 @@ func TestStatusPageStates(t *testing.T) {
 			c := testCase(ozgflow.StatusAwaitingPayment)
 			tt.edit(&c)
 			s, token := citizenServer(t, c)
-			rec := citizenGet(s, "/antraege/"+c.ID, &http.Cookie{Name: citizenCookie, Value: token})
+			rec := citizenGet(s, "/antraege/"+c.ID, &http.Cookie{Name: web.ApplicantCookie, Value: token})
 			body := rec.Body.String()
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d:\n%s", rec.Code, body)
@@ -411,7 +213,7 @@ func TestStatusPageStates(t *testing.T) {
 func TestStatusPageEasyViewAndFragment(t *testing.T) {
 	c := testCase(ozgflow.StatusAwaitingPayment)
 	s, token := citizenServer(t, c)
-	session := &http.Cookie{Name: citizenCookie, Value: token}
+	session := &http.Cookie{Name: web.ApplicantCookie, Value: token}
 	rec := citizenGet(s, "/antraege/"+c.ID+"?ansicht=einfach", session)
 	var easy *http.Cookie
 	for _, ck := range rec.Result().Cookies() {
@@ -439,7 +241,7 @@ func TestCitizenFormsCheckCSRF(t *testing.T) {
 	c := testCase(ozgflow.StatusAwaitingPayment)
 	c.Payment.Status = ozgflow.PaymentFailed
 	s, token := citizenServer(t, c)
-	session := &http.Cookie{Name: citizenCookie, Value: token}
+	session := &http.Cookie{Name: web.ApplicantCookie, Value: token}
 	for _, target := range []string{"/zahlung", "/zurueckziehen"} {
 		r := httptest.NewRequest(http.MethodPost, "/antraege/"+c.ID+target, strings.NewReader("csrf=falsch"))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -465,10 +267,10 @@ func TestWithdrawConfirmationPage(t *testing.T) {
 	c := testCase(ozgflow.StatusInReview)
 	c.Payment.Status = ozgflow.PaymentPayed
 	s, token := citizenServer(t, c)
-	rec := citizenGet(s, "/antraege/"+c.ID+"/zurueckziehen", &http.Cookie{Name: citizenCookie, Value: token})
+	rec := citizenGet(s, "/antraege/"+c.ID+"/zurueckziehen", &http.Cookie{Name: web.ApplicantCookie, Value: token})
 	body := rec.Body.String()
 	for _, want := range []string{"Antrag zurückziehen?", "bearbeitet die Behörde ihn nicht weiter",
-		"Die bereits bezahlte Gebühr von 20,00 EUR wird Ihnen erstattet.", "Ja, Antrag zurückziehen", `name="csrf" value="` + s.citizenCSRF(token)} {
+		"Die bereits bezahlte Gebühr von 20,00 EUR wird Ihnen erstattet.", "Ja, Antrag zurückziehen", `name="csrf" value="` + formToken("citizen csrf", token)} {
 		if !strings.Contains(body, want) {
 			t.Errorf("confirmation lacks %q", want)
 		}
@@ -557,6 +359,97 @@ func TestVerifyPage(t *testing.T) {
 			rec := post(tt.cookie, tt.parts...)
 			if rec.Code != tt.want || !strings.Contains(rec.Body.String(), tt.text) {
 				t.Errorf("got %d, want %d with %q:\n%s", rec.Code, tt.want, tt.text, rec.Body.String())
+			}
+		})
+	}
+}
+
+func TestSanitizeFileName(t *testing.T) {
+	tests := []struct {
+		name, in, contentType, want string
+	}{
+		{"plain", "Meldebescheinigung.pdf", "application/pdf", "Meldebescheinigung.pdf"},
+		{"umlauts stay, the extension in lower case", "Gewerbeauszug März.PDF", "application/pdf", "Gewerbeauszug März.pdf"},
+		{"Windows path", `C:\Users\anna\scan 1.png`, "image/png", "scan 1.png"},
+		{"Unix path", "../../etc/passwd", "application/pdf", "passwd.pdf"},
+		{"wrong extension", "foto.exe", "image/jpeg", "foto.exe.jpg"},
+		{"jpeg extension", "foto.jpeg", "image/jpeg", "foto.jpeg"},
+		{"control characters and markup", "a\x00b\u202e<script>.pdf", "application/pdf", "ab_script_.pdf"},
+		{"nothing left", "...", "image/png", "dokument-3.png"},
+		{"empty", "", "application/pdf", "dokument-3.pdf"},
+		{"long", strings.Repeat("x", 300) + ".pdf", "application/pdf", strings.Repeat("x", 100) + ".pdf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := web.SanitizeFileName(tt.in, tt.contentType, 2); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadAnswerUpload(t *testing.T) {
+	big := append([]byte("%PDF-1.4\n"), make([]byte, web.MaxUploadFileBytes)...)
+	four := append([]byte("%PDF-1.4\n"), make([]byte, 4_000_000)...)
+	tests := []struct {
+		name     string
+		parts    []uploadPart
+		code     string
+		pointers []string
+		files    int
+	}{
+		{"text and a PDF", []uploadPart{{"text", "", []byte("Liegt bei.")}, {"files", "auszug.pdf", testPDF}}, "", nil, 1},
+		{"documents alone", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "b.png", testPNG}}, "", nil, 2},
+		{"the same document twice is kept once", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "kopie.pdf", testPDF}}, "", nil, 1},
+		{"an empty file field is no file", []uploadPart{{"text", "", []byte("Antwort")}, {"files", "", nil}}, "", nil, 0},
+		{"empty answer", []uploadPart{{"text", "", []byte("  ")}}, ozgflow.EUNPROCESSABLE, []string{"/text"}, 0},
+		{"a text file named .pdf", []uploadPart{{"files", "echt.pdf", []byte("just text, not a PDF")}},
+			ozgflow.EUNSUPPORTED, []string{"/files/0"}, 0},
+		{"HTML among PDFs", []uploadPart{{"files", "a.pdf", testPDF}, {"files", "b.png", []byte("<html><script>")}},
+			ozgflow.EUNSUPPORTED, []string{"/files/1"}, 0},
+		{"a file too large", []uploadPart{{"text", "", []byte("x")}, {"files", "gross.pdf", big}},
+			ozgflow.ETOOLARGE, []string{"/files/0"}, 0},
+		{"too large together", []uploadPart{{"files", "1.pdf", four}, {"files", "2.pdf", append(four, 1)}, {"files", "3.pdf", append(four, 2)}},
+			ozgflow.ETOOLARGE, []string{"/files"}, 0},
+		{"too many files", []uploadPart{{"files", "1.pdf", testPDF}, {"files", "2.pdf", append(testPDF, 1)}, {"files", "3.pdf", append(testPDF, 2)},
+			{"files", "4.pdf", append(testPDF, 3)}, {"files", "5.pdf", append(testPDF, 4)}, {"files", "6.pdf", append(testPDF, 5)}},
+			ozgflow.EUNPROCESSABLE, []string{"/files"}, 0},
+		{"an empty file", []uploadPart{{"files", "leer.pdf", []byte{}}}, ozgflow.EUNPROCESSABLE, []string{"/files/0"}, 0},
+		{"data that is no object", []uploadPart{{"text", "", []byte("x")}, {"data", "", []byte("[1]")}}, ozgflow.EUNPROCESSABLE, []string{"/data"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, contentType := multipartBody(t, tt.parts...)
+			r := httptest.NewRequest(http.MethodPost, "/", body)
+			r.Header.Set("Content-Type", contentType)
+			up, fail := web.ReadAnswerUpload(r)
+			if tt.code == "" {
+				if fail != nil {
+					t.Fatalf("refused: %+v", fail)
+				}
+				if len(up.Files) != tt.files {
+					t.Fatalf("%d files, want %d", len(up.Files), tt.files)
+				}
+				for _, f := range up.Files {
+					if f.ContentType != "application/pdf" && f.ContentType != "image/png" || len(f.SHA256) != 64 {
+						t.Errorf("file %s: %s %s", f.Name, f.ContentType, f.SHA256)
+					}
+				}
+				return
+			}
+			if fail == nil {
+				t.Fatalf("accepted, want %s", tt.code)
+			}
+			var pointers []string
+			for _, p := range fail.Problems {
+				pointers = append(pointers, p.Pointer)
+			}
+			if fail.Code != tt.code || strings.Join(pointers, " ") != strings.Join(tt.pointers, " ") {
+				t.Errorf("got %s %v, want %s %v", fail.Code, pointers, tt.code, tt.pointers)
+			}
+			api := fail.APIError()
+			if StatusOf(ozgflow.ErrorCode(api)) < 400 || len(ozgflow.ErrorFields(api)) != len(tt.pointers) {
+				t.Errorf("API error %v %v", api, ozgflow.ErrorFields(api))
 			}
 		})
 	}

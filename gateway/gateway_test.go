@@ -16,13 +16,21 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 )
 
+// testSecret is the secret of the test servers.
+var testSecret = []byte("test-secret-0123456789")
+
+// formToken is the CSRF token the test servers' forms carry for a session.
+func formToken(purpose, session string) string {
+	return web.CSRF{Secret: testSecret}.Token(purpose, session)
+}
+
 func newTestServer(t *testing.T) *Server {
 	t.Helper()
 	reg, err := definitions.LoadCatalog(catalog.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Secret: []byte("test-secret-0123456789")}, nil, nil, StaticDefinitions{reg}, DevTokens(),
+	return New(Config{Secret: []byte("test-secret-0123456789")}, nil, nil, casework.StaticDefinitions{reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
@@ -33,7 +41,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		OpenAPI string                    `yaml:"openapi"`
 		Paths   map[string]map[string]any `yaml:"paths"`
 	}
-	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
@@ -91,19 +99,19 @@ func TestErrorCodesMapToStatuses(t *testing.T) {
 		{ozgflow.EUNAVAILABLE, 503}, {"ESOMETHING", 500},
 	}
 	for _, tt := range tests {
-		if got := StatusOf(tt.code); got != tt.want {
+		if got := web.StatusOf(tt.code); got != tt.want {
 			t.Errorf("%s → %d, want %d", tt.code, got, tt.want)
 		}
 	}
 }
 
 func TestAccessTokens(t *testing.T) {
-	a := NewAccessTokens([]byte("secret-one-0123456789"))
+	a := web.NewAccessTokens([]byte("secret-one-0123456789"))
 	tok := a.Issue("case-1")
 	if !a.Valid("case-1", tok) || a.Valid("case-2", tok) || a.Valid("case-1", tok+"x") {
 		t.Error("token checks wrong")
 	}
-	if NewAccessTokens([]byte("secret-two-0123456789")).Valid("case-1", tok) {
+	if web.NewAccessTokens([]byte("secret-two-0123456789")).Valid("case-1", tok) {
 		t.Error("token valid under another secret")
 	}
 }

@@ -96,11 +96,11 @@ func TestReceiptPDFDownload(t *testing.T) {
 	}{
 		{"access token as bearer", path, map[string]string{"Authorization": "Bearer " + token}, nil, http.StatusOK},
 		{"access token in the link", path + "?token=" + url.QueryEscape(token), nil, nil, http.StatusOK},
-		{"the applicant's cookie", path, nil, &http.Cookie{Name: citizenCookie, Value: token}, http.StatusOK},
+		{"the applicant's cookie", path, nil, &http.Cookie{Name: web.ApplicantCookie, Value: token}, http.StatusOK},
 		{"a case worker of the authority", path, map[string]string{"Authorization": "Bearer dev-sb-leipzig"}, nil, http.StatusOK},
 		{"no token", path, nil, nil, http.StatusUnauthorized},
 		{"a staff token in the link", path + "?token=dev-admin", nil, nil, http.StatusUnauthorized},
-		{"the cookie of another case", path, nil, &http.Cookie{Name: citizenCookie, Value: s.tokens.Issue(unsealed.ID)}, http.StatusUnauthorized},
+		{"the cookie of another case", path, nil, &http.Cookie{Name: web.ApplicantCookie, Value: s.tokens.Issue(unsealed.ID)}, http.StatusUnauthorized},
 		{"the token of another case", path + "?token=" + url.QueryEscape(s.tokens.Issue(unsealed.ID)), nil, nil, http.StatusNotFound},
 		{"a case worker of another authority", path, map[string]string{"Authorization": "Bearer dev-sb-dresden"}, nil, http.StatusNotFound},
 		{"not sealed yet", "/api/v1/applications/" + unsealed.ID + "/receipt.pdf?token=" + url.QueryEscape(s.tokens.Issue(unsealed.ID)),
@@ -228,7 +228,7 @@ func TestVerifyReceiptAPI(t *testing.T) {
 	s.cfg.Keys = func(context.Context) (jose.JSONWebKeySet, error) {
 		return jose.JSONWebKeySet{}, errors.New("signer down")
 	}
-	if res := s.VerifyReceipt(context.Background(), pdf); res.Verdict != receipt.Unknown || res.Reason != receipt.ReasonKeysUnavailable {
+	if res := s.receipts.Verify(context.Background(), pdf); res.Verdict != receipt.Unknown || res.Reason != receipt.ReasonKeysUnavailable {
 		t.Errorf("without keys: %s (%s), want unknown, keys unavailable", res.Verdict, res.Reason)
 	}
 }

@@ -1,17 +1,19 @@
-// Package gateway is ozgflow's HTTP face: the REST API under /api/v1 for
-// portals, case workers, administrators and back-office systems. It talks to
-// Temporal (start, update, query, signal) and reads the Redis projections.
+// Package gateway is ozgflow's HTTP face. It establishes who makes each
+// request, once (web.Identifier), and hands it to one of three rooms, each
+// grouped by audience: the JSON API under /api/v1 (gateway/api), the staff
+// pages (gateway/staff) and the applicant's pages (gateway/citizen). All
+// three call the case service (casework); none calls another's handlers.
 package gateway
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -19,12 +21,15 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/gateway/api"
+	"github.com/ozgflow/ozgflow/gateway/citizen"
+	"github.com/ozgflow/ozgflow/gateway/staff"
+	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
 )
-
-// MaxBodyBytes is the largest request body the API accepts.
-const MaxBodyBytes = 10 << 20
 
 // Config is what a Server needs besides its clients.
 type Config struct {
@@ -32,7 +37,7 @@ type Config struct {
 	Addr string
 	// Namespace of the case workflows in Temporal.
 	Namespace string
-	// Secret derives the applicants' access tokens.
+	// Secret derives the applicants' access tokens and the forms' tokens.
 	Secret []byte
 	// PaymentWebhookSecret verifies the payment provider's webhooks.
 	PaymentWebhookSecret []byte
@@ -44,65 +49,63 @@ type Config struct {
 	// Metrics, if set, counts requests and is served at /metrics.
 	Metrics *metrics.Metrics
 	// Catalog, if set, holds the versioned definitions administrators manage.
-	Catalog *Catalog
+	Catalog *casework.Catalog
 	// DemoSignIn offers the demo identities on the sign-in page (dev only).
 	DemoSignIn bool
 }
 
-// Server owns the router and the dependencies of the handlers.
+// Server owns the router, the rooms and the case service they share.
 type Server struct {
-	cfg       Config
-	temporal  client.Client
-	store     *store.Store
-	defs      Definitions
-	auth      Authenticator
-	tokens    AccessTokens
-	logger    *slog.Logger
-	router    *mux.Router
-	http      *http.Server
-	listener  net.Listener
-	now       func() time.Time
-	readiness []func(context.Context) error
+	cfg      Config
+	temporal client.Client
+	store    *store.Store
+	cases    *casework.Service
+	tokens   web.AccessTokens
+	rooms    *web.Rooms
+	logger   *slog.Logger
+	router   *mux.Router
+	http     *http.Server
+	listener net.Listener
 }
 
 // New builds a server and registers its routes. defs gives the published
-// definitions; with cfg.Catalog set it is usually that catalog.
-func New(cfg Config, tc client.Client, st *store.Store, defs Definitions, auth Authenticator, logger *slog.Logger) *Server {
+// definitions; with cfg.Catalog set it is usually that catalog. auth turns
+// tokens into identities; if it also lists case workers
+// (ozgflow.Directory), tasks can be handed over to them by name.
+func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definitions, auth web.Authenticator, logger *slog.Logger) *Server {
 	if cfg.Namespace == "" {
 		cfg.Namespace = ozgflow.Namespace
 	}
-	s := &Server{
-		cfg: cfg, temporal: tc, store: st, defs: defs, auth: auth,
-		tokens: NewAccessTokens(cfg.Secret),
-		logger: logger,
-		router: mux.NewRouter(),
-		now:    time.Now,
+	cases := &casework.Service{Temporal: tc, Store: st, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
+		Logger: logger, Now: time.Now}
+	if dir, ok := auth.(ozgflow.Directory); ok {
+		cases.Directory = dir
 	}
-	s.router.NotFoundHandler = problemHandler(ozgflow.ENOTFOUND, "No such resource.")
-	s.router.MethodNotAllowedHandler = methodNotAllowed
-	s.router.Use(s.recoverPanics, s.logRequests)
+	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokens(cfg.Secret),
+		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
+	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
+	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
+	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens}.Middleware)
 	s.registerHealthRoutes()
-	api := s.router.PathPrefix("/api/v1").Subrouter()
-	s.registerApplicationRoutes(api)
-	s.registerReceiptRoutes(api)
-	s.registerTaskRoutes(api)
-	s.registerWebhookRoutes(api)
-	s.registerDefinitionRoutes(api)
-	s.registerReportRoutes(api)
-	s.registerPortalEventRoutes(api)
-	s.registerMetaRoutes(api)
-	s.registerPageRoutes()
-	s.registerCitizenRoutes(api)
-	answerWrongMethods(s.router)
+	receipts := &casework.Receipts{Cases: cases, Keys: cfg.Keys}
+	api.New(cases, receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
+		logger).Register(s.router, s.rooms)
+	var demo web.StaticTokens
+	if tokens, ok := auth.(web.StaticTokens); ok && cfg.DemoSignIn {
+		demo = tokens
+	}
+	staff.New(cases, auth, demo, cfg.Secret, logger).Register(s.router, s.rooms)
+	citizen.New(cases, receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
+	s.answerWrongMethods()
 	return s
 }
 
-// answerWrongMethods adds, after every route of r, a route for the same path
-// and any method that answers 405, so a known path never looks unknown.
-func answerWrongMethods(r *mux.Router) {
+// answerWrongMethods adds, after every route, a route for the same path and
+// any method that answers 405, so a known path never looks unknown.
+func (s *Server) answerWrongMethods() {
 	var paths []string
 	seen := map[string]bool{}
-	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		_, noMethods := route.GetMethods()
 		if tmpl, err := route.GetPathTemplate(); err == nil && noMethods == nil && !seen[tmpl] {
 			seen[tmpl] = true
@@ -110,9 +113,23 @@ func answerWrongMethods(r *mux.Router) {
 		}
 		return nil
 	})
+	anyone := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (wrong method)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
 	for _, p := range paths {
-		r.Path(p).Handler(methodNotAllowed)
+		anyone.Path(p).Handler(web.MethodNotAllowed)
 	}
+}
+
+// notFound answers an unknown path: a problem document under /api/, a
+// readable page in German or English elsewhere.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource.")))
+		return
+	}
+	l := locale.FromRequest(r)
+	web.Renderer{Logger: s.logger}.Error(w, http.StatusNotFound, web.ErrorPage{Lang: string(l),
+		Title: l.Text(false, "error.notfound.page.title"), Text: l.Text(false, "error.notfound.page.text"),
+		Help: l.Text(false, "error.notfound.page.help")})
 }
 
 // Router exposes the root router so that `dev` can mount the sandboxes.
@@ -156,12 +173,13 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) registerHealthRoutes() {
-	s.router.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	ops := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (operations)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
+	ops.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
-	s.router.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet)
+	ops.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet)
 	if s.cfg.Metrics != nil {
-		s.router.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)
+		ops.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)
 	}
 }
 
@@ -177,7 +195,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, checks)
+	web.WriteJSON(w, status, checks)
 }
 
 // recoverPanics turns a panicking handler into a 500 problem.
@@ -188,7 +206,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+				web.Errors{Logger: s.logger}.Write(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -36,9 +36,9 @@ const (
 	// maxUploadBody bounds the whole body: the files plus room for the
 	// text and the parts' headers.
 	maxUploadBody = MaxUploadTotalBytes + 512<<10
-	// maxUploadDrain is how much of a too large body is still read, so
+	// MaxUploadDrain is how much of a too large body is still read, so
 	// that the client gets the answer instead of a broken connection.
-	maxUploadDrain = 64 << 20
+	MaxUploadDrain = 64 << 20
 )
 
 // uploadTypes are the accepted types, as sniffed, with their file extension.
@@ -121,7 +121,7 @@ func IsMultipart(r *http.Request) bool {
 
 // ReadAnswerUpload reads a multipart answer. It keeps at most
 // maxUploadBody bytes in memory and names every problem it finds; a body
-// that is too large is read on (up to maxUploadDrain) and dropped, so that
+// that is too large is read on (up to MaxUploadDrain) and dropped, so that
 // the client still receives the refusal.
 func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 	var up AnswerUpload
@@ -132,7 +132,7 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 		return up, fail
 	}
 	body := &io.LimitedReader{R: r.Body, N: maxUploadBody + 1}
-	defer func() { _, _ = io.CopyN(io.Discard, r.Body, maxUploadDrain) }()
+	defer func() { _, _ = io.CopyN(io.Discard, r.Body, MaxUploadDrain) }()
 	mr := multipart.NewReader(body, params["boundary"])
 	var total int64
 	seen := map[string]bool{}

@@ -1,6 +1,7 @@
-package gateway
+package citizen
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
@@ -47,11 +48,11 @@ type citizenCase struct {
 // timeStamp is a time for a <time> element: machine and human form.
 type timeStamp struct{ ISO, Text string }
 
-func newTimeStamp(l lang, t time.Time) *timeStamp {
+func newTimeStamp(l locale.Lang, t time.Time) *timeStamp {
 	if t.IsZero() {
 		return nil
 	}
-	return &timeStamp{ISO: t.UTC().Format(time.RFC3339), Text: l.formatTime(t)}
+	return &timeStamp{ISO: t.UTC().Format(time.RFC3339), Text: l.Time(t)}
 }
 
 // requestItem is a question of the authority and the applicant's answer.
@@ -83,7 +84,7 @@ type noticeItem struct {
 }
 
 // newCitizenCase prepares a case for its status page.
-func newCitizenCase(v citizenView, c ozgflow.Case, token string) *citizenCase {
+func newCitizenCase(v pageView, c ozgflow.Case, token string) *citizenCase {
 	l := v.Lang
 	cc := &citizenCase{
 		ID: c.ID, Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
@@ -98,14 +99,14 @@ func newCitizenCase(v citizenView, c ozgflow.Case, token string) *citizenCase {
 		cc.ServiceName = c.Service
 	}
 	if p := c.Payment; p != nil {
-		cc.Amount = l.formatAmount(p.Amount, p.Currency)
+		cc.Amount = l.Amount(p.Amount, p.Currency)
 		switch {
 		case p.Refund == ozgflow.RefundRefunded:
 			cc.PaymentNote = v.T("payment.refund.done", cc.Amount)
 		case p.Refund == ozgflow.RefundPending:
 			cc.PaymentNote = v.T("payment.refund.pending", cc.Amount)
 		case p.Status == ozgflow.PaymentPayed:
-			cc.PaymentNote = v.T("payment.paid", cc.Amount, l.formatTime(p.PaidAt))
+			cc.PaymentNote = v.T("payment.paid", cc.Amount, l.Time(p.PaidAt))
 		}
 	}
 	for i, req := range c.Requests {
@@ -126,7 +127,7 @@ func newCitizenCase(v citizenView, c ozgflow.Case, token string) *citizenCase {
 		cc.Decision = &decisionItem{Outcome: d.Outcome, Text: v.T("decision." + d.Outcome), At: newTimeStamp(l, d.At), Comment: d.Comment}
 	}
 	if c.Seal != nil {
-		cc.Receipt = "/api/v1/applications/" + c.ID + "/receipt.pdf?token=" + escapeToken(token)
+		cc.Receipt = "/api/v1/applications/" + c.ID + "/receipt.pdf?token=" + url.QueryEscape(token)
 	}
 	for _, n := range c.Timeline {
 		item := noticeItem{Title: n.Title, Text: n.Text, At: newTimeStamp(l, n.At)}
@@ -140,7 +141,7 @@ func newCitizenCase(v citizenView, c ozgflow.Case, token string) *citizenCase {
 
 // nextStep says what happens next and what the applicant must do, with the
 // links and forms to do it.
-func (cc *citizenCase) nextStep(v citizenView, c ozgflow.Case) {
+func (cc *citizenCase) nextStep(v pageView, c ozgflow.Case) {
 	l := v.Lang
 	cc.NextHeading = "next.heading.none"
 	switch c.Status {
@@ -153,7 +154,7 @@ func (cc *citizenCase) nextStep(v citizenView, c ozgflow.Case) {
 			break
 		}
 		cc.Deadline = newTimeStamp(l, p.DeadlineAt)
-		deadline := l.formatTime(p.DeadlineAt)
+		deadline := l.Time(p.DeadlineAt)
 		switch {
 		case p.Status == ozgflow.PaymentFailed || p.Status == ozgflow.PaymentCanceled:
 			cc.Action, cc.PayRetry = true, true

@@ -1,9 +1,7 @@
-package gateway
+package citizen
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"mime"
@@ -11,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // /pruefen checks a receipt (Eingangsbestätigung) for anyone: its text
@@ -42,11 +42,11 @@ type verifyResult struct {
 	Submitted   *timeStamp
 }
 
-func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && s.takeSwitches(w, r, "") {
+func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && p.takeSwitches(w, r, "") {
 		return
 	}
-	v := s.newCitizenView(r)
+	v := p.newView(r)
 	v.Title = v.T("verify.title")
 	nonce := ""
 	if ck, err := r.Cookie(verifyCookie); err == nil && len(ck.Value) == 32 {
@@ -60,18 +60,16 @@ func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	}
 	v.CSRF = s.verifyCSRF(nonce)
-	d := verifyData{SizeHint: v.Lang.formatSize(maxVerifyBytes)}
+	d := verifyData{SizeHint: v.Lang.Size(maxVerifyBytes)}
 	v.Data = &d
 	if r.Method == http.MethodGet {
-		s.renderCitizen(w, http.StatusOK, "verify", v)
+		p.show(w, http.StatusOK, "verify", v)
 		return
 	}
 	input, text, csrf, status, problem := readVerifyForm(r)
 	d.Text = text
-	if nonce == "" || !hmac.Equal([]byte(csrf), []byte(v.CSRF)) {
-		v.Data = errorPage{Text: v.T("error.csrf"), Back: "/pruefen"}
-		v.Title = v.T("error.forbidden.title")
-		s.renderCitizen(w, http.StatusForbidden, "problem", v)
+	if nonce == "" || !p.csrf.Valid(csrfVerify, nonce, csrf) {
+		p.formExpired(w, v, "/pruefen")
 		return
 	}
 	if problem != "" {
@@ -80,14 +78,14 @@ func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 		if problem == "verify.too_large" {
 			target = "verify-file"
 		}
-		v.Problems = []citizenProblem{{Target: target, Text: v.T(problem, v.Lang.formatSize(maxVerifyBytes))}}
-		s.renderCitizen(w, status, "verify", v)
+		v.Problems = []citizenProblem{{Target: target, Text: v.T(problem, v.Lang.Size(maxVerifyBytes))}}
+		p.show(w, status, "verify", v)
 		return
 	}
-	res := s.VerifyReceipt(r.Context(), input)
+	res := p.receipts.Verify(r.Context(), input)
 	out := &verifyResult{Verdict: string(res.Verdict), Headline: v.T("verify." + string(res.Verdict)), Message: res.Message,
 		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt)}
-	if v.Lang == langEN {
+	if v.Lang == locale.EN {
 		out.Message = res.MessageEN
 	}
 	if out.ServiceName == "" {
@@ -97,20 +95,13 @@ func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 		out.Authority = res.Authority
 	}
 	d.Result = out
-	s.renderCitizen(w, http.StatusOK, "verify", v)
-}
-
-// verifyCSRF binds the verification form to the visitor's cookie.
-func (s *Server) verifyCSRF(nonce string) string {
-	mac := hmac.New(sha256.New, s.cfg.Secret)
-	mac.Write([]byte("verify csrf\x00" + nonce))
-	return hex.EncodeToString(mac.Sum(nil))
+	p.show(w, http.StatusOK, "verify", v)
 }
 
 // readVerifyForm reads the pasted text or the uploaded file of /pruefen
 // (the file wins when both are given). A problem is a text key.
 func readVerifyForm(r *http.Request) (input []byte, text, csrf string, status int, problem string) {
-	defer func() { _, _ = io.CopyN(io.Discard, r.Body, maxUploadDrain) }()
+	defer func() { _, _ = io.CopyN(io.Discard, r.Body, web.MaxUploadDrain) }()
 	body := &io.LimitedReader{R: r.Body, N: maxVerifyBytes + 256<<10}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {

@@ -1,0 +1,24 @@
+package gateway
+
+import (
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/web"
+)
+
+// DevTokens are the demo identities of `ozgflow dev`: per city a team lead,
+// who also works the team lead's queue escalations land in, and a colleague,
+// so that four-eyes decisions and competing claims can be tried.
+func DevTokens() web.StaticTokens {
+	const leipzig, dresden = "147130000000", "146120000000"
+	lead := []string{"gewerbe", "gewerbe-leitung", "parken"}
+	team := []string{"gewerbe", "parken"}
+	return web.StaticTokens{
+		"dev-portal":        {Subject: "portal-amt24", Name: "Amt24 (Demo)", Role: ozgflow.RolePortal},
+		"dev-sb-leipzig":    {Subject: "sb-leipzig", Name: "Sachbearbeitung Leipzig (Teamleitung)", Role: ozgflow.RoleCaseWorker, Authority: leipzig, Queues: lead},
+		"dev-sb-leipzig-2":  {Subject: "sb-leipzig-2", Name: "Sachbearbeitung Leipzig 2", Role: ozgflow.RoleCaseWorker, Authority: leipzig, Queues: team},
+		"dev-sb-dresden":    {Subject: "sb-dresden", Name: "Sachbearbeitung Dresden (Teamleitung)", Role: ozgflow.RoleCaseWorker, Authority: dresden, Queues: lead},
+		"dev-sb-dresden-2":  {Subject: "sb-dresden-2", Name: "Sachbearbeitung Dresden 2", Role: ozgflow.RoleCaseWorker, Authority: dresden, Queues: team},
+		"dev-admin":         {Subject: "admin", Name: "Fachadministration (Demo)", Role: ozgflow.RoleAdmin},
+		"dev-fachverfahren": {Subject: "fachverfahren", Name: "Fachverfahren (Demo)", Role: ozgflow.RoleSystem},
+	}
+}

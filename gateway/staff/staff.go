@@ -1,0 +1,176 @@
+// Package staff holds the pages of case workers (Arbeitskorb) and
+// administrators (Verwaltung), and the sign-in to them. German first; the
+// error pages speak English on request too. Identity comes from the request
+// context (gateway/web.Identifier); forms carry a CSRF token bound to the
+// session.
+package staff
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/locale"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages are parsed once, at start: a missing or broken template fails the
+// start, not a request.
+var pages = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries"} {
+		out[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return out
+}()
+
+// pageFuncs are the helpers templates may call.
+var pageFuncs = template.FuncMap{
+	"add":         func(a, b int) int { return a + b },
+	"germanTime":  locale.DE.Short,
+	"outcomeText": locale.DE.Outcome,
+}
+
+// csrfPurpose separates the staff pages' form tokens from others.
+const csrfPurpose = "csrf"
+
+// Pages serves the staff pages.
+type Pages struct {
+	cases   *casework.Service
+	catalog *casework.Catalog
+	store   *store.Store
+	auth    web.Authenticator
+	// demo lists the demo identities offered on the sign-in page (dev only).
+	demo   web.StaticTokens
+	csrf   web.CSRF
+	render web.Renderer
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the staff pages. demo, if not nil, offers its identities on
+// the sign-in page.
+func New(cases *casework.Service, auth web.Authenticator, demo web.StaticTokens, secret []byte, logger *slog.Logger) *Pages {
+	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, auth: auth, demo: demo,
+		csrf: web.CSRF{Secret: secret}, render: web.Renderer{Logger: logger}, logger: logger, now: cases.Now}
+}
+
+// view is what every page gets.
+type view struct {
+	Title        string
+	User         *ozgflow.Identity
+	CSRF         string
+	Nonce        string
+	Flash        string
+	ProblemTitle string
+	Problems     []ozgflow.FieldError
+	Data         any
+}
+
+// Register adds the staff pages, one room per audience.
+func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
+	public := rooms.Open(root, "", web.Audience{Name: "anyone", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
+	public.HandleFunc("/anmelden", p.handleSignInPage).Methods(http.MethodGet)
+	public.HandleFunc("/anmelden", p.handleSignIn).Methods(http.MethodPost)
+
+	room := func(prefix, name string, roles ...ozgflow.Role) *mux.Router {
+		r := rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: p.deny})
+		r.Use(p.checkCSRF)
+		return r
+	}
+	signedIn := room("/abmelden", "signed-in staff", ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
+	signedIn.HandleFunc("", p.page(p.handleSignOut)).Methods(http.MethodPost)
+
+	workers := room("/arbeitskorb", "case workers", ozgflow.RoleCaseWorker)
+	workers.HandleFunc("", p.page(p.handleInboxPage)).Methods(http.MethodGet)
+	workers.HandleFunc("/sammelaktion", p.page(p.handleBulkPage)).Methods(http.MethodPost)
+	workers.HandleFunc("/ereignisse", p.page(p.handleWorkspaceEvents)).Methods(http.MethodGet)
+	workers.HandleFunc("/vorgaenge/{caseId}", p.page(p.handleCasePage)).Methods(http.MethodGet)
+	workers.HandleFunc("/aufgaben/{taskId}/{action}", p.page(p.handleTaskFormPage)).Methods(http.MethodPost)
+
+	admins := room("/verwaltung", "administrators", ozgflow.RoleAdmin)
+	admins.HandleFunc("", p.withCatalog(p.handleDefinitionsPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/import", p.withCatalog(p.handleImportPage)).Methods(http.MethodPost)
+	admins.HandleFunc("/aenderungen", p.withCatalog(p.handleChangesPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/auswertung", p.withCatalog(p.handleDashboardPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/zustellungen", p.page(p.handleDeliveriesPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/zustellungen/{id}/erneut", p.page(p.handleResendPage)).Methods(http.MethodPost)
+	admins.HandleFunc("/definitionen/{id}", p.withCatalog(p.handleDefinitionPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/definitionen/{id}/entwurf", p.withCatalog(p.handleDraftPage)).Methods(http.MethodPost)
+	admins.HandleFunc("/definitionen/{id}/versionen/{version}", p.withCatalog(p.handleVersionPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/definitionen/{id}/versionen/{version}", p.withCatalog(p.handleSaveVersionPage)).Methods(http.MethodPost)
+	admins.HandleFunc("/definitionen/{id}/versionen/{version}/stilllegen", p.withCatalog(p.handleRetirePage)).Methods(http.MethodPost)
+}
+
+// page hands a page handler its view: the signed-in user, the form token,
+// the nonce and the flash message a redirect carried.
+func (p *Pages) page(h func(w http.ResponseWriter, r *http.Request, v view)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := ozgflow.IdentityFrom(r.Context())
+		v := view{User: &id, CSRF: p.csrf.Token(csrfPurpose, web.SessionToken(r)), Nonce: web.NewNonce(),
+			Flash: flashText[r.URL.Query().Get("hinweis")]}
+		h(w, r, v)
+	}
+}
+
+// withCatalog is page for the pages that manage the variants: without a
+// catalog (a gateway with a fixed registry) they are unavailable.
+func (p *Pages) withCatalog(h func(w http.ResponseWriter, r *http.Request, v view)) http.HandlerFunc {
+	return p.page(func(w http.ResponseWriter, r *http.Request, v view) {
+		if p.catalog == nil {
+			p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+// deny sends whoever is not signed in to the sign-in page and shows others
+// that the page is not theirs.
+func (p *Pages) deny(w http.ResponseWriter, r *http.Request) {
+	if ozgflow.IdentityFrom(r.Context()).Role == ozgflow.RoleAnonymous {
+		http.Redirect(w, r, "/anmelden?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	p.ErrorPage(w, r, http.StatusForbidden, "forbidden")
+}
+
+// checkCSRF refuses a form whose token does not belong to the session.
+func (p *Pages) checkCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !p.csrf.Valid(csrfPurpose, web.SessionToken(r), r.PostFormValue("csrf")) {
+			p.ErrorPage(w, r, http.StatusForbidden, "csrf")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ErrorPage answers with the staff error page of a kind (forbidden,
+// notfound, conflict, unavailable, csrf) in the request's language.
+func (p *Pages) ErrorPage(w http.ResponseWriter, r *http.Request, status int, kind string) {
+	l := locale.FromRequest(r)
+	back, backText := "/arbeitskorb", l.Text(false, "staff.error.back.workspace")
+	if ozgflow.IdentityFrom(r.Context()).Role == ozgflow.RoleAdmin {
+		back, backText = "/verwaltung", l.Text(false, "staff.error.back.admin")
+	}
+	p.render.Error(w, status, web.ErrorPage{Lang: string(l),
+		Title: l.Text(false, "staff.error."+kind+".title"), Text: l.Text(false, "staff.error."+kind+".text"),
+		Help: l.Text(false, "staff.error."+kind+".help"), Back: back, BackText: backText})
+}
+
+// show renders a page with its view.
+func (p *Pages) show(w http.ResponseWriter, status int, page string, v view) {
+	p.render.Page(w, status, pages[page], "layout", "de", v.Nonce, v)
+}
