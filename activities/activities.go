@@ -233,33 +233,23 @@ func (s *Seals) Seal(ctx context.Context, req SealRequest) (ozgflow.Seal, error)
 	return ozgflow.Seal{JWS: res.JWS, KeyID: res.KeyID, SealedAt: time.Now().UTC()}, nil
 }
 
-// ReceiptPayload is the canonical JSON the seal covers: case, service,
-// authority, submission time, the data with keys sorted and the attachments'
-// hashes.
+// ReceiptPayload is the canonical JSON the seal covers
+// (ozgflow.SealedPayload): case, service, authority, variant, submission
+// time, the data with keys sorted and the attachments' hashes.
 func ReceiptPayload(req SealRequest) ([]byte, error) {
 	data, err := canonicalJSON(req.Application.Data)
 	if err != nil {
 		return nil, fmt.Errorf("canonical data of case %s: %w", req.CaseID, err)
 	}
-	type attachment struct {
-		Name   string `json:"name"`
-		SHA256 string `json:"sha256"`
+	payload := ozgflow.SealedPayload{
+		CaseID: req.CaseID, Service: req.Application.Service, Authority: req.Application.Authority,
+		DefinitionID: req.DefinitionID, DefinitionVersion: req.DefinitionVersion,
+		SubmittedAt: req.SubmittedAt.UTC().Truncate(time.Second), Data: data, Attachments: []ozgflow.Attachment{},
 	}
-	receipt := struct {
-		CaseID            string          `json:"caseId"`
-		Service           string          `json:"service"`
-		Authority         string          `json:"authority"`
-		DefinitionID      string          `json:"definitionId"`
-		DefinitionVersion int             `json:"definitionVersion"`
-		SubmittedAt       string          `json:"submittedAt"`
-		Data              json.RawMessage `json:"data"`
-		Attachments       []attachment    `json:"attachments"`
-	}{req.CaseID, req.Application.Service, req.Application.Authority, req.DefinitionID,
-		req.DefinitionVersion, req.SubmittedAt.UTC().Format(time.RFC3339), data, []attachment{}}
 	for _, a := range req.Application.Attachments {
-		receipt.Attachments = append(receipt.Attachments, attachment{a.Name, a.SHA256})
+		payload.Attachments = append(payload.Attachments, ozgflow.Attachment{Name: a.Name, SHA256: a.SHA256})
 	}
-	return json.Marshal(receipt)
+	return json.Marshal(payload)
 }
 
 // canonicalJSON re-encodes JSON with object keys sorted and no insignificant

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ozgflow/ozgflow/portal"
+	"github.com/ozgflow/ozgflow/activities/portal"
 )
 
 // Config is the configuration of every role. Defaults are set in code and

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/mail"
-	"github.com/ozgflow/ozgflow/portal"
+	"github.com/ozgflow/ozgflow/activities/portal"
 	"github.com/ozgflow/ozgflow/store"
 )
 

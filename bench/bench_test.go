@@ -4,24 +4,20 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/ozgflow/ozgflow/bench"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 // TestBenchRunsEveryPhase runs each phase briefly against an in-memory dev:
 // the benchmark that BENCHMARKS.md quotes must keep working.
 func TestBenchRunsEveryPhase(t *testing.T) {
-	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "auto", "review", "latency", "waiting"},
-		DataDir: t.TempDir(), RedisURL: redisURL,
+		DataDir: t.TempDir(), RedisURL: redistest.URL(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -84,7 +84,7 @@ func buildRegistry(authorities []Authority, docs map[string]map[string]any, file
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		def, err := decode(doc)
+		def, err := DecodeDocument(doc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
@@ -100,10 +100,6 @@ func buildRegistry(authorities []Authority, docs map[string]map[string]any, file
 func ResolveDocument(id string, docs map[string]map[string]any) (map[string]any, error) {
 	return resolve(id, docs, nil)
 }
-
-// DecodeDocument reads a resolved document into a Definition, refusing
-// unknown fields.
-func DecodeDocument(doc map[string]any) (Definition, error) { return decode(doc) }
 
 // resolve returns the document of id merged onto the chain of bases it extends.
 func resolve(id string, raw map[string]map[string]any, seen []string) (map[string]any, error) {
@@ -182,10 +178,10 @@ func allHaveIDs(items []any) bool {
 	return len(items) > 0
 }
 
-// decode turns a resolved document into a Definition, refusing unknown
-// fields. It goes through JSON, which keeps large integers exact whether the
-// document came from YAML or from a JSON round trip.
-func decode(doc map[string]any) (Definition, error) {
+// DecodeDocument reads a resolved document into a Definition, refusing
+// unknown fields. It goes through JSON, which keeps large integers exact
+// whether the document came from YAML or from a JSON round trip.
+func DecodeDocument(doc map[string]any) (Definition, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return Definition{}, err
@@ -193,17 +189,6 @@ func decode(doc map[string]any) (Definition, error) {
 	var d Definition
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return Definition{}, fmt.Errorf("read definition: %w", err)
-	}
-	return d, nil
-}
-
-// ParseYAML reads one complete definition, refusing unknown fields.
-func ParseYAML(b []byte) (Definition, error) {
-	var d Definition
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	if err := dec.Decode(&d); err != nil {
 		return Definition{}, fmt.Errorf("read definition: %w", err)
 	}

@@ -154,7 +154,7 @@ func (c *Catalog) Effective(id string, number int) (Definition, error) {
 	if err != nil {
 		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
 	}
-	def, err := decode(resolved)
+	def, err := DecodeDocument(resolved)
 	if err != nil {
 		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
 	}
@@ -186,7 +186,7 @@ func (c *Catalog) Create(doc map[string]any, by string, at time.Time) (Version, 
 	}
 	doc = jsonCopy(doc)
 	doc["version"] = 1
-	if _, err := decode(doc); err != nil {
+	if _, err := DecodeDocument(doc); err != nil {
 		return Version{}, fieldError("", err.Error())
 	}
 	extends, _ := doc["extends"].(string)
@@ -241,7 +241,7 @@ func (c *Catalog) Edit(id string, number int, doc map[string]any, by string, at 
 	}
 	doc = jsonCopy(doc)
 	doc["version"] = number
-	if _, err := decode(doc); err != nil {
+	if _, err := DecodeDocument(doc); err != nil {
 		return Version{}, fieldError("", err.Error())
 	}
 	v.Document = doc

@@ -39,25 +39,9 @@ type Receipt struct {
 // receipt to give.
 var ErrNotSealed = errors.New("the case is not sealed yet")
 
-// sealedPayload is the part of the seal's payload (activities.ReceiptPayload)
-// the receipt and the check read.
-type sealedPayload struct {
-	CaseID            string          `json:"caseId"`
-	Service           string          `json:"service"`
-	Authority         string          `json:"authority"`
-	DefinitionID      string          `json:"definitionId"`
-	DefinitionVersion int             `json:"definitionVersion"`
-	SubmittedAt       string          `json:"submittedAt"`
-	Data              json.RawMessage `json:"data"`
-	Attachments       []struct {
-		Name   string `json:"name"`
-		SHA256 string `json:"sha256"`
-	} `json:"attachments"`
-}
-
 // payloadOf decodes the payload of a compact JWS without checking it.
-func payloadOf(jws string) (sealedPayload, error) {
-	var p sealedPayload
+func payloadOf(jws string) (ozgflow.SealedPayload, error) {
+	var p ozgflow.SealedPayload
 	parts := strings.Split(jws, ".")
 	if len(parts) != 3 {
 		return p, errors.New("not a compact JWS")
@@ -91,8 +75,8 @@ func FromCase(c ozgflow.Case, def *definitions.Definition, authorityName string)
 	if r.ServiceName == "" && def != nil {
 		r.ServiceName = def.Name
 	}
-	for _, a := range p.Attachments {
-		r.Attachments = append(r.Attachments, ozgflow.Attachment{Name: a.Name, SHA256: a.SHA256})
+	if len(p.Attachments) > 0 {
+		r.Attachments = p.Attachments
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
@@ -178,13 +179,11 @@ func VerifyJWS(jws string, keys jose.JSONWebKeySet) Result {
 	}
 	res := verdict(Valid, ReasonSealed)
 	res.KeyID = header.Kid
-	var p sealedPayload
+	var p ozgflow.SealedPayload
 	if json.Unmarshal(payload, &p) == nil {
 		res.CaseID, res.Service, res.Authority = p.CaseID, p.Service, p.Authority
 		res.DefinitionID, res.DefinitionVersion = p.DefinitionID, p.DefinitionVersion
-		if t, err := time.Parse(time.RFC3339, p.SubmittedAt); err == nil {
-			res.SubmittedAt = t
-		}
+		res.SubmittedAt = p.SubmittedAt
 	}
 	if res.CaseID != "" && !res.SubmittedAt.IsZero() {
 		res.Message += " Sie gehört zum Antrag " + res.CaseID + ", eingegangen am " + germanTime(res.SubmittedAt) + "."

@@ -5,36 +5,20 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/reports"
-	"github.com/ozgflow/ozgflow/store"
 )
 
 const leipzig = "147130000000"
-
-func openStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	s, err := store.Open(context.Background(), url)
-	if err != nil {
-		tb.Fatalf("reports tests need Redis (make test starts one): %v", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s.WithPrefix("reports:" + uuid.NewString() + ":")
-}
 
 func sampleCase(i int, at time.Time) ozgflow.Case {
 	c := ozgflow.Case{ID: fmt.Sprintf("case-%06d", i), Revision: 1, Service: "99050035001000", ServiceName: "Gewerbeanmeldung",
@@ -51,7 +35,7 @@ func sampleCase(i int, at time.Time) ozgflow.Case {
 
 func TestCaseListIsFilteredAndReadable(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := redistest.Store(t, "reports:")
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
 		if err := s.SaveCase(ctx, sampleCase(i, start.Add(time.Duration(i)*time.Hour))); err != nil {
@@ -81,7 +65,7 @@ func TestCaseListIsFilteredAndReadable(t *testing.T) {
 // projection store; it reports the peak Go heap during the export.
 func BenchmarkCaseList100k(b *testing.B) {
 	ctx := context.Background()
-	s := openStore(b)
+	s := redistest.Store(b, "reports:")
 	const total = 100_000
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
@@ -134,7 +118,7 @@ func BenchmarkCaseList100k(b *testing.B) {
 
 func TestDashboardFigures(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := redistest.Store(t, "reports:")
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
 		c := sampleCase(i, start.Add(time.Duration(i)*time.Hour))

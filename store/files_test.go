@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
 
 func TestFilesAreKeptByCaseAndHash(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	data := []byte("%PDF-1.4\n% Meldebescheinigung\n")
 	sum := sha256.Sum256(data)
 	f := store.File{Name: "meldebescheinigung.pdf", ContentType: "application/pdf", SHA256: hex.EncodeToString(sum[:]), Data: data}

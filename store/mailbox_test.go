@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 func TestMailboxReadStateAndPaging(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	// Two cases of one account, three notices each, interleaved in time.
 	for i, id := range []string{"a", "b"} {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -42,7 +43,7 @@ func pendingIDs(t *testing.T, s *store.Store) []string {
 func TestEveryFiledNoticeIsQueuedOnce(t *testing.T) {
 	ctx := context.Background()
 	prefix := "test:" + uuid.NewString() + ":"
-	s := openTestStore(t).WithPrefix(prefix)
+	s := redistest.Store(t, "test:").WithPrefix(prefix)
 	if err := s.SaveCase(ctx, caseWithNotices("c1", 1, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestEveryFiledNoticeIsQueuedOnce(t *testing.T) {
 
 func TestClaimsDoNotOverlapAndLeasesRunOut(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	if err := s.SaveCase(ctx, caseWithNotices("c1", 1, 8)); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestClaimsDoNotOverlapAndLeasesRunOut(t *testing.T) {
 
 func TestRetryFailAndResend(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	if err := s.SaveCase(ctx, caseWithNotices("c1", 1, 2)); err != nil {
 		t.Fatal(err)
 	}

@@ -2,35 +2,16 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
-
-// openTestStore connects to the Redis that `make test` provides and fails
-// loudly when there is none.
-func openTestStore(t *testing.T) *store.Store {
-	t.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	s, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("tests need Redis (run `make test`, which starts one): %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s.WithPrefix("test:" + uuid.NewString() + ":")
-}
 
 func TestSaveCaseNeverGoesBack(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	due := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	c := ozgflow.Case{ID: "c1", Revision: 2, Authority: "147130000000", Status: ozgflow.StatusInReview, PortalAccount: "acc",
 		Tasks:    []ozgflow.Task{{ID: "c1.review.1", CaseID: "c1", Authority: "147130000000", Queue: "gewerbe", Status: ozgflow.TaskOpen, DueAt: due}},

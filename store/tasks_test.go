@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -36,7 +37,7 @@ func ids(p store.TaskPage) []string {
 
 func TestQueryTasksFiltersSortsAndPages(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
 	for _, c := range []ozgflow.Case{
@@ -96,7 +97,7 @@ func TestQueryTasksFiltersSortsAndPages(t *testing.T) {
 
 func TestTaskLeavesOldIndexesWhenItMoves(t *testing.T) {
 	ctx := context.Background()
-	s := openTestStore(t)
+	s := redistest.Store(t, "test:")
 	q := func(queue, status, user string) []string {
 		t.Helper()
 		page, err := s.QueryTasks(ctx, store.TaskQuery{Authority: leipzig, Queue: queue, Status: status, User: user, Limit: 10})

@@ -69,10 +69,10 @@ type Simulator struct {
 	cfg SimulatorConfig
 	log *slog.Logger
 
+	outage  *sandbox.Outage
 	mu      sync.Mutex
 	state   simState
 	byRef   map[string]int // reference → index in state.Records
-	down    bool
 	journal *sandbox.Journal
 }
 
@@ -82,7 +82,8 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Simulator{cfg: cfg, log: cfg.Logger.With("component", "fachverfahren-simulator"),
+	log := cfg.Logger.With("component", "fachverfahren-simulator")
+	s := &Simulator{cfg: cfg, log: log, outage: sandbox.NewOutage("Fachverfahren", log),
 		state: simState{Keys: map[string]string{}}, byRef: map[string]int{}}
 	journal, err := sandbox.OpenJournal(cfg.StateFile, s.replay)
 	if err != nil {
@@ -130,28 +131,15 @@ func (s *Simulator) Register(r *mux.Router) {
 	sr.HandleFunc("/cases", s.handleDeliver).Methods(http.MethodPost)
 	sr.HandleFunc("/cases/{caseId}/withdrawal", s.handleWithdraw).Methods(http.MethodPost)
 	sr.HandleFunc("/received", s.handleReceived).Methods(http.MethodGet)
-	sr.HandleFunc("/outage", s.handleGetOutage).Methods(http.MethodGet)
-	sr.HandleFunc("/outage", s.handleSetOutage).Methods(http.MethodPut)
+	sr.Handle("/outage", s.outage).Methods(http.MethodGet, http.MethodPut)
 }
 
 // SetDown switches the simulated outage on or off. While it is on, deliveries
 // and withdrawals are answered with 503.
-func (s *Simulator) SetDown(down bool) {
-	s.mu.Lock()
-	changed := s.down != down
-	s.down = down
-	s.mu.Unlock()
-	if changed {
-		s.log.Info("Fachverfahren outage switched", "down", down)
-	}
-}
+func (s *Simulator) SetDown(down bool) { s.outage.SetDown(down) }
 
 // Down reports whether the simulated outage is on.
-func (s *Simulator) Down() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.down
-}
+func (s *Simulator) Down() bool { return s.outage.Down() }
 
 // Received returns a copy of the records in arrival order.
 func (s *Simulator) Received() []Record {
@@ -306,24 +294,4 @@ func (s *Simulator) handleReceived(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sandbox.WriteJSON(w, http.StatusOK, out)
-}
-
-// outage is the body of GET and PUT /outage.
-type outage struct {
-	Down *bool `json:"down"`
-}
-
-func (s *Simulator) handleGetOutage(w http.ResponseWriter, _ *http.Request) {
-	down := s.Down()
-	sandbox.WriteJSON(w, http.StatusOK, outage{Down: &down})
-}
-
-func (s *Simulator) handleSetOutage(w http.ResponseWriter, r *http.Request) {
-	var req outage
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil || req.Down == nil {
-		sandbox.WriteError(w, http.StatusBadRequest, `want {"down": true} or {"down": false}`)
-		return
-	}
-	s.SetDown(*req.Down)
-	sandbox.WriteJSON(w, http.StatusOK, req)
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/ozgflow/ozgflow/internal/journal"
+	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 )
 
 // SinkPath is where the sink lists what it received.
@@ -58,12 +58,6 @@ type Received struct {
 	Deliveries int `json:"deliveries"`
 }
 
-// sinkEntry is one journal line: a new mail, or a repeat of one.
-type sinkEntry struct {
-	Mail      *Received `json:"mail,omitempty"`
-	Duplicate string    `json:"duplicate,omitempty"`
-}
-
 // Sink is an SMTP server for development, tests and demos: it speaks enough
 // SMTP for any client (HELO/EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps
 // each message once per Message-ID, counts repeats, and refuses recipients
@@ -74,12 +68,11 @@ type Sink struct {
 	ln  net.Listener
 	wg  sync.WaitGroup
 
-	mu      sync.Mutex
-	mails   []Received
-	byID    map[string]int
-	conns   map[net.Conn]bool
-	closed  bool
-	journal *journal.Journal
+	mails *sandbox.Arrivals[Received]
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
 }
 
 // NewSink starts a sink on cfg.Addr with what cfg.StateFile recorded.
@@ -87,40 +80,19 @@ func NewSink(cfg SinkConfig) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Sink{cfg: cfg, log: cfg.Logger.With("component", "mail-sink"), byID: map[string]int{}, conns: map[net.Conn]bool{}}
-	j, err := journal.Open(cfg.StateFile, s.replay)
+	mails, err := sandbox.OpenArrivals(cfg.StateFile, "mail",
+		func(m Received) string { return m.MessageID }, func(m *Received) *int { return &m.Deliveries })
 	if err != nil {
 		return nil, fmt.Errorf("mail sink: %w", err)
 	}
-	s.journal = j
+	s := &Sink{cfg: cfg, log: cfg.Logger.With("component", "mail-sink"), mails: mails, conns: map[net.Conn]bool{}}
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		j.Close()
+		mails.Close()
 		return nil, fmt.Errorf("mail sink: listen on %s: %w", cfg.Addr, err)
 	}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
-}
-
-func (s *Sink) replay(line []byte) error {
-	var e sinkEntry
-	if err := json.Unmarshal(line, &e); err != nil {
-		return err
-	}
-	switch {
-	case e.Mail != nil:
-		s.byID[e.Mail.MessageID] = len(s.mails)
-		s.mails = append(s.mails, *e.Mail)
-	case e.Duplicate != "":
-		i, ok := s.byID[e.Duplicate]
-		if !ok {
-			return fmt.Errorf("repeat of unknown mail %q", e.Duplicate)
-		}
-		s.mails[i].Deliveries++
-	default:
-		return errors.New("empty entry")
-	}
-	return nil
 }
 
 // Addr is the address the SMTP server listens on.
@@ -136,17 +108,14 @@ func (s *Sink) Close() error {
 	s.mu.Unlock()
 	err := s.ln.Close()
 	s.wg.Wait()
-	return errors.Join(err, s.journal.Close())
+	return errors.Join(err, s.mails.Close())
 }
 
 // Mails returns a copy of the mails received, in order of first arrival.
 func (s *Sink) Mails() []Received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Received, len(s.mails))
-	for i, m := range s.mails {
-		m.To = append([]string(nil), m.To...)
-		out[i] = m
+	out := s.mails.All()
+	for i := range out {
+		out[i].To = append([]string(nil), out[i].To...)
 	}
 	return out
 }
@@ -294,7 +263,7 @@ func pathArg(arg, prefix string) (string, bool) {
 
 // take keeps a message once per Message-ID and returns that ID.
 func (s *Sink) take(from string, to []string, data []byte) (string, error) {
-	m := Received{From: from, To: append([]string(nil), to...), ReceivedAt: time.Now().UTC(), Deliveries: 1}
+	m := Received{From: from, To: append([]string(nil), to...), ReceivedAt: time.Now().UTC()}
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err == nil {
 		m.MessageID = strings.TrimSpace(msg.Header.Get("Message-ID"))
@@ -306,21 +275,13 @@ func (s *Sink) take(from string, to []string, data []byte) (string, error) {
 	if m.MessageID == "" {
 		m.MessageID = fmt.Sprintf("<sink-%d@ozgflow.invalid>", time.Now().UnixNano())
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i, ok := s.byID[m.MessageID]; ok {
-		if err := s.journal.Append(sinkEntry{Duplicate: m.MessageID}); err != nil {
-			return "", err
-		}
-		s.mails[i].Deliveries++
-		return m.MessageID, nil
-	}
-	if err := s.journal.Append(sinkEntry{Mail: &m}); err != nil {
+	duplicate, err := s.mails.Add(m)
+	if err != nil {
 		return "", err
 	}
-	s.byID[m.MessageID] = len(s.mails)
-	s.mails = append(s.mails, m)
-	s.log.Info("Mail received", "messageId", m.MessageID)
+	if !duplicate {
+		s.log.Info("Mail received", "messageId", m.MessageID)
+	}
 	return m.MessageID, nil
 }
 
@@ -371,13 +332,8 @@ type mailList struct {
 
 func (s *Sink) handleList(w http.ResponseWriter, r *http.Request) {
 	to := strings.ToLower(r.URL.Query().Get("to"))
-	out := mailList{Mails: []Received{}, SMTP: s.Addr()}
-	for _, m := range s.Mails() {
-		if to == "" || containsFold(m.To, to) {
-			out.Mails = append(out.Mails, m)
-			out.Duplicates += m.Deliveries - 1
-		}
-	}
+	out := mailList{SMTP: s.Addr()}
+	out.Mails, out.Duplicates = s.mails.List(func(m Received) bool { return to == "" || containsFold(m.To, to) })
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := listPage.Execute(w, out); err != nil {

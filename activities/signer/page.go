@@ -9,7 +9,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -50,17 +49,6 @@ var signatureResultText = map[string]string{
 	ozgflow.SignatureDeclined: "Sie haben die Signatur abgelehnt. Der Antrag wird nicht weiter bearbeitet.",
 }
 
-// receiptPayload is what the page shows of the signed payload
-// (activities.ReceiptPayload).
-type receiptPayload struct {
-	CaseID      string               `json:"caseId"`
-	Service     string               `json:"service"`
-	Authority   string               `json:"authority"`
-	SubmittedAt time.Time            `json:"submittedAt"`
-	Data        json.RawMessage      `json:"data"`
-	Attachments []ozgflow.Attachment `json:"attachments"`
-}
-
 // renderSignature answers the signing page of sessionID with the given
 // status and an optional message for the applicant.
 func (s *Sandbox) renderSignature(w http.ResponseWriter, status int, sessionID, message string) {
@@ -73,7 +61,7 @@ func (s *Sandbox) renderSignature(w http.ResponseWriter, status int, sessionID, 
 		data.Action, data.Return = SignaturePagePath+rec.ID, s.returnURL(rec.CaseID)
 		sum := sha256.Sum256(rec.Payload)
 		data.Hash = hex.EncodeToString(sum[:])
-		var p receiptPayload
+		var p ozgflow.SealedPayload
 		if json.Unmarshal(rec.Payload, &p) == nil {
 			data.Service, data.Authority, data.Attachments = p.Service, p.Authority, p.Attachments
 			if !p.SubmittedAt.IsZero() {

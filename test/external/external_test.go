@@ -21,6 +21,7 @@ import (
 	_ "github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
@@ -48,14 +49,10 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 
 	temporalAddr, gatewayAddr, sandboxAddr, workerOps := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	smtpAddr := freeAddr(t)
-	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
 	common := []string{
 		"TEMPORAL_ADDRESS=" + temporalAddr,
 		"TEMPORAL_NAMESPACE=ozgflow",
-		"REDIS_URL=" + redisURL,
+		"REDIS_URL=" + redistest.URL(),
 		"OZGFLOW_REDIS_PREFIX=external:" + database + ":",
 		"OZGFLOW_SECRET=external-secret-0123456789",
 		"OZGFLOW_PAYMENT_URL=http://" + sandboxAddr + "/sandbox/paymentprovider",

@@ -1,3 +1,6 @@
+// Package sandbox holds what the in-process sandboxes of the adapters share:
+// their journal, the list of what arrived, the outage switch and the JSON
+// and HTML answers.
 package sandbox
 
 import (

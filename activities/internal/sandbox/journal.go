@@ -1,13 +1,83 @@
 package sandbox
 
-import "github.com/ozgflow/ozgflow/internal/journal"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
 
-// Journal keeps a sandbox's state as an append-only file of JSON lines; see
-// package internal/journal, which the sandboxes outside activities/ share.
-type Journal = journal.Journal
+// Journal keeps a sandbox's state (payment provider, signer, Fachverfahren
+// simulator, portal, mail sink) as an append-only file of JSON lines, so
+// that `ozgflow dev` finds it again after a restart. Each change appends one
+// line, so saving costs the same for the first record and the
+// hundred-thousandth. At start the lines are replayed in order.
+type Journal struct {
+	mu sync.Mutex
+	f  *os.File
+}
 
-// OpenJournal replays the journal at path through replay and opens it for
-// appending; an empty path gives a journal that keeps nothing.
+// OpenJournal replays the journal at path through replay, line by line, and
+// opens it for appending. A last line cut short by a crash is ignored; any
+// other line replay refuses fails the start. An empty path gives a journal
+// that keeps nothing.
 func OpenJournal(path string, replay func(line []byte) error) (*Journal, error) {
-	return journal.Open(path, replay)
+	if path == "" {
+		return &Journal{}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("journal directory: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := replay(line); err != nil {
+			if n > 1 && !bytes.HasSuffix(b, []byte("\n")) && bytes.HasSuffix(b, line) {
+				break // the write of the last line was cut short
+			}
+			return nil, fmt.Errorf("journal %s line %d: %w", path, n, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	return &Journal{f: f}, nil
+}
+
+// Append writes v as one line.
+func (j *Journal) Append(v any) error {
+	if j.f == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("append to journal: %w", err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (j *Journal) Close() error {
+	if j.f == nil {
+		return nil
+	}
+	return j.f.Close()
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/portal"
+	"github.com/ozgflow/ozgflow/activities/portal"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -6,35 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/portal"
+	"github.com/ozgflow/ozgflow/activities/portal"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
-
-// openStore connects to the Redis that `make test` provides, failing loudly
-// without one, under a key prefix of this test.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	s, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("tests need Redis (run `make test`, which starts one): %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s.WithPrefix("test:" + uuid.NewString() + ":")
-}
 
 // fileNotices saves a case of a portal account with n notices, which queues
 // them in the outbox.
@@ -154,7 +137,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func TestDispatcherDeliversEachNoticeOnceThroughFailures(t *testing.T) {
-	st := openStore(t)
+	st := redistest.Store(t, "test:")
 	ids := fileNotices(t, st, "c1", 5)
 	sb, flaky, url := startFlaky(t, 12)
 	stop := run(t, fastDispatcher(st, url))
@@ -193,7 +176,7 @@ func TestDispatcherDeliversEachNoticeOnceThroughFailures(t *testing.T) {
 
 func TestExhaustedEventsWaitForAResend(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := redistest.Store(t, "test:")
 	ids := fileNotices(t, st, "c2", 2)
 	sb, flaky, url := startFlaky(t, 0)
 	sb.SetDown(true)
@@ -231,7 +214,7 @@ func TestExhaustedEventsWaitForAResend(t *testing.T) {
 }
 
 func TestSeveralDispatchersShareTheOutbox(t *testing.T) {
-	st := openStore(t)
+	st := redistest.Store(t, "test:")
 	var ids []string
 	for _, c := range []string{"a", "b", "c", "d"} {
 		ids = append(ids, fileNotices(t, st, c, 5)...)
@@ -253,7 +236,7 @@ func TestSeveralDispatchersShareTheOutbox(t *testing.T) {
 
 func TestStoppingGivesTheAttemptBack(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := redistest.Store(t, "test:")
 	ids := fileNotices(t, st, "c3", 1)
 	arrived := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

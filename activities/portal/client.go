@@ -8,10 +8,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities/internal/httperr"
 )
 
 // Client posts events to the portal's webhook, signed with the shared
@@ -70,25 +70,9 @@ func (c *Client) Send(ctx context.Context, e Event) error {
 	if res.StatusCode/100 == 2 {
 		return nil
 	}
-	se := &StatusError{Status: res.StatusCode, Message: errorText(answer)}
+	se := &StatusError{Status: res.StatusCode, Message: httperr.Text(answer)}
 	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
 		se.RetryAfter = time.Duration(secs) * time.Second
 	}
 	return fmt.Errorf("post event %s: %w", e.ID, se)
-}
-
-// errorText takes the message out of an {"error": "..."} answer, or a short
-// piece of the answer itself.
-func errorText(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
-	}
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

@@ -1,4 +1,4 @@
-package journal
+package sandbox
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 
 func TestJournalReplaysWhatWasAppended(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.jsonl")
-	j, err := Open(path, func([]byte) error { return nil })
+	j, err := OpenJournal(path, func([]byte) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestJournalReplaysWhatWasAppended(t *testing.T) {
 	f.Close()
 
 	var got []int
-	j, err = Open(path, func(line []byte) error {
+	j, err = OpenJournal(path, func(line []byte) error {
 		var v struct{ N int }
 		if err := json.Unmarshal(line, &v); err != nil {
 			return err
@@ -42,7 +42,7 @@ func TestJournalReplaysWhatWasAppended(t *testing.T) {
 	}
 
 	os.WriteFile(path, []byte("garbage\n{\"n\":1}\n"), 0o644)
-	if _, err := Open(path, func(line []byte) error { var v any; return json.Unmarshal(line, &v) }); err == nil {
+	if _, err := OpenJournal(path, func(line []byte) error { var v any; return json.Unmarshal(line, &v) }); err == nil {
 		t.Error("a broken line in the middle was accepted")
 	}
 }
