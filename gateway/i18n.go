@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/text/language"
 
-	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // The applicant's pages speak German first and English on request. The
@@ -78,7 +78,7 @@ func (l lang) text(easy bool, key string, args ...any) string {
 
 // formatTime writes a time in Berlin the way the language does.
 func (l lang) formatTime(t time.Time) string {
-	t = t.In(definitions.Berlin)
+	t = t.In(locale.Berlin)
 	if l == langEN {
 		return t.Format("2 January 2006, 15:04")
 	}
@@ -87,7 +87,7 @@ func (l lang) formatTime(t time.Time) string {
 
 // formatDate writes a date in Berlin the way the language does.
 func (l lang) formatDate(t time.Time) string {
-	t = t.In(definitions.Berlin)
+	t = t.In(locale.Berlin)
 	if l == langEN {
 		return t.Format("2 January 2006")
 	}
@@ -97,7 +97,7 @@ func (l lang) formatDate(t time.Time) string {
 // formatAmount writes cents the way the language does.
 func (l lang) formatAmount(cents int64, currency string) string {
 	if l == langDE {
-		return definitions.FormatAmount(cents, currency)
+		return locale.DE.Amount(cents, currency)
 	}
 	if currency == "" {
 		currency = "EUR"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
-	"github.com/ozgflow/ozgflow/reports"
+	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -142,7 +142,7 @@ func (s *Server) inbox(ctx context.Context, id Identity, f store.TaskQuery, page
 
 func (s *Server) taskRow(t ozgflow.Task, names map[string]string, now time.Time) taskRow {
 	row := taskRow{Task: t, ServiceName: s.serviceName(t.Service), Overdue: t.Overdue(now),
-		StatusText: reports.TaskStatusText[t.Status], Holder: nameOf(names, t.Assignee)}
+		StatusText: locale.DE.TaskStatus(t.Status), Holder: nameOf(names, t.Assignee)}
 	if !t.DueAt.IsZero() {
 		row.Due = germanTime(t.DueAt)
 	}
@@ -179,7 +179,7 @@ func nameOf(names map[string]string, subject string) string {
 }
 
 func germanTime(t time.Time) string {
-	return t.In(definitions.Berlin).Format("02.01.2006 15:04")
+	return t.In(locale.Berlin).Format("02.01.2006 15:04")
 }
 
 func (s *Server) handleInboxPage(w http.ResponseWriter, r *http.Request, v view) {
@@ -422,7 +422,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view, status
 		d.Attachments = append(d.Attachments, req.Attachments...)
 	}
 	if p := c.Payment; p != nil {
-		d.Payment = definitions.FormatAmount(p.Amount, p.Currency) + " – " + paymentText[p.Status]
+		d.Payment = locale.DE.Amount(p.Amount, p.Currency) + " – " + paymentText[p.Status]
 		if p.Refund != "" {
 			d.Payment += " (Erstattung: " + strings.ToLower(p.Refund) + ")"
 		}
