@@ -12,6 +12,16 @@ func (l Lang) CaseStatus(s ozgflow.Status) string {
 	return l.word(caseStatusWords, string(s))
 }
 
+// CaseStatusShort names a case's status in a word or two, for charts and
+// spreadsheet columns where CaseStatus's label would be too long, e.g.
+// "Rückfrage" for "Rückfrage an die antragstellende Person".
+func (l Lang) CaseStatusShort(s ozgflow.Status) string {
+	if w, ok := caseStatusShortWords[string(s)]; ok {
+		return l.pick(w)
+	}
+	return l.CaseStatus(s)
+}
+
 // TaskStatus names a task's status, e.g. "In Bearbeitung", "In progress".
 func (l Lang) TaskStatus(s string) string { return l.word(taskStatusWords, s) }
 
@@ -45,6 +55,13 @@ var caseStatusWords = map[string]words{
 	string(ozgflow.StatusRejected):             {"Abgelehnt", "Rejected"},
 	string(ozgflow.StatusWithdrawn):            {"Zurückgezogen", "Withdrawn"},
 	string(ozgflow.StatusCancelled):            {"Abgebrochen", "Cancelled"},
+}
+
+// caseStatusShortWords holds the short names where they differ from
+// caseStatusWords.
+var caseStatusShortWords = map[string]words{
+	string(ozgflow.StatusForwarded):            {"Übermittelt", "Forwarded"},
+	string(ozgflow.StatusInformationRequested): {"Rückfrage", "Question"},
 }
 
 var taskStatusWords = map[string]words{

@@ -13,6 +13,9 @@ func TestStaffWords(t *testing.T) {
 		{"case status", DE.CaseStatus(ozgflow.StatusInReview), "In Prüfung"},
 		{"case status in English", EN.CaseStatus(ozgflow.StatusInReview), "In review"},
 		{"unknown case status", DE.CaseStatus("archived"), "archived"},
+		{"short case status", DE.CaseStatusShort(ozgflow.StatusInformationRequested), "Rückfrage"},
+		{"short case status as long", DE.CaseStatusShort(ozgflow.StatusApproved), "Bewilligt"},
+		{"short case status in English", EN.CaseStatusShort(ozgflow.StatusForwarded), "Forwarded"},
 		{"task status", DE.TaskStatus(ozgflow.TaskClaimed), "In Bearbeitung"},
 		{"task status in English", EN.TaskStatus(ozgflow.TaskApproval), "Awaiting approval"},
 		{"outcome", DE.Outcome(ozgflow.OutcomeRequestInformation), "Nachfragen"},
@@ -35,7 +38,7 @@ func TestStaffWords(t *testing.T) {
 // action named in German and English.
 func TestStaffWordsInBothLanguages(t *testing.T) {
 	tables := map[string]map[string]words{
-		"case status": caseStatusWords, "task status": taskStatusWords, "outcome": outcomeWords,
+		"case status": caseStatusWords, "short case status": caseStatusShortWords, "task status": taskStatusWords, "outcome": outcomeWords,
 		"audit action": auditWords, "payment status": paymentWords,
 	}
 	for name, table := range tables {
