@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Step kinds the case workflow interprets.
@@ -143,7 +144,7 @@ const (
 func (s Step) TaskDue(created time.Time) time.Time {
 	switch {
 	case s.DueWorkingDays > 0:
-		return AddWorkingDays(created, s.DueWorkingDays)
+		return locale.AddWorkingDays(created, s.DueWorkingDays)
 	case s.Due > 0:
 		return created.Add(time.Duration(s.Due))
 	}

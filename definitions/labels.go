@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // LabelledField is one value of an application's data with the label the
@@ -265,7 +267,7 @@ func readable(schema *schemaNode, v any) string {
 		}
 		if schema != nil && schema.Format == "date-time" {
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
-				return t.In(Berlin).Format("02.01.2006, 15:04") + " Uhr"
+				return locale.DE.Time(t)
 			}
 		}
 		if schema != nil && schema.Enum {

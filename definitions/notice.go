@@ -2,7 +2,6 @@ package definitions
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/template"
 )
@@ -50,24 +49,4 @@ func renderText(name, src string, data NoticeData) (string, error) {
 		return "", fmt.Errorf("notice %s: %w", name, err)
 	}
 	return strings.TrimSpace(b.String()), nil
-}
-
-// FormatAmount writes cents the German way: 123456, "EUR" → "1.234,56 EUR".
-func FormatAmount(cents int64, currency string) string {
-	if currency == "" {
-		currency = "EUR"
-	}
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	euros := strconv.FormatInt(cents/100, 10)
-	var grouped []byte
-	for i := range len(euros) {
-		if i > 0 && (len(euros)-i)%3 == 0 {
-			grouped = append(grouped, '.')
-		}
-		grouped = append(grouped, euros[i])
-	}
-	return fmt.Sprintf("%s%s,%02d %s", sign, grouped, cents%100, currency)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Receipt is what the Eingangsbestätigung shows.
@@ -81,11 +82,6 @@ func FromCase(c ozgflow.Case, def *definitions.Definition, authorityName string)
 	return r, nil
 }
 
-// germanTime writes a time in German local time, e.g. "20.11.2026, 10:30 Uhr".
-func germanTime(t time.Time) string {
-	return t.In(definitions.Berlin).Format("02.01.2006, 15:04") + " Uhr"
-}
-
 // Sizes of the receipt's text, in points.
 const (
 	titleSize   = 20
@@ -134,16 +130,16 @@ func Render(r Receipt) ([]byte, error) {
 		authority = strings.TrimSpace(authority + " (ARS " + r.Authority + ")")
 	}
 	l.field("Behörde", authority)
-	l.field("Eingegangen am", germanTime(r.SubmittedAt))
+	l.field("Eingegangen am", locale.DE.Time(r.SubmittedAt))
 	if p := r.Payment; p != nil && p.Amount > 0 {
-		fee := definitions.FormatAmount(p.Amount, p.Currency)
+		fee := locale.DE.Amount(p.Amount, p.Currency)
 		if !p.PaidAt.IsZero() {
-			fee += ", bezahlt am " + germanTime(p.PaidAt)
+			fee += ", bezahlt am " + locale.DE.Time(p.PaidAt)
 		}
 		l.field("Gebühr", fee)
 	}
 	if !r.Seal.SealedAt.IsZero() {
-		l.field("Gesiegelt am", germanTime(r.Seal.SealedAt))
+		l.field("Gesiegelt am", locale.DE.Time(r.Seal.SealedAt))
 	}
 
 	l.heading("Ihre Angaben")
@@ -182,7 +178,7 @@ func Render(r Receipt) ([]byte, error) {
 		{"Author", textString(r.AuthorityName)},
 		{"Creator", "(ozgflow)"},
 		{"Producer", "(ozgflow receipt)"},
-		{"CreationDate", literal([]byte(pdfDate(at.In(definitions.Berlin))))},
+		{"CreationDate", literal([]byte(pdfDate(at.In(locale.Berlin))))},
 		{infoSealKey, literal([]byte(r.Seal.JWS))},
 	}
 	return writePDF(pages, info), nil

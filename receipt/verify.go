@@ -10,7 +10,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Verdict is the outcome of checking a receipt.
@@ -186,9 +186,9 @@ func VerifyJWS(jws string, keys jose.JSONWebKeySet) Result {
 		res.SubmittedAt = p.SubmittedAt
 	}
 	if res.CaseID != "" && !res.SubmittedAt.IsZero() {
-		res.Message += " Sie gehört zum Antrag " + res.CaseID + ", eingegangen am " + germanTime(res.SubmittedAt) + "."
+		res.Message += " Sie gehört zum Antrag " + res.CaseID + ", eingegangen am " + locale.DE.Time(res.SubmittedAt) + "."
 		res.MessageEN += " It belongs to application " + res.CaseID + ", received on " +
-			res.SubmittedAt.In(definitions.Berlin).Format("2 January 2006, 15:04") + "."
+			locale.EN.Time(res.SubmittedAt) + "."
 	}
 	return res
 }

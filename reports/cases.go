@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // CaseSource yields the cases of an authority one by one.
@@ -40,20 +41,6 @@ func (f Filter) Matches(c ozgflow.Case) bool {
 var caseColumns = []string{"Vorgangsnummer", "Leistung", "LeiKa", "Behörde", "Status", "Eingang",
 	"Entscheidung", "Entschieden am", "Bearbeitungsdauer (Stunden)", "Gebühr (EUR)", "Zahlung",
 	"Prozessvariante", "Version", "Offene Aufgaben"}
-
-// statusText names the statuses in German.
-var statusText = map[ozgflow.Status]string{
-	ozgflow.StatusReceived:             "Eingegangen",
-	ozgflow.StatusAwaitingPayment:      "Wartet auf Zahlung",
-	ozgflow.StatusAwaitingSignature:    "Wartet auf Unterschrift",
-	ozgflow.StatusForwarded:            "Übermittelt",
-	ozgflow.StatusInReview:             "In Prüfung",
-	ozgflow.StatusInformationRequested: "Rückfrage",
-	ozgflow.StatusApproved:             "Bewilligt",
-	ozgflow.StatusRejected:             "Abgelehnt",
-	ozgflow.StatusWithdrawn:            "Zurückgezogen",
-	ozgflow.StatusCancelled:            "Abgebrochen",
-}
 
 // WriteCases streams the cases that match f as an .xlsx workbook with one
 // sheet, Vorgänge, and returns how many rows it wrote.
@@ -107,7 +94,7 @@ func fillRow(row []any, c ozgflow.Case) {
 		row[i] = nil
 	}
 	row[0], row[1], row[2], row[3] = c.ID, c.ServiceName, c.Service, c.Authority
-	row[4] = statusText[c.Status]
+	row[4] = locale.DE.CaseStatusShort(c.Status)
 	row[5] = c.SubmittedAt.UTC().Format("2006-01-02 15:04")
 	if d := c.Decision; d != nil {
 		row[6] = map[string]string{ozgflow.OutcomeApprove: "Bewilligt", ozgflow.OutcomeReject: "Abgelehnt"}[d.Outcome]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // ServiceStats are the figures of one service at one authority.
@@ -118,7 +119,7 @@ func (s ServiceStats) StatusChart() string {
 			continue
 		}
 		w := (width - label - 50) * n / most
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="13">%s</text>`, y+bar-5, html.EscapeString(statusText[st]))
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="13">%s</text>`, y+bar-5, html.EscapeString(locale.DE.CaseStatusShort(st)))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#1f5fa8"></rect>`, label, y, max(w, 1), bar)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="13">%d</text>`, label+max(w, 1)+6, y+bar-5, n)
 		y += bar + gap
@@ -163,7 +164,7 @@ func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error 
 			s.Overdue, s.Delivering, s.Failing})
 		for _, st := range chartOrder {
 			if n := s.ByStatus[st]; n > 0 {
-				statusRows = append(statusRows, []any{authority, s.Name, s.Service, statusText[st], n})
+				statusRows = append(statusRows, []any{authority, s.Name, s.Service, locale.DE.CaseStatusShort(st), n})
 			}
 		}
 	}

@@ -8,17 +8,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
-
-// TaskStatusText names the task statuses in German.
-var TaskStatusText = map[string]string{
-	ozgflow.TaskOpen:      "Offen",
-	ozgflow.TaskClaimed:   "In Bearbeitung",
-	ozgflow.TaskApproval:  "Wartet auf Freigabe",
-	ozgflow.TaskDone:      "Erledigt",
-	ozgflow.TaskCancelled: "Entfallen",
-}
 
 // taskColumns are the headers of the sheet Aufgaben; like the case list it
 // carries no personal data.
@@ -48,14 +39,14 @@ func WriteTasks(w io.Writer, tasks []ozgflow.Task, serviceName func(string) stri
 	for i, t := range tasks {
 		due := ""
 		if !t.DueAt.IsZero() {
-			due = localTime(t.DueAt)
+			due = locale.DE.Short(t.DueAt)
 		}
 		overdue := "nein"
 		if t.Overdue(now) {
 			overdue = "ja"
 		}
-		row := []any{t.ID, t.CaseID, t.Title, serviceName(t.Service), t.Queue, TaskStatusText[t.Status],
-			t.Assignee, t.Priority, localTime(t.CreatedAt), due, overdue}
+		row := []any{t.ID, t.CaseID, t.Title, serviceName(t.Service), t.Queue, locale.DE.TaskStatus(t.Status),
+			t.Assignee, t.Priority, locale.DE.Short(t.CreatedAt), due, overdue}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return fmt.Errorf("task row %d: %w", i+2, err)
@@ -65,8 +56,4 @@ func WriteTasks(w io.Writer, tasks []ozgflow.Task, serviceName func(string) stri
 		return err
 	}
 	return book.Write(w)
-}
-
-func localTime(t time.Time) string {
-	return t.In(definitions.Berlin).Format("02.01.2006 15:04")
 }

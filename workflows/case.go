@@ -13,6 +13,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // CaseWorkflow processes one application from receipt to a final status.
@@ -227,11 +228,11 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 	data.Authority = c.state.Authority
 	if p := c.state.Payment; p != nil {
 		if data.Amount == "" {
-			data.Amount = definitions.FormatAmount(p.Amount, p.Currency)
+			data.Amount = locale.DE.Amount(p.Amount, p.Currency)
 		}
 		data.Purpose = p.Purpose
 		if data.Deadline == "" && !p.DeadlineAt.IsZero() {
-			data.Deadline = formatGermanTime(p.DeadlineAt)
+			data.Deadline = locale.DE.Deadline(p.DeadlineAt)
 		}
 	}
 	title, text, err := tmpl.Render(data)
@@ -278,21 +279,6 @@ func (c *caseImpl) awaitEmails(ctx workflow.Context) {
 		}
 	}
 	c.emails = nil
-}
-
-var berlin = mustLoadLocation("Europe/Berlin")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}
-
-// formatGermanTime writes a time as Germans read it, in German local time.
-func formatGermanTime(t time.Time) string {
-	return t.In(berlin).Format("02.01.2006 15:04") + " Uhr"
 }
 
 // touch notes that the state changed; the next flush publishes it.

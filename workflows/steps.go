@@ -10,6 +10,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Kinds of deliveries a Fachverfahren or archive receives.
@@ -183,7 +184,7 @@ func (c *caseImpl) askApplicant(ctx workflow.Context, step definitions.Step, que
 	c.audit(ctx, by, ozgflow.AuditAsked, "", question)
 	data := definitions.NoticeData{Question: question}
 	if !req.DueAt.IsZero() {
-		data.Deadline = formatGermanTime(req.DueAt)
+		data.Deadline = locale.DE.Deadline(req.DueAt)
 	}
 	c.setStatus(ctx, ozgflow.StatusInformationRequested, data)
 }

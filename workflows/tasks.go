@@ -7,6 +7,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // runTask puts review work into the step's queue and waits for the decision.
@@ -108,7 +109,7 @@ func (c *caseImpl) remind(ctx workflow.Context, _ definitions.Step, t *ozgflow.T
 	if t.Assignee != "" {
 		to = t.Assignee
 	}
-	c.audit(ctx, "system", ozgflow.AuditReminded, t.ID, "due "+formatGermanTime(t.DueAt)+", reminder to "+to)
+	c.audit(ctx, "system", ozgflow.AuditReminded, t.ID, "due "+locale.DE.Deadline(t.DueAt)+", reminder to "+to)
 	c.touch()
 }
 
@@ -198,7 +199,7 @@ func (c *caseImpl) awaitAnswer(ctx workflow.Context, step definitions.Step) erro
 		}
 		req = c.openRequest()
 		req.RemindedAt = workflow.Now(ctx).UTC()
-		c.notify(ctx, definitions.NoticeAnswerReminder, definitions.NoticeData{Question: req.Question, Deadline: formatGermanTime(req.DueAt)})
+		c.notify(ctx, definitions.NoticeAnswerReminder, definitions.NoticeData{Question: req.Question, Deadline: locale.DE.Deadline(req.DueAt)})
 		c.audit(ctx, "system", ozgflow.AuditAnswerReminded, "", "")
 		c.touch()
 	}
@@ -215,11 +216,11 @@ func (c *caseImpl) awaitAnswer(ctx workflow.Context, step definitions.Step) erro
 	c.touch()
 	switch step.OnNoAnswer {
 	case definitions.NoAnswerReject:
-		c.decide(ctx, ozgflow.OutcomeReject, "rule:"+step.ID, "Die Frist für Ihre Antwort ist am "+formatGermanTime(req.DueAt)+" abgelaufen.")
+		c.decide(ctx, ozgflow.OutcomeReject, "rule:"+step.ID, "Die Frist für Ihre Antwort ist am "+locale.DE.Deadline(req.DueAt)+" abgelaufen.")
 	case definitions.NoAnswerCancel:
 		c.state.Status = ozgflow.StatusCancelled
 		c.closeTasks(ozgflow.TaskCancelled)
-		c.notify(ctx, definitions.NoticeAnswerExpired, definitions.NoticeData{Question: req.Question, Deadline: formatGermanTime(req.DueAt)})
+		c.notify(ctx, definitions.NoticeAnswerExpired, definitions.NoticeData{Question: req.Question, Deadline: locale.DE.Deadline(req.DueAt)})
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // readyForApplicant reports whether the case knows what the applicant must do
@@ -27,7 +28,7 @@ func withdrawNotice(p *ozgflow.Payment) definitions.NoticeData {
 	if p == nil || p.Status != ozgflow.PaymentPayed {
 		return definitions.NoticeData{}
 	}
-	return definitions.NoticeData{Refund: definitions.FormatAmount(p.Amount, p.Currency)}
+	return definitions.NoticeData{Refund: locale.DE.Amount(p.Amount, p.Currency)}
 }
 
 // refuse builds the error an update validator returns: its type is the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
-	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 //go:embed page.html
@@ -50,7 +50,7 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message s
 	if p, ok := s.view(paymentID); ok {
 		data.Found = true
 		data.ID, data.Purpose = p.ID, p.Purpose
-		data.Amount = definitions.FormatAmount(p.Amount, p.Currency)
+		data.Amount = locale.DE.Amount(p.Amount, p.Currency)
 		data.Status, data.Result = statusText[p.Status], resultText[p.Status]
 		if p.Refund == ozgflow.RefundRefunded {
 			data.Status += " und erstattet"

@@ -15,6 +15,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities/internal/sandbox"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 //go:embed signature.html
@@ -65,7 +66,7 @@ func (s *Sandbox) renderSignature(w http.ResponseWriter, status int, sessionID, 
 		if json.Unmarshal(rec.Payload, &p) == nil {
 			data.Service, data.Authority, data.Attachments = p.Service, p.Authority, p.Attachments
 			if !p.SubmittedAt.IsZero() {
-				data.SubmittedAt = p.SubmittedAt.In(definitions.Berlin).Format("02.01.2006, 15:04") + " Uhr"
+				data.SubmittedAt = locale.DE.Time(p.SubmittedAt)
 			}
 			data.Fields = (*definitions.Definition)(nil).LabelledData(p.Data)
 		}

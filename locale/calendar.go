@@ -1,17 +1,20 @@
-package definitions
+package locale
 
 import (
 	"math"
 	"time"
+	// Time zone data is embedded so German local times in deadlines, notices
+	// and pages do not depend on the host's zoneinfo.
+	_ "time/tzdata"
 )
 
-// Berlin is the time zone German deadlines are counted in.
+// Berlin is the time zone German deadlines are counted and times are shown in.
 var Berlin = loadBerlin()
 
 func loadBerlin() *time.Location {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		return time.FixedZone("CET", 3600)
+		panic("locale: embedded time zone data lacks Europe/Berlin: " + err.Error())
 	}
 	return loc
 }
