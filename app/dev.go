@@ -21,6 +21,7 @@ import (
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/portal"
 	"github.com/ozgflow/ozgflow/activities/signer"
+	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/devserver"
@@ -56,7 +57,7 @@ type Dev struct {
 	Portal        *portal.Sandbox // where notices go as CloudEvents
 	Mail          *mail.Sink      // where email notices go
 	Metrics       *metrics.Metrics
-	Catalog       *gateway.Catalog
+	Catalog       *casework.Catalog
 	Reindexed     int
 
 	closers []func()
@@ -244,12 +245,12 @@ func sandboxRole(next http.Handler) http.Handler {
 
 // openCatalog starts (or finds) the catalog workflow, seeded with the
 // shipped catalog, and follows it.
-func openCatalog(ctx context.Context, tc client.Client, logger *slog.Logger) (*gateway.Catalog, error) {
+func openCatalog(ctx context.Context, tc client.Client, logger *slog.Logger) (*casework.Catalog, error) {
 	seed, err := definitions.SeedCatalog(catalog.FS, time.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
-	return gateway.OpenCatalog(ctx, tc, seed, 15*time.Second, logger)
+	return casework.OpenCatalog(ctx, tc, seed, 15*time.Second, logger)
 }
 
 // stateFile places a sandbox's state in the data directory, or nowhere when

@@ -3,14 +3,11 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +17,9 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
+	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/locale"
 )
-
-
-
-
 
 // uploadPart is one part of a test multipart body.
 type uploadPart struct {
@@ -58,7 +53,6 @@ var (
 	testPDF = []byte("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
 	testPNG = append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
 )
-
 
 // citizenServer is a server with a case projected into Redis, as the
 // applicant's pages read it.
@@ -107,11 +101,11 @@ func TestStatusPageTokenCookieAndAccess(t *testing.T) {
 	if ck := cookies[web.ApplicantCookie]; ck == nil || ck.Value != token || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
 		t.Errorf("token cookie = %+v", ck)
 	}
-	if ck := cookies[locale.Cookie]; ck == nil || ck.Value != "en" {
+	if ck := cookies[locale.CookieName]; ck == nil || ck.Value != "en" {
 		t.Errorf("language cookie = %+v", ck)
 	}
 
-	rec = citizenGet(s, page, cookies[web.ApplicantCookie], cookies[locale.Cookie])
+	rec = citizenGet(s, page, cookies[web.ApplicantCookie], cookies[locale.CookieName])
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, `<html lang="en">`) ||
 		!strings.Contains(body, "Your application is waiting for the fee to be paid.") ||
@@ -217,7 +211,7 @@ func TestStatusPageEasyViewAndFragment(t *testing.T) {
 	rec := citizenGet(s, "/antraege/"+c.ID+"?ansicht=einfach", session)
 	var easy *http.Cookie
 	for _, ck := range rec.Result().Cookies() {
-		if ck.Name == viewCookie {
+		if ck.Name == "ozgflow_ansicht" {
 			easy = ck
 		}
 	}
@@ -317,7 +311,7 @@ func TestVerifyPage(t *testing.T) {
 	rec := citizenGet(s, "/pruefen")
 	var visitor *http.Cookie
 	for _, ck := range rec.Result().Cookies() {
-		if ck.Name == verifyCookie {
+		if ck.Name == "ozgflow_pruefen" {
 			visitor = ck
 		}
 	}
@@ -326,7 +320,7 @@ func TestVerifyPage(t *testing.T) {
 		!strings.Contains(body, `<label for="verify-file">`) {
 		t.Fatalf("GET /pruefen: %d, cookie %+v\n%s", rec.Code, visitor, body)
 	}
-	csrf := s.verifyCSRF(visitor.Value)
+	csrf := formToken("verify csrf", visitor.Value)
 	post := func(cookie *http.Cookie, parts ...uploadPart) *httptest.ResponseRecorder {
 		b, contentType := multipartBody(t, parts...)
 		r := httptest.NewRequest(http.MethodPost, "/pruefen", b)
@@ -349,7 +343,7 @@ func TestVerifyPage(t *testing.T) {
 		{"with a wrong token", visitor, []uploadPart{{"csrf", "", []byte("falsch")}, {"text", "", []byte("x")}}, http.StatusForbidden, "Das Formular ist abgelaufen"},
 		{"nothing to check", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"text", "", []byte("  ")}}, http.StatusUnprocessableEntity,
 			"Bitte fügen Sie den Text ein oder wählen Sie die PDF-Datei aus."},
-		{"a file too large", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"file", "gross.pdf", make([]byte, maxVerifyBytes+1)}},
+		{"a file too large", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"file", "gross.pdf", make([]byte, 5_000_001)}},
 			http.StatusRequestEntityTooLarge, "Die Datei ist zu groß. Sie darf höchstens 5 MB groß sein."},
 		{"text that holds no seal", visitor, []uploadPart{{"csrf", "", []byte(csrf)}, {"text", "", []byte("Eingangsbestätigung Nr. 42")}},
 			http.StatusOK, `data-verdict="unknown"`},
@@ -448,7 +442,7 @@ func TestReadAnswerUpload(t *testing.T) {
 				t.Errorf("got %s %v, want %s %v", fail.Code, pointers, tt.code, tt.pointers)
 			}
 			api := fail.APIError()
-			if StatusOf(ozgflow.ErrorCode(api)) < 400 || len(ozgflow.ErrorFields(api)) != len(tt.pointers) {
+			if web.StatusOf(ozgflow.ErrorCode(api)) < 400 || len(ozgflow.ErrorFields(api)) != len(tt.pointers) {
 				t.Errorf("API error %v %v", api, ozgflow.ErrorFields(api))
 			}
 		})

@@ -12,8 +12,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
+	"github.com/ozgflow/ozgflow/gateway/api"
+	"github.com/ozgflow/ozgflow/gateway/web"
 )
 
 // testSecret is the secret of the test servers.
@@ -30,7 +33,7 @@ func newTestServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Secret: []byte("test-secret-0123456789")}, nil, nil, casework.StaticDefinitions{reg}, DevTokens(),
+	return New(Config{Secret: testSecret}, nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -49,11 +50,30 @@ func apiCall(s *Server, method, path, token string) *httptest.ResponseRecorder {
 	return rec
 }
 
+// portalEvent and portalEvents are the answers of the outbox API as a
+// client reads them.
+type (
+	portalEvent struct {
+		ID            string     `json:"id"`
+		PortalAccount string     `json:"portalAccount"`
+		State         string     `json:"state"`
+		Attempts      int        `json:"attempts"`
+		LastError     string     `json:"lastError"`
+		NextAttemptAt *time.Time `json:"nextAttemptAt"`
+		FailedAt      *time.Time `json:"failedAt"`
+	}
+	portalEvents struct {
+		State  string        `json:"state"`
+		Events []portalEvent `json:"events"`
+		Total  int64         `json:"total"`
+	}
+)
+
 func TestPortalEventsAPI(t *testing.T) {
 	s, st := storeServer(t)
 	seedOutbox(t, st)
 
-	var page portalEventsView
+	var page portalEvents
 	rec := apiCall(s, http.MethodGet, "/api/v1/portal-events", "dev-admin")
 	if err := json.Unmarshal(rec.Body.Bytes(), &page); rec.Code != http.StatusOK || err != nil {
 		t.Fatalf("GET failed events: %d %s", rec.Code, rec.Body)
@@ -66,7 +86,7 @@ func TestPortalEventsAPI(t *testing.T) {
 		t.Error("the API shows the notice's text")
 	}
 	rec = apiCall(s, http.MethodGet, "/api/v1/portal-events?state=pending", "dev-admin")
-	page = portalEventsView{}
+	page = portalEvents{}
 	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || page.Total != 1 || page.Events[0].ID != "c1-2" || page.Events[0].NextAttemptAt == nil {
 		t.Errorf("pending: %d %s", rec.Code, rec.Body)
 	}
@@ -86,7 +106,7 @@ func TestPortalEventsAPI(t *testing.T) {
 	}
 
 	rec = apiCall(s, http.MethodPost, "/api/v1/portal-events/c1-1/resend", "dev-admin")
-	var resent portalEventView
+	var resent portalEvent
 	if err := json.Unmarshal(rec.Body.Bytes(), &resent); rec.Code != http.StatusAccepted || err != nil ||
 		resent.State != "pending" || resent.Attempts != 0 || resent.FailedAt != nil {
 		t.Errorf("resend: %d %s", rec.Code, rec.Body)

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/receipt"
 )
 
@@ -44,14 +45,12 @@ func (k sealingKey) keys() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.jwk.Public()}}
 }
 
-// seal signs the canonical receipt payload of c (activities.ReceiptPayload).
+// seal signs the canonical receipt payload of c (ozgflow.SealedPayload).
 func (k sealingKey) seal(t *testing.T, c ozgflow.Case, data string) *ozgflow.Seal {
 	t.Helper()
-	payload, _ := json.Marshal(map[string]any{
-		"caseId": c.ID, "service": c.Service, "authority": c.Authority, "definitionId": c.DefinitionID,
-		"definitionVersion": c.DefinitionVersion, "submittedAt": c.SubmittedAt.UTC().Format(time.RFC3339),
-		"data": json.RawMessage(data), "attachments": []any{},
-	})
+	payload, _ := json.Marshal(ozgflow.SealedPayload{CaseID: c.ID, Service: c.Service, Authority: c.Authority,
+		DefinitionID: c.DefinitionID, DefinitionVersion: c.DefinitionVersion, SubmittedAt: c.SubmittedAt.UTC().Truncate(time.Second),
+		Data: json.RawMessage(data), Attachments: []ozgflow.Attachment{}})
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.jwk}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -132,7 +132,7 @@ const maxCitizenForm = 64 << 10
 
 // pageView is what every applicant's page gets.
 type pageView struct {
-	Lang         lang
+	Lang         locale.Lang
 	Easy         bool
 	Title        string
 	Path         string
@@ -153,7 +153,7 @@ type citizenProblem struct{ Target, Text string }
 func (v pageView) T(key string, args ...any) string { return v.Lang.Text(v.Easy, key, args...) }
 
 // OtherLang is the language the switch offers.
-func (v pageView) OtherLang() lang {
+func (v pageView) OtherLang() locale.Lang {
 	if v.Lang == locale.EN {
 		return locale.DE
 	}
@@ -189,7 +189,7 @@ func (p *Pages) takeSwitches(w http.ResponseWriter, r *http.Request, caseID stri
 		moved = true
 	}
 	if l, ok := locale.Parse(q.Get("lang")); ok {
-		http.SetCookie(w, &http.Cookie{Name: locale.Cookie, Value: string(l), Path: "/", HttpOnly: true,
+		http.SetCookie(w, &http.Cookie{Name: locale.CookieName, Value: string(l), Path: "/", HttpOnly: true,
 			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 		q.Del("lang")
 		moved = true

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // citizenCase is a case as its applicant's status page shows it: every

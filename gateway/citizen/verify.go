@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
 )
 
@@ -59,7 +60,7 @@ func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: verifyCookie, Value: nonce, Path: "/pruefen", HttpOnly: true,
 			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	}
-	v.CSRF = s.verifyCSRF(nonce)
+	v.CSRF = p.csrf.Token(csrfVerify, nonce)
 	d := verifyData{SizeHint: v.Lang.Size(maxVerifyBytes)}
 	v.Data = &d
 	if r.Method == http.MethodGet {

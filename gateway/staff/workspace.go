@@ -132,7 +132,7 @@ func (p *Pages) inbox(ctx context.Context, id ozgflow.Identity, f store.TaskQuer
 
 func (p *Pages) taskRow(t ozgflow.Task, names map[string]string, now time.Time) taskRow {
 	row := taskRow{Task: t, ServiceName: p.cases.ServiceName(t.Service), Overdue: t.Overdue(now),
-		StatusText: reports.TaskStatusText[t.Status], Holder: nameOf(names, t.Assignee)}
+		StatusText: locale.DE.TaskStatus(t.Status), Holder: nameOf(names, t.Assignee)}
 	if !t.DueAt.IsZero() {
 		row.Due = locale.DE.Short(t.DueAt)
 	}
@@ -337,7 +337,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		d.Attachments = append(d.Attachments, req.Attachments...)
 	}
 	if p := c.Payment; p != nil {
-		d.Payment = definitions.FormatAmount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
+		d.Payment = locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
 		if p.Refund != "" {
 			d.Payment += " (Erstattung: " + strings.ToLower(p.Refund) + ")"
 		}
