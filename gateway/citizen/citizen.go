@@ -28,7 +28,7 @@ var templateFS embed.FS
 // pages are parsed once, at start, each with the applicant's layout.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"status", "withdraw", "problem", "verify"} {
+	for _, name := range []string{"status", "withdraw", "verify"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
@@ -238,24 +238,17 @@ func (p *Pages) showTemplate(w http.ResponseWriter, status int, page, name strin
 	p.render.Page(w, status, pages[page], name, string(v.Lang), v.Nonce, v)
 }
 
-// errorPage is what the problem page shows.
-type errorPage struct {
-	Text, Help, Back string
-}
-
-// errorPage answers with a readable page: forbidden, notfound, conflict or
-// unavailable.
+// errorPage answers with the error page of a kind: forbidden, notfound,
+// conflict or unavailable.
 func (p *Pages) errorPage(w http.ResponseWriter, v pageView, status int, kind string) {
-	v.Title = v.T("error." + kind + ".title")
-	v.Data = errorPage{Text: v.T("error." + kind + ".text"), Help: v.T("error." + kind + ".help")}
-	p.show(w, status, "problem", v)
+	p.render.Error(w, status, web.ErrorPage{Lang: string(v.Lang), Title: v.T("error." + kind + ".title"),
+		Text: v.T("error." + kind + ".text"), Help: v.T("error." + kind + ".help")})
 }
 
 // formExpired answers a form whose CSRF token does not match.
 func (p *Pages) formExpired(w http.ResponseWriter, v pageView, back string) {
-	v.Title = v.T("error.forbidden.title")
-	v.Data = errorPage{Text: v.T("error.csrf"), Back: back}
-	p.show(w, http.StatusForbidden, "problem", v)
+	p.render.Error(w, http.StatusForbidden, web.ErrorPage{Lang: string(v.Lang), Title: v.T("error.csrf.title"),
+		Text: v.T("error.csrf"), Help: v.T("error.csrf.help"), Back: back, BackText: v.T("problems.back")})
 }
 
 // flashKeys are the messages a redirect after a form carries.

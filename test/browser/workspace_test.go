@@ -20,7 +20,7 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
 	var cases []e2e.Submitted
 	var tasks []string
-	for range 2 {
+	for range 3 {
 		s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
 		e2e.Pay(t, s.PaymentURL, "pay")
 		cases = append(cases, s)
@@ -34,7 +34,7 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 		chromedp.WaitVisible(`tr[data-task="`+tasks[1]+`"]`, chromedp.ByQuery),
 		chromedp.Text(`main`, &list, chromedp.ByQuery),
 	)
-	for _, want := range []string{"Arbeitskorb", "gewerbe (2 Aufgaben, 2 offen", "Gewerbeanmeldung prüfen", "Leistung"} {
+	for _, want := range []string{"Arbeitskorb", "gewerbe (3 Aufgaben, 3 offen", "Gewerbeanmeldung prüfen", "Leistung"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the Arbeitskorb lacks %q:\n%s", want, list)
 		}
@@ -117,6 +117,24 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	)
 	if !strings.Contains(problems, "bearbeitet bereits Sachbearbeitung Dresden 2") {
 		t.Errorf("the bulk claim does not name the holder:\n%s", problems)
+	}
+
+	// A refused bulk hand-over says why, in the words of its refusal: the
+	// colleague does not work the queue the task would go to.
+	var refused string
+	run(t, ctx, "a refused bulk hand-over says why",
+		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe"),
+		chromedp.WaitVisible(`#sel-`+cssEscape(tasks[2]), chromedp.ByQuery),
+		chromedp.Click(`#sel-`+cssEscape(tasks[2]), chromedp.ByQuery),
+		chromedp.SetValue(`#bulk-to`, "sb-dresden-2", chromedp.ByID),
+		chromedp.SetValue(`#bulk-queue`, "gewerbe-leitung", chromedp.ByID),
+		chromedp.Click(`//button[@value="handover"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//h2[contains(., "Sammelaktion")]`, chromedp.BySearch),
+		chromedp.Text(`main`, &refused, chromedp.ByQuery),
+	)
+	if !strings.Contains(refused, "Sachbearbeitung Dresden 2 arbeitet nicht im Arbeitskorb „gewerbe-leitung“") ||
+		strings.Contains(refused, "Internal error") {
+		t.Errorf("the refused hand-over does not say why:\n%s", refused)
 	}
 }
 
