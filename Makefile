@@ -10,7 +10,7 @@ WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 test: prepare-test
 	$(GO) test ./...
 
-## prepare-test: start Redis when none answers (installing it with apt-get if missing).
+## prepare-test: start Redis and PostgreSQL when none answers, install Chromium and the npm packages of test/browser and test/openapi.
 prepare-test:
 	@./scripts/prepare-test.sh
 

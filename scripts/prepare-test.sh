@@ -6,8 +6,9 @@
 #   postgres without password, or OZGFLOW_TEST_POSTGRES_URL): started with
 #   pg_ctlcluster when installed but down.
 # - Debian's chromium for the browser tests: installed with apt-get when missing.
-# - axe-core for the browser tests' accessibility checks: `npm ci` in test/browser
-#   (the version pinned in its package-lock.json) when node_modules is missing.
+# - axe-core for the browser tests' accessibility checks and @redocly/cli for the
+#   lint of the API document (test/openapi): `npm ci` in test/browser and
+#   test/openapi (the versions pinned in their package-lock.json) when missing.
 # Fails loudly when any of them cannot be had.
 set -euo pipefail
 
@@ -60,29 +61,37 @@ prepare_chromium() {
   command -v chromium >/dev/null || { echo "prepare-test: chromium could not be installed" >&2; exit 1; }
 }
 
-prepare_axe() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/test/browser"
-  if [ -f "$dir/node_modules/axe-core/axe.min.js" ]; then
-    echo "prepare-test: axe-core is installed"
+# npm_ci DIR FILE WHAT: `npm ci` in DIR (the versions pinned in its
+# package-lock.json) when DIR/FILE is missing; WHAT says who needs it.
+npm_ci() {
+  local dir="$1" file="$2" what="$3"
+  if [ -e "$dir/$file" ]; then
+    echo "prepare-test: $what is installed"
     return 0
   fi
   if ! command -v npm >/dev/null; then
-    echo "prepare-test: installing npm with apt-get (axe-core for the browser tests)"
+    echo "prepare-test: installing npm with apt-get ($what)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
   fi
-  command -v npm >/dev/null || { echo "prepare-test: npm could not be installed; the browser tests need axe-core" >&2; exit 1; }
-  echo "prepare-test: installing axe-core with npm ci in test/browser"
+  command -v npm >/dev/null || { echo "prepare-test: npm could not be installed; $what is needed" >&2; exit 1; }
+  echo "prepare-test: installing $what with npm ci in $dir"
   (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund) || {
-    echo "prepare-test: npm ci failed in $dir; the browser tests need axe-core (package-lock.json)" >&2; exit 1; }
-  [ -f "$dir/node_modules/axe-core/axe.min.js" ] || {
-    echo "prepare-test: axe-core is missing after npm ci in $dir" >&2; exit 1; }
+    echo "prepare-test: npm ci failed in $dir; $what is needed (package-lock.json)" >&2; exit 1; }
+  [ -e "$dir/$file" ] || {
+    echo "prepare-test: $file is missing after npm ci in $dir" >&2; exit 1; }
+}
+
+prepare_npm_packages() {
+  local root
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  npm_ci "$root/test/browser" node_modules/axe-core/axe.min.js "axe-core (browser tests)"
+  npm_ci "$root/test/openapi" node_modules/.bin/redocly "@redocly/cli (lint of the API document)"
 }
 
 prepare_postgres
 prepare_chromium
-prepare_axe
+prepare_npm_packages
 if redis_answers; then
   echo "prepare-test: Redis answers at $host:$port"
   exit 0

@@ -55,33 +55,17 @@ func badSubmissionsGetProblemsAndNoCase(t *testing.T, st *Stack) {
 	before := st.countCases(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var raw []byte
-			switch b := tt.body.(type) {
-			case []byte:
-				raw = b
-			default:
-				raw, _ = json.Marshal(b)
-			}
-			req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/v1/applications", bytes.NewReader(raw))
-			req.Header.Set("Content-Type", tt.contentType)
-			if tt.token != "" {
-				req.Header.Set("Authorization", "Bearer "+tt.token)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			res := st.api(t, http.MethodPost, "/api/v1/applications", tt.token, tt.body, "Content-Type", tt.contentType)
 			var p struct {
 				Status int                  `json:"status"`
 				Detail string               `json:"detail"`
 				Errors []ozgflow.FieldError `json:"errors"`
 			}
-			if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+			if err := json.Unmarshal(res.Body, &p); err != nil {
 				t.Fatalf("problem body: %v", err)
 			}
-			if res.StatusCode != tt.wantStatus || p.Status != tt.wantStatus {
-				t.Fatalf("status %d (body %d: %s), want %d", res.StatusCode, p.Status, p.Detail, tt.wantStatus)
+			if res.Status != tt.wantStatus || p.Status != tt.wantStatus {
+				t.Fatalf("status %d (body %d: %s), want %d", res.Status, p.Status, p.Detail, tt.wantStatus)
 			}
 			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("content type %q", ct)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -197,7 +198,7 @@ func failedPaymentIsRetried(t *testing.T, st *Stack) {
 	waitFor(t, "failed payment", 10*time.Second, func() bool {
 		return st.caseOf(t, s.ID, s.Token)["payment"].(map[string]any)["status"] == "FAILED"
 	})
-	if res := call(t, "", http.MethodPost, s.PaymentURL, "", urlValues("pay")); res.Status != http.StatusConflict {
+	if res := call(t, "", http.MethodPost, s.PaymentURL, "", url.Values{"action": {"pay"}}); res.Status != http.StatusConflict {
 		t.Errorf("paying a failed payment: %d, want 409", res.Status)
 	}
 	res := st.api(t, http.MethodPost, "/api/v1/applications/"+s.ID+"/payment", s.Token, nil)

@@ -319,8 +319,7 @@ func (p *page) do(method, path string, body io.Reader, contentType string) pageR
 	for k, v := range p.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Do(req)
+	res, err := noRedirect.Do(forTest(req, p.t))
 	if err != nil {
 		p.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -394,7 +393,7 @@ func statusPagesWithTokenAndCookie(t *testing.T, st *Stack) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, st.URL+status+"/ereignisse", nil)
 	req.AddCookie(&http.Cookie{Name: "ozgflow_antrag", Value: s.Token})
-	stream, err := http.DefaultClient.Do(req)
+	stream, err := suiteClient.Do(forTest(req, t))
 	if err != nil {
 		t.Fatal(err)
 	}

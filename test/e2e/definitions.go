@@ -25,16 +25,12 @@ func parkausweisDresden() map[string]any {
 
 func versionOf(t *testing.T, st *Stack, id string, number int) map[string]any {
 	t.Helper()
-	res := st.api(t, http.MethodGet, "/api/v1/definitions/"+id+"/versions/"+itoa(number), "dev-admin", nil)
+	res := st.api(t, http.MethodGet, "/api/v1/definitions/"+id+"/versions/"+strconv.Itoa(number), "dev-admin", nil)
 	if res.Status != http.StatusOK {
 		t.Fatalf("get version: %d %s", res.Status, res.Body)
 	}
 	return res.JSON(t)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func itoaRow(n int) string { return strconv.Itoa(n) }
 
 // definitionLifecycle drafts, edits and publishes a new version while a case
 // runs on the old one: new cases get the new version, the running case ends
@@ -182,7 +178,7 @@ func editCell(t *testing.T, workbook []byte, sheet, id, col, value string) []byt
 	}
 	for i, row := range rows {
 		if len(row) > 0 && row[0] == id {
-			if err := f.SetCellValue(sheet, col+itoaRow(i+1), value); err != nil {
+			if err := f.SetCellValue(sheet, col+strconv.Itoa(i+1), value); err != nil {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer

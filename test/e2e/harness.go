@@ -99,7 +99,8 @@ func (r Response) JSON(t *testing.T) map[string]any {
 }
 
 // Call sends a request; body may be nil, []byte, url.Values or any JSON value.
-// A path without scheme is relative to base.
+// A path without scheme is relative to base. Answers of the API are held to
+// its document (contract.go).
 func Call(t *testing.T, base, method, path, token string, body any, header ...string) Response {
 	t.Helper()
 	var rd io.Reader
@@ -134,7 +135,7 @@ func Call(t *testing.T, base, method, path, token string, body any, header ...st
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := suiteClient.Do(forTest(req, t))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -284,8 +285,6 @@ func pay(t *testing.T, paymentURL, action string) {
 	t.Helper()
 	Pay(t, paymentURL, action)
 }
-
-func urlValues(action string) url.Values { return url.Values{"action": {action}} }
 
 // OpenTask waits for the open task of a case in a queue, as a case worker sees it.
 func (st *Stack) OpenTask(t *testing.T, caseID, token, queue string) map[string]any {

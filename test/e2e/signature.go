@@ -19,8 +19,12 @@ func DangerousDog(authority string) map[string]any {
 // sends the browser back to the status page.
 func Sign(t *testing.T, signURL, action string) {
 	t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.PostForm(signURL, url.Values{"action": {action}})
+	req, err := http.NewRequest(http.MethodPost, signURL, strings.NewReader(url.Values{"action": {action}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := noRedirect.Do(forTest(req, t))
 	if err != nil {
 		t.Fatal(err)
 	}
