@@ -213,7 +213,7 @@ func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 			if res.Err == nil {
 				done++
 			} else {
-				text = p.refusalText(r.Context(), id, res.Err)
+				text = p.refusalText(r.Context(), locale.DE, id, res.Err)
 			}
 			rows = append(rows, bulkRow{TaskID: res.TaskID, OK: res.Err == nil, Text: text})
 		}
@@ -234,14 +234,14 @@ func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 	p.show(w, http.StatusUnprocessableEntity, "workspace", v)
 }
 
-// refusalText says in German why an action was refused, from the
+// refusalText says in l why an action was refused, from the
 // refusal's reason; errors without a reason say what they carry.
-func (p *Pages) refusalText(ctx context.Context, id ozgflow.Identity, err error) string {
+func (p *Pages) refusalText(ctx context.Context, l locale.Lang, id ozgflow.Identity, err error) string {
 	if refusal := p.cases.Refusal(ctx, id.Authority, err); refusal != nil {
-		return locale.DE.Refusal(*refusal)
+		return l.Refusal(*refusal)
 	}
 	if ozgflow.ErrorCode(err) == ozgflow.EINTERNAL || ozgflow.ErrorCode(err) == ozgflow.EUNAVAILABLE {
-		return locale.DE.Text(false, "staff.error.unavailable.text")
+		return l.Text(false, "staff.error.unavailable.text")
 	}
 	return ozgflow.ErrorMessage(err)
 }
@@ -249,7 +249,7 @@ func (p *Pages) refusalText(ctx context.Context, id ozgflow.Identity, err error)
 // germanProblems lists what is wrong with a refused action: the refusal in
 // German, then the fields it names.
 func (p *Pages) germanProblems(ctx context.Context, id ozgflow.Identity, err error) []ozgflow.FieldError {
-	problems := []ozgflow.FieldError{{Detail: p.refusalText(ctx, id, err)}}
+	problems := []ozgflow.FieldError{{Detail: p.refusalText(ctx, locale.DE, id, err)}}
 	if ozgflow.RefusalOf(err) == nil {
 		return append(problems[:0], ozgflow.ErrorFields(err)...)
 	}
@@ -402,17 +402,31 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 	}
 	caseID, _ := ozgflow.CaseIDFromTaskID(taskID)
 	if _, err := p.cases.ActOnTask(r.Context(), id, update, taskID, taskFormBody(action, r)); err != nil {
-		if ozgflow.ErrorCode(err) == ozgflow.ENOTFOUND {
+		switch ozgflow.ErrorCode(err) {
+		case ozgflow.ENOTFOUND:
 			p.errorPageFor(w, r, err)
+			return
+		case ozgflow.ECONFLICT:
+			p.conflictPage(w, r, id, caseID, err)
 			return
 		}
 		v.ProblemTitle = "Das hat nicht geklappt."
-		v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), id, err)}}, ozgflow.ErrorFields(err)...)
+		v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), locale.DE, id, err)}}, ozgflow.ErrorFields(err)...)
 		mux.Vars(r)["caseId"] = caseID
 		p.casePage(w, r, v, web.StatusOf(ozgflow.ErrorCode(err)))
 		return
 	}
 	http.Redirect(w, r, "/arbeitskorb/vorgaenge/"+caseID+"?hinweis="+taskFlash[action], http.StatusSeeOther)
+}
+
+// conflictPage answers an action the case's state no longer allows: the
+// error page in the request's language, saying why, with the way back to
+// the case.
+func (p *Pages) conflictPage(w http.ResponseWriter, r *http.Request, id ozgflow.Identity, caseID string, err error) {
+	l := locale.FromRequest(r)
+	p.render.Error(w, http.StatusConflict, web.ErrorPage{Lang: string(l), Title: l.Text(false, "staff.error.conflict.title"),
+		Text: p.refusalText(r.Context(), l, id, err), Help: l.Text(false, "staff.error.conflict.help"),
+		Back: "/arbeitskorb/vorgaenge/" + caseID, BackText: l.Text(false, "staff.error.back.case")})
 }
 
 // errorPageFor answers a refused page with the error page of its status.

@@ -53,6 +53,7 @@ var Scenarios = []Scenario{
 	{"ConcurrentClaimsHaveOneWinner", concurrentClaimsHaveOneWinner},
 	{"DecisionOnAWithdrawnCaseIsRefused", decisionOnAWithdrawnCaseIsRefused},
 	{"QueuesAreIsolated", queuesAreIsolated},
+	{"ConflictOnAStaffPageSaysWhy", conflictOnAStaffPageSaysWhy},
 	{"BulkClaimAndExport", bulkClaimAndExport},
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},

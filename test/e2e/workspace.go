@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +154,32 @@ func bulkClaimAndExport(t *testing.T, st *Stack) {
 	rows, _ := book.GetRows("Aufgaben")
 	if len(rows) != 3 || rows[1][0] != ids[0] || rows[2][6] != "sb-dresden" {
 		t.Errorf("exported rows %v", rows)
+	}
+}
+
+// conflictOnAStaffPageSaysWhy: a case worker claims from the case page a task
+// a colleague took meanwhile; the answer is a 409 page naming the holder, in
+// German or English as the browser asks.
+func conflictOnAStaffPageSaysWhy(t *testing.T, st *Stack) {
+	s, taskID := st.paidGewerbeTask(t, leipzig, "dev-sb-leipzig")
+	colleague := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": "dev-sb-leipzig-2"}}
+	casePage := colleague.get("/arbeitskorb/vorgaenge/" + s.ID)
+	m := csrfField.FindStringSubmatch(casePage.Body)
+	if casePage.Status != http.StatusOK || m == nil {
+		t.Fatalf("case page: %d", casePage.Status)
+	}
+	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/claim", "dev-sb-leipzig", nil); res.Status != http.StatusOK {
+		t.Fatalf("claim: %d %s", res.Status, res.Body)
+	}
+	for lang, want := range map[string]string{
+		"de": "Diese Aufgabe bearbeitet bereits Sachbearbeitung Leipzig (Teamleitung).",
+		"en": "This task is already being worked on by Sachbearbeitung Leipzig (Teamleitung).",
+	} {
+		colleague.lang = lang
+		res := colleague.post("/arbeitskorb/aufgaben/"+taskID+"/uebernehmen", url.Values{"csrf": {m[1]}})
+		if res.Status != http.StatusConflict || !strings.Contains(res.Body, want) ||
+			!strings.Contains(res.Body, `href="/arbeitskorb/vorgaenge/`+s.ID+`"`) || !strings.Contains(res.Body, `lang="`+lang+`"`) {
+			t.Errorf("%s: %d, want 409 saying %q:\n%s", lang, res.Status, want, res.Body)
+		}
 	}
 }
