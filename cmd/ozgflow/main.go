@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 )
 
 const usage = `Usage: ozgflow <command> [flags]
@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
 	}
-	cfg, err := app.FromEnv(getenv)
+	cfg, err := process.FromEnv(getenv)
 	if err != nil {
 		return err
 	}
@@ -69,26 +69,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "dev":
 		return runDev(ctx, cfg, stdout, logger)
 	case "worker":
-		return app.RunWorker(ctx, cfg, logger)
+		return process.RunWorker(ctx, cfg, logger)
 	case "gateway":
-		return app.RunGateway(ctx, cfg, logger)
+		return process.RunGateway(ctx, cfg, logger)
 	case "sandbox":
-		return app.RunSandbox(ctx, cfg, logger)
+		return process.RunSandbox(ctx, cfg, logger)
 	case "healthcheck":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: ozgflow healthcheck URL")
 		}
-		return app.Healthcheck(ctx, fs.Arg(0))
+		return process.Healthcheck(ctx, fs.Arg(0))
 	case "temporal-server":
-		return app.RunTemporalServer(ctx, cfg, getenv("TEMPORAL_POSTGRES_URL"), logger)
+		return process.RunTemporalServer(ctx, cfg, getenv("TEMPORAL_POSTGRES_URL"), logger)
 	case "setup-namespace":
-		if err := app.SetupNamespace(ctx, cfg); err != nil {
+		if err := process.SetupNamespace(ctx, cfg); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Namespace %s is ready at %s.\n", cfg.TemporalNamespace, cfg.TemporalAddress)
 		return nil
 	case "reindex":
-		n, err := app.Reindex(ctx, cfg, logger)
+		n, err := process.Reindex(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -102,9 +102,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func runDev(ctx context.Context, cfg app.Config, stdout io.Writer, logger *slog.Logger) error {
+func runDev(ctx context.Context, cfg process.Config, stdout io.Writer, logger *slog.Logger) error {
 	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
-	d, err := app.StartDev(ctx, cfg, app.DevOptions{}, logger)
+	d, err := process.StartDev(ctx, cfg, process.DevOptions{}, logger)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package app wires ozgflow's roles from configuration: `dev` (everything in
 // one process with embedded Temporal and sandboxes), `worker` and `gateway`.
-package app
+package process
 
 import (
 	"crypto/rand"
