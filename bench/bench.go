@@ -108,7 +108,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
 	w.RegisterActivity(Noop)
-	pprof.Do(ctx, pprof.Labels("role", process.RoleWorker), func(context.Context) { err = w.Start() })
+	pprof.Do(ctx, pprof.Labels("role", process.ProfileWorker), func(context.Context) { err = w.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("baseline worker: %w", err)
 	}

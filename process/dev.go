@@ -7,21 +7,15 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/go-jose/go-jose/v4"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/mail"
-	"github.com/ozgflow/ozgflow/activities/payment"
-	"github.com/ozgflow/ozgflow/activities/signer"
-	"github.com/ozgflow/ozgflow/definitions"
-	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/gateway"
 	"github.com/ozgflow/ozgflow/metrics"
@@ -42,24 +36,25 @@ type DevOptions struct {
 	Postgres *devserver.Postgres
 }
 
-// Dev is a running `ozgflow dev`: embedded Temporal, worker, gateway and
-// sandboxes in one process.
+// Dev is the `dev` process: embedded Temporal, worker, gateway and
+// sandboxes in one process. Its sandboxes and clients are exported for the
+// tests that drive it.
 type Dev struct {
+	Config  Config
+	Options DevOptions
+	Logger  *slog.Logger
+
 	URL           string // base URL of the gateway
 	TemporalAddr  string
 	EmbeddedRedis bool
 	Client        client.Client
 	Store         *store.Store
-	Payments      *payment.Sandbox
-	Fachverfahren *fachverfahren.Simulator
-	Signer        *signer.Sandbox
-	Portal        *portal.Sandbox // where notices go as CloudEvents
-	Mail          *mail.Sink      // where email notices go
 	Metrics       *metrics.Metrics
 	Catalog       *gateway.Catalog
 	Reindexed     int
+	Sandboxes
 
-	closers []func()
+	stops closers
 }
 
 // dev-only shared secrets of the sandboxes; production configures its own.
@@ -70,227 +65,211 @@ const (
 	devSignatureSecret   = "dev-signature-webhook-secret"
 )
 
-// StartDev starts everything and returns once the gateway serves.
-func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (_ *Dev, err error) {
-	d := &Dev{}
-	defer func() {
-		if err != nil {
-			d.Close()
-		}
-	}()
-	if cfg.Secret == "" {
-		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	if err := cfg.Validate("dev"); err != nil {
+// StartDev starts dev and returns once the gateway serves; when a step
+// fails, it stops what the steps before started.
+func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (*Dev, error) {
+	d := &Dev{Config: cfg, Options: opts, Logger: logger}
+	if err := d.Run(ctx); err != nil {
+		d.Close()
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s (OZGFLOW_ADDR / --addr): %w", cfg.Addr, err)
-	}
-	d.closers = append(d.closers, func() { ln.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
-	internal := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = fmt.Sprintf("http://localhost:%d", port)
-	}
-	d.URL = strings.TrimSuffix(cfg.PublicURL, "/")
-
-	dbFile := filepath.Join(cfg.DataDir, "temporal.db")
-	if opts.InMemory {
-		dbFile = ""
-	}
-	var temporalServer *devserver.Server
-	asRole(ctx, RoleEngine, func() {
-		temporalServer, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: opts.Postgres,
-			Namespace: cfg.TemporalNamespace, Logger: logger})
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, temporalServer.Stop)
-	d.TemporalAddr = temporalServer.Address()
-
-	st, closeRedis, embedded, err := openDevRedis(ctx, cfg, opts, logger)
-	if err != nil {
-		return nil, err
-	}
-	d.Store, d.EmbeddedRedis = st, embedded
-	d.closers = append(d.closers, closeRedis)
-
-	d.Metrics = metrics.New()
-	d.Metrics.WatchCases(st)
-	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: d.TemporalAddr, Namespace: cfg.TemporalNamespace,
-		Secret: []byte(cfg.Secret), Logger: logger, Metrics: d.Metrics})
-	if err != nil {
-		return nil, err
-	}
-	d.Client = tc
-	d.closers = append(d.closers, tc.Close)
-
-	hc := &http.Client{Timeout: 20 * time.Second}
-	d.Signer, err = signer.NewSandbox(signer.SandboxConfig{
-		KeyFile: filepath.Join(cfg.DataDir, "signer-key.json"), PublicURL: d.URL, ReturnURL: d.URL,
-		WebhookURL: internal + "/api/v1/webhooks/signatures", WebhookSecret: []byte(devSignatureSecret),
-		StateFile: stateFile(cfg, opts, "signatures.jsonl"), HTTPClient: hc, Logger: logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, d.Signer.Close)
-	d.Payments, err = payment.NewSandbox(payment.SandboxConfig{
-		PublicURL: d.URL, APIKey: devPaymentAPIKey,
-		WebhookURL: internal + "/api/v1/webhooks/payments", WebhookSecret: []byte(devWebhookSecret),
-		StateFile: stateFile(cfg, opts, "payments.jsonl"), HTTPClient: hc, Logger: logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, d.Payments.Close)
-	d.Fachverfahren, err = fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{
-		Secret: []byte(devFachverfahrenHMAC), StateFile: stateFile(cfg, opts, "fachverfahren.jsonl"), Logger: logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, func() { d.Fachverfahren.Close() })
-
-	mailer, err := d.startNoticeSandboxes(cfg, opts, logger)
-	if err != nil {
-		return nil, err
-	}
-
-	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
-	signerClient := signer.NewClient(internal+"/sandbox/signer", hc)
-	w := worker.New(tc, worker.Adapters{
-		Payments:        payment.NewClient(internal+"/sandbox/paymentprovider", devPaymentAPIKey, hc),
-		Signer:          signerClient,
-		ApplicantSigner: signerClient,
-		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
-			DefaultURL: internal + "/sandbox/fachverfahren", Secret: []byte(devFachverfahrenHMAC), HTTPClient: hc,
-		}),
-		Projections:      st,
-		DeliveryFailures: st,
-		Mailer:           mailer,
-	}, d.Metrics, sdkworker.Options{})
-	asRole(ctx, RoleWorker, func() { err = w.Start() })
-	if err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
-	d.closers = append(d.closers, w.Stop)
-
-	if d.Catalog, err = openCatalog(ctx, tc, logger); err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, d.Catalog.Close)
-	gw := gateway.New(gateway.Config{
-		Namespace:              cfg.TemporalNamespace,
-		Secret:                 []byte(cfg.Secret),
-		PaymentWebhookSecret:   []byte(devWebhookSecret),
-		SignatureWebhookSecret: []byte(devSignatureSecret),
-		Keys: func(context.Context) (jose.JSONWebKeySet, error) {
-			return d.Signer.JWKS(), nil
-		},
-		Metrics:    d.Metrics,
-		Catalog:    d.Catalog,
-		DemoSignIn: true,
-	}, tc, st, d.Catalog, gateway.DevTokens(), logger)
-	d.Payments.Register(gw.Router())
-	d.Signer.Register(gw.Router())
-	d.Fachverfahren.Register(gw.Router())
-	d.Portal.Register(gw.Router())
-	d.Mail.Register(gw.Router())
-	gw.Router().Use(sandboxRole)
-	asRole(ctx, RoleGateway, func() { gw.Serve(ln) })
-	d.closers = append(d.closers, func() { gw.Close() })
-	d.startDevDispatcher(ctx, cfg, internal, logger)
-
-	if d.Reindexed, err = worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger); err != nil {
-		return nil, fmt.Errorf("rebuild projections: %w", err)
 	}
 	return d, nil
 }
 
-// Roles label the goroutines of `dev` in CPU profiles (pprof label "role"),
-// so that one process can still tell what the engine, the worker, the
-// gateway and the sandboxes each cost.
-const (
-	RoleEngine  = "engine"
-	RoleWorker  = "worker"
-	RoleGateway = "gateway"
-	RoleSandbox = "sandbox"
-)
-
-// asRole runs fn with the role label; goroutines fn starts inherit it.
-func asRole(ctx context.Context, role string, fn func()) {
-	pprof.Do(ctx, pprof.Labels("role", role), func(context.Context) { fn() })
-}
-
-// sandboxRole labels the requests to the sandboxes, which share the
-// gateway's listener in dev.
-func sandboxRole(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/sandbox/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		pprof.Do(r.Context(), pprof.Labels("role", RoleSandbox), func(ctx context.Context) {
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	})
-}
-
-// openCatalog starts (or finds) the catalog workflow, seeded with the
-// shipped catalog, and follows it.
-func openCatalog(ctx context.Context, tc client.Client, logger *slog.Logger) (*gateway.Catalog, error) {
-	seed, err := definitions.SeedCatalog(catalog.FS, time.Now().UTC())
+// Run starts, in this order, the listener, the embedded Temporal server,
+// Redis, the Temporal client, the sandboxes, the worker, the gateway and
+// the portal dispatcher, then rebuilds the projections.
+func (d *Dev) Run(ctx context.Context) error {
+	cfg, err := d.config()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return gateway.OpenCatalog(ctx, tc, seed, 15*time.Second, logger)
+	ln, err := listen(cfg.Addr, "OZGFLOW_ADDR / --addr", &d.stops)
+	if err != nil {
+		return err
+	}
+	cfg = d.sandboxed(cfg, ln)
+	if err := d.startTemporal(ctx, &cfg); err != nil {
+		return err
+	}
+	if err := d.openRedis(ctx, cfg); err != nil {
+		return err
+	}
+	if err := d.dialTemporal(ctx, cfg); err != nil {
+		return err
+	}
+	if err := d.openSandboxes(cfg); err != nil {
+		return err
+	}
+	mailer, err := d.mailer(cfg)
+	if err != nil {
+		return err
+	}
+	if err := startWorker(ctx, cfg, d.connection(), mailer, &d.stops); err != nil {
+		return err
+	}
+	if err := d.serveGateway(ctx, cfg, ln); err != nil {
+		return err
+	}
+	startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
+	if d.Reindexed, err = worker.Reindex(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Logger); err != nil {
+		return fmt.Errorf("rebuild projections: %w", err)
+	}
+	return nil
 }
 
-// stateFile places a sandbox's state in the data directory, or nowhere when
-// everything runs in memory.
-func stateFile(cfg Config, opts DevOptions, name string) string {
-	if opts.InMemory {
-		return ""
+// Close stops everything in reverse order of start. It logs what failed to
+// stop, as nothing is left to act on it.
+func (d *Dev) Close() {
+	if err := d.stops.closeAll(); err != nil {
+		d.Logger.Warn("Stopping dev", "error", err)
 	}
-	return filepath.Join(cfg.DataDir, "sandbox", name)
 }
 
-// openDevRedis connects to REDIS_URL or, when nothing answers there and the
+// config is the configuration dev runs with: without OZGFLOW_SECRET, the
+// secret of the data directory, so that access tokens and encrypted
+// payloads stay valid across restarts.
+func (d *Dev) config() (Config, error) {
+	cfg := d.Config
+	if cfg.Secret == "" {
+		var err error
+		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, cfg.Validate("dev")
+}
+
+// sandboxed points cfg at the sandboxes, which dev serves on the gateway's
+// listener ln, with their dev secrets. Notices go to the sandbox portal
+// unless OZGFLOW_PORTAL_WEBHOOK_URL says otherwise.
+func (d *Dev) sandboxed(cfg Config, ln net.Listener) Config {
+	internal := fmt.Sprintf("http://127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = localURL(ln)
+	}
+	d.URL = strings.TrimSuffix(cfg.PublicURL, "/")
+	cfg.PublicURL, cfg.SignatureReturnURL = d.URL, d.URL
+	cfg.PaymentURL, cfg.PaymentAPIKey = internal+"/sandbox/paymentprovider", devPaymentAPIKey
+	cfg.PaymentWebhookURL, cfg.PaymentWebhookSecret = internal+"/api/v1/webhooks/payments", devWebhookSecret
+	cfg.SignerURL = internal + "/sandbox/signer"
+	cfg.SignatureWebhookURL, cfg.SignatureWebhookSecret = internal+"/api/v1/webhooks/signatures", devSignatureSecret
+	cfg.FachverfahrenURL, cfg.FachverfahrenTargets = internal+"/sandbox/fachverfahren", ""
+	cfg.FachverfahrenSecret = devFachverfahrenHMAC
+	if cfg.PortalWebhookURL == "" {
+		cfg.PortalWebhookURL = internal + portal.SandboxPath + "/events"
+	}
+	if cfg.PortalWebhookSecret == "" {
+		cfg.PortalWebhookSecret = devPortalSecret
+	}
+	return cfg
+}
+
+// startTemporal starts the embedded Temporal server, on a SQLite file in
+// the data directory unless the options say otherwise, and points
+// cfg.TemporalAddress at it.
+func (d *Dev) startTemporal(ctx context.Context, cfg *Config) error {
+	dbFile := filepath.Join(cfg.DataDir, "temporal.db")
+	if d.Options.InMemory {
+		dbFile = ""
+	}
+	var srv *devserver.Server
+	var err error
+	labelled(ctx, ProfileEngine, func() {
+		srv, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: d.Options.Postgres,
+			Namespace: cfg.TemporalNamespace, Logger: d.Logger})
+	})
+	if err != nil {
+		return err
+	}
+	d.stops.addFunc(srv.Stop)
+	d.TemporalAddr = srv.Address()
+	cfg.TemporalAddress = d.TemporalAddr
+	return nil
+}
+
+// openRedis connects to REDIS_URL or, when nothing answers there and the
 // options allow it, starts an embedded in-memory Redis.
-func openDevRedis(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (*store.Store, func(), bool, error) {
+func (d *Dev) openRedis(ctx context.Context, cfg Config) error {
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	st, err := store.Open(pingCtx, cfg.RedisURL)
-	if err == nil {
-		return st.WithPrefix(cfg.RedisPrefix), func() { st.Close() }, false, nil
+	if err != nil && d.Options.RequireRedis {
+		return fmt.Errorf("REDIS_URL %s does not answer: %w", cfg.RedisURL, err)
 	}
-	if opts.RequireRedis {
-		return nil, nil, false, fmt.Errorf("REDIS_URL %s does not answer: %w", cfg.RedisURL, err)
+	if err != nil {
+		if st, err = d.embeddedRedis(ctx, cfg); err != nil {
+			return err
+		}
 	}
-	logger.Warn("No Redis answers at REDIS_URL; using an embedded in-memory Redis. Projections are rebuilt from Temporal at every start.",
+	d.stops.add(st.Close)
+	d.Store = st.WithPrefix(cfg.RedisPrefix)
+	return nil
+}
+
+// embeddedRedis starts an in-memory Redis and connects to it.
+func (d *Dev) embeddedRedis(ctx context.Context, cfg Config) (*store.Store, error) {
+	d.Logger.Warn("No Redis answers at REDIS_URL; using an embedded in-memory Redis. Projections are rebuilt from Temporal at every start.",
 		"redisUrl", cfg.RedisURL)
 	mr, err := miniredis.Run()
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("embedded redis: %w", err)
+		return nil, fmt.Errorf("embedded redis: %w", err)
 	}
-	st, err = store.Open(ctx, "redis://"+mr.Addr()+"/0")
-	if err != nil {
-		mr.Close()
-		return nil, nil, false, err
-	}
-	return st.WithPrefix(cfg.RedisPrefix), func() { st.Close(); mr.Close() }, true, nil
+	d.stops.addFunc(mr.Close)
+	d.EmbeddedRedis = true
+	return store.Open(ctx, "redis://"+mr.Addr()+"/0")
 }
 
-// Close stops everything in reverse order of start.
-func (d *Dev) Close() {
-	for i := len(d.closers) - 1; i >= 0; i-- {
-		d.closers[i]()
+// dialTemporal connects to the embedded Temporal server, with metrics that
+// also watch the cases in Redis.
+func (d *Dev) dialTemporal(ctx context.Context, cfg Config) (err error) {
+	d.Metrics = metrics.New()
+	d.Metrics.WatchCases(d.Store)
+	d.Client, err = dialTemporal(ctx, cfg, d.Metrics, d.Logger, &d.stops)
+	return err
+}
+
+// openSandboxes opens the sandboxes, keeping their state in the data
+// directory unless everything runs in memory.
+func (d *Dev) openSandboxes(cfg Config) error {
+	stateDir := filepath.Join(cfg.DataDir, "sandbox")
+	if d.Options.InMemory {
+		stateDir = ""
 	}
-	d.closers = nil
+	sb, err := openSandboxes(cfg, stateDir, "127.0.0.1:0", &http.Client{Timeout: 20 * time.Second}, d.Logger, &d.stops)
+	if err != nil {
+		return err
+	}
+	d.Sandboxes = *sb
+	return nil
+}
+
+// mailer is what email notices go through: the SMTP server of
+// OZGFLOW_SMTP_ADDR when one is set, the mail sink otherwise.
+func (d *Dev) mailer(cfg Config) (activities.Mailer, error) {
+	if cfg.SMTPAddr != "" {
+		return cfg.smtpMailer()
+	}
+	return mail.New(mail.Config{Addr: d.Mail.Addr(), From: devMailFrom})
+}
+
+// serveGateway serves the gateway with the demo sign-in on ln, and the
+// sandboxes beside it under /sandbox/.
+func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) error {
+	keys := func(context.Context) (jose.JSONWebKeySet, error) { return d.Signer.JWKS(), nil }
+	gw, cat, err := openGateway(ctx, cfg, d.connection(), keys, true, d.Logger, &d.stops)
+	if err != nil {
+		return err
+	}
+	d.Catalog = cat
+	d.Sandboxes.Register(gw.Router())
+	gw.Router().Use(labelSandboxRequests)
+	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
+	return nil
+}
+
+// connection is dev's Temporal client, Redis and metrics, as the worker
+// and the gateway use them.
+func (d *Dev) connection() connection {
+	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store}
 }

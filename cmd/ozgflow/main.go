@@ -1,6 +1,6 @@
 // Command ozgflow runs the processing layer: `dev` runs everything in one
-// process; `worker` and `gateway` run the roles against an external Temporal
-// and Redis; `reindex` rebuilds the Redis projections from Temporal.
+// process; `worker` and `gateway` run as processes of their own against an
+// external Temporal and Redis; `reindex` rebuilds the Redis projections from Temporal.
 package main
 
 import (
@@ -20,8 +20,8 @@ const usage = `Usage: ozgflow <command> [flags]
 
 Commands:
   dev       embedded Temporal (SQLite), worker, gateway, sandboxes and demo catalog
-  worker    the worker role, against TEMPORAL_ADDRESS and REDIS_URL
-  gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
+  worker    the worker process, against TEMPORAL_ADDRESS and REDIS_URL
+  gateway   the HTTP gateway process, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
   bench     measure throughput and latency against dev and a bare-Temporal baseline (see BENCHMARKS.md)
@@ -69,18 +69,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "dev":
 		return runDev(ctx, cfg, stdout, logger)
 	case "worker":
-		return process.RunWorker(ctx, cfg, logger)
+		return serve(ctx, &process.Worker{Config: cfg, Logger: logger})
 	case "gateway":
-		return process.RunGateway(ctx, cfg, logger)
+		return serve(ctx, &process.Gateway{Config: cfg, Logger: logger})
 	case "sandbox":
-		return process.RunSandbox(ctx, cfg, logger)
+		return serve(ctx, &process.Sandbox{Config: cfg, Logger: logger})
 	case "healthcheck":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: ozgflow healthcheck URL")
 		}
 		return process.Healthcheck(ctx, fs.Arg(0))
 	case "temporal-server":
-		return process.RunTemporalServer(ctx, cfg, getenv("TEMPORAL_POSTGRES_URL"), logger)
+		return serve(ctx, &process.TemporalServer{Config: cfg, PostgresURL: getenv("TEMPORAL_POSTGRES_URL"), Logger: logger})
 	case "setup-namespace":
 		if err := process.SetupNamespace(ctx, cfg); err != nil {
 			return err
@@ -102,6 +102,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+// A longRunning process starts its parts with Run and stops them, in
+// reverse order, with Close.
+type longRunning interface {
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// serve runs p until ctx ends, then closes it.
+func serve(ctx context.Context, p longRunning) error {
+	if err := p.Run(ctx); err != nil {
+		p.Close()
+		return err
+	}
+	<-ctx.Done()
+	return p.Close()
+}
+
+// runDev starts dev, prints where everything is, and runs until ctx ends.
 func runDev(ctx context.Context, cfg process.Config, stdout io.Writer, logger *slog.Logger) error {
 	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
 	d, err := process.StartDev(ctx, cfg, process.DevOptions{}, logger)
