@@ -91,7 +91,7 @@ func background(ctx context.Context, logger *slog.Logger, what string, fn func(c
 
 // Profile labels tell, in CPU profiles of `dev`, which of its parts a
 // goroutine works for: the parts that run as processes of their own
-// elsewhere. The label's key is "role", the name the benchmark reads.
+// elsewhere. The label's key is profileLabel.
 const (
 	ProfileEngine  = "engine"  // the embedded Temporal server
 	ProfileWorker  = "worker"  // the Temporal worker and the portal dispatcher
@@ -99,10 +99,14 @@ const (
 	ProfileSandbox = "sandbox" // requests to the sandboxes
 )
 
+// profileLabel is the key of the profile labels, the name the benchmark
+// reads.
+const profileLabel = "role"
+
 // labelled runs fn with the profile label part; goroutines fn starts
 // inherit it.
 func labelled(ctx context.Context, part string, fn func()) {
-	pprof.Do(ctx, pprof.Labels("role", part), func(context.Context) { fn() })
+	pprof.Do(ctx, pprof.Labels(profileLabel, part), func(context.Context) { fn() })
 }
 
 // labelSandboxRequests labels the requests to the sandboxes, which share
@@ -113,7 +117,7 @@ func labelSandboxRequests(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		pprof.Do(r.Context(), pprof.Labels("role", ProfileSandbox), func(ctx context.Context) {
+		pprof.Do(r.Context(), pprof.Labels(profileLabel, ProfileSandbox), func(ctx context.Context) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	})
