@@ -40,7 +40,7 @@ type DevOptions struct {
 // sandboxes in one process. Its sandboxes and clients are exported for the
 // tests that drive it.
 type Dev struct {
-	Config  Config
+	Config  Config // as given; dev derives what it runs with from it
 	Options DevOptions
 	Logger  *slog.Logger
 
@@ -262,7 +262,7 @@ func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) err
 		return err
 	}
 	d.Catalog = cat
-	d.Sandboxes.Register(gw.Router())
+	d.Sandboxes.register(gw.Router())
 	gw.Router().Use(labelSandboxRequests)
 	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
 	return nil

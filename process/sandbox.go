@@ -47,7 +47,7 @@ func (p *Sandbox) Run(ctx context.Context) error {
 		return err
 	}
 	r := mux.NewRouter()
-	sb.Register(r)
+	sb.register(r)
 	routes := http.NewServeMux()
 	health.Register(routes, nil)
 	routes.Handle("/", r)
@@ -127,8 +127,8 @@ func openSandboxes(cfg Config, stateDir, smtpAddr string, hc *http.Client, logge
 	return &sb, nil
 }
 
-// Register serves the sandboxes' pages and APIs on r, under /sandbox/.
-func (sb *Sandboxes) Register(r *mux.Router) {
+// register serves the sandboxes' pages and APIs on r, under /sandbox/.
+func (sb *Sandboxes) register(r *mux.Router) {
 	sb.Payments.Register(r)
 	sb.Signer.Register(r)
 	sb.Fachverfahren.Register(r)
