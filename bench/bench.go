@@ -24,8 +24,8 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/app"
 	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/process"
 )
 
 // Options say what to measure and how hard to push.
@@ -78,18 +78,18 @@ const chemnitz = "145110000000"
 // runner holds the running dev instance and an HTTP client for it.
 type runner struct {
 	opts Options
-	dev  *app.Dev
+	dev  *process.Dev
 	http *http.Client
 }
 
 // Run starts `dev`, runs the phases in order and returns what they measured.
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	cfg := app.DefaultConfig()
+	cfg := process.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Secret = "127.0.0.1:0", opts.DataDir, "bench-secret-0123456789abcdef"
 	if opts.RedisURL != "" {
 		cfg.RedisURL = opts.RedisURL
 	}
-	devOpts := app.DevOptions{InMemory: opts.InMemory}
+	devOpts := process.DevOptions{InMemory: opts.InMemory}
 	if opts.PostgresURL != "" {
 		pg, err := devserver.ParsePostgresURL(opts.PostgresURL)
 		if err != nil {
@@ -97,7 +97,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		devOpts.Postgres = &pg
 	}
-	d, err := app.StartDev(ctx, cfg, devOpts, opts.Logger)
+	d, err := process.StartDev(ctx, cfg, devOpts, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
 	w.RegisterActivity(Noop)
-	pprof.Do(ctx, pprof.Labels("role", app.RoleWorker), func(context.Context) { err = w.Start() })
+	pprof.Do(ctx, pprof.Labels("role", process.ProfileWorker), func(context.Context) { err = w.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("baseline worker: %w", err)
 	}

@@ -13,12 +13,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 // dev is the shared in-process instance of this test binary.
-var dev *app.Dev
+var dev *process.Dev
 
 func TestMain(m *testing.M) {
 	d, err := startStack(os.TempDir(), true, "127.0.0.1:0")
@@ -37,21 +37,21 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // stackOf describes an in-process dev for the suite.
-func stackOf(d *app.Dev) *e2e.Stack {
+func stackOf(d *process.Dev) *e2e.Stack {
 	return &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
 }
 
 // startStack starts `dev` on addr against the Redis at REDIS_URL, with its
 // own key prefix so parallel test binaries do not meet.
-func startStack(dataDir string, inMemory bool, addr string) (*app.Dev, error) {
+func startStack(dataDir string, inMemory bool, addr string) (*process.Dev, error) {
 	cfg := devConfig(dataDir, addr)
 	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
-	return app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: inMemory, RequireRedis: true}, testLogger())
+	return process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: inMemory, RequireRedis: true}, testLogger())
 }
 
 // devConfig is the configuration of a test instance of `dev`.
-func devConfig(dataDir, addr string) app.Config {
-	cfg := app.DefaultConfig()
+func devConfig(dataDir, addr string) process.Config {
+	cfg := process.DefaultConfig()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
@@ -62,8 +62,8 @@ func devConfig(dataDir, addr string) app.Config {
 }
 
 // startDev starts `dev` as a newcomer would: the embedded Redis is allowed.
-func startDev(cfg app.Config, inMemory bool) (*app.Dev, error) {
-	return app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: inMemory}, testLogger())
+func startDev(cfg process.Config, inMemory bool) (*process.Dev, error) {
+	return process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: inMemory}, testLogger())
 }
 
 func testLogger() *slog.Logger {

@@ -93,19 +93,19 @@ func printReport(w io.Writer, r *bench.Report) {
 			res.CPUCores, res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nCPU cores by role (pprof labels; dev runs every role in one process):")
+	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
 	for _, res := range r.Results {
 		if len(res.CPUByRole) == 0 {
 			continue
 		}
-		roles := make([]string, 0, len(res.CPUByRole))
-		for role := range res.CPUByRole {
-			roles = append(roles, role)
+		parts := make([]string, 0, len(res.CPUByRole))
+		for part := range res.CPUByRole {
+			parts = append(parts, part)
 		}
-		sort.Strings(roles)
+		sort.Strings(parts)
 		fmt.Fprintf(w, "  %-9s", res.Phase)
-		for _, role := range roles {
-			fmt.Fprintf(w, " %s %.2f", role, res.CPUByRole[role])
+		for _, part := range parts {
+			fmt.Fprintf(w, " %s %.2f", part, res.CPUByRole[part])
 		}
 		fmt.Fprintln(w)
 	}

@@ -1,6 +1,6 @@
 // Command ozgflow runs the processing layer: `dev` runs everything in one
-// process; `worker` and `gateway` run the roles against an external Temporal
-// and Redis; `reindex` rebuilds the Redis projections from Temporal.
+// process; `worker` and `gateway` run as processes of their own against an
+// external Temporal and Redis; `reindex` rebuilds the Redis projections from Temporal.
 package main
 
 import (
@@ -13,15 +13,15 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 )
 
 const usage = `Usage: ozgflow <command> [flags]
 
 Commands:
   dev       embedded Temporal (SQLite), worker, gateway, sandboxes and demo catalog
-  worker    the worker role, against TEMPORAL_ADDRESS and REDIS_URL
-  gateway   the HTTP gateway role, against TEMPORAL_ADDRESS and REDIS_URL
+  worker    the worker process, against TEMPORAL_ADDRESS and REDIS_URL
+  gateway   the HTTP gateway process, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
   bench     measure throughput and latency against dev and a bare-Temporal baseline (see BENCHMARKS.md)
@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
 	}
-	cfg, err := app.FromEnv(getenv)
+	cfg, err := process.FromEnv(getenv)
 	if err != nil {
 		return err
 	}
@@ -69,26 +69,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "dev":
 		return runDev(ctx, cfg, stdout, logger)
 	case "worker":
-		return app.RunWorker(ctx, cfg, logger)
+		return serve(ctx, &process.Worker{Config: cfg, Logger: logger})
 	case "gateway":
-		return app.RunGateway(ctx, cfg, logger)
+		return serve(ctx, &process.Gateway{Config: cfg, Logger: logger})
 	case "sandbox":
-		return app.RunSandbox(ctx, cfg, logger)
+		return serve(ctx, &process.Sandbox{Config: cfg, Logger: logger})
 	case "healthcheck":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: ozgflow healthcheck URL")
 		}
-		return app.Healthcheck(ctx, fs.Arg(0))
+		return process.Healthcheck(ctx, fs.Arg(0))
 	case "temporal-server":
-		return app.RunTemporalServer(ctx, cfg, getenv("TEMPORAL_POSTGRES_URL"), logger)
+		return serve(ctx, &process.TemporalServer{Config: cfg, PostgresURL: getenv("TEMPORAL_POSTGRES_URL"), Logger: logger})
 	case "setup-namespace":
-		if err := app.SetupNamespace(ctx, cfg); err != nil {
+		if err := process.SetupNamespace(ctx, cfg); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Namespace %s is ready at %s.\n", cfg.TemporalNamespace, cfg.TemporalAddress)
 		return nil
 	case "reindex":
-		n, err := app.Reindex(ctx, cfg, logger)
+		n, err := process.Reindex(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -102,9 +102,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func runDev(ctx context.Context, cfg app.Config, stdout io.Writer, logger *slog.Logger) error {
+// A longRunning process starts its parts with Run and stops them, in
+// reverse order, with Close.
+type longRunning interface {
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// serve runs p until ctx ends, then closes it.
+func serve(ctx context.Context, p longRunning) error {
+	if err := p.Run(ctx); err != nil {
+		p.Close()
+		return err
+	}
+	<-ctx.Done()
+	return p.Close()
+}
+
+// runDev starts dev, prints where everything is, and runs until ctx ends.
+func runDev(ctx context.Context, cfg process.Config, stdout io.Writer, logger *slog.Logger) error {
 	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
-	d, err := app.StartDev(ctx, cfg, app.DevOptions{}, logger)
+	d, err := process.StartDev(ctx, cfg, process.DevOptions{}, logger)
 	if err != nil {
 		return err
 	}

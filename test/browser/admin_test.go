@@ -16,21 +16,21 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 // startDev starts an in-process dev for the browser tests.
-func startDev(t *testing.T) *app.Dev {
+func startDev(t *testing.T) *process.Dev {
 	t.Helper()
-	cfg := app.DefaultConfig()
+	cfg := process.DefaultConfig()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
 	cfg.Addr, cfg.DataDir, cfg.Secret = "127.0.0.1:0", t.TempDir(), "browser-secret-0123456789abcdef"
 	cfg.RedisPrefix = "browser:" + uuid.NewString() + ":"
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	d, err := app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: true, RequireRedis: true}, logger)
+	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, logger)
 	if err != nil {
 		t.Fatalf("start dev (needs Redis: make test starts one): %v", err)
 	}

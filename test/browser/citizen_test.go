@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
@@ -360,7 +360,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 
 // verifyReceipts checks a receipt at /pruefen as a PDF, a tampered copy of
 // it, and text that is no receipt of ours; each verdict is accessible.
-func verifyReceipts(t *testing.T, ctx context.Context, d *app.Dev, pdf []byte) {
+func verifyReceipts(t *testing.T, ctx context.Context, d *process.Dev, pdf []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	genuine, tampered := filepath.Join(dir, "Eingangsbestaetigung.pdf"), filepath.Join(dir, "Eingangsbestaetigung-geaendert.pdf")

@@ -22,7 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/app"
+	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
@@ -151,9 +151,9 @@ const namespace = "ozgflow"
 
 // startDev starts `ozgflow dev` in this process with Temporal in memory,
 // against the Redis at REDIS_URL under a key prefix of its own.
-func startDev(t *testing.T) *app.Dev {
+func startDev(t *testing.T) *process.Dev {
 	t.Helper()
-	cfg := app.DefaultConfig()
+	cfg := process.DefaultConfig()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
@@ -161,9 +161,9 @@ func startDev(t *testing.T) *app.Dev {
 	cfg.TemporalNamespace = namespace
 	cfg.RedisPrefix = "replay:" + uuid.NewString() + ":"
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	d, err := app.StartDev(context.Background(), cfg, app.DevOptions{InMemory: true, RequireRedis: true}, logger)
+	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, logger)
 	if err != nil {
-		t.Fatalf("start ozgflow dev (recording needs Redis at REDIS_URL, default %s): %v", app.DefaultConfig().RedisURL, err)
+		t.Fatalf("start ozgflow dev (recording needs Redis at REDIS_URL, default %s): %v", process.DefaultConfig().RedisURL, err)
 	}
 	t.Cleanup(d.Close)
 	return d

@@ -1,4 +1,4 @@
-package app
+package process
 
 import (
 	"strings"
@@ -36,7 +36,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 
 func TestValidateNamesTheVariable(t *testing.T) {
 	tests := []struct {
-		role     string
+		process  string
 		vars     map[string]string
 		wantVars []string
 	}{
@@ -51,9 +51,9 @@ func TestValidateNamesTheVariable(t *testing.T) {
 			"OZGFLOW_SIGNATURE_WEBHOOK_URL": "http://gw/api/v1/webhooks/signatures"}, []string{"OZGFLOW_SIGNATURE_WEBHOOK_SECRET"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.role, func(t *testing.T) {
+		t.Run(tt.process, func(t *testing.T) {
 			cfg, _ := FromEnv(env(tt.vars))
-			err := cfg.Validate(tt.role)
+			err := cfg.Validate(tt.process)
 			if len(tt.wantVars) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected: %v", err)

@@ -1,6 +1,4 @@
-// Package app wires ozgflow's roles from configuration: `dev` (everything in
-// one process with embedded Temporal and sandboxes), `worker` and `gateway`.
-package app
+package process
 
 import (
 	"crypto/rand"
@@ -17,7 +15,7 @@ import (
 	"github.com/ozgflow/ozgflow/activities/portal"
 )
 
-// Config is the configuration of every role. Defaults are set in code and
+// Config is the configuration of every process. Defaults are set in code and
 // overridden by environment variables; Validate names the variable at fault.
 type Config struct {
 	Addr              string // OZGFLOW_ADDR, default :8080
@@ -32,14 +30,14 @@ type Config struct {
 	PaymentURL           string // OZGFLOW_PAYMENT_URL: payment provider API
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
 	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
-	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox role)
+	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox process)
 	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks, signatures)
 	// SignatureWebhookSecret is the HMAC key of the signing service's
 	// webhooks (OZGFLOW_SIGNATURE_WEBHOOK_SECRET); without it the gateway
 	// refuses them and cases learn of signatures by polling.
 	SignatureWebhookSecret string
-	SignatureWebhookURL    string // OZGFLOW_SIGNATURE_WEBHOOK_URL: where the sandbox signer posts (sandbox role)
-	SignatureReturnURL     string // OZGFLOW_SIGNATURE_RETURN_URL: base of the status pages the signing page returns to (sandbox role)
+	SignatureWebhookURL    string // OZGFLOW_SIGNATURE_WEBHOOK_URL: where the sandbox signer posts (sandbox process)
+	SignatureReturnURL     string // OZGFLOW_SIGNATURE_RETURN_URL: base of the status pages the signing page returns to (sandbox process)
 	FachverfahrenURL       string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
 	FachverfahrenTargets   string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
 	FachverfahrenSecret    string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
@@ -128,22 +126,22 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Validate checks what the given role needs.
-func (c Config) Validate(role string) error {
+// Validate checks what the named process needs.
+func (c Config) Validate(process string) error {
 	var errs []error
 	need := func(v, name, why string) {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
 		}
 	}
-	if role == "worker" || role == "gateway" {
+	if process == "worker" || process == "gateway" {
 		need(c.Secret, "OZGFLOW_SECRET", "gateway and worker share it to encrypt payloads")
 		need(c.TemporalAddress, "TEMPORAL_ADDRESS", "host:port of the Temporal frontend")
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		errs = append(errs, errors.New("OZGFLOW_SECRET must be at least 16 characters"))
 	}
-	if role == "worker" {
+	if process == "worker" {
 		need(c.PaymentURL, "OZGFLOW_PAYMENT_URL", "the payment provider's API")
 		need(c.SignerURL, "OZGFLOW_SIGNER_URL", "the signer's API")
 		need(c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET", "deliveries are HMAC-signed")
@@ -151,7 +149,7 @@ func (c Config) Validate(role string) error {
 			errs = append(errs, errors.New("OZGFLOW_FACHVERFAHREN_URL or OZGFLOW_FACHVERFAHREN_TARGETS is required"))
 		}
 	}
-	if role == "sandbox" {
+	if process == "sandbox" {
 		need(c.PaymentAPIKey, "OZGFLOW_PAYMENT_API_KEY", "the worker authenticates to the payment sandbox with it")
 		need(c.PaymentWebhookURL, "OZGFLOW_PAYMENT_WEBHOOK_URL", "the gateway's /api/v1/webhooks/payments")
 		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")
@@ -160,14 +158,14 @@ func (c Config) Validate(role string) error {
 			need(c.SignatureWebhookSecret, "OZGFLOW_SIGNATURE_WEBHOOK_SECRET", "signature webhooks are HMAC-signed")
 		}
 	}
-	if role == "gateway" {
+	if process == "gateway" {
 		need(c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET", "payment webhooks are HMAC-signed")
 		need(c.SignerURL, "OZGFLOW_SIGNER_URL", "receipts are verified with the signer's keys")
 	}
 	if _, err := c.Targets(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.validateNotices(role)...)
+	errs = append(errs, c.validateNotices(process)...)
 	return errors.Join(errs...)
 }
 

@@ -1,4 +1,4 @@
-package app
+package process
 
 import (
 	"strings"
@@ -55,9 +55,9 @@ func TestNoticeSettingsAreValidated(t *testing.T) {
 	}
 	portal := map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "http://portal/events", "OZGFLOW_PORTAL_WEBHOOK_SECRET": "p"}
 	tests := []struct {
-		name, role string
-		vars       map[string]string
-		want       []string // variables the error names; none: valid
+		name, process string
+		vars          map[string]string
+		want          []string // variables the error names; none: valid
 	}{
 		{"worker without portal", "worker", worker, []string{"OZGFLOW_PORTAL_WEBHOOK_URL", "OZGFLOW_PORTAL_WEBHOOK_SECRET"}},
 		{"worker with portal", "worker", with(portal), nil},
@@ -77,7 +77,7 @@ func TestNoticeSettingsAreValidated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = cfg.Validate(tt.role)
+			err = cfg.Validate(tt.process)
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected: %v", err)

@@ -1,0 +1,275 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/go-jose/go-jose/v4"
+	"go.temporal.io/sdk/client"
+
+	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/activities/mail"
+	"github.com/ozgflow/ozgflow/activities/portal"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/metrics"
+	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/worker"
+)
+
+// DevOptions tune `dev` beyond Config, mostly for tests.
+type DevOptions struct {
+	// InMemory keeps Temporal in memory instead of a SQLite file in DataDir.
+	InMemory bool
+	// RequireRedis fails the start when REDIS_URL does not answer instead of
+	// falling back to an embedded in-memory Redis.
+	RequireRedis bool
+	// Postgres, if set, keeps the embedded Temporal's state in PostgreSQL
+	// instead of SQLite (the benchmark compares both).
+	Postgres *devserver.Postgres
+}
+
+// Dev is the `dev` process: embedded Temporal, worker, gateway and
+// sandboxes in one process. Its sandboxes and clients are exported for the
+// tests that drive it.
+type Dev struct {
+	Config  Config // as given; dev derives what it runs with from it
+	Options DevOptions
+	Logger  *slog.Logger
+
+	URL           string // base URL of the gateway
+	TemporalAddr  string
+	EmbeddedRedis bool
+	Client        client.Client
+	Store         *store.Store
+	Metrics       *metrics.Metrics
+	Catalog       *casework.Catalog
+	Reindexed     int
+	Sandboxes
+
+	stops closers
+}
+
+// dev-only shared secrets of the sandboxes; production configures its own.
+const (
+	devPaymentAPIKey     = "dev-payment-key"
+	devWebhookSecret     = "dev-payment-webhook-secret"
+	devFachverfahrenHMAC = "dev-fachverfahren-secret"
+	devSignatureSecret   = "dev-signature-webhook-secret"
+)
+
+// StartDev starts dev and returns once the gateway serves; when a step
+// fails, it stops what the steps before started.
+func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Logger) (*Dev, error) {
+	d := &Dev{Config: cfg, Options: opts, Logger: logger}
+	if err := d.Run(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Run starts, in this order, the listener, the embedded Temporal server,
+// Redis, the Temporal client, the sandboxes, the worker, the gateway and
+// the portal dispatcher, then rebuilds the projections.
+func (d *Dev) Run(ctx context.Context) error {
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	ln, err := listen(cfg.Addr, "OZGFLOW_ADDR / --addr", &d.stops)
+	if err != nil {
+		return err
+	}
+	cfg = d.sandboxed(cfg, ln)
+	if err := d.startTemporal(ctx, &cfg); err != nil {
+		return err
+	}
+	if err := d.openRedis(ctx, cfg); err != nil {
+		return err
+	}
+	if err := d.dialTemporal(ctx, cfg); err != nil {
+		return err
+	}
+	if err := d.openSandboxes(cfg); err != nil {
+		return err
+	}
+	mailer, err := d.mailer(cfg)
+	if err != nil {
+		return err
+	}
+	if err := startWorker(ctx, cfg, d.connection(), mailer, &d.stops); err != nil {
+		return err
+	}
+	if err := d.serveGateway(ctx, cfg, ln); err != nil {
+		return err
+	}
+	startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
+	if d.Reindexed, err = worker.Reindex(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Logger); err != nil {
+		return fmt.Errorf("rebuild projections: %w", err)
+	}
+	return nil
+}
+
+// Close stops everything in reverse order of start. It logs what failed to
+// stop, as nothing is left to act on it.
+func (d *Dev) Close() {
+	if err := d.stops.closeAll(); err != nil {
+		d.Logger.Warn("Stopping dev", "error", err)
+	}
+}
+
+// config is the configuration dev runs with: without OZGFLOW_SECRET, the
+// secret of the data directory, so that access tokens and encrypted
+// payloads stay valid across restarts.
+func (d *Dev) config() (Config, error) {
+	cfg := d.Config
+	if cfg.Secret == "" {
+		var err error
+		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, cfg.Validate("dev")
+}
+
+// sandboxed points cfg at the sandboxes, which dev serves on the gateway's
+// listener ln, with their dev secrets. Notices go to the sandbox portal
+// unless OZGFLOW_PORTAL_WEBHOOK_URL says otherwise.
+func (d *Dev) sandboxed(cfg Config, ln net.Listener) Config {
+	internal := fmt.Sprintf("http://127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = localURL(ln)
+	}
+	d.URL = strings.TrimSuffix(cfg.PublicURL, "/")
+	cfg.PublicURL, cfg.SignatureReturnURL = d.URL, d.URL
+	cfg.PaymentURL, cfg.PaymentAPIKey = internal+"/sandbox/paymentprovider", devPaymentAPIKey
+	cfg.PaymentWebhookURL, cfg.PaymentWebhookSecret = internal+"/api/v1/webhooks/payments", devWebhookSecret
+	cfg.SignerURL = internal + "/sandbox/signer"
+	cfg.SignatureWebhookURL, cfg.SignatureWebhookSecret = internal+"/api/v1/webhooks/signatures", devSignatureSecret
+	cfg.FachverfahrenURL, cfg.FachverfahrenTargets = internal+"/sandbox/fachverfahren", ""
+	cfg.FachverfahrenSecret = devFachverfahrenHMAC
+	if cfg.PortalWebhookURL == "" {
+		cfg.PortalWebhookURL = internal + portal.SandboxPath + "/events"
+	}
+	if cfg.PortalWebhookSecret == "" {
+		cfg.PortalWebhookSecret = devPortalSecret
+	}
+	return cfg
+}
+
+// startTemporal starts the embedded Temporal server, on a SQLite file in
+// the data directory unless the options say otherwise, and points
+// cfg.TemporalAddress at it.
+func (d *Dev) startTemporal(ctx context.Context, cfg *Config) error {
+	dbFile := filepath.Join(cfg.DataDir, "temporal.db")
+	if d.Options.InMemory {
+		dbFile = ""
+	}
+	var srv *devserver.Server
+	var err error
+	labelled(ctx, ProfileEngine, func() {
+		srv, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: d.Options.Postgres,
+			Namespace: cfg.TemporalNamespace, Logger: d.Logger})
+	})
+	if err != nil {
+		return err
+	}
+	d.stops.addFunc(srv.Stop)
+	d.TemporalAddr = srv.Address()
+	cfg.TemporalAddress = d.TemporalAddr
+	return nil
+}
+
+// openRedis connects to REDIS_URL or, when nothing answers there and the
+// options allow it, starts an embedded in-memory Redis.
+func (d *Dev) openRedis(ctx context.Context, cfg Config) error {
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err := store.Open(pingCtx, cfg.RedisURL)
+	if err != nil && d.Options.RequireRedis {
+		return fmt.Errorf("REDIS_URL %s does not answer: %w", cfg.RedisURL, err)
+	}
+	if err != nil {
+		if st, err = d.embeddedRedis(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	d.stops.add(st.Close)
+	d.Store = st.WithPrefix(cfg.RedisPrefix)
+	return nil
+}
+
+// embeddedRedis starts an in-memory Redis and connects to it.
+func (d *Dev) embeddedRedis(ctx context.Context, cfg Config) (*store.Store, error) {
+	d.Logger.Warn("No Redis answers at REDIS_URL; using an embedded in-memory Redis. Projections are rebuilt from Temporal at every start.",
+		"redisUrl", cfg.RedisURL)
+	mr, err := miniredis.Run()
+	if err != nil {
+		return nil, fmt.Errorf("embedded redis: %w", err)
+	}
+	d.stops.addFunc(mr.Close)
+	d.EmbeddedRedis = true
+	return store.Open(ctx, "redis://"+mr.Addr()+"/0")
+}
+
+// dialTemporal connects to the embedded Temporal server, with metrics that
+// also watch the cases in Redis.
+func (d *Dev) dialTemporal(ctx context.Context, cfg Config) (err error) {
+	d.Metrics = metrics.New()
+	d.Metrics.WatchCases(d.Store)
+	d.Client, err = dialTemporal(ctx, cfg, d.Metrics, d.Logger, &d.stops)
+	return err
+}
+
+// openSandboxes opens the sandboxes, keeping their state in the data
+// directory unless everything runs in memory.
+func (d *Dev) openSandboxes(cfg Config) error {
+	stateDir := filepath.Join(cfg.DataDir, "sandbox")
+	if d.Options.InMemory {
+		stateDir = ""
+	}
+	sb, err := openSandboxes(cfg, stateDir, "127.0.0.1:0", &http.Client{Timeout: 20 * time.Second}, d.Logger, &d.stops)
+	if err != nil {
+		return err
+	}
+	d.Sandboxes = *sb
+	return nil
+}
+
+// mailer is what email notices go through: the SMTP server of
+// OZGFLOW_SMTP_ADDR when one is set, the mail sink otherwise.
+func (d *Dev) mailer(cfg Config) (activities.Mailer, error) {
+	if cfg.SMTPAddr != "" {
+		return cfg.smtpMailer()
+	}
+	return mail.New(mail.Config{Addr: d.Mail.Addr(), From: devMailFrom})
+}
+
+// serveGateway serves the gateway with the demo sign-in on ln, and the
+// sandboxes beside it under /sandbox/.
+func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) error {
+	keys := func(context.Context) (jose.JSONWebKeySet, error) { return d.Signer.JWKS(), nil }
+	gw, cat, err := openGateway(ctx, cfg, d.connection(), keys, true, d.Logger, &d.stops)
+	if err != nil {
+		return err
+	}
+	d.Catalog = cat
+	d.Sandboxes.register(gw.Router())
+	gw.Router().Use(labelSandboxRequests)
+	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
+	return nil
+}
+
+// connection is dev's Temporal client, Redis and metrics, as the worker
+// and the gateway use them.
+func (d *Dev) connection() connection {
+	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store}
+}

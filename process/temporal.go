@@ -1,0 +1,82 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/worker"
+)
+
+// TemporalServer is the `temporal-server` process: a standalone Temporal
+// server (all services in one process) on PostgreSQL, with the schema and
+// the namespace set up first. It is the external Temporal of the tests
+// that run the processes separately, and of small sites.
+type TemporalServer struct {
+	Config      Config
+	PostgresURL string // TEMPORAL_POSTGRES_URL
+	Logger      *slog.Logger
+
+	stops closers
+}
+
+// Run starts the server with its frontend on TEMPORAL_ADDRESS and returns
+// once it answers.
+func (p *TemporalServer) Run(ctx context.Context) error {
+	cfg := p.Config
+	pg, err := devserver.ParsePostgresURL(p.PostgresURL)
+	if err != nil {
+		return fmt.Errorf("TEMPORAL_POSTGRES_URL: %w", err)
+	}
+	port, err := frontendPort(cfg.TemporalAddress)
+	if err != nil {
+		return err
+	}
+	srv, err := devserver.Start(devserver.Options{Postgres: &pg, Port: port, Namespace: cfg.TemporalNamespace, Logger: p.Logger})
+	if err != nil {
+		return err
+	}
+	p.stops.addFunc(srv.Stop)
+	p.Logger.Info("Temporal server running on PostgreSQL", "address", srv.Address(), "database", pg.Database,
+		"namespace", cfg.TemporalNamespace)
+	return nil
+}
+
+// Close stops the server.
+func (p *TemporalServer) Close() error { return p.stops.closeAll() }
+
+// frontendPort is the port of TEMPORAL_ADDRESS.
+func frontendPort(addr string) (int, error) {
+	_, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("TEMPORAL_ADDRESS %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return 0, fmt.Errorf("TEMPORAL_ADDRESS %q: port is not a number", addr)
+	}
+	return port, nil
+}
+
+// SetupNamespace registers ozgflow's namespace and search attributes on the
+// Temporal cluster at TEMPORAL_ADDRESS.
+func SetupNamespace(ctx context.Context, cfg Config) error {
+	return devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace)
+}
+
+// Reindex rebuilds the Redis projections from Temporal.
+func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) {
+	if cfg.Secret == "" {
+		return 0, fmt.Errorf("OZGFLOW_SECRET is required: it decrypts the case payloads")
+	}
+	var stops closers
+	defer stops.closeAll()
+	tc, st, err := dial(ctx, cfg, nil, logger, &stops)
+	if err != nil {
+		return 0, err
+	}
+	return worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger)
+}

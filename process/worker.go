@@ -1,0 +1,107 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	"github.com/ozgflow/ozgflow/activities/payment"
+	"github.com/ozgflow/ozgflow/activities/signer"
+	"github.com/ozgflow/ozgflow/internal/health"
+	"github.com/ozgflow/ozgflow/worker"
+)
+
+// Worker is the `worker` process: the Temporal worker with its activities,
+// the portal dispatcher, and the ops server of /metrics, /healthz and
+// /readyz on OZGFLOW_METRICS_ADDR.
+type Worker struct {
+	Config Config
+	Logger *slog.Logger
+
+	stops closers
+}
+
+// Run connects to Temporal and Redis, then starts the worker, the
+// dispatcher and the ops server, and returns once they run.
+func (p *Worker) Run(ctx context.Context) error {
+	cfg := p.Config
+	conn, err := connect(ctx, cfg, "worker", p.Logger, &p.stops)
+	if err != nil {
+		return err
+	}
+	mailer, err := cfg.smtpMailer()
+	if err != nil {
+		return err
+	}
+	if err := startWorker(ctx, cfg, conn, mailer, &p.stops); err != nil {
+		return err
+	}
+	startDispatcher(ctx, cfg, conn, p.Logger, &p.stops)
+	if err := serveOps(cfg.MetricsAddr, conn, p.Logger, &p.stops); err != nil {
+		return err
+	}
+	p.Logger.Info("Worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+		"metrics", cfg.MetricsAddr)
+	return nil
+}
+
+// Close stops the ops server, the dispatcher and the worker, and closes
+// the connections.
+func (p *Worker) Close() error { return p.stops.closeAll() }
+
+// startWorker starts the Temporal worker with its activities, which reach
+// the payment provider, the signer and the Fachverfahren at the addresses
+// of cfg and send email through mailer.
+func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer, stops *closers) error {
+	hc := &http.Client{Timeout: 20 * time.Second}
+	targets, _ := cfg.Targets()
+	signerClient := signer.NewClient(cfg.SignerURL, hc)
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+	w := worker.New(conn.temporal, worker.Adapters{
+		Payments:        payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
+		Signer:          signerClient,
+		ApplicantSigner: signerClient,
+		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
+			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
+		}),
+		Projections:      conn.store,
+		DeliveryFailures: conn.store,
+		Mailer:           mailer,
+	}, conn.metrics, sdkworker.Options{})
+	var err error
+	labelled(ctx, ProfileWorker, func() { err = w.Start() })
+	if err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	stops.addFunc(w.Stop)
+	return nil
+}
+
+// startDispatcher starts the portal dispatcher, which posts the notices
+// of the outbox to OZGFLOW_PORTAL_WEBHOOK_URL.
+func startDispatcher(ctx context.Context, cfg Config, conn connection, logger *slog.Logger, stops *closers) {
+	disp := cfg.portalDispatcher(conn.store, logger)
+	labelled(ctx, ProfileWorker, func() {
+		stops.addFunc(background(ctx, logger, "Portal dispatcher", disp.Run))
+	})
+}
+
+// serveOps serves /metrics, /healthz and /readyz for a process without a
+// gateway.
+func serveOps(addr string, conn connection, logger *slog.Logger, stops *closers) error {
+	ln, err := listen(addr, "OZGFLOW_METRICS_ADDR", stops)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", conn.metrics.Handler())
+	health.Register(mux, conn.checks())
+	serveHTTP(ln, mux, logger, stops)
+	return nil
+}
