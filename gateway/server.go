@@ -26,6 +26,7 @@ import (
 	"github.com/ozgflow/ozgflow/gateway/citizen"
 	"github.com/ozgflow/ozgflow/gateway/staff"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/health"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/store"
@@ -187,28 +188,17 @@ func (s *Server) Close() error {
 
 func (s *Server) registerHealthRoutes() {
 	ops := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (operations)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
-	ops.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	ops.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
+	ops.Handle("/readyz", health.Checks{
+		"temporal": func(ctx context.Context) error {
+			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		},
+		"redis": s.store.Ping,
 	}).Methods(http.MethodGet)
-	ops.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet)
 	if s.cfg.Metrics != nil {
 		ops.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)
 	}
-}
-
-// handleReady answers 200 when Temporal and Redis answer, 503 otherwise.
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	checks := map[string]string{"temporal": "ok", "redis": "ok"}
-	status := http.StatusOK
-	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	if err := s.store.Ping(ctx); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	web.WriteJSON(w, status, checks)
 }
 
 // recoverPanics turns a panicking handler into a 500 problem.
