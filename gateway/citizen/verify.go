@@ -12,6 +12,7 @@ import (
 
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
+	"github.com/ozgflow/ozgflow/receipt"
 )
 
 // /pruefen checks a receipt (Eingangsbestätigung) for anyone: its text
@@ -49,17 +50,7 @@ func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := p.newView(r)
 	v.Title = v.T("verify.title")
-	nonce := ""
-	if ck, err := r.Cookie(verifyCookie); err == nil && len(ck.Value) == 32 {
-		nonce = ck.Value
-	}
-	if r.Method == http.MethodGet && nonce == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		nonce = hex.EncodeToString(b[:])
-		http.SetCookie(w, &http.Cookie{Name: verifyCookie, Value: nonce, Path: "/pruefen", HttpOnly: true,
-			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
-	}
+	nonce := visitorNonce(w, r)
 	v.CSRF = p.csrf.Token(csrfVerify, nonce)
 	d := verifyData{SizeHint: v.Lang.Size(maxVerifyBytes)}
 	v.Data = &d
@@ -83,7 +74,29 @@ func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 		p.show(w, status, "verify", v)
 		return
 	}
-	res := p.receipts.Verify(r.Context(), input)
+	d.Result = newVerifyResult(v, p.receipts.Verify(r.Context(), input))
+	p.show(w, http.StatusOK, "verify", v)
+}
+
+// visitorNonce is the random value the form's CSRF token is bound to: from
+// the visitor's cookie, or for a first visit a new one in a new cookie.
+func visitorNonce(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(verifyCookie); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	if r.Method != http.MethodGet {
+		return ""
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	nonce := hex.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: verifyCookie, Value: nonce, Path: "/pruefen", HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	return nonce
+}
+
+// newVerifyResult words a verdict for the page.
+func newVerifyResult(v pageView, res receipt.Result) *verifyResult {
 	out := &verifyResult{Verdict: string(res.Verdict), Headline: v.T("verify." + string(res.Verdict)), Message: res.Message,
 		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt)}
 	if v.Lang == locale.EN {
@@ -95,8 +108,7 @@ func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
 	if out.Authority == "" {
 		out.Authority = res.Authority
 	}
-	d.Result = out
-	p.show(w, http.StatusOK, "verify", v)
+	return out
 }
 
 // readVerifyForm reads the pasted text or the uploaded file of /pruefen

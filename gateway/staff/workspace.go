@@ -184,54 +184,65 @@ func (p *Pages) handleInboxPage(w http.ResponseWriter, r *http.Request, v view) 
 func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 	id := *v.User
 	ids := r.PostForm["ids"]
-	action := r.PostFormValue("action")
-	if action == "export" {
-		var tasks []ozgflow.Task
-		for _, taskID := range ids {
-			if _, t, err := p.cases.VisibleTask(r.Context(), id, taskID); err == nil {
-				tasks = append(tasks, t)
-			}
-		}
-		p.writeTaskWorkbook(w, r, tasks)
+	if r.PostFormValue("action") == "export" {
+		p.exportSelected(w, r, id, ids)
 		return
 	}
 	f, page := p.inboxFilter(r, id)
+	status := http.StatusOK
+	var rows []bulkRow
 	if len(ids) == 0 {
+		status = http.StatusUnprocessableEntity
 		v.ProblemTitle = "Keine Aufgabe ausgewählt."
-		v.Problems = []ozgflow.FieldError{{Detail: "Wählen Sie in der Liste die Aufgaben aus, für die die Aktion gelten soll."}}
+		v.Problems = []ozgflow.FieldError{{Detail: locale.DE.Refusal(ozgflow.Refusal{Reason: ozgflow.ReasonNothingSelected})}}
 	} else {
-		results, err := p.cases.ActOnTasks(r.Context(), id, casework.Bulk{Action: action, TaskIDs: ids,
-			To: r.PostFormValue("to"), Queue: r.PostFormValue("queue"), Note: r.PostFormValue("note")})
-		if err != nil {
-			v.ProblemTitle = "Die Aktion ist unvollständig."
-			v.Problems = p.germanProblems(r.Context(), id, err)
-		}
-		done := 0
-		var rows []bulkRow
-		for _, res := range results {
-			text := "erledigt"
-			if res.Err == nil {
-				done++
-			} else {
-				text = p.refusalText(r.Context(), locale.DE, id, res.Err)
-			}
-			rows = append(rows, bulkRow{TaskID: res.TaskID, OK: res.Err == nil, Text: text})
-		}
-		if len(results) > 0 {
-			v.Flash = fmt.Sprintf("%d von %d Aufgaben erledigt.", done, len(results))
-		}
-		d, err := p.inbox(r.Context(), id, f, page)
-		if err != nil {
-			v.Problems = append(v.Problems, ozgflow.FieldError{Detail: ozgflow.ErrorMessage(err)})
-		}
-		d.Results = rows
-		v.Title, v.Data = "Arbeitskorb", d
-		p.show(w, http.StatusOK, "workspace", v)
-		return
+		rows = p.actOnSelected(r, id, ids, &v)
 	}
-	d, _ := p.inbox(r.Context(), id, f, page)
+	d, err := p.inbox(r.Context(), id, f, page)
+	if err != nil {
+		v.Problems = append(v.Problems, ozgflow.FieldError{Detail: ozgflow.ErrorMessage(err)})
+	}
+	d.Results = rows
 	v.Title, v.Data = "Arbeitskorb", d
-	p.show(w, http.StatusUnprocessableEntity, "workspace", v)
+	p.show(w, status, "workspace", v)
+}
+
+// actOnSelected claims or hands over the selected tasks and says, for each,
+// whether it worked or why not.
+func (p *Pages) actOnSelected(r *http.Request, id ozgflow.Identity, ids []string, v *view) []bulkRow {
+	results, err := p.cases.ActOnTasks(r.Context(), id, casework.Bulk{Action: r.PostFormValue("action"), TaskIDs: ids,
+		To: r.PostFormValue("to"), Queue: r.PostFormValue("queue"), Note: r.PostFormValue("note")})
+	if err != nil {
+		v.ProblemTitle = "Die Aktion ist unvollständig."
+		v.Problems = p.germanProblems(r.Context(), id, err)
+	}
+	done := 0
+	rows := make([]bulkRow, 0, len(results))
+	for _, res := range results {
+		text := "erledigt"
+		if res.Err == nil {
+			done++
+		} else {
+			text = p.refusalText(r.Context(), locale.DE, id, res.Err)
+		}
+		rows = append(rows, bulkRow{TaskID: res.TaskID, OK: res.Err == nil, Text: text})
+	}
+	if len(results) > 0 {
+		v.Flash = fmt.Sprintf("%d von %d Aufgaben erledigt.", done, len(results))
+	}
+	return rows
+}
+
+// exportSelected answers the selected tasks the case worker may see as an
+// Excel workbook.
+func (p *Pages) exportSelected(w http.ResponseWriter, r *http.Request, id ozgflow.Identity, ids []string) {
+	var tasks []ozgflow.Task
+	for _, taskID := range ids {
+		if _, t, err := p.cases.VisibleTask(r.Context(), id, taskID); err == nil {
+			tasks = append(tasks, t)
+		}
+	}
+	p.writeTaskWorkbook(w, r, tasks)
 }
 
 // refusalText says in l why an action was refused, from the
@@ -320,7 +331,20 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 	if t := d.Active; t != nil {
 		d.Can = casework.AllowedActions(id, t.Task)
 	}
-	for _, a := range c.Audit {
+	d.Audit = auditRows(c.Audit, names)
+	for _, req := range c.Requests {
+		d.Attachments = append(d.Attachments, req.Attachments...)
+	}
+	d.Payment, d.Seal = paymentLine(c.Payment), sealLine(c.Seal)
+	v.Title = c.ServiceName + " – Vorgang " + c.ID
+	v.Data = d
+	p.show(w, status, "workspace_case", v)
+}
+
+// auditRows words the audit trail for the case page: who, in German.
+func auditRows(audit []ozgflow.AuditEntry, names map[string]string) []auditRow {
+	rows := make([]auditRow, 0, len(audit))
+	for _, a := range audit {
 		by := a.By
 		switch by {
 		case "system":
@@ -330,24 +354,29 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		default:
 			by = nameOf(names, by)
 		}
-		text := locale.DE.AuditAction(a.Action)
-		d.Audit = append(d.Audit, auditRow{At: locale.DE.Short(a.At), By: by, Action: text, Detail: a.Detail})
+		rows = append(rows, auditRow{At: locale.DE.Short(a.At), By: by, Action: locale.DE.AuditAction(a.Action), Detail: a.Detail})
 	}
-	for _, req := range c.Requests {
-		d.Attachments = append(d.Attachments, req.Attachments...)
+	return rows
+}
+
+// paymentLine says what was paid, or "" without a fee.
+func paymentLine(p *ozgflow.Payment) string {
+	if p == nil {
+		return ""
 	}
-	if p := c.Payment; p != nil {
-		d.Payment = locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
-		if p.Refund != "" {
-			d.Payment += " (Erstattung: " + strings.ToLower(p.Refund) + ")"
-		}
+	line := locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
+	if p.Refund != "" {
+		line += " (Erstattung: " + strings.ToLower(p.Refund) + ")"
 	}
-	if c.Seal != nil {
-		d.Seal = "gesiegelt am " + locale.DE.Short(c.Seal.SealedAt) + " (Schlüssel " + c.Seal.KeyID + ")"
+	return line
+}
+
+// sealLine says when and with which key the application was sealed.
+func sealLine(seal *ozgflow.Seal) string {
+	if seal == nil {
+		return ""
 	}
-	v.Title = c.ServiceName + " – Vorgang " + c.ID
-	v.Data = d
-	p.show(w, status, "workspace_case", v)
+	return "gesiegelt am " + locale.DE.Short(seal.SealedAt) + " (Schlüssel " + seal.KeyID + ")"
 }
 
 // taskForms maps the action names of the case view's forms to updates.
