@@ -15,32 +15,6 @@ type paymentWebhook struct {
 	Status    string `json:"status"`
 }
 
-// handlePaymentWebhook verifies the provider's HMAC signature and passes the
-// status to the case as a signal.
-func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
-		return
-	}
-	if err := ozgflow.VerifyBody(s.webhooks.Payment, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
-		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
-		return
-	}
-	var ev paymentWebhook
-	if err := json.Unmarshal(body, &ev); err != nil || ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs paymentId, caseId and status."))
-		return
-	}
-	err = s.cases.Signal(r.Context(), ev.CaseID, ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
-	if err != nil {
-		s.errors.Write(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // signatureWebhook is the body a signing service posts after the applicant
 // signed or declined.
 type signatureWebhook struct {
@@ -49,31 +23,63 @@ type signatureWebhook struct {
 	Status    string `json:"status"`
 }
 
+// handlePaymentWebhook verifies the provider's HMAC signature and passes the
+// status to the case as a signal.
+func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
+	var ev paymentWebhook
+	if !s.readSignedWebhook(w, r, s.webhooks.Payment, &ev) {
+		return
+	}
+	if ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs paymentId, caseId and status."))
+		return
+	}
+	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
+}
+
 // handleSignatureWebhook verifies the signing service's HMAC signature and
 // passes the session's new status to the case as a signal; the case then
 // asks the service for the signature itself.
 func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
-		return
-	}
-	if len(s.webhooks.Signature) == 0 {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Signature webhooks are not configured."))
-		return
-	}
-	if err := ozgflow.VerifyBody(s.webhooks.Signature, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
-		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
-		return
-	}
 	var ev signatureWebhook
-	if err := json.Unmarshal(body, &ev); err != nil || ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
+	if !s.readSignedWebhook(w, r, s.webhooks.Signature, &ev) {
+		return
+	}
+	if ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs caseId, sessionId and status."))
 		return
 	}
-	err = s.cases.Signal(r.Context(), ev.CaseID, ozgflow.SignalSignature, ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
+	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalSignature, ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
+}
+
+// readSignedWebhook reads a webhook's body, checks its HMAC signature with
+// secret (an empty secret refuses every webhook of the kind) and decodes
+// it into v; it answers refusals itself.
+func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, secret []byte, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
+		return false
+	}
+	if len(secret) == 0 {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "These webhooks are not configured."))
+		return false
+	}
+	if err := ozgflow.VerifyBody(secret, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook body is not valid JSON."))
+		return false
+	}
+	return true
+}
+
+// signalFromWebhook passes a verified webhook's event to its case.
+func (s *API) signalFromWebhook(w http.ResponseWriter, r *http.Request, caseID, signal string, event any) {
+	if err := s.cases.Signal(r.Context(), caseID, signal, event); err != nil {
 		s.errors.Write(w, r, err)
 		return
 	}

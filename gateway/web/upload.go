@@ -82,6 +82,17 @@ func (e *UploadError) add(code, pointer, reason, name string) {
 	e.Problems = append(e.Problems, UploadProblem{Pointer: pointer, Reason: reason, Name: name})
 }
 
+// broken records why a body broke off: it was too large when its limit is
+// used up, else unreadable.
+func (e *UploadError) broken(body *io.LimitedReader) *UploadError {
+	if body.N <= 0 {
+		e.add(ozgflow.ETOOLARGE, "/files", "too_large_total", "")
+	} else {
+		e.add(ozgflow.EINVALID, "", "unreadable", "")
+	}
+	return e
+}
+
 // APIError is the refusal as the API answers it.
 func (e *UploadError) APIError() error {
 	details := map[string]func(p UploadProblem) string{
@@ -142,12 +153,7 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 			break
 		}
 		if err != nil {
-			if body.N <= 0 {
-				fail.add(ozgflow.ETOOLARGE, "/files", "too_large_total", "")
-			} else {
-				fail.add(ozgflow.EINVALID, "", "unreadable", "")
-			}
-			return up, fail
+			return up, fail.broken(body)
 		}
 		switch part.FormName() {
 		case "text":
@@ -170,12 +176,7 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 		case "files", "files[]", "file":
 			data, err := io.ReadAll(io.LimitReader(part, MaxUploadFileBytes+1))
 			if err != nil {
-				if body.N <= 0 {
-					fail.add(ozgflow.ETOOLARGE, "/files", "too_large_total", "")
-				} else {
-					fail.add(ozgflow.EINVALID, "", "unreadable", "")
-				}
-				return up, fail
+				return up, fail.broken(body)
 			}
 			if part.FileName() == "" && len(data) == 0 {
 				continue // a file field left empty
