@@ -136,7 +136,7 @@ func (s *Server) answerWrongMethods() {
 // notFound answers an unknown path: a problem document under /api/, a
 // readable page in German or English elsewhere.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.RequestURI, "/api/") {
 		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource.")))
 		return
 	}

@@ -241,14 +241,21 @@ func (p *Pages) showTemplate(w http.ResponseWriter, status int, page, name strin
 // errorPage answers with the error page of a kind: forbidden, notfound,
 // conflict or unavailable.
 func (p *Pages) errorPage(w http.ResponseWriter, v pageView, status int, kind string) {
-	p.render.Error(w, status, web.ErrorPage{Lang: string(v.Lang), Title: v.T("error." + kind + ".title"),
-		Text: v.T("error." + kind + ".text"), Help: v.T("error." + kind + ".help")})
+	p.render.Error(w, status, errorPageOf(v, web.ErrorPage{Title: v.T("error." + kind + ".title"),
+		Text: v.T("error." + kind + ".text"), Help: v.T("error." + kind + ".help")}))
+}
+
+// errorPageOf puts an error page into the frame of the applicant's pages.
+func errorPageOf(v pageView, e web.ErrorPage) web.ErrorPage {
+	e.Lang, e.Site, e.Footer = string(v.Lang), v.T("site.name"), v.T("footer.text")
+	e.Links = []web.Link{{Href: "/pruefen", Text: v.T("nav.verify")}}
+	return e
 }
 
 // formExpired answers a form whose CSRF token does not match.
 func (p *Pages) formExpired(w http.ResponseWriter, v pageView, back string) {
-	p.render.Error(w, http.StatusForbidden, web.ErrorPage{Lang: string(v.Lang), Title: v.T("error.csrf.title"),
-		Text: v.T("error.csrf"), Help: v.T("error.csrf.help"), Back: back, BackText: v.T("problems.back")})
+	p.render.Error(w, http.StatusForbidden, errorPageOf(v, web.ErrorPage{Title: v.T("error.csrf.title"),
+		Text: v.T("error.csrf"), Help: v.T("error.csrf.help"), Back: back, BackText: v.T("problems.back")}))
 }
 
 // flashKeys are the messages a redirect after a form carries.

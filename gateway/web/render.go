@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // NewNonce returns a fresh random value for a page's Content-Security-Policy
@@ -63,7 +65,17 @@ type ErrorPage struct {
 	Help  string
 	// Back is a link on, with its text.
 	Back, BackText string
+	// Site names the pages the error happened on; Links lead on from its
+	// header; Footer is the footer's sentence, if any.
+	Site   string
+	Links  []Link
+	Footer string
+	// Skip is the text of the link that skips to the content.
+	Skip string
 }
+
+// Link is a link with its text.
+type Link struct{ Href, Text string }
 
 //go:embed templates/error.html
 var errorFS embed.FS
@@ -72,6 +84,12 @@ var errorTemplate = template.Must(template.ParseFS(errorFS, "templates/error.htm
 
 // Error writes the error page with status.
 func (rd Renderer) Error(w http.ResponseWriter, status int, p ErrorPage) {
+	if p.Site == "" {
+		p.Site = "ozgflow"
+	}
+	if p.Skip == "" {
+		p.Skip = locale.Lang(p.Lang).Text(false, "skip")
+	}
 	var buf bytes.Buffer
 	if err := errorTemplate.Execute(&buf, p); err != nil {
 		rd.Logger.Error("Error page not rendered", "error", err)
