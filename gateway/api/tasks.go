@@ -13,10 +13,10 @@ import (
 	"github.com/ozgflow/ozgflow/store"
 )
 
-// staffWithAuthority finds the authority whose queues the caller works: a
+// workedAuthority finds the authority whose queues the caller works: a
 // case worker's own, or the one an administrator names; it answers errors
 // itself.
-func (s *API) staffWithAuthority(w http.ResponseWriter, r *http.Request) (ozgflow.Identity, string, bool) {
+func (s *API) workedAuthority(w http.ResponseWriter, r *http.Request) (ozgflow.Identity, string, bool) {
 	id := ozgflow.IdentityFrom(r.Context())
 	authority, err := s.cases.StaffAuthority(id, r.URL.Query().Get("authority"))
 	if err != nil {
@@ -28,7 +28,7 @@ func (s *API) staffWithAuthority(w http.ResponseWriter, r *http.Request) (ozgflo
 
 // handleQueues lists the caller's queues with their counts.
 func (s *API) handleQueues(w http.ResponseWriter, r *http.Request) {
-	id, authority, ok := s.staffWithAuthority(w, r)
+	id, authority, ok := s.workedAuthority(w, r)
 	if !ok {
 		return
 	}
@@ -68,7 +68,7 @@ func (s *API) taskFilter(r *http.Request, id ozgflow.Identity, authority string)
 // handleListTasks lists active tasks of one queue, or of every queue the
 // case worker works, filtered and sorted. Administrators name the authority.
 func (s *API) handleListTasks(w http.ResponseWriter, r *http.Request) {
-	id, authority, ok := s.staffWithAuthority(w, r)
+	id, authority, ok := s.workedAuthority(w, r)
 	if !ok {
 		return
 	}
@@ -164,7 +164,7 @@ const maxExport = 10000
 // handleExportTasks writes the selected tasks (repeated id parameters), or
 // the filtered list, as an Excel workbook.
 func (s *API) handleExportTasks(w http.ResponseWriter, r *http.Request) {
-	id, authority, ok := s.staffWithAuthority(w, r)
+	id, authority, ok := s.workedAuthority(w, r)
 	if !ok {
 		return
 	}

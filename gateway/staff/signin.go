@@ -45,3 +45,17 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
+
+// localPath keeps only paths of this site, against open redirects.
+func localPath(p string) string {
+	if strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, "\\") {
+		return p
+	}
+	return ""
+}
+
+// handleSignOut ends the session.
+func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
+	http.SetCookie(w, &http.Cookie{Name: web.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/anmelden?hinweis=abgemeldet", http.StatusSeeOther)
+}

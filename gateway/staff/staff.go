@@ -42,6 +42,21 @@ var pageFuncs = template.FuncMap{
 	"outcomeText": locale.DE.Outcome,
 }
 
+// flashText are the short messages a redirect can carry.
+var flashText = map[string]string{
+	"entwurf":         "Der Entwurf wurde angelegt.",
+	"gespeichert":     "Der Entwurf wurde gespeichert.",
+	"veroeffentlicht": "Die Version wurde veröffentlicht. Neue Anträge laufen ab jetzt auf ihr.",
+	"stillgelegt":     "Die Version wurde stillgelegt. Laufende Vorgänge laufen weiter.",
+	"abgemeldet":      "Sie sind abgemeldet.",
+	"uebernommen":     "Sie haben die Aufgabe übernommen.",
+	"freigegeben":     "Die Aufgabe ist wieder im Arbeitskorb.",
+	"abgegeben":       "Die Aufgabe wurde abgegeben.",
+	"entschieden":     "Die Entscheidung ist gespeichert.",
+	"nachgefragt":     "Die Rückfrage wurde an die antragstellende Person geschickt.",
+	"bestaetigt":      "Ihre Antwort auf die vorgeschlagene Entscheidung ist gespeichert.",
+}
+
 // csrfPurpose separates the staff pages' form tokens from others.
 const csrfPurpose = "csrf"
 

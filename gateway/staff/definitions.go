@@ -1,10 +1,12 @@
 package staff
 
+// The administrators' pages over the process variants (Verwaltung): the
+// catalog, a variant with its versions, drafts edited as YAML, publishing,
+// retiring, the Excel import and the record of changes.
+
 import (
-	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gorilla/mux"
 	"gopkg.in/yaml.v3"
@@ -14,37 +16,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/xlsx"
 	"github.com/ozgflow/ozgflow/gateway/web"
-	"github.com/ozgflow/ozgflow/reports"
 )
-
-// flashText are the short messages a redirect can carry.
-var flashText = map[string]string{
-	"entwurf":         "Der Entwurf wurde angelegt.",
-	"gespeichert":     "Der Entwurf wurde gespeichert.",
-	"veroeffentlicht": "Die Version wurde veröffentlicht. Neue Anträge laufen ab jetzt auf ihr.",
-	"stillgelegt":     "Die Version wurde stillgelegt. Laufende Vorgänge laufen weiter.",
-	"abgemeldet":      "Sie sind abgemeldet.",
-	"uebernommen":     "Sie haben die Aufgabe übernommen.",
-	"freigegeben":     "Die Aufgabe ist wieder im Arbeitskorb.",
-	"abgegeben":       "Die Aufgabe wurde abgegeben.",
-	"entschieden":     "Die Entscheidung ist gespeichert.",
-	"nachgefragt":     "Die Rückfrage wurde an die antragstellende Person geschickt.",
-	"bestaetigt":      "Ihre Antwort auf die vorgeschlagene Entscheidung ist gespeichert.",
-}
-
-// localPath keeps only paths of this site, against open redirects.
-func localPath(p string) string {
-	if strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, "\\") {
-		return p
-	}
-	return ""
-}
-
-// handleSignOut ends the session.
-func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
-	http.SetCookie(w, &http.Cookie{Name: web.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	http.Redirect(w, r, "/anmelden?hinweis=abgemeldet", http.StatusSeeOther)
-}
 
 func (p *Pages) handleDefinitionsPage(w http.ResponseWriter, r *http.Request, v view) {
 	p.definitionsPage(w, r, v, http.StatusOK, nil)
@@ -216,34 +188,4 @@ func (p *Pages) handleChangesPage(w http.ResponseWriter, r *http.Request, v view
 	}
 	v.Title, v.Data = "Änderungen", changes
 	p.show(w, http.StatusOK, "changes", v)
-}
-
-// serviceView is one service's block of the dashboard.
-type serviceView struct {
-	reports.ServiceStats
-	Median, P90 string
-	Chart       template.HTML
-}
-
-func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v view) {
-	reg := p.cases.Defs.Registry()
-	authorities := reg.Authorities()
-	authority := r.URL.Query().Get("authority")
-	if _, ok := reg.Authority(authority); !ok && len(authorities) > 0 {
-		authority = authorities[0].ARS
-	}
-	stats, err := reports.Dashboard(r.Context(), p.store, authority, p.now())
-	if err != nil {
-		v.ProblemTitle = "Die Auswertung ist gerade nicht verfügbar."
-		v.Problems = []ozgflow.FieldError{{Detail: "Die Projektionen konnten nicht gelesen werden."}}
-		p.logger.Error("Dashboard failed", "error", err)
-	}
-	services := make([]serviceView, len(stats))
-	for i, st := range stats {
-		services[i] = serviceView{ServiceStats: st, Median: reports.FormatDuration(st.Median), P90: reports.FormatDuration(st.P90),
-			Chart: template.HTML(st.StatusChart())} // built from escaped text only
-	}
-	v.Title = "Auswertung"
-	v.Data = map[string]any{"Authorities": authorities, "Authority": authority, "Services": services}
-	p.show(w, http.StatusOK, "dashboard", v)
 }

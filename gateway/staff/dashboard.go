@@ -1,0 +1,41 @@
+package staff
+
+// The dashboard (Auswertung): figures per service of one authority.
+
+import (
+	"html/template"
+	"net/http"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/reports"
+)
+
+// serviceView is one service's block of the dashboard.
+type serviceView struct {
+	reports.ServiceStats
+	Median, P90 string
+	Chart       template.HTML
+}
+
+func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v view) {
+	reg := p.cases.Defs.Registry()
+	authorities := reg.Authorities()
+	authority := r.URL.Query().Get("authority")
+	if _, ok := reg.Authority(authority); !ok && len(authorities) > 0 {
+		authority = authorities[0].ARS
+	}
+	stats, err := reports.Dashboard(r.Context(), p.store, authority, p.now())
+	if err != nil {
+		v.ProblemTitle = "Die Auswertung ist gerade nicht verfügbar."
+		v.Problems = []ozgflow.FieldError{{Detail: "Die Projektionen konnten nicht gelesen werden."}}
+		p.logger.Error("Dashboard failed", "error", err)
+	}
+	services := make([]serviceView, len(stats))
+	for i, st := range stats {
+		services[i] = serviceView{ServiceStats: st, Median: reports.FormatDuration(st.Median), P90: reports.FormatDuration(st.P90),
+			Chart: template.HTML(st.StatusChart())} // built from escaped text only
+	}
+	v.Title = "Auswertung"
+	v.Data = map[string]any{"Authorities": authorities, "Authority": authority, "Services": services}
+	p.show(w, http.StatusOK, "dashboard", v)
+}
