@@ -44,66 +44,6 @@ type contract struct {
 	routers map[string]routers.Router // by scheme and host of the server
 }
 
-type testKey struct{}
-
-// closeObjects holds the server to the fields the document names: every
-// object schema of an answer that lists properties and says nothing about
-// others gets unevaluatedProperties: false, so a field the server sends and
-// the document leaves out is drift too. A schema that is a branch of an
-// allOf, anyOf or oneOf stays open; the schema combining it is closed.
-func closeObjects(doc *openapi3.T) {
-	branches := map[*openapi3.Schema]bool{}
-	var all []*openapi3.Schema
-	seen := map[*openapi3.Schema]bool{}
-	var walk func(ref *openapi3.SchemaRef)
-	walk = func(ref *openapi3.SchemaRef) {
-		if ref == nil || ref.Value == nil || seen[ref.Value] {
-			return
-		}
-		s := ref.Value
-		seen[s] = true
-		all = append(all, s)
-		for _, p := range s.Properties {
-			walk(p)
-		}
-		walk(s.Items)
-		walk(s.AdditionalProperties.Schema)
-		for _, combined := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
-			for _, b := range combined {
-				if b.Value != nil {
-					branches[b.Value] = true
-				}
-				walk(b)
-			}
-		}
-	}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			for _, res := range op.Responses.Map() {
-				if res.Value == nil {
-					continue
-				}
-				for _, mt := range res.Value.Content {
-					walk(mt.Schema)
-				}
-			}
-		}
-	}
-	closed := false
-	for _, s := range all {
-		open := s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil &&
-			s.UnevaluatedProperties.Has == nil && s.UnevaluatedProperties.Schema == nil
-		if open && !branches[s] && (len(s.Properties) > 0 || len(s.AllOf) > 0) {
-			s.UnevaluatedProperties.Has = &closed
-		}
-	}
-}
-
-// forTest marks req as sent by t, which fails when the answer breaks the contract.
-func forTest(req *http.Request, t testing.TB) *http.Request {
-	return req.WithContext(context.WithValue(req.Context(), testKey{}, t))
-}
-
 // RoundTrip sends req and checks the answer when it comes from the API.
 func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := c.next.RoundTrip(req)
@@ -191,4 +131,64 @@ func (c *contract) router(req *http.Request) (routers.Router, error) {
 	}
 	c.routers[server] = r
 	return r, nil
+}
+
+// closeObjects holds the server to the fields the document names: every
+// object schema of an answer that lists properties and says nothing about
+// others gets unevaluatedProperties: false, so a field the server sends and
+// the document leaves out is drift too. A schema that is a branch of an
+// allOf, anyOf or oneOf stays open; the schema combining it is closed.
+func closeObjects(doc *openapi3.T) {
+	branches := map[*openapi3.Schema]bool{}
+	var all []*openapi3.Schema
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(ref *openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		all = append(all, s)
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		walk(s.AdditionalProperties.Schema)
+		for _, combined := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, b := range combined {
+				if b.Value != nil {
+					branches[b.Value] = true
+				}
+				walk(b)
+			}
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, res := range op.Responses.Map() {
+				if res.Value == nil {
+					continue
+				}
+				for _, mt := range res.Value.Content {
+					walk(mt.Schema)
+				}
+			}
+		}
+	}
+	closed := false
+	for _, s := range all {
+		open := s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil &&
+			s.UnevaluatedProperties.Has == nil && s.UnevaluatedProperties.Schema == nil
+		if open && !branches[s] && (len(s.Properties) > 0 || len(s.AllOf) > 0) {
+			s.UnevaluatedProperties.Has = &closed
+		}
+	}
+}
+
+type testKey struct{}
+
+// forTest marks req as sent by t, which fails when the answer breaks the contract.
+func forTest(req *http.Request, t testing.TB) *http.Request {
+	return req.WithContext(context.WithValue(req.Context(), testKey{}, t))
 }
