@@ -71,3 +71,16 @@ func TestErrorPagesInGermanAndEnglish(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownAPIPathsAnswerProblems: under /api an unknown path, also one
+// the router cleans to /api, answers a problem document, not a page.
+func TestUnknownAPIPathsAnswerProblems(t *testing.T) {
+	s := newTestServer(t)
+	for _, path := range []string{"/api", "/api/v1/nothing", "/api/v2"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+}

@@ -133,10 +133,11 @@ func (s *Server) answerWrongMethods() {
 	}
 }
 
-// notFound answers an unknown path: a problem document under /api/, a
-// readable page in German or English elsewhere.
+// notFound answers an unknown path: a problem document under /api (where
+// the router's redirect of an unclean API path lands, too), a readable page
+// in German or English elsewhere.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.RequestURI, "/api/") {
+	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
 		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource.")))
 		return
 	}
