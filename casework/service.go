@@ -143,7 +143,9 @@ func (s *Service) Signal(ctx context.Context, caseID, name string, arg any) erro
 
 // DeliveryAttempt is what Temporal knows about a pending delivery.
 type DeliveryAttempt struct {
-	Attempts      int
+	Attempts int
+	// Failed is set once an attempt failed; LastError says how.
+	Failed        bool
 	LastError     string
 	NextAttemptAt *time.Time
 }
@@ -165,7 +167,7 @@ func (s *Service) PendingDelivery(ctx context.Context, caseID string) (DeliveryA
 		found = true
 		d.Attempts = int(pa.GetAttempt())
 		if f := pa.GetLastFailure(); f != nil {
-			d.LastError = f.GetMessage()
+			d.Failed, d.LastError = true, f.GetMessage()
 		}
 		if t := pa.GetNextAttemptScheduleTime(); t != nil {
 			next := t.AsTime()

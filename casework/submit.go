@@ -36,10 +36,10 @@ var idempotencyNamespace = uuid.MustParse("6f0c8a36-4f8e-4a43-9a55-0f0f3d9d1c11"
 
 // Submit checks an application and starts its case. body is the request as
 // sent, whose hash tells a retry from a different application; with an
-// idempotency key the case ID is derived from the client and the key, so a
+// idempotency key the case ID is derived from the caller and the key, so a
 // retry finds the same case and a different body under the same key is a
 // conflict.
-func (s *Service) Submit(ctx context.Context, client ozgflow.Identity, sub Submission, body []byte, idempotencyKey string) (ozgflow.Case, error) {
+func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submission, body []byte, idempotencyKey string) (ozgflow.Case, error) {
 	if err := checkSubmission(sub); err != nil {
 		return ozgflow.Case{}, err
 	}
@@ -63,7 +63,7 @@ func (s *Service) Submit(ctx context.Context, client ozgflow.Identity, sub Submi
 		if len(idempotencyKey) > 255 {
 			return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EINVALID, Message: "Idempotency-Key is too long (255 characters at most)."}
 		}
-		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(client.Subject+"\x00"+idempotencyKey)).String()
+		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(caller.Subject+"\x00"+idempotencyKey)).String()
 	}
 	app := ozgflow.Application{Service: def.Service, Authority: sub.Authority, Applicant: sub.Applicant,
 		Data: sub.Data, Attachments: sub.Attachments}

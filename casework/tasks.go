@@ -229,14 +229,22 @@ func (s *Service) Names(ctx context.Context, authority string) map[string]string
 }
 
 // explainRefusal turns a refused update on a case that was withdrawn
-// meanwhile into a refusal that says so.
+// meanwhile into a refusal that says so, and names the status of a case
+// that closed otherwise.
 func (s *Service) explainRefusal(ctx context.Context, caseID string, err error) error {
 	if ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
 		return err
 	}
-	if c, qerr := s.Query(ctx, caseID); qerr == nil && c.Status == ozgflow.StatusWithdrawn {
+	c, qerr := s.Query(ctx, caseID)
+	if qerr != nil {
+		return err
+	}
+	if c.Status == ozgflow.StatusWithdrawn {
 		return ozgflow.Refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseWithdrawn,
 			"The applicant has withdrawn the application; it can no longer be decided.")
+	}
+	if r := ozgflow.RefusalOf(err); r != nil && r.Reason == ozgflow.ReasonCaseClosed && len(r.Args) == 0 {
+		return ozgflow.Refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseClosed, ozgflow.ErrorMessage(err), string(c.Status))
 	}
 	return err
 }
@@ -299,6 +307,9 @@ func (s *Service) ActOnTasks(ctx context.Context, id ozgflow.Identity, req Bulk)
 
 // ServiceName names a LeiKa key by its published definition.
 func (s *Service) ServiceName(leika string) string {
+	if s.Defs == nil || s.Defs.Registry() == nil {
+		return leika
+	}
 	for _, def := range s.Defs.Registry().Published() {
 		if def.Service == leika {
 			return def.Name

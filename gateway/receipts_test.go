@@ -68,7 +68,7 @@ func receiptServer(t *testing.T) (s *Server, key sealingKey, sealed, unsealed oz
 	t.Helper()
 	s, st := storeServer(t)
 	key = newSealingKey(t)
-	s.cfg.Keys = func(context.Context) (jose.JSONWebKeySet, error) { return key.keys(), nil }
+	s.receipts.Keys = func(context.Context) (jose.JSONWebKeySet, error) { return key.keys(), nil }
 	sealed = testCase(ozgflow.StatusInReview)
 	sealed.DefinitionID, sealed.DefinitionVersion = "gewerbeanmeldung-leipzig", 1
 	sealed.Payment.Status, sealed.Payment.PaidAt = ozgflow.PaymentPayed, sealed.SubmittedAt.Add(time.Minute)
@@ -224,7 +224,7 @@ func TestVerifyReceiptAPI(t *testing.T) {
 		})
 	}
 
-	s.cfg.Keys = func(context.Context) (jose.JSONWebKeySet, error) {
+	s.receipts.Keys = func(context.Context) (jose.JSONWebKeySet, error) {
 		return jose.JSONWebKeySet{}, errors.New("signer down")
 	}
 	if res := s.receipts.Verify(context.Background(), pdf); res.Verdict != receipt.Unknown || res.Reason != receipt.ReasonKeysUnavailable {

@@ -89,7 +89,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
 	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens}.Middleware)
 	s.registerHealthRoutes()
-	s.receipts = &casework.Receipts{Cases: cases, Keys: s.receiptKeys}
+	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
 		logger).Register(s.router, s.rooms)
 	var demo web.StaticTokens
@@ -100,18 +100,6 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	citizen.New(cases, s.receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
 	s.answerWrongMethods()
 	return s
-}
-
-// errNoSigner answers a request for the receipts' keys where no signer is
-// configured.
-var errNoSigner = errors.New("no signer is configured")
-
-// receiptKeys returns the public keys that verify receipts.
-func (s *Server) receiptKeys(ctx context.Context) (jose.JSONWebKeySet, error) {
-	if s.cfg.Keys == nil {
-		return jose.JSONWebKeySet{}, errNoSigner
-	}
-	return s.cfg.Keys(ctx)
 }
 
 // answerWrongMethods adds, after every route, a route for the same path and

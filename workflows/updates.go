@@ -49,10 +49,15 @@ func refuse(code string, reason ozgflow.Reason, format string, args ...string) e
 func verbatim(text string) string { return strings.ReplaceAll(text, "%", "%%") }
 
 // temporalError carries an ozgflow error through an update's outcome: the
-// code as type, the showable message, the field violations as details.
+// code as type, the showable message, the field violations and the refusal
+// (if any) as details.
 func temporalError(err error) error {
+	details := []any{ozgflow.ErrorFields(err)}
+	if r := ozgflow.RefusalOf(err); r != nil {
+		details = append(details, *r)
+	}
 	return temporal.NewApplicationErrorWithOptions(ozgflow.ErrorMessage(err), ozgflow.ErrorCode(err),
-		temporal.ApplicationErrorOptions{Details: []any{ozgflow.ErrorFields(err)}})
+		temporal.ApplicationErrorOptions{Details: details})
 }
 
 // registerTaskUpdates registers claim, release, handover, complete and approve.

@@ -54,8 +54,19 @@ func New(cases *casework.Service, receipts *casework.Receipts, tokens web.Access
 // Register adds the API's routes under /api/v1, one room per audience.
 func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	const prefix = "/api/v1"
+	// The API takes bearer tokens, and the staff's session for reading
+	// (downloads linked from the pages).
+	sources := []web.Source{web.SourceBearer, web.SourceSession}
 	room := func(name, forbidden string, roles ...ozgflow.Role) *mux.Router {
-		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: s.deny(forbidden), BearerForChanges: true})
+		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: s.deny(forbidden),
+			Sources: sources, BearerForChanges: true})
+	}
+	// Whoever may not read a case learns nothing of it: 404, as if it did
+	// not exist.
+	readerRoles := []ozgflow.Role{ozgflow.RoleApplicant, ozgflow.RoleCaseWorker, ozgflow.RoleAdmin, ozgflow.RoleSystem}
+	readerRoom := func(name string, sources ...web.Source) *mux.Router {
+		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: readerRoles, Deny: s.deny(""),
+			Sources: sources, BearerForChanges: true})
 	}
 
 	public := room("anyone (signed webhooks check their signature)", "", ozgflow.RoleAnonymous)
@@ -68,11 +79,14 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.RolePortal, ozgflow.RoleAdmin)
 	submitters.HandleFunc("/applications", s.handleSubmit).Methods(http.MethodPost)
 
-	readers := room("whoever may see the case", "This case is not open to you.",
-		ozgflow.RoleApplicant, ozgflow.RoleCaseWorker, ozgflow.RoleAdmin, ozgflow.RoleSystem)
+	readers := readerRoom("whoever may see the case", sources...)
 	readers.HandleFunc("/applications/{id}", s.handleGetApplication).Methods(http.MethodGet)
 	readers.HandleFunc("/applications/{id}/receipt", s.handleReceipt).Methods(http.MethodGet)
-	readers.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
+	// The applicant's pages link to the receipt: the access token in the
+	// link and the applicant's cookie count there too.
+	downloads := readerRoom("whoever may see the case, also by the applicant's link or cookie",
+		web.SourceBearer, web.SourceLink, web.SourceApplicant, web.SourceSession)
+	downloads.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
 
 	applicants := room("the applicant of the case", "This action is open to the applicant only.", ozgflow.RoleApplicant)
 	applicants.HandleFunc("/applications/{id}/responses", s.handleRespond).Methods(http.MethodPost)
@@ -134,12 +148,15 @@ func (s *API) registerDefinitionRoutes(r *mux.Router) {
 
 // deny answers a request the room does not admit: 401 without a valid
 // credential, 404 for an access token of another case (the case stays
-// hidden), 403 with forbidden for an identity of another audience.
+// hidden), 403 with forbidden for an identity of another audience, or 404
+// when forbidden is empty (rooms that hide what they hold).
 func (s *API) deny(forbidden string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, cred := ozgflow.IdentityFrom(r.Context()), web.CredentialFrom(r.Context())
 		caseID := mux.Vars(r)["id"]
 		switch {
+		case id.Role != ozgflow.RoleAnonymous && forbidden == "":
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", caseID))
 		case id.Role != ozgflow.RoleAnonymous:
 			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "%s", forbidden))
 		case cred.Refused && cred.AccessToken && caseID != "" && strings.HasPrefix(r.URL.Path, "/api/v1/applications/"):

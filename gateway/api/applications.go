@@ -75,7 +75,7 @@ func (s *API) handleGetApplication(w http.ResponseWriter, r *http.Request) {
 		}
 		if d, ok := s.cases.PendingDelivery(r.Context(), c.ID); ok {
 			view.Delivery.Attempts, view.Delivery.NextAttemptAt = d.Attempts, d.NextAttemptAt
-			if d.LastError != "" {
+			if d.Failed {
 				view.Delivery.State, view.Delivery.LastError = "retrying", d.LastError
 			}
 		}

@@ -47,38 +47,14 @@ func (s *API) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
 // workbook, filtered by service, status and submission dates. Case workers
 // get their authority's list; administrators name the authority.
 func (s *API) handleCaseReport(w http.ResponseWriter, r *http.Request) {
-	id := ozgflow.IdentityFrom(r.Context())
-	q := r.URL.Query()
-	reg := s.cases.Defs.Registry()
-	authority, ok := s.reportAuthority(w, r, id)
+	authority, ok := s.reportAuthority(w, r, ozgflow.IdentityFrom(r.Context()))
 	if !ok {
 		return
 	}
-	f := reports.Filter{Authority: authority, Status: ozgflow.Status(q.Get("status"))}
-	if v := q.Get("service"); v != "" {
-		key, known := reg.ServiceKey(v)
-		if !known {
-			s.errors.Write(w, r, ozgflow.BadParam("service", "must name a known service (LeiKa key or slug)"))
-			return
-		}
-		f.Service = key
-	}
-	if _, known := statusNames[f.Status]; f.Status != "" && !known {
-		s.errors.Write(w, r, ozgflow.BadParam("status", "must be one of the case statuses"))
+	f, err := s.caseFilter(r, authority)
+	if err != nil {
+		s.errors.Write(w, r, err)
 		return
-	}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				s.errors.Write(w, r, ozgflow.BadParam(name, "must be a date like 2026-11-23"))
-				return
-			}
-			*dst = t
-		}
-	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1) // the whole last day
 	}
 	w.Header().Set("Content-Type", xlsxType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
@@ -86,6 +62,36 @@ func (s *API) handleCaseReport(w http.ResponseWriter, r *http.Request) {
 	if _, err := reports.WriteCases(r.Context(), w, s.store, f); err != nil {
 		s.logger.Error("Case report broke off", "error", err)
 	}
+}
+
+// caseFilter reads the case report's filter: service, status and the dates
+// of submission (the whole last day included).
+func (s *API) caseFilter(r *http.Request, authority string) (reports.Filter, error) {
+	q := r.URL.Query()
+	f := reports.Filter{Authority: authority, Status: ozgflow.Status(q.Get("status"))}
+	if v := q.Get("service"); v != "" {
+		key, known := s.cases.Defs.Registry().ServiceKey(v)
+		if !known {
+			return f, ozgflow.BadParam("service", "must name a known service (LeiKa key or slug)")
+		}
+		f.Service = key
+	}
+	if _, known := statusNames[f.Status]; f.Status != "" && !known {
+		return f, ozgflow.BadParam("status", "must be one of the case statuses")
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				return f, ozgflow.BadParam(name, "must be a date like 2026-11-23")
+			}
+			*dst = t
+		}
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1)
+	}
+	return f, nil
 }
 
 // statusNames are the statuses a report may filter by.

@@ -27,11 +27,12 @@ type signatureWebhook struct {
 // status to the case as a signal.
 func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 	var ev paymentWebhook
-	if !s.readSignedWebhook(w, r, s.webhooks.Payment, &ev) {
+	const needs = "The webhook needs paymentId, caseId and status."
+	if !s.readSignedWebhook(w, r, "Payment", s.webhooks.Payment, &ev, needs) {
 		return
 	}
 	if ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs paymentId, caseId and status."))
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
 	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
@@ -42,11 +43,12 @@ func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 // asks the service for the signature itself.
 func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 	var ev signatureWebhook
-	if !s.readSignedWebhook(w, r, s.webhooks.Signature, &ev) {
+	const needs = "The webhook needs caseId, sessionId and status."
+	if !s.readSignedWebhook(w, r, "Signature", s.webhooks.Signature, &ev, needs) {
 		return
 	}
 	if ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook needs caseId, sessionId and status."))
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
 	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalSignature, ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
@@ -54,15 +56,15 @@ func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 
 // readSignedWebhook reads a webhook's body, checks its HMAC signature with
 // secret (an empty secret refuses every webhook of the kind) and decodes
-// it into v; it answers refusals itself.
-func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, secret []byte, v any) bool {
+// it into v; it answers refusals itself, a body that is no JSON with needs.
+func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, kind string, secret []byte, v any, needs string) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
 		return false
 	}
 	if len(secret) == 0 {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "These webhooks are not configured."))
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "%s webhooks are not configured.", kind))
 		return false
 	}
 	if err := ozgflow.VerifyBody(secret, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
@@ -71,7 +73,7 @@ func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, secret [
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "The webhook body is not valid JSON."))
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "%s", needs))
 		return false
 	}
 	return true

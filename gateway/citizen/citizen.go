@@ -60,11 +60,11 @@ func New(cases *casework.Service, receipts *casework.Receipts, tokens web.Access
 // and the receipt check for anyone.
 func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	applicant := rooms.Open(root, "/antraege", web.Audience{Name: "the applicant of the case",
-		Roles: []ozgflow.Role{ozgflow.RoleApplicant}, Deny: p.deny})
+		Roles: []ozgflow.Role{ozgflow.RoleApplicant}, Deny: p.deny, Sources: []web.Source{web.SourceLink, web.SourceApplicant}})
 	applicant.HandleFunc("/{id}", p.page(p.handleStatus)).Methods(http.MethodGet)
 	applicant.HandleFunc("/{id}/ereignisse", p.page(p.handleEvents)).Methods(http.MethodGet)
 	applicant.HandleFunc("/{id}/zahlung", p.page(p.handleRetryPayment)).Methods(http.MethodPost)
-	applicant.HandleFunc("/{id}/antwort", p.page(p.handleAnswer)).Methods(http.MethodPost)
+	applicant.HandleFunc("/{id}/antwort", p.uploadPage(p.handleAnswer)).Methods(http.MethodPost)
 	applicant.HandleFunc("/{id}/zurueckziehen", p.page(p.handleWithdrawPage)).Methods(http.MethodGet)
 	applicant.HandleFunc("/{id}/zurueckziehen", p.page(p.handleWithdraw)).Methods(http.MethodPost)
 
@@ -88,9 +88,14 @@ func (p *Pages) deny(w http.ResponseWriter, r *http.Request) {
 
 // page wraps a page of one case: it takes the language and view switches
 // and the access token from the address into cookies (and the address
-// clean again), checks the CSRF token of plain forms (answers check theirs
-// after reading the upload), and loads the case.
-func (p *Pages) page(h caseHandler) http.HandlerFunc {
+// clean again), checks the CSRF token of every form, and loads the case.
+func (p *Pages) page(h caseHandler) http.HandlerFunc { return p.casePage(h, false) }
+
+// uploadPage is page for the answer form, whose multipart body carries its
+// CSRF token among the files: the handler checks it after reading them.
+func (p *Pages) uploadPage(h caseHandler) http.HandlerFunc { return p.casePage(h, true) }
+
+func (p *Pages) casePage(h caseHandler, upload bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		caseID := mux.Vars(r)["id"]
 		if r.Method == http.MethodGet && p.takeSwitches(w, r, caseID) {
@@ -99,7 +104,7 @@ func (p *Pages) page(h caseHandler) http.HandlerFunc {
 		v := p.newView(r)
 		token := p.tokens.Issue(caseID) // the identity is this case's applicant
 		v.CSRF = p.csrf.Token(csrfCase, token)
-		if r.Method == http.MethodPost && !web.IsMultipart(r) {
+		if r.Method == http.MethodPost && !(upload && web.IsMultipart(r)) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxCitizenForm)
 			if !p.csrf.Valid(csrfCase, token, r.PostFormValue("csrf")) {
 				p.formExpired(w, v, "/antraege/"+caseID)
@@ -296,12 +301,12 @@ func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView,
 	code := ozgflow.ErrorCode(err)
 	text := ""
 	switch refusal := ozgflow.RefusalOf(err); {
+	case refusal != nil:
+		text = v.Lang.Refusal(*refusal)
 	case code == ozgflow.ECONFLICT:
 		text = v.T("error.conflict")
 	case code == ozgflow.EUNAVAILABLE:
 		text = v.T("error.unavailable")
-	case refusal != nil:
-		text = v.Lang.Refusal(*refusal)
 	default:
 		text = v.T("error.internal")
 		p.logger.Error("Applicant's action failed", "case", c.ID, "code", code, "error", err)
@@ -314,7 +319,7 @@ func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView,
 	p.showStatus(w, r, v, c, token, web.StatusOf(code), answer)
 }
 
-// handleCitizenRetryPayment opens a new payment after a failed one, like
+// handleRetryPayment opens a new payment after a failed one, like
 // POST /api/v1/applications/{id}/payment.
 func (p *Pages) handleRetryPayment(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
 	if _, err := p.cases.RetryPayment(r.Context(), c.ID); err != nil {
@@ -324,7 +329,7 @@ func (p *Pages) handleRetryPayment(w http.ResponseWriter, r *http.Request, v pag
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=zahlung", http.StatusSeeOther)
 }
 
-// handleCitizenAnswer takes the answer to an information request with its
+// handleAnswer takes the answer to an information request with its
 // documents, like POST /api/v1/applications/{id}/responses.
 func (p *Pages) handleAnswer(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
 	up, fail := web.ReadAnswerUpload(r)
@@ -377,7 +382,7 @@ type withdrawData struct {
 	StatusText string
 }
 
-// handleCitizenWithdrawPage asks the applicant to confirm the withdrawal and
+// handleWithdrawPage asks the applicant to confirm the withdrawal and
 // says what it means.
 func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	v.Title = v.T("withdraw.title")
@@ -399,7 +404,7 @@ func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pag
 	p.show(w, status, "withdraw", v)
 }
 
-// handleCitizenWithdraw withdraws the case once confirmed.
+// handleWithdraw withdraws the case once confirmed.
 func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if utf8.RuneCountInString(reason) > 2000 {
@@ -412,7 +417,7 @@ func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageVie
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=zurueckgezogen", http.StatusSeeOther)
 }
 
-// handleCitizenEvents streams server-sent events while the status page is
+// handleEvents streams server-sent events while the status page is
 // open: an event whenever the projection of this case was saved. The page
 // then fetches its status region again.
 func (p *Pages) handleEvents(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {

@@ -100,7 +100,7 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	public.HandleFunc("/anmelden", p.handleSignIn).Methods(http.MethodPost)
 
 	room := func(prefix, name string, roles ...ozgflow.Role) *mux.Router {
-		r := rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: p.deny})
+		r := rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: p.deny, Sources: []web.Source{web.SourceSession}})
 		r.Use(p.checkCSRF)
 		return r
 	}

@@ -258,13 +258,12 @@ func (p *Pages) refusalText(ctx context.Context, l locale.Lang, id ozgflow.Ident
 }
 
 // germanProblems lists what is wrong with a refused action: the refusal in
-// German, then the fields it names.
+// German, or else the fields it names.
 func (p *Pages) germanProblems(ctx context.Context, id ozgflow.Identity, err error) []ozgflow.FieldError {
-	problems := []ozgflow.FieldError{{Detail: p.refusalText(ctx, locale.DE, id, err)}}
-	if ozgflow.RefusalOf(err) == nil {
-		return append(problems[:0], ozgflow.ErrorFields(err)...)
+	if ozgflow.RefusalOf(err) == nil && len(ozgflow.ErrorFields(err)) > 0 {
+		return ozgflow.ErrorFields(err)
 	}
-	return problems
+	return []ozgflow.FieldError{{Detail: p.refusalText(ctx, locale.DE, id, err)}}
 }
 
 // caseData is what the case view shows.

@@ -77,18 +77,16 @@ func (a AccessTokens) Valid(caseID, token string) bool {
 // Source says where a request's credential came from.
 type Source string
 
-// Sources of credentials.
+// Sources of credentials, in the order the Identifier prefers them.
 const (
-	SourceNone      Source = ""
 	SourceBearer    Source = "bearer"     // Authorization: Bearer
-	SourceSession   Source = "session"    // the staff session cookie
-	SourceApplicant Source = "applicant"  // the applicant's cookie of this case
 	SourceLink      Source = "token-link" // an access token in the address (GET only)
+	SourceApplicant Source = "applicant"  // the applicant's cookie of the route's case
+	SourceSession   Source = "session"    // the staff session cookie
 )
 
-// Credential describes what a request presented, beyond who it identifies:
-// rooms need it to answer a refusal (401 or 404) and to refuse cookies where
-// only a bearer token may change something.
+// Credential describes what a request presented, beyond whom it identifies:
+// rooms need it to answer a refusal (401 or 404).
 type Credential struct {
 	Source Source
 	// Refused is set when a credential was presented but identified no one.
@@ -98,65 +96,95 @@ type Credential struct {
 	AccessToken bool
 }
 
-type credentialKey struct{}
+// Presented is one credential a request brought and whom it identifies
+// (nobody, when it was refused).
+type Presented struct {
+	Identity   ozgflow.Identity
+	Credential Credential
+}
 
-// CredentialFrom returns what the request presented.
+type credentialKey struct{}
+type presentedKey struct{}
+
+// CredentialFrom returns the credential the request's identity rests on.
 func CredentialFrom(ctx context.Context) Credential {
 	c, _ := ctx.Value(credentialKey{}).(Credential)
 	return c
 }
 
-// Identifier establishes who makes a request, once, for every room: from a
-// bearer token (a staff or system token, or the access token of the case
-// the route names), else from an access token in the address of a GET, else
-// from the applicant's cookie of that case, else from the staff session.
+// withIdentity returns ctx carrying the identity and its credential.
+func withIdentity(ctx context.Context, p Presented) context.Context {
+	ctx = ozgflow.NewContextWithIdentity(ctx, p.Identity)
+	return context.WithValue(ctx, credentialKey{}, p.Credential)
+}
+
+// presentedFrom returns every credential the request brought, preferred
+// first.
+func presentedFrom(ctx context.Context) []Presented {
+	p, _ := ctx.Value(presentedKey{}).([]Presented)
+	return p
+}
+
+// Identifier establishes who makes a request, once, for every room. It
+// checks every credential the request brings: a bearer token (a staff or
+// system token, or the access token of the case the route names), an
+// access token in the address of a GET, the applicant's cookie of the
+// route's case, the staff session. The preferred one becomes the request's
+// identity; a room that accepts fewer sources (Audience.Sources) takes the
+// first of those it accepts.
 type Identifier struct {
 	Auth   Authenticator
 	Tokens AccessTokens
 }
 
-// Middleware puts the identity and the credential into the request context.
+// Middleware puts the identity, its credential and every credential
+// presented into the request context.
 func (i Identifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, cred := i.identify(r)
-		ctx := ozgflow.NewContextWithIdentity(r.Context(), id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+		presented := i.identify(r)
+		ctx := context.WithValue(r.Context(), presentedKey{}, presented)
+		if len(presented) > 0 {
+			ctx = withIdentity(ctx, presented[0])
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func (i Identifier) identify(r *http.Request) (ozgflow.Identity, Credential) {
+func (i Identifier) identify(r *http.Request) []Presented {
 	caseID := mux.Vars(r)["id"]
+	var out []Presented
 	if token := bearerToken(r); token != "" {
-		return i.token(r.Context(), caseID, token, SourceBearer)
+		out = append(out, i.token(r.Context(), caseID, token, SourceBearer))
 	}
 	if link := r.URL.Query().Get("token"); strings.HasPrefix(link, "at_") && r.Method == http.MethodGet {
 		// Only access tokens count in the address, never a staff token.
-		return i.token(r.Context(), caseID, link, SourceLink)
+		out = append(out, i.token(r.Context(), caseID, link, SourceLink))
 	}
 	if ck, err := r.Cookie(ApplicantCookie); err == nil && i.Tokens.Valid(caseID, ck.Value) {
-		return applicant(caseID), Credential{Source: SourceApplicant}
+		out = append(out, Presented{applicant(caseID), Credential{Source: SourceApplicant}})
 	}
 	if ck, err := r.Cookie(SessionCookie); err == nil {
 		if id, ok := i.Auth.Authenticate(r.Context(), ck.Value); ok {
-			return id, Credential{Source: SourceSession}
+			out = append(out, Presented{id, Credential{Source: SourceSession}})
+		} else {
+			out = append(out, Presented{Credential: Credential{Source: SourceSession, Refused: true}})
 		}
-		return ozgflow.Identity{}, Credential{Source: SourceSession, Refused: true}
 	}
-	return ozgflow.Identity{}, Credential{}
+	return out
 }
 
 // token identifies the holder of a token: the applicant of the route's
 // case, or whom the authenticator knows.
-func (i Identifier) token(ctx context.Context, caseID, token string, source Source) (ozgflow.Identity, Credential) {
+func (i Identifier) token(ctx context.Context, caseID, token string, source Source) Presented {
 	if i.Tokens.Valid(caseID, token) {
-		return applicant(caseID), Credential{Source: source}
+		return Presented{applicant(caseID), Credential{Source: source}}
 	}
 	if source == SourceBearer {
 		if id, ok := i.Auth.Authenticate(ctx, token); ok {
-			return id, Credential{Source: source}
+			return Presented{id, Credential{Source: source}}
 		}
 	}
-	return ozgflow.Identity{}, Credential{Source: source, Refused: true, AccessToken: strings.HasPrefix(token, "at_")}
+	return Presented{Credential: Credential{Source: source, Refused: true, AccessToken: strings.HasPrefix(token, "at_")}}
 }
 
 func applicant(caseID string) ozgflow.Identity {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"slices"
 
@@ -19,10 +18,32 @@ type Audience struct {
 	Roles []ozgflow.Role
 	// Deny answers a request whose identity is not among Roles.
 	Deny http.HandlerFunc
-	// BearerForChanges keeps cookies from changing anything: on a request
-	// that is not GET or HEAD, an identity that came from a cookie counts
-	// as none, against cross-site request forgery (the JSON API).
+	// Sources are the credentials the room accepts, in the order it
+	// prefers them; none means every source.
+	Sources []Source
+	// BearerForChanges keeps cookies and links from changing anything: on
+	// a request that is not GET or HEAD only a bearer token counts, against
+	// cross-site request forgery (the JSON API).
 	BearerForChanges bool
+}
+
+// accepts reports whether the room takes a credential of source for r.
+func (a Audience) accepts(source Source, r *http.Request) bool {
+	if a.BearerForChanges && source != SourceBearer && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return len(a.Sources) == 0 || slices.Contains(a.Sources, source)
+}
+
+// identify picks the request's identity as the room sees it: the first
+// credential presented whose source the room accepts, else nobody.
+func (a Audience) identify(r *http.Request) *http.Request {
+	for _, p := range presentedFrom(r.Context()) {
+		if a.accepts(p.Credential.Source, r) {
+			return r.WithContext(withIdentity(r.Context(), p))
+		}
+	}
+	return r.WithContext(withIdentity(r.Context(), Presented{}))
 }
 
 // Admits reports whether the identity may enter.
@@ -48,6 +69,9 @@ func (rs *Rooms) Open(parent *mux.Router, prefix string, a Audience) *mux.Router
 	} else {
 		r = parent.PathPrefix(prefix).Subrouter()
 	}
+	if a.Deny == nil && !a.Admits(ozgflow.Identity{}) {
+		panic("room " + a.Name + " refuses callers but has no Deny")
+	}
 	r.Use(requireAudience(a))
 	rs.audiences[r] = a
 	return r
@@ -63,9 +87,7 @@ func (rs *Rooms) AudienceOf(r *mux.Router) (Audience, bool) {
 func requireAudience(a Audience) mux.MiddlewareFunc {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.BearerForChanges {
-				r = withoutCookieIdentity(r)
-			}
+			r = a.identify(r)
 			if !a.Admits(ozgflow.IdentityFrom(r.Context())) {
 				a.Deny(w, r)
 				return
@@ -73,17 +95,4 @@ func requireAudience(a Audience) mux.MiddlewareFunc {
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// withoutCookieIdentity drops an identity that came from a cookie from a
-// request that is not GET or HEAD.
-func withoutCookieIdentity(r *http.Request) *http.Request {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return r
-	}
-	if src := CredentialFrom(r.Context()).Source; src != SourceSession && src != SourceApplicant {
-		return r
-	}
-	ctx := ozgflow.NewContextWithIdentity(r.Context(), ozgflow.Identity{})
-	return r.WithContext(context.WithValue(ctx, credentialKey{}, Credential{}))
 }
