@@ -29,6 +29,18 @@ func (l Lang) TaskStatus(s string) string { return l.word(taskStatusWords, s) }
 // applicant (request_information).
 func (l Lang) Outcome(o string) string { return l.word(outcomeWords, o) }
 
+// Decision names a decided outcome as its result, e.g. "Bewilligt" for
+// approve: the word of the status the decision leads to.
+func (l Lang) Decision(outcome string) string {
+	switch outcome {
+	case ozgflow.OutcomeApprove:
+		return l.CaseStatus(ozgflow.StatusApproved)
+	case ozgflow.OutcomeReject:
+		return l.CaseStatus(ozgflow.StatusRejected)
+	}
+	return l.Outcome(outcome)
+}
+
 // AuditAction names an entry of a case's audit trail, e.g. "übernommen".
 func (l Lang) AuditAction(a string) string { return l.word(auditWords, a) }
 

@@ -56,3 +56,17 @@ func TestStaffWordsInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestDecision(t *testing.T) {
+	for _, tt := range []struct {
+		lang          Lang
+		outcome, want string
+	}{
+		{DE, ozgflow.OutcomeApprove, "Bewilligt"}, {DE, ozgflow.OutcomeReject, "Abgelehnt"},
+		{EN, ozgflow.OutcomeApprove, "Approved"}, {EN, ozgflow.OutcomeReject, "Rejected"},
+	} {
+		if got := tt.lang.Decision(tt.outcome); got != tt.want {
+			t.Errorf("%s %s: %q, want %q", tt.lang, tt.outcome, got, tt.want)
+		}
+	}
+}

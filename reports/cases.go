@@ -97,7 +97,7 @@ func fillRow(row []any, c ozgflow.Case) {
 	row[4] = locale.DE.CaseStatusShort(c.Status)
 	row[5] = c.SubmittedAt.UTC().Format("2006-01-02 15:04")
 	if d := c.Decision; d != nil {
-		row[6] = map[string]string{ozgflow.OutcomeApprove: "Bewilligt", ozgflow.OutcomeReject: "Abgelehnt"}[d.Outcome]
+		row[6] = locale.DE.Decision(d.Outcome)
 		row[7] = d.At.UTC().Format("2006-01-02 15:04")
 		row[8] = float64(d.At.Sub(c.SubmittedAt).Round(time.Minute)) / float64(time.Hour)
 	}
