@@ -26,8 +26,8 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 	}
 	stats, err := reports.Dashboard(r.Context(), p.store, authority, p.now())
 	if err != nil {
-		v.ProblemTitle = "Die Auswertung ist gerade nicht verfügbar."
-		v.Problems = []ozgflow.FieldError{{Detail: "Die Projektionen konnten nicht gelesen werden."}}
+		v.ProblemTitle = say("problem.dashboard")
+		v.Problems = []ozgflow.FieldError{{Detail: say("problem.projections")}}
 		p.logger.Error("Dashboard failed", "error", err)
 	}
 	services := make([]serviceView, len(stats))
@@ -35,7 +35,7 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 		services[i] = serviceView{ServiceStats: st, Median: reports.FormatDuration(st.Median), P90: reports.FormatDuration(st.P90),
 			Chart: template.HTML(st.StatusChart())} // built from escaped text only
 	}
-	v.Title = "Auswertung"
+	v.Title = say("title.dashboard")
 	v.Data = map[string]any{"Authorities": authorities, "Authority": authority, "Services": services}
 	p.show(w, http.StatusOK, "dashboard", v)
 }

@@ -28,7 +28,7 @@ func (p *Pages) definitionsPage(w http.ResponseWriter, r *http.Request, v view, 
 	for i := range cat.Entries {
 		entries = append(entries, p.cases.Entry(r.Context(), &cat, &cat.Entries[i]))
 	}
-	v.Title = "Prozessvarianten"
+	v.Title = say("title.definitions")
 	v.Data = map[string]any{"Entries": entries, "Report": report}
 	p.show(w, status, "definitions", v)
 }
@@ -42,13 +42,13 @@ func (p *Pages) handleImportPage(w http.ResponseWriter, r *http.Request, v view)
 		answer, report, err = p.cases.ImportWorkbook(r.Context(), body, v.User.Subject)
 	}
 	if err != nil {
-		v.ProblemTitle = "Die Datei wurde nicht übernommen; nichts wurde geändert."
+		v.ProblemTitle = say("problem.import")
 		v.Problems = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
 		v.Problems = append(v.Problems, ozgflow.ErrorFields(err)...)
 		p.definitionsPage(w, r, v, http.StatusUnprocessableEntity, report)
 		return
 	}
-	v.Flash = strconv.Itoa(len(answer.Drafts)) + " Entwürfe angelegt oder aktualisiert."
+	v.Flash = say("flash.imported", len(answer.Drafts))
 	p.definitionsPage(w, r, v, http.StatusOK, answer.Report)
 }
 
@@ -59,7 +59,7 @@ func (p *Pages) handleDefinitionPage(w http.ResponseWriter, r *http.Request, v v
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
-	v.Title = "Prozessvariante " + e.ID
+	v.Title = say("title.definition", e.ID)
 	v.Data = map[string]any{"Entry": p.cases.Entry(r.Context(), &cat, e)}
 	p.show(w, http.StatusOK, "definition", v)
 }
@@ -111,7 +111,7 @@ func (p *Pages) handleVersionPage(w http.ResponseWriter, r *http.Request, v view
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
-	v.Title = "Version " + strconv.Itoa(number) + " von " + d.ID
+	v.Title = say("title.version", number, d.ID)
 	v.Data = d
 	p.show(w, http.StatusOK, "version", v)
 }
@@ -125,8 +125,7 @@ func (p *Pages) handleSaveVersionPage(w http.ResponseWriter, r *http.Request, v 
 	text := r.PostFormValue("document")
 	var doc map[string]any
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil || doc == nil {
-		p.versionPageProblem(w, r, v, id, number, text, ozgflow.Errorf(ozgflow.EUNPROCESSABLE,
-			"Der Text ist kein gültiges YAML: %v", err))
+		p.versionPageProblem(w, r, v, id, number, text, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "%s", say("problem.yaml", err)))
 		return
 	}
 	if _, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionEdit,
@@ -159,7 +158,7 @@ func (p *Pages) versionPageProblem(w http.ResponseWriter, r *http.Request, v vie
 	if text != "" {
 		d.Document = text
 	}
-	v.Title = "Version " + strconv.Itoa(d.Number) + " von " + id
+	v.Title = say("title.version", d.Number, id)
 	v.ProblemTitle = ozgflow.ErrorMessage(err)
 	v.Problems = ozgflow.ErrorFields(err)
 	if len(v.Problems) == 0 {
@@ -186,6 +185,6 @@ func (p *Pages) handleChangesPage(w http.ResponseWriter, r *http.Request, v view
 	for i := len(cat.Changes) - 1; i >= 0; i-- {
 		changes = append(changes, cat.Changes[i])
 	}
-	v.Title, v.Data = "Änderungen", changes
+	v.Title, v.Data = say("title.changes"), changes
 	p.show(w, http.StatusOK, "changes", v)
 }

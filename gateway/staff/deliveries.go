@@ -27,9 +27,9 @@ type deliveriesData struct {
 // handleDeliveriesPage lists the notices the portal did not take, newest
 // first, each with a button to send it again.
 func (p *Pages) handleDeliveriesPage(w http.ResponseWriter, r *http.Request, v view) {
-	v.Title = "Zustellungen an das Portal"
+	v.Title = say("title.deliveries")
 	if id := r.URL.Query().Get("erneut"); id != "" {
-		v.Flash = "Die Mitteilung " + id + " wird erneut zugestellt."
+		v.Flash = say("flash.resent", id)
 	}
 	status := http.StatusOK
 	page, err := p.store.PortalEvents(r.Context(), store.PortalFailed, 0, 200)
@@ -40,7 +40,7 @@ func (p *Pages) handleDeliveriesPage(w http.ResponseWriter, r *http.Request, v v
 	if err != nil {
 		p.logger.Error("Deliveries not read", "error", err)
 		v.ProblemTitle = "Die Zustellungen sind gerade nicht lesbar."
-		v.Problems = []ozgflow.FieldError{{Detail: "Die Projektionen konnten nicht gelesen werden."}}
+		v.Problems = []ozgflow.FieldError{{Detail: say("problem.projections")}}
 		status = http.StatusServiceUnavailable
 	}
 	d := deliveriesData{Failed: page.Events, Total: page.Total, Pending: pending}
@@ -52,12 +52,12 @@ func (p *Pages) handleDeliveriesPage(w http.ResponseWriter, r *http.Request, v v
 func (p *Pages) handleResendPage(w http.ResponseWriter, r *http.Request, v view) {
 	id := mux.Vars(r)["id"]
 	if err := p.store.ResendPortalEvent(r.Context(), id, p.now()); err != nil {
-		v.ProblemTitle = "Die Mitteilung wurde nicht erneut zugestellt."
+		v.ProblemTitle = say("problem.resend")
 		v.Problems = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
 		if ozgflow.ErrorCode(err) == ozgflow.EINTERNAL {
 			p.logger.Error("Resend failed", "event", id, "error", err)
 		}
-		v.Title, v.Data = "Zustellungen an das Portal", deliveriesData{}
+		v.Title, v.Data = say("title.deliveries"), deliveriesData{}
 		p.show(w, web.StatusOf(ozgflow.ErrorCode(err)), "deliveries", v)
 		return
 	}

@@ -19,7 +19,7 @@ func (p *Pages) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 		demo = append(demo, demoIdentity{Token: token, Name: id.Name})
 	}
 	sort.Slice(demo, func(i, j int) bool { return demo[i].Name < demo[j].Name })
-	p.show(w, http.StatusOK, "signin", view{Title: "Anmelden", Nonce: web.NewNonce(), Flash: flashText[r.URL.Query().Get("hinweis")],
+	p.show(w, http.StatusOK, "signin", view{Title: say("title.signin"), Nonce: web.NewNonce(), Flash: flashText(r.URL.Query().Get("hinweis")),
 		Data: map[string]any{"Next": localPath(r.URL.Query().Get("next")), "Demo": demo}})
 }
 
@@ -28,8 +28,8 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	id, ok := p.auth.Authenticate(r.Context(), token)
 	if !ok {
-		p.show(w, http.StatusUnauthorized, "signin", view{Title: "Anmelden", Nonce: web.NewNonce(), ProblemTitle: "Die Anmeldung ist fehlgeschlagen.",
-			Problems: []ozgflow.FieldError{{Detail: "Der Zugangsschlüssel ist nicht gültig."}},
+		p.show(w, http.StatusUnauthorized, "signin", view{Title: say("title.signin"), Nonce: web.NewNonce(), ProblemTitle: say("problem.signin"),
+			Problems: []ozgflow.FieldError{{Detail: say("problem.signin.token")}},
 			Data:     map[string]any{"Next": localPath(r.PostFormValue("next"))}})
 		return
 	}

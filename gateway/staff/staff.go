@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -42,19 +43,20 @@ var pageFuncs = template.FuncMap{
 	"outcomeText": locale.DE.Outcome,
 }
 
-// flashText are the short messages a redirect can carry.
-var flashText = map[string]string{
-	"entwurf":         "Der Entwurf wurde angelegt.",
-	"gespeichert":     "Der Entwurf wurde gespeichert.",
-	"veroeffentlicht": "Die Version wurde veröffentlicht. Neue Anträge laufen ab jetzt auf ihr.",
-	"stillgelegt":     "Die Version wurde stillgelegt. Laufende Vorgänge laufen weiter.",
-	"abgemeldet":      "Sie sind abgemeldet.",
-	"uebernommen":     "Sie haben die Aufgabe übernommen.",
-	"freigegeben":     "Die Aufgabe ist wieder im Arbeitskorb.",
-	"abgegeben":       "Die Aufgabe wurde abgegeben.",
-	"entschieden":     "Die Entscheidung ist gespeichert.",
-	"nachgefragt":     "Die Rückfrage wurde an die antragstellende Person geschickt.",
-	"bestaetigt":      "Ihre Antwort auf die vorgeschlagene Entscheidung ist gespeichert.",
+// say returns a staff page's German text.
+func say(key string, args ...any) string { return locale.DE.Text(false, "staff."+key, args...) }
+
+// flashes are the short messages a redirect can carry, by their key in the
+// address (?hinweis=…).
+var flashes = []string{"entwurf", "gespeichert", "veroeffentlicht", "stillgelegt", "abgemeldet", "uebernommen",
+	"freigegeben", "abgegeben", "entschieden", "nachgefragt", "bestaetigt"}
+
+// flashText is the message of a redirect's key, or "" for an unknown key.
+func flashText(key string) string {
+	if !slices.Contains(flashes, key) {
+		return ""
+	}
+	return say("flash." + key)
 }
 
 // csrfPurpose separates the staff pages' form tokens from others.
@@ -134,7 +136,7 @@ func (p *Pages) page(h func(w http.ResponseWriter, r *http.Request, v view)) htt
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := ozgflow.IdentityFrom(r.Context())
 		v := view{User: &id, CSRF: p.csrf.Token(csrfPurpose, web.SessionToken(r)), Nonce: web.NewNonce(),
-			Flash: flashText[r.URL.Query().Get("hinweis")]}
+			Flash: flashText(r.URL.Query().Get("hinweis"))}
 		h(w, r, v)
 	}
 }

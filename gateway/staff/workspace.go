@@ -3,7 +3,6 @@ package staff
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -168,7 +167,7 @@ func (p *Pages) handleInboxPage(w http.ResponseWriter, r *http.Request, v view) 
 		v.ProblemTitle = "Die Aufgaben konnten nicht geladen werden."
 		v.Problems = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
 	}
-	v.Title, v.Data = "Arbeitskorb", d
+	v.Title, v.Data = say("title.workspace"), d
 	if r.URL.Query().Get("fragment") == "liste" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -193,7 +192,7 @@ func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 	var rows []bulkRow
 	if len(ids) == 0 {
 		status = http.StatusUnprocessableEntity
-		v.ProblemTitle = "Keine Aufgabe ausgewählt."
+		v.ProblemTitle = say("problem.nothing_selected")
 		v.Problems = []ozgflow.FieldError{{Detail: locale.DE.Refusal(ozgflow.Refusal{Reason: ozgflow.ReasonNothingSelected})}}
 	} else {
 		rows = p.actOnSelected(r, id, ids, &v)
@@ -203,7 +202,7 @@ func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 		v.Problems = append(v.Problems, ozgflow.FieldError{Detail: ozgflow.ErrorMessage(err)})
 	}
 	d.Results = rows
-	v.Title, v.Data = "Arbeitskorb", d
+	v.Title, v.Data = say("title.workspace"), d
 	p.show(w, status, "workspace", v)
 }
 
@@ -213,13 +212,13 @@ func (p *Pages) actOnSelected(r *http.Request, id ozgflow.Identity, ids []string
 	results, err := p.cases.ActOnTasks(r.Context(), id, casework.Bulk{Action: r.PostFormValue("action"), TaskIDs: ids,
 		To: r.PostFormValue("to"), Queue: r.PostFormValue("queue"), Note: r.PostFormValue("note")})
 	if err != nil {
-		v.ProblemTitle = "Die Aktion ist unvollständig."
+		v.ProblemTitle = say("problem.bulk")
 		v.Problems = p.germanProblems(r.Context(), id, err)
 	}
 	done := 0
 	rows := make([]bulkRow, 0, len(results))
 	for _, res := range results {
-		text := "erledigt"
+		text := say("bulk.done")
 		if res.Err == nil {
 			done++
 		} else {
@@ -228,7 +227,7 @@ func (p *Pages) actOnSelected(r *http.Request, id ozgflow.Identity, ids []string
 		rows = append(rows, bulkRow{TaskID: res.TaskID, OK: res.Err == nil, Text: text})
 	}
 	if len(results) > 0 {
-		v.Flash = fmt.Sprintf("%d von %d Aufgaben erledigt.", done, len(results))
+		v.Flash = say("flash.bulk", done, len(results))
 	}
 	return rows
 }
@@ -347,9 +346,9 @@ func auditRows(audit []ozgflow.AuditEntry, names map[string]string) []auditRow {
 		by := a.By
 		switch by {
 		case "system":
-			by = "System (Frist)"
+			by = say("audit.system")
 		case "applicant":
-			by = "Antragsteller/in"
+			by = say("audit.applicant")
 		default:
 			by = nameOf(names, by)
 		}
@@ -365,7 +364,7 @@ func paymentLine(p *ozgflow.Payment) string {
 	}
 	line := locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
 	if p.Refund != "" {
-		line += " (Erstattung: " + strings.ToLower(p.Refund) + ")"
+		line += " (" + say("payment.refund", strings.ToLower(p.Refund)) + ")"
 	}
 	return line
 }
@@ -375,7 +374,7 @@ func sealLine(seal *ozgflow.Seal) string {
 	if seal == nil {
 		return ""
 	}
-	return "gesiegelt am " + locale.DE.Short(seal.SealedAt) + " (Schlüssel " + seal.KeyID + ")"
+	return say("seal", locale.DE.Short(seal.SealedAt), seal.KeyID)
 }
 
 // taskForms maps the action names of the case view's forms to updates.
@@ -438,7 +437,7 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 			p.conflictPage(w, r, id, caseID, err)
 			return
 		}
-		v.ProblemTitle = "Das hat nicht geklappt."
+		v.ProblemTitle = say("problem.action")
 		v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), locale.DE, id, err)}}, ozgflow.ErrorFields(err)...)
 		mux.Vars(r)["caseId"] = caseID
 		p.casePage(w, r, v, web.StatusOf(ozgflow.ErrorCode(err)))
@@ -477,7 +476,7 @@ func (p *Pages) handleWorkspaceEvents(w http.ResponseWriter, r *http.Request, v 
 	web.StreamCaseEvents(w, r, p.store, id.Authority, "vorgang", func(caseID string) bool {
 		c, err := p.store.Case(r.Context(), caseID)
 		return err == nil && id.Sees(c)
-	}, "Live-Aktualisierung nicht verfügbar.")
+	}, say("live.unavailable"))
 }
 
 // writeTaskWorkbook answers the selected tasks as an Excel workbook.
