@@ -103,6 +103,7 @@ type ImportAnswer struct {
 	Drafts []ImportedDraft `json:"drafts"`
 }
 
+// ImportedDraft names a draft an import made or changed.
 type ImportedDraft struct {
 	ID      string `json:"id"`
 	Version int    `json:"version"`

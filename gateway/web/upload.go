@@ -70,6 +70,7 @@ type UploadError struct {
 	Problems []UploadProblem
 }
 
+// Error implements error.
 func (e *UploadError) Error() string { return "upload refused: " + e.Code }
 
 // add records a problem; the gravest code wins (too large, then
