@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Refusal returns why err refused an action, with the people it names
@@ -24,4 +25,14 @@ func (s *Service) Refusal(ctx context.Context, authority string, err error) *ozg
 		}
 	}
 	return &named
+}
+
+// Explain words why err refused an action, in l, with the people it names
+// by name: the one wording of refusals that every room shows. It gives ""
+// when err carries no refusal.
+func (s *Service) Explain(ctx context.Context, l locale.Lang, authority string, err error) string {
+	if r := s.Refusal(ctx, authority, err); r != nil {
+		return l.Refusal(*r)
+	}
+	return ""
 }

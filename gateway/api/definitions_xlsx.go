@@ -2,10 +2,8 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
@@ -84,21 +82,19 @@ func (s *API) handleImportDefinitions(w http.ResponseWriter, r *http.Request, id
 	web.WriteJSON(w, http.StatusOK, answer)
 }
 
+// importProblem is a refused import's problem document with the report of
+// each row read so far.
+type importProblem struct {
+	web.Problem
+	Report []xlsx.Row `json:"report,omitempty"`
+}
+
 // writeImportProblem answers a refused import: the problem plus the report.
 func (s *API) writeImportProblem(w http.ResponseWriter, r *http.Request, err error, report []xlsx.Row) {
-	code := ozgflow.ErrorCode(err)
-	if code == ozgflow.EINVALID && report != nil {
-		code = ozgflow.EUNPROCESSABLE // a readable workbook with mistakes
+	if ozgflow.ErrorCode(err) == ozgflow.EINVALID && report != nil {
+		// a readable workbook with mistakes
+		err = &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: ozgflow.ErrorMessage(err), Fields: ozgflow.ErrorFields(err)}
 	}
-	status := web.StatusOf(code)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	body := map[string]any{
-		"type": "urn:ozgflow:problem:" + strings.ToLower(strings.TrimPrefix(code, "E")), "title": http.StatusText(status),
-		"status": status, "detail": ozgflow.ErrorMessage(err), "errors": ozgflow.ErrorFields(err),
-	}
-	if report != nil {
-		body["report"] = report
-	}
-	_ = json.NewEncoder(w).Encode(body)
+	p := web.NewProblem(err)
+	web.WriteProblemBody(w, p.Status, importProblem{Problem: p, Report: report})
 }

@@ -299,10 +299,9 @@ func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c
 // the applicant's words; the case is read again, it may have moved on.
 func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string, err error, answer string) {
 	code := ozgflow.ErrorCode(err)
-	text := ""
-	switch refusal := ozgflow.RefusalOf(err); {
-	case refusal != nil:
-		text = v.Lang.Refusal(*refusal)
+	text := p.cases.Explain(r.Context(), v.Lang, c.Authority, err)
+	switch {
+	case text != "":
 	case code == ozgflow.ECONFLICT:
 		text = v.T("error.conflict")
 	case code == ozgflow.EUNAVAILABLE:

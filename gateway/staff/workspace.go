@@ -247,8 +247,8 @@ func (p *Pages) exportSelected(w http.ResponseWriter, r *http.Request, id ozgflo
 // refusalText says in l why an action was refused, from the
 // refusal's reason; errors without a reason say what they carry.
 func (p *Pages) refusalText(ctx context.Context, l locale.Lang, id ozgflow.Identity, err error) string {
-	if refusal := p.cases.Refusal(ctx, id.Authority, err); refusal != nil {
-		return l.Refusal(*refusal)
+	if text := p.cases.Explain(ctx, l, id.Authority, err); text != "" {
+		return text
 	}
 	if ozgflow.ErrorCode(err) == ozgflow.EINTERNAL || ozgflow.ErrorCode(err) == ozgflow.EUNAVAILABLE {
 		return l.Text(false, "staff.error.unavailable.text")

@@ -73,11 +73,15 @@ func (e Errors) Write(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // WriteProblem writes a problem document with its status.
-func WriteProblem(w http.ResponseWriter, p Problem) {
+func WriteProblem(w http.ResponseWriter, p Problem) { WriteProblemBody(w, p.Status, p) }
+
+// WriteProblemBody writes a problem document that carries extension members
+// besides those of Problem (a struct embedding Problem).
+func WriteProblemBody(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // WriteJSON writes v with the given status.
