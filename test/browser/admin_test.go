@@ -52,13 +52,37 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
 	)
+	// The profile is removed after Chromium is gone; its helper processes
+	// may still write into it for a moment after the browser exits, which
+	// t.TempDir's own cleanup would report as a failure.
+	profile, err := os.MkdirTemp("", "ozgflow-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append(opts, chromedp.UserDataDir(profile))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+		removeProfile(t, profile)
+	})
 	return ctx
+}
+
+// removeProfile removes a browser profile, retrying while Chromium's
+// helper processes finish writing into it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+	}
+	t.Logf("browser profile %s not removed: %v", dir, err)
 }
 
 // run performs browser actions; on failure it saves a screenshot under
