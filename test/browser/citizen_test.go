@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -337,13 +338,19 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 			t.Fatalf("%s: %d %s", call.path, res.Status, res.Body)
 		}
 	}
-	var decision, receipt string
+	// The live updates may replace the status region again while it is
+	// read, so the page is read in one go once the decision shows.
+	var decided struct{ Decision, Live, Receipt string }
 	run(t, ctx, "the decision arrives without a reload",
-		chromedp.WaitVisible(`#decision[data-outcome="approve"]`, chromedp.ByQuery),
-		chromedp.Text(`#decision`, &decision, chromedp.ByQuery),
-		chromedp.Text(`#live`, &live, chromedp.ByQuery),
-		chromedp.AttributeValue(`#receipt-link`, "href", &receipt, nil, chromedp.ByQuery),
+		chromedp.Poll(`(() => {
+			const d = document.querySelector('#decision[data-outcome="approve"]');
+			const l = document.querySelector('#live');
+			const a = document.querySelector('#receipt-link');
+			if (!d || !a || !l || !l.innerText.includes('bewilligt')) return null;
+			return {Decision: d.innerText, Live: l.innerText, Receipt: a.getAttribute('href')};
+		})()`, &decided, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
+	decision, live, receipt := decided.Decision, decided.Live, decided.Receipt
 	if !strings.Contains(decision, "Bewilligt") || !strings.Contains(decision, "Die Anmeldung ist vollständig.") ||
 		!strings.Contains(live, "Ihr Antrag wurde bewilligt.") {
 		t.Errorf("decision %q, announcement %q", decision, live)
