@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,18 +92,25 @@ func TestVariantSendsNoticesByEmail(t *testing.T) {
 	def.EmailNotices = true
 	h := newHarness(t, def, `{}`)
 	h.in.Application.Applicant.Email = "anna@example.org"
-	var sent []activities.EmailRequest
+	// The emails are activities of their own and may finish in any order.
+	var mu sync.Mutex
+	sent := map[string]activities.EmailRequest{}
 	h.env.OnActivity(notices.Email, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, req activities.EmailRequest) error { sent = append(sent, req); return nil })
+		func(_ context.Context, req activities.EmailRequest) error {
+			mu.Lock()
+			defer mu.Unlock()
+			sent[req.NoticeID] = req
+			return nil
+		})
 	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(activities.Receipt{Reference: "FV-1"}, nil)
 	h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).Return(ozgflow.Seal{JWS: "a.b.c"}, nil).Maybe()
 	got := h.run()
 	if len(sent) == 0 || len(sent) != len(got.Timeline) {
 		t.Fatalf("sent %d emails for %d notices", len(sent), len(got.Timeline))
 	}
-	for i, req := range sent {
-		if req.To != "anna@example.org" || req.NoticeID != got.Timeline[i].ID || req.Subject != got.Timeline[i].Title {
-			t.Errorf("email %d = %+v, notice %+v", i, req, got.Timeline[i])
+	for _, notice := range got.Timeline {
+		if req, ok := sent[notice.ID]; !ok || req.To != "anna@example.org" || req.Subject != notice.Title {
+			t.Errorf("notice %+v: email %+v", notice, req)
 		}
 	}
 }
