@@ -19,6 +19,15 @@ const (
 	EUNAVAILABLE   = "EUNAVAILABLE"
 )
 
+// IsErrorCode reports whether code is one of the error codes above.
+func IsErrorCode(code string) bool {
+	switch code {
+	case ECONFLICT, EINTERNAL, EINVALID, ENOTFOUND, EUNAUTHORIZED, EFORBIDDEN, EUNPROCESSABLE, ETOOLARGE, EUNSUPPORTED, EUNAVAILABLE:
+		return true
+	}
+	return false
+}
+
 // FieldError names one violation inside a request body by its JSON pointer.
 type FieldError struct {
 	Pointer string `json:"pointer"`

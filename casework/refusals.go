@@ -7,10 +7,10 @@ import (
 	"github.com/ozgflow/ozgflow/locale"
 )
 
-// Refusal returns why err refused an action, with the people it names
-// (who holds a task, who proposed a decision) by name instead of subject,
-// for the rooms to word; nil when err carries no refusal.
-func (s *Service) Refusal(ctx context.Context, authority string, err error) *ozgflow.Refusal {
+// named returns why err refused an action, with the people it names (who
+// holds a task, who proposed a decision) by name instead of subject; nil
+// when err carries no refusal.
+func (s *Service) named(ctx context.Context, authority string, err error) *ozgflow.Refusal {
 	r := ozgflow.RefusalOf(err)
 	if r == nil {
 		return nil
@@ -31,7 +31,7 @@ func (s *Service) Refusal(ctx context.Context, authority string, err error) *ozg
 // by name: the one wording of refusals that every room shows. It gives ""
 // when err carries no refusal.
 func (s *Service) Explain(ctx context.Context, l locale.Lang, authority string, err error) string {
-	if r := s.Refusal(ctx, authority, err); r != nil {
+	if r := s.named(ctx, authority, err); r != nil {
 		return l.Refusal(*r)
 	}
 	return ""

@@ -183,7 +183,7 @@ func (s *Service) PendingDelivery(ctx context.Context, caseID string) (DeliveryA
 func FromTemporal(err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		if known(appErr.Type()) {
+		if ozgflow.IsErrorCode(appErr.Type()) {
 			e := &ozgflow.Error{Code: appErr.Type(), Message: appErr.Message()}
 			if appErr.HasDetails() {
 				var refusal ozgflow.Refusal
@@ -208,16 +208,6 @@ func FromTemporal(err error) error {
 		return ozgflow.Refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseClosed, "The case is already closed.")
 	}
 	return err
-}
-
-// known reports whether code is one of ozgflow's error codes.
-func known(code string) bool {
-	switch code {
-	case ozgflow.EINVALID, ozgflow.EUNAUTHORIZED, ozgflow.EFORBIDDEN, ozgflow.ENOTFOUND, ozgflow.ECONFLICT,
-		ozgflow.ETOOLARGE, ozgflow.EUNSUPPORTED, ozgflow.EUNPROCESSABLE, ozgflow.EUNAVAILABLE, ozgflow.EINTERNAL:
-		return true
-	}
-	return false
 }
 
 // isClosedError reports Temporal's refusal to touch a workflow that ended.

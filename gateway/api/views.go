@@ -169,11 +169,3 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 	}
 	return v
 }
-
-// stamp writes a time as RFC 3339, or "" for the zero time.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
