@@ -7,7 +7,6 @@ package citizen
 
 import (
 	"embed"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -26,13 +25,7 @@ import (
 var templateFS embed.FS
 
 // pages are parsed once, at start, each with the applicant's layout.
-var pages = func() map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for _, name := range []string{"status", "withdraw", "verify"} {
-		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
-	}
-	return out
-}()
+var pages = web.ParsePages(templateFS, nil, "status", "withdraw", "verify")
 
 // Purposes of the pages' form tokens.
 const (

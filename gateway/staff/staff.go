@@ -26,15 +26,9 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pages are parsed once, at start: a missing or broken template fails the
-// start, not a request.
-var pages = func() map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries"} {
-		out[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
-	}
-	return out
-}()
+// pages are parsed once, at start, each with the staff layout.
+var pages = web.ParsePages(templateFS, pageFuncs,
+	"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries")
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{

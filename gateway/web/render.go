@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -18,6 +19,17 @@ func NewNonce() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawStdEncoding.EncodeToString(b[:])
+}
+
+// ParsePages parses each named page from fsys (templates/<name>.html) with
+// the layout templates/layout.html and funcs (may be nil). It panics on a
+// missing or broken template, so that it fails the start, not a request.
+func ParsePages(fsys fs.FS, funcs template.FuncMap, names ...string) map[string]*template.Template {
+	out := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return out
 }
 
 // Renderer writes pages: rendered into a buffer first, so that a template
