@@ -48,7 +48,10 @@ func (a Audience) identify(r *http.Request) *http.Request {
 
 // Admits reports whether the identity may enter.
 func (a Audience) Admits(id ozgflow.Identity) bool {
-	return slices.Contains(a.Roles, ozgflow.RoleAnonymous) || slices.Contains(a.Roles, id.Role)
+	if slices.Contains(a.Roles, ozgflow.RoleAnonymous) {
+		return true
+	}
+	return slices.ContainsFunc(a.Roles, id.Has)
 }
 
 // Rooms opens subrouters by audience and remembers each one's audience, so
