@@ -22,6 +22,14 @@ const (
 	RoleProvider Role = "provider"
 )
 
+// Scopes an API client's access token must grant for each kind of access.
+const (
+	ScopeSubmit    = "ozgflow.submit"     // submit applications
+	ScopeMailbox   = "ozgflow.mailbox"    // read and mark the portal mailboxes
+	ScopeCasesRead = "ozgflow.cases.read" // read cases and their receipts
+	ScopeEvents    = "ozgflow.events"     // report back-office events on cases
+)
+
 // Identity is who makes a request. It is established once per request, by
 // the gateway's identity middleware, and read from the request context.
 type Identity struct {

@@ -43,6 +43,10 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	if err := checkSubmission(sub); err != nil {
 		return ozgflow.Case{}, err
 	}
+	if account := sub.Applicant.PortalAccount; account != "" && !caller.OwnsAccount(account) {
+		return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The portal account is not one of this portal client's.",
+			Fields: []ozgflow.FieldError{{Pointer: "/applicant/portalAccount", Detail: "must start with " + caller.AccountPrefix}}}
+	}
 	reg := s.Defs.Registry()
 	def, err := reg.Resolve(sub.Service, sub.Authority)
 	if err != nil {

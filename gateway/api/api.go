@@ -57,26 +57,26 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	// The API takes bearer tokens, and the staff's session for reading
 	// (downloads linked from the pages).
 	sources := []web.Source{web.SourceBearer, web.SourceSession}
-	room := func(name, forbidden string, roles ...ozgflow.Role) *mux.Router {
+	room := func(name, forbidden, scope string, roles ...ozgflow.Role) *mux.Router {
 		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: s.deny(forbidden),
-			Sources: sources, BearerForChanges: true})
+			Sources: sources, BearerForChanges: true, Scope: scope})
 	}
 	// Whoever may not read a case learns nothing of it: 404, as if it did
 	// not exist.
 	readerRoles := []ozgflow.Role{ozgflow.RoleApplicant, ozgflow.RoleCaseWorker, ozgflow.RoleAdmin, ozgflow.RoleSystem}
 	readerRoom := func(name string, sources ...web.Source) *mux.Router {
 		return rooms.Open(root, prefix, web.Audience{Name: name, Roles: readerRoles, Deny: s.deny(""),
-			Sources: sources, BearerForChanges: true})
+			Sources: sources, BearerForChanges: true, Scope: ozgflow.ScopeCasesRead})
 	}
 
-	public := room("anyone (signed webhooks check their signature)", "", ozgflow.RoleAnonymous)
+	public := room("anyone (signed webhooks check their signature)", "", "", ozgflow.RoleAnonymous)
 	public.HandleFunc("/openapi.yaml", handleOpenAPI).Methods(http.MethodGet)
 	public.HandleFunc("/keys", s.handleKeys).Methods(http.MethodGet)
 	public.HandleFunc("/receipts/verify", s.handleVerifyReceipt).Methods(http.MethodPost)
 	public.HandleFunc("/webhooks/payments", s.handlePaymentWebhook).Methods(http.MethodPost)
 	public.HandleFunc("/webhooks/signatures", s.handleSignatureWebhook).Methods(http.MethodPost)
 
-	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.RolePortal, ozgflow.RoleAdmin)
+	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.ScopeSubmit, ozgflow.RolePortal)
 	submitters.HandleFunc("/applications", s.handleSubmit).Methods(http.MethodPost)
 
 	readers := readerRoom("whoever may see the case", sources...)
@@ -88,19 +88,19 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 		web.SourceBearer, web.SourceLink, web.SourceApplicant, web.SourceSession)
 	downloads.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
 
-	applicants := room("the applicant of the case", "This action is open to the applicant only.", ozgflow.RoleApplicant)
+	applicants := room("the applicant of the case", "This action is open to the applicant only.", "", ozgflow.RoleApplicant)
 	applicants.HandleFunc("/applications/{id}/responses", s.handleRespond).Methods(http.MethodPost)
 	applicants.HandleFunc("/applications/{id}/withdraw", s.handleWithdraw).Methods(http.MethodPost)
 	applicants.HandleFunc("/applications/{id}/payment", s.handleRetryPayment).Methods(http.MethodPost)
 
-	backOffice := room("back-office systems", "Only back-office systems report events.", ozgflow.RoleSystem, ozgflow.RoleAdmin)
+	backOffice := room("back-office systems", "Only back-office systems report events.", ozgflow.ScopeEvents, ozgflow.RoleSystem)
 	backOffice.HandleFunc("/applications/{id}/events", s.handleExternalEvent).Methods(http.MethodPost)
 
-	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.RolePortal, ozgflow.RoleAdmin)
+	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.ScopeMailbox, ozgflow.RolePortal, ozgflow.RoleAdmin)
 	mailboxes.HandleFunc("/accounts/{account}/notices", s.handleNotices).Methods(http.MethodGet)
 	mailboxes.HandleFunc("/accounts/{account}/notices/{noticeId}/read", s.handleNoticeRead).Methods(http.MethodPost)
 
-	staff := room("case workers and administrators", "Only case workers and administrators work with tasks.",
+	staff := room("case workers and administrators", "Only case workers and administrators work with tasks.", "",
 		ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
 	staff.HandleFunc("/queues", s.handleQueues).Methods(http.MethodGet)
 	staff.HandleFunc("/tasks", s.handleListTasks).Methods(http.MethodGet)
@@ -115,7 +115,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	staff.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
 	staff.HandleFunc("/reports/statistics.xlsx", s.handleStatisticsReport).Methods(http.MethodGet)
 
-	admins := room("administrators", "Only administrators manage definitions and portal deliveries.", ozgflow.RoleAdmin)
+	admins := room("administrators", "Only administrators manage definitions and portal deliveries.", "", ozgflow.RoleAdmin)
 	admins.HandleFunc("/portal-events", s.handlePortalEvents).Methods(http.MethodGet)
 	admins.HandleFunc("/portal-events/{id}/resend", s.handleResendPortalEvent).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)

@@ -48,6 +48,9 @@ func newMailboxView(page store.MailboxPage, offset, limit int64) mailboxView {
 // handleNotices lists the notices of a portal account, newest first, across
 // its cases, with their read state and the number of unread notices.
 func (s *API) handleNotices(w http.ResponseWriter, r *http.Request) {
+	if !s.ownsAccount(w, r) {
+		return
+	}
 	offset, limit, err := web.Paging(r)
 	if err != nil {
 		s.errors.Write(w, r, err)
@@ -64,6 +67,9 @@ func (s *API) handleNotices(w http.ResponseWriter, r *http.Request) {
 // handleNoticeRead marks a notice of the mailbox as read; marking it again
 // changes nothing.
 func (s *API) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
+	if !s.ownsAccount(w, r) {
+		return
+	}
 	vars := mux.Vars(r)
 	unread, err := s.store.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
 	if err != nil {
@@ -71,4 +77,13 @@ func (s *API) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"id": vars["noticeId"], "read": true, "unread": unread})
+}
+
+// ownsAccount refuses a portal client an account outside its own.
+func (s *API) ownsAccount(w http.ResponseWriter, r *http.Request) bool {
+	if id := ozgflow.IdentityFrom(r.Context()); !id.OwnsAccount(mux.Vars(r)["account"]) {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EFORBIDDEN, "This portal client reads only the mailboxes of its own accounts (%s…).", id.AccountPrefix))
+		return false
+	}
+	return true
 }

@@ -13,15 +13,17 @@ import (
 
 // Cookies that carry credentials.
 const (
-	// SessionCookie holds the signed-in staff member's token.
+	// SessionCookie holds the random ID of a signed-in staff member's
+	// session (Sessions).
 	SessionCookie = "ozgflow_session"
 	// ApplicantCookie holds the access token of the case the applicant
 	// opened, so that it leaves the address bar (and the history) at once.
 	ApplicantCookie = "ozgflow_antrag"
 )
 
-// Authenticator turns a bearer token into an identity. Production identity
-// providers plug in here; `dev` uses fixed demo tokens.
+// Authenticator turns a bearer token into an identity: the JWT access
+// tokens of the identity provider (gateway/oidc) and, in `dev` only, the
+// fixed demo tokens.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool)
 }
@@ -107,8 +109,9 @@ func presentedFrom(ctx context.Context) []Presented {
 // identity; a room that accepts fewer sources (Audience.Sources) takes the
 // first of those it accepts.
 type Identifier struct {
-	Auth   Authenticator
-	Tokens AccessTokens
+	Auth     Authenticator
+	Tokens   AccessTokens
+	Sessions Sessions
 }
 
 // Middleware puts the identity, its credential and every credential
@@ -138,7 +141,7 @@ func (i Identifier) identify(r *http.Request) []Presented {
 		out = append(out, Presented{applicant(caseID), Credential{Source: SourceApplicant}})
 	}
 	if ck, err := r.Cookie(SessionCookie); err == nil {
-		if id, ok := i.Auth.Authenticate(r.Context(), ck.Value); ok {
+		if id, ok := i.Sessions.Identity(r.Context(), ck.Value); ok {
 			out = append(out, Presented{id, Credential{Source: SourceSession}})
 		} else {
 			out = append(out, Presented{Credential: Credential{Source: SourceSession, Refused: true}})
@@ -173,7 +176,7 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
-// SessionToken returns the staff session's token, for binding forms to it.
+// SessionToken returns the staff session's ID, for binding forms to it.
 func SessionToken(r *http.Request) string {
 	if ck, err := r.Cookie(SessionCookie); err == nil {
 		return ck.Value

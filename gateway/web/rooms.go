@@ -25,6 +25,9 @@ type Audience struct {
 	// a request that is not GET or HEAD only a bearer token counts, against
 	// cross-site request forgery (the JSON API).
 	BearerForChanges bool
+	// Scope, if set, must be granted by an API client's token
+	// (ozgflow.Identity.Granted); a token without it gets 403.
+	Scope string
 }
 
 // accepts reports whether the room takes a credential of source for r.
@@ -91,8 +94,14 @@ func requireAudience(a Audience) mux.MiddlewareFunc {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r = a.identify(r)
-			if !a.Admits(ozgflow.IdentityFrom(r.Context())) {
+			id := ozgflow.IdentityFrom(r.Context())
+			if !a.Admits(id) {
 				a.Deny(w, r)
+				return
+			}
+			if a.Scope != "" && !id.Granted(a.Scope) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="ozgflow", error="insufficient_scope", scope="`+a.Scope+`"`)
+				WriteProblem(w, NewProblem(ozgflow.Errorf(ozgflow.EFORBIDDEN, "The access token does not grant the scope %s.", a.Scope)))
 				return
 			}
 			next.ServeHTTP(w, r)
