@@ -133,6 +133,25 @@ type Directory interface {
 	CaseWorkers(ctx context.Context, authority string) []Identity
 }
 
+// Directories merges directories: the first that lists a subject names it.
+type Directories []Directory
+
+// CaseWorkers implements Directory, sorted by name.
+func (ds Directories) CaseWorkers(ctx context.Context, authority string) []Identity {
+	var out []Identity
+	seen := map[string]bool{}
+	for _, d := range ds {
+		for _, id := range d.CaseWorkers(ctx, authority) {
+			if !seen[id.Subject] {
+				seen[id.Subject] = true
+				out = append(out, id)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Identity) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 type identityKey struct{}
 
 // NewContextWithIdentity returns ctx carrying the caller's identity.

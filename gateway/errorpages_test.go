@@ -49,7 +49,7 @@ func TestErrorPagesInGermanAndEnglish(t *testing.T) {
 				r := httptest.NewRequest(http.MethodGet, tt.path, nil)
 				r.Header.Set("Accept-Language", lang)
 				if tt.session != "" {
-					r.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: tt.session})
+					r.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: sessionOf(s, tt.session)})
 				}
 				if tt.cookie != nil {
 					r.AddCookie(tt.cookie)

@@ -1,12 +1,16 @@
 package gateway
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 	"gopkg.in/yaml.v3"
@@ -17,6 +21,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/api"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 // testSecret is the secret of the test servers.
@@ -25,6 +30,32 @@ var testSecret = []byte("test-secret-0123456789")
 // formToken is the CSRF token the test servers' forms carry for a session.
 func formToken(purpose, session string) string {
 	return web.CSRF{Secret: testSecret}.Token(purpose, session)
+}
+
+// testSessions remembers the sessions sessionOf opened, per server and token.
+var testSessions sync.Map
+
+// sessionOf returns the ID of a session of the demo identity with token on
+// the server's store, opened once; other values are returned as they are.
+func sessionOf(s *Server, token string) string {
+	id, ok := DevTokens()[token]
+	if !ok || s.store == nil {
+		return token
+	}
+	key := fmt.Sprintf("%p %s", s, token)
+	if sid, ok := testSessions.Load(key); ok {
+		// A server of an ended test may have left its address behind.
+		if _, live, _ := s.store.Session(context.Background(), sid.(string), store.DefaultSessionTimeouts, time.Now()); live {
+			return sid.(string)
+		}
+	}
+	sess, err := s.store.CreateSession(context.Background(), store.Session{Identity: id, Via: "demo", CreatedAt: time.Now()},
+		store.DefaultSessionTimeouts)
+	if err != nil {
+		panic(err)
+	}
+	testSessions.Store(key, sess.ID)
+	return sess.ID
 }
 
 func newTestServer(t *testing.T) *Server {

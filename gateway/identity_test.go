@@ -32,13 +32,13 @@ func TestEachRoomTakesItsOwnCredentials(t *testing.T) {
 		{"the case for a portal client", http.MethodGet, "/api/v1/applications/" + c.ID, "dev-portal", nil, http.StatusNotFound},
 		{"the case for a case worker of another authority", http.MethodGet, "/api/v1/applications/" + c.ID, "dev-sb-dresden", nil, http.StatusNotFound},
 		{"the case for the staff session", http.MethodGet, "/api/v1/applications/" + c.ID, "",
-			[]*http.Cookie{{Name: web.SessionCookie, Value: "dev-sb-leipzig"}}, http.StatusOK},
+			[]*http.Cookie{{Name: web.SessionCookie, Value: sessionOf(s, "dev-sb-leipzig")}}, http.StatusOK},
 		{"a change by the staff session", http.MethodPost, "/api/v1/tasks/bulk", "",
-			[]*http.Cookie{{Name: web.SessionCookie, Value: "dev-sb-leipzig"}}, http.StatusUnauthorized},
+			[]*http.Cookie{{Name: web.SessionCookie, Value: sessionOf(s, "dev-sb-leipzig")}}, http.StatusUnauthorized},
 		{"the status page by the applicant's cookie", http.MethodGet, "/antraege/" + c.ID, "", []*http.Cookie{applicant}, http.StatusOK},
 		{"the status page by a bearer token", http.MethodGet, "/antraege/" + c.ID, token, nil, http.StatusForbidden},
 		{"the Arbeitskorb with a stray link token", http.MethodGet, "/arbeitskorb?token=at_x", "",
-			[]*http.Cookie{{Name: web.SessionCookie, Value: "dev-sb-leipzig"}}, http.StatusOK},
+			[]*http.Cookie{{Name: web.SessionCookie, Value: sessionOf(s, "dev-sb-leipzig")}}, http.StatusOK},
 		{"the Arbeitskorb by a bearer token", http.MethodGet, "/arbeitskorb", "dev-sb-leipzig", nil, http.StatusSeeOther},
 	}
 	for _, tt := range tests {

@@ -124,7 +124,7 @@ func TestDeliveriesPage(t *testing.T) {
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, "<code>c1-1</code>") || strings.Contains(body, "<code>c1-2</code>") ||
 		!strings.Contains(body, `action="/verwaltung/zustellungen/c1-1/erneut"`) ||
-		!strings.Contains(body, `name="csrf" value="`+formToken("csrf", "dev-admin")+`"`) || !strings.Contains(body, "1 Mitteilungen warten") {
+		!strings.Contains(body, `name="csrf" value="`+formToken("csrf", sessionOf(s, "dev-admin"))+`"`) || !strings.Contains(body, "1 Mitteilungen warten") {
 		t.Fatalf("page: %d\n%s", rec.Code, body)
 	}
 	if rec := get(s, "/verwaltung/zustellungen", "dev-sb-leipzig"); rec.Code != http.StatusForbidden {
@@ -134,7 +134,7 @@ func TestDeliveriesPage(t *testing.T) {
 	post := func(csrf string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/verwaltung/zustellungen/c1-1/erneut", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "dev-admin"})
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: sessionOf(s, "dev-admin")})
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
 		return rec
@@ -145,7 +145,7 @@ func TestDeliveriesPage(t *testing.T) {
 	if _, failed, _ := st.PortalEventCounts(context.Background()); failed != 1 {
 		t.Fatal("a forged form resent the event")
 	}
-	rec = post(formToken("csrf", "dev-admin"))
+	rec = post(formToken("csrf", sessionOf(s, "dev-admin")))
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/verwaltung/zustellungen?erneut=c1-1" {
 		t.Fatalf("resend: %d %s", rec.Code, rec.Header().Get("Location"))
 	}

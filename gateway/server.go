@@ -24,6 +24,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/gateway/api"
 	"github.com/ozgflow/ozgflow/gateway/citizen"
+	"github.com/ozgflow/ozgflow/gateway/idp"
 	"github.com/ozgflow/ozgflow/gateway/staff"
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/internal/health"
@@ -53,6 +54,13 @@ type Config struct {
 	Catalog *casework.Catalog
 	// DemoSignIn offers the demo identities on the sign-in page (dev only).
 	DemoSignIn bool
+	// Provider, if set, is the identity provider staff sign in at.
+	Provider *idp.Provider
+	// PublicURL is the gateway's address as browsers see it; https makes
+	// the cookies Secure.
+	PublicURL string
+	// Sessions bound staff sessions; zero means store.DefaultSessionTimeouts.
+	Sessions store.SessionTimeouts
 }
 
 // Server owns the router, the rooms and the case service they share.
@@ -80,23 +88,29 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	}
 	cases := &casework.Service{Temporal: tc, Store: st, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
 		Logger: logger, Now: time.Now}
-	if dir, ok := auth.(ozgflow.Directory); ok {
-		cases.Directory = dir
+	var dirs ozgflow.Directories
+	if demo, ok := web.StaticTokensOf(auth); ok {
+		dirs = append(dirs, demo)
 	}
+	if st != nil {
+		dirs = append(dirs, st) // case workers who signed in at the provider
+	}
+	cases.Directory = dirs
+	sessions := web.Sessions{Store: st, Timeouts: cfg.Sessions, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Now: time.Now}
 	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokens(cfg.Secret),
 		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
-	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens}.Middleware)
+	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware)
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
 		logger).Register(s.router, s.rooms)
-	var demo web.StaticTokens
-	if tokens, ok := auth.(web.StaticTokens); ok && cfg.DemoSignIn {
-		demo = tokens
+	opts := staff.Options{Sessions: sessions, Provider: cfg.Provider, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
+	if tokens, ok := web.StaticTokensOf(auth); ok && cfg.DemoSignIn {
+		opts.Demo = tokens
 	}
-	staff.New(cases, auth, demo, cfg.Secret, logger).Register(s.router, s.rooms)
+	staff.New(cases, opts, cfg.Secret, logger).Register(s.router, s.rooms)
 	citizen.New(cases, s.receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
 	s.answerWrongMethods()
 	return s

@@ -59,7 +59,7 @@ func seedQueue(tb testing.TB, st *store.Store, n int) {
 
 func get(s *Server, path, session string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: session})
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: sessionOf(s, session)})
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
 	return rec
@@ -122,7 +122,7 @@ func TestWorkspaceFormsCheckCSRF(t *testing.T) {
 	for _, path := range []string{"/arbeitskorb/sammelaktion", "/arbeitskorb/aufgaben/x.review.1/uebernehmen"} {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("csrf=forged&action=claim&ids=x.review.1"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "dev-sb-leipzig"})
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: sessionOf(s, "dev-sb-leipzig")})
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "Formular ist nicht mehr gültig") {
@@ -183,7 +183,7 @@ func TestWorkspaceEventsStreamChangesOfVisibleCases(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/arbeitskorb/ereignisse", nil)
-	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "dev-sb-leipzig-2"})
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: sessionOf(s, "dev-sb-leipzig-2")})
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,8 @@ type Config struct {
 	// replayed from their history when they next have work.
 	WorkerCacheSize int
 	LogLevel        slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+
+	IdentityConfig // identity.go
 }
 
 // DefaultConfig returns the defaults.
@@ -77,6 +79,7 @@ func DefaultConfig() Config {
 		PortalMaxAttempts:    portal.DefaultMaxAttempts,
 		PortalBackoffInitial: portal.DefaultBackoff.Initial,
 		PortalBackoffMax:     portal.DefaultBackoff.Max,
+		IdentityConfig:       defaultIdentityConfig(),
 	}
 }
 
@@ -116,6 +119,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.WorkerCacheSize = n
 	}
 	if err := c.noticesFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if err := c.identityFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
@@ -166,6 +172,7 @@ func (c Config) Validate(process string) error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateNotices(process)...)
+	errs = append(errs, c.validateIdentity(process)...)
 	return errors.Join(errs...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway"
+	"github.com/ozgflow/ozgflow/gateway/web"
 )
 
 // Gateway is the `gateway` process: the HTTP gateway on OZGFLOW_ADDR,
@@ -54,6 +55,16 @@ type signerKeys = func(context.Context) (jose.JSONWebKeySet, error)
 // the demo sign-in if asked; stops gets what stops both.
 func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKeys, demoSignIn bool,
 	logger *slog.Logger, stops *closers) (*gateway.Server, *casework.Catalog, error) {
+	provider, err := connectProvider(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The demo identities exist in `dev` only; every other gateway knows
+	// people and clients through the identity provider alone.
+	var demo web.StaticTokens
+	if demoSignIn {
+		demo = gateway.DevTokens()
+	}
 	cat, err := openCatalog(ctx, conn, logger)
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +74,8 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
 		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
-	}, conn.temporal, conn.store, cat, gateway.DevTokens(), logger)
+		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
+	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
 	stops.add(gw.Close)
 	return gw, cat, nil
 }

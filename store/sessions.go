@@ -183,3 +183,35 @@ func randomID() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+func (s *Store) staffKey(authority string) string { return s.prefix + "staff:" + authority }
+
+// RememberCaseWorker keeps a case worker who signed in, so that colleagues
+// can hand tasks over to them by name and see who holds a task.
+func (s *Store) RememberCaseWorker(ctx context.Context, id ozgflow.Identity) error {
+	if !id.Has(ozgflow.RoleCaseWorker) || id.Authority == "" {
+		return nil
+	}
+	body, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	return s.rdb.HSet(ctx, s.staffKey(id.Authority), id.Subject, body).Err()
+}
+
+// CaseWorkers implements ozgflow.Directory: the case workers of an
+// authority who have signed in.
+func (s *Store) CaseWorkers(ctx context.Context, authority string) []ozgflow.Identity {
+	all, err := s.rdb.HGetAll(ctx, s.staffKey(authority)).Result()
+	if err != nil {
+		return nil
+	}
+	out := make([]ozgflow.Identity, 0, len(all))
+	for _, body := range all {
+		var id ozgflow.Identity
+		if json.Unmarshal([]byte(body), &id) == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}

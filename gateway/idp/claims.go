@@ -96,6 +96,9 @@ type APIClient struct {
 	Targets   []string `yaml:"targets"`
 	// Name shown for the client; its ID when empty.
 	Name string `yaml:"name"`
+	// Token is refused: a client authenticates at the identity provider,
+	// never with a static token.
+	Token string `yaml:"token"`
 }
 
 // LoadAPIClients reads the bindings from a YAML file.
@@ -124,6 +127,9 @@ func (c APIClients) Validate() error {
 	}
 	var errs []error
 	for id, b := range c.Clients {
+		if b.Token != "" {
+			errs = append(errs, fmt.Errorf("client %s: static tokens are not accepted; the client obtains access tokens from the identity provider (client credentials)", id))
+		}
 		switch b.Role {
 		case ozgflow.RolePortal:
 			if b.AccountPrefix == "" {

@@ -38,6 +38,14 @@ type Config struct {
 	API APIClients
 }
 
+// Validate checks the claim mapping and the API clients' bindings.
+func (c Config) Validate() error {
+	if err := c.Claims.validate(); err != nil {
+		return err
+	}
+	return c.API.Validate()
+}
+
 // Provider is a connected identity provider.
 type Provider struct {
 	cfg          Config
@@ -49,10 +57,7 @@ type Provider struct {
 
 // Connect discovers the provider at cfg.Issuer.
 func Connect(ctx context.Context, cfg Config) (*Provider, error) {
-	if err := cfg.Claims.validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.API.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	p, err := oidc.NewProvider(ctx, cfg.Issuer)

@@ -1,49 +1,231 @@
 package staff
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/idp"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/store"
+)
+
+// Sign-in: staff sign in at the identity provider (authorization code flow
+// with PKCE) or, in `dev`, with a demo identity. Either way they get a
+// server-side session (web.Sessions); sign-ins and sign-outs are recorded.
+
+const (
+	// signInCookie carries a random value the sign-in form's token is
+	// bound to, before there is a session.
+	signInCookie = "ozgflow_anmeldung"
+	// stateCookie binds the provider's return to the browser that left.
+	stateCookie = "ozgflow_anmeldung_state"
+	// signInCSRFPurpose separates the sign-in form's tokens from others.
+	signInCSRFPurpose = "signin csrf"
+	// signInAttemptTTL is how long a person may take at the provider.
+	signInAttemptTTL = 10 * time.Minute
 )
 
 // demoIdentity is a sign-in button of the demo identities.
 type demoIdentity struct{ Token, Name string }
 
 func (p *Pages) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	p.showSignIn(w, r, http.StatusOK, nil)
+}
+
+// showSignIn renders the sign-in page, with problems if any.
+func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, status int, problems []ozgflow.FieldError) {
 	var demo []demoIdentity
-	for token, id := range p.demo {
+	for token, id := range p.Demo {
 		demo = append(demo, demoIdentity{Token: token, Name: id.Name})
 	}
 	sort.Slice(demo, func(i, j int) bool { return demo[i].Name < demo[j].Name })
-	p.show(w, http.StatusOK, "signin", view{Title: say("title.signin"), Nonce: web.NewNonce(), Flash: flashText(r.URL.Query().Get("hinweis")),
-		Data: map[string]any{"Next": localPath(r.URL.Query().Get("next")), "Demo": demo}})
+	next := localPath(r.FormValue("next"))
+	v := view{Title: say("title.signin"), Nonce: web.NewNonce(), Flash: flashText(r.URL.Query().Get("hinweis")),
+		CSRF: p.csrf.Token(signInCSRFPurpose, p.signInBinding(w, r)),
+		Data: map[string]any{"Next": next, "Demo": demo, "Tokens": p.Demo != nil}}
+	if p.Provider != nil {
+		href := "/anmelden/oidc"
+		if next != "" {
+			href += "?next=" + url.QueryEscape(next)
+		}
+		v.Data.(map[string]any)["Provider"] = map[string]string{"Href": href, "Text": say("signin.provider.text"), "Button": say("signin.provider")}
+	}
+	if len(problems) > 0 {
+		v.ProblemTitle, v.Problems = say("problem.signin"), problems
+	}
+	p.show(w, status, "signin", v)
 }
 
-// handleSignIn checks the token and keeps it in the session cookie.
+// signInBinding returns the value the sign-in form is bound to, setting
+// its cookie on the first visit.
+func (p *Pages) signInBinding(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(signInCookie); err == nil && len(ck.Value) >= 32 {
+		return ck.Value
+	}
+	value := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: value, Path: "/anmelden", HttpOnly: true,
+		Secure: p.Sessions.Secure, SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds())})
+	return value
+}
+
+// handleSignIn signs in with a demo identity's token (`dev` only).
 func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	id, ok := p.auth.Authenticate(r.Context(), token)
-	if !ok {
-		p.show(w, http.StatusUnauthorized, "signin", view{Title: say("title.signin"), Nonce: web.NewNonce(), ProblemTitle: say("problem.signin"),
-			Problems: []ozgflow.FieldError{{Detail: say("problem.signin.token")}},
-			Data:     map[string]any{"Next": localPath(r.PostFormValue("next"))}})
+	binding := ""
+	if ck, err := r.Cookie(signInCookie); err == nil {
+		binding = ck.Value
+	}
+	if !p.csrf.Valid(signInCSRFPurpose, binding, r.PostFormValue("csrf")) {
+		p.ErrorPage(w, r, http.StatusForbidden, "csrf")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: web.SessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds())})
-	next := localPath(r.PostFormValue("next"))
+	if p.Demo == nil {
+		p.showSignIn(w, r, http.StatusForbidden, []ozgflow.FieldError{{Detail: say("problem.signin.unavailable")}})
+		return
+	}
+	if !p.allowSignIn(w, r) {
+		return
+	}
+	id, ok := p.Demo.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
+	if !ok {
+		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "demo", Detail: "unknown token"})
+		p.showSignIn(w, r, http.StatusUnauthorized, []ozgflow.FieldError{{Detail: say("problem.signin.token")}})
+		return
+	}
+	p.startSession(w, r, store.Session{Identity: id, Via: "demo"}, r.PostFormValue("next"))
+}
+
+// handleProviderSignIn sends the person to the identity provider.
+func (p *Pages) handleProviderSignIn(w http.ResponseWriter, r *http.Request) {
+	if p.Provider == nil {
+		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
+		return
+	}
+	if !p.allowSignIn(w, r) {
+		return
+	}
+	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
+	attempt := store.SignInAttempt{Verifier: verifier, Nonce: nonce, Next: localPath(r.URL.Query().Get("next"))}
+	if err := p.store.SaveSignInAttempt(r.Context(), state, attempt, signInAttemptTTL); err != nil {
+		p.logger.Error("Sign-in attempt not saved", "error", err)
+		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	// Lax: the provider's redirect back is a cross-site navigation.
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/anmelden", HttpOnly: true,
+		Secure: p.Sessions.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(signInAttemptTTL.Seconds())})
+	http.Redirect(w, r, p.Provider.AuthCodeURL(state, nonce, verifier), http.StatusFound)
+}
+
+// handleProviderReturn completes a sign-in at the identity provider.
+func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
+	if p.Provider == nil {
+		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/anmelden", MaxAge: -1, HttpOnly: true,
+		Secure: p.Sessions.Secure, SameSite: http.SameSiteLaxMode})
+	q := r.URL.Query()
+	ck, err := r.Cookie(stateCookie)
+	if q.Get("error") != "" || err != nil || q.Get("state") == "" || ck.Value != q.Get("state") {
+		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: "cancelled or state mismatch"})
+		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
+		return
+	}
+	attempt, ok, err := p.store.TakeSignInAttempt(r.Context(), ck.Value)
+	if err != nil || !ok {
+		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: "unknown or expired attempt"})
+		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
+		return
+	}
+	signedIn, err := p.Provider.Exchange(r.Context(), q.Get("code"), attempt.Verifier, attempt.Nonce)
+	switch {
+	case errors.Is(err, idp.ErrNoRole):
+		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: err.Error()})
+		p.ErrorPage(w, r, http.StatusForbidden, "norole")
+		return
+	case err != nil:
+		p.logger.Warn("Sign-in at the identity provider failed", "error", err)
+		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: err.Error()})
+		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
+		return
+	}
+	if err := p.store.RememberCaseWorker(r.Context(), signedIn.Identity); err != nil {
+		p.logger.Warn("Case worker not remembered in the directory", "error", err)
+	}
+	p.startSession(w, r, store.Session{Identity: signedIn.Identity, Via: "oidc", IDToken: signedIn.IDToken}, attempt.Next)
+}
+
+// startSession opens the session, records the sign-in and sends the person
+// where they wanted to go, or to their start page.
+func (p *Pages) startSession(w http.ResponseWriter, r *http.Request, sess store.Session, next string) {
+	sess, err := p.Sessions.Start(r.Context(), w, sess)
+	if err != nil {
+		p.logger.Error("Session not started", "error", err)
+		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	p.record(r, store.AccessEvent{Event: "signin", Subject: sess.Identity.Subject, Name: sess.Identity.Name,
+		Role: sess.Identity.Role, Via: sess.Via})
+	next = localPath(next)
 	switch {
 	case next != "":
-	case id.Role == ozgflow.RoleCaseWorker:
+	case sess.Identity.Role == ozgflow.RoleCaseWorker:
 		next = "/arbeitskorb"
 	default:
 		next = "/verwaltung"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// handleSignOut ends the session here and, for a sign-in at the identity
+// provider, there too.
+func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
+	sess, ok := p.Sessions.End(r.Context(), w, r)
+	done := "/anmelden?hinweis=abgemeldet"
+	if !ok {
+		http.Redirect(w, r, done, http.StatusSeeOther)
+		return
+	}
+	p.record(r, store.AccessEvent{Event: "signout", Subject: sess.Identity.Subject, Name: sess.Identity.Name,
+		Role: sess.Identity.Role, Via: sess.Via})
+	if sess.Via == "oidc" && p.Provider != nil {
+		if u := p.Provider.LogoutURL(sess.IDToken, p.PublicURL+done); u != "" {
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+	}
+	http.Redirect(w, r, done, http.StatusSeeOther)
+}
+
+// allowSignIn applies the sign-in rate limit; it answers itself when the
+// limit is reached.
+func (p *Pages) allowSignIn(w http.ResponseWriter, r *http.Request) bool {
+	if p.SignInLimit == nil {
+		return true
+	}
+	return p.SignInLimit(w, r)
+}
+
+// record writes an access event with when and from where; a failure is
+// logged, never shown.
+func (p *Pages) record(r *http.Request, e store.AccessEvent) {
+	e.At, e.From = p.now().UTC(), web.ClientAddress(r)
+	p.logger.Info("Staff access", "event", e.Event, "subject", e.Subject, "role", e.Role, "via", e.Via, "from", e.From)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	if err := p.store.RecordAccess(ctx, e); err != nil {
+		p.logger.Error("Staff access not recorded", "event", e.Event, "error", err)
+	}
 }
 
 // localPath keeps only paths of this site, against open redirects.
@@ -54,8 +236,8 @@ func localPath(p string) string {
 	return ""
 }
 
-// handleSignOut ends the session.
-func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
-	http.SetCookie(w, &http.Cookie{Name: web.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	http.Redirect(w, r, "/anmelden?hinweis=abgemeldet", http.StatusSeeOther)
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

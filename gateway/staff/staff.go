@@ -18,6 +18,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/gateway/idp"
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/store"
@@ -61,19 +62,31 @@ type Pages struct {
 	cases   *casework.Service
 	catalog *casework.Catalog
 	store   *store.Store
-	auth    web.Authenticator
-	// demo lists the demo identities offered on the sign-in page (dev only).
-	demo   web.StaticTokens
+	Options
 	csrf   web.CSRF
 	render web.Renderer
 	logger *slog.Logger
 	now    func() time.Time
 }
 
-// New returns the staff pages. demo, if not nil, offers its identities on
-// the sign-in page.
-func New(cases *casework.Service, auth web.Authenticator, demo web.StaticTokens, secret []byte, logger *slog.Logger) *Pages {
-	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, auth: auth, demo: demo,
+// Options say how staff sign in.
+type Options struct {
+	// Sessions keep the signed-in staff.
+	Sessions web.Sessions
+	// Provider, if set, is the identity provider staff sign in at.
+	Provider *idp.Provider
+	// Demo, if set, offers its identities on the sign-in page (dev only).
+	Demo web.StaticTokens
+	// PublicURL is the gateway's address as browsers see it.
+	PublicURL string
+	// SignInLimit, if set, rate-limits sign-in attempts; it answers a
+	// refused request itself.
+	SignInLimit func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// New returns the staff pages.
+func New(cases *casework.Service, opts Options, secret []byte, logger *slog.Logger) *Pages {
+	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, Options: opts,
 		csrf: web.CSRF{Secret: secret}, render: web.Renderer{Logger: logger}, logger: logger, now: cases.Now}
 }
 
@@ -94,6 +107,8 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	public := rooms.Open(root, "", web.Audience{Name: "anyone", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
 	public.HandleFunc("/anmelden", p.handleSignInPage).Methods(http.MethodGet)
 	public.HandleFunc("/anmelden", p.handleSignIn).Methods(http.MethodPost)
+	public.HandleFunc("/anmelden/oidc", p.handleProviderSignIn).Methods(http.MethodGet)
+	public.HandleFunc("/anmelden/rueckkehr", p.handleProviderReturn).Methods(http.MethodGet)
 
 	room := func(prefix, name string, roles ...ozgflow.Role) *mux.Router {
 		r := rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: p.deny, Sources: []web.Source{web.SourceSession}})

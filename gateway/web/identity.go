@@ -28,6 +28,34 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool)
 }
 
+// Authenticators try each authenticator in turn.
+type Authenticators []Authenticator
+
+// Authenticate implements Authenticator.
+func (as Authenticators) Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool) {
+	for _, a := range as {
+		if id, ok := a.Authenticate(ctx, token); ok {
+			return id, true
+		}
+	}
+	return ozgflow.Identity{}, false
+}
+
+// StaticTokensOf returns the fixed token table among auth, if any.
+func StaticTokensOf(auth Authenticator) (StaticTokens, bool) {
+	switch a := auth.(type) {
+	case StaticTokens:
+		return a, true
+	case Authenticators:
+		for _, each := range a {
+			if t, ok := StaticTokensOf(each); ok {
+				return t, true
+			}
+		}
+	}
+	return nil, false
+}
+
 // StaticTokens is an Authenticator over a fixed token table.
 type StaticTokens map[string]ozgflow.Identity
 

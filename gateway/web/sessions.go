@@ -24,6 +24,9 @@ type Sessions struct {
 // Identity returns whom a session ID identifies; ok is false for an
 // unknown or expired session.
 func (s Sessions) Identity(ctx context.Context, id string) (ozgflow.Identity, bool) {
+	if s.Store == nil {
+		return ozgflow.Identity{}, false
+	}
 	sess, ok, err := s.Store.Session(ctx, id, s.timeouts(), s.now())
 	if err != nil || !ok {
 		return ozgflow.Identity{}, false
@@ -49,6 +52,9 @@ func (s Sessions) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure,
 		SameSite: http.SameSiteLaxMode})
 	id := SessionToken(r)
+	if s.Store == nil {
+		return store.Session{}, false
+	}
 	sess, ok, err := s.Store.Session(ctx, id, s.timeouts(), s.now())
 	if err != nil || !ok {
 		return store.Session{}, false
