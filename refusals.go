@@ -34,6 +34,7 @@ const (
 	ReasonNoPaymentPending    Reason = "no_payment_pending"     //
 	ReasonPaymentNotRetryable Reason = "payment_not_retryable"  // payment status
 	ReasonNothingSelected     Reason = "nothing_selected"       //
+	ReasonNotCaseWorker       Reason = "not_case_worker"        //
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -44,6 +45,7 @@ var Reasons = []Reason{
 	ReasonNoApprovalPending, ReasonOwnProposal, ReasonDenialReasonMissing, ReasonHandoverTarget, ReasonQueueUnknown,
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
+	ReasonNotCaseWorker,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

@@ -197,7 +197,7 @@ func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
 func (r *runner) submit(ctx context.Context, service string, latency *time.Duration) (string, string, error) {
 	body, _ := json.Marshal(map[string]any{
 		"service": service, "authority": chemnitz,
-		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "lasttest"},
+		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "amt24-lasttest"},
 		"data":      map[string]any{"betreff": "Lasttest"},
 	})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.dev.URL+"/api/v1/applications", bytes.NewReader(body))
@@ -259,7 +259,7 @@ func (r *runner) reviewCase(ctx context.Context) (time.Duration, error) {
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.dev.URL+"/api/v1/tasks/"+ozgflow.TaskID(id, "decide", 1)+"/complete",
 		bytes.NewReader([]byte(`{"outcome":"approve"}`)))
-	req.Header.Set("Authorization", "Bearer dev-admin")
+	req.Header.Set("Authorization", "Bearer dev-sb-chemnitz")
 	req.Header.Set("Content-Type", "application/json")
 	res, err := r.http.Do(req)
 	if err != nil {

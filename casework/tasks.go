@@ -122,6 +122,10 @@ func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, ta
 	if err != nil {
 		return ozgflow.Task{}, err
 	}
+	if !id.WorksCases(c.Authority) {
+		return ozgflow.Task{}, ozgflow.Refuse(ozgflow.EFORBIDDEN, ozgflow.ReasonNotCaseWorker,
+			"Only case workers of the case's authority work on its tasks; administrators may look, not act.")
+	}
 	var arg any = ozgflow.TaskAction{TaskID: taskID, User: id.Subject}
 	switch req := body.(type) {
 	case Completion:
@@ -168,7 +172,7 @@ func (s *Service) VisibleTask(ctx context.Context, id ozgflow.Identity, taskID s
 			task, found = TaskOf(c, taskID)
 		}
 	}
-	if !found || (id.Role == ozgflow.RoleCaseWorker && (c.Authority != id.Authority || !id.MemberOf(task.Queue))) {
+	if !found || (!id.Has(ozgflow.RoleAdmin) && id.Role == ozgflow.RoleCaseWorker && (c.Authority != id.Authority || !id.MemberOf(task.Queue))) {
 		return c, task, notFound
 	}
 	return c, task, nil

@@ -7,13 +7,17 @@ import (
 
 // DevTokens are the demo identities of `ozgflow dev`: per city a team lead,
 // who also works the team lead's queue escalations land in, and a colleague,
-// so that four-eyes decisions and competing claims can be tried.
+// so that four-eyes decisions and competing claims can be tried; Chemnitz's
+// case worker works every queue of the load-test variants. The demo portal
+// owns the accounts starting with "amt24-"; the demo back-office system
+// is bound to no authority (dev only).
 func DevTokens() web.StaticTokens {
-	const leipzig, dresden = "147130000000", "146120000000"
+	const leipzig, dresden, chemnitz = "147130000000", "146120000000", "145110000000"
 	lead := []string{"gewerbe", "gewerbe-leitung", "parken"}
 	team := []string{"gewerbe", "parken"}
 	return web.StaticTokens{
-		"dev-portal":        {Subject: "portal-amt24", Name: "Amt24 (Demo)", Role: ozgflow.RolePortal},
+		"dev-portal":        {Subject: "portal-amt24", Name: "Amt24 (Demo)", Role: ozgflow.RolePortal, AccountPrefix: "amt24-"},
+		"dev-sb-chemnitz":   {Subject: "sb-chemnitz", Name: "Sachbearbeitung Chemnitz", Role: ozgflow.RoleCaseWorker, Authority: chemnitz},
 		"dev-sb-leipzig":    {Subject: "sb-leipzig", Name: "Sachbearbeitung Leipzig (Teamleitung)", Role: ozgflow.RoleCaseWorker, Authority: leipzig, Queues: lead},
 		"dev-sb-leipzig-2":  {Subject: "sb-leipzig-2", Name: "Sachbearbeitung Leipzig 2", Role: ozgflow.RoleCaseWorker, Authority: leipzig, Queues: team},
 		"dev-sb-dresden":    {Subject: "sb-dresden", Name: "Sachbearbeitung Dresden (Teamleitung)", Role: ozgflow.RoleCaseWorker, Authority: dresden, Queues: lead},

@@ -51,6 +51,9 @@ var refusalArgWords = map[ozgflow.Reason]map[string]words{
 // refusalTexts words every refusal reason; the args, in ozgflow's order,
 // fill the %s.
 var refusalTexts = map[ozgflow.Reason]words{
+	ozgflow.ReasonNotCaseWorker: {
+		"Aufgaben bearbeiten nur Sachbearbeiterinnen und Sachbearbeiter der zuständigen Behörde; die Administration sieht sie nur ein.",
+		"Only case workers of the responsible authority work on tasks; administrators can only look at them."},
 	ozgflow.ReasonTaskNotFound: {
 		"Die Aufgabe %s gibt es nicht (mehr).",
 		"Task %s does not exist (any more)."},

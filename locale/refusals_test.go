@@ -34,6 +34,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonNoPaymentPending:    0,
 	ozgflow.ReasonPaymentNotRetryable: 1, // payment status
 	ozgflow.ReasonNothingSelected:     0,
+	ozgflow.ReasonNotCaseWorker:       0,
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)

@@ -168,7 +168,7 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, _ := http.NewRequest(http.MethodPost, d.URL+"/verwaltung/definitionen/"+variant+"/entwurf", strings.NewReader(""))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "ozgflow_session", Value: "dev-admin"})
+	req.AddCookie(&http.Cookie{Name: "ozgflow_session", Value: e2e.SignIn(t, d.URL, "dev-admin")})
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

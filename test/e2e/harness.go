@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -359,4 +360,42 @@ func (st *Stack) CountCases(t *testing.T, query string) int64 {
 func (st *Stack) countCases(t *testing.T) int64 {
 	t.Helper()
 	return st.CountCases(t, "WorkflowType = 'CaseWorkflow'")
+}
+
+// signInCSRF finds the sign-in form's token.
+var signInCSRF = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// SignIn signs in at base's sign-in page with a demo identity's token, as a
+// browser does (the form, its token and cookie), and returns the value of
+// the staff session cookie.
+func SignIn(t testing.TB, base, token string) string {
+	t.Helper()
+	res, err := http.Get(base + "/anmelden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := signInCSRF.FindSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("sign-in page: %d without a form token", res.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/anmelden", strings.NewReader(url.Values{"csrf": {string(m[1])}, "token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range res.Cookies() {
+		req.AddCookie(ck)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signedIn, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn.Body.Close()
+	for _, ck := range signedIn.Cookies() {
+		if ck.Name == "ozgflow_session" && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	t.Fatalf("signing in as %s: %d without a session", token, signedIn.StatusCode)
+	return ""
 }

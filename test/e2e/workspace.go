@@ -162,7 +162,7 @@ func bulkClaimAndExport(t *testing.T, st *Stack) {
 // German or English as the browser asks.
 func conflictOnAStaffPageSaysWhy(t *testing.T, st *Stack) {
 	s, taskID := st.paidGewerbeTask(t, leipzig, "dev-sb-leipzig")
-	colleague := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": "dev-sb-leipzig-2"}}
+	colleague := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": SignIn(t, st.URL, "dev-sb-leipzig-2")}}
 	casePage := colleague.get("/arbeitskorb/vorgaenge/" + s.ID)
 	m := csrfField.FindStringSubmatch(casePage.Body)
 	if casePage.Status != http.StatusOK || m == nil {

@@ -316,12 +316,12 @@ func parkausweisDecidedByRule(t *testing.T, st *e2e.Stack) e2e.Submitted {
 	return s
 }
 
-// lasttestDecidedByCaseWorker: Chemnitz has no demo case worker, so the
-// administrator decides the task in queue lasttest.
+// lasttestDecidedByCaseWorker: Chemnitz's case worker decides the task in
+// queue lasttest.
 func lasttestDecidedByCaseWorker(t *testing.T, st *e2e.Stack) e2e.Submitted {
 	s := st.Submit(t, lasttest("lasttest-pruefung"))
-	task := waitTask(t, st, s.ID, "dev-admin", "queue=lasttest&authority="+e2e.Chemnitz, "")
-	taskAction(t, st, "dev-admin", task, "complete", map[string]any{"outcome": "approve"})
+	task := waitTask(t, st, s.ID, "dev-sb-chemnitz", "queue=lasttest", "")
+	taskAction(t, st, "dev-sb-chemnitz", task, "complete", map[string]any{"outcome": "approve"})
 	return s
 }
 
@@ -343,7 +343,7 @@ func parkausweis(authority, zone string) map[string]any {
 func lasttest(service string) map[string]any {
 	return map[string]any{
 		"service": service, "authority": e2e.Chemnitz,
-		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "lasttest"},
+		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "amt24-lasttest"},
 		"data":      map[string]any{"betreff": "Aufzeichnung für den Replay-Test"},
 	}
 }
