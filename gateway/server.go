@@ -40,6 +40,9 @@ type Config struct {
 	Namespace string
 	// Secret derives the applicants' access tokens and the forms' tokens.
 	Secret []byte
+	// PreviousSecrets are former values of Secret whose access tokens stay
+	// valid (OZGFLOW_PREVIOUS_SECRETS); new tokens come from Secret.
+	PreviousSecrets [][]byte
 	// PaymentWebhookSecret verifies the payment provider's webhooks.
 	PaymentWebhookSecret []byte
 	// SignatureWebhookSecret verifies the signing service's webhooks; empty
@@ -83,7 +86,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	if dir, ok := auth.(ozgflow.Directory); ok {
 		cases.Directory = dir
 	}
-	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokens(cfg.Secret),
+	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokenRing(cfg.Secret, cfg.PreviousSecrets...),
 		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
