@@ -8,8 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,9 +18,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
-	"github.com/stretchr/testify/mock"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/mocks"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/gateway/web"
@@ -229,50 +224,5 @@ func TestVerifyReceiptAPI(t *testing.T) {
 	}
 	if res := s.receipts.Verify(context.Background(), pdf); res.Verdict != receipt.Unknown || res.Reason != receipt.ReasonKeysUnavailable {
 		t.Errorf("without keys: %s (%s), want unknown, keys unavailable", res.Verdict, res.Reason)
-	}
-}
-
-func TestSignatureWebhook(t *testing.T) {
-	secret := []byte("signature-webhook-secret")
-	caseID := uuid.NewString()
-	body := []byte(`{"caseId":"` + caseID + `","sessionId":"sig_1","status":"SIGNED"}`)
-	now := time.Now()
-	tests := []struct {
-		name      string
-		secret    []byte // configured
-		body      []byte
-		signedAt  time.Time
-		signWith  []byte
-		signalErr error
-		want      int
-	}{
-		{"signed webhook", secret, body, now, secret, nil, http.StatusNoContent},
-		{"unknown case", secret, body, now, secret, serviceerror.NewNotFound("workflow not found"), http.StatusNotFound},
-		{"wrong secret", secret, body, now, []byte("guess"), nil, http.StatusUnauthorized},
-		{"stale", secret, body, now.Add(-time.Hour), secret, nil, http.StatusUnauthorized},
-		{"no secret configured", nil, body, now, nil, nil, http.StatusUnauthorized},
-		{"no session", secret, []byte(`{"caseId":"` + caseID + `","status":"SIGNED"}`), now, secret, nil, http.StatusBadRequest},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tc := &mocks.Client{}
-			tc.On("SignalWorkflow", mock.Anything, ozgflow.CaseWorkflowID(caseID), "", ozgflow.SignalSignature,
-				ozgflow.SignatureEvent{SessionID: "sig_1", Status: ozgflow.SignatureSigned}).Return(tt.signalErr)
-			s := New(Config{Secret: []byte("test-secret-0123456789"), SignatureWebhookSecret: tt.secret}, tc, nil,
-				nil, DevTokens(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-			req := httptest.NewRequest(http.MethodPost, "/api/v1/webhooks/signatures", bytes.NewReader(tt.body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set(ozgflow.HeaderSignatureTimestamp, strconv.FormatInt(tt.signedAt.Unix(), 10))
-			req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignBody(tt.signWith, tt.signedAt, tt.body))
-			rec := httptest.NewRecorder()
-			s.Handler().ServeHTTP(rec, req)
-			if rec.Code != tt.want {
-				t.Fatalf("HTTP %d %s, want %d", rec.Code, rec.Body.String(), tt.want)
-			}
-			signalled := len(tc.Calls) > 0
-			if wantSignal := tt.want == http.StatusNoContent || tt.signalErr != nil; signalled != wantSignal {
-				t.Errorf("signalled %v, want %v", signalled, wantSignal)
-			}
-		})
 	}
 }

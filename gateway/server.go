@@ -41,6 +41,9 @@ type Config struct {
 	Namespace string
 	// Secret derives the applicants' access tokens and the forms' tokens.
 	Secret []byte
+	// PreviousSecrets are former values of Secret whose access tokens stay
+	// valid (OZGFLOW_PREVIOUS_SECRETS); new tokens come from Secret.
+	PreviousSecrets [][]byte
 	// PaymentWebhookSecret verifies the payment provider's webhooks.
 	PaymentWebhookSecret []byte
 	// SignatureWebhookSecret verifies the signing service's webhooks; empty
@@ -97,7 +100,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	}
 	cases.Directory = dirs
 	sessions := web.Sessions{Store: st, Timeouts: cfg.Sessions, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Now: time.Now}
-	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokens(cfg.Secret),
+	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokenRing(cfg.Secret, cfg.PreviousSecrets...),
 		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed

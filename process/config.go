@@ -26,6 +26,9 @@ type Config struct {
 	RedisURL          string // REDIS_URL, default redis://127.0.0.1:6379/0
 	RedisPrefix       string // OZGFLOW_REDIS_PREFIX, default ozgflow:
 	Secret            string // OZGFLOW_SECRET: payload encryption and access tokens
+	// PreviousSecrets are former values of OZGFLOW_SECRET, comma-separated
+	// (OZGFLOW_PREVIOUS_SECRETS): the access tokens they issued stay valid.
+	PreviousSecrets string
 
 	PaymentURL           string // OZGFLOW_PAYMENT_URL: payment provider API
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
@@ -99,6 +102,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.RedisURL, "REDIS_URL")
 	set(&c.RedisPrefix, "OZGFLOW_REDIS_PREFIX")
 	set(&c.Secret, "OZGFLOW_SECRET")
+	set(&c.PreviousSecrets, "OZGFLOW_PREVIOUS_SECRETS")
 	set(&c.PaymentURL, "OZGFLOW_PAYMENT_URL")
 	set(&c.PaymentAPIKey, "OZGFLOW_PAYMENT_API_KEY")
 	set(&c.PaymentWebhookSecret, "OZGFLOW_PAYMENT_WEBHOOK_SECRET")
@@ -146,6 +150,9 @@ func (c Config) Validate(process string) error {
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		errs = append(errs, errors.New("OZGFLOW_SECRET must be at least 16 characters"))
+	}
+	if process != "dev" {
+		errs = append(errs, c.refuseKnownSecrets(process)...)
 	}
 	if process == "worker" {
 		need(c.PaymentURL, "OZGFLOW_PAYMENT_URL", "the payment provider's API")

@@ -72,6 +72,7 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 	stops.addFunc(cat.Close)
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
+		PreviousSecrets:      cfg.previousSecretKeys(),
 		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),

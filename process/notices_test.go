@@ -42,7 +42,7 @@ func TestNoticeSettingsFromEnvironment(t *testing.T) {
 
 func TestNoticeSettingsAreValidated(t *testing.T) {
 	worker := map[string]string{"OZGFLOW_SECRET": "0123456789abcdef0123", "OZGFLOW_PAYMENT_URL": "http://p", "OZGFLOW_SIGNER_URL": "http://s",
-		"OZGFLOW_FACHVERFAHREN_SECRET": "f", "OZGFLOW_FACHVERFAHREN_URL": "http://f"}
+		"OZGFLOW_FACHVERFAHREN_SECRET": "f0e1d2c3b4a5968778695a4b3c2d1e0f", "OZGFLOW_FACHVERFAHREN_URL": "http://f"}
 	with := func(extra map[string]string) map[string]string {
 		out := map[string]string{}
 		for k, v := range worker {
@@ -53,7 +53,7 @@ func TestNoticeSettingsAreValidated(t *testing.T) {
 		}
 		return out
 	}
-	portal := map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "http://portal/events", "OZGFLOW_PORTAL_WEBHOOK_SECRET": "p"}
+	portal := map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "http://portal/events", "OZGFLOW_PORTAL_WEBHOOK_SECRET": "9a8b7c6d5e4f30211203f4e5d6c7b8a9"}
 	tests := []struct {
 		name, process string
 		vars          map[string]string
@@ -61,10 +61,10 @@ func TestNoticeSettingsAreValidated(t *testing.T) {
 	}{
 		{"worker without portal", "worker", worker, []string{"OZGFLOW_PORTAL_WEBHOOK_URL", "OZGFLOW_PORTAL_WEBHOOK_SECRET"}},
 		{"worker with portal", "worker", with(portal), nil},
-		{"portal URL not http", "worker", with(map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "portal:80", "OZGFLOW_PORTAL_WEBHOOK_SECRET": "p"}),
+		{"portal URL not http", "worker", with(map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "portal:80", "OZGFLOW_PORTAL_WEBHOOK_SECRET": "9a8b7c6d5e4f30211203f4e5d6c7b8a9"}),
 			[]string{"OZGFLOW_PORTAL_WEBHOOK_URL"}},
 		{"smtp without sender", "worker", with(map[string]string{"OZGFLOW_PORTAL_WEBHOOK_URL": "http://portal/events",
-			"OZGFLOW_PORTAL_WEBHOOK_SECRET": "p", "OZGFLOW_SMTP_ADDR": "mail:25"}), []string{"OZGFLOW_SMTP_FROM"}},
+			"OZGFLOW_PORTAL_WEBHOOK_SECRET": "9a8b7c6d5e4f30211203f4e5d6c7b8a9", "OZGFLOW_SMTP_ADDR": "mail:25"}), []string{"OZGFLOW_SMTP_FROM"}},
 		{"smtp user without password", "dev", map[string]string{"OZGFLOW_SMTP_USERNAME": "u"}, []string{"OZGFLOW_SMTP_PASSWORD"}},
 		{"backoff upside down", "dev", map[string]string{"OZGFLOW_PORTAL_BACKOFF_INITIAL": "1m", "OZGFLOW_PORTAL_BACKOFF_MAX": "1s"},
 			[]string{"OZGFLOW_PORTAL_BACKOFF_MAX"}},

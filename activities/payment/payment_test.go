@@ -54,8 +54,8 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	err := ozgflow.VerifyBody(secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
-		r.Header.Get(ozgflow.HeaderSignature), body)
+	err := ozgflow.VerifyWebhook(secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+		r.Header.Get(ozgflow.HeaderWebhookID), r.Header.Get(ozgflow.HeaderSignature), body)
 	if err != nil {
 		rc.mu.Lock()
 		rc.bad = append(rc.bad, err.Error())

@@ -5,7 +5,8 @@ import (
 )
 
 // WebhookEvent is the body the sandbox posts to the webhook URL after a
-// payment changed, signed with ozgflow.SignBody in the headers
+// payment changed, under a webhook ID of its own (ozgflow.HeaderWebhookID)
+// and signed with ozgflow.SignWebhook in the headers
 // ozgflow.HeaderSignature and ozgflow.HeaderSignatureTimestamp.
 type WebhookEvent struct {
 	PaymentID string `json:"paymentId"`

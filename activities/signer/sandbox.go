@@ -70,7 +70,7 @@ type SandboxConfig struct {
 	// empty keeps the path alone, for a sandbox on the gateway's host.
 	ReturnURL string
 	// WebhookURL is where decisions are posted, signed with WebhookSecret
-	// (ozgflow.SignBody); empty sends none, and cases learn them by polling.
+	// (ozgflow.SignWebhook); empty sends none, and cases learn them by polling.
 	WebhookURL    string
 	WebhookSecret []byte
 	// WebhookRetryDelay is the wait before the first background retry of a

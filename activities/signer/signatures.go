@@ -27,8 +27,8 @@ const SignaturePagePath = "/sandbox/signatur/"
 const SignatureType = "ozgflow-applicant-signature+jws"
 
 // SignatureEvent is the body the sandbox posts to the webhook URL after the
-// applicant signed or declined, signed like the payment sandbox's webhooks
-// (ozgflow.SignBody).
+// applicant signed or declined, with a webhook ID and signed like the
+// payment sandbox's webhooks (ozgflow.SignWebhook).
 type SignatureEvent struct {
 	CaseID    string `json:"caseId"`
 	SessionID string `json:"sessionId"`

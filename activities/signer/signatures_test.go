@@ -36,8 +36,8 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	wr.mu.Lock()
 	defer wr.mu.Unlock()
-	if err := ozgflow.VerifyBody(wr.secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
-		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
+	if err := ozgflow.VerifyWebhook(wr.secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+		r.Header.Get(ozgflow.HeaderWebhookID), r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
 		wr.forged++
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return

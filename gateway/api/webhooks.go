@@ -1,11 +1,24 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 
 	"github.com/ozgflow/ozgflow"
+)
+
+// webhookMemory is how long the gateway remembers a webhook's ID: a
+// signature is accepted up to ozgflow.SignatureMaxSkew either side of its
+// timestamp, so a recording can be replayed at most that long after the
+// first delivery was taken, even if that came early.
+const webhookMemory = 2 * ozgflow.SignatureMaxSkew
+
+// Kinds of signed webhooks; each keeps its IDs apart from the others'.
+const (
+	webhookPayment   = "payment"
+	webhookSignature = "signature"
 )
 
 // paymentWebhook is the body a payment provider posts on a status change.
@@ -24,64 +37,106 @@ type signatureWebhook struct {
 }
 
 // handlePaymentWebhook verifies the provider's HMAC signature and passes the
-// status to the case as a signal.
+// status to the case as a signal, once per webhook ID.
 func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 	var ev paymentWebhook
 	const needs = "The webhook needs paymentId, caseId and status."
-	if !s.readSignedWebhook(w, r, "Payment", s.webhooks.Payment, &ev, needs) {
+	id, ok := s.readSignedWebhook(w, r, "Payment", s.webhooks.Payment, &ev, needs)
+	if !ok {
 		return
 	}
 	if ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
-	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
+	s.signalFromWebhook(w, r, webhookPayment, id, ev.CaseID, ozgflow.SignalPayment,
+		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
 }
 
 // handleSignatureWebhook verifies the signing service's HMAC signature and
-// passes the session's new status to the case as a signal; the case then
-// asks the service for the signature itself.
+// passes the session's new status to the case as a signal, once per webhook
+// ID; the case then asks the service for the signature itself.
 func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 	var ev signatureWebhook
 	const needs = "The webhook needs caseId, sessionId and status."
-	if !s.readSignedWebhook(w, r, "Signature", s.webhooks.Signature, &ev, needs) {
+	id, ok := s.readSignedWebhook(w, r, "Signature", s.webhooks.Signature, &ev, needs)
+	if !ok {
 		return
 	}
 	if ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
-	s.signalFromWebhook(w, r, ev.CaseID, ozgflow.SignalSignature, ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
+	s.signalFromWebhook(w, r, webhookSignature, id, ev.CaseID, ozgflow.SignalSignature,
+		ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
 }
 
-// readSignedWebhook reads a webhook's body, checks its HMAC signature with
-// secret (an empty secret refuses every webhook of the kind) and decodes
-// it into v; it answers refusals itself, a body that is no JSON with needs.
-func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, kind string, secret []byte, v any, needs string) bool {
+// readSignedWebhook reads a webhook's body, checks its HMAC signature over
+// its ID with secret (an empty secret refuses every webhook of the kind)
+// and decodes it into v; it returns the webhook's ID and answers refusals
+// itself: 401 for a missing or bad signature, 400 for a webhook signed
+// without an ID (a sender from before IDs, told which header it lacks),
+// and for a body that is no JSON with needs.
+func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, kind string, secret []byte, v any, needs string) (string, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ETOOLARGE, "The webhook body is too large."))
-		return false
+		return "", false
 	}
 	if len(secret) == 0 {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "%s webhooks are not configured.", kind))
-		return false
+		return "", false
 	}
-	if err := ozgflow.VerifyBody(secret, s.now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
-		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
+	id := r.Header.Get(ozgflow.HeaderWebhookID)
+	ts, sig := r.Header.Get(ozgflow.HeaderSignatureTimestamp), r.Header.Get(ozgflow.HeaderSignature)
+	if id == "" {
+		// Only a sender that proves itself learns what it lacks.
+		if err := ozgflow.VerifyBody(secret, s.now(), ts, sig, body); err != nil {
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
+			return "", false
+		}
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID,
+			"The webhook has no %s header: send a unique ID per event there and sign it with the body.", ozgflow.HeaderWebhookID))
+		return "", false
+	}
+	if !ozgflow.ValidWebhookID(id) {
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID,
+			"The %s header must be 1 to %d letters, digits, '-' or '_'.", ozgflow.HeaderWebhookID, ozgflow.WebhookIDMaxLen))
+		return "", false
+	}
+	if err := ozgflow.VerifyWebhook(secret, s.now(), ts, id, sig, body); err != nil {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
-		return false
+		return "", false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "%s", needs))
-		return false
+		return "", false
 	}
-	return true
+	return id, true
 }
 
-// signalFromWebhook passes a verified webhook's event to its case.
-func (s *API) signalFromWebhook(w http.ResponseWriter, r *http.Request, caseID, signal string, event any) {
+// signalFromWebhook passes a verified webhook's event to its case, unless
+// a webhook with its ID was taken within webhookMemory: a repeat is answered
+// 204 like the first and changes nothing. When Redis cannot say, the
+// answer is 503, so the sender tries again, and nothing is signalled twice.
+// A signal that fails forgets the ID again, so the sender's retry counts.
+func (s *API) signalFromWebhook(w http.ResponseWriter, r *http.Request, kind, id, caseID, signal string, event any) {
+	first, err := s.store.FirstSeen(r.Context(), kind, id, webhookMemory)
+	if err != nil {
+		s.logger.Warn("Webhook not checked for repeats", "kind", kind, "webhookId", id, "error", err)
+		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The webhook cannot be taken now; send it again later."))
+		return
+	}
+	if !first {
+		s.logger.Info("Webhook repeated; ignored", "kind", kind, "webhookId", id, "caseId", caseID)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if err := s.cases.Signal(r.Context(), caseID, signal, event); err != nil {
+		if ferr := s.store.Forget(context.WithoutCancel(r.Context()), kind, id); ferr != nil {
+			s.logger.Warn("Failed webhook's ID not forgotten; a retry is taken for a repeat, the case learns the status by polling",
+				"kind", kind, "webhookId", id, "error", ferr)
+		}
 		s.errors.Write(w, r, err)
 		return
 	}

@@ -2,8 +2,10 @@
 // .dockerignore) without a Docker engine, which CI does not have: the
 // services the stack needs are there, wired to each other, published on the
 // documented ports, configured with every variable README.md's configuration
-// table names for their role, and the image builds ./cmd/ozgflow and runs as
-// a non-root user.
+// table names for their role, with every secret required and none defaulted,
+// and the image builds ./cmd/ozgflow and runs as a non-root user; the
+// Keycloak realm and the API clients the stack mounts from deploy/ fit the
+// gateway's configuration (identity_test.go).
 package deploy
 
 import (
@@ -656,20 +658,46 @@ func TestComposeImagesArePinned(t *testing.T) {
 	}
 }
 
-func TestComposeSecretsAreSubstituted(t *testing.T) {
+// optionalSecrets may stay unset, and say why: no value opens no door.
+var optionalSecrets = map[string]string{
+	"OZGFLOW_SMTP_PASSWORD":    "SMTP AUTH happens only with OZGFLOW_SMTP_USERNAME",
+	"OZGFLOW_PREVIOUS_SECRETS": "needed only while tokens of a former OZGFLOW_SECRET are to stay valid",
+}
+
+// TestComposeRequiresEverySecret checks that no secret has a default: each
+// is ${VAR:?message}, which stops `docker compose` until VAR is set and
+// says how to make a value, or, for the optional ones, ${VAR:-}.
+func TestComposeRequiresEverySecret(t *testing.T) {
 	c := loadCompose(t)
 	secret := regexp.MustCompile(`SECRET|API_KEY|PASSWORD|_PWD$`)
+	required := regexp.MustCompile(`^\$\{([A-Z0-9_]+):\?([^}]*)\}$`)
+	optional := regexp.MustCompile(`^\$\{([A-Z0-9_]+):-\}$`)
 	for _, name := range serviceNames(c) {
 		for key, val := range environment(t, c.Services[name]) {
 			if !secret.MatchString(key) {
 				continue
 			}
 			t.Run(name+"/"+key, func(t *testing.T) {
-				if !regexp.MustCompile(`^\$\{[A-Z0-9_]+:-[^}]+\}$`).MatchString(val) {
-					t.Errorf("%s: %s is %q; secrets must come from the environment as ${VAR:-dev-default} so production can set them", name, key, val)
+				if m := required.FindStringSubmatch(val); m != nil {
+					if !strings.Contains(m[2], m[1]) || !strings.Contains(m[2], "openssl rand -hex 32") {
+						t.Errorf("%s: %s stops compose with %q; say which variable to set and how: openssl rand -hex 32", name, key, m[2])
+					}
+					return
 				}
+				if m := optional.FindStringSubmatch(val); m != nil && optionalSecrets[m[1]] != "" {
+					return
+				}
+				t.Errorf("%s: %s is %q; a secret must be required as ${VAR:?set VAR, e.g. openssl rand -hex 32}, without a default", name, key, val)
 			})
 		}
+	}
+	// Nowhere, extension blocks included, does a secret get a default.
+	b, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\$\{[A-Z0-9_]*(SECRET|API_KEY|PASSWORD|PWD)[A-Z0-9_]*:?-[^}]+\}`).FindAllString(string(b), -1) {
+		t.Errorf("docker-compose.yml gives a secret a default: %s", m)
 	}
 }
 

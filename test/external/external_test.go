@@ -4,6 +4,7 @@
 package external
 
 import (
+	crand "crypto/rand"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -34,6 +35,10 @@ func postgresURL() string {
 	return "postgres://postgres@127.0.0.1:5432"
 }
 
+// newSecret is a secret of this run, as production makes them: the worker,
+// gateway and sandbox refuse secrets published with ozgflow.
+func newSecret() string { return crand.Text() }
+
 func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ozgflow")
@@ -54,19 +59,19 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		"TEMPORAL_NAMESPACE=ozgflow",
 		"REDIS_URL=" + redistest.URL(),
 		"OZGFLOW_REDIS_PREFIX=external:" + database + ":",
-		"OZGFLOW_SECRET=external-secret-0123456789",
+		"OZGFLOW_SECRET=" + newSecret(),
 		"OZGFLOW_PAYMENT_URL=http://" + sandboxAddr + "/sandbox/paymentprovider",
-		"OZGFLOW_PAYMENT_API_KEY=external-payment-key",
-		"OZGFLOW_PAYMENT_WEBHOOK_SECRET=external-webhook-secret",
+		"OZGFLOW_PAYMENT_API_KEY=" + newSecret(),
+		"OZGFLOW_PAYMENT_WEBHOOK_SECRET=" + newSecret(),
 		"OZGFLOW_PAYMENT_WEBHOOK_URL=http://" + gatewayAddr + "/api/v1/webhooks/payments",
 		"OZGFLOW_SIGNER_URL=http://" + sandboxAddr + "/sandbox/signer",
-		"OZGFLOW_SIGNATURE_WEBHOOK_SECRET=external-signature-secret",
+		"OZGFLOW_SIGNATURE_WEBHOOK_SECRET=" + newSecret(),
 		"OZGFLOW_SIGNATURE_WEBHOOK_URL=http://" + gatewayAddr + "/api/v1/webhooks/signatures",
 		"OZGFLOW_SIGNATURE_RETURN_URL=http://" + gatewayAddr,
 		"OZGFLOW_FACHVERFAHREN_URL=http://" + sandboxAddr + "/sandbox/fachverfahren",
-		"OZGFLOW_FACHVERFAHREN_SECRET=external-fachverfahren-secret",
+		"OZGFLOW_FACHVERFAHREN_SECRET=" + newSecret(),
 		"OZGFLOW_PORTAL_WEBHOOK_URL=http://" + sandboxAddr + "/sandbox/portal/events",
-		"OZGFLOW_PORTAL_WEBHOOK_SECRET=external-portal-secret",
+		"OZGFLOW_PORTAL_WEBHOOK_SECRET=" + newSecret(),
 		"OZGFLOW_PORTAL_MAX_ATTEMPTS=20", // the portal scenario lets notices exhaust them
 		"OZGFLOW_PORTAL_BACKOFF_INITIAL=50ms",
 		"OZGFLOW_PORTAL_BACKOFF_MAX=500ms",

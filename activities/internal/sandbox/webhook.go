@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 // WebhookConfig says where a sandbox posts its webhooks and how it signs them.
 type WebhookConfig struct {
 	URL        string       // where events are posted; empty sends none
-	Secret     []byte       // HMAC key (ozgflow.SignBody)
+	Secret     []byte       // HMAC key (ozgflow.SignWebhook)
 	HTTPClient *http.Client // nil means one with a 10 s timeout
 	Logger     *slog.Logger // nil means slog.Default()
 	// RetryDelay is the wait before the first background retry of a failed
@@ -65,14 +66,18 @@ func NewWebhooks(cfg WebhookConfig) *Webhooks {
 	return w
 }
 
-// Send posts body, signed with ozgflow.SignBody in the headers
-// ozgflow.HeaderSignature and ozgflow.HeaderSignatureTimestamp; logAttrs
-// name the event in the logs (IDs only, never personal data).
+// Send posts body under a new webhook ID (ozgflow.HeaderWebhookID), signed
+// with ozgflow.SignWebhook in the headers ozgflow.HeaderSignature and
+// ozgflow.HeaderSignatureTimestamp; every retry keeps the ID, so a receiver
+// that got an earlier attempt drops the repeat. logAttrs name the event in
+// the logs (IDs only, never personal data).
 func (w *Webhooks) Send(body []byte, logAttrs ...any) {
 	if w.cfg.URL == "" {
 		return
 	}
-	err := w.send(context.Background(), body)
+	id := NewWebhookID()
+	logAttrs = append(logAttrs, "webhookId", id)
+	err := w.send(context.Background(), id, body)
 	switch {
 	case err == nil:
 		return
@@ -87,7 +92,7 @@ func (w *Webhooks) Send(body []byte, logAttrs ...any) {
 		return
 	}
 	w.cfg.Logger.Warn("Webhook failed, retrying in the background", append(logAttrs, "error", err)...)
-	w.retries.Go(func() { w.retry(body, logAttrs) })
+	w.retries.Go(func() { w.retry(id, body, logAttrs) })
 }
 
 // Close stops the background retries and waits for them to end.
@@ -99,7 +104,7 @@ func (w *Webhooks) Close() {
 	w.retries.Wait()
 }
 
-func (w *Webhooks) retry(body []byte, logAttrs []any) {
+func (w *Webhooks) retry(id string, body []byte, logAttrs []any) {
 	delay := w.cfg.RetryDelay
 	for attempt := 1; attempt <= webhookRetries; attempt++ {
 		timer := time.NewTimer(delay)
@@ -109,7 +114,7 @@ func (w *Webhooks) retry(body []byte, logAttrs []any) {
 			return
 		case <-timer.C:
 		}
-		err := w.send(w.stop, body)
+		err := w.send(w.stop, id, body)
 		if w.stop.Err() != nil {
 			return
 		}
@@ -126,9 +131,13 @@ func (w *Webhooks) retry(body []byte, logAttrs []any) {
 	}
 }
 
+// NewWebhookID returns a new webhook ID: "wh_" and 26 random base32
+// characters, an ozgflow.ValidWebhookID.
+func NewWebhookID() string { return "wh_" + rand.Text() }
+
 // send delivers one signed webhook. A 4xx answer other than 408 and 429 is
 // permanent; everything else that is not 2xx may succeed later.
-func (w *Webhooks) send(ctx context.Context, body []byte) error {
+func (w *Webhooks) send(ctx context.Context, id string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
@@ -137,8 +146,9 @@ func (w *Webhooks) send(ctx context.Context, body []byte) error {
 	}
 	now := time.Now()
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(ozgflow.HeaderWebhookID, id)
 	req.Header.Set(ozgflow.HeaderSignatureTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignBody(w.cfg.Secret, now, body))
+	req.Header.Set(ozgflow.HeaderSignature, ozgflow.SignWebhook(w.cfg.Secret, now, id, body))
 	res, err := w.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("post webhook: %w", err)

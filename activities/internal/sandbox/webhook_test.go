@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,14 +29,20 @@ func TestWebhooksRetryUntilDelivered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls, good atomic.Int32
+			var mu sync.Mutex
+			ids := map[string]bool{}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				n := int(calls.Add(1))
 				body, _ := io.ReadAll(r.Body)
-				if ozgflow.VerifyBody(secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
+				id := r.Header.Get(ozgflow.HeaderWebhookID)
+				if ozgflow.VerifyWebhook(secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp), id,
 					r.Header.Get(ozgflow.HeaderSignature), body) != nil || string(body) != `{"n":1}` {
 					w.WriteHeader(http.StatusUnauthorized)
 					return
 				}
+				mu.Lock()
+				ids[id] = true
+				mu.Unlock()
 				status := tt.answers[min(n, len(tt.answers))-1]
 				if status < 300 {
 					good.Add(1)
@@ -56,7 +63,23 @@ func TestWebhooksRetryUntilDelivered(t *testing.T) {
 			if (good.Load() == 1) != tt.delivered {
 				t.Errorf("delivered %d times, want delivered %v", good.Load(), tt.delivered)
 			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(ids) != 1 {
+				t.Errorf("the attempts carried %d webhook IDs, want one for all: a receiver could not drop repeats", len(ids))
+			}
 		})
+	}
+}
+
+func TestEveryEventHasItsOwnWebhookID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewWebhookID()
+		if !ozgflow.ValidWebhookID(id) || seen[id] {
+			t.Fatalf("webhook ID %q is not valid or not new", id)
+		}
+		seen[id] = true
 	}
 }
 
