@@ -21,28 +21,51 @@ const (
 )
 
 // Codec encrypts every payload with AES-256-GCM, so the application data, which
-// holds personal data, is never stored in Temporal in the clear.
+// holds personal data, is never stored in Temporal in the clear. It
+// encrypts with the current key and decrypts with any key of its ring, named
+// by the key ID each payload carries, so that the secret can be rotated
+// while cases are open.
 type Codec struct {
 	keyID string
 	aead  cipher.AEAD
+	ring  map[string]cipher.AEAD
 }
 
-// NewCodec derives the payload key from the configured secret.
-func NewCodec(secret []byte) (*Codec, error) {
+// NewCodec derives the payload key from the configured secret; previous
+// secrets still decrypt what was encrypted with them.
+func NewCodec(secret []byte, previous ...[]byte) (*Codec, error) {
+	c := &Codec{ring: map[string]cipher.AEAD{}}
+	for i, s := range append([][]byte{secret}, previous...) {
+		id, aead, err := payloadKey(s)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			c.keyID, c.aead = id, aead
+		}
+		if _, known := c.ring[id]; !known {
+			c.ring[id] = aead
+		}
+	}
+	return c, nil
+}
+
+// payloadKey derives a payload key and its ID from a secret.
+func payloadKey(secret []byte) (string, cipher.AEAD, error) {
 	if len(secret) < 16 {
-		return nil, errors.New("payload encryption secret must be at least 16 bytes")
+		return "", nil, errors.New("payload encryption secret must be at least 16 bytes")
 	}
 	key := sha256.Sum256(append([]byte("ozgflow payload key\x00"), secret...))
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	id := sha256.Sum256(key[:])
-	return &Codec{keyID: fmt.Sprintf("%x", id[:4]), aead: aead}, nil
+	return fmt.Sprintf("%x", id[:4]), aead, nil
 }
 
 // Encode implements converter.PayloadCodec.
@@ -76,14 +99,16 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			out[i] = p
 			continue
 		}
-		if id := string(p.Metadata[metadataKeyID]); id != c.keyID {
-			return nil, fmt.Errorf("payload encrypted with key %s, this process has key %s", id, c.keyID)
+		id := string(p.Metadata[metadataKeyID])
+		aead, ok := c.ring[id]
+		if !ok {
+			return nil, fmt.Errorf("payload encrypted with key %s, which is not among this process's keys (current %s; previous secrets go into OZGFLOW_PREVIOUS_SECRETS)", id, c.keyID)
 		}
-		n := c.aead.NonceSize()
+		n := aead.NonceSize()
 		if len(p.Data) < n {
 			return nil, errors.New("encrypted payload too short")
 		}
-		plain, err := c.aead.Open(nil, p.Data[:n], p.Data[n:], nil)
+		plain, err := aead.Open(nil, p.Data[:n], p.Data[n:], nil)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt payload: %w", err)
 		}

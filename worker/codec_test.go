@@ -2,8 +2,10 @@ package worker
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 )
 
@@ -35,5 +37,35 @@ func TestCodecEncryptsAndRoundTrips(t *testing.T) {
 	}
 	if _, err := NewCodec([]byte("short")); err == nil {
 		t.Error("short secret accepted")
+	}
+}
+
+// TestCodecDecryptsWithPreviousSecrets: after a rotation of OZGFLOW_SECRET
+// the payloads of open cases, encrypted with the old key, stay readable
+// while new ones use the new key.
+func TestCodecDecryptsWithPreviousSecrets(t *testing.T) {
+	old, err := NewCodec([]byte("the-old-secret-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := old.Encode([]*commonpb.Payload{{Data: []byte(`"Anna Muster"`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := NewCodec([]byte("the-new-secret-0123456789"), []byte("the-old-secret-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := rotated.Decode(sealed)
+	if err != nil || string(plain[0].Data) != `"Anna Muster"` {
+		t.Fatalf("old payload after rotation: %v %v", plain, err)
+	}
+	fresh, _ := rotated.Encode([]*commonpb.Payload{{Data: []byte("x")}})
+	if string(fresh[0].Metadata[metadataKeyID]) == string(sealed[0].Metadata[metadataKeyID]) {
+		t.Error("new payloads are encrypted with the previous key")
+	}
+	forgotten, _ := NewCodec([]byte("the-new-secret-0123456789"))
+	if _, err := forgotten.Decode(sealed); err == nil || !strings.Contains(err.Error(), "OZGFLOW_PREVIOUS_SECRETS") {
+		t.Errorf("without the previous secret: %v", err)
 	}
 }

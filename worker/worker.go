@@ -25,6 +25,8 @@ type ClientOptions struct {
 	Namespace string
 	// Secret derives the payload encryption key; gateway and worker must share it.
 	Secret []byte
+	// PreviousSecrets still decrypt payloads encrypted before a rotation.
+	PreviousSecrets [][]byte
 	Logger *slog.Logger
 	// Metrics, if set, receives the SDK's metrics.
 	Metrics *metrics.Metrics
@@ -32,7 +34,7 @@ type ClientOptions struct {
 
 // Dial connects to Temporal with payload encryption.
 func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
-	codec, err := NewCodec(opts.Secret)
+	codec, err := NewCodec(opts.Secret, opts.PreviousSecrets...)
 	if err != nil {
 		return nil, err
 	}
