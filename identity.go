@@ -76,9 +76,10 @@ func (id Identity) Granted(scope string) bool {
 	return id.Scopes == nil || slices.Contains(id.Scopes, scope)
 }
 
-// OwnsAccount reports whether a portal client may use a portal account.
+// OwnsAccount reports whether a portal client may use a portal account;
+// nobody else may.
 func (id Identity) OwnsAccount(account string) bool {
-	return id.Has(RoleAdmin) || (id.Role == RolePortal && strings.HasPrefix(account, id.AccountPrefix))
+	return id.Role == RolePortal && strings.HasPrefix(account, id.AccountPrefix)
 }
 
 // MemberOf reports whether a case worker works the given queue.

@@ -158,6 +158,9 @@ Demo tokens (Authorization: Bearer …):
   dev-sb-dresden-2    case worker, Landeshauptstadt Dresden
   dev-admin           administrator
   dev-fachverfahren   back-office system: reports events to waiting cases
+  dev-portal-2        a second portal client (accounts portal2-…)
+  dev-fachverfahren-leipzig, dev-fachverfahren-dresden
+                      back-office systems that see only the cases delivered to them
 
 Try:
   curl -s -X POST %[2]s/api/v1/applications -H 'Authorization: Bearer dev-portal' \

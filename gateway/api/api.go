@@ -96,7 +96,9 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	backOffice := room("back-office systems", "Only back-office systems report events.", ozgflow.ScopeEvents, ozgflow.RoleSystem)
 	backOffice.HandleFunc("/applications/{id}/events", s.handleExternalEvent).Methods(http.MethodPost)
 
-	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.ScopeMailbox, ozgflow.RolePortal, ozgflow.RoleAdmin)
+	// A mailbox is the portal account's: administrators neither read nor
+	// mark the notices of citizens.
+	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.ScopeMailbox, ozgflow.RolePortal)
 	mailboxes.HandleFunc("/accounts/{account}/notices", s.handleNotices).Methods(http.MethodGet)
 	mailboxes.HandleFunc("/accounts/{account}/notices/{noticeId}/read", s.handleNoticeRead).Methods(http.MethodPost)
 

@@ -46,7 +46,9 @@ func (p *Pages) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, status int, problems []ozgflow.FieldError) {
 	var demo []demoIdentity
 	for token, id := range p.Demo {
-		demo = append(demo, demoIdentity{Token: token, Name: id.Name})
+		if isStaff(id) {
+			demo = append(demo, demoIdentity{Token: token, Name: id.Name})
+		}
 	}
 	sort.Slice(demo, func(i, j int) bool { return demo[i].Name < demo[j].Name })
 	next := localPath(r.FormValue("next"))
@@ -101,7 +103,21 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.showSignIn(w, r, http.StatusUnauthorized, []ozgflow.FieldError{{Detail: say("problem.signin.token")}})
 		return
 	}
+	if !isStaff(id) {
+		// A portal's or a back-office system's token opens no staff
+		// session, as the identity provider admits no one without a
+		// staff role.
+		p.record(r, store.AccessEvent{Event: "signin-refused", Subject: id.Subject, Role: id.Role, Via: "demo", Detail: "no staff role"})
+		p.showSignIn(w, r, http.StatusForbidden, []ozgflow.FieldError{{Detail: say("problem.signin.norole")}})
+		return
+	}
 	p.startSession(w, r, store.Session{Identity: id, Via: "demo"}, r.PostFormValue("next"))
+}
+
+// isStaff reports whether an identity may have a staff session: case
+// workers and administrators.
+func isStaff(id ozgflow.Identity) bool {
+	return id.Has(ozgflow.RoleCaseWorker) || id.Has(ozgflow.RoleAdmin)
 }
 
 // handleProviderSignIn sends the person to the identity provider.

@@ -64,6 +64,8 @@ var Scenarios = []Scenario{
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},
 	{"DefinitionsExcelRoundTrip", definitionsExcelRoundTrip},
+	// Tries every caller on every route; it creates a definition of its own.
+	{"LeastPrivilege", leastPrivilege},
 }
 
 // RunAll runs every scenario as a subtest.

@@ -1,0 +1,45 @@
+package access
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestMatrixReads(t *testing.T) {
+	routes, err := Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) < 70 {
+		t.Errorf("read %d routes; the gateway has more", len(routes))
+	}
+}
+
+func TestAnswerMatches(t *testing.T) {
+	tests := []struct {
+		name     string
+		answer   Answer
+		status   int
+		location string
+		want     bool
+	}{
+		{"created is admitted", Admitted, http.StatusCreated, "", true},
+		{"a refused body is admitted", Admitted, http.StatusUnprocessableEntity, "", true},
+		{"a redirect onwards is admitted", Admitted, http.StatusSeeOther, "/arbeitskorb", true},
+		{"the way to sign in is no admission", Admitted, http.StatusSeeOther, "/anmelden?next=%2Farbeitskorb", false},
+		{"forbidden is no admission", Admitted, http.StatusForbidden, "", false},
+		{"hidden is no admission", Admitted, http.StatusNotFound, "", false},
+		{"the way to sign in", SignIn, http.StatusSeeOther, "/anmelden?next=%2Fverwaltung", true},
+		{"a page is not the way to sign in", SignIn, http.StatusOK, "", false},
+		{"signed out is no refusal", Admitted, http.StatusSeeOther, "/anmelden?hinweis=abgemeldet", true},
+		{"the status declared", Answer("404"), http.StatusNotFound, "", true},
+		{"another status", Answer("404"), http.StatusForbidden, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.answer.Matches(tt.status, tt.location); got != tt.want {
+				t.Errorf("%q.Matches(%d, %q) = %v, want %v", tt.answer, tt.status, tt.location, got, tt.want)
+			}
+		})
+	}
+}

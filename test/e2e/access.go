@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ozgflow/ozgflow/test/access"
+)
+
+// The demo identities that play the callers of the access matrix; none and
+// junk hold no identity, the applicants hold access tokens.
+var accessTokens = map[string]string{
+	"port": "dev-portal", "port2": "dev-portal-2",
+	"sb": "dev-sb-leipzig", "sbX": "dev-sb-dresden", "sbQ": "dev-sb-leipzig-2", "admin": "dev-admin",
+	"sys": "dev-fachverfahren-leipzig", "sysX": "dev-fachverfahren-dresden",
+}
+
+// staffCallers sign in to the staff pages.
+var staffCallers = []string{"sb", "sbX", "sbQ", "admin"}
+
+// accessLast are the routes whose harmless body still ends something the
+// other cells need: the case (withdrawn) and the staff sessions (signed
+// out). They run last, in this order.
+var accessLast = []string{
+	"POST /api/v1/applications/{id}/withdraw",
+	"POST /antraege/{id}/zurueckziehen",
+	"POST /abmelden",
+}
+
+// accessAuthorityRoutes list an authority's queues, tasks or figures; the
+// matrix names Leipzig, which administrators must and case workers may.
+var accessAuthorityRoutes = []string{
+	"/api/v1/queues", "/api/v1/tasks", "/api/v1/tasks/export.xlsx",
+	"/api/v1/reports/cases.xlsx", "/api/v1/reports/statistics.xlsx",
+}
+
+// leastPrivilege tries every caller of the access matrix (test/access) on
+// every route of the gateway against a real case and holds each answer to
+// the declared one; the log's last line says how many cells it tried.
+func leastPrivilege(t *testing.T, st *Stack) {
+	routes, err := access.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortStableFunc(routes, func(a, b access.Route) int {
+		return slices.Index(accessLast, a.String()) - slices.Index(accessLast, b.String())
+	})
+	fx := st.accessFixture(t)
+	cells, violations := 0, 0
+	for _, r := range routes {
+		for i, c := range access.Callers {
+			cells++
+			got := fx.try(t, r, c.Name)
+			if want := r.Want[i]; !want.Matches(got.Status, got.Location) {
+				violations++
+				excerpt := strings.Join(strings.Fields(got.Body), " ")
+				if len(excerpt) > 300 {
+					excerpt = excerpt[:300] + "…"
+				}
+				t.Errorf("%s as %s (%s): got %d %s, declared %s\n%s", r, c.Name, c.Who, got.Status, got.Location, want, excerpt)
+			}
+		}
+	}
+	t.Logf("access matrix: %d routes × %d callers = %d cells, %d violations", len(routes), len(access.Callers), cells, violations)
+}
+
+// accessFixture is what the matrix needs: the IDs that fill the routes'
+// variables, how each caller presents itself, and the visitors' cookies and
+// tokens of the two forms anyone may send.
+type accessFixture struct {
+	st                                              *Stack
+	caseID, taskID, account, noticeID, definitionID string
+	callers                                         map[string]accessCaller
+	verifyCookie, verifyCSRF                        string // the /pruefen form's visitor
+	signInCookie, signInCSRF                        string // the sign-in form's visitor
+}
+
+// accessCaller is the credentials one caller brings to every request.
+type accessCaller struct {
+	bearer  string
+	cookies map[string]string
+	csrf    string // the form token of its own pages
+}
+
+// accessFixture submits and pays the case, hands its task to the team
+// lead's queue, creates a definition of the matrix's own, and signs the
+// staff in.
+func (st *Stack) accessFixture(t *testing.T) *accessFixture {
+	t.Helper()
+	fx := &accessFixture{st: st, account: "amt24-matrix-" + randomHex(4)}
+	s := st.submit(t, gewerbeanmeldung(leipzig, fx.account))
+	other := st.submit(t, gewerbeanmeldung(leipzig, "amt24-matrix-other-"+randomHex(4)))
+	pay(t, s.PaymentURL, "pay")
+	fx.caseID = s.ID
+	fx.taskID = st.openTask(t, s.ID, "dev-sb-leipzig", "gewerbe")["id"].(string)
+	res := st.api(t, http.MethodPost, "/api/v1/tasks/"+fx.taskID+"/handover", "dev-sb-leipzig", map[string]any{"queue": "gewerbe-leitung"})
+	if res.Status != http.StatusOK {
+		t.Fatalf("handover to the team lead's queue: %d %s", res.Status, res.Body)
+	}
+	// The case shows itself as the cells expect it once the projections
+	// caught up: delivered to Leipzig's Gewerbe system, its task out of
+	// the colleague's queues.
+	waitFor(t, "the case delivered and its task handed over", 20*time.Second, func() bool {
+		return st.api(t, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-fachverfahren-leipzig", nil).Status == http.StatusOK &&
+			st.api(t, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-sb-leipzig-2", nil).Status == http.StatusNotFound
+	})
+	waitFor(t, "a notice in the account's mailbox", 20*time.Second, func() bool {
+		res := st.api(t, http.MethodGet, "/api/v1/accounts/"+fx.account+"/notices", "dev-portal", nil)
+		if notices, _ := res.JSON(t)["notices"].([]any); len(notices) > 0 {
+			fx.noticeID = notices[0].(map[string]any)["id"].(string)
+		}
+		return fx.noticeID != ""
+	})
+
+	fx.definitionID = "zugriffsmatrix-" + randomHex(4)
+	res = st.api(t, http.MethodPost, "/api/v1/definitions", "dev-admin",
+		map[string]any{"id": fx.definitionID, "extends": "lasttest-auto", "authority": dresden})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create the matrix's definition: %d %s", res.Status, res.Body)
+	}
+
+	fx.callers = map[string]accessCaller{
+		"none": {},
+		"junk": {bearer: "not-a-token", cookies: map[string]string{"ozgflow_session": "not-a-session", "ozgflow_antrag": "at_not-a-token"}},
+	}
+	for name, token := range accessTokens {
+		fx.callers[name] = accessCaller{bearer: token, cookies: map[string]string{}}
+	}
+	for name, c := range map[string]Submitted{"appl": s, "appl2": other} {
+		cookies := map[string]string{"ozgflow_antrag": c.Token}
+		fx.callers[name] = accessCaller{bearer: c.Token, cookies: cookies,
+			csrf: fx.formToken(t, "/antraege/"+c.ID+"/zurueckziehen", cookies)}
+	}
+	for _, name := range staffCallers {
+		c := fx.callers[name]
+		c.cookies["ozgflow_session"] = SignIn(t, st.URL, c.bearer)
+		start := "/arbeitskorb"
+		if name == "admin" {
+			start = "/verwaltung"
+		}
+		c.csrf = fx.formToken(t, start, c.cookies)
+		fx.callers[name] = c
+	}
+	fx.verifyCookie, fx.verifyCSRF = fx.visitorForm(t, "/pruefen", "ozgflow_pruefen")
+	fx.signInCookie, fx.signInCSRF = fx.visitorForm(t, "/anmelden", "ozgflow_anmeldung")
+	return fx
+}
+
+// formToken reads the form token off a page.
+func (fx *accessFixture) formToken(t *testing.T, path string, cookies map[string]string) string {
+	t.Helper()
+	p := &page{t: t, base: fx.st.URL, cookies: cookies}
+	res := p.get(path)
+	m := csrfField.FindStringSubmatch(res.Body)
+	if res.Status != http.StatusOK || m == nil {
+		t.Fatalf("%s: %d without a form token", path, res.Status)
+	}
+	return m[1]
+}
+
+// visitorForm opens a form bound to a visitor's cookie and returns the
+// cookie and the form's token.
+func (fx *accessFixture) visitorForm(t *testing.T, path, cookie string) (string, string) {
+	t.Helper()
+	p := &page{t: t, base: fx.st.URL, cookies: map[string]string{}}
+	res := p.get(path)
+	m := csrfField.FindStringSubmatch(res.Body)
+	if res.Status != http.StatusOK || m == nil || p.cookies[cookie] == "" {
+		t.Fatalf("%s: %d without a form token or cookie %s", path, res.Status, cookie)
+	}
+	return p.cookies[cookie], m[1]
+}
+
+// path fills a route's variables: {id} is the case, except under the
+// portal events and the definitions.
+func (fx *accessFixture) path(r access.Route) string {
+	id := fx.caseID
+	switch {
+	case strings.Contains(r.Path, "/portal-events/"), strings.Contains(r.Path, "/zustellungen/"):
+		id = fx.noticeID // a portal event is a notice on its way
+	case strings.Contains(r.Path, "/definitions/"), strings.Contains(r.Path, "/definitionen/"):
+		id = fx.definitionID
+	}
+	p := strings.NewReplacer("{id}", id, "{caseId}", fx.caseID, "{taskId}", fx.taskID, "{account}", fx.account,
+		"{noticeId}", fx.noticeID, "{version}", "1", "{action}", "uebernehmen").Replace(r.Path)
+	if slices.Contains(accessAuthorityRoutes, r.Path) {
+		p += "?authority=" + leipzig
+	}
+	return p
+}
+
+// accessBody is the harmless body of a request that changes something:
+// {} for the API (a whole application where one is submitted), the form
+// with its token for a page.
+func (fx *accessFixture) body(r access.Route, c accessCaller, cookies map[string]string) (io.Reader, string) {
+	if r.Method == http.MethodGet {
+		return nil, ""
+	}
+	if strings.HasPrefix(r.Path, "/api/") {
+		var v any = map[string]any{}
+		if r.Path == "/api/v1/applications" {
+			v = gewerbeanmeldung(leipzig, fx.account)
+		}
+		b, _ := json.Marshal(v)
+		return bytes.NewReader(b), "application/json"
+	}
+	form := url.Values{"csrf": {c.csrf}}
+	switch {
+	case r.Path == "/pruefen":
+		cookies["ozgflow_pruefen"], form["csrf"] = fx.verifyCookie, []string{fx.verifyCSRF}
+	case r.Path == "/anmelden":
+		// Each caller types the token it holds.
+		cookies["ozgflow_anmeldung"], form["csrf"] = fx.signInCookie, []string{fx.signInCSRF}
+		form.Set("token", c.bearer)
+	}
+	return strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"
+}
+
+// accessAnswer is what a cell got.
+type accessAnswer struct {
+	Status         int
+	Location, Body string
+}
+
+// try sends the route's request as the caller. A stream of server-sent
+// events counts by its status; its body is not waited for.
+func (fx *accessFixture) try(t *testing.T, r access.Route, name string) accessAnswer {
+	t.Helper()
+	c := fx.callers[name]
+	cookies := map[string]string{}
+	for k, v := range c.cookies {
+		cookies[k] = v
+	}
+	body, contentType := fx.body(r, c, cookies)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, fx.st.URL+fx.path(r), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	for k, v := range cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	res, err := noRedirect.Do(forTest(req, t))
+	if err != nil {
+		t.Fatalf("%s as %s: %v", r, name, err)
+	}
+	defer res.Body.Close()
+	got := accessAnswer{Status: res.StatusCode, Location: res.Header.Get("Location")}
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		b, _ := io.ReadAll(res.Body)
+		got.Body = string(b)
+	}
+	return got
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
