@@ -59,10 +59,15 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		return nil, nil, err
 	}
 	stops.addFunc(cat.Close)
+	limits, err := cfg.gatewayLimits()
+	if err != nil {
+		return nil, nil, err
+	}
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
 		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
+		HTTPS: cfg.https(), Limits: limits,
 	}, conn.temporal, conn.store, cat, gateway.DevTokens(), logger)
 	stops.add(gw.Close)
 	return gw, cat, nil
