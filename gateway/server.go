@@ -64,6 +64,12 @@ type Config struct {
 	PublicURL string
 	// Sessions bound staff sessions; zero means store.DefaultSessionTimeouts.
 	Sessions store.SessionTimeouts
+	// HTTPS says that people reach the gateway over https (the public URL's
+	// scheme), so that answers send Strict-Transport-Security.
+	HTTPS bool
+	// Limits are the rate limits, counted in the store's Redis; the zero
+	// Limits limit nothing.
+	Limits web.Limits
 }
 
 // Server owns the router, the rooms and the case service they share.
@@ -75,8 +81,10 @@ type Server struct {
 	receipts *casework.Receipts
 	tokens   web.AccessTokens
 	rooms    *web.Rooms
+	limiter  *web.Limiter
 	logger   *slog.Logger
 	router   *mux.Router
+	handler  http.Handler
 	http     *http.Server
 	listener net.Listener
 }
@@ -99,12 +107,17 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 		dirs = append(dirs, st) // case workers who signed in at the provider
 	}
 	cases.Directory = dirs
-	sessions := web.Sessions{Store: st, Timeouts: cfg.Sessions, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Now: time.Now}
+	sessions := web.Sessions{Store: st, Timeouts: cfg.Sessions, Secure: cfg.HTTPS || strings.HasPrefix(cfg.PublicURL, "https://"),
+		Now: time.Now}
 	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokenRing(cfg.Secret, cfg.PreviousSecrets...),
 		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
-	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware)
+	if st != nil {
+		s.limiter = web.NewLimiter(st.Client(), cfg.Limits, logger)
+	}
+	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
+	s.handler = web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger)(s.router))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
@@ -116,6 +129,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	staff.New(cases, opts, cfg.Secret, logger).Register(s.router, s.rooms)
 	citizen.New(cases, s.receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
 	s.answerWrongMethods()
+	s.limiter.Cover(s.router, s.rooms)
 	return s
 }
 
@@ -142,7 +156,7 @@ func (s *Server) answerWrongMethods() {
 // the router's redirect of an unclean API path lands, too), a readable page
 // in German or English elsewhere.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+	if web.IsAPI(r) {
 		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource.")))
 		return
 	}
@@ -155,8 +169,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // Router exposes the root router so that `dev` can mount the sandboxes.
 func (s *Server) Router() *mux.Router { return s.router }
 
-// Handler returns the HTTP handler of the server.
-func (s *Server) Handler() http.Handler { return s.router }
+// Handler returns the HTTP handler of the server: the router behind the
+// headers every answer carries and the cross-origin protection.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Open starts listening on the configured address and serving in the background.
 func (s *Server) Open() error {
@@ -171,7 +186,7 @@ func (s *Server) Open() error {
 // Serve serves on a listener the caller opened, in the background.
 func (s *Server) Serve(ln net.Listener) {
 	s.listener = ln
-	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("HTTP server stopped", "error", err)

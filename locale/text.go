@@ -109,6 +109,14 @@ var pageText = map[Lang]map[string]string{
 		"error.notfound.page.help":         "Prüfen Sie bitte die Adresse. Den Link zu Ihrem Antrag finden Sie in der Eingangsbestätigung und in Ihrem Postfach.",
 		"staff.error.csrf.help":            "Laden Sie bitte die Seite neu und führen Sie die Aktion noch einmal aus.",
 
+		// Refusals of the gateway itself: rate limits and requests from other sites.
+		"error.ratelimit.page.title":   "Zu viele Anfragen",
+		"error.ratelimit.page.text":    "Von Ihrem Anschluss oder Zugang kamen in kurzer Zeit zu viele Anfragen. Zu Ihrem Schutz nehmen wir gerade keine weiteren an.",
+		"error.ratelimit.page.help":    "Bitte warten Sie %d Sekunden und versuchen Sie es dann noch einmal.",
+		"error.crossorigin.page.title": "Anfrage von einer anderen Seite",
+		"error.crossorigin.page.text":  "Das Formular wurde von einer anderen Internetseite aus gesendet. Zu Ihrem Schutz wurde nichts geändert.",
+		"error.crossorigin.page.help":  "Öffnen Sie bitte die Seite direkt bei uns und senden Sie das Formular dort noch einmal.",
+
 		"status.title":                 "Ihr Antrag: %s",
 		"status.heading":               "Stand",
 		"status.service":               "Leistung",
@@ -328,6 +336,14 @@ var pageText = map[Lang]map[string]string{
 		"error.notfound.page.text":         "This page does not exist.",
 		"error.notfound.page.help":         "Please check the address. The link to your application is in its receipt and in your mailbox.",
 		"staff.error.csrf.help":            "Please reload the page and carry out the action again.",
+
+		// Refusals of the gateway itself: rate limits and requests from other sites.
+		"error.ratelimit.page.title":   "Too many requests",
+		"error.ratelimit.page.text":    "Too many requests came from your connection or account in a short time. To protect you, we are not taking any more right now.",
+		"error.ratelimit.page.help":    "Please wait %d seconds and then try again.",
+		"error.crossorigin.page.title": "Request from another site",
+		"error.crossorigin.page.text":  "The form was sent from another website. To protect you, nothing was changed.",
+		"error.crossorigin.page.help":  "Please open the page directly on our site and send the form there again.",
 
 		"status.title":                 "Your application: %s",
 		"status.heading":               "Status",

@@ -56,6 +56,14 @@ type Config struct {
 	SMTPUsername         string        // OZGFLOW_SMTP_USERNAME, with OZGFLOW_SMTP_PASSWORD: SMTP AUTH, if wanted
 	SMTPPassword         string
 
+	// Rate limits of the gateway (limits.go): N/s, N/m or N/h, or off;
+	// unset, the process's default.
+	RateSubmit        string // OZGFLOW_RATE_SUBMIT: submits per portal client and per address
+	RateSignIn        string // OZGFLOW_RATE_SIGNIN: sign-in requests per address
+	RateTokenFailures string // OZGFLOW_RATE_TOKEN_FAILURES: refused credentials per address
+	RateReceiptCheck  string // OZGFLOW_RATE_RECEIPT_CHECK: receipt checks per address
+	TrustedProxies    string // OZGFLOW_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
+
 	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
 	// WorkerCacheSize bounds how many workflows a worker keeps in memory
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
@@ -128,6 +136,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err := c.identityFromEnv(getenv); err != nil {
 		return c, err
 	}
+	c.limitsFromEnv(getenv)
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return c, fmt.Errorf("OZGFLOW_LOG_LEVEL %q: want debug, info, warn or error", v)
@@ -180,6 +189,7 @@ func (c Config) Validate(process string) error {
 	}
 	errs = append(errs, c.validateNotices(process)...)
 	errs = append(errs, c.validateIdentity(process)...)
+	errs = append(errs, c.validateLimits()...)
 	return errors.Join(errs...)
 }
 

@@ -128,9 +128,9 @@ func (d *Dev) Close() {
 
 // config is the configuration dev runs with: without OZGFLOW_SECRET, the
 // secret of the data directory, so that access tokens and encrypted
-// payloads stay valid across restarts.
+// payloads stay valid across restarts; rate limits not set are dev's.
 func (d *Dev) config() (Config, error) {
-	cfg := d.Config
+	cfg := d.Config.withDevLimits()
 	if cfg.Secret == "" {
 		var err error
 		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {

@@ -70,12 +70,17 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		return nil, nil, err
 	}
 	stops.addFunc(cat.Close)
+	limits, err := cfg.gatewayLimits()
+	if err != nil {
+		return nil, nil, err
+	}
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
 		PreviousSecrets:      cfg.previousSecretKeys(),
 		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
+		HTTPS: cfg.https(), Limits: limits,
 	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
 	stops.add(gw.Close)
 	return gw, cat, nil

@@ -19,8 +19,9 @@ import (
 // and the check of receipts that anyone may run.
 
 // handleReceiptPDF answers the receipt of a sealed case as a PDF download.
-// The applicant's pages link to it; their cookie, or the access token in
-// the link, identifies the applicant.
+// The applicant's pages link to it without the access token: their cookie
+// identifies the applicant (the token in the address of an older link
+// still does).
 func (s *API) handleReceiptPDF(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.caseFor(w, r)
 	if !ok {

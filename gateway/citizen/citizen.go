@@ -85,7 +85,9 @@ func (p *Pages) deny(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) page(h caseHandler) http.HandlerFunc { return p.casePage(h, false) }
 
 // uploadPage is page for the answer form, whose multipart body carries its
-// CSRF token among the files: the handler checks it after reading them.
+// CSRF token among the files: the handler checks it while reading them.
+// Any other multipart form is read whole and checked before its handler
+// runs, like a plain one.
 func (p *Pages) uploadPage(h caseHandler) http.HandlerFunc { return p.casePage(h, true) }
 
 func (p *Pages) casePage(h caseHandler, upload bool) http.HandlerFunc {
@@ -263,17 +265,17 @@ var flashKeys = map[string]string{
 	"zurueckgezogen": "flash.withdrawn",
 }
 
-func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
+func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	if key, ok := flashKeys[r.URL.Query().Get("hinweis")]; ok {
 		v.Flash = v.T(key)
 	}
-	p.showStatus(w, r, v, c, token, http.StatusOK, "")
+	p.showStatus(w, r, v, c, http.StatusOK, "")
 }
 
 // showStatus renders the status page, or with ?fragment=status only the
 // region the live updates replace. answer is the text of a refused answer.
-func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string, status int, answer string) {
-	v.Case = newCitizenCase(v, c, token)
+func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, status int, answer string) {
+	v.Case = newCitizenCase(v, c)
 	v.Case.AnswerText = answer
 	for _, p := range v.Problems {
 		if p.Target != "" {
@@ -290,7 +292,7 @@ func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c
 
 // actionFailed shows the status page again with why an action failed, in
 // the applicant's words; the case is read again, it may have moved on.
-func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string, err error, answer string) {
+func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, err error, answer string) {
 	code := ozgflow.ErrorCode(err)
 	text := p.cases.Explain(r.Context(), v.Lang, c.Authority, err)
 	switch {
@@ -308,14 +310,14 @@ func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView,
 	}
 	v.ProblemTitle = v.T("problems.action")
 	v.Problems = append(v.Problems, citizenProblem{Text: text})
-	p.showStatus(w, r, v, c, token, web.StatusOf(code), answer)
+	p.showStatus(w, r, v, c, web.StatusOf(code), answer)
 }
 
 // handleRetryPayment opens a new payment after a failed one, like
 // POST /api/v1/applications/{id}/payment.
-func (p *Pages) handleRetryPayment(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
+func (p *Pages) handleRetryPayment(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	if _, err := p.cases.RetryPayment(r.Context(), c.ID); err != nil {
-		p.actionFailed(w, r, v, c, token, err, "")
+		p.actionFailed(w, r, v, c, err, "")
 		return
 	}
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=zahlung", http.StatusSeeOther)
@@ -325,7 +327,10 @@ func (p *Pages) handleRetryPayment(w http.ResponseWriter, r *http.Request, v pag
 // documents, like POST /api/v1/applications/{id}/responses.
 func (p *Pages) handleAnswer(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
 	up, fail := web.ReadAnswerUpload(r)
-	if fail == nil && !p.csrf.Valid(csrfCase, token, up.CSRF) {
+	// The token comes first in the form, so it is read even from a body
+	// refused for its files; without it nothing else is looked at, as for
+	// the plain forms (whose token the page checked already).
+	if web.IsMultipart(r) && !p.csrf.Valid(csrfCase, token, up.CSRF) {
 		p.formExpired(w, v, "/antraege/"+c.ID)
 		return
 	}
@@ -334,11 +339,11 @@ func (p *Pages) handleAnswer(w http.ResponseWriter, r *http.Request, v pageView,
 		for _, p := range fail.Problems {
 			v.Problems = append(v.Problems, uploadProblemText(v, p))
 		}
-		p.showStatus(w, r, v, c, token, web.StatusOf(fail.Code), up.Text)
+		p.showStatus(w, r, v, c, web.StatusOf(fail.Code), up.Text)
 		return
 	}
 	if _, err := p.cases.Respond(r.Context(), c.ID, ozgflow.Response{Text: up.Text, Data: up.Data}, up.Files); err != nil {
-		p.actionFailed(w, r, v, c, token, err, up.Text)
+		p.actionFailed(w, r, v, c, err, up.Text)
 		return
 	}
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=antwort", http.StatusSeeOther)
@@ -397,13 +402,13 @@ func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pag
 }
 
 // handleWithdraw withdraws the case once confirmed.
-func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, token string) {
+func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if utf8.RuneCountInString(reason) > 2000 {
 		reason = string([]rune(reason)[:2000])
 	}
 	if _, err := p.cases.Withdraw(r.Context(), c.ID, ozgflow.Withdrawal{Reason: reason}); err != nil {
-		p.actionFailed(w, r, v, c, token, err, "")
+		p.actionFailed(w, r, v, c, err, "")
 		return
 	}
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=zurueckgezogen", http.StatusSeeOther)

@@ -1,7 +1,6 @@
 package citizen
 
 import (
-	"net/url"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
@@ -85,7 +84,7 @@ type noticeItem struct {
 }
 
 // newCitizenCase prepares a case for its status page.
-func newCitizenCase(v pageView, c ozgflow.Case, token string) *citizenCase {
+func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
 	l := v.Lang
 	cc := &citizenCase{
 		ID: c.ID, Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
@@ -128,7 +127,9 @@ func newCitizenCase(v pageView, c ozgflow.Case, token string) *citizenCase {
 		cc.Decision = &decisionItem{Outcome: d.Outcome, Text: v.T("decision." + d.Outcome), At: newTimeStamp(l, d.At), Comment: d.Comment}
 	}
 	if c.Seal != nil {
-		cc.Receipt = "/api/v1/applications/" + c.ID + "/receipt.pdf?token=" + url.QueryEscape(token)
+		// The applicant's cookie opens the download; an access token in the
+		// address would stay in the history and in logs.
+		cc.Receipt = "/api/v1/applications/" + c.ID + "/receipt.pdf"
 	}
 	for _, n := range c.Timeline {
 		item := noticeItem{Title: n.Title, Text: n.Text, At: newTimeStamp(l, n.At)}

@@ -94,9 +94,6 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.showSignIn(w, r, http.StatusForbidden, []ozgflow.FieldError{{Detail: say("problem.signin.unavailable")}})
 		return
 	}
-	if !p.allowSignIn(w, r) {
-		return
-	}
 	id, ok := p.Demo.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
 	if !ok {
 		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "demo", Detail: "unknown token"})
@@ -124,9 +121,6 @@ func isStaff(id ozgflow.Identity) bool {
 func (p *Pages) handleProviderSignIn(w http.ResponseWriter, r *http.Request) {
 	if p.Provider == nil {
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
-		return
-	}
-	if !p.allowSignIn(w, r) {
 		return
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
@@ -221,15 +215,6 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
 		}
 	}
 	http.Redirect(w, r, done, http.StatusSeeOther)
-}
-
-// allowSignIn applies the sign-in rate limit; it answers itself when the
-// limit is reached.
-func (p *Pages) allowSignIn(w http.ResponseWriter, r *http.Request) bool {
-	if p.SignInLimit == nil {
-		return true
-	}
-	return p.SignInLimit(w, r)
 }
 
 // record writes an access event with when and from where; a failure is

@@ -79,9 +79,6 @@ type Options struct {
 	Demo web.StaticTokens
 	// PublicURL is the gateway's address as browsers see it.
 	PublicURL string
-	// SignInLimit, if set, rate-limits sign-in attempts; it answers a
-	// refused request itself.
-	SignInLimit func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // New returns the staff pages.

@@ -1,5 +1,6 @@
 // Package web is what the gateway's rooms share: the one identity middleware
 // and the rooms by audience, problem documents and JSON bodies, the page
-// renderer with its security headers and the error page, CSRF tokens,
-// server-sent events and the reading of uploads.
+// renderer with its security headers and the error page, CSRF tokens and
+// the cross-origin protection, rate limits, server-sent events and the
+// reading of uploads.
 package web

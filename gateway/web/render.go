@@ -53,7 +53,9 @@ func (rd Renderer) Page(w http.ResponseWriter, status int, t *template.Template,
 	_, _ = buf.WriteTo(w)
 }
 
-// SetPageHeaders sets the headers every page carries.
+// SetPageHeaders sets the headers every page carries: pages show personal
+// data, so no cache keeps them; their addresses may name a case, so no
+// referrer leaves them, not even to the gateway's own API.
 func SetPageHeaders(h http.Header, lang, nonce string) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	if lang != "" {
@@ -62,10 +64,28 @@ func SetPageHeaders(h http.Header, lang, nonce string) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self' 'unsafe-inline'; "+
 		"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Vary", "Cookie, Accept-Language")
+}
+
+// SecureHeaders sets the headers every answer carries, page, document or
+// problem: browsers take the content type as sent (nosniff), no referrer
+// leaves, and with https Strict-Transport-Security keeps browsers on it.
+// Pages add theirs (SetPageHeaders).
+func SecureHeaders(https bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=31536000")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // ErrorPage is what the error page shows: in the language of the request,

@@ -60,6 +60,7 @@ var Scenarios = []Scenario{
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
+	{"AtTheDoor", atTheDoor},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},
