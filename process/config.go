@@ -94,14 +94,45 @@ func DefaultConfig() Config {
 	}
 }
 
-// FromEnv returns the defaults overridden by the environment.
-func FromEnv(getenv func(string) string) (Config, error) {
-	c := DefaultConfig()
-	set := func(dst *string, name string) {
+// setter returns a function that overrides *dst with the variable name,
+// if it is set.
+func setter(getenv func(string) string) func(dst *string, name string) {
+	return func(dst *string, name string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			*dst = v
 		}
 	}
+}
+
+// setDurations overrides each *dst with its variable, if set; a value that
+// is no positive duration is an error naming the variable, with example.
+func setDurations(getenv func(string) string, vars map[string]*time.Duration, example string) error {
+	for name, dst := range vars {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s %q: want a duration such as %s", name, v, example)
+			}
+			*dst = d
+		}
+	}
+	return nil
+}
+
+// requirer returns a function that adds an error to *errs for a required
+// variable left empty, saying why it is needed.
+func requirer(errs *[]error) func(v, name, why string) {
+	return func(v, name, why string) {
+		if v == "" {
+			*errs = append(*errs, fmt.Errorf("%s is required: %s", name, why))
+		}
+	}
+}
+
+// FromEnv returns the defaults overridden by the environment.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	set := setter(getenv)
 	set(&c.Addr, "OZGFLOW_ADDR")
 	set(&c.PublicURL, "OZGFLOW_PUBLIC_URL")
 	set(&c.DataDir, "OZGFLOW_DATA_DIR")
@@ -148,11 +179,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // Validate checks what the named process needs.
 func (c Config) Validate(process string) error {
 	var errs []error
-	need := func(v, name, why string) {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
-		}
-	}
+	need := requirer(&errs)
 	if process == "worker" || process == "gateway" {
 		need(c.Secret, "OZGFLOW_SECRET", "gateway and worker share it to encrypt payloads")
 		need(c.TemporalAddress, "TEMPORAL_ADDRESS", "host:port of the Temporal frontend")

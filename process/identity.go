@@ -40,11 +40,7 @@ func defaultIdentityConfig() IdentityConfig {
 }
 
 func (c *Config) identityFromEnv(getenv func(string) string) error {
-	set := func(dst *string, name string) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			*dst = v
-		}
-	}
+	set := setter(getenv)
 	set(&c.OIDCIssuer, "OZGFLOW_OIDC_ISSUER")
 	set(&c.OIDCClientID, "OZGFLOW_OIDC_CLIENT_ID")
 	set(&c.OIDCClientSecret, "OZGFLOW_OIDC_CLIENT_SECRET")
@@ -60,16 +56,8 @@ func (c *Config) identityFromEnv(getenv func(string) string) error {
 	set(&c.Claims.AdminRole, "OZGFLOW_OIDC_ADMIN_ROLE")
 	set(&c.APIClientsFile, "OZGFLOW_API_CLIENTS_FILE")
 	set(&c.APIAudience, "OZGFLOW_API_AUDIENCE")
-	for name, dst := range map[string]*time.Duration{"OZGFLOW_SESSION_IDLE": &c.SessionIdle, "OZGFLOW_SESSION_MAX": &c.SessionMax} {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("%s %q: want a duration such as 30m or 10h", name, v)
-			}
-			*dst = d
-		}
-	}
-	return nil
+	return setDurations(getenv, map[string]*time.Duration{"OZGFLOW_SESSION_IDLE": &c.SessionIdle, "OZGFLOW_SESSION_MAX": &c.SessionMax},
+		"30m or 10h")
 }
 
 // validateIdentity checks what the gateway needs to identify anyone: every
@@ -79,11 +67,7 @@ func (c Config) validateIdentity(process string) []error {
 		return nil
 	}
 	var errs []error
-	need := func(v, name, why string) {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
-		}
-	}
+	need := requirer(&errs)
 	need(c.OIDCIssuer, "OZGFLOW_OIDC_ISSUER", "staff sign in at the identity provider (OpenID Connect) and API clients present its tokens")
 	need(c.OIDCClientID, "OZGFLOW_OIDC_CLIENT_ID", "ozgflow's client at the identity provider")
 	need(c.OIDCClientSecret, "OZGFLOW_OIDC_CLIENT_SECRET", "ozgflow's client secret at the identity provider")

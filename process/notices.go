@@ -46,28 +46,15 @@ func (c *Config) noticesFromEnv(getenv func(string) string) error {
 		}
 		c.PortalMaxAttempts = n
 	}
-	for dst, name := range map[*time.Duration]string{
-		&c.PortalBackoffInitial: "OZGFLOW_PORTAL_BACKOFF_INITIAL", &c.PortalBackoffMax: "OZGFLOW_PORTAL_BACKOFF_MAX",
-	} {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("%s %q: want a duration such as 1s or 10m", name, v)
-			}
-			*dst = d
-		}
-	}
-	return nil
+	return setDurations(getenv, map[string]*time.Duration{
+		"OZGFLOW_PORTAL_BACKOFF_INITIAL": &c.PortalBackoffInitial, "OZGFLOW_PORTAL_BACKOFF_MAX": &c.PortalBackoffMax,
+	}, "1s or 10m")
 }
 
 // validateNotices checks the notice settings a process needs.
 func (c Config) validateNotices(process string) []error {
 	var errs []error
-	need := func(v, name, why string) {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required: %s", name, why))
-		}
-	}
+	need := requirer(&errs)
 	switch process {
 	case "worker":
 		need(c.PortalWebhookURL, "OZGFLOW_PORTAL_WEBHOOK_URL", "every notice goes to the portal's webhook")

@@ -306,6 +306,13 @@ type pageResponse struct {
 
 func (p *page) do(method, path string, body io.Reader, contentType string) pageResponse {
 	p.t.Helper()
+	return p.send(method, path, body, contentType, nil)
+}
+
+// send is do with further headers, such as those a browser sets on a
+// request from another site.
+func (p *page) send(method, path string, body io.Reader, contentType string, header map[string]string) pageResponse {
+	p.t.Helper()
 	req, err := http.NewRequest(method, p.base+path, body)
 	if err != nil {
 		p.t.Fatal(err)
@@ -315,6 +322,9 @@ func (p *page) do(method, path string, body io.Reader, contentType string) pageR
 	}
 	if p.lang != "" {
 		req.Header.Set("Accept-Language", p.lang)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	for k, v := range p.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,32 +12,6 @@ import (
 
 // At the door: the headers of every page and answer, forms that only this
 // site can send, and the receipt's link without the access token.
-
-// send is page.do with further headers, such as those a browser sets on a
-// request from another site.
-func (p *page) send(method, path string, body io.Reader, contentType string, header map[string]string) pageResponse {
-	p.t.Helper()
-	req, err := http.NewRequest(method, p.base+path, body)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	for k, v := range p.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	res, err := noRedirect.Do(forTest(req, p.t))
-	if err != nil {
-		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return pageResponse{Status: res.StatusCode, Header: res.Header, Body: string(b), Location: res.Header.Get("Location")}
-}
 
 // crossSite are the headers of a browser's request that another site made.
 var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://boese.example"}
