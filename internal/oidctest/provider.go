@@ -36,7 +36,8 @@ type User struct {
 	Subject     string
 	Name, Email string
 	// Claims are put into the ID token, the userinfo response and the JWT
-	// access token, e.g. realm_access roles, "ars" or "groups".
+	// access token, e.g. realm_access roles, "ars" or "groups". The access
+	// token carries name and email too, as Keycloak's do.
 	Claims map[string]any
 }
 
@@ -56,6 +57,9 @@ type Client struct {
 	Audience []string
 	// Claims are put into the client's client-credentials access tokens.
 	Claims map[string]any
+	// AccessTokenLifetime, if set, replaces Config.AccessTokenLifetime for
+	// the client's access tokens, e.g. to watch one expire.
+	AccessTokenLifetime time.Duration
 }
 
 // Config lists who may sign in and which clients are registered.
@@ -214,6 +218,9 @@ func (c Config) validate() error {
 		if subjects[cl.ID] {
 			// A client is the subject of its client-credentials tokens.
 			return fmt.Errorf("oidctest: Clients[%d].ID %q is also a user's subject", i, cl.ID)
+		}
+		if cl.AccessTokenLifetime < 0 {
+			return fmt.Errorf("oidctest: Clients[%d].AccessTokenLifetime must not be negative", i)
 		}
 		ids[cl.ID] = true
 	}

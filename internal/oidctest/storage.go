@@ -187,8 +187,12 @@ func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (str
 	default:
 		return "", time.Time{}, fmt.Errorf("access token for a %T: %w", req, errUnsupported)
 	}
+	lifetime := s.accessLifetime
+	if c, ok := s.clients[clientID]; ok && c.cfg.AccessTokenLifetime > 0 {
+		lifetime = c.cfg.AccessTokenLifetime
+	}
 	id := rand.Text()
-	expiry := time.Now().Add(s.accessLifetime)
+	expiry := time.Now().Add(lifetime)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[id] = accessToken{
@@ -353,6 +357,12 @@ func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReq
 		user := s.usersBySubject[r.subject]
 		maps.Copy(claims, user.Claims)
 		claims["preferred_username"] = user.Username
+		if user.Name != "" {
+			claims["name"] = user.Name
+		}
+		if user.Email != "" {
+			claims["email"] = user.Email
+		}
 	case *clientCredentialsRequest:
 		maps.Copy(claims, s.clients[r.clientID].cfg.Claims)
 	}
