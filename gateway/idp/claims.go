@@ -36,13 +36,17 @@ func (m ClaimMap) validate() error {
 	if m.Roles == "" || m.CaseWorkerRole == "" || m.AdminRole == "" {
 		return errors.New("claim mapping: the roles claim and the names of the case-worker and administrator roles are required")
 	}
+	if m.Authority == "" || m.Queues == "" {
+		return errors.New("claim mapping: the authority and queues claims are required (case workers need both)")
+	}
 	return nil
 }
 
 var arsPattern = regexp.MustCompile(`^\d{12}$`)
 
 // Identity maps a person's claims to an identity. A case worker needs an
-// authority; someone with both roles is a case worker who also administers.
+// authority and at least one queue; someone with both roles is a case
+// worker who also administers.
 func (m ClaimMap) Identity(claims map[string]any) (ozgflow.Identity, error) {
 	roles := stringsAt(claims, m.Roles)
 	worker, admin := slices.Contains(roles, m.CaseWorkerRole), slices.Contains(roles, m.AdminRole)
@@ -64,8 +68,10 @@ func (m ClaimMap) Identity(claims map[string]any) (ozgflow.Identity, error) {
 			}
 		}
 		if len(id.Queues) == 0 {
-			// No team named: no queue, rather than every queue.
-			id.Queues = []string{}
+			// An identity without queues works every queue of its
+			// authority (ozgflow.Identity.MemberOf): a token that names
+			// no team must not grant that.
+			return ozgflow.Identity{}, fmt.Errorf("%w: a case worker's claim %q must name at least one queue (team)", ErrNoRole, m.Queues)
 		}
 		if admin {
 			id.Roles = []ozgflow.Role{ozgflow.RoleAdmin}

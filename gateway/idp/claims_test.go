@@ -28,21 +28,27 @@ func TestClaimMapTurnsKeycloakClaimsIntoIdentities(t *testing.T) {
 				"ars": "147130000000", "groups": []any{"/gewerbe", "/team/parken"}},
 			ozgflow.Identity{Subject: "u1", Name: "Lea Leipzig", Role: ozgflow.RoleCaseWorker, Authority: "147130000000",
 				Queues: []string{"gewerbe", "parken"}}, nil},
-		{"an authority given as a list, no team",
+		{"an authority given as a list, one team as a string",
 			map[string]any{"sub": "u2", "preferred_username": "dd", "realm_access": roles("ozgflow-sachbearbeitung"),
-				"ars": []any{"146120000000"}},
-			ozgflow.Identity{Subject: "u2", Name: "dd", Role: ozgflow.RoleCaseWorker, Authority: "146120000000", Queues: []string{}}, nil},
+				"ars": []any{"146120000000"}, "groups": "gewerbe"},
+			ozgflow.Identity{Subject: "u2", Name: "dd", Role: ozgflow.RoleCaseWorker, Authority: "146120000000", Queues: []string{"gewerbe"}}, nil},
 		{"an administrator",
 			map[string]any{"sub": "a1", "name": "Ada", "realm_access": roles("ozgflow-administration")},
 			ozgflow.Identity{Subject: "a1", Name: "Ada", Role: ozgflow.RoleAdmin}, nil},
 		{"a case worker who also administers",
 			map[string]any{"sub": "u3", "name": "Both", "realm_access": roles("ozgflow-administration", "ozgflow-sachbearbeitung"),
-				"ars": "147130000000"},
+				"ars": "147130000000", "groups": []any{"/parken"}},
 			ozgflow.Identity{Subject: "u3", Name: "Both", Role: ozgflow.RoleCaseWorker, Authority: "147130000000",
-				Queues: []string{}, Roles: []ozgflow.Role{ozgflow.RoleAdmin}}, nil},
+				Queues: []string{"parken"}, Roles: []ozgflow.Role{ozgflow.RoleAdmin}}, nil},
 		{"no role in ozgflow", map[string]any{"sub": "x", "realm_access": roles("offline_access")}, ozgflow.Identity{}, ErrNoRole},
 		{"a case worker without authority", map[string]any{"sub": "x", "realm_access": roles("ozgflow-sachbearbeitung")},
 			ozgflow.Identity{}, ErrNoRole},
+		// An identity without queues works every queue of its authority
+		// (ozgflow.Identity.MemberOf): no team named must not grant that.
+		{"a case worker without a team", map[string]any{"sub": "x", "realm_access": roles("ozgflow-sachbearbeitung"),
+			"ars": "147130000000"}, ozgflow.Identity{}, ErrNoRole},
+		{"a case worker whose groups name no team", map[string]any{"sub": "x", "realm_access": roles("ozgflow-sachbearbeitung"),
+			"ars": "147130000000", "groups": []any{"/"}}, ozgflow.Identity{}, ErrNoRole},
 		{"an authority that is no ARS", map[string]any{"sub": "x", "realm_access": roles("ozgflow-sachbearbeitung"), "ars": "Leipzig"},
 			ozgflow.Identity{}, ErrNoRole},
 		{"roles claim of the wrong shape", map[string]any{"sub": "x", "realm_access": "ozgflow-administration"},
@@ -57,9 +63,6 @@ func TestClaimMapTurnsKeycloakClaimsIntoIdentities(t *testing.T) {
 			if got.Subject != tt.want.Subject || got.Name != tt.want.Name || got.Role != tt.want.Role ||
 				got.Authority != tt.want.Authority || !slices.Equal(got.Queues, tt.want.Queues) || !slices.Equal(got.Roles, tt.want.Roles) {
 				t.Errorf("identity = %+v, want %+v", got, tt.want)
-			}
-			if tt.err == nil && (got.Queues == nil) != (tt.want.Queues == nil) {
-				t.Errorf("queues nil = %v: a case worker without teams must work no queue, not every one", got.Queues == nil)
 			}
 		})
 	}
@@ -96,9 +99,11 @@ func TestAPIClientsBindClients(t *testing.T) {
 	}
 	bad := APIClients{Audience: "ozgflow", Clients: map[string]APIClient{
 		"p": {Role: ozgflow.RolePortal}, "s": {Role: ozgflow.RoleSystem, Authority: "Leipzig"}, "x": {Role: ozgflow.RoleAdmin},
+		"t": {Role: ozgflow.RolePortal, AccountPrefix: "t-", Token: "geheim"},
 	}}
 	err := bad.Validate()
-	for _, want := range []string{"client p: a portal needs accountPrefix", "client s: a back-office system needs its authority", "client x: role must be"} {
+	for _, want := range []string{"client p: a portal needs accountPrefix", "client s: a back-office system needs its authority",
+		"client x: role must be", "client t: static tokens are not accepted"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate = %v, want %q", err, want)
 		}

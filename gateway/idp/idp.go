@@ -154,7 +154,7 @@ func (p *Provider) LogoutURL(idToken, returnTo string) string {
 // JWT access tokens: signature from the issuer's keys, issuer, expiry and
 // the API's audience. A client bound in APIClients becomes that client's
 // identity, with its token's scopes; any other token must carry a person's
-// roles (ClaimMap).
+// roles (ClaimMap). ID tokens are refused, whatever their audience.
 func (p *Provider) Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool) {
 	if strings.Count(token, ".") != 2 {
 		return ozgflow.Identity{}, false
@@ -164,7 +164,7 @@ func (p *Provider) Authenticate(ctx context.Context, token string) (ozgflow.Iden
 		return ozgflow.Identity{}, false
 	}
 	var claims map[string]any
-	if err := t.Claims(&claims); err != nil {
+	if err := t.Claims(&claims); err != nil || isIDToken(claims) {
 		return ozgflow.Identity{}, false
 	}
 	if id, ok := p.cfg.API.Identity(claims); ok {
@@ -172,4 +172,16 @@ func (p *Provider) Authenticate(ctx context.Context, token string) (ozgflow.Iden
 	}
 	id, err := p.cfg.Claims.Identity(claims)
 	return id, err == nil
+}
+
+// isIDToken reports whether claims are an ID token's. An ID token tells a
+// client who signed in; it grants no access, and it travels in the
+// sign-out address as a hint, so it must not open the API even where its
+// audience (ozgflow's client ID) is the API's too. at_hash and c_hash
+// occur in ID tokens only (OpenID Connect Core 3.1.3.6, 3.3.2.11);
+// Keycloak also marks them typ "ID".
+func isIDToken(claims map[string]any) bool {
+	_, atHash := claims["at_hash"]
+	_, cHash := claims["c_hash"]
+	return atHash || cHash || claims["typ"] == "ID"
 }
