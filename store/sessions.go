@@ -83,7 +83,9 @@ func (s *Store) Session(ctx context.Context, id string, t SessionTimeouts, now t
 		s.rdb.Del(ctx, s.sessionKey(id))
 		return Session{}, false, nil
 	}
-	if err := s.rdb.Expire(ctx, s.sessionKey(id), min(t.Idle, left)).Err(); err != nil {
+	// PExpire: Expire counts whole seconds, so it would stretch the last
+	// second before the absolute end and cut fractions off idle timeouts.
+	if err := s.rdb.PExpire(ctx, s.sessionKey(id), min(t.Idle, left)).Err(); err != nil {
 		return Session{}, false, fmt.Errorf("extend session: %w", err)
 	}
 	return sess, true, nil
