@@ -61,9 +61,10 @@ func (c *Config) identityFromEnv(getenv func(string) string) error {
 }
 
 // validateIdentity checks what the gateway needs to identify anyone: every
-// role but `dev` signs staff in at an identity provider.
+// role but `dev` signs staff in at an identity provider, and `dev` does
+// when one is configured.
 func (c Config) validateIdentity(process string) []error {
-	if process != "gateway" {
+	if process != "gateway" && (process != "dev" || c.OIDCIssuer == "") {
 		return nil
 	}
 	var errs []error
@@ -71,8 +72,9 @@ func (c Config) validateIdentity(process string) []error {
 	need(c.OIDCIssuer, "OZGFLOW_OIDC_ISSUER", "staff sign in at the identity provider (OpenID Connect) and API clients present its tokens")
 	need(c.OIDCClientID, "OZGFLOW_OIDC_CLIENT_ID", "ozgflow's client at the identity provider")
 	need(c.OIDCClientSecret, "OZGFLOW_OIDC_CLIENT_SECRET", "ozgflow's client secret at the identity provider")
-	if c.OIDCRedirectURL == "" && c.PublicURL == "" {
-		errs = append(errs, errors.New("OZGFLOW_PUBLIC_URL (or OZGFLOW_OIDC_REDIRECT_URL) is required: the identity provider sends people back there"))
+	if process == "gateway" {
+		// dev derives its public URL from the address it listens on.
+		need(c.PublicURL, "OZGFLOW_PUBLIC_URL", "the identity provider sends people back there after signing in and out, and https makes the cookies Secure")
 	}
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("OZGFLOW_SESSION_IDLE must not be longer than OZGFLOW_SESSION_MAX"))
