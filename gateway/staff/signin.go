@@ -210,7 +210,11 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
 		Role: sess.Identity.Role, Via: sess.Via})
 	if sess.Via == "oidc" && p.Provider != nil {
 		if u := p.Provider.LogoutURL(sess.IDToken, p.PublicURL+done); u != "" {
-			http.Redirect(w, r, u, http.StatusSeeOther)
+			// A page goes on to the provider, not a redirect: the form's
+			// Content-Security-Policy (form-action 'self') holds for the
+			// redirects that answer it, and browsers would stop there.
+			p.show(w, http.StatusOK, "signout", view{Title: say("title.signout"), Nonce: web.NewNonce(),
+				Data: map[string]string{"Href": u, "Text": say("signout.provider.text"), "Button": say("signout.provider")}})
 			return
 		}
 	}

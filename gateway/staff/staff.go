@@ -29,7 +29,7 @@ var templateFS embed.FS
 
 // pages are parsed once, at start, each with the staff layout.
 var pages = web.ParsePages(templateFS, pageFuncs,
-	"signin", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries")
+	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries")
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{
