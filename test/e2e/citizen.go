@@ -97,10 +97,10 @@ func Multipart(t *testing.T, fields map[string]string, files ...File) ([]byte, s
 func (st *Stack) AskApplicant(t *testing.T, s Submitted, queue, question string) {
 	t.Helper()
 	taskID := st.OpenTask(t, s.ID, "dev-sb-leipzig", queue)["id"].(string)
-	if res := Call(t, st.URL, http.MethodPost, "/api/v1/tasks/"+taskID+"/claim", "dev-sb-leipzig", nil); res.Status != http.StatusOK {
+	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/claim", "dev-sb-leipzig", nil); res.Status != http.StatusOK {
 		t.Fatalf("claim: %d %s", res.Status, res.Body)
 	}
-	if res := Call(t, st.URL, http.MethodPost, "/api/v1/tasks/"+taskID+"/complete", "dev-sb-leipzig",
+	if res := st.api(t, http.MethodPost, "/api/v1/tasks/"+taskID+"/complete", "dev-sb-leipzig",
 		map[string]any{"outcome": "request_information", "comment": question}); res.Status != http.StatusOK {
 		t.Fatalf("request information: %d %s", res.Status, res.Body)
 	}

@@ -119,7 +119,7 @@ func definitionsExcelRoundTrip(t *testing.T, st *Stack) {
 	part, _ := mw.CreateFormFile("file", "definitionen.xlsx")
 	part.Write(workbook)
 	mw.Close()
-	imported = Call(t, st.URL, http.MethodPost, "/api/v1/definitions/import", "dev-admin", form.Bytes(),
+	imported = st.api(t, http.MethodPost, "/api/v1/definitions/import", "dev-admin", form.Bytes(),
 		"Content-Type", mw.FormDataContentType())
 	if imported.Status != http.StatusOK || len(imported.JSON(t)["drafts"].([]any)) != 0 {
 		t.Fatalf("unchanged multipart round trip: %d %s", imported.Status, imported.Body)
@@ -161,7 +161,7 @@ func definitionsExcelRoundTrip(t *testing.T, st *Stack) {
 
 func importWorkbook(t *testing.T, st *Stack, workbook []byte) Response {
 	t.Helper()
-	return Call(t, st.URL, http.MethodPost, "/api/v1/definitions/import", "dev-admin", workbook,
+	return st.api(t, http.MethodPost, "/api/v1/definitions/import", "dev-admin", workbook,
 		"Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 }
 

@@ -46,8 +46,8 @@ func atTheDoor(t *testing.T, st *Stack) {
 		t.Fatalf("opening the status page with the token: %d", res.Status)
 	}
 	anyone := &page{t: t, base: st.URL, cookies: map[string]string{}}
-	worker := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": SignIn(t, st.URL, "dev-sb-leipzig")}}
-	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": SignIn(t, st.URL, "dev-admin")}}
+	worker := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-sb-leipzig")}}
+	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-admin")}}
 	pay(t, s.PaymentURL, "pay")
 	st.WaitStatus(t, s, "in_review")
 

@@ -26,6 +26,45 @@ type Stack struct {
 	SandboxURL string        // the sandboxes (the gateway itself in dev)
 	Temporal   client.Client // for counting cases; payloads are not read
 	Namespace  string
+	// Tokens turns the demo identities the scenarios name ("dev-portal",
+	// "dev-sb-leipzig", …) into the bearer tokens they present to this
+	// stack, and passes anything else on (an applicant's access token).
+	// nil passes every name on: `dev` takes them as demo tokens.
+	Tokens func(t testing.TB, name string) string
+	// StaffSignIn signs a demo identity in at the staff pages and returns
+	// the session cookie's value; nil signs in with the demo form (SignIn).
+	StaffSignIn func(t testing.TB, name string) string
+}
+
+// token is the bearer token of a demo identity, or name itself.
+func (st *Stack) token(t testing.TB, name string) string {
+	t.Helper()
+	if st.Tokens == nil {
+		return name
+	}
+	return st.Tokens(t, name)
+}
+
+// session signs a demo identity in at the staff pages and returns the
+// session cookie's value.
+func (st *Stack) session(t testing.TB, name string) string {
+	t.Helper()
+	if st.StaffSignIn == nil {
+		return SignIn(t, st.URL, name)
+	}
+	return st.StaffSignIn(t, name)
+}
+
+// InDev reports whether the stack has what exists only in `dev` (DevOnly),
+// that is, whether it runs dev's demo identities. A scenario that needs
+// such a thing runs that part only then; elsewhere it says so in the log.
+func (st *Stack) InDev(t testing.TB, name string) bool {
+	t.Helper()
+	if st.Tokens == nil {
+		return true
+	}
+	t.Logf("not run against this stack: it needs %s, which exists only in dev", DevOnly[name])
+	return false
 }
 
 // Scenario is one end-to-end test.
@@ -72,7 +111,12 @@ var Scenarios = []Scenario{
 // RunAll runs every scenario as a subtest.
 func RunAll(t *testing.T, st *Stack) {
 	for _, sc := range Scenarios {
-		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, st) })
+		t.Run(sc.Name, func(t *testing.T) {
+			if _, devOnly := DevOnly[sc.Name]; devOnly && !st.InDev(t, sc.Name) {
+				return
+			}
+			sc.Run(t, st)
+		})
 	}
 }
 
@@ -154,9 +198,11 @@ func call(t *testing.T, base, method, path, token string, body any, header ...st
 	return Call(t, base, method, path, token, body, header...)
 }
 
+// api calls the gateway as the demo identity token names (Tokens), or
+// with token itself.
 func (st *Stack) api(t *testing.T, method, path, token string, body any, header ...string) Response {
 	t.Helper()
-	return Call(t, st.URL, method, path, token, body, header...)
+	return Call(t, st.URL, method, path, st.token(t, token), body, header...)
 }
 
 // WaitFor polls cond until it holds or the deadline passes.
@@ -226,7 +272,7 @@ var (
 // Submit posts an application as the demo portal and expects 201.
 func (st *Stack) Submit(t *testing.T, body map[string]any, header ...string) Submitted {
 	t.Helper()
-	res := Call(t, st.URL, http.MethodPost, "/api/v1/applications", "dev-portal", body, header...)
+	res := st.api(t, http.MethodPost, "/api/v1/applications", "dev-portal", body, header...)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("submit: %d %s", res.Status, res.Body)
 	}
@@ -249,7 +295,7 @@ func (st *Stack) submit(t *testing.T, body map[string]any, header ...string) Sub
 // Case reads a case with the given token.
 func (st *Stack) Case(t *testing.T, id, token string) map[string]any {
 	t.Helper()
-	res := Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+id, token, nil)
+	res := st.api(t, http.MethodGet, "/api/v1/applications/"+id, token, nil)
 	if res.Status != http.StatusOK {
 		t.Fatalf("get case: %d %s", res.Status, res.Body)
 	}
@@ -296,7 +342,7 @@ func (st *Stack) OpenTask(t *testing.T, caseID, token, queue string) map[string]
 	t.Helper()
 	var found map[string]any
 	WaitFor(t, "task of case "+caseID+" in queue "+queue, 20*time.Second, func() bool {
-		res := Call(t, st.URL, http.MethodGet, "/api/v1/tasks?queue="+queue, token, nil)
+		res := st.api(t, http.MethodGet, "/api/v1/tasks?queue="+queue, token, nil)
 		if res.Status != http.StatusOK {
 			t.Fatalf("list tasks: %d %s", res.Status, res.Body)
 		}

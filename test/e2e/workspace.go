@@ -26,7 +26,8 @@ func concurrentClaimsHaveOneWinner(t *testing.T, st *Stack) {
 		_, taskID := st.paidGewerbeTask(t, leipzig, "dev-sb-leipzig")
 		var wg sync.WaitGroup
 		results := make([]Response, 2)
-		for i, token := range []string{"dev-sb-leipzig", "dev-sb-leipzig-2"} {
+		for i, name := range []string{"dev-sb-leipzig", "dev-sb-leipzig-2"} {
+			token := st.token(t, name) // here: Tokens may fail the test
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -162,7 +163,7 @@ func bulkClaimAndExport(t *testing.T, st *Stack) {
 // German or English as the browser asks.
 func conflictOnAStaffPageSaysWhy(t *testing.T, st *Stack) {
 	s, taskID := st.paidGewerbeTask(t, leipzig, "dev-sb-leipzig")
-	colleague := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": SignIn(t, st.URL, "dev-sb-leipzig-2")}}
+	colleague := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-sb-leipzig-2")}}
 	casePage := colleague.get("/arbeitskorb/vorgaenge/" + s.ID)
 	m := csrfField.FindStringSubmatch(casePage.Body)
 	if casePage.Status != http.StatusOK || m == nil {

@@ -22,6 +22,7 @@ import (
 	_ "github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ozgflow/ozgflow/internal/oidctest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
@@ -92,7 +93,12 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	start(t, bin, dir, "sandbox", append(common, "OZGFLOW_ADDR="+sandboxAddr, "OZGFLOW_PUBLIC_URL=http://"+sandboxAddr,
 		"OZGFLOW_DATA_DIR="+filepath.Join(dir, "sandbox")))
 	start(t, bin, dir, "worker", append(common, "OZGFLOW_METRICS_ADDR="+workerOps))
-	start(t, bin, dir, "gateway", append(common, "OZGFLOW_ADDR="+gatewayAddr))
+	// The gateway knows people and clients through an identity provider
+	// only; the demo identities are its users and clients.
+	gatewayURL := "http://" + gatewayAddr
+	provider := startProvider(t, gatewayURL)
+	realm := e2e.NewRealm(provider, gatewayURL)
+	start(t, bin, dir, "gateway", append(append(common, "OZGFLOW_ADDR="+gatewayAddr), realm.Env(e2e.WriteAPIClients(t, dir))...))
 	for _, u := range []string{"http://" + gatewayAddr + "/readyz", "http://" + workerOps + "/readyz", "http://" + sandboxAddr + "/healthz"} {
 		waitReady(t, u, 60*time.Second)
 	}
@@ -102,7 +108,17 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	st := &e2e.Stack{URL: "http://" + gatewayAddr, SandboxURL: "http://" + sandboxAddr, Temporal: tc, Namespace: "ozgflow"}
+	// The gateway takes no demo token.
+	if res := e2e.Call(t, gatewayURL, http.MethodGet, "/api/v1/tasks", "dev-sb-leipzig", nil); res.Status != http.StatusUnauthorized {
+		t.Fatalf("a demo token at the gateway: %d, want 401", res.Status)
+	}
+	// Colleagues are known by name once they have signed in, as in
+	// production: hand-overs name them.
+	for name := range e2e.People {
+		realm.SignIn(t, name)
+	}
+	st := &e2e.Stack{URL: gatewayURL, SandboxURL: "http://" + sandboxAddr, Temporal: tc, Namespace: "ozgflow",
+		Tokens: realm.Token, StaffSignIn: realm.SignIn}
 	e2e.RunAll(t, st)
 
 	// The worker process reports its own metrics.
@@ -110,6 +126,20 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	if !strings.Contains(string(res.Body), `ozgflow_step_duration_seconds_count{activity="Deliver",result="ok"}`) {
 		t.Errorf("worker metrics lack step durations")
 	}
+}
+
+// startProvider runs the identity provider of the gateway at gatewayURL
+// until the test ends. Access tokens live an hour, as the suite keeps them.
+func startProvider(t *testing.T, gatewayURL string) *oidctest.Provider {
+	t.Helper()
+	cfg := e2e.RealmConfig(gatewayURL)
+	cfg.AccessTokenLifetime = time.Hour
+	p, err := oidctest.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }
 
 // start runs one role of the binary until the test ends; its output goes to
