@@ -139,7 +139,7 @@ func (s *Store) TakeSignInAttempt(ctx context.Context, state string) (a SignInAt
 // AccessEvent records a sign-in, a refused sign-in or a sign-out.
 type AccessEvent struct {
 	At      time.Time    `json:"at"`
-	Event   string       `json:"event"` // signin, signin-refused, signout, session-expired
+	Event   string       `json:"event"` // signin, signin-refused, signout
 	Subject string       `json:"subject,omitempty"`
 	Name    string       `json:"name,omitempty"`
 	Role    ozgflow.Role `json:"role,omitempty"`
