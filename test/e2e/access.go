@@ -37,6 +37,17 @@ var accessLast = []string{
 	"POST /abmelden",
 }
 
+// withProvider are the answers of the sign-in routes, the same for every
+// caller, on a gateway whose staff sign in at an identity provider (the
+// matrix declares dev's, which signs in with the demo form): the demo form
+// signs no one in, the provider's way starts for anyone, and a return that
+// no sign-in started is refused.
+var withProvider = map[string]access.Answer{
+	"POST /anmelden":          "403",
+	"GET /anmelden/oidc":      access.Admitted,
+	"GET /anmelden/rueckkehr": "401",
+}
+
 // accessAuthorityRoutes list an authority's queues, tasks or figures; the
 // matrix names Leipzig, which administrators must and case workers may.
 var accessAuthorityRoutes = []string{
@@ -61,7 +72,11 @@ func leastPrivilege(t *testing.T, st *Stack) {
 		for i, c := range access.Callers {
 			cells++
 			got := fx.try(t, r, c.Name)
-			if want := r.Want[i]; !want.Matches(got.Status, got.Location) {
+			want := r.Want[i]
+			if answer, ok := withProvider[r.String()]; ok && st.Tokens != nil {
+				want = answer
+			}
+			if !want.Matches(got.Status, got.Location) {
 				violations++
 				excerpt := strings.Join(strings.Fields(got.Body), " ")
 				if len(excerpt) > 300 {
@@ -134,7 +149,7 @@ func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 		"junk": {bearer: "not-a-token", cookies: map[string]string{"ozgflow_session": "not-a-session", "ozgflow_antrag": "at_not-a-token"}},
 	}
 	for name, token := range accessTokens {
-		fx.callers[name] = accessCaller{bearer: token, cookies: map[string]string{}}
+		fx.callers[name] = accessCaller{bearer: st.token(t, token), cookies: map[string]string{}}
 	}
 	for name, c := range map[string]Submitted{"appl": s, "appl2": other} {
 		cookies := map[string]string{"ozgflow_antrag": c.Token}
@@ -143,7 +158,7 @@ func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 	}
 	for _, name := range staffCallers {
 		c := fx.callers[name]
-		c.cookies["ozgflow_session"] = SignIn(t, st.URL, c.bearer)
+		c.cookies["ozgflow_session"] = st.session(t, accessTokens[name])
 		start := "/arbeitskorb"
 		if name == "admin" {
 			start = "/verwaltung"
@@ -152,7 +167,10 @@ func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 		fx.callers[name] = c
 	}
 	fx.verifyCookie, fx.verifyCSRF = fx.visitorForm(t, "/pruefen", "ozgflow_pruefen")
-	fx.signInCookie, fx.signInCSRF = fx.visitorForm(t, "/anmelden", "ozgflow_anmeldung")
+	if st.Tokens == nil {
+		// With an identity provider the sign-in page has no form to send.
+		fx.signInCookie, fx.signInCSRF = fx.visitorForm(t, "/anmelden", "ozgflow_anmeldung")
+	}
 	return fx
 }
 

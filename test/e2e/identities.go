@@ -104,8 +104,6 @@ var clients = map[string]apiClient{
 // sign-in. A scenario that needs one declares it (Stack.InDev).
 var DevOnly = map[string]string{
 	"dev-fachverfahren": "the demo identity dev-fachverfahren, a back-office system bound to no authority",
-	"LeastPrivilege": "dev's demo sign-in (the access matrix, test/access, signs staff in with the demo form " +
-		"and declares the sign-in routes of a gateway without identity provider)",
 }
 
 // RealmConfig is the provider's configuration for a gateway at gatewayURL:
