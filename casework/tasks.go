@@ -122,6 +122,11 @@ func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, ta
 	if err != nil {
 		return ozgflow.Task{}, err
 	}
+	if !id.MemberOf(task.Queue) {
+		// A case worker who also administers sees every task, but works
+		// only those of their queues.
+		return ozgflow.Task{}, ozgflow.Refuse(ozgflow.ENOTFOUND, ozgflow.ReasonTaskNotFound, "Task "+taskID+" not found.", taskID)
+	}
 	if !id.WorksCases(c.Authority) {
 		return ozgflow.Task{}, ozgflow.Refuse(ozgflow.EFORBIDDEN, ozgflow.ReasonNotCaseWorker,
 			"Only case workers of the case's authority work on its tasks; administrators may look, not act.")

@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +12,11 @@ import (
 	"testing"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 // TestEachRoomTakesItsOwnCredentials: identity is established once, but a
@@ -77,5 +84,40 @@ func TestMultipartFormsCheckCSRF(t *testing.T) {
 		if rec.Code != http.StatusForbidden {
 			t.Errorf("%s without a token: %d, want 403", path, rec.Code)
 		}
+	}
+}
+
+// TestAnAdministratingCaseWorkerWorksOnlyTheirQueues: a case worker who
+// also administers sees every task of the authority, but claims only in
+// the queues they work; anywhere else the task is not theirs (404).
+func TestAnAdministratingCaseWorkerWorksOnlyTheirQueues(t *testing.T) {
+	st := redistest.Store(t, "gwboth:")
+	reg, err := definitions.LoadCatalog(catalog.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := ozgflow.Identity{Subject: "both", Name: "Beide", Role: ozgflow.RoleCaseWorker, Authority: "147130000000",
+		Queues: []string{"parken"}, Roles: []ozgflow.Role{ozgflow.RoleAdmin}}
+	s := New(Config{Secret: testSecret}, nil, st, casework.StaticDefinitions{Reg: reg}, web.StaticTokens{"both": both},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := testCase(ozgflow.StatusInReview)
+	task := ozgflow.Task{ID: ozgflow.TaskID(c.ID, "review", 1), CaseID: c.ID, StepID: "review", Authority: c.Authority,
+		Queue: "gewerbe-leitung", Status: ozgflow.TaskOpen, Outcomes: []string{"approve", "reject"}}
+	c.Tasks = []ozgflow.Task{task}
+	if err := st.SaveCase(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	serve := func(method, path string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		r.Header.Set("Authorization", "Bearer both")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := serve(http.MethodGet, "/api/v1/applications/"+c.ID); rec.Code != http.StatusOK {
+		t.Errorf("reading the case as administrator: %d", rec.Code)
+	}
+	if rec := serve(http.MethodPost, "/api/v1/tasks/"+task.ID+"/claim"); rec.Code != http.StatusNotFound {
+		t.Errorf("claiming outside the own queues: %d %s, want 404", rec.Code, rec.Body.String())
 	}
 }

@@ -13,7 +13,7 @@ import (
 // or the one an administrator names.
 func (s *API) reportAuthority(w http.ResponseWriter, r *http.Request, id ozgflow.Identity) (string, bool) {
 	authority := id.Authority
-	if id.Role == ozgflow.RoleAdmin {
+	if id.Has(ozgflow.RoleAdmin) {
 		authority = r.URL.Query().Get("authority")
 	}
 	if _, known := s.cases.Defs.Registry().Authority(authority); !known {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -12,8 +13,9 @@ import (
 // webhookMemory is how long the gateway remembers a webhook's ID: a
 // signature is accepted up to ozgflow.SignatureMaxSkew either side of its
 // timestamp, so a recording can be replayed at most that long after the
-// first delivery was taken, even if that came early.
-const webhookMemory = 2 * ozgflow.SignatureMaxSkew
+// first delivery was taken, even if that came early; a minute more covers
+// clocks of several gateways drifting apart.
+const webhookMemory = 2*ozgflow.SignatureMaxSkew + time.Minute
 
 // Kinds of signed webhooks; each keeps its IDs apart from the others'.
 const (

@@ -83,9 +83,6 @@ func Connect(ctx context.Context, cfg Config) (*Provider, error) {
 	}, nil
 }
 
-// Issuer is the provider's issuer URL.
-func (p *Provider) Issuer() string { return p.cfg.Issuer }
-
 // AuthCodeURL is where a person signs in: state binds the return to this
 // browser, nonce the ID token to this attempt, verifier the code to it
 // (PKCE, S256).

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -45,7 +46,7 @@ func (p *Pages) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 // showSignIn renders the sign-in page, with problems if any.
 func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, status int, problems []ozgflow.FieldError) {
 	var demo []demoIdentity
-	for token, id := range p.Demo {
+	for token, id := range p.opts.Demo {
 		if isStaff(id) {
 			demo = append(demo, demoIdentity{Token: token, Name: id.Name})
 		}
@@ -54,8 +55,8 @@ func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, status int, p
 	next := localPath(r.FormValue("next"))
 	v := view{Title: say("title.signin"), Nonce: web.NewNonce(), Flash: flashText(r.URL.Query().Get("hinweis")),
 		CSRF: p.csrf.Token(signInCSRFPurpose, p.signInBinding(w, r)),
-		Data: map[string]any{"Next": next, "Demo": demo, "Tokens": p.Demo != nil}}
-	if p.Provider != nil {
+		Data: map[string]any{"Next": next, "Demo": demo, "Tokens": p.opts.Demo != nil}}
+	if p.opts.Provider != nil {
 		href := "/anmelden/oidc"
 		if next != "" {
 			href += "?next=" + url.QueryEscape(next)
@@ -76,7 +77,7 @@ func (p *Pages) signInBinding(w http.ResponseWriter, r *http.Request) string {
 	}
 	value := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: value, Path: "/anmelden", HttpOnly: true,
-		Secure: p.Sessions.Secure, SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds())})
+		Secure: p.opts.Sessions.Secure, SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds())})
 	return value
 }
 
@@ -90,11 +91,11 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.ErrorPage(w, r, http.StatusForbidden, "csrf")
 		return
 	}
-	if p.Demo == nil {
+	if p.opts.Demo == nil {
 		p.showSignIn(w, r, http.StatusForbidden, []ozgflow.FieldError{{Detail: say("problem.signin.unavailable")}})
 		return
 	}
-	id, ok := p.Demo.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
+	id, ok := p.opts.Demo.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
 	if !ok {
 		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "demo", Detail: "unknown token"})
 		p.showSignIn(w, r, http.StatusUnauthorized, []ozgflow.FieldError{{Detail: say("problem.signin.token")}})
@@ -119,7 +120,7 @@ func isStaff(id ozgflow.Identity) bool {
 
 // handleProviderSignIn sends the person to the identity provider.
 func (p *Pages) handleProviderSignIn(w http.ResponseWriter, r *http.Request) {
-	if p.Provider == nil {
+	if p.opts.Provider == nil {
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
@@ -132,18 +133,18 @@ func (p *Pages) handleProviderSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// Lax: the provider's redirect back is a cross-site navigation.
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/anmelden", HttpOnly: true,
-		Secure: p.Sessions.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(signInAttemptTTL.Seconds())})
-	http.Redirect(w, r, p.Provider.AuthCodeURL(state, nonce, verifier), http.StatusFound)
+		Secure: p.opts.Sessions.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(signInAttemptTTL.Seconds())})
+	http.Redirect(w, r, p.opts.Provider.AuthCodeURL(state, nonce, verifier), http.StatusFound)
 }
 
 // handleProviderReturn completes a sign-in at the identity provider.
 func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
-	if p.Provider == nil {
+	if p.opts.Provider == nil {
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/anmelden", MaxAge: -1, HttpOnly: true,
-		Secure: p.Sessions.Secure, SameSite: http.SameSiteLaxMode})
+		Secure: p.opts.Sessions.Secure, SameSite: http.SameSiteLaxMode})
 	q := r.URL.Query()
 	ck, err := r.Cookie(stateCookie)
 	if q.Get("error") != "" || err != nil || q.Get("state") == "" || ck.Value != q.Get("state") {
@@ -152,12 +153,17 @@ func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt, ok, err := p.store.TakeSignInAttempt(r.Context(), ck.Value)
-	if err != nil || !ok {
+	if err != nil {
+		p.logger.Error("Sign-in attempt not read", "error", err)
+		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if !ok {
 		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: "unknown or expired attempt"})
 		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
 		return
 	}
-	signedIn, err := p.Provider.Exchange(r.Context(), q.Get("code"), attempt.Verifier, attempt.Nonce)
+	signedIn, err := p.opts.Provider.Exchange(r.Context(), q.Get("code"), attempt.Verifier, attempt.Nonce)
 	switch {
 	case errors.Is(err, idp.ErrNoRole):
 		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: err.Error()})
@@ -178,7 +184,7 @@ func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
 // startSession opens the session, records the sign-in and sends the person
 // where they wanted to go, or to their start page.
 func (p *Pages) startSession(w http.ResponseWriter, r *http.Request, sess store.Session, next string) {
-	sess, err := p.Sessions.Start(r.Context(), w, sess)
+	sess, err := p.opts.Sessions.Start(r.Context(), w, sess)
 	if err != nil {
 		p.logger.Error("Session not started", "error", err)
 		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
@@ -200,7 +206,7 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request, sess store.
 // handleSignOut ends the session here and, for a sign-in at the identity
 // provider, there too.
 func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
-	sess, ok := p.Sessions.End(r.Context(), w, r)
+	sess, ok := p.opts.Sessions.End(r.Context(), w, r)
 	done := "/anmelden?hinweis=abgemeldet"
 	if !ok {
 		http.Redirect(w, r, done, http.StatusSeeOther)
@@ -208,8 +214,8 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
 	}
 	p.record(r, store.AccessEvent{Event: "signout", Subject: sess.Identity.Subject, Name: sess.Identity.Name,
 		Role: sess.Identity.Role, Via: sess.Via})
-	if sess.Via == "oidc" && p.Provider != nil {
-		if u := p.Provider.LogoutURL(sess.IDToken, p.PublicURL+done); u != "" {
+	if sess.Via == "oidc" && p.opts.Provider != nil {
+		if u := p.opts.Provider.LogoutURL(sess.IDToken, p.opts.PublicURL+done); u != "" {
 			// A page goes on to the provider, not a redirect: the form's
 			// Content-Security-Policy (form-action 'self') holds for the
 			// redirects that answer it, and browsers would stop there.
@@ -233,12 +239,19 @@ func (p *Pages) record(r *http.Request, e store.AccessEvent) {
 	}
 }
 
-// localPath keeps only paths of this site, against open redirects.
+// localPath keeps only paths of this site, against open redirects: an
+// absolute path without scheme or host, with no backslash, control
+// character or space (browsers drop tabs and newlines, so "/\t/evil"
+// would read as "//evil").
 func localPath(p string) string {
-	if strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, "\\") {
-		return p
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\ ") ||
+		strings.ContainsFunc(p, unicode.IsControl) {
+		return ""
 	}
-	return ""
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	return p
 }
 
 func randomToken() string {

@@ -62,11 +62,11 @@ type Pages struct {
 	cases   *casework.Service
 	catalog *casework.Catalog
 	store   *store.Store
-	Options
-	csrf   web.CSRF
-	render web.Renderer
-	logger *slog.Logger
-	now    func() time.Time
+	opts    Options
+	csrf    web.CSRF
+	render  web.Renderer
+	logger  *slog.Logger
+	now     func() time.Time
 }
 
 // Options say how staff sign in.
@@ -83,7 +83,7 @@ type Options struct {
 
 // New returns the staff pages.
 func New(cases *casework.Service, opts Options, secret []byte, logger *slog.Logger) *Pages {
-	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, Options: opts,
+	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, opts: opts,
 		csrf: web.CSRF{Secret: secret}, render: web.Renderer{Logger: logger}, logger: logger, now: cases.Now}
 }
 

@@ -43,3 +43,22 @@ func TestEveryTextTheStaffPagesSayExists(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalPathRefusesOtherSites(t *testing.T) {
+	for p, want := range map[string]string{
+		"/arbeitskorb":                   "/arbeitskorb",
+		"/verwaltung/auswertung?x=1&y=2": "/verwaltung/auswertung?x=1&y=2",
+		"//evil.example/":                "",
+		"/\t/evil.example/":              "",
+		"/\n/evil.example/":              "",
+		"/\\evil.example":                "",
+		"https://evil.example/":          "",
+		"evil.example":                   "",
+		"/ /evil.example":                "",
+		"":                               "",
+	} {
+		if got := localPath(p); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

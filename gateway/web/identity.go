@@ -22,7 +22,7 @@ const (
 )
 
 // Authenticator turns a bearer token into an identity: the JWT access
-// tokens of the identity provider (gateway/oidc) and, in `dev` only, the
+// tokens of the identity provider (gateway/idp) and, in `dev` only, the
 // fixed demo tokens.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (ozgflow.Identity, bool)
