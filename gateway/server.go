@@ -116,7 +116,8 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	if st != nil {
 		s.limiter = web.NewLimiter(st.Client(), cfg.Limits, logger)
 	}
-	s.router.Use(s.recoverPanics, s.logRequests, web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
+	s.router.Use(s.recoverPanics, s.logRequests, s.limiter.Gate,
+		web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
 	s.handler = web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger)(s.router))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}

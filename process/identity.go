@@ -28,14 +28,15 @@ type IdentityConfig struct {
 	// APIClientsFile binds the API clients (OZGFLOW_API_CLIENTS_FILE, YAML).
 	APIClientsFile string
 	// APIAudience is the "aud" the API's access tokens carry
-	// (OZGFLOW_API_AUDIENCE, default ozgflow); the file may set it too.
+	// (OZGFLOW_API_AUDIENCE, default ozgflow-api); the file may set it too.
+	// It must differ from OZGFLOW_OIDC_CLIENT_ID.
 	APIAudience string
 	SessionIdle time.Duration // OZGFLOW_SESSION_IDLE, default 30m
 	SessionMax  time.Duration // OZGFLOW_SESSION_MAX, default 10h
 }
 
 func defaultIdentityConfig() IdentityConfig {
-	return IdentityConfig{OIDCScopes: []string{"profile", "email"}, Claims: idp.DefaultClaims, APIAudience: "ozgflow",
+	return IdentityConfig{OIDCScopes: []string{"profile", "email"}, Claims: idp.DefaultClaims, APIAudience: "ozgflow-api",
 		SessionIdle: store.DefaultSessionTimeouts.Idle, SessionMax: store.DefaultSessionTimeouts.Absolute}
 }
 
@@ -80,11 +81,25 @@ func (c Config) validateIdentity(process string) []error {
 		errs = append(errs, errors.New("OZGFLOW_SESSION_IDLE must not be longer than OZGFLOW_SESSION_MAX"))
 	}
 	if c.APIClientsFile != "" {
-		if _, err := idp.LoadAPIClients(c.APIClientsFile); err != nil {
+		if _, err := idp.LoadAPIClients(c.APIClientsFile, c.APIAudience); err != nil {
 			errs = append(errs, fmt.Errorf("OZGFLOW_API_CLIENTS_FILE: %w", err))
 		}
 	}
+	if c.OIDCClientID != "" && c.OIDCClientID == c.apiAudience() {
+		errs = append(errs, fmt.Errorf("OZGFLOW_API_AUDIENCE (or the clients file's audience) %q must differ from OZGFLOW_OIDC_CLIENT_ID: ID tokens would pass as access tokens", c.OIDCClientID))
+	}
 	return errs
+}
+
+// apiAudience is the audience API access tokens must carry: the clients
+// file's, or OZGFLOW_API_AUDIENCE.
+func (c Config) apiAudience() string {
+	if c.APIClientsFile != "" {
+		if clients, err := idp.LoadAPIClients(c.APIClientsFile, c.APIAudience); err == nil {
+			return clients.Audience
+		}
+	}
+	return c.APIAudience
 }
 
 // sessionTimeouts are the staff sessions' bounds.
@@ -101,7 +116,7 @@ func connectProvider(ctx context.Context, c Config, logger *slog.Logger) (*idp.P
 	clients := idp.APIClients{Audience: c.APIAudience}
 	if c.APIClientsFile != "" {
 		var err error
-		if clients, err = idp.LoadAPIClients(c.APIClientsFile); err != nil {
+		if clients, err = idp.LoadAPIClients(c.APIClientsFile, c.APIAudience); err != nil {
 			return nil, err
 		}
 	}

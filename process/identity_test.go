@@ -58,7 +58,7 @@ func TestIdentityConfigFromEnvironment(t *testing.T) {
 // provider; a client file that configures a static token stops the start.
 func TestStaticTokensAreRefused(t *testing.T) {
 	clients := filepath.Join(t.TempDir(), "clients.yaml")
-	if err := os.WriteFile(clients, []byte("audience: ozgflow\nclients:\n  portal-amt24: {role: portal, accountPrefix: amt24-, token: dev-portal}\n"), 0o600); err != nil {
+	if err := os.WriteFile(clients, []byte("audience: ozgflow-api\nclients:\n  portal-amt24: {role: portal, accountPrefix: amt24-, token: dev-portal}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()

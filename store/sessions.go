@@ -188,13 +188,25 @@ func randomID() (string, error) {
 
 func (s *Store) staffKey(authority string) string { return s.prefix + "staff:" + authority }
 
+// staffMemory is how long a case worker who does not sign in again stays
+// in the directory: someone whose role was taken away leaves it then.
+const staffMemory = 90 * 24 * time.Hour
+
+// rememberedCaseWorker is a directory entry: the identity of the last
+// sign-in, and when it was.
+type rememberedCaseWorker struct {
+	Identity ozgflow.Identity `json:"identity"`
+	SeenAt   time.Time        `json:"seenAt"`
+}
+
 // RememberCaseWorker keeps a case worker who signed in, so that colleagues
-// can hand tasks over to them by name and see who holds a task.
+// can hand tasks over to them by name and see who holds a task; each
+// sign-in renews the entry with the queues of that day.
 func (s *Store) RememberCaseWorker(ctx context.Context, id ozgflow.Identity) error {
 	if !id.Has(ozgflow.RoleCaseWorker) || id.Authority == "" {
 		return nil
 	}
-	body, err := json.Marshal(id)
+	body, err := json.Marshal(rememberedCaseWorker{Identity: id, SeenAt: time.Now().UTC()})
 	if err != nil {
 		return err
 	}
@@ -202,18 +214,23 @@ func (s *Store) RememberCaseWorker(ctx context.Context, id ozgflow.Identity) err
 }
 
 // CaseWorkers implements ozgflow.Directory: the case workers of an
-// authority who have signed in.
+// authority who have signed in within staffMemory.
 func (s *Store) CaseWorkers(ctx context.Context, authority string) []ozgflow.Identity {
 	all, err := s.rdb.HGetAll(ctx, s.staffKey(authority)).Result()
 	if err != nil {
 		return nil
 	}
 	out := make([]ozgflow.Identity, 0, len(all))
-	for _, body := range all {
-		var id ozgflow.Identity
-		if json.Unmarshal([]byte(body), &id) == nil {
-			out = append(out, id)
+	for subject, body := range all {
+		var e rememberedCaseWorker
+		if json.Unmarshal([]byte(body), &e) != nil {
+			continue
 		}
+		if time.Since(e.SeenAt) > staffMemory {
+			s.rdb.HDel(ctx, s.staffKey(authority), subject)
+			continue
+		}
+		out = append(out, e.Identity)
 	}
 	return out
 }

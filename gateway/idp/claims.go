@@ -107,8 +107,9 @@ type APIClient struct {
 	Token string `yaml:"token"`
 }
 
-// LoadAPIClients reads the bindings from a YAML file.
-func LoadAPIClients(path string) (APIClients, error) {
+// LoadAPIClients reads the bindings from a YAML file; without an audience
+// of its own, the file's clients carry audience.
+func LoadAPIClients(path, audience string) (APIClients, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return APIClients{}, fmt.Errorf("API clients: %w", err)
@@ -118,6 +119,9 @@ func LoadAPIClients(path string) (APIClients, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return APIClients{}, fmt.Errorf("API clients %s: %w", path, err)
+	}
+	if c.Audience == "" {
+		c.Audience = audience
 	}
 	if err := c.Validate(); err != nil {
 		return APIClients{}, fmt.Errorf("API clients %s: %w", path, err)
@@ -148,6 +152,15 @@ func (c APIClients) Validate() error {
 		case ozgflow.RoleProvider:
 		default:
 			errs = append(errs, fmt.Errorf("client %s: role must be portal, system or provider", id))
+		}
+	}
+	for id, b := range c.Clients {
+		for other, o := range c.Clients {
+			if id != other && b.Role == ozgflow.RolePortal && o.Role == ozgflow.RolePortal && b.AccountPrefix != "" &&
+				strings.HasPrefix(o.AccountPrefix, b.AccountPrefix) && (b.AccountPrefix != o.AccountPrefix || id < other) {
+				errs = append(errs, fmt.Errorf("clients %s and %s: account prefix %q covers %q; a portal would reach the other's accounts",
+					id, other, b.AccountPrefix, o.AccountPrefix))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -108,6 +108,12 @@ func TestAPIClientsBindClients(t *testing.T) {
 			t.Errorf("validate = %v, want %q", err, want)
 		}
 	}
+	overlapping := APIClients{Audience: "ozgflow", Clients: map[string]APIClient{
+		"amt": {Role: ozgflow.RolePortal, AccountPrefix: "amt"}, "amt24": {Role: ozgflow.RolePortal, AccountPrefix: "amt24-"},
+	}}
+	if err := overlapping.Validate(); err == nil || !strings.Contains(err.Error(), `account prefix "amt" covers "amt24-"`) {
+		t.Errorf("overlapping account prefixes: %v", err)
+	}
 	if err := (APIClients{}).Validate(); err == nil {
 		t.Error("an empty audience was accepted")
 	}

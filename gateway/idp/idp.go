@@ -38,10 +38,15 @@ type Config struct {
 	API APIClients
 }
 
-// Validate checks the claim mapping and the API clients' bindings.
+// Validate checks the claim mapping and the API clients' bindings. The
+// API's audience must differ from ozgflow's sign-in client: an ID token
+// (whose audience is that client) must never pass as an access token.
 func (c Config) Validate() error {
 	if err := c.Claims.validate(); err != nil {
 		return err
+	}
+	if c.API.Audience == c.ClientID {
+		return fmt.Errorf("the API's audience %q is the sign-in client's ID: ID tokens would pass as access tokens; give the API an audience of its own (e.g. ozgflow-api)", c.ClientID)
 	}
 	return c.API.Validate()
 }

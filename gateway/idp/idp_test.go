@@ -28,9 +28,9 @@ func realm() oidctest.Config {
 			{Username: "niemand", Password: "pw"},
 		},
 		Clients: []oidctest.Client{
-			{ID: "ozgflow", Secret: "s", RedirectURIs: []string{callback}},
-			{ID: "amt24", Secret: "s", Credentials: true, Scopes: []string{ozgflow.ScopeSubmit}, Audience: []string{"ozgflow"}},
-			{ID: "unbound", Secret: "s", Credentials: true, Audience: []string{"ozgflow"}},
+			{ID: "ozgflow", Secret: "s", RedirectURIs: []string{callback}, Audience: []string{"ozgflow-api"}},
+			{ID: "amt24", Secret: "s", Credentials: true, Scopes: []string{ozgflow.ScopeSubmit}, Audience: []string{"ozgflow-api"}},
+			{ID: "unbound", Secret: "s", Credentials: true, Audience: []string{"ozgflow-api"}},
 			{ID: "elsewhere", Secret: "s", Credentials: true, Audience: []string{"another-api"}},
 		},
 	}
@@ -50,7 +50,7 @@ func connect(t *testing.T, p *oidctest.Provider) *idp.Provider {
 	t.Helper()
 	rp, err := idp.Connect(t.Context(), idp.Config{Issuer: p.Issuer(), ClientID: "ozgflow", ClientSecret: "s",
 		RedirectURL: callback, Scopes: []string{"profile"}, Claims: idp.DefaultClaims,
-		API: idp.APIClients{Audience: "ozgflow", Clients: map[string]idp.APIClient{
+		API: idp.APIClients{Audience: "ozgflow-api", Clients: map[string]idp.APIClient{
 			"amt24":     {Role: ozgflow.RolePortal, AccountPrefix: "amt24-"},
 			"elsewhere": {Role: ozgflow.RolePortal, AccountPrefix: "x-"},
 		}}})

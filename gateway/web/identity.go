@@ -147,6 +147,13 @@ type Identifier struct {
 func (i Identifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		presented := i.identify(r)
+		for _, p := range presented {
+			if p.Credential.Source == SourceSession && p.Credential.Refused {
+				// The session ended: the browser may forget its ID.
+				http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+					Secure: i.Sessions.Secure, SameSite: http.SameSiteLaxMode})
+			}
+		}
 		ctx := context.WithValue(r.Context(), presentedKey{}, presented)
 		if len(presented) > 0 {
 			ctx = withIdentity(ctx, presented[0])

@@ -385,24 +385,53 @@ func (l *Limiter) Limit(kind LimitKind) mux.MiddlewareFunc {
 	}
 }
 
-// checkCredentials counts a request that presented a credential which was
-// refused, per address; a request whose credentials were all accepted is
-// refused too, without counting, when its address has no failures left:
-// once over the limit, even the right token waits.
-func (l *Limiter) checkCredentials(r *http.Request) (bool, time.Duration) {
-	presented := presentedFrom(r.Context())
-	if len(presented) == 0 || l.limits.TokenFailures.Off() {
-		return true, 0
+// Gate runs before the Identifier: a request that brings a credential from
+// an address that has used up its token failures is refused before any
+// credential is checked, so that forged tokens cannot make the gateway ask
+// the identity provider for keys again and again. Once over the limit,
+// even the right token waits.
+func (l *Limiter) Gate(next http.Handler) http.Handler {
+	if l == nil {
+		return next
 	}
-	key := "ip:" + l.Address(r)
-	for _, p := range presented {
-		if p.Credential.Refused {
-			ok, retry, _ := l.Allow(r.Context(), LimitTokenFailures, key)
-			return ok, retry
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), clientAddressKey{}, l.Address(r)))
+		if l.covered[mux.CurrentRoute(r)] && !l.limits.TokenFailures.Off() && bringsCredential(r) {
+			if over, retry := l.exhausted(r.Context(), LimitTokenFailures, "ip:"+l.Address(r)); over {
+				l.Refuse(w, r, retry)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bringsCredential reports whether a request presents anything the
+// Identifier checks.
+func bringsCredential(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" || strings.HasPrefix(r.URL.Query().Get("token"), "at_") {
+		return true
+	}
+	for _, name := range []string{SessionCookie, ApplicantCookie} {
+		if _, err := r.Cookie(name); err == nil {
+			return true
 		}
 	}
-	if over, retry := l.exhausted(r.Context(), LimitTokenFailures, key); over {
-		return false, retry
+	return false
+}
+
+// checkCredentials counts a request that presented a credential which was
+// refused, per address. A session that ended is no guess (its ID is 256
+// random bits) and does not count.
+func (l *Limiter) checkCredentials(r *http.Request) (bool, time.Duration) {
+	if l.limits.TokenFailures.Off() {
+		return true, 0
+	}
+	for _, p := range presentedFrom(r.Context()) {
+		if p.Credential.Refused && p.Credential.Source != SourceSession {
+			ok, retry, _ := l.Allow(r.Context(), LimitTokenFailures, "ip:"+l.Address(r))
+			return ok, retry
+		}
 	}
 	return true, 0
 }

@@ -77,9 +77,15 @@ func (s Sessions) now() time.Time {
 	return s.Now()
 }
 
+type clientAddressKey struct{}
+
 // ClientAddress is the address a request came from, for records of who
-// did what from where.
+// did what from where: as the Limiter reads it (behind trusted proxies,
+// the client they name), else the peer's.
 func ClientAddress(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddressKey{}).(string); ok && a != "" {
+		return a
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
 	}

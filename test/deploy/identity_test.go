@@ -240,8 +240,10 @@ func TestComposeKeycloak(t *testing.T) {
 	}
 	r, raw := loadRealm(t)
 	client := r.client(t, genv["OZGFLOW_OIDC_CLIENT_ID"])
-	if !slices.Contains(client.RedirectURIs, genv["OZGFLOW_OIDC_REDIRECT_URL"]) {
-		t.Errorf("the gateway returns to %q, which client %s does not allow (%v)", genv["OZGFLOW_OIDC_REDIRECT_URL"], client.ClientID, client.RedirectURIs)
+	// The gateway derives its redirect URL from its public URL.
+	_, _, public := substitution(genv["OZGFLOW_PUBLIC_URL"])
+	if redirect := public + "/anmelden/rueckkehr"; !slices.Contains(client.RedirectURIs, redirect) {
+		t.Errorf("the gateway returns to %q, which client %s does not allow (%v)", redirect, client.ClientID, client.RedirectURIs)
 	}
 	if v, op, _ := substitution(genv["OZGFLOW_OIDC_CLIENT_SECRET"]); op != ":?" || client.Secret != "${"+v+"}" {
 		t.Errorf("the gateway's OZGFLOW_OIDC_CLIENT_SECRET (%q) and client %s's secret (%q) must be the same required variable",
@@ -363,7 +365,7 @@ func TestRealm(t *testing.T) {
 					t.Errorf("%s does not get scope %s (default scopes %v)", tc.client, s, c.DefaultClientScopes)
 				}
 			}
-			if m, ok := mapperOf(c.ProtocolMappers, "oidc-audience-mapper", "ozgflow"); !ok || m.Config["access.token.claim"] != "true" {
+			if m, ok := mapperOf(c.ProtocolMappers, "oidc-audience-mapper", "ozgflow-api"); !ok || m.Config["access.token.claim"] != "true" {
 				t.Errorf("%s's access tokens do not name ozgflow in aud", tc.client)
 			}
 		}
@@ -408,8 +410,8 @@ func TestAPIClients(t *testing.T) {
 	if err := dec.Decode(&ac); err != nil {
 		t.Fatalf("%s does not parse: %v", apiClientsFile, err)
 	}
-	if ac.Audience != "ozgflow" {
-		t.Errorf("audience %q, want ozgflow", ac.Audience)
+	if ac.Audience != "ozgflow-api" {
+		t.Errorf("audience %q, want ozgflow-api", ac.Audience)
 	}
 	r, _ := loadRealm(t)
 	authorities := catalogValues(t, `(?m)^- ars: "(\d{12})"`)

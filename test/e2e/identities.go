@@ -33,7 +33,7 @@ const (
 	// StaffClientID is ozgflow's own client, the one staff sign in with.
 	StaffClientID = "ozgflow"
 	// APIAudience is the "aud" the API requires of access tokens.
-	APIAudience = "ozgflow"
+	APIAudience = "ozgflow-api"
 	// Password is every person's password at the provider.
 	Password = "Passwort-123"
 	// PortalClientID is Amt24's portal, the "dev-portal" of the realm.
@@ -111,7 +111,7 @@ var DevOnly = map[string]string{
 // after sign-out to the sign-in page) and the API clients.
 func RealmConfig(gatewayURL string) oidctest.Config {
 	cfg := oidctest.Config{Clients: []oidctest.Client{{
-		ID: StaffClientID, Secret: StaffSecret,
+		ID: StaffClientID, Secret: StaffSecret, Audience: []string{APIAudience}, // people's tokens open the API too
 		RedirectURIs:           []string{gatewayURL + "/anmelden/rueckkehr"},
 		PostLogoutRedirectURIs: []string{gatewayURL + "/anmelden?hinweis=abgemeldet"},
 	}}}
