@@ -157,7 +157,9 @@ func (c APIClients) Validate() error {
 	for id, b := range c.Clients {
 		for other, o := range c.Clients {
 			if id != other && b.Role == ozgflow.RolePortal && o.Role == ozgflow.RolePortal && b.AccountPrefix != "" &&
-				strings.HasPrefix(o.AccountPrefix, b.AccountPrefix) && (b.AccountPrefix != o.AccountPrefix || id < other) {
+				b.AccountPrefix != o.AccountPrefix && strings.HasPrefix(o.AccountPrefix, b.AccountPrefix) {
+				// Clients with the same prefix serve one portal; a prefix
+				// inside another's reaches accounts not its own.
 				errs = append(errs, fmt.Errorf("clients %s and %s: account prefix %q covers %q; a portal would reach the other's accounts",
 					id, other, b.AccountPrefix, o.AccountPrefix))
 			}
