@@ -72,8 +72,8 @@ func startOIDCStack(t *testing.T) *oidcStack {
 		oidctest.Client{ID: shortLived, Secret: secret, Credentials: true, Scopes: scopes, Audience: []string{e2e.APIAudience},
 			AccessTokenLifetime: tokenLifetime},
 	)
-	provider := startProvider(t, cfg)
-	other := startProvider(t, cfg)
+	provider := oidctest.StartT(t, cfg)
+	other := oidctest.StartT(t, cfg)
 
 	dir := t.TempDir()
 	apiFile := e2e.WriteAPIClients(t, dir,
@@ -96,16 +96,6 @@ func startOIDCStack(t *testing.T) *oidcStack {
 	return &oidcStack{dev: d, realm: realm, provider: provider, other: other, apiFile: apiFile,
 		st: &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow",
 			Tokens: realm.Token, StaffSignIn: realm.SignIn}}
-}
-
-func startProvider(t *testing.T, cfg oidctest.Config) *oidctest.Provider {
-	t.Helper()
-	p, err := oidctest.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
 }
 
 func TestOpenIDConnect(t *testing.T) {

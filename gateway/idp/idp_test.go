@@ -36,16 +36,6 @@ func realm() oidctest.Config {
 	}
 }
 
-func start(t *testing.T, cfg oidctest.Config) *oidctest.Provider {
-	t.Helper()
-	p, err := oidctest.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
-}
-
 func connect(t *testing.T, p *oidctest.Provider) *idp.Provider {
 	t.Helper()
 	rp, err := idp.Connect(t.Context(), idp.Config{Issuer: p.Issuer(), ClientID: "ozgflow", ClientSecret: "s",
@@ -61,8 +51,8 @@ func connect(t *testing.T, p *oidctest.Provider) *idp.Provider {
 }
 
 func TestAuthenticate(t *testing.T) {
-	p := start(t, realm())
-	other := start(t, realm())
+	p := oidctest.StartT(t, realm())
+	other := oidctest.StartT(t, realm())
 	rp := connect(t, p)
 	clientToken := func(p *oidctest.Provider, id string, scopes ...string) string {
 		t.Helper()
@@ -108,7 +98,7 @@ func TestAuthenticate(t *testing.T) {
 // TestExchange redeems sign-ins: the nonce must be the attempt's, and the
 // person must hold a role with what it needs.
 func TestExchange(t *testing.T) {
-	p := start(t, realm())
+	p := oidctest.StartT(t, realm())
 	rp := connect(t, p)
 	code := func(username, nonce, verifier string) string {
 		t.Helper()

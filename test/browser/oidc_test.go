@@ -86,11 +86,7 @@ func startDevWithProvider(t *testing.T) (*process.Dev, *oidctest.Provider) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	publicURL := "http://localhost:" + strconv.Itoa(port)
-	provider, err := oidctest.Start(e2e.RealmConfig(publicURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = provider.Close() })
+	provider := oidctest.StartT(t, e2e.RealmConfig(publicURL))
 
 	cfg := process.DefaultConfig()
 	if v := os.Getenv("REDIS_URL"); v != "" {

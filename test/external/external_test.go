@@ -137,12 +137,7 @@ func startProvider(t *testing.T, gatewayURL string) *oidctest.Provider {
 	t.Helper()
 	cfg := e2e.RealmConfig(gatewayURL)
 	cfg.AccessTokenLifetime = time.Hour
-	p, err := oidctest.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
+	return oidctest.StartT(t, cfg)
 }
 
 // start runs one role of the binary until the test ends; its output goes to
