@@ -764,3 +764,26 @@ func TestReceiptLinkCarriesNoToken(t *testing.T) {
 		t.Errorf("the receipt without the cookie: %d", rec.Code)
 	}
 }
+
+// TestApplicantCookieIsSecureBehindHTTPS: behind https (a proxy ending
+// TLS included) the applicant's cookie is Secure; over plain http in dev
+// it cannot be.
+func TestApplicantCookieIsSecureBehindHTTPS(t *testing.T) {
+	for _, https := range []bool{true, false} {
+		s, st := doorServer(t, Config{HTTPS: https}, nil)
+		c := testCase(ozgflow.StatusInReview)
+		if err := st.SaveCase(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		rec := s.serve(doorRequest{method: http.MethodGet, target: "/antraege/" + c.ID + "?token=" + url.QueryEscape(s.tokens.Issue(c.ID))})
+		var applicant *http.Cookie
+		for _, ck := range rec.Result().Cookies() {
+			if ck.Name == web.ApplicantCookie {
+				applicant = ck
+			}
+		}
+		if applicant == nil || applicant.Secure != https || !applicant.HttpOnly {
+			t.Errorf("https %v: applicant cookie %+v (answer %d)", https, applicant, rec.Code)
+		}
+	}
+}

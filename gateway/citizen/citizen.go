@@ -184,20 +184,20 @@ func (p *Pages) takeSwitches(w http.ResponseWriter, r *http.Request, caseID stri
 	moved := false
 	if t := q.Get("token"); t != "" && p.tokens.Valid(caseID, t) {
 		http.SetCookie(w, &http.Cookie{Name: web.ApplicantCookie, Value: t, Path: "/", HttpOnly: true,
-			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+			Secure: web.SecureCookies(r), SameSite: http.SameSiteLaxMode})
 		q.Del("token")
 		moved = true
 	}
 	if l, ok := locale.Parse(q.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: locale.CookieName, Value: string(l), Path: "/", HttpOnly: true,
-			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+			Secure: web.SecureCookies(r), SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 		q.Del("lang")
 		moved = true
 	}
 	switch q.Get("ansicht") {
 	case "einfach":
 		http.SetCookie(w, &http.Cookie{Name: viewCookie, Value: "einfach", Path: "/", HttpOnly: true,
-			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+			Secure: web.SecureCookies(r), SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 		q.Del("ansicht")
 		moved = true
 	case "standard":

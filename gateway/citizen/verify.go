@@ -91,7 +91,7 @@ func visitorNonce(w http.ResponseWriter, r *http.Request) string {
 	_, _ = rand.Read(b[:])
 	nonce := hex.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: verifyCookie, Value: nonce, Path: "/pruefen", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		Secure: web.SecureCookies(r), SameSite: http.SameSiteLaxMode})
 	return nonce
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -82,10 +83,20 @@ func SecureHeaders(https bool) func(http.Handler) http.Handler {
 			h.Set("Referrer-Policy", "no-referrer")
 			if https {
 				h.Set("Strict-Transport-Security", "max-age=31536000")
+				r = r.WithContext(context.WithValue(r.Context(), httpsKey{}, true))
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+type httpsKey struct{}
+
+// SecureCookies reports whether cookies set for r must be Secure: people
+// reach the gateway over https, whether it ends TLS itself or a proxy does.
+func SecureCookies(r *http.Request) bool {
+	https, _ := r.Context().Value(httpsKey{}).(bool)
+	return https || r.TLS != nil
 }
 
 // ErrorPage is what the error page shows: in the language of the request,
