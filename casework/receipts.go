@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -24,7 +25,7 @@ func (rs *Receipts) PDF(c ozgflow.Case) ([]byte, error) {
 		return nil, ozgflow.Errorf(ozgflow.ECONFLICT,
 			"The application has not been sealed yet; its receipt is available once it is.")
 	}
-	rc, err := receipt.FromCase(c, rs.definition(c), rs.Cases.AuthorityName(c.Authority))
+	rc, err := rs.receiptOf(c)
 	if err != nil {
 		return nil, ozgflow.Errorf(ozgflow.EINTERNAL, "receipt of case %s: %v", c.ID, err)
 	}
@@ -33,6 +34,11 @@ func (rs *Receipts) PDF(c ozgflow.Case) ([]byte, error) {
 		return nil, ozgflow.Errorf(ozgflow.EINTERNAL, "receipt of case %s: %v", c.ID, err)
 	}
 	return pdf, nil
+}
+
+// receiptOf is what a sealed case's receipt shows.
+func (rs *Receipts) receiptOf(c ozgflow.Case) (receipt.Receipt, error) {
+	return receipt.FromCase(c, rs.definition(c), rs.Cases.AuthorityName(c.Authority))
 }
 
 // definition finds the definition whose schema labels a case's data: the
@@ -70,6 +76,9 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 		return receipt.KeysUnavailable()
 	}
 	res := receipt.Verify(input, keys)
+	if res.Verdict == receipt.Valid && receipt.IsPDF(input) {
+		res = rs.compareContent(ctx, input, res)
+	}
 	if res.Verdict == receipt.Valid {
 		if name := rs.Cases.ServiceName(res.Service); name != res.Service {
 			res.ServiceName = name
@@ -77,4 +86,35 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 		res.AuthorityName = rs.Cases.AuthorityName(res.Authority)
 	}
 	return res
+}
+
+// compareContent holds a PDF with a genuine seal to the receipt of its
+// case: what it prints beside the seal (the fee, the authority's names)
+// must be the case's too. A receipt fetched before the fee was paid lacks
+// the date of payment, so that receipt counts as well. When the case
+// cannot be read, the seal's verdict stands.
+func (rs *Receipts) compareContent(ctx context.Context, pdf []byte, sealed receipt.Result) receipt.Result {
+	c, err := rs.Cases.Load(ctx, sealed.CaseID)
+	if err != nil {
+		if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
+			rs.Cases.Logger.Warn("Case of a receipt to check not read", "case", sealed.CaseID, "error", err)
+		}
+		return sealed
+	}
+	current, err := rs.receiptOf(c)
+	if err != nil {
+		return sealed
+	}
+	candidates := []receipt.Receipt{current}
+	if p := current.Payment; p != nil && !p.PaidAt.IsZero() {
+		unpaid := *p
+		unpaid.PaidAt = time.Time{}
+		before := current
+		before.Payment = &unpaid
+		candidates = append(candidates, before)
+	}
+	if diffs := receipt.Differences(pdf, candidates...); len(diffs) > 0 {
+		return receipt.ContentChanged(sealed, diffs)
+	}
+	return sealed
 }

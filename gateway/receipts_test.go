@@ -226,3 +226,76 @@ func TestVerifyReceiptAPI(t *testing.T) {
 		t.Errorf("without keys: %s (%s), want unknown, keys unavailable", res.Verdict, res.Reason)
 	}
 }
+
+// TestVerifyComparesThePrintedContent: a receipt whose seal is genuine but
+// whose printed fee was changed by one byte is tampered, naming the line;
+// the unchanged receipt stays valid.
+func TestVerifyComparesThePrintedContent(t *testing.T) {
+	s, _, sealed, _ := receiptServer(t)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
+	s.Handler().ServeHTTP(rec, req)
+	pdf := rec.Body.Bytes()
+	at := bytes.Index(pdf, []byte("(20,00 EUR"))
+	if at < 0 {
+		t.Fatalf("no printed fee in the receipt")
+	}
+	changed := bytes.Clone(pdf)
+	changed[at+1] = '9' // 90,00 EUR
+	for name, tt := range map[string]struct {
+		body    []byte
+		verdict receipt.Verdict
+	}{"the receipt": {pdf, receipt.Valid}, "a changed fee": {changed, receipt.Tampered}} {
+		var res receipt.Result
+		if err := json.Unmarshal(postVerify(s, "application/pdf", tt.body).Body.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != tt.verdict {
+			t.Errorf("%s: %+v, want %s", name, res, tt.verdict)
+		}
+		if tt.verdict == receipt.Tampered && (res.Reason != receipt.ReasonContent || len(res.Differences) != 1 ||
+			!strings.HasPrefix(res.Differences[0].Shown, "90,00 EUR") || !strings.HasPrefix(res.Differences[0].Recorded, "20,00 EUR") ||
+			!strings.Contains(res.Message, "aufgedruckte Inhalt")) {
+			t.Errorf("%s: %+v, want the fee named", name, res)
+		}
+	}
+}
+
+// TestVerifyPageNamesWhatDiffers: /pruefen shows the changed lines of an
+// altered receipt.
+func TestVerifyPageNamesWhatDiffers(t *testing.T) {
+	s, _, sealed, _ := receiptServer(t)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
+	s.Handler().ServeHTTP(rec, req)
+	changed := bytes.Clone(rec.Body.Bytes())
+	at := bytes.Index(changed, []byte("(20,00 EUR"))
+	if at < 0 {
+		t.Fatal("no printed fee in the receipt")
+	}
+	changed[at+1] = '9'
+	page := citizenGet(s, "/pruefen")
+	var visitor *http.Cookie
+	for _, ck := range page.Result().Cookies() {
+		if ck.Name == "ozgflow_pruefen" {
+			visitor = ck
+		}
+	}
+	if visitor == nil {
+		t.Fatal("no visitor cookie")
+	}
+	b, contentType := multipartBody(t, uploadPart{"csrf", "", []byte(formToken("verify csrf", visitor.Value))},
+		uploadPart{"file", "quittung.pdf", changed})
+	r := httptest.NewRequest(http.MethodPost, "/pruefen", b)
+	r.Header.Set("Content-Type", contentType)
+	r.AddCookie(visitor)
+	res := httptest.NewRecorder()
+	s.Handler().ServeHTTP(res, r)
+	body := res.Body.String()
+	if res.Code != http.StatusOK || !strings.Contains(body, `data-verdict="tampered"`) || !strings.Contains(body, "Was abweicht") ||
+		!strings.Contains(body, "Aufgedruckt: „90,00 EUR") {
+		t.Errorf("page: %d\n%s", res.Code, body)
+	}
+}

@@ -501,20 +501,6 @@ func shownLines(t *testing.T, pdf []byte) []line {
 	return out
 }
 
-func decodeWinAnsi(b []byte) string {
-	var sb strings.Builder
-	for _, c := range b {
-		r := rune(c)
-		for k, v := range winAnsiSpecial {
-			if v == c {
-				r = k
-			}
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
 func TestFindingNoSealStaysFast(t *testing.T) {
 	inputs := map[string]string{
 		"words that start like a seal": strings.Repeat("eyJ ", 2<<20),

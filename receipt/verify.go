@@ -33,6 +33,7 @@ const (
 	ReasonSealed          = "sealed"           // valid
 	ReasonSignature       = "signature"        // tampered: the signature does not match the content
 	ReasonMismatch        = "mismatch"         // tampered: embedded and printed seal differ
+	ReasonContent         = "content"          // tampered: the printed content differs from the case's receipt
 	ReasonNoSeal          = "no-seal"          // unknown: nothing that looks like a seal
 	ReasonMalformed       = "malformed"        // unknown: incomplete or damaged
 	ReasonUnknownKey      = "unknown-key"      // unknown: not made with one of our keys
@@ -64,6 +65,9 @@ type Result struct {
 	DefinitionID      string    `json:"definitionId,omitempty"`
 	DefinitionVersion int       `json:"definitionVersion,omitempty"`
 	KeyID             string    `json:"keyId,omitempty"`
+	// Differences name the printed lines that are not the case's, for a
+	// receipt whose content was changed.
+	Differences []Difference `json:"differences,omitempty"`
 }
 
 // messages are the German and English sentences of each reason.
@@ -79,6 +83,10 @@ var messages = map[string][2]string{
 	ReasonMismatch: {
 		"Die Eingangsbestätigung wurde verändert: Das im Dokument gespeicherte Siegel weicht vom aufgedruckten ab. Verlassen Sie sich nicht auf diese Angaben und wenden Sie sich an die Behörde.",
 		"The receipt has been altered: the seal stored in the document differs from the printed one. Do not rely on it and contact the authority.",
+	},
+	ReasonContent: {
+		"Die Eingangsbestätigung wurde verändert: Das Siegel ist echt, aber der aufgedruckte Inhalt weicht von der Eingangsbestätigung des Antrags ab. Verlassen Sie sich nicht auf diese Angaben und wenden Sie sich an die Behörde.",
+		"The receipt has been altered: the seal is genuine, but the printed content differs from the application's receipt. Do not rely on it and contact the authority.",
 	},
 	ReasonNoSeal: {
 		"Es wurde kein Siegel gefunden. Laden Sie die PDF-Datei der Eingangsbestätigung hoch oder fügen Sie das Siegel vollständig ein (der lange Text, der mit „eyJ“ beginnt).",
@@ -106,6 +114,18 @@ func verdict(v Verdict, reason string) Result {
 	m := messages[reason]
 	return Result{Verdict: v, Reason: reason, Message: m[0], MessageEN: m[1]}
 }
+
+// ContentChanged is the result for a PDF whose seal is genuine but whose
+// printed lines differ from the case's receipt.
+func ContentChanged(sealed Result, diffs []Difference) Result {
+	res := verdict(Tampered, ReasonContent)
+	res.CaseID, res.KeyID, res.Differences = sealed.CaseID, sealed.KeyID, diffs
+	return res
+}
+
+// IsPDF reports whether a receipt to check is a PDF (rather than text
+// holding its seal).
+func IsPDF(input []byte) bool { return isPDF(input) }
 
 // KeysUnavailable is the result when the keys to check with cannot be read:
 // the receipt can be neither confirmed nor refuted now.

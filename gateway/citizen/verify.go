@@ -42,6 +42,9 @@ type verifyResult struct {
 	ServiceName string
 	Authority   string
 	Submitted   *timeStamp
+	// Differences are the printed lines of a changed receipt and what the
+	// case's receipt shows there.
+	Differences []receipt.Difference
 }
 
 func (p *Pages) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +101,8 @@ func visitorNonce(w http.ResponseWriter, r *http.Request) string {
 // newVerifyResult words a verdict for the page.
 func newVerifyResult(v pageView, res receipt.Result) *verifyResult {
 	out := &verifyResult{Verdict: string(res.Verdict), Headline: v.T("verify." + string(res.Verdict)), Message: res.Message,
-		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt)}
+		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt),
+		Differences: res.Differences}
 	if v.Lang == locale.EN {
 		out.Message = res.MessageEN
 	}
