@@ -4,11 +4,20 @@
 GO ?= go
 WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: test prepare-test lint build dev
+FUZZTIME ?= 10s
 
-## test: prepare what the tests need (Redis), then run every test.
+.PHONY: test prepare-test fuzz lint build dev
+
+## test: prepare what the tests need (Redis), then run every test and the fuzz targets for FUZZTIME each.
 test: prepare-test
 	$(GO) test ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: the fuzz targets for FUZZTIME each, beyond their committed corpus (testdata/fuzz).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime $(FUZZTIME) ./gateway
+	$(GO) test -run '^$$' -fuzz '^FuzzDefinitionDocument$$' -fuzztime $(FUZZTIME) ./definitions
+	$(GO) test -run '^$$' -fuzz '^FuzzCondition$$' -fuzztime $(FUZZTIME) ./definitions
 
 ## prepare-test: start Redis and PostgreSQL when none answers, install Chromium and the npm packages of test/browser and test/openapi.
 prepare-test:
