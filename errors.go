@@ -32,6 +32,10 @@ func IsErrorCode(code string) bool {
 type FieldError struct {
 	Pointer string `json:"pointer"`
 	Detail  string `json:"detail"`
+	// Rule, if set, names the bound of input.go the value broke and Limit
+	// its number, so that the pages can say it in their language.
+	Rule  string `json:"-"`
+	Limit int    `json:"-"`
 }
 
 // Error is an error whose message is safe to show to the caller.

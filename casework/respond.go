@@ -13,6 +13,9 @@ import (
 // the case. Documents stored for an answer the case refuses are removed
 // again.
 func (s *Service) Respond(ctx context.Context, caseID string, resp ozgflow.Response, files []store.File) (ozgflow.Case, error) {
+	if err := CheckResponse(resp); err != nil {
+		return ozgflow.Case{}, err
+	}
 	var created []string
 	for _, f := range files {
 		isNew, err := s.Store.SaveFile(ctx, caseID, f)
@@ -46,6 +49,9 @@ func (s *Service) dropFiles(caseID string, hashes []string) {
 // CheckAnswer checks an answer sent as JSON: it must say something, and the
 // attachments it names must be documents uploaded to this case before.
 func (s *Service) CheckAnswer(ctx context.Context, caseID string, resp ozgflow.Response) error {
+	if err := CheckResponse(resp); err != nil {
+		return err
+	}
 	if strings.TrimSpace(resp.Text) == "" && len(resp.Data) == 0 && len(resp.Attachments) == 0 {
 		err := ozgflow.Refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonAnswerEmpty, "The answer is empty.")
 		err.Fields = []ozgflow.FieldError{{Pointer: "/text", Detail: "is required"}}

@@ -122,6 +122,9 @@ func (s *Service) Update(ctx context.Context, caseID, name string, result any, a
 // Withdraw withdraws a case for its applicant.
 func (s *Service) Withdraw(ctx context.Context, caseID string, wd ozgflow.Withdrawal) (ozgflow.Case, error) {
 	var state ozgflow.Case
+	if err := CheckWithdrawal(wd); err != nil {
+		return state, err
+	}
 	err := s.Update(ctx, caseID, ozgflow.UpdateWithdraw, &state, wd)
 	return state, err
 }

@@ -40,6 +40,9 @@ var idempotencyNamespace = uuid.MustParse("6f0c8a36-4f8e-4a43-9a55-0f0f3d9d1c11"
 // retry finds the same case and a different body under the same key is a
 // conflict.
 func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submission, body []byte, idempotencyKey string) (ozgflow.Case, error) {
+	if err := checkIdempotencyKey(idempotencyKey); err != nil {
+		return ozgflow.Case{}, err
+	}
 	if err := checkSubmission(sub); err != nil {
 		return ozgflow.Case{}, err
 	}
@@ -64,9 +67,6 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	hash := sha256.Sum256(body)
 	requestHash := hex.EncodeToString(hash[:])
 	if idempotencyKey != "" {
-		if len(idempotencyKey) > 255 {
-			return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EINVALID, Message: "Idempotency-Key is too long (255 characters at most)."}
-		}
 		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(caller.Subject+"\x00"+idempotencyKey)).String()
 	}
 	app := ozgflow.Application{Service: def.Service, Authority: sub.Authority, Applicant: sub.Applicant,
@@ -82,8 +82,12 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	return state, nil
 }
 
-// checkSubmission reports missing top-level fields with their pointers.
+// checkSubmission reports missing top-level fields, and fields beyond
+// their bounds, with their pointers.
 func checkSubmission(sub Submission) error {
+	if errs := checkSubmissionInput(sub); len(errs) > 0 {
+		return ozgflow.InvalidInput(errs)
+	}
 	var errs []ozgflow.FieldError
 	if strings.TrimSpace(sub.Service) == "" {
 		errs = append(errs, ozgflow.FieldError{Pointer: "/service", Detail: "is required (LeiKa key or slug)"})
@@ -93,9 +97,6 @@ func checkSubmission(sub Submission) error {
 	}
 	if strings.TrimSpace(sub.Applicant.Name) == "" {
 		errs = append(errs, ozgflow.FieldError{Pointer: "/applicant/name", Detail: "is required"})
-	}
-	if e := sub.Applicant.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t\r\n")) {
-		errs = append(errs, ozgflow.FieldError{Pointer: "/applicant/email", Detail: "is not an e-mail address"})
 	}
 	if d := bytes.TrimSpace(sub.Data); len(d) == 0 || d[0] != '{' {
 		errs = append(errs, ozgflow.FieldError{Pointer: "/data", Detail: "must be an object"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/store"
@@ -118,6 +119,9 @@ func dueBefore(a, b ozgflow.Task) bool {
 // they work) and that the request is complete, then sends the update. body
 // is nil, a Completion, a HandoverTo or an ApprovalAnswer.
 func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, taskID string, body any) (ozgflow.Task, error) {
+	if err := checkAction(body); err != nil {
+		return ozgflow.Task{}, err
+	}
 	c, task, err := s.VisibleTask(ctx, id, taskID)
 	if err != nil {
 		return ozgflow.Task{}, err
@@ -300,6 +304,14 @@ func (s *Service) ActOnTasks(ctx context.Context, id ozgflow.Identity, req Bulk)
 	}
 	if len(fields) > 0 {
 		return nil, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The bulk action is incomplete.", Fields: fields}
+	}
+	bounded := []ozgflow.Text{ozgflow.Line("/to", req.To, ozgflow.MaxSubjectRunes),
+		ozgflow.Line("/queue", req.Queue, ozgflow.MaxCodeRunes), ozgflow.Prose("/note", req.Note, ozgflow.MaxNoteRunes)}
+	for i, taskID := range req.TaskIDs {
+		bounded = append(bounded, ozgflow.Line("/taskIds/"+strconv.Itoa(i), taskID, ozgflow.MaxSubjectRunes))
+	}
+	if err := ozgflow.InvalidInput(ozgflow.CheckText(bounded...)); err != nil {
+		return nil, err
 	}
 	results := make([]BulkResult, len(req.TaskIDs))
 	for i, taskID := range req.TaskIDs {

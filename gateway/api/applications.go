@@ -189,6 +189,10 @@ func (s *API) handleExternalEvent(w http.ResponseWriter, r *http.Request) {
 			Fields: []ozgflow.FieldError{{Pointer: "/outcome", Detail: "must be approve or reject"}}})
 		return
 	}
+	if err := casework.CheckEvent(ev); err != nil {
+		s.errors.Write(w, r, err)
+		return
+	}
 	ev.By = id.Subject
 	if err := s.cases.Signal(r.Context(), c.ID, ozgflow.SignalExternal, ev); err != nil {
 		s.errors.Write(w, r, err)

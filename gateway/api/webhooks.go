@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/gateway/web"
 )
 
 // webhookMemory is how long the gateway remembers a webhook's ID: a
@@ -108,6 +109,10 @@ func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, kind str
 	}
 	if err := ozgflow.VerifyWebhook(secret, s.now(), ts, id, sig, body); err != nil {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EUNAUTHORIZED, "Webhook signature refused: %v.", err))
+		return "", false
+	}
+	if err := web.CheckJSON(body); err != nil {
+		s.errors.Write(w, r, err)
 		return "", false
 	}
 	if err := json.Unmarshal(body, v); err != nil {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -294,6 +293,16 @@ func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c
 // the applicant's words; the case is read again, it may have moved on.
 func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, err error, answer string) {
 	code := ozgflow.ErrorCode(err)
+	if bounds := ozgflow.ErrorFields(err); len(v.Lang.InputProblems(bounds)) > 0 {
+		v.ProblemTitle = v.T("problems.title")
+		for _, fe := range bounds {
+			if fe.Rule != "" {
+				v.Problems = append(v.Problems, citizenProblem{Target: fieldTarget(fe.Pointer), Text: v.Lang.InputProblem(fe)})
+			}
+		}
+		p.showStatus(w, r, v, c, web.StatusOf(code), answer)
+		return
+	}
 	text := p.cases.Explain(r.Context(), v.Lang, c.Authority, err)
 	switch {
 	case text != "":
@@ -311,6 +320,14 @@ func (p *Pages) actionFailed(w http.ResponseWriter, r *http.Request, v pageView,
 	v.ProblemTitle = v.T("problems.action")
 	v.Problems = append(v.Problems, citizenProblem{Text: text})
 	p.showStatus(w, r, v, c, web.StatusOf(code), answer)
+}
+
+// fieldTarget is the id of the form field a pointer of an answer names.
+func fieldTarget(pointer string) string {
+	if pointer == "/text" {
+		return "answer-text"
+	}
+	return ""
 }
 
 // handleRetryPayment opens a new payment after a failed one, like
@@ -404,9 +421,6 @@ func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pag
 // handleWithdraw withdraws the case once confirmed.
 func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if utf8.RuneCountInString(reason) > 2000 {
-		reason = string([]rune(reason)[:2000])
-	}
 	if _, err := p.cases.Withdraw(r.Context(), c.ID, ozgflow.Withdrawal{Reason: reason}); err != nil {
 		p.actionFailed(w, r, v, c, err, "")
 		return

@@ -259,6 +259,9 @@ func (p *Pages) refusalText(ctx context.Context, l locale.Lang, id ozgflow.Ident
 // germanProblems lists what is wrong with a refused action: the refusal in
 // German, or else the fields it names.
 func (p *Pages) germanProblems(ctx context.Context, id ozgflow.Identity, err error) []ozgflow.FieldError {
+	if bounds := locale.DE.InputProblems(ozgflow.ErrorFields(err)); bounds != nil {
+		return bounds
+	}
 	if ozgflow.RefusalOf(err) == nil && len(ozgflow.ErrorFields(err)) > 0 {
 		return ozgflow.ErrorFields(err)
 	}
@@ -438,7 +441,10 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 			return
 		}
 		v.ProblemTitle = say("problem.action")
-		v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), locale.DE, id, err)}}, ozgflow.ErrorFields(err)...)
+		v.Problems = locale.DE.InputProblems(ozgflow.ErrorFields(err))
+		if v.Problems == nil {
+			v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), locale.DE, id, err)}}, ozgflow.ErrorFields(err)...)
+		}
 		mux.Vars(r)["caseId"] = caseID
 		p.casePage(w, r, v, web.StatusOf(ozgflow.ErrorCode(err)))
 		return

@@ -114,10 +114,15 @@ func ReadJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// DecodeJSON decodes a JSON object, answering EINVALID for malformed JSON.
+// DecodeJSON decodes a JSON object, answering EINVALID for malformed JSON
+// and for a key given twice, and EUNPROCESSABLE for NUL or invalid UTF-8
+// in a string (see CheckJSON).
 func DecodeJSON(body []byte, v any) error {
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
 		return ozgflow.Errorf(ozgflow.EINVALID, "The body must be a JSON object.")
+	}
+	if err := CheckJSON(body); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError

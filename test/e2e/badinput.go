@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -51,6 +53,30 @@ func badSubmissionsGetProblemsAndNoCase(t *testing.T, st *Stack) {
 			d["anschrift"].(map[string]any)["plz"] = "4109"
 		}), http.StatusUnprocessableEntity, []string{"/data/betrieb/beginn", "/data/betrieb/name",
 			"/data/betrieb/rechtsform", "/data/anschrift/plz"}},
+		{"name too long", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["applicant"].(map[string]any)["name"] = strings.Repeat("A", ozgflow.MaxNameRunes+1)
+		}), http.StatusUnprocessableEntity, []string{"/applicant/name"}},
+		{"line break in the name", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["applicant"].(map[string]any)["name"] = "Anna\r\nMuster"
+		}), http.StatusUnprocessableEntity, []string{"/applicant/name"}},
+		{"NUL in the name", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["applicant"].(map[string]any)["name"] = "Anna\x00"
+		}), http.StatusUnprocessableEntity, []string{"/applicant/name"}},
+		{"invalid UTF-8 in the name", "dev-portal", "application/json",
+			[]byte("{\"service\":\"gewerbeanmeldung\",\"authority\":\"" + leipzig + "\",\"applicant\":{\"name\":\"Anna \xff\"},\"data\":{}}"),
+			http.StatusUnprocessableEntity, []string{"/applicant/name"}},
+		{"e-mail with a display name", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["applicant"].(map[string]any)["email"] = "Anna <anna@example.org>"
+		}), http.StatusUnprocessableEntity, []string{"/applicant/email"}},
+		{"portal account outside its characters", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["applicant"].(map[string]any)["portalAccount"] = "amt24-anna muster"
+		}), http.StatusUnprocessableEntity, []string{"/applicant/portalAccount"}},
+		{"duplicate key", "dev-portal", "application/json",
+			[]byte(`{"service":"gewerbeanmeldung","service":"hundesteuer-anmeldung","authority":"` + leipzig + `"}`),
+			http.StatusBadRequest, []string{"/service"}},
+		{"data over 256 KiB", "dev-portal", "application/json", with(func(m map[string]any) {
+			m["data"].(map[string]any)["betrieb"].(map[string]any)["taetigkeit"] = strings.Repeat("x", ozgflow.MaxDataBytes)
+		}), http.StatusRequestEntityTooLarge, []string{"/data"}},
 	}
 	before := st.countCases(t)
 	for _, tt := range tests {
@@ -134,5 +160,55 @@ func badRequestsToOtherEndpoints(t *testing.T, st *Stack) {
 		})
 	}
 	// The case went on untouched by all of that.
+	st.waitStatus(t, s, "approved")
+}
+
+// oversizedTaskActionsAreRefused: a 3 MB decision comment, a comment with
+// NUL and a body naming the outcome twice are refused with a problem
+// naming the field, and send no update: the case's workflow stays well and
+// takes the valid decision right after.
+func oversizedTaskActionsAreRefused(t *testing.T, st *Stack) {
+	s, taskID := st.paidGewerbeTask(t, leipzig, "dev-sb-leipzig")
+	task := "/api/v1/tasks/" + taskID
+	if res := st.api(t, http.MethodPost, task+"/claim", "dev-sb-leipzig", nil); res.Status != http.StatusOK {
+		t.Fatalf("claim: %d %s", res.Status, res.Body)
+	}
+	tests := []struct {
+		name    string
+		body    any
+		status  int
+		pointer string
+	}{
+		{"3 MB comment", map[string]any{"outcome": "approve", "comment": strings.Repeat("Begründung ", 3<<20/12)},
+			http.StatusUnprocessableEntity, "/comment"},
+		{"NUL in the comment", map[string]any{"outcome": "approve", "comment": "ok\x00"}, http.StatusUnprocessableEntity, "/comment"},
+		{"outcome given twice", []byte(`{"outcome":"reject","outcome":"approve"}`), http.StatusBadRequest, "/outcome"},
+		{"too many fields asked", map[string]any{"outcome": "request_information", "comment": "Bitte",
+			"fields": strings.Split(strings.Repeat("f,", ozgflow.MaxFieldsAsked+1), ",")}, http.StatusUnprocessableEntity, "/fields"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := st.api(t, http.MethodPost, task+"/complete", "dev-sb-leipzig", tt.body)
+			var p struct {
+				Errors []ozgflow.FieldError `json:"errors"`
+			}
+			_ = json.Unmarshal(res.Body, &p)
+			if res.Status != tt.status || len(p.Errors) == 0 || p.Errors[0].Pointer != tt.pointer {
+				t.Fatalf("got %d %+v, want %d naming %s", res.Status, p.Errors, tt.status, tt.pointer)
+			}
+		})
+	}
+	start := time.Now()
+	if res := st.api(t, http.MethodPost, task+"/complete", "dev-sb-leipzig",
+		map[string]any{"outcome": "approve", "comment": "Alles in Ordnung."}); res.Status != http.StatusOK {
+		t.Fatalf("valid decision after the refusals: %d %s", res.Status, res.Body)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the valid decision took %s: the workflow task was failing", took)
+	}
+	// Leipzig decides with four eyes.
+	if res := st.api(t, http.MethodPost, task+"/approve", "dev-sb-leipzig-2", map[string]any{"approve": true}); res.Status != http.StatusOK {
+		t.Fatalf("approval: %d %s", res.Status, res.Body)
+	}
 	st.waitStatus(t, s, "approved")
 }

@@ -89,6 +89,7 @@ var Scenarios = []Scenario{
 	{"IdempotencyKey", idempotencyKey},
 	{"BadSubmissionsGetProblemsAndNoCase", badSubmissionsGetProblemsAndNoCase},
 	{"BadRequestsToOtherEndpoints", badRequestsToOtherEndpoints},
+	{"OversizedTaskActionsAreRefused", oversizedTaskActionsAreRefused},
 	{"CaseReport", caseReport},
 	{"ConcurrentClaimsHaveOneWinner", concurrentClaimsHaveOneWinner},
 	{"DecisionOnAWithdrawnCaseIsRefused", decisionOnAWithdrawnCaseIsRefused},
