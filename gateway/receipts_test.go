@@ -154,11 +154,7 @@ func postVerify(s *Server, contentType string, body []byte) *httptest.ResponseRe
 
 func TestVerifyReceiptAPI(t *testing.T) {
 	s, _, sealed, _ := receiptServer(t)
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
-	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
-	s.Handler().ServeHTTP(rec, req)
-	pdf := rec.Body.Bytes()
+	pdf := receiptPDF(t, s, sealed)
 	jws := sealed.Seal.JWS
 	// The stored seal in the PDF changed by one character.
 	at := bytes.Index(pdf, []byte("/OzgflowJWS ("+jws[:60]))
@@ -232,11 +228,7 @@ func TestVerifyReceiptAPI(t *testing.T) {
 // the unchanged receipt stays valid.
 func TestVerifyComparesThePrintedContent(t *testing.T) {
 	s, _, sealed, _ := receiptServer(t)
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
-	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
-	s.Handler().ServeHTTP(rec, req)
-	pdf := rec.Body.Bytes()
+	pdf := receiptPDF(t, s, sealed)
 	at := bytes.Index(pdf, []byte("(20,00 EUR"))
 	if at < 0 {
 		t.Fatalf("no printed fee in the receipt")
@@ -266,11 +258,7 @@ func TestVerifyComparesThePrintedContent(t *testing.T) {
 // altered receipt.
 func TestVerifyPageNamesWhatDiffers(t *testing.T) {
 	s, _, sealed, _ := receiptServer(t)
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+sealed.ID+"/receipt.pdf", nil)
-	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(sealed.ID))
-	s.Handler().ServeHTTP(rec, req)
-	changed := bytes.Clone(rec.Body.Bytes())
+	changed := bytes.Clone(receiptPDF(t, s, sealed))
 	at := bytes.Index(changed, []byte("(20,00 EUR"))
 	if at < 0 {
 		t.Fatal("no printed fee in the receipt")
@@ -298,4 +286,17 @@ func TestVerifyPageNamesWhatDiffers(t *testing.T) {
 		!strings.Contains(body, "Aufgedruckt: „90,00 EUR") {
 		t.Errorf("page: %d\n%s", res.Code, body)
 	}
+}
+
+// receiptPDF downloads a case's receipt as its applicant.
+func receiptPDF(t *testing.T, s *Server, c ozgflow.Case) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/applications/"+c.ID+"/receipt.pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens.Issue(c.ID))
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("receipt.pdf: %d %s", rec.Code, rec.Body.String())
+	}
+	return rec.Body.Bytes()
 }

@@ -18,10 +18,7 @@ func TestEveryChangedLineIsNamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf, err := Render(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pdf := renderCase(t, c)
 	if diffs := Differences(pdf, r); len(diffs) != 0 {
 		t.Fatalf("the case's own receipt differs: %+v", diffs)
 	}
