@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -12,99 +10,198 @@ import (
 	"github.com/ozgflow/ozgflow"
 )
 
-// CheckJSON walks a JSON document's tokens once and refuses what decoding
-// would silently accept: an object that names a key twice (400; which of
-// the values counts differs between parsers, so a signature or a check
-// could see another value than the case records), and a string holding NUL
-// or invalid UTF-8 (422; decoding would keep the NUL, or replace the bytes
-// without a word). Each refusal names the value by its JSON pointer. The
-// walk is linear in the body, which MaxBodyBytes bounds; malformed JSON is
-// left to the decoder to report.
+// CheckJSON reads a JSON document once and refuses what decoding would
+// silently accept: an object that names a key twice (400; which of the
+// values counts differs between parsers, so a signature or a check could
+// see another value than the case records), and a string holding NUL or
+// invalid UTF-8 (422; decoding would keep the NUL, or replace the bytes
+// without a word). Each refusal names the value by its JSON pointer. It
+// scans the bytes itself, linear in the body (which MaxBodyBytes bounds)
+// and without allocating for strings without escapes; malformed JSON, and
+// nesting deeper than the decoder takes, are left to the decoder to report.
 func CheckJSON(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]bool
-		key    string // the key whose value comes next (objects)
-		index  int    // the next element's index (arrays)
-		inKey  bool   // the next string token is a key
+	c := &jsonChecker{src: body}
+	c.skipSpace()
+	if err := c.value(0); err != nil && err != errMalformed {
+		return err
 	}
-	var stack []*frame
-	pointer := func(last string) string {
-		var b strings.Builder
-		for _, f := range stack {
-			if f == stack[len(stack)-1] && last != "" {
-				break
-			}
-			b.WriteByte('/')
-			if f.object {
-				b.WriteString(escapePointer(f.key))
-			} else {
-				b.WriteString(strconv.Itoa(f.index))
-			}
-		}
-		if last != "" {
-			b.WriteString("/" + escapePointer(last))
-		}
-		return b.String()
-	}
-	// valueDone moves the enclosing container past the value just read.
-	valueDone := func() {
-		if len(stack) == 0 {
+	return nil
+}
+
+// errMalformed stops a check the decoder will refuse anyway.
+var errMalformed = errors.New("malformed JSON")
+
+// maxJSONDepth is the nesting encoding/json accepts.
+const maxJSONDepth = 10000
+
+type jsonChecker struct {
+	src  []byte
+	pos  int
+	path []string // JSON pointer segments of the value being read
+}
+
+func (c *jsonChecker) skipSpace() {
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
 			return
 		}
-		if f := stack[len(stack)-1]; f.object {
-			f.inKey = true
-		} else {
-			f.index++
-		}
 	}
-	start := int64(0)
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
+}
+
+func (c *jsonChecker) pointer() string {
+	var b strings.Builder
+	for _, seg := range c.path {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(seg))
+	}
+	return b.String()
+}
+
+// value reads one value at c.pos.
+func (c *jsonChecker) value(depth int) error {
+	if c.pos >= len(c.src) || depth > maxJSONDepth {
+		return errMalformed
+	}
+	switch c.src[c.pos] {
+	case '{':
+		return c.object(depth)
+	case '[':
+		return c.array(depth)
+	case '"':
+		_, err := c.string(false)
+		return err
+	}
+	// A number or a literal: up to the next delimiter.
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
 			return nil
 		}
-		if err != nil {
-			return nil // malformed: the decoder says how
+		c.pos++
+	}
+	return nil
+}
+
+func (c *jsonChecker) object(depth int) error {
+	c.pos++ // {
+	keys := map[string]bool{}
+	c.skipSpace()
+	if c.pos < len(c.src) && c.src[c.pos] == '}' {
+		c.pos++
+		return nil
+	}
+	for {
+		c.skipSpace()
+		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
+			return errMalformed
 		}
-		end := dec.InputOffset()
-		raw := body[start:end]
-		start = end
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, &frame{object: true, keys: map[string]bool{}, inKey: true})
-			case '[':
-				stack = append(stack, &frame{})
-			default:
-				stack = stack[:len(stack)-1]
-				valueDone()
-			}
-		case string:
-			top := len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].inKey
-			if top {
-				f := stack[len(stack)-1]
-				if !utf8.Valid(raw) || strings.IndexByte(t, 0) >= 0 {
-					return textError(pointer(t))
-				}
-				if f.keys[t] {
-					return &ozgflow.Error{Code: ozgflow.EINVALID, Message: "The body names a key twice.",
-						Fields: []ozgflow.FieldError{{Pointer: pointer(t), Detail: "is given more than once"}}}
-				}
-				f.keys[t], f.key, f.inKey = true, t, false
-				continue
-			}
-			if !utf8.Valid(raw) || strings.IndexByte(t, 0) >= 0 {
-				return textError(pointer(""))
-			}
-			valueDone()
+		c.path = append(c.path, "")
+		key, err := c.string(true)
+		c.path[len(c.path)-1] = key
+		if err != nil {
+			return err
+		}
+		if keys[key] {
+			return &ozgflow.Error{Code: ozgflow.EINVALID, Message: "The body names a key twice.",
+				Fields: []ozgflow.FieldError{{Pointer: c.pointer(), Detail: "is given more than once"}}}
+		}
+		keys[key] = true
+		c.skipSpace()
+		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
+			return errMalformed
+		}
+		c.pos++
+		c.skipSpace()
+		if err := c.value(depth + 1); err != nil {
+			return err
+		}
+		c.path = c.path[:len(c.path)-1]
+		c.skipSpace()
+		if c.pos >= len(c.src) {
+			return errMalformed
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+		case '}':
+			c.pos++
+			return nil
 		default:
-			valueDone()
+			return errMalformed
 		}
 	}
+}
+
+func (c *jsonChecker) array(depth int) error {
+	c.pos++ // [
+	c.skipSpace()
+	if c.pos < len(c.src) && c.src[c.pos] == ']' {
+		c.pos++
+		return nil
+	}
+	for i := 0; ; i++ {
+		c.skipSpace()
+		c.path = append(c.path, strconv.Itoa(i))
+		if err := c.value(depth + 1); err != nil {
+			return err
+		}
+		c.path = c.path[:len(c.path)-1]
+		c.skipSpace()
+		if c.pos >= len(c.src) {
+			return errMalformed
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+		case ']':
+			c.pos++
+			return nil
+		default:
+			return errMalformed
+		}
+	}
+}
+
+// string reads a string at c.pos and returns it decoded; a string with NUL
+// or invalid UTF-8 is refused, naming c.path (for a key, whose segment is a
+// placeholder until it is read, the key itself).
+func (c *jsonChecker) string(isKey bool) (string, error) {
+	start := c.pos
+	c.pos++ // "
+	escaped := false
+	for c.pos < len(c.src) {
+		switch b := c.src[c.pos]; {
+		case b == '\\':
+			escaped = true
+			c.pos += 2
+			continue
+		case b == '"':
+			c.pos++
+			raw := c.src[start:c.pos]
+			text := string(raw[1 : len(raw)-1])
+			if escaped {
+				var decoded string
+				if json.Unmarshal(raw, &decoded) != nil {
+					return "", errMalformed
+				}
+				text = decoded
+			}
+			if !utf8.Valid(raw) || strings.IndexByte(text, 0) >= 0 {
+				if isKey {
+					c.path[len(c.path)-1] = strings.ToValidUTF8(text, "\ufffd")
+				}
+				return "", textError(c.pointer())
+			}
+			return text, nil
+		case b < 0x20:
+			return "", errMalformed
+		}
+		c.pos++
+	}
+	return "", errMalformed
 }
 
 func textError(pointer string) error {

@@ -60,3 +60,22 @@ func BenchmarkCheckJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckJSONAgreesWithTheDecoder: whatever the decoder accepts, the
+// check accepts unless a key repeats or a string holds NUL or invalid
+// UTF-8; deep nesting and malformed input are left to the decoder.
+func TestCheckJSONAgreesWithTheDecoder(t *testing.T) {
+	for _, body := range []string{
+		`{}`, `[]`, `{"a":[]}`, `{"":1,"b":""}`, `{"a":"\"}\\"}`, `{"a":-1.5e3,"b":true,"c":null,"d":false}`,
+		`{"a":"\u00e4\ud83d\ude00"}`, " {\n\t\"a\" : [ 1 , 2 ] \r\n} ", strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
+		`{"a":`, `{"a" 1}`, `{"a":1,}`, `{"a":"x`, "{\"a\":\"x\ny\"}",
+	} {
+		if err := web.CheckJSON([]byte(body)); err != nil {
+			t.Errorf("%.40q: %v", body, err)
+		}
+	}
+	if err := web.CheckJSON([]byte(`{"":{"":"\u0000"}}`)); ozgflow.ErrorCode(err) != ozgflow.EUNPROCESSABLE ||
+		ozgflow.ErrorFields(err)[0].Pointer != "//" {
+		t.Errorf("NUL under empty keys: %v", err)
+	}
+}
