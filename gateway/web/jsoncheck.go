@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -15,7 +16,9 @@ import (
 // values counts differs between parsers, so a signature or a check could
 // see another value than the case records), and a string holding NUL or
 // invalid UTF-8 (422; decoding would keep the NUL, or replace the bytes
-// without a word). Each refusal names the value by its JSON pointer. It
+// without a word), control characters other than tab and line breaks, or
+// an unpaired surrogate escape. Each refusal names the value by its JSON
+// pointer. It
 // scans the bytes itself, linear in the body (which MaxBodyBytes bounds)
 // and without allocating for strings without escapes; malformed JSON, and
 // nesting deeper than the decoder takes, are left to the decoder to report.
@@ -38,6 +41,20 @@ type jsonChecker struct {
 	src  []byte
 	pos  int
 	path []string // JSON pointer segments of the value being read
+	// at, if positive, asks for the pointer of the innermost value whose
+	// bytes reach offset at; found is it.
+	at    int
+	found string
+	seen  bool
+}
+
+// PointerAt returns the JSON pointer of the innermost value of body that
+// spans offset (as encoding/json's errors report offsets), or "".
+func PointerAt(body []byte, offset int64) string {
+	c := &jsonChecker{src: body, at: int(offset)}
+	c.skipSpace()
+	_ = c.value(0)
+	return c.found
 }
 
 func (c *jsonChecker) skipSpace() {
@@ -62,6 +79,15 @@ func (c *jsonChecker) pointer() string {
 
 // value reads one value at c.pos.
 func (c *jsonChecker) value(depth int) error {
+	start := c.pos
+	err := c.readValue(depth)
+	if c.at > 0 && !c.seen && start < c.at && c.at <= c.pos {
+		c.found, c.seen = c.pointer(), true
+	}
+	return err
+}
+
+func (c *jsonChecker) readValue(depth int) error {
 	if c.pos >= len(c.src) || depth > maxJSONDepth {
 		return errMalformed
 	}
@@ -189,7 +215,7 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 				}
 				text = decoded
 			}
-			if !utf8.Valid(raw) || strings.IndexByte(text, 0) >= 0 {
+			if !utf8.Valid(raw) || strings.ContainsFunc(text, controlInText) || escaped && loneSurrogate(raw, text) {
 				if isKey {
 					c.path[len(c.path)-1] = strings.ToValidUTF8(text, "\ufffd")
 				}
@@ -204,9 +230,27 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 	return "", errMalformed
 }
 
+// controlInText reports the characters no text of a request may hold: NUL
+// and the other control characters but tab, line feed and carriage return.
+func controlInText(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
+}
+
+// loneSurrogate reports whether an escaped string held a \uD800-\uDFFF
+// escape without its pair, which decoding turns into U+FFFD without a word:
+// the decoded text has more U+FFFD than the raw one wrote.
+func loneSurrogate(raw []byte, text string) bool {
+	decoded := strings.Count(text, "\ufffd")
+	if decoded == 0 {
+		return false
+	}
+	written := bytes.Count(raw, []byte("\ufffd")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
+	return decoded > written
+}
+
 func textError(pointer string) error {
 	return ozgflow.InvalidInput([]ozgflow.FieldError{{Pointer: pointer, Rule: ozgflow.RuleInvalidText,
-		Detail: "must be UTF-8 text without NUL characters"}})
+		Detail: "must be UTF-8 text without NUL or control characters"}})
 }
 
 // escapePointer escapes a key for a JSON pointer (RFC 6901).

@@ -128,12 +128,21 @@ func DecodeJSON(body []byte, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "A field has the wrong type.",
-				Fields: []ozgflow.FieldError{{Pointer: "/" + strings.ReplaceAll(typeErr.Field, ".", "/"),
+				Fields: []ozgflow.FieldError{{Pointer: typePointer(body, typeErr),
 					Detail: "must be " + typeErr.Type.String()}}}
 		}
 		return ozgflow.Errorf(ozgflow.EINVALID, "The body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// typePointer names the value of a type error: by its offset, which knows
+// the array indexes the error's Field leaves out, else by the Field.
+func typePointer(body []byte, err *json.UnmarshalTypeError) string {
+	if p := PointerAt(body, err.Offset); p != "" {
+		return p
+	}
+	return "/" + strings.ReplaceAll(err.Field, ".", "/")
 }
 
 // ReadJSON reads and decodes a JSON body.
