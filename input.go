@@ -102,6 +102,11 @@ func checkText(f Text) (FieldError, bool) {
 // forbidden reports a control character a field may not hold: in free text
 // every one but tab, CR and LF; in one-line fields every one, and the
 // Unicode line and paragraph separators.
+// ForbiddenInProse reports the characters no text of a request may hold:
+// control characters (NUL, DEL and C1 included) other than tab and line
+// breaks.
+func ForbiddenInProse(r rune) bool { return forbidden(r, false) }
+
 func forbidden(r rune, oneLine bool) bool {
 	if oneLine {
 		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'

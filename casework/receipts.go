@@ -94,7 +94,9 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 // the date of payment, so that receipt counts as well. When the case
 // cannot be read, the seal's verdict stands.
 func (rs *Receipts) compareContent(ctx context.Context, pdf []byte, sealed receipt.Result) receipt.Result {
-	c, err := rs.Cases.Load(ctx, sealed.CaseID)
+	// Only the projection is read: an anonymous check never costs the
+	// engine a query.
+	c, err := rs.Cases.Store.Case(ctx, sealed.CaseID)
 	if err != nil {
 		if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 			rs.Cases.Logger.Warn("Case of a receipt to check not read", "case", sealed.CaseID, "error", err)

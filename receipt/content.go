@@ -21,7 +21,8 @@ func Lines(pdf []byte) []string {
 			data = flate
 			budget -= len(flate)
 		}
-		if !bytes.Contains(data, []byte("Tj")) && !bytes.Contains(data, []byte("TJ")) {
+		if !bytes.Contains(data, []byte("Tj")) && !bytes.Contains(data, []byte("TJ")) &&
+			!bytes.Contains(data, []byte("'")) && !bytes.Contains(data, []byte(`"`)) {
 			continue
 		}
 		lx := &lexer{src: data}
@@ -34,7 +35,7 @@ func Lines(pdf []byte) []string {
 			switch {
 			case tok.kind == tokString:
 				shown = append(shown, tok.value...)
-			case tok.kind == tokOperator && (string(tok.value) == "Tj" || string(tok.value) == "TJ"):
+			case tok.kind == tokOperator && showsText(string(tok.value)):
 				lines = append(lines, decodeWinAnsi(shown))
 				shown = shown[:0]
 			case tok.kind == tokOperator:
@@ -44,6 +45,10 @@ func Lines(pdf []byte) []string {
 	}
 	return lines
 }
+
+// showsText reports the operators that show text: Tj and TJ, and ' and "
+// (which move to the next line first).
+func showsText(op string) bool { return op == "Tj" || op == "TJ" || op == "'" || op == `"` }
 
 // decodeWinAnsi turns WinAnsi bytes back into text.
 func decodeWinAnsi(b []byte) string {
@@ -67,13 +72,16 @@ var winAnsiRune = func() map[byte]rune {
 	return m
 }()
 
-// Difference is a line of a receipt that is not what was recorded: Shown
-// is what the given PDF prints, Recorded what the receipt of the case
-// prints there ("" where one of them has no such line).
+// Difference is a line a receipt prints that the case's receipt does not
+// print there ("" where the case's receipt has a line the PDF lacks). What
+// the case's receipt prints is not told: the answer goes to whoever sends a
+// PDF, and the fee's state is not part of the seal.
 type Difference struct {
-	Shown    string `json:"shown"`
-	Recorded string `json:"recorded"`
+	Shown string `json:"shown"`
 }
+
+// maxShown bounds a difference's line, which the sender wrote.
+const maxShown = 200
 
 // maxDifferences bounds how many differences a check names.
 const maxDifferences = 5
@@ -113,7 +121,10 @@ func compareLines(shown, recorded []string) []Difference {
 			r = recorded[i]
 		}
 		if s != r {
-			out = append(out, Difference{Shown: s, Recorded: r})
+			if len([]rune(s)) > maxShown {
+				s = string([]rune(s)[:maxShown]) + "…"
+			}
+			out = append(out, Difference{Shown: s})
 		}
 	}
 	return out

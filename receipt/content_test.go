@@ -41,7 +41,7 @@ func TestEveryChangedLineIsNamed(t *testing.T) {
 		changed := bytes.Clone(pdf)
 		changed[at+i] = map[bool]byte{true: 'X', false: 'Y'}[changed[at+i] != 'X']
 		diffs := Differences(changed, r)
-		if len(diffs) == 0 || diffs[0].Recorded != line || diffs[0].Shown == line {
+		if len(diffs) == 0 || diffs[0].Shown == line || len(diffs[0].Shown) != len(line) {
 			t.Errorf("line %q changed: differences %+v", line, diffs)
 		}
 		flipped++
@@ -79,4 +79,34 @@ func containsLine(lines []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestManyStreamsStayFast: a PDF of a megabyte of empty streams is read
+// in linear time (searching each stream's dictionary back to the start of
+// the file took minutes).
+func TestManyStreamsStayFast(t *testing.T) {
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte(">>stream\nendstream "), (1<<20)/19)...)
+	start := time.Now()
+	_, _ = Extract(pdf)
+	_ = Lines(pdf)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a megabyte of streams took %v", d)
+	}
+}
+
+// TestTextShownByQuoteOperatorsCounts: a line drawn with ' or " is read
+// like one drawn with Tj.
+func TestTextShownByQuoteOperatorsCounts(t *testing.T) {
+	c := sealedCase(t, newKey(t), gewerbeData)
+	def := gewerbe(t)
+	r, _ := FromCase(c, &def, "Stadt Leipzig")
+	pdf := renderCase(t, c)
+	for _, op := range []string{"'", `0 0 "`} {
+		at := bytes.Index(pdf, []byte("endstream"))
+		added := append(append(bytes.Clone(pdf[:at]), []byte("BT (Gebuehr: 0,00 EUR) "+op+" ET\n")...), pdf[at:]...)
+		diffs := Differences(added, r)
+		if len(diffs) == 0 {
+			t.Errorf("a line shown with %s went unnoticed", op)
+		}
+	}
 }

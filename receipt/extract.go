@@ -65,7 +65,8 @@ func extractPDF(pdf []byte) (string, error) {
 }
 
 // span is a byte range of the file: the data of one stream.
-type span struct{ start, end int }
+// span is a stream's data, start to end, and where its dictionary begins.
+type span struct{ start, end, dict int }
 
 var (
 	streamKeyword = regexp.MustCompile(`>>\s*stream(\r\n|\n)`)
@@ -83,8 +84,13 @@ func findStreams(pdf []byte) []span {
 			return out
 		}
 		start := from + loc[1]
-		dictStart := bytes.LastIndex(pdf[:from+loc[0]], []byte(" obj"))
-		dict := pdf[max(dictStart, 0) : from+loc[0]]
+		// The dictionary lies after the previous stream: searching back only
+		// that far keeps the scan linear in the file.
+		dictStart := bytes.LastIndex(pdf[from:from+loc[0]], []byte(" obj"))
+		if dictStart >= 0 {
+			dictStart += from
+		}
+		dict := pdf[max(dictStart, from) : from+loc[0]]
 		end := -1
 		if m := lengthEntry.FindSubmatch(dict); m != nil && len(m[2]) == 0 {
 			if n, err := strconv.Atoi(string(m[1])); err == nil && start+n <= len(pdf) &&
@@ -95,11 +101,11 @@ func findStreams(pdf []byte) []span {
 		if end < 0 {
 			i := bytes.Index(pdf[start:], []byte("endstream"))
 			if i < 0 {
-				return append(out, span{start, len(pdf)})
+				return append(out, span{start, len(pdf), max(dictStart, from)})
 			}
 			end = start + i
 		}
-		out = append(out, span{start, end})
+		out = append(out, span{start, end, max(dictStart, from)})
 		from = end
 	}
 }
@@ -216,8 +222,7 @@ func sealPart(operands []token) (int, bool) {
 // inflate decompresses, up to limit bytes, a stream whose dictionary names
 // /FlateDecode; other streams give nil.
 func inflate(pdf []byte, s span, limit int) []byte {
-	dictStart := bytes.LastIndex(pdf[:s.start], []byte(" obj"))
-	if limit <= 0 || dictStart < 0 || !bytes.Contains(pdf[dictStart:s.start], []byte("/FlateDecode")) {
+	if limit <= 0 || !bytes.Contains(pdf[s.dict:s.start], []byte("/FlateDecode")) {
 		return nil
 	}
 	r, err := zlib.NewReader(bytes.NewReader(pdf[s.start:s.end]))

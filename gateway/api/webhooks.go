@@ -52,6 +52,10 @@ func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
+	if !s.boundedWebhook(w, r, ozgflow.Line("/paymentId", ev.PaymentID, ozgflow.MaxSubjectRunes),
+		ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes), ozgflow.Line("/status", ev.Status, ozgflow.MaxCodeRunes)) {
+		return
+	}
 	s.signalFromWebhook(w, r, webhookPayment, id, ev.CaseID, ozgflow.SignalPayment,
 		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
 }
@@ -70,8 +74,23 @@ func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
 		return
 	}
+	if !s.boundedWebhook(w, r, ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes),
+		ozgflow.Line("/sessionId", ev.SessionID, ozgflow.MaxSubjectRunes), ozgflow.Line("/status", ev.Status, ozgflow.MaxCodeRunes)) {
+		return
+	}
 	s.signalFromWebhook(w, r, webhookSignature, id, ev.CaseID, ozgflow.SignalSignature,
 		ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
+}
+
+// boundedWebhook refuses a webhook whose fields are too long or hold
+// control characters, naming them; a signature vouches for the sender, not
+// for what it sends.
+func (s *API) boundedWebhook(w http.ResponseWriter, r *http.Request, fields ...ozgflow.Text) bool {
+	if bad := ozgflow.CheckText(fields...); len(bad) > 0 {
+		s.errors.Write(w, r, ozgflow.InvalidInput(bad))
+		return false
+	}
+	return true
 }
 
 // readSignedWebhook reads a webhook's body, checks its HMAC signature over

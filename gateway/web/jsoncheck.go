@@ -19,8 +19,8 @@ import (
 // without a word), control characters other than tab and line breaks, or
 // an unpaired surrogate escape. Each refusal names the value by its JSON
 // pointer. It
-// scans the bytes itself, linear in the body (which MaxBodyBytes bounds)
-// and without allocating for strings without escapes; malformed JSON, and
+// scans the bytes itself, linear in the body (which MaxBodyBytes bounds);
+// malformed JSON, and
 // nesting deeper than the decoder takes, are left to the decoder to report.
 func CheckJSON(body []byte) error {
 	c := &jsonChecker{src: body}
@@ -113,6 +113,8 @@ func (c *jsonChecker) readValue(depth int) error {
 
 func (c *jsonChecker) object(depth int) error {
 	c.pos++ // {
+	// Keys are compared folded too: encoding/json fills a struct field
+	// from any key that matches it regardless of case.
 	keys := map[string]bool{}
 	c.skipSpace()
 	if c.pos < len(c.src) && c.src[c.pos] == '}' {
@@ -130,11 +132,12 @@ func (c *jsonChecker) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		if keys[key] {
+		folded := strings.ToLower(strings.ToUpper(key))
+		if keys[folded] {
 			return &ozgflow.Error{Code: ozgflow.EINVALID, Message: "The body names a key twice.",
 				Fields: []ozgflow.FieldError{{Pointer: c.pointer(), Detail: "is given more than once"}}}
 		}
-		keys[key] = true
+		keys[folded] = true
 		c.skipSpace()
 		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
 			return errMalformed
@@ -215,7 +218,7 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 				}
 				text = decoded
 			}
-			if !utf8.Valid(raw) || strings.ContainsFunc(text, controlInText) || escaped && loneSurrogate(raw, text) {
+			if !utf8.Valid(raw) || strings.ContainsFunc(text, ozgflow.ForbiddenInProse) || escaped && loneSurrogate(raw, text) {
 				if isKey {
 					c.path[len(c.path)-1] = strings.ToValidUTF8(text, "\ufffd")
 				}
@@ -228,12 +231,6 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 		c.pos++
 	}
 	return "", errMalformed
-}
-
-// controlInText reports the characters no text of a request may hold: NUL
-// and the other control characters but tab, line feed and carriage return.
-func controlInText(r rune) bool {
-	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
 }
 
 // loneSurrogate reports whether an escaped string held a \uD800-\uDFFF

@@ -27,6 +27,11 @@ func TestDecodeJSONRefuses(t *testing.T) {
 		{"invalid UTF-8 in a value", "{\"comment\":\"caf\xe9\"}", ozgflow.EUNPROCESSABLE, "/comment"},
 		{"invalid UTF-8 in a key", "{\"data\":{\"k\xff\":1}}", ozgflow.EUNPROCESSABLE, "/data/k\ufffd"},
 		{"malformed", `{"a":`, ozgflow.EINVALID, ""},
+		{"duplicate differing in case", `{"comment":"a","Comment":"b"}`, ozgflow.EINVALID, "/Comment"},
+		{"duplicate by Unicode folding", `{"service":"a","\u017fervice":"b"}`, ozgflow.EINVALID, "/\u017fervice"},
+		{"a DEL", `{"a":"x\u007f"}`, ozgflow.EUNPROCESSABLE, "/a"},
+		{"a C1 control", `{"a":"x\u009b31m"}`, ozgflow.EUNPROCESSABLE, "/a"},
+		{"an unpaired surrogate", `{"a":"\ud800"}`, ozgflow.EUNPROCESSABLE, "/a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

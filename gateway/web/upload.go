@@ -167,9 +167,15 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 				fail.add(ozgflow.EUNPROCESSABLE, "/text", "text_too_long", "")
 			}
 		case "data":
-			b, _ := io.ReadAll(io.LimitReader(part, 64<<10))
+			b, _ := io.ReadAll(io.LimitReader(part, 64<<10+1))
+			if len(b) > 64<<10 {
+				fail.add(ozgflow.ETOOLARGE, "/data", "data_invalid", "")
+				break
+			}
 			if t := bytes.TrimSpace(b); len(t) > 0 {
-				if t[0] != '{' || !json.Valid(t) {
+				// The same rules as a JSON body: no key twice, no NUL or
+				// control characters.
+				if t[0] != '{' || !json.Valid(t) || CheckJSON(t) != nil {
 					fail.add(ozgflow.EUNPROCESSABLE, "/data", "data_invalid", "")
 				}
 				up.Data = t
