@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -218,7 +217,7 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 				}
 				text = decoded
 			}
-			if !utf8.Valid(raw) || strings.ContainsFunc(text, ozgflow.ForbiddenInProse) || escaped && loneSurrogate(raw, text) {
+			if !utf8.Valid(raw) || strings.ContainsFunc(text, ozgflow.ForbiddenInProse) || escaped && loneSurrogate(raw) {
 				if isKey {
 					c.path[len(c.path)-1] = strings.ToValidUTF8(text, "\ufffd")
 				}
@@ -233,16 +232,37 @@ func (c *jsonChecker) string(isKey bool) (string, error) {
 	return "", errMalformed
 }
 
-// loneSurrogate reports whether an escaped string held a \uD800-\uDFFF
-// escape without its pair, which decoding turns into U+FFFD without a word:
-// the decoded text has more U+FFFD than the raw one wrote.
-func loneSurrogate(raw []byte, text string) bool {
-	decoded := strings.Count(text, "\ufffd")
-	if decoded == 0 {
-		return false
+// loneSurrogate reports whether a string's escapes hold a \uD800-\uDFFF
+// without its pair, which decoding turns into U+FFFD without a word.
+func loneSurrogate(raw []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
 	}
-	written := bytes.Count(raw, []byte("\ufffd")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
-	return decoded > written
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		switch {
+		case !ok:
+			i++ // another escape: skip the escaped character
+		case r >= 0xD800 && r < 0xDC00:
+			low, ok := hex4(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 func textError(pointer string) error {

@@ -32,6 +32,9 @@ func TestDecodeJSONRefuses(t *testing.T) {
 		{"a DEL", `{"a":"x\u007f"}`, ozgflow.EUNPROCESSABLE, "/a"},
 		{"a C1 control", `{"a":"x\u009b31m"}`, ozgflow.EUNPROCESSABLE, "/a"},
 		{"an unpaired surrogate", `{"a":"\ud800"}`, ozgflow.EUNPROCESSABLE, "/a"},
+		{"an unpaired surrogate after an escaped backslash", `{"a":"\\ufffd\ud800"}`, ozgflow.EUNPROCESSABLE, "/a"},
+		{"a low surrogate alone", `{"a":"x\udc00"}`, ozgflow.EUNPROCESSABLE, "/a"},
+		{"a surrogate pair", `{"a":"\ud83d\ude00 \\ud800 \ufffd"}`, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
