@@ -23,24 +23,26 @@ var inputRules = map[string]words{
 // inputLabels name the fields by their pointers; the first segment decides
 // for lists (/fields/3 is "Felder").
 var inputLabels = map[string]words{
-	"":                         {"Der Text zusammen", "The text together"},
-	"/comment":                 {"Der Kommentar", "The comment"},
-	"/note":                    {"Die Notiz", "The note"},
-	"/outcome":                 {"Die Entscheidung", "The decision"},
-	"/to":                      {"Die Kollegin oder der Kollege", "The colleague"},
-	"/queue":                   {"Der Arbeitskorb", "The queue"},
-	"/fields":                  {"Die Liste der Felder", "The list of fields"},
-	"/taskIds":                 {"Die Auswahl", "The selection"},
-	"/text":                    {"Ihre Antwort", "Your answer"},
-	"/data":                    {"Der Datenteil", "The data"},
-	"/reason":                  {"Der Grund", "The reason"},
-	"/event":                   {"Der Name des Ereignisses", "The event's name"},
-	"/service":                 {"Die Leistung", "The service"},
-	"/authority":               {"Die Behörde", "The authority"},
-	"/applicant/name":          {"Der Name", "The name"},
-	"/applicant/email":         {"Die E-Mail-Adresse", "The e-mail address"},
-	"/applicant/portalAccount": {"Das Servicekonto", "The portal account"},
-	"/attachments":             {"Die Liste der Dokumente", "The list of documents"},
+	"":                           {"Der Text zusammen", "The text together"},
+	"/comment":                   {"Der Kommentar", "The comment"},
+	"/note":                      {"Die Notiz", "The note"},
+	"/outcome":                   {"Die Entscheidung", "The decision"},
+	"/to":                        {"Die Kollegin oder der Kollege", "The colleague"},
+	"/queue":                     {"Der Arbeitskorb", "The queue"},
+	"/fields":                    {"Die Liste der Felder", "The list of fields"},
+	"/taskIds":                   {"Die Auswahl", "The selection"},
+	"/text":                      {"Ihre Antwort", "Your answer"},
+	"/data":                      {"Der Datenteil", "The data"},
+	"/reason":                    {"Der Grund", "The reason"},
+	"/event":                     {"Der Name des Ereignisses", "The event's name"},
+	"/service":                   {"Die Leistung", "The service"},
+	"/authority":                 {"Die Behörde", "The authority"},
+	"/applicant/name":            {"Der Name", "The name"},
+	"/applicant/email":           {"Die E-Mail-Adresse", "The e-mail address"},
+	"/applicant/portalAccount":   {"Das Servicekonto", "The portal account"},
+	"/attachments":               {"Die Liste der Dokumente", "The list of documents"},
+	"/attachments/*/name":        {"Der Name eines Dokuments", "A document's name"},
+	"/attachments/*/contentType": {"Die Art eines Dokuments", "A document's type"},
 }
 
 // InputProblem words a field's violation of an input bound; a field
@@ -51,6 +53,10 @@ func (l Lang) InputProblem(fe ozgflow.FieldError) string {
 		return fe.Detail
 	}
 	label, ok := inputLabels[fe.Pointer]
+	if !ok && strings.HasPrefix(fe.Pointer, "/attachments/") {
+		// An element's field: /attachments/0/name is a document's name.
+		label, ok = inputLabels["/attachments/*/"+fe.Pointer[strings.LastIndex(fe.Pointer, "/")+1:]]
+	}
 	if !ok {
 		first, _, _ := strings.Cut(strings.TrimPrefix(fe.Pointer, "/"), "/")
 		label, ok = inputLabels["/"+first]

@@ -34,3 +34,10 @@ func TestEveryInputRuleInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestAnAttachmentsNameHasItsLabel(t *testing.T) {
+	got := DE.InputProblem(ozgflow.FieldError{Pointer: "/attachments/3/name", Rule: ozgflow.RuleTooLong, Limit: 255})
+	if !strings.HasPrefix(got, "Der Name eines Dokuments") {
+		t.Errorf("problem = %q", got)
+	}
+}
