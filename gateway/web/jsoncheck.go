@@ -143,22 +143,8 @@ func (c *jsonChecker) object(depth int) error {
 		}
 		c.pos++
 		c.skipSpace()
-		if err := c.value(depth + 1); err != nil {
+		if done, err := c.member(depth, '}'); done || err != nil {
 			return err
-		}
-		c.path = c.path[:len(c.path)-1]
-		c.skipSpace()
-		if c.pos >= len(c.src) {
-			return errMalformed
-		}
-		switch c.src[c.pos] {
-		case ',':
-			c.pos++
-		case '}':
-			c.pos++
-			return nil
-		default:
-			return errMalformed
 		}
 	}
 }
@@ -173,24 +159,32 @@ func (c *jsonChecker) array(depth int) error {
 	for i := 0; ; i++ {
 		c.skipSpace()
 		c.path = append(c.path, strconv.Itoa(i))
-		if err := c.value(depth + 1); err != nil {
+		if done, err := c.member(depth, ']'); done || err != nil {
 			return err
 		}
-		c.path = c.path[:len(c.path)-1]
-		c.skipSpace()
-		if c.pos >= len(c.src) {
-			return errMalformed
-		}
-		switch c.src[c.pos] {
-		case ',':
-			c.pos++
-		case ']':
-			c.pos++
-			return nil
-		default:
-			return errMalformed
-		}
 	}
+}
+
+// member reads a member's value (its path segment already pushed), pops
+// the segment and reads what follows: a comma, or close, which ends the
+// container (done).
+func (c *jsonChecker) member(depth int, close byte) (done bool, err error) {
+	if err := c.value(depth + 1); err != nil {
+		return true, err
+	}
+	c.path = c.path[:len(c.path)-1]
+	c.skipSpace()
+	switch {
+	case c.pos >= len(c.src):
+		return true, errMalformed
+	case c.src[c.pos] == ',':
+		c.pos++
+		return false, nil
+	case c.src[c.pos] == close:
+		c.pos++
+		return true, nil
+	}
+	return true, errMalformed
 }
 
 // string reads a string at c.pos and returns it decoded; a string with NUL
