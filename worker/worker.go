@@ -27,7 +27,7 @@ type ClientOptions struct {
 	Secret []byte
 	// PreviousSecrets still decrypt payloads encrypted before a rotation.
 	PreviousSecrets [][]byte
-	Logger *slog.Logger
+	Logger          *slog.Logger
 	// Metrics, if set, receives the SDK's metrics.
 	Metrics *metrics.Metrics
 }

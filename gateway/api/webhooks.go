@@ -48,11 +48,7 @@ func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if ev.PaymentID == "" || ev.CaseID == "" || ev.Status == "" {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
-		return
-	}
-	if !s.boundedWebhook(w, r, ozgflow.Line("/paymentId", ev.PaymentID, ozgflow.MaxSubjectRunes),
+	if !s.webhookFields(w, r, needs, ozgflow.Line("/paymentId", ev.PaymentID, ozgflow.MaxSubjectRunes),
 		ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes), ozgflow.Line("/status", ev.Status, ozgflow.MaxCodeRunes)) {
 		return
 	}
@@ -70,11 +66,7 @@ func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if ev.CaseID == "" || ev.SessionID == "" || ev.Status == "" {
-		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, needs))
-		return
-	}
-	if !s.boundedWebhook(w, r, ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes),
+	if !s.webhookFields(w, r, needs, ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes),
 		ozgflow.Line("/sessionId", ev.SessionID, ozgflow.MaxSubjectRunes), ozgflow.Line("/status", ev.Status, ozgflow.MaxCodeRunes)) {
 		return
 	}
@@ -82,10 +74,16 @@ func (s *API) handleSignatureWebhook(w http.ResponseWriter, r *http.Request) {
 		ozgflow.SignatureEvent{SessionID: ev.SessionID, Status: ev.Status})
 }
 
-// boundedWebhook refuses a webhook whose fields are too long or hold
-// control characters, naming them; a signature vouches for the sender, not
-// for what it sends.
-func (s *API) boundedWebhook(w http.ResponseWriter, r *http.Request, fields ...ozgflow.Text) bool {
+// webhookFields refuses a webhook that lacks one of its fields (saying what
+// it needs) or whose fields are too long or hold control characters,
+// naming them; a signature vouches for the sender, not for what it sends.
+func (s *API) webhookFields(w http.ResponseWriter, r *http.Request, needs string, fields ...ozgflow.Text) bool {
+	for _, f := range fields {
+		if f.Value == "" {
+			s.errors.Write(w, r, ozgflow.Errorf(ozgflow.EINVALID, "%s", needs))
+			return false
+		}
+	}
 	if bad := ozgflow.CheckText(fields...); len(bad) > 0 {
 		s.errors.Write(w, r, ozgflow.InvalidInput(bad))
 		return false
