@@ -20,6 +20,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -38,6 +39,7 @@ func (s StaticDefinitions) Registry() *definitions.Registry { return s.Reg }
 type Service struct {
 	Temporal  client.Client
 	Store     *store.Store
+	Records   *records.DB // documents, audit trail, read marks, closed cases
 	Defs      Definitions
 	Directory ozgflow.Directory // the case workers, by authority; may be nil
 	Catalog   *Catalog          // the variants administrators manage; may be nil

@@ -30,6 +30,7 @@ import (
 	"github.com/ozgflow/ozgflow/internal/health"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/metrics"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	// HTTPS says that people reach the gateway over https (the public URL's
 	// scheme), so that answers send Strict-Transport-Security.
 	HTTPS bool
+	// Records is ozgflow's database of documents, audit trail, read marks
+	// and closed cases.
+	Records *records.DB
 	// Limits are the rate limits, counted in the store's Redis; the zero
 	// Limits limit nothing.
 	Limits web.Limits
@@ -97,7 +101,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	if cfg.Namespace == "" {
 		cfg.Namespace = ozgflow.Namespace
 	}
-	cases := &casework.Service{Temporal: tc, Store: st, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
+	cases := &casework.Service{Temporal: tc, Store: st, Records: cfg.Records, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
 		Logger: logger, Now: time.Now}
 	var dirs ozgflow.Directories
 	if demo, ok := web.StaticTokensOf(auth); ok {
@@ -216,7 +220,8 @@ func (s *Server) registerHealthRoutes() {
 			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
-		"redis": s.store.Ping,
+		"redis":   s.store.Ping,
+		"records": s.cfg.Records.Ping,
 	}).Methods(http.MethodGet)
 	if s.cfg.Metrics != nil {
 		ops.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)

@@ -25,7 +25,11 @@ type Config struct {
 	TemporalNamespace string // TEMPORAL_NAMESPACE, default ozgflow
 	RedisURL          string // REDIS_URL, default redis://127.0.0.1:6379/0
 	RedisPrefix       string // OZGFLOW_REDIS_PREFIX, default ozgflow:
-	Secret            string // OZGFLOW_SECRET: payload encryption and access tokens
+	// RecordsURL is ozgflow's own database of documents, audit trail, read
+	// marks and closed cases (OZGFLOW_RECORDS_URL): postgres://… in
+	// production; dev keeps a SQLite file in the data directory.
+	RecordsURL string
+	Secret     string // OZGFLOW_SECRET: payload encryption and access tokens
 	// PreviousSecrets are former values of OZGFLOW_SECRET, comma-separated
 	// (OZGFLOW_PREVIOUS_SECRETS): the access tokens they issued stay valid.
 	PreviousSecrets string
@@ -140,6 +144,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.TemporalNamespace, "TEMPORAL_NAMESPACE")
 	set(&c.RedisURL, "REDIS_URL")
 	set(&c.RedisPrefix, "OZGFLOW_REDIS_PREFIX")
+	set(&c.RecordsURL, "OZGFLOW_RECORDS_URL")
 	set(&c.Secret, "OZGFLOW_SECRET")
 	set(&c.PreviousSecrets, "OZGFLOW_PREVIOUS_SECRETS")
 	set(&c.PaymentURL, "OZGFLOW_PAYMENT_URL")
@@ -183,6 +188,7 @@ func (c Config) Validate(process string) error {
 	if process == "worker" || process == "gateway" {
 		need(c.Secret, "OZGFLOW_SECRET", "gateway and worker share it to encrypt payloads")
 		need(c.TemporalAddress, "TEMPORAL_ADDRESS", "host:port of the Temporal frontend")
+		need(c.RecordsURL, "OZGFLOW_RECORDS_URL", "documents, the audit trail and closed cases are kept there (postgres://…)")
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		errs = append(errs, errors.New("OZGFLOW_SECRET must be at least 16 characters"))

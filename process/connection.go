@@ -9,6 +9,7 @@ import (
 
 	"github.com/ozgflow/ozgflow/internal/health"
 	"github.com/ozgflow/ozgflow/metrics"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
@@ -19,6 +20,7 @@ type connection struct {
 	metrics  *metrics.Metrics
 	temporal client.Client
 	store    *store.Store
+	records  *records.DB
 }
 
 // connect validates cfg for the named process and opens Temporal and
@@ -30,6 +32,9 @@ func connect(ctx context.Context, cfg Config, process string, logger *slog.Logge
 	c := connection{metrics: metrics.New()}
 	var err error
 	if c.temporal, c.store, err = dial(ctx, cfg, c.metrics, logger, stops); err != nil {
+		return c, err
+	}
+	if c.records, err = openRecords(ctx, cfg, process, stops); err != nil {
 		return c, err
 	}
 	c.metrics.WatchCases(c.store)
@@ -71,6 +76,7 @@ func (c connection) checks() health.Checks {
 			_, err := c.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
-		"redis": c.store.Ping,
+		"redis":   c.store.Ping,
+		"records": c.records.Ping,
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/metrics"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
@@ -49,6 +50,7 @@ type Dev struct {
 	EmbeddedRedis bool
 	Client        client.Client
 	Store         *store.Store
+	Records       *records.DB
 	Metrics       *metrics.Metrics
 	Catalog       *casework.Catalog
 	Reindexed     int
@@ -93,6 +95,9 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 	if err := d.openRedis(ctx, cfg); err != nil {
+		return err
+	}
+	if d.Records, err = openRecords(ctx, cfg, "dev", &d.stops); err != nil {
 		return err
 	}
 	if err := d.dialTemporal(ctx, cfg); err != nil {
@@ -271,5 +276,5 @@ func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) err
 // connection is dev's Temporal client, Redis and metrics, as the worker
 // and the gateway use them.
 func (d *Dev) connection() connection {
-	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store}
+	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store, records: d.Records}
 }

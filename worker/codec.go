@@ -1,16 +1,13 @@
 package worker
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/ozgflow/ozgflow/internal/keyring"
 )
 
 // Payload metadata of encrypted payloads.
@@ -22,50 +19,21 @@ const (
 
 // Codec encrypts every payload with AES-256-GCM, so the application data, which
 // holds personal data, is never stored in Temporal in the clear. It
-// encrypts with the current key and decrypts with any key of its ring, named
-// by the key ID each payload carries, so that the secret can be rotated
-// while cases are open.
+// encrypts with the ring's current key and decrypts with any key of the
+// ring, named by the key ID each payload carries, so that the secret can be
+// rotated while cases are open.
 type Codec struct {
-	keyID string
-	aead  cipher.AEAD
-	ring  map[string]cipher.AEAD
+	ring *keyring.Ring
 }
 
 // NewCodec derives the payload key from the configured secret; previous
 // secrets still decrypt what was encrypted with them.
 func NewCodec(secret []byte, previous ...[]byte) (*Codec, error) {
-	c := &Codec{ring: map[string]cipher.AEAD{}}
-	for i, s := range append([][]byte{secret}, previous...) {
-		id, aead, err := payloadKey(s)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			c.keyID, c.aead = id, aead
-		}
-		if _, known := c.ring[id]; !known {
-			c.ring[id] = aead
-		}
-	}
-	return c, nil
-}
-
-// payloadKey derives a payload key and its ID from a secret.
-func payloadKey(secret []byte) (string, cipher.AEAD, error) {
-	if len(secret) < 16 {
-		return "", nil, errors.New("payload encryption secret must be at least 16 bytes")
-	}
-	key := sha256.Sum256(append([]byte("ozgflow payload key\x00"), secret...))
-	block, err := aes.NewCipher(key[:])
+	ring, err := keyring.New(secret, previous...)
 	if err != nil {
-		return "", nil, err
+		return nil, fmt.Errorf("payload encryption: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return "", nil, err
-	}
-	id := sha256.Sum256(key[:])
-	return fmt.Sprintf("%x", id[:4]), aead, nil
+	return &Codec{ring: ring}, nil
 }
 
 // Encode implements converter.PayloadCodec.
@@ -76,16 +44,16 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("encode payload: %w", err)
 		}
-		nonce := make([]byte, c.aead.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
+		keyID, sealed, err := c.ring.Seal(plain)
+		if err != nil {
 			return nil, err
 		}
 		out[i] = &commonpb.Payload{
 			Metadata: map[string][]byte{
 				metadataEncoding: []byte(encodingEncrypted),
-				metadataKeyID:    []byte(c.keyID),
+				metadataKeyID:    []byte(keyID),
 			},
-			Data: c.aead.Seal(nonce, nonce, plain, nil),
+			Data: sealed,
 		}
 	}
 	return out, nil
@@ -99,18 +67,9 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			out[i] = p
 			continue
 		}
-		id := string(p.Metadata[metadataKeyID])
-		aead, ok := c.ring[id]
-		if !ok {
-			return nil, fmt.Errorf("payload encrypted with key %s, which is not among this process's keys (current %s; previous secrets go into OZGFLOW_PREVIOUS_SECRETS)", id, c.keyID)
-		}
-		n := aead.NonceSize()
-		if len(p.Data) < n {
-			return nil, errors.New("encrypted payload too short")
-		}
-		plain, err := aead.Open(nil, p.Data[:n], p.Data[n:], nil)
+		plain, err := c.ring.Open(string(p.Metadata[metadataKeyID]), p.Data)
 		if err != nil {
-			return nil, fmt.Errorf("decrypt payload: %w", err)
+			return nil, fmt.Errorf("payload: %w", err)
 		}
 		var decoded commonpb.Payload
 		if err := proto.Unmarshal(plain, &decoded); err != nil {

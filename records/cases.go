@@ -1,0 +1,265 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ozgflow/ozgflow"
+)
+
+// ClosedCase is the final record of a case, written when it closes: its
+// state and the application it started with, kept (encrypted) until the
+// variant's retention ends, and the statistics that stay after that.
+type ClosedCase struct {
+	Case        ozgflow.Case        `json:"case"`
+	Application ozgflow.Application `json:"application"`
+	ClosedAt    time.Time           `json:"closedAt"`
+	RetainUntil time.Time           `json:"retainUntil"`
+	// ErasedAt is set once the personal data is gone; Case then holds only
+	// the statistics' fields and Application is empty.
+	ErasedAt      time.Time `json:"erasedAt,omitzero"`
+	ErasedBecause string    `json:"erasedBecause,omitempty"`
+}
+
+// SaveClosedCase writes the final record of a case. Writing it again is
+// harmless: a lower revision never replaces a higher one, and an erased
+// case stays erased.
+func (db *DB) SaveClosedCase(ctx context.Context, rec ClosedCase) error {
+	c := rec.Case
+	plain, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	keyID, sealed, err := db.keys.Seal(plain)
+	if err != nil {
+		return err
+	}
+	var outcome string
+	var decidedAt time.Time
+	if c.Decision != nil {
+		outcome, decidedAt = c.Decision.Outcome, c.Decision.At
+	}
+	_, err = db.sql.ExecContext(ctx, db.bind(
+		`INSERT INTO closed_cases (case_id, revision, service, service_name, authority, definition, status, outcome,
+		   submitted_at, decided_at, closed_at, retain_until, account, key_id, sealed)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (case_id) DO UPDATE SET revision = excluded.revision, status = excluded.status,
+		   outcome = excluded.outcome, decided_at = excluded.decided_at, closed_at = excluded.closed_at,
+		   retain_until = excluded.retain_until, key_id = excluded.key_id, sealed = excluded.sealed
+		 WHERE closed_cases.revision < excluded.revision AND closed_cases.erased_at = 0`),
+		c.ID, c.Revision, c.Service, c.ServiceName, c.Authority, fmt.Sprintf("%s@%d", c.DefinitionID, c.DefinitionVersion),
+		string(c.Status), outcome, micros(c.SubmittedAt), micros(decidedAt), micros(rec.ClosedAt), micros(rec.RetainUntil),
+		c.PortalAccount, keyID, sealed)
+	if err != nil {
+		return fmt.Errorf("keep the record of case %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// closedColumns are the columns scanClosed reads.
+const closedColumns = `case_id, revision, service, service_name, authority, definition, status, outcome,
+	submitted_at, decided_at, closed_at, retain_until, key_id, sealed, erased_at, erased_because`
+
+// ClosedCase returns the record of a closed case; ENOTFOUND when there is none.
+func (db *DB) ClosedCase(ctx context.Context, caseID string) (ClosedCase, error) {
+	row := db.sql.QueryRowContext(ctx, db.bind("SELECT "+closedColumns+" FROM closed_cases WHERE case_id = ?"), caseID)
+	rec, err := db.scanClosed(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", caseID)
+	}
+	return rec, err
+}
+
+// scanClosed reads one closed case: the sealed record while it is kept,
+// the statistics alone once it is erased.
+func (db *DB) scanClosed(row interface{ Scan(...any) error }) (ClosedCase, error) {
+	var rec ClosedCase
+	var c ozgflow.Case
+	var definition, status, outcome, keyID, because string
+	var submitted, decided, closed, retain, erased int64
+	var sealed []byte
+	if err := row.Scan(&c.ID, &c.Revision, &c.Service, &c.ServiceName, &c.Authority, &definition, &status, &outcome,
+		&submitted, &decided, &closed, &retain, &keyID, &sealed, &erased, &because); err != nil {
+		return rec, err
+	}
+	if erased == 0 && len(sealed) > 0 {
+		plain, err := db.keys.Open(keyID, sealed)
+		if err != nil {
+			return rec, fmt.Errorf("read the record of case %s: %w", c.ID, err)
+		}
+		if err := json.Unmarshal(plain, &rec); err != nil {
+			return rec, fmt.Errorf("read the record of case %s: %w", c.ID, err)
+		}
+		return rec, nil
+	}
+	c.Status, c.Stage = ozgflow.Status(status), "done"
+	c.DefinitionID, c.DefinitionVersion = splitDefinition(definition)
+	c.SubmittedAt = fromMicros(submitted)
+	if outcome != "" {
+		c.Decision = &ozgflow.Decision{Outcome: outcome, At: fromMicros(decided)}
+	}
+	c.Timeline = []ozgflow.Notice{}
+	return ClosedCase{Case: c, ClosedAt: fromMicros(closed), RetainUntil: fromMicros(retain),
+		ErasedAt: fromMicros(erased), ErasedBecause: because}, nil
+}
+
+// splitDefinition reads "<id>@<version>".
+func splitDefinition(s string) (string, int) {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '@' {
+			var v int
+			fmt.Sscan(s[i+1:], &v)
+			return s[:i], v
+		}
+	}
+	return s, 0
+}
+
+// EachClosedCase calls fn with every closed case of an authority (all
+// authorities when empty), erased ones with their statistics only.
+func (db *DB) EachClosedCase(ctx context.Context, authority string, fn func(ClosedCase) error) error {
+	query, args := "SELECT "+closedColumns+" FROM closed_cases", []any{}
+	if authority != "" {
+		query, args = query+" WHERE authority = ?", append(args, authority)
+	}
+	rows, err := db.sql.QueryContext(ctx, db.bind(query+" ORDER BY closed_at, case_id"), args...)
+	if err != nil {
+		return fmt.Errorf("read closed cases: %w", err)
+	}
+	var recs []ClosedCase
+	for rows.Next() {
+		rec, err := db.scanClosed(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueForErasure returns up to limit closed cases whose retention ended
+// before now and whose personal data is still kept.
+func (db *DB) DueForErasure(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return db.caseIDs(ctx, "erased_at = 0 AND retain_until > 0 AND retain_until <= ? ORDER BY retain_until LIMIT ?",
+		micros(now), limit)
+}
+
+// ClosedCasesOf returns the closed cases of a portal account whose
+// personal data is still kept.
+func (db *DB) ClosedCasesOf(ctx context.Context, account string) ([]string, error) {
+	return db.caseIDs(ctx, "erased_at = 0 AND account = ? ORDER BY closed_at", account)
+}
+
+func (db *DB) caseIDs(ctx context.Context, where string, args ...any) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, db.bind("SELECT case_id FROM closed_cases WHERE "+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("select closed cases: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Erasure is what erasing a case removed.
+type Erasure struct {
+	CaseID    string
+	Documents int
+	// Already is set when the case had been erased before.
+	Already bool
+}
+
+// EraseCase removes the personal data of a closed case: its record and its
+// documents go, the statistics stay. because says why (retention ended,
+// or the request it fulfils). A case erased before is left as it is.
+func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Time) (Erasure, error) {
+	er := Erasure{CaseID: caseID}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return er, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, db.bind(
+		`UPDATE closed_cases SET sealed = NULL, account = '', erased_at = ?, erased_because = ?
+		 WHERE case_id = ? AND erased_at = 0`), micros(at), clip(because, maxEntryDetail), caseID)
+	if err != nil {
+		return er, fmt.Errorf("erase case %s: %w", caseID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		er.Already = true
+	}
+	if er.Documents, err = db.deleteDocuments(ctx, tx, "case_id = ?", caseID); err != nil {
+		return er, fmt.Errorf("erase the documents of case %s: %w", caseID, err)
+	}
+	return er, tx.Commit()
+}
+
+// ForgetReadMarks removes the read marks of a portal account's notices,
+// for an erasure of the account.
+func (db *DB) ForgetReadMarks(ctx context.Context, account string) error {
+	if _, err := db.sql.ExecContext(ctx, db.bind("DELETE FROM read_marks WHERE account = ?"), account); err != nil {
+		return fmt.Errorf("forget read marks: %w", err)
+	}
+	return nil
+}
+
+// rotateClosedCases encrypts again, with the current key, up to limit
+// closed-case records kept under another key.
+func (db *DB) rotateClosedCases(ctx context.Context, limit int) (int, error) {
+	rows, err := db.sql.QueryContext(ctx, db.bind(
+		"SELECT case_id, key_id, sealed FROM closed_cases WHERE sealed IS NOT NULL AND key_id <> ? LIMIT ?"),
+		db.keys.Current(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("rotate record keys: %w", err)
+	}
+	type record struct {
+		id, keyID string
+		sealed    []byte
+	}
+	var todo []record
+	for rows.Next() {
+		var r record
+		if err := rows.Scan(&r.id, &r.keyID, &r.sealed); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		todo = append(todo, r)
+	}
+	rows.Close()
+	for _, r := range todo {
+		plain, err := db.keys.Open(r.keyID, r.sealed)
+		if err != nil {
+			return 0, fmt.Errorf("rotate the record of case %s: %w", r.id, err)
+		}
+		keyID, sealed, err := db.keys.Seal(plain)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := db.sql.ExecContext(ctx, db.bind(
+			"UPDATE closed_cases SET key_id = ?, sealed = ? WHERE case_id = ? AND key_id = ? AND sealed IS NOT NULL"),
+			keyID, sealed, r.id, r.keyID); err != nil {
+			return 0, fmt.Errorf("rotate the record of case %s: %w", r.id, err)
+		}
+	}
+	return len(todo), nil
+}

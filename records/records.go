@@ -1,0 +1,198 @@
+// Package records is ozgflow's own SQL database: what cannot be rebuilt from
+// Temporal and does not belong in workflow history. It keeps uploaded and
+// generated documents (content-addressed, encrypted with the key ring of
+// the payload codec), the append-only audit trail, the mailbox's read marks
+// and the final record of every closed case with the statistics that
+// outlive its personal data. dev keeps it in a SQLite file in the data
+// directory, production in PostgreSQL; the schema is migrated at start.
+package records
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/lib/pq"  // PostgreSQL, for production
+	_ "modernc.org/sqlite" // SQLite, for dev and tests
+
+	"github.com/ozgflow/ozgflow/internal/keyring"
+)
+
+// DB is an open records database.
+type DB struct {
+	sql     *sql.DB
+	dialect dialect
+	keys    *keyring.Ring
+	// Now gives the time entries are stamped with; tests may set it.
+	Now func() time.Time
+}
+
+// dialect is what differs between SQLite and PostgreSQL.
+type dialect string
+
+const (
+	sqlite   dialect = "sqlite"
+	postgres dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Open connects to the database at url, a postgres:// URL or the path of a
+// SQLite file (optionally "sqlite:" before it), and applies the migrations
+// it lacks. keys encrypts documents and closed cases.
+func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
+	if keys == nil {
+		return nil, errors.New("records: no key ring")
+	}
+	db := &DB{keys: keys, Now: time.Now}
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db.dialect = postgres
+		db.sql, err = sql.Open("postgres", url)
+	default:
+		file := strings.TrimPrefix(url, "sqlite:")
+		if file == "" {
+			return nil, errors.New("records: no database given")
+		}
+		db.dialect = sqlite
+		db.sql, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)")
+		// One connection: SQLite writes one at a time anyway, and a
+		// single writer never meets a locked database.
+		db.sql.SetMaxOpenConns(1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open records database: %w", err)
+	}
+	if err := db.sql.PingContext(ctx); err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("open records database: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the database answers, for readiness.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Dialect names the database kind: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return string(db.dialect) }
+
+// SchemaVersion is the number of the last migration applied.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
+	return int(v.Int64), err
+}
+
+// migrate applies, in order and each in its own transaction, the
+// migrations of the dialect not yet recorded in schema_migrations.
+// PostgreSQL serialises concurrent starts with an advisory lock.
+func (db *DB) migrate(ctx context.Context) error {
+	dir := path.Join("migrations", string(db.dialect))
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	if _, err := db.sql.ExecContext(ctx,
+		"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"); err != nil {
+		return fmt.Errorf("records schema: %w", err)
+	}
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("records migration %s: name must start with its number", e.Name())
+		}
+		body, err := fs.ReadFile(migrations, path.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := db.apply(ctx, version, string(body)); err != nil {
+			return fmt.Errorf("records migration %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// apply runs one migration unless it is recorded as applied.
+func (db *DB) apply(ctx context.Context, version int, body string) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if db.dialect == postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7305001)"); err != nil {
+			return err
+		}
+	}
+	var applied int
+	if err := tx.QueryRowContext(ctx, db.bind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), version).Scan(&applied); err != nil {
+		return err
+	}
+	if applied > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, db.bind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
+		version, db.Now().UnixMicro()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// bind turns the ? placeholders of a query into the dialect's.
+func (db *DB) bind(query string) string {
+	if db.dialect != postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// micros and fromMicros store times as microseconds since 1970, UTC, the
+// same way in both dialects; zero stays zero.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
