@@ -9,6 +9,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/receipt"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // Receipts renders and checks sealed receipts (Eingangsbestätigungen).
@@ -19,11 +20,17 @@ type Receipts struct {
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
 }
 
-// PDF renders the receipt of a sealed case.
-func (rs *Receipts) PDF(c ozgflow.Case) ([]byte, error) {
+// PDF renders the receipt of a sealed case. A closed case's receipt is
+// rendered once and then kept among its documents.
+func (rs *Receipts) PDF(ctx context.Context, c ozgflow.Case) ([]byte, error) {
 	if c.Seal == nil || c.Seal.JWS == "" {
 		return nil, ozgflow.Errorf(ozgflow.ECONFLICT,
 			"The application has not been sealed yet; its receipt is available once it is.")
+	}
+	if c.Status.Final() {
+		if kept, err := rs.Cases.Records.LatestOfKind(ctx, c.ID, records.KindReceipt); err == nil {
+			return kept.Data, nil
+		}
 	}
 	rc, err := rs.receiptOf(c)
 	if err != nil {
@@ -33,7 +40,21 @@ func (rs *Receipts) PDF(c ozgflow.Case) ([]byte, error) {
 	if err != nil {
 		return nil, ozgflow.Errorf(ozgflow.EINTERNAL, "receipt of case %s: %v", c.ID, err)
 	}
+	if c.Status.Final() {
+		rs.keep(ctx, c.ID, pdf)
+	}
 	return pdf, nil
+}
+
+// keep files the receipt of a closed case among its documents, so that it
+// stays the same and outlives the workflow's history; a failure is logged,
+// as the receipt can be rendered again.
+func (rs *Receipts) keep(ctx context.Context, caseID string, pdf []byte) {
+	doc := records.Document{CaseID: caseID, SHA256: records.SumSHA256(pdf), Name: "eingangsbestaetigung-" + caseID + ".pdf",
+		ContentType: "application/pdf", Kind: records.KindReceipt, Data: pdf}
+	if _, err := rs.Cases.Records.PutDocument(ctx, doc); err != nil {
+		rs.Cases.Logger.Warn("Receipt of a closed case not kept", "case", caseID, "error", err)
+	}
 }
 
 // receiptOf is what a sealed case's receipt shows.
@@ -96,7 +117,7 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 func (rs *Receipts) compareContent(ctx context.Context, pdf []byte, sealed receipt.Result) receipt.Result {
 	// Only the projection is read: an anonymous check never costs the
 	// engine a query.
-	c, err := rs.Cases.Store.Case(ctx, sealed.CaseID)
+	c, err := rs.Cases.Stored(ctx, sealed.CaseID)
 	if err != nil {
 		if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 			rs.Cases.Logger.Warn("Case of a receipt to check not read", "case", sealed.CaseID, "error", err)

@@ -6,19 +6,20 @@ import (
 	"strings"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/records"
 )
 
-// Respond keeps the uploaded documents and passes the applicant's answer to
-// the case. Documents stored for an answer the case refuses are removed
-// again.
-func (s *Service) Respond(ctx context.Context, caseID string, resp ozgflow.Response, files []store.File) (ozgflow.Case, error) {
+// Respond keeps the uploaded documents in the records database and passes
+// the applicant's answer to the case. Documents kept for an answer the
+// case refuses are removed again.
+func (s *Service) Respond(ctx context.Context, caseID string, resp ozgflow.Response, files []records.Document) (ozgflow.Case, error) {
 	if err := CheckResponse(resp); err != nil {
 		return ozgflow.Case{}, err
 	}
 	var created []string
 	for _, f := range files {
-		isNew, err := s.Store.SaveFile(ctx, caseID, f)
+		f.CaseID, f.Kind = caseID, records.KindUpload
+		isNew, err := s.Records.PutDocument(ctx, f)
 		if err != nil {
 			s.dropFiles(caseID, created)
 			return ozgflow.Case{}, err
@@ -40,7 +41,7 @@ func (s *Service) Respond(ctx context.Context, caseID string, resp ozgflow.Respo
 // request was cancelled.
 func (s *Service) dropFiles(caseID string, hashes []string) {
 	for _, h := range hashes {
-		if err := s.Store.DeleteFile(context.Background(), caseID, h); err != nil {
+		if err := s.Records.DeleteDocument(context.Background(), caseID, h); err != nil {
 			s.Logger.Warn("Document of a refused answer not removed", "case", caseID, "error", err)
 		}
 	}
@@ -59,7 +60,7 @@ func (s *Service) CheckAnswer(ctx context.Context, caseID string, resp ozgflow.R
 	}
 	var errs []ozgflow.FieldError
 	for i, a := range resp.Attachments {
-		has, err := s.Store.HasFile(ctx, caseID, a.SHA256)
+		has, err := s.Records.HasDocument(ctx, caseID, a.SHA256)
 		if err != nil {
 			return err
 		}

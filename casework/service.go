@@ -61,17 +61,32 @@ func (s *Service) Query(ctx context.Context, caseID string) (ozgflow.Case, error
 	return c, nil
 }
 
-// Load reads the projection of a case and falls back to asking the
-// workflow when Redis does not have it (yet, or any more).
+// Load reads the projection of a case; a case Redis does not hold (yet,
+// or any more) is read from its final record when it is closed, and from
+// its workflow otherwise.
 func (s *Service) Load(ctx context.Context, caseID string) (ozgflow.Case, error) {
 	if _, err := uuid.Parse(caseID); err != nil {
 		return ozgflow.Case{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", caseID)
 	}
-	c, err := s.Store.Case(ctx, caseID)
+	c, err := s.Stored(ctx, caseID)
 	if ozgflow.ErrorCode(err) == ozgflow.ENOTFOUND {
 		return s.Query(ctx, caseID)
 	}
 	return c, err
+}
+
+// Stored reads a case without asking the engine: its projection in
+// Redis, else the final record of a closed case.
+func (s *Service) Stored(ctx context.Context, caseID string) (ozgflow.Case, error) {
+	c, err := s.Store.Case(ctx, caseID)
+	if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND || s.Records == nil {
+		return c, err
+	}
+	rec, err := s.Records.ClosedCase(ctx, caseID)
+	if err != nil {
+		return ozgflow.Case{}, err
+	}
+	return rec.Case, nil
 }
 
 // CaseFor loads a case the caller may see; anyone else gets ENOTFOUND, as if
@@ -88,13 +103,31 @@ func (s *Service) CaseFor(ctx context.Context, id ozgflow.Identity, caseID strin
 }
 
 // Input reads what a case started with: its application and the variant.
+// A closed case whose workflow history is gone answers from its final
+// record and the catalog's version of its variant.
 func (s *Service) Input(ctx context.Context, caseID string) (definitions.CaseInput, error) {
 	var in definitions.CaseInput
 	val, err := s.Temporal.QueryWorkflow(ctx, ozgflow.CaseWorkflowID(caseID), "", ozgflow.QueryInput)
-	if err != nil {
-		return in, FromTemporal(err)
+	if err == nil {
+		return in, val.Get(&in)
 	}
-	return in, val.Get(&in)
+	err = FromTemporal(err)
+	if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND || s.Records == nil {
+		return in, err
+	}
+	rec, recErr := s.Records.ClosedCase(ctx, caseID)
+	if recErr != nil {
+		return in, err
+	}
+	in = definitions.CaseInput{CaseID: caseID, Application: rec.Application, SubmittedAt: rec.Case.SubmittedAt,
+		RequestHash: rec.Case.RequestHash}
+	if s.Catalog != nil {
+		snapshot := s.Catalog.Snapshot()
+		if def, defErr := snapshot.Effective(rec.Case.DefinitionID, rec.Case.DefinitionVersion); defErr == nil {
+			in.Definition = def
+		}
+	}
+	return in, nil
 }
 
 // Update sends a workflow update to a case and waits for its result.

@@ -22,7 +22,6 @@ import (
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
-	"github.com/ozgflow/ozgflow/worker"
 )
 
 // DevOptions tune `dev` beyond Config, mostly for tests.
@@ -117,7 +116,7 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 	startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
-	if d.Reindexed, err = worker.Reindex(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Logger); err != nil {
+	if d.Reindexed, err = rebuild(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Records, d.Logger); err != nil {
 		return fmt.Errorf("rebuild projections: %w", err)
 	}
 	return nil

@@ -7,7 +7,11 @@ import (
 	"net"
 	"strconv"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/records"
+	"github.com/ozgflow/ozgflow/store"
 	"github.com/ozgflow/ozgflow/worker"
 )
 
@@ -67,7 +71,8 @@ func SetupNamespace(ctx context.Context, cfg Config) error {
 	return devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace)
 }
 
-// Reindex rebuilds the Redis projections from Temporal.
+// Reindex rebuilds the Redis projections from Temporal and, for closed
+// cases, from their final records.
 func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) {
 	if cfg.Secret == "" {
 		return 0, fmt.Errorf("OZGFLOW_SECRET is required: it decrypts the case payloads")
@@ -78,5 +83,20 @@ func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	return worker.Reindex(ctx, tc, cfg.TemporalNamespace, st, logger)
+	recs, err := openRecords(ctx, cfg, "reindex", &stops)
+	if err != nil {
+		return 0, err
+	}
+	return rebuild(ctx, tc, cfg.TemporalNamespace, st, recs, logger)
+}
+
+// rebuild writes the projections of the closed cases from their final
+// records, then of every case Temporal holds.
+func rebuild(ctx context.Context, tc client.Client, namespace string, st *store.Store, recs *records.DB, logger *slog.Logger) (int, error) {
+	closed, err := worker.RestoreClosed(ctx, recs, st)
+	if err != nil {
+		return closed, fmt.Errorf("restore closed cases: %w", err)
+	}
+	n, err := worker.Reindex(ctx, tc, namespace, st, logger)
+	return closed + n, err
 }

@@ -38,21 +38,27 @@ func (db *DB) SaveClosedCase(ctx context.Context, rec ClosedCase) error {
 	if err != nil {
 		return err
 	}
-	var outcome string
+	var outcome, currency, paymentStatus string
 	var decidedAt time.Time
+	var fee int64
 	if c.Decision != nil {
 		outcome, decidedAt = c.Decision.Outcome, c.Decision.At
 	}
+	if p := c.Payment; p != nil {
+		fee, currency, paymentStatus = p.Amount, p.Currency, p.Status
+	}
 	_, err = db.sql.ExecContext(ctx, db.bind(
 		`INSERT INTO closed_cases (case_id, revision, service, service_name, authority, definition, status, outcome,
-		   submitted_at, decided_at, closed_at, retain_until, account, key_id, sealed)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		   submitted_at, decided_at, fee_cents, fee_currency, payment_status, closed_at, retain_until, account, key_id, sealed)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (case_id) DO UPDATE SET revision = excluded.revision, status = excluded.status,
-		   outcome = excluded.outcome, decided_at = excluded.decided_at, closed_at = excluded.closed_at,
+		   outcome = excluded.outcome, decided_at = excluded.decided_at, fee_cents = excluded.fee_cents,
+		   fee_currency = excluded.fee_currency, payment_status = excluded.payment_status, closed_at = excluded.closed_at,
 		   retain_until = excluded.retain_until, key_id = excluded.key_id, sealed = excluded.sealed
 		 WHERE closed_cases.revision < excluded.revision AND closed_cases.erased_at = 0`),
 		c.ID, c.Revision, c.Service, c.ServiceName, c.Authority, fmt.Sprintf("%s@%d", c.DefinitionID, c.DefinitionVersion),
-		string(c.Status), outcome, micros(c.SubmittedAt), micros(decidedAt), micros(rec.ClosedAt), micros(rec.RetainUntil),
+		string(c.Status), outcome, micros(c.SubmittedAt), micros(decidedAt), fee, currency, paymentStatus,
+		micros(rec.ClosedAt), micros(rec.RetainUntil),
 		c.PortalAccount, keyID, sealed)
 	if err != nil {
 		return fmt.Errorf("keep the record of case %s: %w", c.ID, err)
@@ -62,31 +68,32 @@ func (db *DB) SaveClosedCase(ctx context.Context, rec ClosedCase) error {
 
 // closedColumns are the columns scanClosed reads.
 const closedColumns = `case_id, revision, service, service_name, authority, definition, status, outcome,
-	submitted_at, decided_at, closed_at, retain_until, key_id, sealed, erased_at, erased_because`
+	submitted_at, decided_at, fee_cents, fee_currency, payment_status, closed_at, retain_until, key_id, sealed,
+	erased_at, erased_because`
 
 // ClosedCase returns the record of a closed case; ENOTFOUND when there is none.
 func (db *DB) ClosedCase(ctx context.Context, caseID string) (ClosedCase, error) {
 	row := db.sql.QueryRowContext(ctx, db.bind("SELECT "+closedColumns+" FROM closed_cases WHERE case_id = ?"), caseID)
-	rec, err := db.scanClosed(row)
+	rec, err := db.scanClosed(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, ozgflow.Errorf(ozgflow.ENOTFOUND, "Application %s not found.", caseID)
 	}
 	return rec, err
 }
 
-// scanClosed reads one closed case: the sealed record while it is kept,
-// the statistics alone once it is erased.
-func (db *DB) scanClosed(row interface{ Scan(...any) error }) (ClosedCase, error) {
+// scanClosed reads one closed case: the sealed record while it is kept
+// (unless statsOnly), the statistics alone once it is erased.
+func (db *DB) scanClosed(row interface{ Scan(...any) error }, statsOnly bool) (ClosedCase, error) {
 	var rec ClosedCase
 	var c ozgflow.Case
-	var definition, status, outcome, keyID, because string
-	var submitted, decided, closed, retain, erased int64
+	var definition, status, outcome, currency, paymentStatus, keyID, because string
+	var submitted, decided, fee, closed, retain, erased int64
 	var sealed []byte
 	if err := row.Scan(&c.ID, &c.Revision, &c.Service, &c.ServiceName, &c.Authority, &definition, &status, &outcome,
-		&submitted, &decided, &closed, &retain, &keyID, &sealed, &erased, &because); err != nil {
+		&submitted, &decided, &fee, &currency, &paymentStatus, &closed, &retain, &keyID, &sealed, &erased, &because); err != nil {
 		return rec, err
 	}
-	if erased == 0 && len(sealed) > 0 {
+	if erased == 0 && len(sealed) > 0 && !statsOnly {
 		plain, err := db.keys.Open(keyID, sealed)
 		if err != nil {
 			return rec, fmt.Errorf("read the record of case %s: %w", c.ID, err)
@@ -101,6 +108,9 @@ func (db *DB) scanClosed(row interface{ Scan(...any) error }) (ClosedCase, error
 	c.SubmittedAt = fromMicros(submitted)
 	if outcome != "" {
 		c.Decision = &ozgflow.Decision{Outcome: outcome, At: fromMicros(decided)}
+	}
+	if paymentStatus != "" {
+		c.Payment = &ozgflow.Payment{Amount: fee, Currency: currency, Status: paymentStatus}
 	}
 	c.Timeline = []ozgflow.Notice{}
 	return ClosedCase{Case: c, ClosedAt: fromMicros(closed), RetainUntil: fromMicros(retain),
@@ -122,6 +132,17 @@ func splitDefinition(s string) (string, int) {
 // EachClosedCase calls fn with every closed case of an authority (all
 // authorities when empty), erased ones with their statistics only.
 func (db *DB) EachClosedCase(ctx context.Context, authority string, fn func(ClosedCase) error) error {
+	return db.eachClosed(ctx, authority, false, fn)
+}
+
+// EachClosedStatistics calls fn with the statistics of every closed case
+// of an authority (all when empty): service, status, decision, dates and
+// fee, never personal data, and without decrypting a record.
+func (db *DB) EachClosedStatistics(ctx context.Context, authority string, fn func(ozgflow.Case) error) error {
+	return db.eachClosed(ctx, authority, true, func(rec ClosedCase) error { return fn(rec.Case) })
+}
+
+func (db *DB) eachClosed(ctx context.Context, authority string, statsOnly bool, fn func(ClosedCase) error) error {
 	query, args := "SELECT "+closedColumns+" FROM closed_cases", []any{}
 	if authority != "" {
 		query, args = query+" WHERE authority = ?", append(args, authority)
@@ -132,7 +153,7 @@ func (db *DB) EachClosedCase(ctx context.Context, authority string, fn func(Clos
 	}
 	var recs []ClosedCase
 	for rows.Next() {
-		rec, err := db.scanClosed(rows)
+		rec, err := db.scanClosed(rows, statsOnly)
 		if err != nil {
 			rows.Close()
 			return err

@@ -234,3 +234,19 @@ func (db *DB) rotateDocuments(ctx context.Context, limit int) (int, error) {
 	}
 	return len(todo), nil
 }
+
+// LatestOfKind returns the newest document of a kind a case holds, with its
+// content; ENOTFOUND when it holds none.
+func (db *DB) LatestOfKind(ctx context.Context, caseID, kind string) (Document, error) {
+	var sha string
+	err := db.sql.QueryRowContext(ctx, db.bind(
+		"SELECT sha256 FROM case_documents WHERE case_id = ? AND kind = ? ORDER BY created_at DESC LIMIT 1"),
+		caseID, kind).Scan(&sha)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "No %s document in application %s.", kind, caseID)
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("look up %s of case %s: %w", kind, caseID, err)
+	}
+	return db.Document(ctx, caseID, sha)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // Reindex rebuilds the projections of every case from Temporal: it lists the
@@ -48,4 +49,28 @@ func Reindex(ctx context.Context, c client.Client, namespace string, st activiti
 			return count, nil
 		}
 	}
+}
+
+// ClosedRecords are the final records of closed cases.
+type ClosedRecords interface {
+	EachClosedCase(ctx context.Context, authority string, fn func(records.ClosedCase) error) error
+}
+
+// RestoreClosed writes the projections of the closed cases whose personal
+// data is still kept from their final records, so that a lost Redis gets
+// them back after their workflow history is gone. Newer projections are
+// kept, as always.
+func RestoreClosed(ctx context.Context, recs ClosedRecords, st activities.ProjectionStore) (int, error) {
+	count := 0
+	err := recs.EachClosedCase(ctx, "", func(rec records.ClosedCase) error {
+		if !rec.ErasedAt.IsZero() {
+			return nil
+		}
+		if err := st.SaveCase(ctx, rec.Case); err != nil {
+			return err
+		}
+		count++
+		return nil
+	})
+	return count, err
 }

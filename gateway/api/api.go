@@ -82,11 +82,13 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	readers := readerRoom("whoever may see the case", sources...)
 	readers.HandleFunc("/applications/{id}", s.handleGetApplication).Methods(http.MethodGet)
 	readers.HandleFunc("/applications/{id}/receipt", s.handleReceipt).Methods(http.MethodGet)
+	readers.HandleFunc("/applications/{id}/documents", s.handleListDocuments).Methods(http.MethodGet)
 	// The applicant's pages link to the receipt: the access token in the
 	// link and the applicant's cookie count there too.
 	downloads := readerRoom("whoever may see the case, also by the applicant's link or cookie",
 		web.SourceBearer, web.SourceLink, web.SourceApplicant, web.SourceSession)
 	downloads.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
+	downloads.HandleFunc("/applications/{id}/documents/{sha256}", s.handleDocument).Methods(http.MethodGet)
 
 	applicants := room("the applicant of the case", "This action is open to the applicant only.", "", ozgflow.RoleApplicant)
 	applicants.HandleFunc("/applications/{id}/responses", s.handleRespond).Methods(http.MethodPost)

@@ -9,7 +9,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/gateway/web"
-	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // submitResponse is the answer to a submit.
@@ -112,7 +112,7 @@ func (s *API) handleRespond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp ozgflow.Response
-	var files []store.File
+	var files []records.Document
 	if web.IsMultipart(r) {
 		up, fail := web.ReadAnswerUpload(r)
 		if fail != nil {

@@ -7,8 +7,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/gateway/web"
-	"github.com/ozgflow/ozgflow/store"
 )
 
 // The portal mailbox (Postfach): the notices of every case of a portal
@@ -35,7 +35,7 @@ type mailboxView struct {
 	Limit   int64               `json:"limit"`
 }
 
-func newMailboxView(page store.MailboxPage, offset, limit int64) mailboxView {
+func newMailboxView(page casework.MailboxPage, offset, limit int64) mailboxView {
 	v := mailboxView{Notices: make([]mailboxNoticeView, len(page.Notices)), Total: page.Total, Unread: page.Unread,
 		Offset: offset, Limit: limit}
 	for i, n := range page.Notices {
@@ -56,7 +56,7 @@ func (s *API) handleNotices(w http.ResponseWriter, r *http.Request) {
 		s.errors.Write(w, r, err)
 		return
 	}
-	page, err := s.store.Mailbox(r.Context(), mux.Vars(r)["account"], offset, limit)
+	page, err := s.cases.Mailbox(r.Context(), mux.Vars(r)["account"], offset, limit)
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (s *API) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vars := mux.Vars(r)
-	unread, err := s.store.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
+	unread, err := s.cases.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return

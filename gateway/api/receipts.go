@@ -27,7 +27,7 @@ func (s *API) handleReceiptPDF(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pdf, err := s.receipts.PDF(c)
+	pdf, err := s.receipts.PDF(r.Context(), c)
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return

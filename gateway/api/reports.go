@@ -30,7 +30,7 @@ func (s *API) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	stats, err := reports.Dashboard(r.Context(), s.store, authority, s.now())
+	stats, err := reports.Dashboard(r.Context(), s.cases, authority, s.now())
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return
@@ -59,7 +59,7 @@ func (s *API) handleCaseReport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", xlsxType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
 		map[string]string{"filename": "vorgaenge-" + f.Authority + ".xlsx"}))
-	if _, err := reports.WriteCases(r.Context(), w, s.store, f); err != nil {
+	if _, err := reports.WriteCases(r.Context(), w, s.cases, f); err != nil {
 		s.logger.Error("Case report broke off", "error", err)
 	}
 }

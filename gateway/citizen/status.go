@@ -64,7 +64,13 @@ type requestItem struct {
 	Answer    string
 	Answered  *timeStamp
 	Expired   *timeStamp
-	Documents []string
+	Documents []documentLink
+}
+
+// documentLink is a document the applicant uploaded, opened through the
+// API's download, which the applicant's cookie opens.
+type documentLink struct {
+	Name, Href string
 }
 
 // decisionItem is the decision as the applicant reads it.
@@ -114,7 +120,8 @@ func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
 			Due: newTimeStamp(l, req.DueAt), Answer: req.Answer, Answered: newTimeStamp(l, req.AnsweredAt),
 			Expired: newTimeStamp(l, req.ExpiredAt)}
 		for _, a := range req.Attachments {
-			item.Documents = append(item.Documents, a.Name)
+			item.Documents = append(item.Documents, documentLink{Name: a.Name,
+				Href: "/api/v1/applications/" + c.ID + "/documents/" + a.SHA256})
 		}
 		if req.Open() && i == len(c.Requests)-1 && c.Status == ozgflow.StatusInformationRequested {
 			cc.Open = &item

@@ -24,7 +24,7 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 	if _, ok := reg.Authority(authority); !ok && len(authorities) > 0 {
 		authority = authorities[0].ARS
 	}
-	stats, err := reports.Dashboard(r.Context(), p.store, authority, p.now())
+	stats, err := reports.Dashboard(r.Context(), p.cases, authority, p.now())
 	if err != nil {
 		v.ProblemTitle = say("problem.dashboard")
 		v.Problems = []ozgflow.FieldError{{Detail: say("problem.projections")}}

@@ -274,7 +274,7 @@ type caseData struct {
 	ServiceName string
 	Status      string
 	Fields      []definitions.LabelledField
-	Attachments []ozgflow.Attachment
+	Attachments []attachmentRow
 	Tasks       []taskRow
 	Active      *taskRow // the task the case worker can act on now
 	Queues      []string
@@ -283,6 +283,13 @@ type caseData struct {
 	Payment     string
 	Seal        string
 	Can         map[string]bool
+}
+
+// attachmentRow is a document of the application; Href opens it when
+// ozgflow keeps its bytes (a portal may have submitted only its hash).
+type attachmentRow struct {
+	ozgflow.Attachment
+	Href string
 }
 
 type auditRow struct {
@@ -315,8 +322,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 	names := p.cases.Names(r.Context(), id.Authority)
 	now := p.now()
 	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.Status),
-		Fields: in.Definition.LabelledData(in.Application.Data), Attachments: in.Application.Attachments,
-		Queues: in.Definition.Queues()}
+		Fields: in.Definition.LabelledData(in.Application.Data), Queues: in.Definition.Queues()}
 	for _, t := range c.Tasks {
 		row := p.taskRow(t, names, now)
 		d.Tasks = append(d.Tasks, row)
@@ -333,13 +339,37 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		d.Can = casework.AllowedActions(id, t.Task)
 	}
 	d.Audit = auditRows(c.Audit, names)
-	for _, req := range c.Requests {
-		d.Attachments = append(d.Attachments, req.Attachments...)
-	}
+	d.Attachments = p.attachmentRows(r.Context(), c, in.Application.Attachments)
 	d.Payment, d.Seal = paymentLine(c.Payment), sealLine(c.Seal)
 	v.Title = c.ServiceName + " – Vorgang " + c.ID
 	v.Data = d
 	p.show(w, status, "workspace_case", v)
+}
+
+// attachmentRows lists the documents submitted with the application and
+// uploaded with answers, linked to their download where ozgflow keeps them.
+func (p *Pages) attachmentRows(ctx context.Context, c ozgflow.Case, submitted []ozgflow.Attachment) []attachmentRow {
+	kept := map[string]bool{}
+	docs, err := p.cases.Records.Documents(ctx, c.ID)
+	if err != nil {
+		p.logger.Warn("Documents of a case not listed", "case", c.ID, "error", err)
+	}
+	for _, d := range docs {
+		kept[d.SHA256] = true
+	}
+	all := append([]ozgflow.Attachment(nil), submitted...)
+	for _, req := range c.Requests {
+		all = append(all, req.Attachments...)
+	}
+	rows := make([]attachmentRow, 0, len(all))
+	for _, a := range all {
+		row := attachmentRow{Attachment: a}
+		if kept[a.SHA256] {
+			row.Href = "/api/v1/applications/" + c.ID + "/documents/" + a.SHA256
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // auditRows words the audit trail for the case page: who, in German.

@@ -18,7 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // Answers to information requests may carry documents. The API and the
@@ -53,7 +53,7 @@ type AnswerUpload struct {
 	Text  string
 	Data  json.RawMessage
 	CSRF  string
-	Files []store.File
+	Files []records.Document
 }
 
 // UploadProblem is one thing wrong with an upload, named for the API by its
@@ -217,7 +217,8 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 			hash := hex.EncodeToString(sum[:])
 			if !seen[hash] { // the same document twice is kept once
 				seen[hash] = true
-				up.Files = append(up.Files, store.File{Name: name, ContentType: contentType, SHA256: hash, Data: data})
+				up.Files = append(up.Files, records.Document{Name: name, ContentType: contentType, SHA256: hash, Size: int64(len(data)),
+					Kind: records.KindUpload, Data: data})
 			}
 		}
 	}

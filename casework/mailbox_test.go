@@ -1,4 +1,4 @@
-package store_test
+package casework_test
 
 import (
 	"context"
@@ -7,24 +7,34 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 func TestMailboxReadStateAndPaging(t *testing.T) {
 	ctx := context.Background()
-	s := redistest.Store(t, "test:")
+	st := redistest.Store(t, "test:")
+	s := &casework.Service{Store: st, Records: recordstest.Open(t, "sqlite"), Now: time.Now}
 	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	// Two cases of one account, three notices each, interleaved in time.
+	var cases []ozgflow.Case
 	for i, id := range []string{"a", "b"} {
 		c := ozgflow.Case{ID: id, Revision: 1, Authority: "147130000000", PortalAccount: "acc", Status: ozgflow.StatusReceived}
 		for n := range 3 {
 			c.Timeline = append(c.Timeline, ozgflow.Notice{ID: fmt.Sprintf("%s-%d", id, n+1), CaseID: id,
 				Title: "Mitteilung", At: start.Add(time.Duration(2*n+i) * time.Minute)})
 		}
-		if err := s.SaveCase(ctx, c); err != nil {
-			t.Fatal(err)
+		cases = append(cases, c)
+	}
+	project := func() {
+		for _, c := range cases {
+			if err := st.SaveCase(ctx, c); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	project()
 	page, err := s.Mailbox(ctx, "acc", 0, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -57,5 +67,23 @@ func TestMailboxReadStateAndPaging(t *testing.T) {
 	}
 	if len(page.Notices) != 2 || page.Notices[0].ID != "b-1" || !page.Notices[0].Read || page.Notices[1].Read || page.Unread != 4 {
 		t.Errorf("second page %+v, unread %d; want b-1 read, a-1 unread, 4 unread", page.Notices, page.Unread)
+	}
+
+	// Read marks live in the records database: a lost Redis, rebuilt from
+	// the cases, keeps them.
+	if err := st.DropAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	project()
+	page, err = s.Mailbox(ctx, "acc", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := map[string]bool{}
+	for _, n := range page.Notices {
+		read[n.ID] = n.Read
+	}
+	if !read["a-3"] || !read["b-1"] || read["a-1"] || page.Unread != 4 {
+		t.Errorf("after a Redis flush: read %v, unread %d; want a-3 and b-1 read, 4 unread", read, page.Unread)
 	}
 }
