@@ -50,6 +50,7 @@ type Dev struct {
 	Client        client.Client
 	Store         *store.Store
 	Records       *records.DB
+	RecordsURL    string // where Records is: a SQLite file in the data directory unless OZGFLOW_RECORDS_URL says otherwise
 	Metrics       *metrics.Metrics
 	Catalog       *casework.Catalog
 	Reindexed     int
@@ -96,6 +97,7 @@ func (d *Dev) Run(ctx context.Context) error {
 	if err := d.openRedis(ctx, cfg); err != nil {
 		return err
 	}
+	d.RecordsURL = cfg.recordsURL("dev")
 	if d.Records, err = openRecords(ctx, cfg, "dev", &d.stops); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -148,6 +149,7 @@ ozgflow dev is running. Data: %s
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)
   Redis                  %[5]s
+  Records database       %[8]s  (documents, audit trail, read marks, closed cases)
   Projections rebuilt    %[6]d cases
 
 Demo tokens (Authorization: Bearer …):
@@ -167,8 +169,16 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr())
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr(), redactedURL(d.RecordsURL))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil
+}
+
+// redactedURL hides the password of a database URL; a file path stays.
+func redactedURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
 }
