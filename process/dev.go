@@ -124,6 +124,12 @@ func (d *Dev) Run(ctx context.Context) error {
 	return nil
 }
 
+// Rebuild writes the projections again, as at start: closed cases from
+// their final records, then every case Temporal holds.
+func (d *Dev) Rebuild(ctx context.Context) (int, error) {
+	return rebuild(ctx, d.Client, d.Config.TemporalNamespace, d.Store, d.Records, d.Logger)
+}
+
 // Close stops everything in reverse order of start. It logs what failed to
 // stop, as nothing is left to act on it.
 func (d *Dev) Close() {

@@ -42,3 +42,26 @@ func openRecords(ctx context.Context, cfg Config, process string, stops *closers
 	stops.add(db.Close)
 	return db, nil
 }
+
+// RotateKeys encrypts every document and closed-case record kept under a
+// previous secret again with the current one, so that the previous secret
+// can leave OZGFLOW_PREVIOUS_SECRETS; it returns how many it re-encrypted.
+func RotateKeys(ctx context.Context, cfg Config) (int, error) {
+	if cfg.Secret == "" {
+		return 0, fmt.Errorf("OZGFLOW_SECRET is required: documents are encrypted again with it")
+	}
+	var stops closers
+	defer stops.closeAll()
+	db, err := openRecords(ctx, cfg, "rotate-keys", &stops)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		n, err := db.RotateKeys(ctx, 500)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}

@@ -21,7 +21,12 @@ import (
 var dev *process.Dev
 
 func TestMain(m *testing.M) {
-	d, err := startStack(os.TempDir(), true, "127.0.0.1:0")
+	dataDir, err := os.MkdirTemp("", "ozgflow-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	d, err := startStack(dataDir, true, "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "end-to-end tests could not start ozgflow dev (they need Redis: `make test` starts one):", err)
 		os.Exit(1)
@@ -29,6 +34,7 @@ func TestMain(m *testing.M) {
 	dev = d
 	code := m.Run()
 	d.Close()
+	os.RemoveAll(dataDir)
 	os.Exit(code)
 }
 

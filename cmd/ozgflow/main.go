@@ -25,6 +25,7 @@ Commands:
   gateway   the HTTP gateway process, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
   reindex   rebuild the Redis projections from Temporal
+  rotate-keys   encrypt documents and closed-case records again with the current OZGFLOW_SECRET
   bench     measure throughput and latency against dev and a bare-Temporal baseline (see BENCHMARKS.md)
   temporal-server   a Temporal server on PostgreSQL (TEMPORAL_POSTGRES_URL), frontend on TEMPORAL_ADDRESS
   setup-namespace   register the namespace and search attributes at TEMPORAL_ADDRESS
@@ -94,6 +95,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		fmt.Fprintf(stdout, "Rebuilt the projections of %d cases.\n", n)
+		return nil
+	case "rotate-keys":
+		n, err := process.RotateKeys(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Encrypted %d documents and records again with the current key.\n", n)
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
