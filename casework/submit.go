@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // Submission is an application as a portal submits it.
@@ -29,6 +31,9 @@ type Submission struct {
 	Applicant   ozgflow.Applicant    `json:"applicant"`
 	Data        json.RawMessage      `json:"data"`
 	Attachments []ozgflow.Attachment `json:"attachments"`
+	// Documents are the bytes of attachments sent with the application;
+	// each is kept in the records database and listed among Attachments.
+	Documents []records.Document `json:"-"`
 }
 
 // idempotencyNamespace scopes case IDs derived from idempotency keys.
@@ -43,6 +48,7 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	if err := checkIdempotencyKey(idempotencyKey); err != nil {
 		return ozgflow.Case{}, err
 	}
+	sub.Attachments = withDocuments(sub.Attachments, sub.Documents)
 	if err := checkSubmission(sub); err != nil {
 		return ozgflow.Case{}, err
 	}
@@ -71,8 +77,13 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	}
 	app := ozgflow.Application{Service: def.Service, Authority: sub.Authority, Applicant: sub.Applicant,
 		Data: sub.Data, Attachments: sub.Attachments}
+	created, err := s.keepDocuments(ctx, caseID, sub.Documents)
+	if err != nil {
+		return ozgflow.Case{}, err
+	}
 	state, err := s.start(ctx, caseID, app, def, requestHash)
 	if err != nil {
+		s.dropFiles(caseID, created)
 		return state, err
 	}
 	if state.RequestHash != requestHash {
@@ -80,6 +91,40 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	}
 	state.ID = caseID
 	return state, nil
+}
+
+// withDocuments lists the documents sent with an application among its
+// attachments: one the application names already gets its type and size,
+// any other is added.
+func withDocuments(atts []ozgflow.Attachment, docs []records.Document) []ozgflow.Attachment {
+	out := append([]ozgflow.Attachment(nil), atts...)
+	for _, d := range docs {
+		i := slices.IndexFunc(out, func(a ozgflow.Attachment) bool { return a.SHA256 == d.SHA256 })
+		if i < 0 {
+			out = append(out, d.Attachment())
+			continue
+		}
+		out[i].ContentType, out[i].Size = d.ContentType, d.Size
+	}
+	return out
+}
+
+// keepDocuments keeps the documents of a new case and returns the hashes
+// of those it had not kept before (a retried submit finds them kept).
+func (s *Service) keepDocuments(ctx context.Context, caseID string, docs []records.Document) ([]string, error) {
+	var created []string
+	for _, d := range docs {
+		d.CaseID, d.Kind = caseID, records.KindUpload
+		isNew, err := s.Records.PutDocument(ctx, d)
+		if err != nil {
+			s.dropFiles(caseID, created)
+			return nil, err
+		}
+		if isNew {
+			created = append(created, d.SHA256)
+		}
+	}
+	return created, nil
 }
 
 // checkSubmission reports missing top-level fields, and fields beyond

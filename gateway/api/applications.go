@@ -25,7 +25,7 @@ type submitResponse struct {
 // handleSubmit starts a case. With an Idempotency-Key a retry finds the same
 // case; a different body under the same key is a conflict.
 func (s *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	body, err := web.ReadJSONBody(w, r)
+	body, docs, err := readSubmission(w, r)
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return
@@ -34,6 +34,12 @@ func (s *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := web.DecodeJSON(body, &sub); err != nil {
 		s.errors.Write(w, r, err)
 		return
+	}
+	sub.Documents = docs
+	// A retried multipart submit has another boundary: what identifies it
+	// is the application and its documents.
+	for _, d := range docs {
+		body = append(body, "\x00"+d.SHA256...)
 	}
 	state, err := s.cases.Submit(r.Context(), ozgflow.IdentityFrom(r.Context()), sub, body, r.Header.Get("Idempotency-Key"))
 	if err != nil {
@@ -49,6 +55,20 @@ func (s *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		StatusURL:   "/api/v1/applications/" + state.ID,
 		Payment:     newPaymentView(state.Payment),
 	})
+}
+
+// readSubmission reads an application as JSON, or as multipart/form-data
+// with the JSON in the part "application" and documents in parts "files".
+func readSubmission(w http.ResponseWriter, r *http.Request) ([]byte, []records.Document, error) {
+	if !web.IsMultipart(r) {
+		body, err := web.ReadJSONBody(w, r)
+		return body, nil, err
+	}
+	up, fail := web.ReadSubmitUpload(r)
+	if fail != nil {
+		return nil, nil, fail.APIError()
+	}
+	return up.Application, up.Files, nil
 }
 
 // caseFor loads the route's case if the caller may see it, and answers the

@@ -98,6 +98,10 @@ func (e *UploadError) broken(body *io.LimitedReader) *UploadError {
 func (e *UploadError) APIError() error {
 	details := map[string]func(p UploadProblem) string{
 		"empty_answer": func(UploadProblem) string { return "is required unless files are uploaded" },
+		"application_missing": func(UploadProblem) string {
+			return "is required: the application as JSON, beside the documents in parts \"files\""
+		},
+		"application_too_large": func(UploadProblem) string { return fmt.Sprintf("is larger than %d bytes", MaxBodyBytes) },
 		"too_large_file": func(p UploadProblem) string {
 			return fmt.Sprintf("%q is larger than %d bytes", p.Name, MaxUploadFileBytes)
 		},
@@ -138,24 +142,8 @@ func IsMultipart(r *http.Request) bool {
 func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 	var up AnswerUpload
 	fail := &UploadError{}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		fail.add(ozgflow.EUNSUPPORTED, "", "not_multipart", "")
-		return up, fail
-	}
-	body := &io.LimitedReader{R: r.Body, N: maxUploadBody + 1}
-	defer func() { _, _ = io.CopyN(io.Discard, r.Body, MaxUploadDrain) }()
-	mr := multipart.NewReader(body, params["boundary"])
-	var total int64
-	seen := map[string]bool{}
-	for index := 0; ; {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return up, fail.broken(body)
-		}
+	files := newFileParts(fail)
+	err := readParts(r, maxUploadBody, fail, func(part *multipart.Part) error {
 		switch part.FormName() {
 		case "text":
 			b, _ := io.ReadAll(io.LimitReader(part, 4*MaxAnswerTextRunes+1))
@@ -184,47 +172,14 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 			b, _ := io.ReadAll(io.LimitReader(part, 256))
 			up.CSRF = string(b)
 		case "files", "files[]", "file":
-			data, err := io.ReadAll(io.LimitReader(part, MaxUploadFileBytes+1))
-			if err != nil {
-				return up, fail.broken(body)
-			}
-			if part.FileName() == "" && len(data) == 0 {
-				continue // a file field left empty
-			}
-			pointer := "/files/" + strconv.Itoa(index)
-			contentType := sniffUpload(data)
-			name := SanitizeFileName(part.FileName(), contentType, index)
-			index++
-			switch {
-			case index > MaxUploadFiles:
-				if index == MaxUploadFiles+1 {
-					fail.add(ozgflow.EUNPROCESSABLE, "/files", "too_many", "")
-				}
-				continue
-			case len(data) > MaxUploadFileBytes:
-				_, _ = io.Copy(io.Discard, part)
-				fail.add(ozgflow.ETOOLARGE, pointer, "too_large_file", name)
-				continue
-			case len(data) == 0:
-				fail.add(ozgflow.EUNPROCESSABLE, pointer, "empty_file", name)
-				continue
-			case contentType == "":
-				fail.add(ozgflow.EUNSUPPORTED, pointer, "wrong_type", name)
-				continue
-			}
-			total += int64(len(data))
-			sum := sha256.Sum256(data)
-			hash := hex.EncodeToString(sum[:])
-			if !seen[hash] { // the same document twice is kept once
-				seen[hash] = true
-				up.Files = append(up.Files, records.Document{Name: name, ContentType: contentType, SHA256: hash, Size: int64(len(data)),
-					Kind: records.KindUpload, Data: data})
-			}
+			return files.read(part)
 		}
+		return nil
+	})
+	if err != nil {
+		return up, fail
 	}
-	if total > MaxUploadTotalBytes {
-		fail.add(ozgflow.ETOOLARGE, "/files", "too_large_total", "")
-	}
+	up.Files = files.finish()
 	if len(fail.Problems) == 0 && up.Text == "" && len(up.Data) == 0 && len(up.Files) == 0 {
 		fail.add(ozgflow.EUNPROCESSABLE, "/text", "empty_answer", "")
 	}
@@ -233,6 +188,138 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 		return up, fail
 	}
 	return up, nil
+}
+
+// SubmitUpload is an application sent as multipart/form-data: the
+// application as JSON in the part "application", its documents in parts
+// "files".
+type SubmitUpload struct {
+	Application []byte
+	Files       []records.Document
+}
+
+// ReadSubmitUpload reads a multipart application under the same rules as
+// an answer's documents; the application part is bounded like a JSON body.
+func ReadSubmitUpload(r *http.Request) (SubmitUpload, *UploadError) {
+	var up SubmitUpload
+	fail := &UploadError{}
+	files := newFileParts(fail)
+	err := readParts(r, maxUploadBody+MaxBodyBytes, fail, func(part *multipart.Part) error {
+		switch part.FormName() {
+		case "application":
+			b, _ := io.ReadAll(io.LimitReader(part, MaxBodyBytes+1))
+			if len(b) > MaxBodyBytes {
+				fail.add(ozgflow.ETOOLARGE, "/application", "application_too_large", "")
+				break
+			}
+			up.Application = b
+		case "files", "files[]", "file":
+			return files.read(part)
+		}
+		return nil
+	})
+	if err != nil {
+		return up, fail
+	}
+	up.Files = files.finish()
+	if len(fail.Problems) == 0 && len(bytes.TrimSpace(up.Application)) == 0 {
+		fail.add(ozgflow.EUNPROCESSABLE, "/application", "application_missing", "")
+	}
+	if len(fail.Problems) > 0 {
+		return SubmitUpload{}, fail
+	}
+	return up, nil
+}
+
+// readParts calls each with every part of a multipart body of at most
+// limit bytes. It returns an error, recorded in fail, when the body broke
+// off; a body that is too large is read on (up to MaxUploadDrain) and
+// dropped, so that the client still receives the refusal.
+func readParts(r *http.Request, limit int64, fail *UploadError, each func(*multipart.Part) error) error {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		fail.add(ozgflow.EUNSUPPORTED, "", "not_multipart", "")
+		return fail
+	}
+	body := &io.LimitedReader{R: r.Body, N: limit + 1}
+	defer func() { _, _ = io.CopyN(io.Discard, r.Body, MaxUploadDrain) }()
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err == nil {
+			err = each(part)
+		}
+		if err != nil {
+			return fail.broken(body)
+		}
+	}
+}
+
+// fileParts collects the documents of a multipart body: each sniffed to
+// be a PDF, JPEG or PNG, within the size limits, and the same document
+// kept once.
+type fileParts struct {
+	fail  *UploadError
+	files []records.Document
+	seen  map[string]bool
+	index int
+	total int64
+}
+
+func newFileParts(fail *UploadError) *fileParts {
+	return &fileParts{fail: fail, seen: map[string]bool{}}
+}
+
+// read takes one file part; an error means the body broke off.
+func (fp *fileParts) read(part *multipart.Part) error {
+	data, err := io.ReadAll(io.LimitReader(part, MaxUploadFileBytes+1))
+	if err != nil {
+		return err
+	}
+	if part.FileName() == "" && len(data) == 0 {
+		return nil // a file field left empty
+	}
+	pointer := "/files/" + strconv.Itoa(fp.index)
+	contentType := sniffUpload(data)
+	name := SanitizeFileName(part.FileName(), contentType, fp.index)
+	fp.index++
+	switch {
+	case fp.index > MaxUploadFiles:
+		if fp.index == MaxUploadFiles+1 {
+			fp.fail.add(ozgflow.EUNPROCESSABLE, "/files", "too_many", "")
+		}
+		return nil
+	case len(data) > MaxUploadFileBytes:
+		_, _ = io.Copy(io.Discard, part)
+		fp.fail.add(ozgflow.ETOOLARGE, pointer, "too_large_file", name)
+		return nil
+	case len(data) == 0:
+		fp.fail.add(ozgflow.EUNPROCESSABLE, pointer, "empty_file", name)
+		return nil
+	case contentType == "":
+		fp.fail.add(ozgflow.EUNSUPPORTED, pointer, "wrong_type", name)
+		return nil
+	}
+	fp.total += int64(len(data))
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	if !fp.seen[hash] { // the same document twice is kept once
+		fp.seen[hash] = true
+		fp.files = append(fp.files, records.Document{Name: name, ContentType: contentType, SHA256: hash,
+			Size: int64(len(data)), Kind: records.KindUpload, Data: data})
+	}
+	return nil
+}
+
+// finish checks the files together and returns them.
+func (fp *fileParts) finish() []records.Document {
+	if fp.total > MaxUploadTotalBytes {
+		fp.fail.add(ozgflow.ETOOLARGE, "/files", "too_large_total", "")
+	}
+	return fp.files
 }
 
 // sniffUpload returns the accepted type the bytes are, or "".

@@ -121,6 +121,8 @@ POST   /api/v1/applications                                           401    401
 GET    /api/v1/applications/{id}                                      401    401    ok     404    404    404    ok     404    404    ok     ok     404
 GET    /api/v1/applications/{id}/receipt                              401    401    ok     404    404    404    ok     404    404    ok     ok     404
 GET    /api/v1/applications/{id}/receipt.pdf                          401    401    ok     404    404    404    ok     404    404    ok     ok     404
+GET    /api/v1/applications/{id}/documents                            401    401    ok     404    404    404    ok     404    404    ok     ok     404
+GET    /api/v1/applications/{id}/documents/{sha256}                   401    401    ok     404    404    404    ok     404    404    ok     ok     404
 POST   /api/v1/applications/{id}/responses                            401    401    ok     404    403    403    403    403    403    403    403    403
 POST   /api/v1/applications/{id}/withdraw                             401    401    ok     404    403    403    403    403    403    403    403    403
 POST   /api/v1/applications/{id}/payment                              401    401    ok     404    403    403    403    403    403    403    403    403

@@ -95,6 +95,7 @@ func leastPrivilege(t *testing.T, st *Stack) {
 type accessFixture struct {
 	st                                              *Stack
 	caseID, taskID, account, noticeID, definitionID string
+	documentSHA                                     string // a document submitted with the case
 	callers                                         map[string]accessCaller
 	verifyCookie, verifyCSRF                        string // the /pruefen form's visitor
 	signInCookie, signInCSRF                        string // the sign-in form's visitor
@@ -113,7 +114,9 @@ type accessCaller struct {
 func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 	t.Helper()
 	fx := &accessFixture{st: st, account: "amt24-matrix-" + randomHex(4)}
-	s := st.submit(t, gewerbeanmeldung(leipzig, fx.account))
+	document := SamplePDF("Anlage der Matrix")
+	fx.documentSHA = sha256Hex(document)
+	s := st.SubmitWithDocuments(t, gewerbeanmeldung(leipzig, fx.account), File{"anlage.pdf", document})
 	other := st.submit(t, gewerbeanmeldung(leipzig, "amt24-matrix-other-"+randomHex(4)))
 	pay(t, s.PaymentURL, "pay")
 	fx.caseID = s.ID
@@ -210,7 +213,7 @@ func (fx *accessFixture) path(r access.Route) string {
 		id = fx.definitionID
 	}
 	p := strings.NewReplacer("{id}", id, "{caseId}", fx.caseID, "{taskId}", fx.taskID, "{account}", fx.account,
-		"{noticeId}", fx.noticeID, "{version}", "1", "{action}", "uebernehmen").Replace(r.Path)
+		"{noticeId}", fx.noticeID, "{version}", "1", "{action}", "uebernehmen", "{sha256}", fx.documentSHA).Replace(r.Path)
 	if slices.Contains(accessAuthorityRoutes, r.Path) {
 		p += "?authority=" + leipzig
 	}

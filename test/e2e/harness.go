@@ -97,6 +97,7 @@ var Scenarios = []Scenario{
 	{"ConflictOnAStaffPageSaysWhy", conflictOnAStaffPageSaysWhy},
 	{"BulkClaimAndExport", bulkClaimAndExport},
 	{"AnswersWithDocuments", answersWithDocuments},
+	{"DocumentsWithTheApplication", documentsWithTheApplication},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
