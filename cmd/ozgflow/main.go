@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ozgflow/ozgflow/process"
 )
@@ -147,6 +148,7 @@ ozgflow dev is running. Data: %s
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)
+  Workflow retention     closed cases' histories kept %[8]d days (case data: each variant's retention)
   Redis                  %[5]s
   Projections rebuilt    %[6]d cases
 
@@ -167,7 +169,8 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr())
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr(),
+		int(d.TemporalRetention/(24*time.Hour)))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil
