@@ -103,6 +103,7 @@ func (db *DB) scanClosed(row interface{ Scan(...any) error }) (ClosedCase, error
 		c.Decision = &ozgflow.Decision{Outcome: outcome, At: fromMicros(decided)}
 	}
 	c.Timeline = []ozgflow.Notice{}
+	c.ErasedAt = fromMicros(erased)
 	return ClosedCase{Case: c, ClosedAt: fromMicros(closed), RetainUntil: fromMicros(retain),
 		ErasedAt: fromMicros(erased), ErasedBecause: because}, nil
 }
