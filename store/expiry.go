@@ -122,3 +122,13 @@ func (s *Store) CasesOf(ctx context.Context, account string) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// ExpiresAt tells when the projection of a case expires; zero when it
+// does not.
+func (s *Store) ExpiresAt(ctx context.Context, caseID string) (time.Time, error) {
+	d, err := s.rdb.ExpireTime(ctx, s.caseKey(caseID)).Result()
+	if err != nil || d < 0 {
+		return time.Time{}, err
+	}
+	return time.Unix(int64(d/time.Second), 0), nil
+}
