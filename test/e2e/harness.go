@@ -98,6 +98,7 @@ var Scenarios = []Scenario{
 	{"BulkClaimAndExport", bulkClaimAndExport},
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
+	{"ErasureAndAccessOnRequest", erasureAndAccessOnRequest},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
 	{"AtTheDoor", atTheDoor},
