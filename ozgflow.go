@@ -387,6 +387,9 @@ type Case struct {
 	SubmittedAt       time.Time            `json:"submittedAt"`
 	RequestHash       string               `json:"requestHash,omitempty"`
 	UpdatedAt         time.Time            `json:"updatedAt"`
+	// ErasedAt is set once the case's personal data is erased; the case
+	// then holds only what the statistics need.
+	ErasedAt time.Time `json:"erasedAt,omitzero"`
 }
 
 // OpenTasks returns the tasks that still wait for a case worker.

@@ -35,6 +35,7 @@ const (
 	ReasonPaymentNotRetryable Reason = "payment_not_retryable"  // payment status
 	ReasonNothingSelected     Reason = "nothing_selected"       //
 	ReasonNotCaseWorker       Reason = "not_case_worker"        //
+	ReasonCaseOpen            Reason = "case_open"              // case numbers
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -45,7 +46,7 @@ var Reasons = []Reason{
 	ReasonNoApprovalPending, ReasonOwnProposal, ReasonDenialReasonMissing, ReasonHandoverTarget, ReasonQueueUnknown,
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
-	ReasonNotCaseWorker,
+	ReasonNotCaseWorker, ReasonCaseOpen,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

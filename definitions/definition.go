@@ -54,6 +54,9 @@ type Definition struct {
 	Notices         map[string]NoticeTemplate `json:"notices" yaml:"notices"`
 	// EmailNotices sends every notice to the applicant's email address too.
 	EmailNotices bool `json:"emailNotices,omitempty" yaml:"emailNotices,omitempty"`
+	// Retention says how long a case's personal data is kept after its
+	// final status; DefaultRetention when empty.
+	Retention Retention `json:"retention,omitempty" yaml:"retention,omitempty"`
 }
 
 // CaseInput is the input of a case workflow: the application and the whole

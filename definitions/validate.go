@@ -54,6 +54,9 @@ func (d *Definition) Validate() error {
 	if d.Authority != "" && !arsPattern.MatchString(d.Authority) {
 		add("/authority", "must be a 12-digit Amtlicher Regionalschlüssel")
 	}
+	if err := d.Retention.Check(); err != nil {
+		add("/retention", "%s", err)
+	}
 	if d.Fee != nil && d.Fee.Amount < 0 {
 		add("/fee/amount", "must not be negative")
 	}

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -61,6 +62,14 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 }
 
 const clusterName = "active"
+
+// DevRetention is how long the embedded server keeps the history of a
+// closed workflow: a week, long enough to look at last Friday's cases in
+// the Web UI on Monday, short enough that a dev data directory does not
+// grow without end. The server's own default (a day) loses a case's
+// history before anyone looks; ozgflow's own retention, per variant,
+// erases personal data on its schedule whichever is shorter.
+const DevRetention = 7 * 24 * time.Hour
 
 // Start starts the server and returns once its frontend accepts connections.
 func Start(opts Options) (*Server, error) {
@@ -129,6 +138,11 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	// A namespace made by an older dev kept the server's default; set it.
+	if err := SetRetention(context.Background(), s.address, opts.Namespace, DevRetention); err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -174,6 +188,7 @@ func createNamespace(conf *config.SQL, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("namespace %s: %w", opts.Namespace, err)
 	}
+	ns.Detail.Config.Retention = durationpb.New(DevRetention)
 	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
 		return fmt.Errorf("create namespace %s: %w", opts.Namespace, err)
 	}

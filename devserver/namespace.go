@@ -7,12 +7,20 @@ import (
 	"strings"
 	"time"
 
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
+
+// ClusterRetention is how long an external Temporal cluster keeps the
+// history of a closed workflow in a namespace EnsureNamespace registers:
+// thirty days, room to investigate a complaint about a closed case in the
+// Web UI. A variant's shorter retention still holds: the retention
+// schedule deletes a case's history when it erases the case.
+const ClusterRetention = 30 * 24 * time.Hour
 
 // EnsureNamespace registers the namespace and ozgflow's search attributes on
 // any Temporal cluster reachable at addr; what exists already is kept.
@@ -26,7 +34,7 @@ func EnsureNamespace(ctx context.Context, addr, namespace string) error {
 	defer cancel()
 	_, err = c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 		Namespace:                        namespace,
-		WorkflowExecutionRetentionPeriod: durationpb.New(30 * 24 * time.Hour),
+		WorkflowExecutionRetentionPeriod: durationpb.New(ClusterRetention),
 	})
 	var exists *serviceerror.NamespaceAlreadyExists
 	if err != nil && !errors.As(err, &exists) {
@@ -47,4 +55,31 @@ func EnsureNamespace(ctx context.Context, addr, namespace string) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// SetRetention sets how long the namespace keeps closed workflows' history
+// when it keeps them for another period.
+func SetRetention(ctx context.Context, addr, namespace string, retention time.Duration) error {
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("describe namespace %s: %w", namespace, err)
+	}
+	if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() == retention {
+		return nil
+	}
+	_, err = c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
+	})
+	if err != nil {
+		return fmt.Errorf("set the retention of namespace %s: %w", namespace, err)
+	}
+	return nil
 }

@@ -51,6 +51,9 @@ var refusalArgWords = map[ozgflow.Reason]map[string]words{
 // refusalTexts words every refusal reason; the args, in ozgflow's order,
 // fill the %s.
 var refusalTexts = map[ozgflow.Reason]words{
+	ozgflow.ReasonCaseOpen: {
+		"Noch nicht abgeschlossen: %s. Personenbezogene Daten eines laufenden Vorgangs werden erst nach seinem Abschluss gelöscht.",
+		"Still open: %s. The personal data of a running case is erased only once it has closed."},
 	ozgflow.ReasonNotCaseWorker: {
 		"Aufgaben bearbeiten nur Sachbearbeiterinnen und Sachbearbeiter der zuständigen Behörde; die Administration sieht sie nur ein.",
 		"Only case workers of the responsible authority work on tasks; administrators can only look at them."},

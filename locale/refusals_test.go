@@ -35,6 +35,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonPaymentNotRetryable: 1, // payment status
 	ozgflow.ReasonNothingSelected:     0,
 	ozgflow.ReasonNotCaseWorker:       0,
+	ozgflow.ReasonCaseOpen:            1, // case numbers
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)

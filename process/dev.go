@@ -44,16 +44,19 @@ type Dev struct {
 	Options DevOptions
 	Logger  *slog.Logger
 
-	URL           string // base URL of the gateway
-	TemporalAddr  string
-	EmbeddedRedis bool
-	Client        client.Client
-	Store         *store.Store
-	Records       *records.DB
-	RecordsURL    string // where Records is: a SQLite file in the data directory unless OZGFLOW_RECORDS_URL says otherwise
-	Metrics       *metrics.Metrics
-	Catalog       *casework.Catalog
-	Reindexed     int
+	URL          string // base URL of the gateway
+	TemporalAddr string
+	// TemporalRetention is how long the embedded Temporal keeps the history
+	// of a closed case.
+	TemporalRetention time.Duration
+	EmbeddedRedis     bool
+	Client            client.Client
+	Store             *store.Store
+	Records           *records.DB
+	RecordsURL        string // where Records is: a SQLite file in the data directory unless OZGFLOW_RECORDS_URL says otherwise
+	Metrics           *metrics.Metrics
+	Catalog           *casework.Catalog
+	Reindexed         int
 	Sandboxes
 
 	stops closers
@@ -196,6 +199,7 @@ func (d *Dev) startTemporal(ctx context.Context, cfg *Config) error {
 	}
 	d.stops.addFunc(srv.Stop)
 	d.TemporalAddr = srv.Address()
+	d.TemporalRetention = devserver.DevRetention
 	cfg.TemporalAddress = d.TemporalAddr
 	return nil
 }

@@ -73,6 +73,9 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		Projections:      conn.store,
 		DeliveryFailures: conn.store,
 		Mailer:           mailer,
+		Records:          worker.Records{DB: conn.records},
+		Expiry:           conn.store,
+		Histories:        worker.Histories{Client: conn.temporal, Namespace: cfg.TemporalNamespace},
 	}, conn.metrics, sdkworker.Options{})
 	var err error
 	labelled(ctx, ProfileWorker, func() { err = w.Start() })
@@ -80,6 +83,9 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		return fmt.Errorf("start worker: %w", err)
 	}
 	stops.addFunc(w.Stop)
+	if err := worker.EnsureRetentionSchedule(ctx, conn.temporal); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -113,6 +113,7 @@ func (db *DB) scanClosed(row interface{ Scan(...any) error }, statsOnly bool) (C
 		c.Payment = &ozgflow.Payment{Amount: fee, Currency: currency, Status: paymentStatus}
 	}
 	c.Timeline = []ozgflow.Notice{}
+	c.ErasedAt = fromMicros(erased)
 	return ClosedCase{Case: c, ClosedAt: fromMicros(closed), RetainUntil: fromMicros(retain),
 		ErasedAt: fromMicros(erased), ErasedBecause: because}, nil
 }

@@ -72,6 +72,13 @@ type Adapters struct {
 	// Mailer sends the email notices of variants that ask for them; without
 	// one, those sends fail at once instead of being retried.
 	Mailer activities.Mailer
+	// Records keeps the final records of closed cases and erases them when
+	// their retention ends.
+	Records activities.CaseRecords
+	// Expiry lets closed cases' projections expire and erases them.
+	Expiry activities.ProjectionRetention
+	// Histories deletes the workflow histories of erased cases.
+	Histories activities.CaseHistories
 }
 
 // New returns a worker for the case task queue with everything registered;
@@ -85,7 +92,7 @@ func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) w
 	return w
 }
 
-// Register registers the case and catalog workflows and all activities on w.
+// Register registers the case, catalog and retention workflows and all activities on w.
 func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
@@ -94,4 +101,6 @@ func Register(w worker.Registry, a Adapters) {
 	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer})
+	w.RegisterWorkflowWithOptions(workflows.RetentionWorkflow, workflow.RegisterOptions{Name: ozgflow.RetentionWorkflowName})
+	w.RegisterActivity(&activities.Retention{Records: a.Records, Projections: a.Expiry, Histories: a.Histories})
 }

@@ -138,6 +138,9 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.state.Stage, c.state.StageKind = "done", ""
 	c.touch()
 	c.flush(ctx)
+	if workflow.GetVersion(ctx, versionClosedCaseRecord, workflow.DefaultVersion, 1) == 1 {
+		c.keepRecord(ctx)
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return c.state, err
 	}

@@ -29,8 +29,9 @@ const (
 
 // memStore records projections like the Redis store would: never backwards.
 type memStore struct {
-	mu    sync.Mutex
-	cases map[string]ozgflow.Case
+	mu      sync.Mutex
+	cases   map[string]ozgflow.Case
+	expires map[string]time.Time
 }
 
 func (m *memStore) SaveCase(_ context.Context, c ozgflow.Case) error {
@@ -49,11 +50,54 @@ func (m *memStore) get(id string) ozgflow.Case {
 	return m.cases[id]
 }
 
+// ExpireCase records when the projection of a case expires.
+func (m *memStore) ExpireCase(_ context.Context, c ozgflow.Case, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.expires == nil {
+		m.expires = map[string]time.Time{}
+	}
+	m.expires[c.ID] = at
+	return nil
+}
+
+func (m *memStore) EraseCase(context.Context, ozgflow.Case, string) error { return nil }
+
+// memRecords keeps final records like the records database.
+type memRecords struct {
+	mu   sync.Mutex
+	kept map[string]activities.FinalRecord
+}
+
+func (m *memRecords) KeepClosedCase(_ context.Context, rec activities.FinalRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.kept[rec.Case.ID] = rec
+	return nil
+}
+
+func (m *memRecords) ClosedCase(_ context.Context, id string) (activities.FinalRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.kept[id], nil
+}
+
+func (m *memRecords) DueForErasure(context.Context, time.Time, int) ([]string, error) {
+	return nil, nil
+}
+
+func (m *memRecords) EraseClosedCase(context.Context, string, string, time.Time) (int, error) {
+	return 0, nil
+}
+
+func (m *memRecords) Audit(context.Context, activities.TrailEntry) error { return nil }
+
 type harness struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	store *memStore
-	in    definitions.CaseInput
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	store   *memStore
+	records *memRecords
+	in      definitions.CaseInput
 }
 
 func definition(t *testing.T, service, authority string) definitions.Definition {
@@ -84,6 +128,8 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 	env.RegisterActivity(&activities.Seals{})
 	env.RegisterActivity(&activities.Deliveries{})
 	env.RegisterActivity(&activities.Notices{})
+	recs := &memRecords{kept: map[string]activities.FinalRecord{}}
+	env.RegisterActivity(&activities.Retention{Records: recs, Projections: store})
 	env.SetStartTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	in := definitions.CaseInput{
 		CaseID: "c1",
@@ -95,7 +141,7 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 		Definition:  def,
 		SubmittedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 	}
-	return &harness{t: t, env: env, store: store, in: in}
+	return &harness{t: t, env: env, store: store, records: recs, in: in}
 }
 
 // expectPayment makes the provider open payments with IDs pay-1, pay-2, …

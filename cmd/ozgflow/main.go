@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ozgflow/ozgflow/process"
 )
@@ -156,8 +157,9 @@ ozgflow dev is running. Data: %s
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)
+  Workflow retention     closed cases' histories kept %[8]d days (case data: each variant's retention)
   Redis                  %[5]s
-  Records database       %[8]s  (documents, audit trail, read marks, closed cases)
+  Records database       %[9]s  (documents, audit trail, read marks, closed cases)
   Projections rebuilt    %[6]d cases
 
 Demo tokens (Authorization: Bearer …):
@@ -177,7 +179,8 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr(), redactedURL(d.RecordsURL))
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr(),
+		int(d.TemporalRetention/(24*time.Hour)), redactedURL(d.RecordsURL))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil

@@ -86,6 +86,7 @@ var (
 		{header: "Behörde (ARS)", path: []string{"authority"}, kind: textCell, width: 16},
 		{header: "LeiKa-Hinweis", path: []string{"leikaNote"}, kind: textCell, width: 40},
 		{header: "Mitteilungen auch per E-Mail", path: []string{"emailNotices"}, kind: jsonCell, width: 14},
+		{header: "Aufbewahrung", path: []string{"retention"}, kind: textCell, width: 14},
 	}}
 	feesSheet = &sheetSpec{name: SheetFees, context: "Gebühr", columns: []column{
 		{header: "Betrag (Cent)", path: []string{"fee", "amount"}, kind: intCell, width: 14},
@@ -138,7 +139,7 @@ var (
 // Keys a document, a fee, a step and a notice may have; the workbook has a
 // place for each of them.
 var (
-	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices")
+	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention")
 	feeKeys  = keySet("amount", "currency", "purpose")
 	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
 		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")

@@ -602,6 +602,7 @@ func TestRoundTripKeepsUnusualValues(t *testing.T) {
 		{"steps in authored order", map[string]any{"steps": []any{step(nil), map[string]any{"id": "b"}, map[string]any{"id": "a"}}}},
 		{"fee amount only", map[string]any{"fee": map[string]any{"amount": 0}}},
 		{"payment deadline without fee", map[string]any{"paymentDeadline": "36h"}},
+		{"retention", map[string]any{"retention": "18M"}},
 		{"variables of every JSON type", map[string]any{"vars": map[string]any{
 			"flag": true, "none": nil, "ratio": 0.25, "big": 9007199254740993, "nested": map[string]any{"a": []any{1, "x", map[string]any{}}}}}},
 		{"null schema", map[string]any{"schema": nil}},

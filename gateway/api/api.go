@@ -123,6 +123,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.HandleFunc("/portal-events", s.handlePortalEvents).Methods(http.MethodGet)
 	admins.HandleFunc("/portal-events/{id}/resend", s.handleResendPortalEvent).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
+	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 }
 
 // registerDefinitionRoutes adds the administrators' API over the versioned

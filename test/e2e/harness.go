@@ -99,6 +99,7 @@ var Scenarios = []Scenario{
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"DocumentsWithTheApplication", documentsWithTheApplication},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
+	{"ErasureAndAccessOnRequest", erasureAndAccessOnRequest},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
 	{"AtTheDoor", atTheDoor},

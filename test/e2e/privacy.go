@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// erasureAndAccessOnRequest: an administrator's erasure is refused while
+// the case is open (409), for anyone else (403) and without a reason (with
+// its pointer); the account's data is given as JSON and as a PDF naming the
+// case; once the case closed, erasure leaves only statistics.
+func erasureAndAccessOnRequest(t *testing.T, st *Stack) {
+	account := "amt24-erase-" + uuid.NewString()[:8]
+	s := st.submit(t, parkausweis("Südvorstadt", account))
+	path := "/api/v1/applications/" + s.ID + "/erasure"
+	reason := map[string]any{"reason": "Antrag der betroffenen Person vom 3. März"}
+
+	if res := st.api(t, http.MethodPost, path, "dev-admin", reason); res.Status != http.StatusConflict ||
+		!strings.Contains(string(res.Body), "still open") {
+		t.Errorf("erasure of an open case: %d %s, want 409 still open", res.Status, res.Body)
+	}
+	if res := st.api(t, http.MethodPost, "/api/v1/accounts/"+account+"/erasure", "dev-admin", reason); res.Status != http.StatusConflict ||
+		!strings.Contains(string(res.Body), s.ID) {
+		t.Errorf("erasure of an account with an open case: %d %s, want 409 naming %s", res.Status, res.Body, s.ID)
+	}
+	pay(t, s.PaymentURL, "pay")
+	st.waitStatus(t, s, "approved")
+
+	if res := st.api(t, http.MethodPost, path, "dev-sb-leipzig", reason); res.Status != http.StatusForbidden {
+		t.Errorf("erasure by a case worker: %d, want 403", res.Status)
+	}
+	for _, bad := range []map[string]any{{"reason": ""}, {"reason": strings.Repeat("x", 501)}} {
+		res := st.api(t, http.MethodPost, path, "dev-admin", bad)
+		if res.Status != http.StatusBadRequest && res.Status != http.StatusUnprocessableEntity ||
+			!strings.Contains(string(res.Body), `"/reason"`) {
+			t.Errorf("erasure with reason of %d characters: %d %s, want 400/422 at /reason", len(bad["reason"].(string)), res.Status, res.Body)
+		}
+	}
+
+	// Access: JSON and PDF, for the portal and the administrator.
+	res := st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-portal", nil)
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), s.ID) || !strings.Contains(string(res.Body), "Südvorstadt") {
+		t.Errorf("account data: %d %s", res.Status, res.Body)
+	}
+	res = st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data?format=pdf", "dev-admin", nil)
+	if res.Status != http.StatusOK || !bytes.HasPrefix(res.Body, []byte("%PDF-")) || !bytes.Contains(res.Body, []byte(s.ID)) {
+		t.Errorf("account data as PDF: %d, %d bytes, PDF %v, names the case %v", res.Status, len(res.Body),
+			bytes.HasPrefix(res.Body, []byte("%PDF-")), bytes.Contains(res.Body, []byte(s.ID)))
+	}
+	if res := st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-sb-leipzig", nil); res.Status != http.StatusForbidden {
+		t.Errorf("account data for a case worker: %d, want 403", res.Status)
+	}
+
+	// The final record is written a moment after the last projection.
+	var erased map[string]any
+	waitFor(t, "erasure of the closed case", 10*time.Second, func() bool {
+		res := st.api(t, http.MethodPost, path, "dev-admin", reason)
+		if res.Status == http.StatusOK {
+			erased = res.JSON(t)
+		}
+		return res.Status == http.StatusOK
+	})
+	if cases, _ := erased["cases"].([]any); len(cases) != 1 || cases[0] != s.ID {
+		t.Errorf("erased %v", erased)
+	}
+	res = st.api(t, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-admin", nil)
+	if res.Status == http.StatusOK && (strings.Contains(string(res.Body), account) || strings.Contains(string(res.Body), "timeline\":[{")) {
+		t.Errorf("erased case still shows personal data: %s", res.Body)
+	}
+	res = st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-admin", nil)
+	if res.Status != http.StatusOK || strings.Contains(string(res.Body), "Südvorstadt") || strings.Contains(string(res.Body), s.ID+"-1") {
+		t.Errorf("account data after the erasure: %d %s", res.Status, res.Body)
+	}
+	res = st.api(t, http.MethodPost, "/api/v1/accounts/"+account+"/erasure", "dev-admin", reason)
+	if res.Status != http.StatusOK {
+		t.Errorf("account erasure: %d %s", res.Status, res.Body)
+	}
+}
