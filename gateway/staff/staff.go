@@ -29,7 +29,7 @@ var templateFS embed.FS
 
 // pages are parsed once, at start, each with the staff layout.
 var pages = web.ParsePages(templateFS, pageFuncs,
-	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries")
+	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "erasure")
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{
@@ -128,6 +128,8 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.HandleFunc("/aenderungen", p.withCatalog(p.handleChangesPage)).Methods(http.MethodGet)
 	admins.HandleFunc("/auswertung", p.withCatalog(p.handleDashboardPage)).Methods(http.MethodGet)
 	admins.HandleFunc("/zustellungen", p.page(p.handleDeliveriesPage)).Methods(http.MethodGet)
+	admins.HandleFunc("/loeschung", p.page(p.handleErasurePage)).Methods(http.MethodGet)
+	admins.HandleFunc("/loeschung", p.page(p.handleErase)).Methods(http.MethodPost)
 	admins.HandleFunc("/zustellungen/{id}/erneut", p.page(p.handleResendPage)).Methods(http.MethodPost)
 	admins.HandleFunc("/definitionen/{id}", p.withCatalog(p.handleDefinitionPage)).Methods(http.MethodGet)
 	admins.HandleFunc("/definitionen/{id}/entwurf", p.withCatalog(p.handleDraftPage)).Methods(http.MethodPost)

@@ -186,6 +186,8 @@ POST   /verwaltung/import                                             signin sig
 GET    /verwaltung/aenderungen                                        signin signin signin signin signin signin 403    403    403    ok     signin signin
 GET    /verwaltung/auswertung                                         signin signin signin signin signin signin 403    403    403    ok     signin signin
 GET    /verwaltung/zustellungen                                       signin signin signin signin signin signin 403    403    403    ok     signin signin
+GET    /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin
+POST   /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin
 POST   /verwaltung/zustellungen/{id}/erneut                           signin signin signin signin signin signin 403    403    403    ok     signin signin
 GET    /verwaltung/definitionen/{id}                                  signin signin signin signin signin signin 403    403    403    ok     signin signin
 POST   /verwaltung/definitionen/{id}/entwurf                          signin signin signin signin signin signin 403    403    403    ok     signin signin

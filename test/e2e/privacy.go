@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,40 @@ func erasureAndAccessOnRequest(t *testing.T, st *Stack) {
 	res = st.api(t, http.MethodPost, "/api/v1/accounts/"+account+"/erasure", "dev-admin", reason)
 	if res.Status != http.StatusOK {
 		t.Errorf("account erasure: %d %s", res.Status, res.Body)
+	}
+	erasureOnTheStaffPage(t, st)
+}
+
+// erasureOnTheStaffPage: an administrator erases a closed case through the
+// form of /verwaltung/loeschung; an open case is refused in German.
+func erasureOnTheStaffPage(t *testing.T, st *Stack) {
+	s := st.submit(t, parkausweis("Südvorstadt", "amt24-erase-page-"+uuid.NewString()[:8]))
+	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-admin")}}
+	form := admin.get("/verwaltung/loeschung")
+	m := csrfField.FindStringSubmatch(form.Body)
+	if form.Status != http.StatusOK || m == nil || !strings.Contains(form.Body, "Art. 17") {
+		t.Fatalf("erasure page: %d", form.Status)
+	}
+	send := func(fields url.Values) pageResponse {
+		fields.Set("csrf", m[1])
+		return admin.post("/verwaltung/loeschung", fields)
+	}
+	open := send(url.Values{"vorgang": {s.ID}, "begruendung": {"Antrag vom 3. März"}})
+	if open.Status != http.StatusConflict || !strings.Contains(open.Body, "Es wurde nichts gelöscht") {
+		t.Errorf("open case on the page: %d %s", open.Status, open.Body)
+	}
+	if none := send(url.Values{"vorgang": {s.ID}, "begruendung": {" "}}); none.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(none.Body, "warum gelöscht wird") {
+		t.Errorf("without a reason: %d", none.Status)
+	}
+	pay(t, s.PaymentURL, "pay")
+	st.waitStatus(t, s, "approved")
+	var done pageResponse
+	waitFor(t, "the page's erasure of the closed case", 10*time.Second, func() bool {
+		done = send(url.Values{"vorgang": {s.ID}, "begruendung": {"Antrag vom 3. März"}})
+		return done.Status == http.StatusSeeOther
+	})
+	if shown := admin.get(done.Location); !strings.Contains(shown.Body, "Gelöscht: die personenbezogenen Daten von 1 Vorgang") {
+		t.Errorf("after the erasure: %s %s", done.Location, shown.Body)
 	}
 }
