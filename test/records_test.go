@@ -30,6 +30,7 @@ import (
 func TestClosedCaseOutlivesHistoryAndRedis(t *testing.T) {
 	for _, dialect := range recordstest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
 			cfg := devConfig(t.TempDir(), "127.0.0.1:0")
 			cfg.RedisPrefix = "records:" + dialect + ":" + time.Now().Format("150405.000") + ":"
 			if dialect == "postgres" {
@@ -49,9 +50,24 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 	ctx := context.Background()
 	st := stackOf(d)
 	account := "amt24-records"
-	s := st.Submit(t, e2e.Parkausweis("Plagwitz-Nord", account))
+	// A sealed Gewerbeanmeldung in Dresden, whose case worker decides alone.
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, account))
 	e2e.Pay(t, s.PaymentURL, "pay")
-	st.AskApplicant(t, s, "parken", "Bitte laden Sie die Meldebescheinigung hoch.")
+	act := func(taskID, action string, body string) {
+		t.Helper()
+		var payload any
+		if body != "" {
+			payload = []byte(body)
+		}
+		if res := e2e.Call(t, st.URL, http.MethodPost, "/api/v1/tasks/"+taskID+"/"+action, "dev-sb-dresden", payload,
+			"Content-Type", "application/json"); res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", action, res.Status, res.Body)
+		}
+	}
+	taskID := st.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")["id"].(string)
+	act(taskID, "claim", "")
+	act(taskID, "complete", `{"outcome":"request_information","comment":"Bitte die Meldebescheinigung."}`)
+	st.WaitStatus(t, s, "information_requested")
 	pdf := e2e.SamplePDF("Meldebescheinigung Rita Records")
 	body, contentType := e2e.Multipart(t, map[string]string{"text": "Anbei."}, e2e.File{Name: "meldung.pdf", Data: pdf})
 	if res := e2e.Call(t, st.URL, http.MethodPost, "/api/v1/applications/"+s.ID+"/responses", s.Token, body,
@@ -59,17 +75,9 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 		t.Fatalf("answer: %d %s", res.Status, res.Body)
 	}
 	st.WaitStatus(t, s, "in_review")
-	taskID := st.OpenTask(t, s.ID, "dev-sb-leipzig", "parken")["id"].(string)
-	for _, step := range []struct{ path, body string }{{"claim", ""}, {"complete", `{"outcome":"approve"}`}} {
-		var payload any
-		if step.body != "" {
-			payload = []byte(step.body)
-		}
-		if res := e2e.Call(t, st.URL, http.MethodPost, "/api/v1/tasks/"+taskID+"/"+step.path, "dev-sb-leipzig", payload,
-			"Content-Type", "application/json"); res.Status != http.StatusOK {
-			t.Fatalf("%s: %d %s", step.path, res.Status, res.Body)
-		}
-	}
+	taskID = st.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")["id"].(string)
+	act(taskID, "claim", "")
+	act(taskID, "complete", `{"outcome":"approve"}`)
 	st.WaitStatus(t, s, "approved")
 	e2e.WaitFor(t, "the final record", 30*time.Second, func() bool {
 		_, err := d.Records.ClosedCase(ctx, s.ID)
@@ -107,7 +115,9 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e2e.WaitFor(t, "the history to go", 30*time.Second, func() bool {
+	// Temporal deletes a closed execution in the background, here after
+	// about half a minute.
+	e2e.WaitFor(t, "the history to go", 120*time.Second, func() bool {
 		_, err := d.Client.DescribeWorkflowExecution(ctx, ozgflow.CaseWorkflowID(s.ID), "")
 		var notFound *serviceerror.NotFound
 		return errors.As(err, &notFound)
@@ -116,18 +126,18 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 		t.Fatal(err)
 	}
 
-	c := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-sb-leipzig", nil)
+	c := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-sb-dresden", nil)
 	if c.Status != http.StatusOK || c.JSON(t)["status"] != "approved" || c.JSON(t)["decision"] == nil {
 		t.Fatalf("the case after history and Redis are gone: %d %s", c.Status, c.Body)
 	}
 	if a := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID, s.Token, nil); a.Status != http.StatusOK {
 		t.Errorf("the applicant lost the case: %d %s", a.Status, a.Body)
 	}
-	docs := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID+"/documents", "dev-sb-leipzig", nil)
+	docs := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID+"/documents", "dev-sb-dresden", nil)
 	if docs.Status != http.StatusOK || !strings.Contains(string(docs.Body), "meldung.pdf") || !strings.Contains(string(docs.Body), `"receipt"`) {
 		t.Fatalf("documents: %d %s", docs.Status, docs.Body)
 	}
-	doc := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID+"/documents/"+sha256Hex(pdf), "dev-sb-leipzig", nil)
+	doc := e2e.Call(t, st.URL, http.MethodGet, "/api/v1/applications/"+s.ID+"/documents/"+sha256Hex(pdf), "dev-sb-dresden", nil)
 	if doc.Status != http.StatusOK || !bytes.Equal(doc.Body, pdf) || doc.Header.Get("Content-Type") != "application/pdf" {
 		t.Errorf("download: %d %q, %d bytes", doc.Status, doc.Header.Get("Content-Type"), len(doc.Body))
 	}
@@ -137,7 +147,7 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 	if after := statistics(t, st.URL); after != before {
 		t.Errorf("dashboard figures changed:\nbefore %s\nafter  %s", before, after)
 	}
-	session := e2e.SignIn(t, st.URL, "dev-sb-leipzig")
+	session := e2e.SignIn(t, st.URL, "dev-sb-dresden")
 	if res := e2e.Call(t, st.URL, http.MethodGet, "/arbeitskorb/vorgaenge/"+s.ID, "", nil, "Cookie", "ozgflow_session="+session); res.Status != http.StatusOK ||
 		!strings.Contains(string(res.Body), "meldung.pdf") {
 		t.Errorf("case page: %d", res.Status)
@@ -158,10 +168,10 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 	}
 }
 
-// statistics is the dashboard's statistics sheet of Leipzig, as text.
+// statistics is the dashboard's statistics sheet of Dresden, as text.
 func statistics(t *testing.T, base string) string {
 	t.Helper()
-	res := e2e.Call(t, base, http.MethodGet, "/api/v1/reports/statistics.xlsx", "dev-sb-leipzig", nil)
+	res := e2e.Call(t, base, http.MethodGet, "/api/v1/reports/statistics.xlsx", "dev-sb-dresden", nil)
 	if res.Status != http.StatusOK {
 		t.Fatalf("statistics: %d %s", res.Status, res.Body)
 	}

@@ -135,7 +135,7 @@ POST   /api/v1/accounts/{account}/notices/{noticeId}/read             401    401
 # Data protection: access on request for the account's portal and administrators, erasure by administrators.
 GET    /api/v1/accounts/{account}/data                                401    401    401    401    ok     403    403    403    403    ok     403    403
 POST   /api/v1/accounts/{account}/erasure                             401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/applications/{id}/erasure                              401    401    401    401    403    403    403    403    403    ok     403    403
+POST   /api/v1/applications/{id}/erasure                              401    401    403    404    403    403    403    403    403    ok     403    403
 
 # Queues, tasks and reports of an authority.
 GET    /api/v1/queues                                                 401    401    401    401    403    403    ok     ok     ok     ok     403    403
