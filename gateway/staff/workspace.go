@@ -280,6 +280,7 @@ type caseData struct {
 	Queues      []string
 	Colleagues  []ozgflow.Identity
 	Audit       []auditRow
+	Trail       []trailRow // the audit trail: who read or changed the case
 	Payment     string
 	Seal        string
 	Can         map[string]bool
@@ -333,6 +334,11 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		d.Can = casework.AllowedActions(id, t.Task)
 	}
 	d.Audit = auditRows(c.Audit, names)
+	if d.Trail, err = p.caseTrail(r.Context(), c.ID); err != nil {
+		p.logger.Error("Audit trail of a case not read", "error", err)
+		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
 	for _, req := range c.Requests {
 		d.Attachments = append(d.Attachments, req.Attachments...)
 	}
@@ -381,6 +387,17 @@ func sealLine(seal *ozgflow.Seal) string {
 }
 
 // taskForms maps the action names of the case view's forms to updates.
+// taskActions name the forms' actions in the audit trail as the API's
+// routes name them.
+var taskActions = map[string]string{
+	"uebernehmen": "task.claim",
+	"freigeben":   "task.release",
+	"abgeben":     "task.handover",
+	"entscheiden": "task.complete",
+	"nachfragen":  "task.complete",
+	"bestaetigen": "task.approve",
+}
+
 var taskForms = map[string]string{
 	"uebernehmen": ozgflow.UpdateClaim,
 	"freigeben":   ozgflow.UpdateRelease,
@@ -430,6 +447,7 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
+	web.NoteAction(r.Context(), taskActions[action])
 	caseID, _ := ozgflow.CaseIDFromTaskID(taskID)
 	if _, err := p.cases.ActOnTask(r.Context(), id, update, taskID, taskFormBody(action, r)); err != nil {
 		switch ozgflow.ErrorCode(err) {
