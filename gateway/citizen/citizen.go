@@ -110,6 +110,7 @@ func (p *Pages) casePage(h caseHandler, upload bool) http.HandlerFunc {
 		c, err := p.cases.Load(r.Context(), caseID)
 		switch ozgflow.ErrorCode(err) {
 		case "":
+			web.NoteAccount(r.Context(), c.PortalAccount)
 			h(w, r, v, c, token)
 		case ozgflow.ENOTFOUND:
 			p.errorPage(w, v, http.StatusNotFound, "notfound")

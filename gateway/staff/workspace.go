@@ -313,6 +313,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		p.errorPageFor(w, r, err)
 		return
 	}
+	web.NoteAccount(r.Context(), c.PortalAccount)
 	names := p.cases.Names(r.Context(), id.Authority)
 	now := p.now()
 	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.Status),
