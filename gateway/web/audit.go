@@ -326,6 +326,11 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 func (b *bufferedResponse) sendTo(w http.ResponseWriter) {
 	h := w.Header()
 	for k, v := range b.header {
+		if k == "Set-Cookie" {
+			// Cookies set before the route (an ended session's) stay.
+			h[k] = append(h[k], v...)
+			continue
+		}
 		h[k] = v
 	}
 	w.WriteHeader(b.status)

@@ -221,3 +221,30 @@ func TestTrailQueryIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldAnswersKeepEarlierCookies: a cookie set before the route (the
+// Identifier's ending of a session) and the route's own both leave.
+func TestHeldAnswersKeepEarlierCookies(t *testing.T) {
+	db := recordstest.Open(t, "sqlite")
+	a := Auditor{Records: db}
+	r := mux.NewRouter()
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "before", Value: "", MaxAge: -1})
+			next.ServeHTTP(w, req)
+		})
+	})
+	r.Handle("/x/{id}", a.Declare(Reads("case.read"), func(w http.ResponseWriter, _ *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "route", Value: "1"})
+		w.WriteHeader(http.StatusOK)
+	}))
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x/c-1", nil))
+	var names []string
+	for _, ck := range rec.Result().Cookies() {
+		names = append(names, ck.Name)
+	}
+	if strings.Join(names, " ") != "before route" {
+		t.Errorf("cookies %v, want before and route", names)
+	}
+}
