@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -346,6 +347,8 @@ func (s *oidcStack) sessionsOfAnHTTPSGateway(t *testing.T) {
 		"OZGFLOW_OIDC_ISSUER":            s.provider.Issuer(), "OZGFLOW_OIDC_CLIENT_ID": e2e.StaffClientID,
 		"OZGFLOW_OIDC_CLIENT_SECRET": e2e.StaffSecret, "OZGFLOW_API_CLIENTS_FILE": s.apiFile,
 		"OZGFLOW_SESSION_IDLE": idle.String(), "OZGFLOW_SESSION_MAX": absolute.String(), "OZGFLOW_LOG_LEVEL": "error",
+		// The gateway writes the audit trail of what its sessions do.
+		"OZGFLOW_RECORDS_URL": filepath.Join(t.TempDir(), "records.db"),
 	}
 	cfg, err := process.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
