@@ -20,6 +20,9 @@ const (
 	// RoleProvider is a payment provider or signing service: it reaches its
 	// webhooks and nothing else.
 	RoleProvider Role = "provider"
+	// RoleDataProtection is the data protection officer: exports the audit
+	// trail per case, per person and per period, and sees no case itself.
+	RoleDataProtection Role = "dataprotection"
 )
 
 // Scopes an API client's access token must grant for each kind of access.

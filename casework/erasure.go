@@ -310,10 +310,6 @@ func (s *Service) AccountData(ctx context.Context, by ozgflow.Identity, account 
 			d.ReadNotices = append(d.ReadNotices, id)
 		}
 	}
-	if err := s.Records.Append(ctx, records.Entry{Actor: by.Subject, Role: string(by.Role), Account: account,
-		Action: ozgflow.ActionAccountAccess}); err != nil {
-		return d, err
-	}
 	if d.Trail, err = s.Records.Trail(ctx, records.TrailQuery{Account: account}); err != nil {
 		return d, err
 	}

@@ -12,7 +12,8 @@ import (
 // owns the accounts starting with "amt24-", a second portal those starting
 // with "portal2-"; the demo back-office system is bound to no authority (dev
 // only), while Leipzig's and Dresden's Gewerbe systems see only the cases
-// delivered to them. The second portal and the bound systems let the access
+// delivered to them. The data protection officer exports the audit trail.
+// The second portal and the bound systems let the access
 // matrix (test/access) try a stranger next to the rightful caller.
 func DevTokens() web.StaticTokens {
 	const leipzig, dresden, chemnitz = "147130000000", "146120000000", "145110000000"
@@ -26,6 +27,7 @@ func DevTokens() web.StaticTokens {
 		"dev-sb-dresden":    {Subject: "sb-dresden", Name: "Sachbearbeitung Dresden (Teamleitung)", Role: ozgflow.RoleCaseWorker, Authority: dresden, Queues: lead},
 		"dev-sb-dresden-2":  {Subject: "sb-dresden-2", Name: "Sachbearbeitung Dresden 2", Role: ozgflow.RoleCaseWorker, Authority: dresden, Queues: team},
 		"dev-admin":         {Subject: "admin", Name: "Fachadministration (Demo)", Role: ozgflow.RoleAdmin},
+		"dev-datenschutz":   {Subject: "datenschutz", Name: "Datenschutzbeauftragte (Demo)", Role: ozgflow.RoleDataProtection},
 		"dev-fachverfahren": {Subject: "fachverfahren", Name: "Fachverfahren (Demo)", Role: ozgflow.RoleSystem},
 		"dev-portal-2":      {Subject: "portal-zwei", Name: "Zweites Portal (Demo)", Role: ozgflow.RolePortal, AccountPrefix: "portal2-"},
 		"dev-fachverfahren-leipzig": {Subject: "fachverfahren-leipzig", Name: "Fachverfahren Gewerbe Leipzig (Demo)",

@@ -29,6 +29,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -47,6 +48,9 @@ func doorServer(t *testing.T, cfg Config, tc client.Client) (*Server, *store.Sto
 		t.Fatal(err)
 	}
 	cfg.Secret, cfg.DemoSignIn = testSecret, true
+	if cfg.Records == nil {
+		cfg.Records = recordstest.Open(t, "sqlite")
+	}
 	cfg.Limits.Prefix = "gwdoor:" + uuid.NewString() + ":"
 	return New(cfg, tc, st, casework.StaticDefinitions{Reg: reg}, DevTokens(), slog.New(slog.NewTextHandler(io.Discard, nil))), st
 }
@@ -361,7 +365,7 @@ func TestLimitsFailOpen(t *testing.T) {
 	}
 	reg, _ := definitions.LoadCatalog(catalog.FS)
 	st := store.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}))
-	s := New(Config{Secret: testSecret, Limits: web.Limits{Submit: web.Rate{N: 1, Per: time.Minute},
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), Limits: web.Limits{Submit: web.Rate{N: 1, Per: time.Minute},
 		TokenFailures: web.Rate{N: 1, Per: time.Minute}}}, nil, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := range 3 {

@@ -21,6 +21,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/api"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -64,7 +65,7 @@ func newTestServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Secret: testSecret}, nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	return New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite")}, nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
@@ -110,7 +111,7 @@ func TestHostileInputSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Secret: testSecret}, tc, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite")}, tc, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cases := 0
 	check := func(t *testing.T, rec problemAnswer, pointer string) {

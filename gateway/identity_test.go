@@ -16,6 +16,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
@@ -98,7 +99,7 @@ func TestAnAdministratingCaseWorkerWorksOnlyTheirQueues(t *testing.T) {
 	}
 	both := ozgflow.Identity{Subject: "both", Name: "Beide", Role: ozgflow.RoleCaseWorker, Authority: "147130000000",
 		Queues: []string{"parken"}, Roles: []ozgflow.Role{ozgflow.RoleAdmin}}
-	s := New(Config{Secret: testSecret}, nil, st, casework.StaticDefinitions{Reg: reg}, web.StaticTokens{"both": both},
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite")}, nil, st, casework.StaticDefinitions{Reg: reg}, web.StaticTokens{"both": both},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c := testCase(ozgflow.StatusInReview)
 	task := ozgflow.Task{ID: ozgflow.TaskID(c.ID, "review", 1), CaseID: c.ID, StepID: "review", Authority: c.Authority,

@@ -86,6 +86,7 @@ type Server struct {
 	tokens   web.AccessTokens
 	rooms    *web.Rooms
 	limiter  *web.Limiter
+	audit    web.Auditor
 	logger   *slog.Logger
 	router   *mux.Router
 	handler  http.Handler
@@ -114,7 +115,8 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	sessions := web.Sessions{Store: st, Timeouts: cfg.Sessions, Secure: cfg.HTTPS || strings.HasPrefix(cfg.PublicURL, "https://"),
 		Now: time.Now}
 	s := &Server{cfg: cfg, temporal: tc, store: st, cases: cases, tokens: web.NewAccessTokenRing(cfg.Secret, cfg.PreviousSecrets...),
-		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter()}
+		rooms: web.NewRooms(), logger: logger, router: mux.NewRouter(),
+		audit: web.Auditor{Records: cfg.Records, Logger: logger, Now: time.Now}}
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = web.MethodNotAllowed
 	if st != nil {
@@ -135,6 +137,11 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	citizen.New(cases, s.receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
 	s.answerWrongMethods()
 	s.limiter.Cover(s.router, s.rooms)
+	if undeclared := web.Undeclared(s.router); len(undeclared) > 0 {
+		// A route that does not say what it does with personal data could
+		// read it without a trace: such a gateway does not start.
+		panic("gateway: routes without a declared use of personal data (web.Auditor.Declare): " + strings.Join(undeclared, ", "))
+	}
 	return s
 }
 
@@ -153,7 +160,7 @@ func (s *Server) answerWrongMethods() {
 	})
 	anyone := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (wrong method)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
 	for _, p := range paths {
-		anyone.Path(p).Handler(web.MethodNotAllowed)
+		anyone.Path(p).Handler(s.audit.Declare(web.NoPersonalData, web.MethodNotAllowed))
 	}
 }
 
@@ -214,17 +221,17 @@ func (s *Server) Close() error {
 
 func (s *Server) registerHealthRoutes() {
 	ops := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (operations)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
-	ops.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
-	ops.Handle("/readyz", health.Checks{
+	ops.Handle("/healthz", s.audit.Declare(web.NoPersonalData, health.Live)).Methods(http.MethodGet)
+	ops.Handle("/readyz", s.audit.Declare(web.NoPersonalData, health.Checks{
 		"temporal": func(ctx context.Context) error {
 			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
 		"redis":   s.store.Ping,
 		"records": s.cfg.Records.Ping,
-	}).Methods(http.MethodGet)
+	}.ServeHTTP)).Methods(http.MethodGet)
 	if s.cfg.Metrics != nil {
-		ops.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(http.MethodGet)
+		ops.Handle("/metrics", s.audit.Declare(web.NoPersonalData, s.cfg.Metrics.Handler().ServeHTTP)).Methods(http.MethodGet)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
@@ -34,7 +35,7 @@ func FuzzSubmit(f *testing.F) {
 	tc.On("NewWithStartWorkflowOperation", mock.Anything, mock.Anything, mock.Anything).Return(nil)
 	tc.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).Return(nil, down)
 	tc.On("QueryWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil, down)
-	s := New(Config{Secret: testSecret}, tc, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(f, "sqlite")}, tc, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, seed := range []string{
 		`{"service":"99050035001000","authority":"147130000000","applicant":{"name":"Anna","email":"anna@example.org","portalAccount":"amt24-anna"},"data":{"betrieb":{"name":"Café","rechtsform":"einzelunternehmen"}}}`,

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -91,7 +92,7 @@ func webhookServer(t *testing.T, st *store.Store, secrets bool, signalErrs ...er
 		}
 		n++
 	}
-	cfg := Config{Secret: testSecret}
+	cfg := Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite")}
 	if secrets {
 		cfg.PaymentWebhookSecret, cfg.SignatureWebhookSecret = paymentHookSecret, signatureHookSecret
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -31,7 +32,7 @@ func storeServer(tb testing.TB) (*Server, *store.Store) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := New(Config{Secret: testSecret}, nil, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(tb, "sqlite")}, nil, st, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return s, st
 }

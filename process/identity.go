@@ -23,7 +23,8 @@ type IdentityConfig struct {
 	OIDCRedirectURL  string   // OZGFLOW_OIDC_REDIRECT_URL, default <public URL>/anmelden/rueckkehr
 	OIDCScopes       []string // OZGFLOW_OIDC_SCOPES, default "profile email"
 	// Claims: OZGFLOW_OIDC_ROLES_CLAIM, _AUTHORITY_CLAIM, _QUEUES_CLAIM,
-	// _NAME_CLAIM, _CASEWORKER_ROLE, _ADMIN_ROLE (defaults: idp.DefaultClaims).
+	// _NAME_CLAIM, _CASEWORKER_ROLE, _ADMIN_ROLE, _DATAPROTECTION_ROLE
+	// (defaults: idp.DefaultClaims).
 	Claims idp.ClaimMap
 	// APIClientsFile binds the API clients (OZGFLOW_API_CLIENTS_FILE, YAML).
 	APIClientsFile string
@@ -55,6 +56,7 @@ func (c *Config) identityFromEnv(getenv func(string) string) error {
 	set(&c.Claims.Name, "OZGFLOW_OIDC_NAME_CLAIM")
 	set(&c.Claims.CaseWorkerRole, "OZGFLOW_OIDC_CASEWORKER_ROLE")
 	set(&c.Claims.AdminRole, "OZGFLOW_OIDC_ADMIN_ROLE")
+	set(&c.Claims.DataProtectionRole, "OZGFLOW_OIDC_DATAPROTECTION_ROLE")
 	set(&c.APIClientsFile, "OZGFLOW_API_CLIENTS_FILE")
 	set(&c.APIAudience, "OZGFLOW_API_AUDIENCE")
 	return setDurations(getenv, map[string]*time.Duration{"OZGFLOW_SESSION_IDLE": &c.SessionIdle, "OZGFLOW_SESSION_MAX": &c.SessionMax},

@@ -42,7 +42,8 @@ func TestNoticeSettingsFromEnvironment(t *testing.T) {
 
 func TestNoticeSettingsAreValidated(t *testing.T) {
 	worker := map[string]string{"OZGFLOW_SECRET": "0123456789abcdef0123", "OZGFLOW_PAYMENT_URL": "http://p", "OZGFLOW_SIGNER_URL": "http://s",
-		"OZGFLOW_FACHVERFAHREN_SECRET": "f0e1d2c3b4a5968778695a4b3c2d1e0f", "OZGFLOW_FACHVERFAHREN_URL": "http://f"}
+		"OZGFLOW_FACHVERFAHREN_SECRET": "f0e1d2c3b4a5968778695a4b3c2d1e0f", "OZGFLOW_FACHVERFAHREN_URL": "http://f",
+		"OZGFLOW_RECORDS_URL": "postgres://ozgflow@db/ozgflow"}
 	with := func(extra map[string]string) map[string]string {
 		out := map[string]string{}
 		for k, v := range worker {

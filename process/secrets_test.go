@@ -31,6 +31,7 @@ func productionEnv() map[string]string {
 		"OZGFLOW_SMTP_FROM":                "noreply@ozgflow.example",
 		"OZGFLOW_SMTP_USERNAME":            "ozgflow",
 		"OZGFLOW_SMTP_PASSWORD":            "mail-password-1",
+		"OZGFLOW_RECORDS_URL":              "postgres://ozgflow@db.example/ozgflow",
 	}
 }
 

@@ -42,7 +42,6 @@ func (s *Store) sessionKey(id string) string { return s.prefix + "session:" + id
 func (s *Store) signInKey(state string) string {
 	return s.prefix + "signin:" + state
 }
-func (s *Store) accessLogKey() string { return s.prefix + "log:signins" }
 
 // CreateSession stores a new session under a fresh random ID and returns it.
 func (s *Store) CreateSession(ctx context.Context, sess Session, t SessionTimeouts) (Session, error) {
@@ -134,47 +133,6 @@ func (s *Store) TakeSignInAttempt(ctx context.Context, state string) (a SignInAt
 		return a, false, nil
 	}
 	return a, true, nil
-}
-
-// AccessEvent records a sign-in, a refused sign-in or a sign-out.
-type AccessEvent struct {
-	At      time.Time    `json:"at"`
-	Event   string       `json:"event"` // signin, signin-refused, signout
-	Subject string       `json:"subject,omitempty"`
-	Name    string       `json:"name,omitempty"`
-	Role    ozgflow.Role `json:"role,omitempty"`
-	Via     string       `json:"via,omitempty"`
-	From    string       `json:"from"` // the client's address
-	Detail  string       `json:"detail,omitempty"`
-}
-
-// accessLogLength bounds the access log kept here.
-const accessLogLength = 100_000
-
-// RecordAccess appends an event to the access log (newest last).
-func (s *Store) RecordAccess(ctx context.Context, e AccessEvent) error {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.accessLogKey(), MaxLen: accessLogLength, Approx: true,
-		Values: map[string]any{"event": body}}).Err()
-}
-
-// AccessLog returns up to limit events, newest first.
-func (s *Store) AccessLog(ctx context.Context, limit int64) ([]AccessEvent, error) {
-	msgs, err := s.rdb.XRevRangeN(ctx, s.accessLogKey(), "+", "-", limit).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AccessEvent, 0, len(msgs))
-	for _, m := range msgs {
-		var e AccessEvent
-		if raw, ok := m.Values["event"].(string); ok && json.Unmarshal([]byte(raw), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }
 
 // randomID returns 256 random bits, URL-safe.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,7 +20,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/oidctest"
 	"github.com/ozgflow/ozgflow/process"
-	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
@@ -95,7 +96,7 @@ func startOIDCStack(t *testing.T) *oidcStack {
 	realm := e2e.NewRealm(provider, d.URL)
 	return &oidcStack{dev: d, realm: realm, provider: provider, other: other, apiFile: apiFile,
 		st: &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow",
-			Tokens: realm.Token, StaffSignIn: realm.SignIn}}
+			Tokens: realm.Token, StaffSignIn: realm.SignIn, Records: d.Records}}
 }
 
 func TestOpenIDConnect(t *testing.T) {
@@ -211,16 +212,13 @@ func (s *oidcStack) staffSignInAndSignOut(t *testing.T) {
 		t.Errorf("the signed-out cookie at the API: %d, want 401", res.Status)
 	}
 
-	log := s.accessLog(t)
-	for _, want := range []store.AccessEvent{
-		{Event: "signin", Subject: "sb-leipzig", Via: "oidc", Role: ozgflow.RoleCaseWorker},
-		{Event: "signout", Subject: "sb-leipzig", Via: "oidc", Role: ozgflow.RoleCaseWorker},
-	} {
-		if !slices.ContainsFunc(log, func(e store.AccessEvent) bool {
-			return e.Event == want.Event && e.Subject == want.Subject && e.Via == want.Via && e.Role == want.Role &&
-				e.Name == "Sachbearbeitung Leipzig (Teamleitung)" && e.From == "127.0.0.1" && !e.At.IsZero()
+	trail := s.signIns(t)
+	for _, action := range []string{"signin", "signout"} {
+		if !slices.ContainsFunc(trail, func(e records.Entry) bool {
+			return e.Action == action && e.Actor == "sb-leipzig" && strings.Contains(e.Detail, "via oidc") &&
+				e.Role == string(ozgflow.RoleCaseWorker) && e.Authority == e2e.Leipzig && e.Address == "127.0.0.1" && !e.At.IsZero()
 		}) {
-			t.Errorf("the access log lacks %s of %s from 127.0.0.1: %+v", want.Event, want.Subject, log)
+			t.Errorf("the audit trail lacks %s of sb-leipzig from 127.0.0.1: %+v", action, trail)
 		}
 	}
 }
@@ -232,10 +230,11 @@ func (s *oidcStack) accountWithoutRole(t *testing.T) {
 	if landed.Status != http.StatusForbidden || !strings.Contains(landed.Body, "Kein Zugang zu ozgflow") || landed.Session != "" {
 		t.Errorf("no role: %d at %s, session %q\n%s", landed.Status, landed.URL, landed.Session, landed.Body)
 	}
-	if !slices.ContainsFunc(s.accessLog(t), func(e store.AccessEvent) bool {
-		return e.Event == "signin-refused" && e.Via == "oidc" && strings.Contains(e.Detail, "no role") && e.From == "127.0.0.1"
+	if !slices.ContainsFunc(s.signIns(t), func(e records.Entry) bool {
+		return e.Action == "signin.refused" && strings.Contains(e.Detail, "via oidc") && strings.Contains(e.Detail, "no role") &&
+			e.Address == "127.0.0.1"
 	}) {
-		t.Error("the access log lacks the refused sign-in")
+		t.Error("the audit trail lacks the refused sign-in")
 	}
 }
 
@@ -348,6 +347,8 @@ func (s *oidcStack) sessionsOfAnHTTPSGateway(t *testing.T) {
 		"OZGFLOW_OIDC_ISSUER":            s.provider.Issuer(), "OZGFLOW_OIDC_CLIENT_ID": e2e.StaffClientID,
 		"OZGFLOW_OIDC_CLIENT_SECRET": e2e.StaffSecret, "OZGFLOW_API_CLIENTS_FILE": s.apiFile,
 		"OZGFLOW_SESSION_IDLE": idle.String(), "OZGFLOW_SESSION_MAX": absolute.String(), "OZGFLOW_LOG_LEVEL": "error",
+		// The gateway writes the audit trail of what its sessions do.
+		"OZGFLOW_RECORDS_URL": filepath.Join(t.TempDir(), "records.db"),
 	}
 	cfg, err := process.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -461,13 +462,27 @@ var (
 	providerLink = regexp.MustCompile(`id="abmelden-idp" href="([^"]+)"`)
 )
 
-func (s *oidcStack) accessLog(t *testing.T) []store.AccessEvent {
+// signIns are the sign-ins, refused sign-ins and sign-outs of the audit
+// trail.
+func (s *oidcStack) signIns(t *testing.T) []records.Entry {
 	t.Helper()
-	log, err := s.dev.Store.AccessLog(t.Context(), 1000)
-	if err != nil {
-		t.Fatal(err)
+	var out []records.Entry
+	var after int64
+	for {
+		page, err := s.dev.Records.Trail(t.Context(), records.TrailQuery{After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			if strings.HasPrefix(e.Action, "signin") || e.Action == "signout" {
+				out = append(out, e)
+			}
+		}
+		if len(page) < 1000 {
+			return out
+		}
+		after = page[len(page)-1].ID
 	}
-	return log
 }
 
 // browserClient keeps cookies by hand and follows no redirect, so that

@@ -41,6 +41,7 @@ type API struct {
 	tokens   web.AccessTokens
 	webhooks WebhookSecrets
 	errors   web.Errors
+	audit    web.Auditor
 	logger   *slog.Logger
 	now      func() time.Time
 }
@@ -48,7 +49,8 @@ type API struct {
 // New returns the API over the case service.
 func New(cases *casework.Service, receipts *casework.Receipts, tokens web.AccessTokens, webhooks WebhookSecrets, logger *slog.Logger) *API {
 	return &API{cases: cases, receipts: receipts, catalog: cases.Catalog, store: cases.Store, tokens: tokens,
-		webhooks: webhooks, errors: web.Errors{Logger: logger}, logger: logger, now: cases.Now}
+		webhooks: webhooks, errors: web.Errors{Logger: logger}, logger: logger, now: cases.Now,
+		audit: web.Auditor{Records: cases.Records, Logger: logger, Now: cases.Now}}
 }
 
 // Register adds the API's routes under /api/v1, one room per audience.
@@ -70,58 +72,67 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	}
 
 	public := room("anyone (signed webhooks check their signature)", "", "", ozgflow.RoleAnonymous)
-	public.HandleFunc("/openapi.yaml", handleOpenAPI).Methods(http.MethodGet)
-	public.HandleFunc("/keys", s.handleKeys).Methods(http.MethodGet)
-	public.HandleFunc("/receipts/verify", s.handleVerifyReceipt).Methods(http.MethodPost)
-	public.HandleFunc("/webhooks/payments", s.handlePaymentWebhook).Methods(http.MethodPost)
-	public.HandleFunc("/webhooks/signatures", s.handleSignatureWebhook).Methods(http.MethodPost)
+	public.Handle("/openapi.yaml", s.audit.Declare(web.NoPersonalData, handleOpenAPI)).Methods(http.MethodGet)
+	public.Handle("/keys", s.audit.Declare(web.NoPersonalData, s.handleKeys)).Methods(http.MethodGet)
+	public.Handle("/receipts/verify", s.audit.Declare(web.NoPersonalData, s.handleVerifyReceipt)).Methods(http.MethodPost)
+	public.Handle("/webhooks/payments", s.audit.Declare(web.Changes("webhook.payment").By(paymentProvider), s.handlePaymentWebhook)).Methods(http.MethodPost)
+	public.Handle("/webhooks/signatures", s.audit.Declare(web.Changes("webhook.signature").By(signingService), s.handleSignatureWebhook)).Methods(http.MethodPost)
 
 	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.ScopeSubmit, ozgflow.RolePortal)
-	submitters.HandleFunc("/applications", s.handleSubmit).Methods(http.MethodPost)
+	submitters.Handle("/applications", s.audit.Declare(web.Changes("case.submit"), s.handleSubmit)).Methods(http.MethodPost)
 
 	readers := readerRoom("whoever may see the case", sources...)
-	readers.HandleFunc("/applications/{id}", s.handleGetApplication).Methods(http.MethodGet)
-	readers.HandleFunc("/applications/{id}/receipt", s.handleReceipt).Methods(http.MethodGet)
-	readers.HandleFunc("/applications/{id}/documents", s.handleListDocuments).Methods(http.MethodGet)
+	readers.Handle("/applications/{id}", s.audit.Declare(web.Reads("case.read"), s.handleGetApplication)).Methods(http.MethodGet)
+	readers.Handle("/applications/{id}/receipt", s.audit.Declare(web.Reads("receipt.read"), s.handleReceipt)).Methods(http.MethodGet)
+	readers.Handle("/applications/{id}/documents", s.audit.Declare(web.Reads("document.list"), s.handleListDocuments)).Methods(http.MethodGet)
 	// The applicant's pages link to the receipt: the access token in the
 	// link and the applicant's cookie count there too.
 	downloads := readerRoom("whoever may see the case, also by the applicant's link or cookie",
 		web.SourceBearer, web.SourceLink, web.SourceApplicant, web.SourceSession)
-	downloads.HandleFunc("/applications/{id}/receipt.pdf", s.handleReceiptPDF).Methods(http.MethodGet)
-	downloads.HandleFunc("/applications/{id}/documents/{sha256}", s.handleDocument).Methods(http.MethodGet)
+	downloads.Handle("/applications/{id}/receipt.pdf", s.audit.Declare(web.Reads("receipt.download"), s.handleReceiptPDF)).Methods(http.MethodGet)
+	downloads.Handle("/applications/{id}/documents/{sha256}", s.audit.Declare(web.Reads("document.download"), s.handleDocument)).Methods(http.MethodGet)
 
 	applicants := room("the applicant of the case", "This action is open to the applicant only.", "", ozgflow.RoleApplicant)
-	applicants.HandleFunc("/applications/{id}/responses", s.handleRespond).Methods(http.MethodPost)
-	applicants.HandleFunc("/applications/{id}/withdraw", s.handleWithdraw).Methods(http.MethodPost)
-	applicants.HandleFunc("/applications/{id}/payment", s.handleRetryPayment).Methods(http.MethodPost)
+	applicants.Handle("/applications/{id}/responses", s.audit.Declare(web.Changes("case.respond"), s.handleRespond)).Methods(http.MethodPost)
+	applicants.Handle("/applications/{id}/withdraw", s.audit.Declare(web.Changes("case.withdraw"), s.handleWithdraw)).Methods(http.MethodPost)
+	applicants.Handle("/applications/{id}/payment", s.audit.Declare(web.Changes("case.payment"), s.handleRetryPayment)).Methods(http.MethodPost)
 
 	backOffice := room("back-office systems", "Only back-office systems report events.", ozgflow.ScopeEvents, ozgflow.RoleSystem)
-	backOffice.HandleFunc("/applications/{id}/events", s.handleExternalEvent).Methods(http.MethodPost)
+	backOffice.Handle("/applications/{id}/events", s.audit.Declare(web.Changes("case.event"), s.handleExternalEvent)).Methods(http.MethodPost)
 
 	// A mailbox is the portal account's: administrators neither read nor
 	// mark the notices of citizens.
 	mailboxes := room("portal clients", "Only portal clients may read mailboxes.", ozgflow.ScopeMailbox, ozgflow.RolePortal)
-	mailboxes.HandleFunc("/accounts/{account}/notices", s.handleNotices).Methods(http.MethodGet)
-	mailboxes.HandleFunc("/accounts/{account}/notices/{noticeId}/read", s.handleNoticeRead).Methods(http.MethodPost)
+	mailboxes.Handle("/accounts/{account}/notices", s.audit.Declare(web.Reads("mailbox.read"), s.handleNotices)).Methods(http.MethodGet)
+	mailboxes.Handle("/accounts/{account}/notices/{noticeId}/read", s.audit.Declare(web.Changes("mailbox.mark"), s.handleNoticeRead)).Methods(http.MethodPost)
 
 	staff := room("case workers and administrators", "Only case workers and administrators work with tasks.", "",
 		ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
-	staff.HandleFunc("/queues", s.handleQueues).Methods(http.MethodGet)
-	staff.HandleFunc("/tasks", s.handleListTasks).Methods(http.MethodGet)
-	staff.HandleFunc("/tasks/bulk", s.handleBulkTasks).Methods(http.MethodPost)
-	staff.HandleFunc("/tasks/export.xlsx", s.handleExportTasks).Methods(http.MethodGet)
+	staff.Handle("/queues", s.audit.Declare(web.NoPersonalData, s.handleQueues)).Methods(http.MethodGet)
+	staff.Handle("/tasks", s.audit.Declare(web.Reads("task.list"), s.handleListTasks)).Methods(http.MethodGet)
+	staff.Handle("/tasks/bulk", s.audit.Declare(web.Changes("task.bulk"), s.handleBulkTasks)).Methods(http.MethodPost)
+	staff.Handle("/tasks/export.xlsx", s.audit.Declare(web.Reads("task.export"), s.handleExportTasks)).Methods(http.MethodGet)
 	for _, action := range []struct{ path, update string }{
 		{"claim", ozgflow.UpdateClaim}, {"release", ozgflow.UpdateRelease}, {"complete", ozgflow.UpdateComplete},
 		{"handover", ozgflow.UpdateHandover}, {"approve", ozgflow.UpdateApprove},
 	} {
-		staff.HandleFunc("/tasks/{taskId}/"+action.path, s.handleTaskAction(action.update)).Methods(http.MethodPost)
+		staff.Handle("/tasks/{taskId}/"+action.path, s.audit.Declare(web.Changes("task."+action.path), s.handleTaskAction(action.update))).Methods(http.MethodPost)
 	}
-	staff.HandleFunc("/reports/cases.xlsx", s.handleCaseReport).Methods(http.MethodGet)
-	staff.HandleFunc("/reports/statistics.xlsx", s.handleStatisticsReport).Methods(http.MethodGet)
+	staff.Handle("/reports/cases.xlsx", s.audit.Declare(web.Reads("report.cases"), s.handleCaseReport)).Methods(http.MethodGet)
+	staff.Handle("/reports/statistics.xlsx", s.audit.Declare(web.NoPersonalData, s.handleStatisticsReport)).Methods(http.MethodGet)
+
+	// The trail of a case, for those who may see the case (CaseFor decides).
+	trailReaders := room("case workers and administrators", "Only case workers and administrators read a case's trail.", "",
+		ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
+	trailReaders.Handle("/applications/{id}/trail", s.audit.Declare(web.Reads("trail.read"), s.handleCaseTrail)).Methods(http.MethodGet)
+	// The whole trail, for the data protection role only.
+	protection := room("the data protection role", "Only the data protection role exports the audit trail.", "",
+		ozgflow.RoleDataProtection)
+	protection.Handle("/trail", s.audit.Declare(web.Reads("trail.export"), s.handleTrailExport)).Methods(http.MethodGet)
 
 	admins := room("administrators", "Only administrators manage definitions and portal deliveries.", "", ozgflow.RoleAdmin)
-	admins.HandleFunc("/portal-events", s.handlePortalEvents).Methods(http.MethodGet)
-	admins.HandleFunc("/portal-events/{id}/resend", s.handleResendPortalEvent).Methods(http.MethodPost)
+	admins.Handle("/portal-events", s.audit.Declare(web.Reads("delivery.list"), s.handlePortalEvents)).Methods(http.MethodGet)
+	admins.Handle("/portal-events/{id}/resend", s.audit.Declare(web.Changes("delivery.resend").WithID("notice"), s.handleResendPortalEvent)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 }
@@ -138,17 +149,17 @@ func (s *API) registerDefinitionRoutes(r *mux.Router) {
 			h(w, r, ozgflow.IdentityFrom(r.Context()))
 		}
 	}
-	r.HandleFunc("/definitions", withCatalog(s.handleListDefinitions)).Methods(http.MethodGet)
-	r.HandleFunc("/definitions", withCatalog(s.handleCreateDefinition)).Methods(http.MethodPost)
-	r.HandleFunc("/definitions/changes", withCatalog(s.handleDefinitionChanges)).Methods(http.MethodGet)
-	r.HandleFunc("/definitions/export.xlsx", withCatalog(s.handleExportDefinitions)).Methods(http.MethodGet)
-	r.HandleFunc("/definitions/import", withCatalog(s.handleImportDefinitions)).Methods(http.MethodPost)
-	r.HandleFunc("/definitions/{id}", withCatalog(s.handleGetDefinition)).Methods(http.MethodGet)
-	r.HandleFunc("/definitions/{id}/drafts", withCatalog(s.handleDraftDefinition)).Methods(http.MethodPost)
-	r.HandleFunc("/definitions/{id}/versions/{version}", withCatalog(s.handleGetVersion)).Methods(http.MethodGet)
-	r.HandleFunc("/definitions/{id}/versions/{version}", withCatalog(s.handleEditVersion)).Methods(http.MethodPut)
-	r.HandleFunc("/definitions/{id}/versions/{version}/publish", withCatalog(s.changeVersion(ozgflow.UpdateDefinitionPublish))).Methods(http.MethodPost)
-	r.HandleFunc("/definitions/{id}/versions/{version}/retire", withCatalog(s.changeVersion(ozgflow.UpdateDefinitionRetire))).Methods(http.MethodPost)
+	r.Handle("/definitions", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleListDefinitions))).Methods(http.MethodGet)
+	r.Handle("/definitions", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleCreateDefinition))).Methods(http.MethodPost)
+	r.Handle("/definitions/changes", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleDefinitionChanges))).Methods(http.MethodGet)
+	r.Handle("/definitions/export.xlsx", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleExportDefinitions))).Methods(http.MethodGet)
+	r.Handle("/definitions/import", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleImportDefinitions))).Methods(http.MethodPost)
+	r.Handle("/definitions/{id}", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleGetDefinition))).Methods(http.MethodGet)
+	r.Handle("/definitions/{id}/drafts", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleDraftDefinition))).Methods(http.MethodPost)
+	r.Handle("/definitions/{id}/versions/{version}", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleGetVersion))).Methods(http.MethodGet)
+	r.Handle("/definitions/{id}/versions/{version}", s.audit.Declare(web.NoPersonalData, withCatalog(s.handleEditVersion))).Methods(http.MethodPut)
+	r.Handle("/definitions/{id}/versions/{version}/publish", s.audit.Declare(web.NoPersonalData, withCatalog(s.changeVersion(ozgflow.UpdateDefinitionPublish)))).Methods(http.MethodPost)
+	r.Handle("/definitions/{id}/versions/{version}/retire", s.audit.Declare(web.NoPersonalData, withCatalog(s.changeVersion(ozgflow.UpdateDefinitionRetire)))).Methods(http.MethodPost)
 }
 
 // deny answers a request the room does not admit: 401 without a valid

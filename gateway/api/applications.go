@@ -80,6 +80,7 @@ func (s *API) caseFor(w http.ResponseWriter, r *http.Request) (ozgflow.Case, ozg
 		s.errors.Write(w, r, err)
 		return c, id, false
 	}
+	web.NoteAccount(r.Context(), c.PortalAccount)
 	return c, id, true
 }
 

@@ -20,14 +20,16 @@ import (
 func (s *API) registerPrivacyRoutes(root *mux.Router, rooms *web.Rooms, prefix string, sources []web.Source) {
 	erasers := rooms.Open(root, prefix, web.Audience{Name: "administrators", Roles: []ozgflow.Role{ozgflow.RoleAdmin},
 		Deny: s.deny("Only administrators erase personal data."), Sources: sources, BearerForChanges: true})
-	erasers.HandleFunc("/applications/{id}/erasure", s.handleEraseCase).Methods(http.MethodPost)
-	erasers.HandleFunc("/accounts/{account}/erasure", s.handleEraseAccount).Methods(http.MethodPost)
+	// The erasure itself notes each case it erases, with the reason, before
+	// it happens; the route's entry is the request.
+	erasers.Handle("/applications/{id}/erasure", s.audit.Declare(web.Changes("erasure.request"), s.handleEraseCase)).Methods(http.MethodPost)
+	erasers.Handle("/accounts/{account}/erasure", s.audit.Declare(web.Changes("erasure.request"), s.handleEraseAccount)).Methods(http.MethodPost)
 
 	readers := rooms.Open(root, prefix, web.Audience{Name: "administrators and the account's portal client",
 		Roles: []ozgflow.Role{ozgflow.RoleAdmin, ozgflow.RolePortal},
 		Deny:  s.deny("Only the account's portal client and administrators read its data."), Sources: sources,
 		BearerForChanges: true})
-	readers.HandleFunc("/accounts/{account}/data", s.handleAccountData).Methods(http.MethodGet)
+	readers.Handle("/accounts/{account}/data", s.audit.Declare(web.Reads(ozgflow.ActionAccountAccess), s.handleAccountData)).Methods(http.MethodGet)
 }
 
 // erasureRequest is the body of an erasure on request.

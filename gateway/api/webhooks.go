@@ -139,12 +139,21 @@ func (s *API) readSignedWebhook(w http.ResponseWriter, r *http.Request, kind str
 	return id, true
 }
 
+// The providers act in the audit trail when their signed webhooks change a
+// case: the request carries no identity of theirs, the signature stands for it.
+var (
+	paymentProvider = ozgflow.Identity{Subject: "payment-provider", Name: "Zahlungsdienstleister", Role: ozgflow.RoleProvider}
+	signingService  = ozgflow.Identity{Subject: "signing-service", Name: "Signaturdienst", Role: ozgflow.RoleProvider}
+)
+
 // signalFromWebhook passes a verified webhook's event to its case, unless
 // a webhook with its ID was taken within webhookMemory: a repeat is answered
 // 204 like the first and changes nothing. When Redis cannot say, the
 // answer is 503, so the sender tries again, and nothing is signalled twice.
 // A signal that fails forgets the ID again, so the sender's retry counts.
 func (s *API) signalFromWebhook(w http.ResponseWriter, r *http.Request, kind, id, caseID, signal string, event any) {
+	web.NoteCase(r.Context(), caseID)
+	web.NoteDetail(r.Context(), "webhook "+id)
 	first, err := s.store.FirstSeen(r.Context(), kind, id, webhookMemory)
 	if err != nil {
 		s.logger.Warn("Webhook not checked for repeats", "kind", kind, "webhookId", id, "error", err)

@@ -39,13 +39,15 @@ type Pages struct {
 	tokens   web.AccessTokens
 	csrf     web.CSRF
 	render   web.Renderer
+	audit    web.Auditor
 	logger   *slog.Logger
 }
 
 // New returns the applicant's pages.
 func New(cases *casework.Service, receipts *casework.Receipts, tokens web.AccessTokens, secret []byte, logger *slog.Logger) *Pages {
 	return &Pages{cases: cases, receipts: receipts, tokens: tokens, csrf: web.CSRF{Secret: secret},
-		render: web.Renderer{Logger: logger}, logger: logger}
+		render: web.Renderer{Logger: logger}, logger: logger,
+		audit: web.Auditor{Records: cases.Records, Logger: logger, Now: cases.Now}}
 }
 
 // Register adds the applicant's pages: those of one case for its applicant,
@@ -53,15 +55,15 @@ func New(cases *casework.Service, receipts *casework.Receipts, tokens web.Access
 func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	applicant := rooms.Open(root, "/antraege", web.Audience{Name: "the applicant of the case",
 		Roles: []ozgflow.Role{ozgflow.RoleApplicant}, Deny: p.deny, Sources: []web.Source{web.SourceLink, web.SourceApplicant}})
-	applicant.HandleFunc("/{id}", p.page(p.handleStatus)).Methods(http.MethodGet)
-	applicant.HandleFunc("/{id}/ereignisse", p.page(p.handleEvents)).Methods(http.MethodGet)
-	applicant.HandleFunc("/{id}/zahlung", p.page(p.handleRetryPayment)).Methods(http.MethodPost)
-	applicant.HandleFunc("/{id}/antwort", p.uploadPage(p.handleAnswer)).Methods(http.MethodPost)
-	applicant.HandleFunc("/{id}/zurueckziehen", p.page(p.handleWithdrawPage)).Methods(http.MethodGet)
-	applicant.HandleFunc("/{id}/zurueckziehen", p.page(p.handleWithdraw)).Methods(http.MethodPost)
+	applicant.Handle("/{id}", p.audit.Declare(web.Reads("case.read"), p.page(p.handleStatus))).Methods(http.MethodGet)
+	applicant.Handle("/{id}/ereignisse", p.audit.Declare(web.Reads("case.events").Streaming(), p.page(p.handleEvents))).Methods(http.MethodGet)
+	applicant.Handle("/{id}/zahlung", p.audit.Declare(web.Changes("case.payment"), p.page(p.handleRetryPayment))).Methods(http.MethodPost)
+	applicant.Handle("/{id}/antwort", p.audit.Declare(web.Changes("case.respond"), p.uploadPage(p.handleAnswer))).Methods(http.MethodPost)
+	applicant.Handle("/{id}/zurueckziehen", p.audit.Declare(web.Reads("case.read"), p.page(p.handleWithdrawPage))).Methods(http.MethodGet)
+	applicant.Handle("/{id}/zurueckziehen", p.audit.Declare(web.Changes("case.withdraw"), p.page(p.handleWithdraw))).Methods(http.MethodPost)
 
 	public := rooms.Open(root, "/pruefen", web.Audience{Name: "anyone", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
-	public.HandleFunc("", p.handleVerifyPage).Methods(http.MethodGet, http.MethodPost)
+	public.Handle("", p.audit.Declare(web.NoPersonalData, p.handleVerifyPage)).Methods(http.MethodGet, http.MethodPost)
 }
 
 // caseHandler handles a page of one case, for the holder of its token.
@@ -108,6 +110,7 @@ func (p *Pages) casePage(h caseHandler, upload bool) http.HandlerFunc {
 		c, err := p.cases.Load(r.Context(), caseID)
 		switch ozgflow.ErrorCode(err) {
 		case "":
+			web.NoteAccount(r.Context(), c.PortalAccount)
 			h(w, r, v, c, token)
 		case ozgflow.ENOTFOUND:
 			p.errorPage(w, v, http.StatusNotFound, "notfound")

@@ -25,12 +25,15 @@ type ClaimMap struct {
 	// person a case worker or an administrator of ozgflow.
 	CaseWorkerRole string
 	AdminRole      string
+	// DataProtectionRole is the role name in Roles of the data protection
+	// officer, who exports the audit trail; empty maps no one to it.
+	DataProtectionRole string
 }
 
 // DefaultClaims fit a Keycloak realm with realm roles, a user attribute
 // "ars" and group membership.
 var DefaultClaims = ClaimMap{Roles: "realm_access.roles", Authority: "ars", Queues: "groups", Name: "name",
-	CaseWorkerRole: "ozgflow-sachbearbeitung", AdminRole: "ozgflow-administration"}
+	CaseWorkerRole: "ozgflow-sachbearbeitung", AdminRole: "ozgflow-administration", DataProtectionRole: "ozgflow-datenschutz"}
 
 func (m ClaimMap) validate() error {
 	if m.Roles == "" || m.CaseWorkerRole == "" || m.AdminRole == "" {
@@ -46,12 +49,14 @@ var arsPattern = regexp.MustCompile(`^\d{12}$`)
 
 // Identity maps a person's claims to an identity. A case worker needs an
 // authority and at least one queue; someone with both roles is a case
-// worker who also administers.
+// worker who also administers. The data protection role is a role of its
+// own, or a further one of a case worker or administrator.
 func (m ClaimMap) Identity(claims map[string]any) (ozgflow.Identity, error) {
 	roles := stringsAt(claims, m.Roles)
 	worker, admin := slices.Contains(roles, m.CaseWorkerRole), slices.Contains(roles, m.AdminRole)
+	protection := m.DataProtectionRole != "" && slices.Contains(roles, m.DataProtectionRole)
 	sub, _ := claims["sub"].(string)
-	if sub == "" || (!worker && !admin) {
+	if sub == "" || (!worker && !admin && !protection) {
 		return ozgflow.Identity{}, ErrNoRole
 	}
 	id := ozgflow.Identity{Subject: sub, Name: firstString(claims, m.Name, "name", "preferred_username", "sub")}
@@ -76,9 +81,19 @@ func (m ClaimMap) Identity(claims map[string]any) (ozgflow.Identity, error) {
 		if admin {
 			id.Roles = []ozgflow.Role{ozgflow.RoleAdmin}
 		}
+		if protection {
+			id.Roles = append(id.Roles, ozgflow.RoleDataProtection)
+		}
 		return id, nil
 	}
-	id.Role = ozgflow.RoleAdmin
+	if admin {
+		id.Role = ozgflow.RoleAdmin
+		if protection {
+			id.Roles = []ozgflow.Role{ozgflow.RoleDataProtection}
+		}
+		return id, nil
+	}
+	id.Role = ozgflow.RoleDataProtection
 	return id, nil
 }
 

@@ -17,12 +17,14 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/gateway/idp"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
 )
 
 // Sign-in: staff sign in at the identity provider (authorization code flow
 // with PKCE) or, in `dev`, with a demo identity. Either way they get a
-// server-side session (web.Sessions); sign-ins and sign-outs are recorded.
+// server-side session (web.Sessions); sign-ins, refused sign-ins and
+// sign-outs are written to the audit trail.
 
 const (
 	// signInCookie carries a random value the sign-in form's token is
@@ -97,7 +99,7 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := p.opts.Demo.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
 	if !ok {
-		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "demo", Detail: "unknown token"})
+		p.refused(r, ozgflow.Identity{}, "demo", "unknown token")
 		p.showSignIn(w, r, http.StatusUnauthorized, []ozgflow.FieldError{{Detail: say("problem.signin.token")}})
 		return
 	}
@@ -105,7 +107,7 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		// A portal's or a back-office system's token opens no staff
 		// session, as the identity provider admits no one without a
 		// staff role.
-		p.record(r, store.AccessEvent{Event: "signin-refused", Subject: id.Subject, Role: id.Role, Via: "demo", Detail: "no staff role"})
+		p.refused(r, id, "demo", "no staff role")
 		p.showSignIn(w, r, http.StatusForbidden, []ozgflow.FieldError{{Detail: say("problem.signin.norole")}})
 		return
 	}
@@ -113,9 +115,9 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // isStaff reports whether an identity may have a staff session: case
-// workers and administrators.
+// workers, administrators and the data protection role.
 func isStaff(id ozgflow.Identity) bool {
-	return id.Has(ozgflow.RoleCaseWorker) || id.Has(ozgflow.RoleAdmin)
+	return id.Has(ozgflow.RoleCaseWorker) || id.Has(ozgflow.RoleAdmin) || id.Has(ozgflow.RoleDataProtection)
 }
 
 // handleProviderSignIn sends the person to the identity provider.
@@ -148,7 +150,7 @@ func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ck, err := r.Cookie(stateCookie)
 	if q.Get("error") != "" || err != nil || q.Get("state") == "" || ck.Value != q.Get("state") {
-		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: "cancelled or state mismatch"})
+		p.refused(r, ozgflow.Identity{}, "oidc", "cancelled or state mismatch")
 		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
 		return
 	}
@@ -159,19 +161,19 @@ func (p *Pages) handleProviderReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: "unknown or expired attempt"})
+		p.refused(r, ozgflow.Identity{}, "oidc", "unknown or expired attempt")
 		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
 		return
 	}
 	signedIn, err := p.opts.Provider.Exchange(r.Context(), q.Get("code"), attempt.Verifier, attempt.Nonce)
 	switch {
 	case errors.Is(err, idp.ErrNoRole):
-		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: err.Error()})
+		p.refused(r, ozgflow.Identity{}, "oidc", err.Error())
 		p.ErrorPage(w, r, http.StatusForbidden, "norole")
 		return
 	case err != nil:
 		p.logger.Warn("Sign-in at the identity provider failed", "error", err)
-		p.record(r, store.AccessEvent{Event: "signin-refused", Via: "oidc", Detail: err.Error()})
+		p.refused(r, ozgflow.Identity{}, "oidc", err.Error())
 		p.ErrorPage(w, r, http.StatusUnauthorized, "signin")
 		return
 	}
@@ -190,13 +192,17 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request, sess store.
 		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	p.record(r, store.AccessEvent{Event: "signin", Subject: sess.Identity.Subject, Name: sess.Identity.Name,
-		Role: sess.Identity.Role, Via: sess.Via})
+	// The route's entry in the audit trail ("signin") names who signed in.
+	web.NoteActor(r.Context(), sess.Identity)
+	web.NoteDetail(r.Context(), "via "+sess.Via)
+	p.logger.Info("Staff signed in", "subject", sess.Identity.Subject, "role", sess.Identity.Role, "via", sess.Via)
 	next = localPath(next)
 	switch {
 	case next != "":
 	case sess.Identity.Role == ozgflow.RoleCaseWorker:
 		next = "/arbeitskorb"
+	case sess.Identity.Role == ozgflow.RoleDataProtection:
+		next = "/verwaltung/protokoll"
 	default:
 		next = "/verwaltung"
 	}
@@ -212,8 +218,9 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
 		http.Redirect(w, r, done, http.StatusSeeOther)
 		return
 	}
-	p.record(r, store.AccessEvent{Event: "signout", Subject: sess.Identity.Subject, Name: sess.Identity.Name,
-		Role: sess.Identity.Role, Via: sess.Via})
+	// The route's entry in the audit trail ("signout") names who left.
+	web.NoteActor(r.Context(), sess.Identity)
+	web.NoteDetail(r.Context(), "via "+sess.Via)
 	if sess.Via == "oidc" && p.opts.Provider != nil {
 		if u := p.opts.Provider.LogoutURL(sess.IDToken, p.opts.PublicURL+done); u != "" {
 			// A page goes on to the provider, not a redirect: the form's
@@ -227,15 +234,25 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request, _ view) {
 	http.Redirect(w, r, done, http.StatusSeeOther)
 }
 
-// record writes an access event with when and from where; a failure is
-// logged, never shown.
-func (p *Pages) record(r *http.Request, e store.AccessEvent) {
-	e.At, e.From = p.now().UTC(), web.ClientAddress(r)
-	p.logger.Info("Staff access", "event", e.Event, "subject", e.Subject, "role", e.Role, "via", e.Via, "from", e.From)
+// refused writes a refused sign-in to the audit trail ("signin.refused"),
+// with who tried, when and from where; a failure is logged, never shown.
+func (p *Pages) refused(r *http.Request, id ozgflow.Identity, via, detail string) {
+	addr := web.ClientAddress(r)
+	p.logger.Info("Staff sign-in refused", "subject", id.Subject, "role", id.Role, "via", via, "from", addr)
+	if p.cases.Records == nil {
+		p.logger.Error("Refused sign-in not recorded: no records database")
+		return
+	}
+	actor := id.Subject
+	if actor == "" {
+		actor = "anonymous"
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
-	if err := p.store.RecordAccess(ctx, e); err != nil {
-		p.logger.Error("Staff access not recorded", "event", e.Event, "error", err)
+	e := records.Entry{At: p.now().UTC(), Actor: actor, Role: string(id.Role), Authority: id.Authority,
+		Action: "signin.refused", Detail: "via " + via + ": " + detail, Address: addr}
+	if err := p.cases.Records.Append(ctx, e); err != nil {
+		p.logger.Error("Refused sign-in not recorded", "error", err)
 	}
 }
 

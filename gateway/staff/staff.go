@@ -29,7 +29,7 @@ var templateFS embed.FS
 
 // pages are parsed once, at start, each with the staff layout.
 var pages = web.ParsePages(templateFS, pageFuncs,
-	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "erasure")
+	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure")
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{
@@ -65,6 +65,7 @@ type Pages struct {
 	opts    Options
 	csrf    web.CSRF
 	render  web.Renderer
+	audit   web.Auditor
 	logger  *slog.Logger
 	now     func() time.Time
 }
@@ -84,7 +85,8 @@ type Options struct {
 // New returns the staff pages.
 func New(cases *casework.Service, opts Options, secret []byte, logger *slog.Logger) *Pages {
 	return &Pages{cases: cases, catalog: cases.Catalog, store: cases.Store, opts: opts,
-		csrf: web.CSRF{Secret: secret}, render: web.Renderer{Logger: logger}, logger: logger, now: cases.Now}
+		csrf: web.CSRF{Secret: secret}, render: web.Renderer{Logger: logger}, logger: logger, now: cases.Now,
+		audit: web.Auditor{Records: cases.Records, Logger: logger, Now: cases.Now}}
 }
 
 // view is what every page gets.
@@ -102,40 +104,44 @@ type view struct {
 // Register adds the staff pages, one room per audience.
 func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	public := rooms.Open(root, "", web.Audience{Name: "anyone", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
-	public.HandleFunc("/anmelden", p.handleSignInPage).Methods(http.MethodGet)
-	public.HandleFunc("/anmelden", p.handleSignIn).Methods(http.MethodPost)
-	public.HandleFunc("/anmelden/oidc", p.handleProviderSignIn).Methods(http.MethodGet)
-	public.HandleFunc("/anmelden/rueckkehr", p.handleProviderReturn).Methods(http.MethodGet)
+	public.Handle("/anmelden", p.audit.Declare(web.NoPersonalData, p.handleSignInPage)).Methods(http.MethodGet)
+	public.Handle("/anmelden", p.audit.Declare(web.Changes("signin"), p.handleSignIn)).Methods(http.MethodPost)
+	public.Handle("/anmelden/oidc", p.audit.Declare(web.NoPersonalData, p.handleProviderSignIn)).Methods(http.MethodGet)
+	public.Handle("/anmelden/rueckkehr", p.audit.Declare(web.Changes("signin"), p.handleProviderReturn)).Methods(http.MethodGet)
 
 	room := func(prefix, name string, roles ...ozgflow.Role) *mux.Router {
 		r := rooms.Open(root, prefix, web.Audience{Name: name, Roles: roles, Deny: p.deny, Sources: []web.Source{web.SourceSession}})
 		r.Use(p.checkCSRF)
 		return r
 	}
-	signedIn := room("/abmelden", "signed-in staff", ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
-	signedIn.HandleFunc("", p.page(p.handleSignOut)).Methods(http.MethodPost)
+	signedIn := room("/abmelden", "signed-in staff", ozgflow.RoleCaseWorker, ozgflow.RoleAdmin, ozgflow.RoleDataProtection)
+	signedIn.Handle("", p.audit.Declare(web.Changes("signout"), p.page(p.handleSignOut))).Methods(http.MethodPost)
 
 	workers := room("/arbeitskorb", "case workers", ozgflow.RoleCaseWorker)
-	workers.HandleFunc("", p.page(p.handleInboxPage)).Methods(http.MethodGet)
-	workers.HandleFunc("/sammelaktion", p.page(p.handleBulkPage)).Methods(http.MethodPost)
-	workers.HandleFunc("/ereignisse", p.page(p.handleWorkspaceEvents)).Methods(http.MethodGet)
-	workers.HandleFunc("/vorgaenge/{caseId}", p.page(p.handleCasePage)).Methods(http.MethodGet)
-	workers.HandleFunc("/aufgaben/{taskId}/{action}", p.page(p.handleTaskFormPage)).Methods(http.MethodPost)
+	workers.Handle("", p.audit.Declare(web.Reads("task.list"), p.page(p.handleInboxPage))).Methods(http.MethodGet)
+	workers.Handle("/sammelaktion", p.audit.Declare(web.Changes("task.bulk"), p.page(p.handleBulkPage))).Methods(http.MethodPost)
+	workers.Handle("/ereignisse", p.audit.Declare(web.Reads("task.events").Streaming(), p.page(p.handleWorkspaceEvents))).Methods(http.MethodGet)
+	workers.Handle("/vorgaenge/{caseId}", p.audit.Declare(web.Reads("case.read"), p.page(p.handleCasePage))).Methods(http.MethodGet)
+	workers.Handle("/aufgaben/{taskId}/{action}", p.audit.Declare(web.Changes("task.action"), p.page(p.handleTaskFormPage))).Methods(http.MethodPost)
+
+	// Before the administrators' room, whose prefix it shares.
+	protection := room("/verwaltung/protokoll", "the data protection role", ozgflow.RoleDataProtection)
+	protection.Handle("", p.audit.Declare(web.NoPersonalData, p.page(p.handleTrailPage))).Methods(http.MethodGet)
 
 	admins := room("/verwaltung", "administrators", ozgflow.RoleAdmin)
-	admins.HandleFunc("", p.withCatalog(p.handleDefinitionsPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/import", p.withCatalog(p.handleImportPage)).Methods(http.MethodPost)
-	admins.HandleFunc("/aenderungen", p.withCatalog(p.handleChangesPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/auswertung", p.withCatalog(p.handleDashboardPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/zustellungen", p.page(p.handleDeliveriesPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/loeschung", p.page(p.handleErasurePage)).Methods(http.MethodGet)
-	admins.HandleFunc("/loeschung", p.page(p.handleErase)).Methods(http.MethodPost)
-	admins.HandleFunc("/zustellungen/{id}/erneut", p.page(p.handleResendPage)).Methods(http.MethodPost)
-	admins.HandleFunc("/definitionen/{id}", p.withCatalog(p.handleDefinitionPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/definitionen/{id}/entwurf", p.withCatalog(p.handleDraftPage)).Methods(http.MethodPost)
-	admins.HandleFunc("/definitionen/{id}/versionen/{version}", p.withCatalog(p.handleVersionPage)).Methods(http.MethodGet)
-	admins.HandleFunc("/definitionen/{id}/versionen/{version}", p.withCatalog(p.handleSaveVersionPage)).Methods(http.MethodPost)
-	admins.HandleFunc("/definitionen/{id}/versionen/{version}/stilllegen", p.withCatalog(p.handleRetirePage)).Methods(http.MethodPost)
+	admins.Handle("", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDefinitionsPage))).Methods(http.MethodGet)
+	admins.Handle("/import", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleImportPage))).Methods(http.MethodPost)
+	admins.Handle("/aenderungen", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleChangesPage))).Methods(http.MethodGet)
+	admins.Handle("/auswertung", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDashboardPage))).Methods(http.MethodGet)
+	admins.Handle("/zustellungen", p.audit.Declare(web.Reads("delivery.list"), p.page(p.handleDeliveriesPage))).Methods(http.MethodGet)
+	admins.Handle("/loeschung", p.audit.Declare(web.NoPersonalData, p.page(p.handleErasurePage))).Methods(http.MethodGet)
+	admins.Handle("/loeschung", p.audit.Declare(web.Changes("erasure.request"), p.page(p.handleErase))).Methods(http.MethodPost)
+	admins.Handle("/zustellungen/{id}/erneut", p.audit.Declare(web.Changes("delivery.resend").WithID("notice"), p.page(p.handleResendPage))).Methods(http.MethodPost)
+	admins.Handle("/definitionen/{id}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDefinitionPage))).Methods(http.MethodGet)
+	admins.Handle("/definitionen/{id}/entwurf", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDraftPage))).Methods(http.MethodPost)
+	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleVersionPage))).Methods(http.MethodGet)
+	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleSaveVersionPage))).Methods(http.MethodPost)
+	admins.Handle("/definitionen/{id}/versionen/{version}/stilllegen", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleRetirePage))).Methods(http.MethodPost)
 }
 
 // page hands a page handler its view: the signed-in user, the form token,

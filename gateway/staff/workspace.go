@@ -280,6 +280,7 @@ type caseData struct {
 	Queues      []string
 	Colleagues  []ozgflow.Identity
 	Audit       []auditRow
+	Trail       []trailRow // the audit trail: who read or changed the case
 	Payment     string
 	Seal        string
 	Can         map[string]bool
@@ -319,6 +320,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		p.errorPageFor(w, r, err)
 		return
 	}
+	web.NoteAccount(r.Context(), c.PortalAccount)
 	names := p.cases.Names(r.Context(), id.Authority)
 	now := p.now()
 	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.Status),
@@ -339,6 +341,11 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 		d.Can = casework.AllowedActions(id, t.Task)
 	}
 	d.Audit = auditRows(c.Audit, names)
+	if d.Trail, err = p.caseTrail(r.Context(), c.ID); err != nil {
+		p.logger.Error("Audit trail of a case not read", "error", err)
+		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
 	d.Attachments = p.attachmentRows(r.Context(), c, in.Application.Attachments)
 	d.Payment, d.Seal = paymentLine(c.Payment), sealLine(c.Seal)
 	v.Title = c.ServiceName + " – Vorgang " + c.ID
@@ -411,6 +418,17 @@ func sealLine(seal *ozgflow.Seal) string {
 }
 
 // taskForms maps the action names of the case view's forms to updates.
+// taskActions name the forms' actions in the audit trail as the API's
+// routes name them.
+var taskActions = map[string]string{
+	"uebernehmen": "task.claim",
+	"freigeben":   "task.release",
+	"abgeben":     "task.handover",
+	"entscheiden": "task.complete",
+	"nachfragen":  "task.complete",
+	"bestaetigen": "task.approve",
+}
+
 var taskForms = map[string]string{
 	"uebernehmen": ozgflow.UpdateClaim,
 	"freigeben":   ozgflow.UpdateRelease,
@@ -460,6 +478,7 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
 	}
+	web.NoteAction(r.Context(), taskActions[action])
 	caseID, _ := ozgflow.CaseIDFromTaskID(taskID)
 	if _, err := p.cases.ActOnTask(r.Context(), id, update, taskID, taskFormBody(action, r)); err != nil {
 		switch ozgflow.ErrorCode(err) {

@@ -42,6 +42,7 @@ var Callers = []Caller{
 	{"admin", "an administrator"},
 	{"sys", "the back-office system the case was delivered to"},
 	{"sysX", "the back-office system of another authority"},
+	{"dp", "the data protection officer, who exports the audit trail"},
 }
 
 // Answer is what a route declares for a caller: Admitted, SignIn or an
@@ -102,110 +103,118 @@ func (r Route) String() string { return r.Method + " " + r.Path }
 // queues that they work, through the API and the Arbeitskorb; administrators
 // look at tasks (403 on acting) and manage definitions and deliveries, but
 // neither work cases nor read mailboxes; back-office systems report events
-// on the cases delivered to them and read those cases.
+// on the cases delivered to them and read those cases; the data protection
+// officer exports the audit trail and sees no case.
 const Matrix = `
-#      path                                                           none   junk   appl   appl2  port   port2  sb     sbX    sbQ    admin  sys    sysX
-GET    /healthz                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-GET    /readyz                                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-GET    /metrics                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+#      path                                                           none   junk   appl   appl2  port   port2  sb     sbX    sbQ    admin  sys    sysX  dp
+GET    /healthz                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /readyz                                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /metrics                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 
 # The API: documents and checks for anyone; webhooks count their signature, never a token.
-GET    /api/v1/openapi.yaml                                           ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-GET    /api/v1/keys                                                   ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-POST   /api/v1/receipts/verify                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-POST   /api/v1/webhooks/payments                                      401    401    401    401    401    401    401    401    401    401    401    401
-POST   /api/v1/webhooks/signatures                                    401    401    401    401    401    401    401    401    401    401    401    401
+GET    /api/v1/openapi.yaml                                           ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /api/v1/keys                                                   ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+POST   /api/v1/receipts/verify                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+POST   /api/v1/webhooks/payments                                      401    401    401    401    401    401    401    401    401    401    401    401    401
+POST   /api/v1/webhooks/signatures                                    401    401    401    401    401    401    401    401    401    401    401    401    401
 
 # Submitting, and the case for whoever may see it.
-POST   /api/v1/applications                                           401    401    401    401    201    422    403    403    403    403    403    403
-GET    /api/v1/applications/{id}                                      401    401    ok     404    404    404    ok     404    404    ok     ok     404
-GET    /api/v1/applications/{id}/receipt                              401    401    ok     404    404    404    ok     404    404    ok     ok     404
-GET    /api/v1/applications/{id}/receipt.pdf                          401    401    ok     404    404    404    ok     404    404    ok     ok     404
-GET    /api/v1/applications/{id}/documents                            401    401    ok     404    404    404    ok     404    404    ok     ok     404
-GET    /api/v1/applications/{id}/documents/{sha256}                   401    401    ok     404    404    404    ok     404    404    ok     ok     404
-POST   /api/v1/applications/{id}/responses                            401    401    ok     404    403    403    403    403    403    403    403    403
-POST   /api/v1/applications/{id}/withdraw                             401    401    ok     404    403    403    403    403    403    403    403    403
-POST   /api/v1/applications/{id}/payment                              401    401    ok     404    403    403    403    403    403    403    403    403
-POST   /api/v1/applications/{id}/events                               401    401    403    404    403    403    403    403    403    403    ok     404
+POST   /api/v1/applications                                           401    401    401    401    201    422    403    403    403    403    403    403    403
+GET    /api/v1/applications/{id}                                      401    401    ok     404    404    404    ok     404    404    ok     ok     404    404
+GET    /api/v1/applications/{id}/receipt                              401    401    ok     404    404    404    ok     404    404    ok     ok     404    404
+GET    /api/v1/applications/{id}/receipt.pdf                          401    401    ok     404    404    404    ok     404    404    ok     ok     404    404
+GET    /api/v1/applications/{id}/documents                            401    401    ok     404    404    404    ok     404    404    ok     ok     404    404
+GET    /api/v1/applications/{id}/documents/{sha256}                   401    401    ok     404    404    404    ok     404    404    ok     ok     404    404
+POST   /api/v1/applications/{id}/responses                            401    401    ok     404    403    403    403    403    403    403    403    403    403
+POST   /api/v1/applications/{id}/withdraw                             401    401    ok     404    403    403    403    403    403    403    403    403    403
+POST   /api/v1/applications/{id}/payment                              401    401    ok     404    403    403    403    403    403    403    403    403    403
+POST   /api/v1/applications/{id}/events                               401    401    403    404    403    403    403    403    403    403    ok     404    403
+
+# The audit trail: a case's for whoever of the staff may see the case, the whole for the data protection role.
+GET    /api/v1/applications/{id}/trail                                401    401    403    404    403    403    ok     404    404    ok     403    403    403
+GET    /api/v1/trail                                                  401    401    401    401    403    403    403    403    403    403    403    403    ok
 
 # The portal account's mailbox.
-GET    /api/v1/accounts/{account}/notices                             401    401    401    401    ok     403    403    403    403    403    403    403
-POST   /api/v1/accounts/{account}/notices/{noticeId}/read             401    401    401    401    ok     403    403    403    403    403    403    403
+GET    /api/v1/accounts/{account}/notices                             401    401    401    401    ok     403    403    403    403    403    403    403    403
+POST   /api/v1/accounts/{account}/notices/{noticeId}/read             401    401    401    401    ok     403    403    403    403    403    403    403    403
 
 # Data protection: access on request for the account's portal and administrators, erasure by administrators.
-GET    /api/v1/accounts/{account}/data                                401    401    401    401    ok     403    403    403    403    ok     403    403
-POST   /api/v1/accounts/{account}/erasure                             401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/applications/{id}/erasure                              401    401    403    404    403    403    403    403    403    ok     403    403
+GET    /api/v1/accounts/{account}/data                                401    401    401    401    ok     403    403    403    403    ok     403    403    403
+POST   /api/v1/accounts/{account}/erasure                             401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/applications/{id}/erasure                              401    401    403    404    403    403    403    403    403    ok     403    403    403
 
 # Queues, tasks and reports of an authority.
-GET    /api/v1/queues                                                 401    401    401    401    403    403    ok     ok     ok     ok     403    403
-GET    /api/v1/tasks                                                  401    401    401    401    403    403    ok     ok     ok     ok     403    403
-POST   /api/v1/tasks/bulk                                             401    401    401    401    403    403    ok     ok     ok     ok     403    403
-GET    /api/v1/tasks/export.xlsx                                      401    401    401    401    403    403    ok     ok     ok     ok     403    403
-POST   /api/v1/tasks/{taskId}/claim                                   401    401    401    401    403    403    ok     404    404    403    403    403
-POST   /api/v1/tasks/{taskId}/release                                 401    401    401    401    403    403    ok     404    404    403    403    403
-POST   /api/v1/tasks/{taskId}/complete                                401    401    401    401    403    403    ok     404    404    403    403    403
-POST   /api/v1/tasks/{taskId}/handover                                401    401    401    401    403    403    ok     404    404    403    403    403
-POST   /api/v1/tasks/{taskId}/approve                                 401    401    401    401    403    403    ok     404    404    403    403    403
-GET    /api/v1/reports/cases.xlsx                                     401    401    401    401    403    403    ok     ok     ok     ok     403    403
-GET    /api/v1/reports/statistics.xlsx                                401    401    401    401    403    403    ok     ok     ok     ok     403    403
+GET    /api/v1/queues                                                 401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+GET    /api/v1/tasks                                                  401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+POST   /api/v1/tasks/bulk                                             401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+GET    /api/v1/tasks/export.xlsx                                      401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+POST   /api/v1/tasks/{taskId}/claim                                   401    401    401    401    403    403    ok     404    404    403    403    403    403
+POST   /api/v1/tasks/{taskId}/release                                 401    401    401    401    403    403    ok     404    404    403    403    403    403
+POST   /api/v1/tasks/{taskId}/complete                                401    401    401    401    403    403    ok     404    404    403    403    403    403
+POST   /api/v1/tasks/{taskId}/handover                                401    401    401    401    403    403    ok     404    404    403    403    403    403
+POST   /api/v1/tasks/{taskId}/approve                                 401    401    401    401    403    403    ok     404    404    403    403    403    403
+GET    /api/v1/reports/cases.xlsx                                     401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+GET    /api/v1/reports/statistics.xlsx                                401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 
 # Administration: portal deliveries and definitions.
-GET    /api/v1/portal-events                                          401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/portal-events/{id}/resend                              401    401    401    401    403    403    403    403    403    ok     403    403
-GET    /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403
-GET    /api/v1/definitions/changes                                    401    401    401    401    403    403    403    403    403    ok     403    403
-GET    /api/v1/definitions/export.xlsx                                401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/definitions/import                                     401    401    401    401    403    403    403    403    403    ok     403    403
-GET    /api/v1/definitions/{id}                                       401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/definitions/{id}/drafts                                401    401    401    401    403    403    403    403    403    ok     403    403
-GET    /api/v1/definitions/{id}/versions/{version}                    401    401    401    401    403    403    403    403    403    ok     403    403
-PUT    /api/v1/definitions/{id}/versions/{version}                    401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/definitions/{id}/versions/{version}/publish            401    401    401    401    403    403    403    403    403    ok     403    403
-POST   /api/v1/definitions/{id}/versions/{version}/retire             401    401    401    401    403    403    403    403    403    ok     403    403
+GET    /api/v1/portal-events                                          401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/portal-events/{id}/resend                              401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/definitions/changes                                    401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/definitions/export.xlsx                                401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/definitions/import                                     401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/definitions/{id}                                       401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/definitions/{id}/drafts                                401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/definitions/{id}/versions/{version}                    401    401    401    401    403    403    403    403    403    ok     403    403    403
+PUT    /api/v1/definitions/{id}/versions/{version}                    401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/definitions/{id}/versions/{version}/publish            401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/definitions/{id}/versions/{version}/retire             401    401    401    401    403    403    403    403    403    ok     403    403    403
 
 # Signing in (each caller types its own token): staff only. No identity
 # provider is configured in dev, so its two routes are not found.
-GET    /anmelden                                                      ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-POST   /anmelden                                                      401    401    401    401    403    403    ok     ok     ok     ok     403    403
-GET    /anmelden/oidc                                                 404    404    404    404    404    404    404    404    404    404    404    404
-GET    /anmelden/rueckkehr                                            404    404    404    404    404    404    404    404    404    404    404    404
-POST   /abmelden                                                      signin signin signin signin signin signin ok     ok     ok     ok     signin signin
+GET    /anmelden                                                      ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+POST   /anmelden                                                      401    401    401    401    403    403    ok     ok     ok     ok     403    403    ok
+GET    /anmelden/oidc                                                 404    404    404    404    404    404    404    404    404    404    404    404    404
+GET    /anmelden/rueckkehr                                            404    404    404    404    404    404    404    404    404    404    404    404    404
+POST   /abmelden                                                      signin signin signin signin signin signin ok     ok     ok     ok     signin signin ok
 
 # The Arbeitskorb: case workers, by session only.
-GET    /arbeitskorb                                                   signin signin signin signin signin signin ok     ok     ok     403    signin signin
-POST   /arbeitskorb/sammelaktion                                      signin signin signin signin signin signin ok     ok     ok     403    signin signin
-GET    /arbeitskorb/ereignisse                                        signin signin signin signin signin signin ok     ok     ok     403    signin signin
-GET    /arbeitskorb/vorgaenge/{caseId}                                signin signin signin signin signin signin ok     404    404    403    signin signin
-POST   /arbeitskorb/aufgaben/{taskId}/{action}                        signin signin signin signin signin signin ok     404    404    403    signin signin
+GET    /arbeitskorb                                                   signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
+POST   /arbeitskorb/sammelaktion                                      signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
+GET    /arbeitskorb/ereignisse                                        signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
+GET    /arbeitskorb/vorgaenge/{caseId}                                signin signin signin signin signin signin ok     404    404    403    signin signin 403
+POST   /arbeitskorb/aufgaben/{taskId}/{action}                        signin signin signin signin signin signin ok     404    404    403    signin signin 403
 
 # The Verwaltung: administrators, by session only.
-GET    /verwaltung                                                    signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/import                                             signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/aenderungen                                        signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/auswertung                                         signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/zustellungen                                       signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/zustellungen/{id}/erneut                           signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/definitionen/{id}                                  signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/definitionen/{id}/entwurf                          signin signin signin signin signin signin 403    403    403    ok     signin signin
-GET    /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin
-POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   signin signin signin signin signin signin 403    403    403    ok     signin signin
+GET    /verwaltung                                                    signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/import                                             signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/aenderungen                                        signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/auswertung                                         signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/zustellungen                                       signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/zustellungen/{id}/erneut                           signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/definitionen/{id}                                  signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/definitionen/{id}/entwurf                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+
+# The data protection role's page: the choice of an export.
+GET    /verwaltung/protokoll                                          signin signin signin signin signin signin 403    403    403    403    signin signin ok
 
 # The applicant's pages: the case's access token (link or cookie), nothing else.
-GET    /antraege/{id}                                                 403    403    ok     403    403    403    403    403    403    403    403    403
-GET    /antraege/{id}/ereignisse                                      403    403    ok     403    403    403    403    403    403    403    403    403
-POST   /antraege/{id}/zahlung                                         403    403    ok     403    403    403    403    403    403    403    403    403
-POST   /antraege/{id}/antwort                                         403    403    ok     403    403    403    403    403    403    403    403    403
-GET    /antraege/{id}/zurueckziehen                                   403    403    ok     403    403    403    403    403    403    403    403    403
-POST   /antraege/{id}/zurueckziehen                                   403    403    ok     403    403    403    403    403    403    403    403    403
+GET    /antraege/{id}                                                 403    403    ok     403    403    403    403    403    403    403    403    403    403
+GET    /antraege/{id}/ereignisse                                      403    403    ok     403    403    403    403    403    403    403    403    403    403
+POST   /antraege/{id}/zahlung                                         403    403    ok     403    403    403    403    403    403    403    403    403    403
+POST   /antraege/{id}/antwort                                         403    403    ok     403    403    403    403    403    403    403    403    403    403
+GET    /antraege/{id}/zurueckziehen                                   403    403    ok     403    403    403    403    403    403    403    403    403    403
+POST   /antraege/{id}/zurueckziehen                                   403    403    ok     403    403    403    403    403    403    403    403    403    403
 
 # Checking a receipt: anyone.
-GET    /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
-POST   /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+POST   /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 `
 
 // Routes reads the matrix. Lines starting with # are comments.

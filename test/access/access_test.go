@@ -43,3 +43,25 @@ func TestAnswerMatches(t *testing.T) {
 		})
 	}
 }
+
+// TestTrailCoversTheMatrix: every route of the matrix says what it writes
+// to the audit trail, and the trail names no route the matrix lacks.
+func TestTrailCoversTheMatrix(t *testing.T) {
+	routes, err := Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, err := Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		if _, ok := actions[r.String()]; !ok {
+			t.Errorf("%s has no line in Trail", r)
+		}
+		delete(actions, r.String())
+	}
+	for r := range actions {
+		t.Errorf("Trail declares %s, which the matrix does not have", r)
+	}
+}

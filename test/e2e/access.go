@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/test/access"
 )
 
@@ -22,11 +23,20 @@ import (
 var accessTokens = map[string]string{
 	"port": "dev-portal", "port2": "dev-portal-2",
 	"sb": "dev-sb-leipzig", "sbX": "dev-sb-dresden", "sbQ": "dev-sb-leipzig-2", "admin": "dev-admin",
-	"sys": "dev-fachverfahren-leipzig", "sysX": "dev-fachverfahren-dresden",
+	"sys": "dev-fachverfahren-leipzig", "sysX": "dev-fachverfahren-dresden", "dp": "dev-datenschutz",
 }
 
 // staffCallers sign in to the staff pages.
-var staffCallers = []string{"sb", "sbX", "sbQ", "admin"}
+var staffCallers = []string{"sb", "sbX", "sbQ", "admin", "dp"}
+
+// accessActors are the callers as `dev`'s audit trail names them: subject
+// and role (gateway.DevTokens); the applicants are named by their case.
+var accessActors = map[string][2]string{
+	"port": {"portal-amt24", "portal"}, "port2": {"portal-zwei", "portal"},
+	"sb": {"sb-leipzig", "caseworker"}, "sbX": {"sb-dresden", "caseworker"}, "sbQ": {"sb-leipzig-2", "caseworker"},
+	"admin": {"admin", "admin"}, "sys": {"fachverfahren-leipzig", "system"}, "sysX": {"fachverfahren-dresden", "system"},
+	"dp": {"datenschutz", "dataprotection"},
+}
 
 // accessLast are the routes whose harmless body still ends something the
 // other cells need: the case (withdrawn) and the staff sessions (signed
@@ -66,12 +76,18 @@ func leastPrivilege(t *testing.T, st *Stack) {
 	slices.SortStableFunc(routes, func(a, b access.Route) int {
 		return slices.Index(accessLast, a.String()) - slices.Index(accessLast, b.String())
 	})
+	actions, err := access.Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
 	fx := st.accessFixture(t)
-	cells, violations := 0, 0
+	trail := fx.trailCursor(t)
+	cells, violations, entries := 0, 0, 0
 	for _, r := range routes {
 		for i, c := range access.Callers {
 			cells++
 			got := fx.try(t, r, c.Name)
+			entries += trail.check(t, fx, r, c.Name, actions[r.String()], got)
 			want := r.Want[i]
 			if answer, ok := withProvider[r.String()]; ok && st.Tokens != nil {
 				want = answer
@@ -87,18 +103,119 @@ func leastPrivilege(t *testing.T, st *Stack) {
 		}
 	}
 	t.Logf("access matrix: %d routes × %d callers = %d cells, %d violations", len(routes), len(access.Callers), cells, violations)
+	if st.Records != nil {
+		t.Logf("audit trail: %d entries, each of an admitted request of a route that reads or changes personal data", entries)
+	}
+}
+
+// trailCursor follows the audit trail from its end, as the matrix's cells
+// add to it.
+type trailCursor struct {
+	db    *records.DB
+	after int64
+}
+
+func (fx *accessFixture) trailCursor(t *testing.T) *trailCursor {
+	t.Helper()
+	c := &trailCursor{db: fx.st.Records}
+	if c.db != nil {
+		c.added(t)
+	}
+	return c
+}
+
+// added returns the entries written since the last call.
+func (c *trailCursor) added(t *testing.T) []records.Entry {
+	t.Helper()
+	var out []records.Entry
+	for {
+		page, err := c.db.Trail(context.Background(), records.TrailQuery{After: c.after, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page...)
+		if len(page) > 0 {
+			c.after = page[len(page)-1].ID
+		}
+		if len(page) < 1000 {
+			return out
+		}
+	}
+}
+
+// check holds a cell to the audit trail: an admitted request (2xx, or a
+// redirect other than to the sign-in page) of a route that reads or
+// changes personal data wrote exactly one entry, with the route's action,
+// the caller as actor and the case; any other request wrote none. It
+// returns the number of entries the cell wrote.
+func (c *trailCursor) check(t *testing.T, fx *accessFixture, r access.Route, caller, action string, got accessAnswer) int {
+	t.Helper()
+	if c.db == nil {
+		return 0
+	}
+	var mine []records.Entry
+	for _, e := range c.added(t) {
+		// The route's own entries; a refused sign-in is an entry of its own.
+		if e.Detail == r.String() || strings.HasPrefix(e.Detail, r.String()+"; ") {
+			mine = append(mine, e)
+		}
+	}
+	toSignIn := got.Status == http.StatusSeeOther && strings.HasPrefix(got.Location, "/anmelden") && !strings.Contains(got.Location, "hinweis=")
+	admitted := got.Status >= 200 && got.Status < 400 && !toSignIn
+	if action == "" || !admitted {
+		if len(mine) > 0 {
+			t.Errorf("%s as %s (%d): wrote %d entries to the audit trail, want none: %+v", r, caller, got.Status, len(mine), mine)
+		}
+		return 0
+	}
+	if len(mine) != 1 {
+		t.Errorf("%s as %s (%d): wrote %d entries to the audit trail, want one %q: %+v", r, caller, got.Status, len(mine), action, mine)
+		return len(mine)
+	}
+	e := mine[0]
+	if e.Action != action {
+		t.Errorf("%s as %s: entry %q, want %q", r, caller, e.Action, action)
+	}
+	if fx.st.Tokens == nil {
+		want, ok := accessActors[caller]
+		switch caller {
+		case "appl":
+			want, ok = [2]string{"applicant:" + fx.caseID, "applicant"}, true
+		case "appl2":
+			want, ok = [2]string{"applicant:" + fx.otherID, "applicant"}, true
+		}
+		if ok && (e.Actor != want[0] || e.Role != want[1]) {
+			t.Errorf("%s as %s: entry by %s (%s), want %s (%s)", r, caller, e.Actor, e.Role, want[0], want[1])
+		}
+	}
+	caseRoute := strings.Contains(r.Path, "{caseId}") || strings.Contains(r.Path, "{taskId}") ||
+		(strings.Contains(r.Path, "{id}") && !strings.Contains(r.Path, "/portal-events/") && !strings.Contains(r.Path, "/zustellungen/") &&
+			!strings.Contains(r.Path, "/definitions/") && !strings.Contains(r.Path, "/definitionen/"))
+	switch {
+	case caseRoute && e.CaseID != fx.caseID:
+		t.Errorf("%s as %s: entry names case %q, want %q", r, caller, e.CaseID, fx.caseID)
+	case r.String() == "POST /api/v1/applications" && e.CaseID == "":
+		t.Errorf("%s as %s: the submission's entry names no case", r, caller)
+	case strings.Contains(r.Path, "{account}") && e.Account != fx.account:
+		t.Errorf("%s as %s: entry names account %q, want %q", r, caller, e.Account, fx.account)
+	}
+	if e.Address == "" || e.At.IsZero() {
+		t.Errorf("%s as %s: entry without address or time: %+v", r, caller, e)
+	}
+	return 1
 }
 
 // accessFixture is what the matrix needs: the IDs that fill the routes'
 // variables, how each caller presents itself, and the visitors' cookies and
 // tokens of the two forms anyone may send.
 type accessFixture struct {
-	st                                              *Stack
-	caseID, taskID, account, noticeID, definitionID string
-	documentSHA                                     string // a document submitted with the case
-	callers                                         map[string]accessCaller
-	verifyCookie, verifyCSRF                        string // the /pruefen form's visitor
-	signInCookie, signInCSRF                        string // the sign-in form's visitor
+	st                                         *Stack
+	caseID, otherID, taskID, account, noticeID string
+	definitionID                               string
+	documentSHA                                string // a document submitted with the case
+	callers                                    map[string]accessCaller
+	verifyCookie, verifyCSRF                   string // the /pruefen form's visitor
+	signInCookie, signInCSRF                   string // the sign-in form's visitor
 }
 
 // accessCaller is the credentials one caller brings to every request.
@@ -119,7 +236,7 @@ func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 	s := st.SubmitWithDocuments(t, gewerbeanmeldung(leipzig, fx.account), File{"anlage.pdf", document})
 	other := st.submit(t, gewerbeanmeldung(leipzig, "amt24-matrix-other-"+randomHex(4)))
 	pay(t, s.PaymentURL, "pay")
-	fx.caseID = s.ID
+	fx.caseID, fx.otherID = s.ID, other.ID
 	fx.taskID = st.openTask(t, s.ID, "dev-sb-leipzig", "gewerbe")["id"].(string)
 	res := st.api(t, http.MethodPost, "/api/v1/tasks/"+fx.taskID+"/handover", "dev-sb-leipzig", map[string]any{"queue": "gewerbe-leitung"})
 	if res.Status != http.StatusOK {
@@ -162,9 +279,9 @@ func (st *Stack) accessFixture(t *testing.T) *accessFixture {
 	for _, name := range staffCallers {
 		c := fx.callers[name]
 		c.cookies["ozgflow_session"] = st.session(t, accessTokens[name])
-		start := "/arbeitskorb"
-		if name == "admin" {
-			start = "/verwaltung"
+		start := map[string]string{"admin": "/verwaltung", "dp": "/verwaltung/protokoll"}[name]
+		if start == "" {
+			start = "/arbeitskorb"
 		}
 		c.csrf = fx.formToken(t, start, c.cookies)
 		fx.callers[name] = c

@@ -18,6 +18,8 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/ozgflow/ozgflow/records"
 )
 
 // Stack is a running ozgflow the suite talks to.
@@ -34,6 +36,9 @@ type Stack struct {
 	// StaffSignIn signs a demo identity in at the staff pages and returns
 	// the session cookie's value; nil signs in with the demo form (SignIn).
 	StaffSignIn func(t testing.TB, name string) string
+	// Records, if set, is the stack's records database: the access matrix
+	// then checks the audit trail of every cell.
+	Records *records.DB
 }
 
 // token is the bearer token of a demo identity, or name itself.

@@ -45,7 +45,8 @@ const (
 // gateway refuses secrets published with ozgflow.
 var StaffSecret = rand.Text()
 
-// People are the demo case workers and the administrator as users of the
+// People are the demo case workers, the administrator and the data
+// protection officer as users of the
 // provider, by their demo token: same subject, name, authority and queues
 // as gateway.DevTokens, as Keycloak would carry them (realm roles, the
 // "ars" attribute, group paths).
@@ -57,6 +58,8 @@ var People = map[string]oidctest.User{
 	"dev-sb-dresden-2": caseWorker("sb-dresden-2", "Sachbearbeitung Dresden 2", Dresden, team...),
 	"dev-admin": {Username: "admin", Password: Password, Name: "Fachadministration (Demo)", Email: "admin@ozgflow.localhost",
 		Claims: map[string]any{"realm_access": map[string]any{"roles": []string{"ozgflow-administration"}}}},
+	"dev-datenschutz": {Username: "datenschutz", Password: Password, Name: "Datenschutzbeauftragte (Demo)", Email: "datenschutz@ozgflow.localhost",
+		Claims: map[string]any{"realm_access": map[string]any{"roles": []string{"ozgflow-datenschutz"}}}},
 }
 
 var (
