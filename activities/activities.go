@@ -287,6 +287,14 @@ type Deliveries struct {
 	// Failures, if set, keeps which cases' deliveries fail right now, for
 	// the administrators' dashboard.
 	Failures DeliveryFailures
+	// Trail, if set, records every transmission of a case's personal data
+	// to a back-office system in the audit trail.
+	Trail AuditTrail
+}
+
+// AuditTrail appends to the audit trail.
+type AuditTrail interface {
+	Audit(ctx context.Context, e TrailEntry) error
 }
 
 // DeliveryFailures records deliveries that fail and clears them once they
@@ -306,7 +314,24 @@ func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, 
 			_ = d.Failures.DeliverySucceeded(ctx, req.Submission.CaseID)
 		}
 	}
+	if err == nil {
+		// A delivery whose entry cannot be written is tried again; the
+		// receiver keeps it once.
+		err = d.audit(ctx, "case.deliver", req.Submission.CaseID, req.Target+" ("+req.Kind+")")
+	}
 	return receipt, err
+}
+
+// audit records that the worker passed a case on; without a trail it does
+// nothing.
+func (d *Deliveries) audit(ctx context.Context, action, caseID, detail string) error {
+	if d.Trail == nil {
+		return nil
+	}
+	if err := d.Trail.Audit(ctx, TrailEntry{Actor: "system", Role: "system", CaseID: caseID, Action: action, Detail: detail}); err != nil {
+		return fmt.Errorf("record the delivery of case %s: %w", caseID, err)
+	}
+	return nil
 }
 
 // retried reports whether this is a later attempt of an activity, after a
@@ -317,7 +342,10 @@ func retried(ctx context.Context) bool {
 
 // Withdraw tells the receiver that the applicant withdrew the case.
 func (d *Deliveries) Withdraw(ctx context.Context, req WithdrawRequest) error {
-	return d.Fachverfahren.Withdraw(ctx, req.Target, req.CaseID, req.Reason)
+	if err := d.Fachverfahren.Withdraw(ctx, req.Target, req.CaseID, req.Reason); err != nil {
+		return err
+	}
+	return d.audit(ctx, "case.withdrawal.deliver", req.CaseID, req.Target)
 }
 
 // Projections mirrors case state to the store the API reads.

@@ -19,6 +19,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/process"
+	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
@@ -151,6 +152,23 @@ func closedCaseOutlivesHistoryAndRedis(t *testing.T, d *process.Dev) {
 	if res := e2e.Call(t, st.URL, http.MethodGet, "/arbeitskorb/vorgaenge/"+s.ID, "", nil, "Cookie", "ozgflow_session="+session); res.Status != http.StatusOK ||
 		!strings.Contains(string(res.Body), "meldung.pdf") {
 		t.Errorf("case page: %d", res.Status)
+	}
+
+	// The trail holds who read and changed the case: people through the
+	// gateway, the worker for what it passed on.
+	trail, err := d.Records.Trail(ctx, records.TrailQuery{CaseID: s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, e := range trail {
+		seen[e.Action] = e.Actor
+	}
+	for action, actor := range map[string]string{"case.submit": "portal", "case.deliver": "system", "case.respond": "",
+		"task.complete": "sb-dresden", "document.download": "sb-dresden", "case.read": ""} {
+		if got, ok := seen[action]; !ok || actor != "" && !strings.Contains(got, actor) {
+			t.Errorf("trail entry %s by %q missing: %v", action, actor, seen)
+		}
 	}
 
 	// A rebuild brings the mailbox back with what was read.

@@ -98,7 +98,11 @@ func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
 	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer, Applicant: a.ApplicantSigner})
-	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures})
+	var trail activities.AuditTrail
+	if a.Records != nil {
+		trail = a.Records
+	}
+	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures, Trail: trail})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer})
 	w.RegisterWorkflowWithOptions(workflows.RetentionWorkflow, workflow.RegisterOptions{Name: ozgflow.RetentionWorkflowName})
