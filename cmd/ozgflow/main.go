@@ -169,6 +169,7 @@ Demo tokens (Authorization: Bearer …):
   dev-sb-dresden      case worker (team lead), Landeshauptstadt Dresden (146120000000)
   dev-sb-dresden-2    case worker, Landeshauptstadt Dresden
   dev-admin           administrator
+  dev-datenschutz     data protection officer: exports the audit trail (/verwaltung/protokoll)
   dev-fachverfahren   back-office system: reports events to waiting cases
   dev-portal-2        a second portal client (accounts portal2-…)
   dev-fachverfahren-leipzig, dev-fachverfahren-dresden
