@@ -1,9 +1,11 @@
 package casework
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,7 +60,7 @@ func (s *Service) EraseCase(ctx context.Context, by ozgflow.Identity, caseID, re
 	if err != nil {
 		return res, err
 	}
-	if !c.Status.Final() {
+	if !s.closedForGood(ctx, c) {
 		return res, ozgflow.Refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseOpen,
 			"The case is still open; its data is erased once it has closed.", caseID)
 	}
@@ -91,7 +93,7 @@ func (s *Service) EraseAccount(ctx context.Context, by ozgflow.Identity, account
 		} else if err != nil {
 			return res, err
 		}
-		if !c.Status.Final() {
+		if !s.closedForGood(ctx, c) {
 			open = append(open, id)
 		}
 		cases = append(cases, c)
@@ -119,6 +121,17 @@ func (s *Service) EraseAccount(ctx context.Context, by ozgflow.Identity, account
 		return res, err
 	}
 	return res, nil
+}
+
+// closedForGood reports whether a case has closed and its final record is
+// written: a decided case may still run its last steps, and erasing it
+// before the record is kept would let the record bring the data back.
+func (s *Service) closedForGood(ctx context.Context, c ozgflow.Case) bool {
+	if !c.Status.Final() {
+		return false
+	}
+	_, err := s.Records.ClosedCase(ctx, c.ID)
+	return err == nil
 }
 
 // closedOrOpen reads a case from the projection or the workflow, and from
@@ -310,11 +323,41 @@ func (s *Service) AccountData(ctx context.Context, by ozgflow.Identity, account 
 			d.ReadNotices = append(d.ReadNotices, id)
 		}
 	}
-	if d.Trail, err = s.Records.Trail(ctx, records.TrailQuery{Account: account}); err != nil {
-		return d, err
+	// The trail about the account: entries that name it, and entries about
+	// its cases (reads, downloads, decisions, deliveries), each once.
+	d.Trail = []records.Entry{}
+	seen := map[int64]bool{}
+	queries := []records.TrailQuery{{Account: account}}
+	for _, c := range append(append([]AccountCase(nil), d.OpenCases...), d.ClosedCases...) {
+		queries = append(queries, records.TrailQuery{CaseID: c.Case.ID})
 	}
-	if d.Trail == nil {
-		d.Trail = []records.Entry{}
+	for _, q := range queries {
+		if err := s.eachTrailEntry(ctx, q, func(e records.Entry) {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				d.Trail = append(d.Trail, e)
+			}
+		}); err != nil {
+			return d, err
+		}
 	}
+	slices.SortFunc(d.Trail, func(a, b records.Entry) int { return cmp.Compare(a.ID, b.ID) })
 	return d, nil
+}
+
+// eachTrailEntry pages through every entry a query selects.
+func (s *Service) eachTrailEntry(ctx context.Context, q records.TrailQuery, fn func(records.Entry)) error {
+	for {
+		page, err := s.Records.Trail(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			fn(e)
+		}
+		if len(page) == 0 || q.Limit > 0 && len(page) < q.Limit || q.Limit == 0 && len(page) < 1000 {
+			return nil
+		}
+		q.After = page[len(page)-1].ID
+	}
 }

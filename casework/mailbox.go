@@ -60,7 +60,7 @@ func (s *Service) MarkNoticeRead(ctx context.Context, account, noticeID string) 
 	if !slices.Contains(ids, noticeID) {
 		return 0, ozgflow.Errorf(ozgflow.ENOTFOUND, "Notice %s not found in this mailbox.", noticeID)
 	}
-	if err := s.Records.MarkRead(ctx, account, noticeID, s.Now().UTC()); err != nil {
+	if err := s.Records.MarkRead(ctx, account, noticeID, s.now()); err != nil {
 		return 0, err
 	}
 	return s.unread(ctx, account)

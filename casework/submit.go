@@ -87,6 +87,7 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 		return state, err
 	}
 	if state.RequestHash != requestHash {
+		s.dropFiles(caseID, created) // they came with the other application
 		return state, ozgflow.Errorf(ozgflow.ECONFLICT, "This Idempotency-Key was already used for a different application.")
 	}
 	state.ID = caseID

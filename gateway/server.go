@@ -102,6 +102,9 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	if cfg.Namespace == "" {
 		cfg.Namespace = ozgflow.Namespace
 	}
+	if cfg.Records == nil {
+		panic("gateway: no records database; documents and the audit trail live there")
+	}
 	cases := &casework.Service{Temporal: tc, Store: st, Records: cfg.Records, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
 		Logger: logger, Now: time.Now}
 	var dirs ozgflow.Directories

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -90,13 +91,49 @@ func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) 
 	return rebuild(ctx, tc, cfg.TemporalNamespace, st, recs, logger)
 }
 
-// rebuild writes the projections of the closed cases from their final
-// records, then of every case Temporal holds.
+// rebuild moves what an older installation kept in Redis to the records
+// database, then writes the projections of every case Temporal holds and
+// of the closed cases from their final records, which also sets their
+// expiry.
 func rebuild(ctx context.Context, tc client.Client, namespace string, st *store.Store, recs *records.DB, logger *slog.Logger) (int, error) {
-	closed, err := worker.RestoreClosed(ctx, recs, st)
-	if err != nil {
-		return closed, fmt.Errorf("restore closed cases: %w", err)
+	if err := moveLegacy(ctx, st, recs, logger); err != nil {
+		return 0, err
 	}
 	n, err := worker.Reindex(ctx, tc, namespace, st, logger)
-	return closed + n, err
+	if err != nil {
+		return n, err
+	}
+	closed, err := worker.RestoreClosed(ctx, recs, st)
+	if err != nil {
+		return n, fmt.Errorf("restore closed cases: %w", err)
+	}
+	return n + closed, nil
+}
+
+// moveLegacy hands documents and read marks that an installation from
+// before the records database kept in Redis to the records database.
+func moveLegacy(ctx context.Context, st *store.Store, recs *records.DB, logger *slog.Logger) error {
+	files, err := st.MoveLegacyFiles(ctx, func(f store.LegacyFile) error {
+		_, err := recs.PutDocument(ctx, records.Document{CaseID: f.CaseID, SHA256: f.SHA256, Name: f.Name,
+			ContentType: f.ContentType, Kind: records.KindUpload, Data: f.Data})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("move documents from Redis to the records database: %w", err)
+	}
+	marks, err := st.MoveLegacyReadMarks(ctx, func(account string, ids []string) error {
+		for _, id := range ids {
+			if err := recs.MarkRead(ctx, account, id, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("move read marks from Redis to the records database: %w", err)
+	}
+	if files+marks > 0 {
+		logger.Info("Moved documents and read marks from Redis to the records database", "documents", files, "readMarks", marks)
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ func (db *DB) SaveClosedCase(ctx context.Context, rec ClosedCase) error {
 		c.ID, c.Revision, c.Service, c.ServiceName, c.Authority, fmt.Sprintf("%s@%d", c.DefinitionID, c.DefinitionVersion),
 		string(c.Status), outcome, micros(c.SubmittedAt), micros(decidedAt), fee, currency, paymentStatus,
 		micros(rec.ClosedAt), micros(rec.RetainUntil),
-		c.PortalAccount, keyID, sealed)
+		text(c.PortalAccount), keyID, sealed)
 	if err != nil {
 		return fmt.Errorf("keep the record of case %s: %w", c.ID, err)
 	}
@@ -73,6 +73,7 @@ const closedColumns = `case_id, revision, service, service_name, authority, defi
 
 // ClosedCase returns the record of a closed case; ENOTFOUND when there is none.
 func (db *DB) ClosedCase(ctx context.Context, caseID string) (ClosedCase, error) {
+	caseID = text(caseID)
 	row := db.sql.QueryRowContext(ctx, db.bind("SELECT "+closedColumns+" FROM closed_cases WHERE case_id = ?"), caseID)
 	rec, err := db.scanClosed(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -144,6 +145,7 @@ func (db *DB) EachClosedStatistics(ctx context.Context, authority string, fn fun
 }
 
 func (db *DB) eachClosed(ctx context.Context, authority string, statsOnly bool, fn func(ClosedCase) error) error {
+	authority = text(authority)
 	query, args := "SELECT "+closedColumns+" FROM closed_cases", []any{}
 	if authority != "" {
 		query, args = query+" WHERE authority = ?", append(args, authority)
@@ -183,6 +185,7 @@ func (db *DB) DueForErasure(ctx context.Context, now time.Time, limit int) ([]st
 // ClosedCasesOf returns the closed cases of a portal account whose
 // personal data is still kept.
 func (db *DB) ClosedCasesOf(ctx context.Context, account string) ([]string, error) {
+	account = text(account)
 	return db.caseIDs(ctx, "erased_at = 0 AND account = ? ORDER BY closed_at", account)
 }
 
@@ -211,10 +214,11 @@ type Erasure struct {
 	Already bool
 }
 
-// EraseCase removes the personal data of a closed case: its record and its
-// documents go, the statistics stay. because says why (retention ended,
+// EraseCase removes the personal data of a closed case: its record, its
+// documents and the read marks of its notices go, the statistics stay. because says why (retention ended,
 // or the request it fulfils). A case erased before is left as it is.
 func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Time) (Erasure, error) {
+	caseID, because = text(caseID), text(because)
 	er := Erasure{CaseID: caseID}
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -233,12 +237,19 @@ func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Tim
 	if er.Documents, err = db.deleteDocuments(ctx, tx, "case_id = ?", caseID); err != nil {
 		return er, fmt.Errorf("erase the documents of case %s: %w", caseID, err)
 	}
+	// Notice IDs are "<case>-<n>": the marks of the case's notices would
+	// tie the account to the erased case.
+	if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM read_marks WHERE notice_id > ? AND notice_id < ?"),
+		caseID+"-", caseID+"."); err != nil {
+		return er, fmt.Errorf("erase the read marks of case %s: %w", caseID, err)
+	}
 	return er, tx.Commit()
 }
 
 // ForgetReadMarks removes the read marks of a portal account's notices,
 // for an erasure of the account.
 func (db *DB) ForgetReadMarks(ctx context.Context, account string) error {
+	account = text(account)
 	if _, err := db.sql.ExecContext(ctx, db.bind("DELETE FROM read_marks WHERE account = ?"), account); err != nil {
 		return fmt.Errorf("forget read marks: %w", err)
 	}

@@ -48,6 +48,7 @@ func SumSHA256(data []byte) string {
 // created is false when the case already holds these bytes; the first
 // name stays.
 func (db *DB) PutDocument(ctx context.Context, d Document) (created bool, err error) {
+	d.CaseID, d.Name, d.ContentType, d.Kind = text(d.CaseID), text(d.Name), text(d.ContentType), text(d.Kind)
 	if d.SHA256 != SumSHA256(d.Data) {
 		return false, fmt.Errorf("keep document of case %s: the hash does not match the bytes", d.CaseID)
 	}
@@ -85,6 +86,7 @@ func (db *DB) PutDocument(ctx context.Context, d Document) (created bool, err er
 // Document returns a document of a case by its hash, decrypted; a case
 // that does not hold it gets ENOTFOUND.
 func (db *DB) Document(ctx context.Context, caseID, sha string) (Document, error) {
+	caseID, sha = text(caseID), text(sha)
 	d := Document{CaseID: caseID, SHA256: sha}
 	var created int64
 	var keyID string
@@ -108,6 +110,7 @@ func (db *DB) Document(ctx context.Context, caseID, sha string) (Document, error
 
 // HasDocument reports whether a case holds the document with the hash.
 func (db *DB) HasDocument(ctx context.Context, caseID, sha string) (bool, error) {
+	caseID, sha = text(caseID), text(sha)
 	var n int
 	err := db.sql.QueryRowContext(ctx, db.bind("SELECT COUNT(*) FROM case_documents WHERE case_id = ? AND sha256 = ?"),
 		caseID, sha).Scan(&n)
@@ -119,6 +122,7 @@ func (db *DB) HasDocument(ctx context.Context, caseID, sha string) (bool, error)
 
 // Documents lists the documents of a case, oldest first, without content.
 func (db *DB) Documents(ctx context.Context, caseID string) ([]Document, error) {
+	caseID = text(caseID)
 	rows, err := db.sql.QueryContext(ctx, db.bind(
 		`SELECT sha256, name, content_type, size, kind, created_at FROM case_documents
 		 WHERE case_id = ? ORDER BY created_at, sha256`), caseID)
@@ -142,6 +146,7 @@ func (db *DB) Documents(ctx context.Context, caseID string) ([]Document, error) 
 // DeleteDocument removes a document from a case, for an upload whose
 // answer was refused; the bytes go when no case holds them any more.
 func (db *DB) DeleteDocument(ctx context.Context, caseID, sha string) error {
+	caseID, sha = text(caseID), text(sha)
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -238,6 +243,7 @@ func (db *DB) rotateDocuments(ctx context.Context, limit int) (int, error) {
 // LatestOfKind returns the newest document of a kind a case holds, with its
 // content; ENOTFOUND when it holds none.
 func (db *DB) LatestOfKind(ctx context.Context, caseID, kind string) (Document, error) {
+	caseID, kind = text(caseID), text(kind)
 	var sha string
 	err := db.sql.QueryRowContext(ctx, db.bind(
 		"SELECT sha256 FROM case_documents WHERE case_id = ? AND kind = ? ORDER BY created_at DESC LIMIT 1"),

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/lib/pq"  // PostgreSQL, for production
 	_ "modernc.org/sqlite" // SQLite, for dev and tests
@@ -179,6 +180,17 @@ func (db *DB) bind(query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// text makes s storable in both dialects: PostgreSQL refuses invalid
+// UTF-8 and NUL in text. What it changes can never equal a stored value,
+// which went through text too, so lookups by it find nothing, as they
+// should, instead of failing.
+func text(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // micros and fromMicros store times as microseconds since 1970, UTC, the

@@ -227,6 +227,11 @@ func TestClosedCasesAreKeptThenErased(t *testing.T) {
 		if ids, _ := db.ClosedCasesOf(ctx, "amt24-9"); len(ids) != 1 {
 			t.Errorf("cases of the account: %v", ids)
 		}
+		for _, id := range []string{"c9-1", "c9-2", "c90-1"} {
+			if err := db.MarkRead(ctx, "amt24-9", id, closedAt); err != nil {
+				t.Fatal(err)
+			}
+		}
 		er, err := db.EraseCase(ctx, "c9", "retention ended", closedAt.AddDate(0, 7, 0))
 		if err != nil || er.Documents != 1 || er.Already {
 			t.Fatalf("erase: %+v, %v", er, err)
@@ -247,6 +252,9 @@ func TestClosedCasesAreKeptThenErased(t *testing.T) {
 		}
 		if ids, _ := db.ClosedCasesOf(ctx, "amt24-9"); len(ids) != 0 {
 			t.Errorf("erased case still found by account: %v", ids)
+		}
+		if marks, _ := db.ReadMarks(ctx, "amt24-9", []string{"c9-1", "c9-2", "c90-1"}); len(marks) != 1 || !marks["c90-1"] {
+			t.Errorf("read marks after the erasure: %v, want only another case's", marks)
 		}
 		if _, err := db.Document(ctx, "c9", records.SumSHA256(data)); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 			t.Errorf("document survived the erasure: %v", err)
@@ -275,6 +283,38 @@ func TestMigrationsApplyOnce(t *testing.T) {
 		v2, err2 := second.SchemaVersion(context.Background())
 		if err1 != nil || err2 != nil || v1 < 1 || v1 != v2 {
 			t.Errorf("versions %d, %d (%v, %v)", v1, v2, err1, err2)
+		}
+	})
+}
+
+// TestBrokenTextNeverFailsAQuery: PostgreSQL refuses invalid UTF-8 and NUL
+// in text; what a caller sends such bytes in is stored mended and looked
+// up in vain, never answered with an error.
+func TestBrokenTextNeverFailsAQuery(t *testing.T) {
+	each(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := recordstest.Open(t, dialect)
+		broken := "amt24-\xff\x00x"
+		if err := db.Append(ctx, records.Entry{Actor: broken, Role: "portal", Account: broken, Action: "mailbox.read", Detail: broken}); err != nil {
+			t.Errorf("append: %v", err)
+		}
+		if _, err := db.Trail(ctx, records.TrailQuery{Actor: broken, Account: broken, CaseID: broken}); err != nil {
+			t.Errorf("trail: %v", err)
+		}
+		if _, err := db.ClosedCasesOf(ctx, broken); err != nil {
+			t.Errorf("closed cases of: %v", err)
+		}
+		if _, err := db.ReadMarks(ctx, broken, []string{broken}); err != nil {
+			t.Errorf("read marks: %v", err)
+		}
+		if err := db.MarkRead(ctx, broken, broken, time.Now()); err != nil {
+			t.Errorf("mark read: %v", err)
+		}
+		if _, err := db.Document(ctx, broken, broken); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
+			t.Errorf("document: %v", err)
+		}
+		if _, err := db.ClosedCase(ctx, broken); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
+			t.Errorf("closed case: %v", err)
 		}
 	})
 }

@@ -51,8 +51,10 @@ func (db *DB) Append(ctx context.Context, e Entry) error {
 	return nil
 }
 
-// clip cuts s to at most n bytes, never inside a character.
+// clip cuts s to at most n bytes, never inside a character, and makes it
+// storable (see text).
 func clip(s string, n int) string {
+	s = text(s)
 	if len(s) <= n {
 		return s
 	}
@@ -74,13 +76,21 @@ type TrailQuery struct {
 	After int64
 	// Limit bounds the answer; zero means 1000.
 	Limit int
+	// Newest lists the newest entries first (After is then ignored).
+	Newest bool
 }
 
-// Trail returns the entries the query selects, oldest first.
+// Trail returns the entries the query selects, oldest first unless the
+// query asks for the newest.
 func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]Entry, error) {
 	var where []string
 	var args []any
-	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
+	add := func(cond string, arg any) {
+		if s, ok := arg.(string); ok {
+			arg = text(s)
+		}
+		where, args = append(where, cond), append(args, arg)
+	}
 	if q.CaseID != "" {
 		add("case_id = ?", q.CaseID)
 	}
@@ -96,7 +106,7 @@ func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]Entry, error) {
 	if !q.To.IsZero() {
 		add("at < ?", micros(q.To))
 	}
-	if q.After > 0 {
+	if q.After > 0 && !q.Newest {
 		add("id > ?", q.After)
 	}
 	if q.Limit <= 0 {
@@ -106,7 +116,11 @@ func (db *DB) Trail(ctx context.Context, q TrailQuery) ([]Entry, error) {
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY id LIMIT ?"
+	order := " ORDER BY id LIMIT ?"
+	if q.Newest {
+		order = " ORDER BY id DESC LIMIT ?"
+	}
+	query += order
 	args = append(args, q.Limit)
 	rows, err := db.sql.QueryContext(ctx, db.bind(query), args...)
 	if err != nil {

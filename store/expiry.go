@@ -86,6 +86,10 @@ func (s *Store) EraseCase(ctx context.Context, stats ozgflow.Case, account strin
 			if account != "" {
 				p.ZRem(ctx, s.postboxKey(account), id)
 			}
+			// A notice on its way to the portal, or given up, goes too.
+			p.Del(ctx, s.portalEventKey(id))
+			p.ZRem(ctx, s.portalDueKey(), id)
+			p.ZRem(ctx, s.portalFailedKey(), id)
 		}
 		for _, t := range stored.Tasks {
 			s.unindexTask(ctx, p, t)

@@ -280,3 +280,6 @@ func (s *Store) Notices(ctx context.Context, account string, offset, limit int64
 	}
 	return out, total, nil
 }
+
+// Prefix is the key prefix of this store's keys.
+func (s *Store) Prefix() string { return s.prefix }

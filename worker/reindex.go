@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -56,11 +57,18 @@ type ClosedRecords interface {
 	EachClosedCase(ctx context.Context, authority string, fn func(records.ClosedCase) error) error
 }
 
+// ClosedProjections are the projections closed cases are restored to.
+type ClosedProjections interface {
+	activities.ProjectionStore
+	// ExpireCase lets the keys of one closed case expire at at.
+	ExpireCase(ctx context.Context, c ozgflow.Case, at time.Time) error
+}
+
 // RestoreClosed writes the projections of the closed cases whose personal
 // data is still kept from their final records, so that a lost Redis gets
-// them back after their workflow history is gone. Newer projections are
-// kept, as always.
-func RestoreClosed(ctx context.Context, recs ClosedRecords, st activities.ProjectionStore) (int, error) {
+// them back after their workflow history is gone, and lets them expire
+// when their retention ends. Newer projections are kept, as always.
+func RestoreClosed(ctx context.Context, recs ClosedRecords, st ClosedProjections) (int, error) {
 	count := 0
 	err := recs.EachClosedCase(ctx, "", func(rec records.ClosedCase) error {
 		if !rec.ErasedAt.IsZero() {
@@ -68,6 +76,11 @@ func RestoreClosed(ctx context.Context, recs ClosedRecords, st activities.Projec
 		}
 		if err := st.SaveCase(ctx, rec.Case); err != nil {
 			return err
+		}
+		if !rec.RetainUntil.IsZero() {
+			if err := st.ExpireCase(ctx, rec.Case, rec.RetainUntil); err != nil {
+				return err
+			}
 		}
 		count++
 		return nil

@@ -16,7 +16,10 @@ var retention *activities.Retention
 var (
 	// recordOptions: the final record must be written; the records
 	// database may be down for a while, so keep trying until it answers.
-	recordOptions = workflow.ActivityOptions{
+	// A local activity in the case's last workflow task costs one marker
+	// in the history, where an activity costs three events and a workflow
+	// task more: about a fifth of an automatic case's engine work.
+	recordOptions = workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
@@ -50,7 +53,7 @@ func (c *caseImpl) keepRecord(ctx workflow.Context) {
 		ClosedAt:    closedAt,
 		RetainUntil: c.def.Retention.Until(closedAt),
 	}
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), retention.KeepClosedCase, rec).Get(ctx, nil)
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), retention.KeepClosedCase, rec).Get(ctx, nil)
 	if err != nil {
 		c.logger.Error("Final record not kept", "error", err)
 	}

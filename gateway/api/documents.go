@@ -40,6 +40,7 @@ func (s *API) handleListDocuments(w http.ResponseWriter, r *http.Request) {
 // handleDocument serves one document of a case.
 func (s *API) handleDocument(w http.ResponseWriter, r *http.Request) {
 	vars := mux.Vars(r)
+	web.NoteDetail(r.Context(), "document "+vars["sha256"])
 	d, err := s.cases.Document(r.Context(), ozgflow.IdentityFrom(r.Context()), vars["id"], vars["sha256"])
 	if err != nil {
 		s.errors.Write(w, r, err)

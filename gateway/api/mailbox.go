@@ -71,6 +71,7 @@ func (s *API) handleNoticeRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vars := mux.Vars(r)
+	web.NoteDetail(r.Context(), "notice "+vars["noticeId"])
 	unread, err := s.cases.MarkNoticeRead(r.Context(), vars["account"], vars["noticeId"])
 	if err != nil {
 		s.errors.Write(w, r, err)

@@ -54,13 +54,14 @@ type trailRow struct {
 	At, Who, Role, Action, Detail, From string
 }
 
-// caseTrail reads a case's audit trail for its page, newest last; the
-// page's own entry ("case.read") covers the reading.
+// caseTrail reads the newest 500 entries of a case's audit trail for its
+// page, newest first; the page's own entry ("case.read") covers the
+// reading.
 func (p *Pages) caseTrail(ctx context.Context, caseID string) ([]trailRow, error) {
 	if p.cases.Records == nil {
 		return nil, nil
 	}
-	entries, err := p.cases.Records.Trail(ctx, records.TrailQuery{CaseID: caseID, Limit: 500})
+	entries, err := p.cases.Records.Trail(ctx, records.TrailQuery{CaseID: caseID, Limit: 500, Newest: true})
 	if err != nil {
 		return nil, err
 	}

@@ -417,7 +417,6 @@ func sealLine(seal *ozgflow.Seal) string {
 	return say("seal", locale.DE.Short(seal.SealedAt), seal.KeyID)
 }
 
-// taskForms maps the action names of the case view's forms to updates.
 // taskActions name the forms' actions in the audit trail as the API's
 // routes name them.
 var taskActions = map[string]string{
@@ -429,6 +428,7 @@ var taskActions = map[string]string{
 	"bestaetigen": "task.approve",
 }
 
+// taskForms maps the action names of the case view's forms to updates.
 var taskForms = map[string]string{
 	"uebernehmen": ozgflow.UpdateClaim,
 	"freigeben":   ozgflow.UpdateRelease,
