@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ozgflow/ozgflow/internal/oidctest"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
@@ -82,6 +83,8 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		"OZGFLOW_SMTP_ADDR=" + smtpAddr, // the sandbox's mail sink listens, the worker sends there
 		"OZGFLOW_SMTP_FROM=noreply@ozgflow.localhost",
 		"OZGFLOW_LOG_LEVEL=warn",
+		// ozgflow's records database on PostgreSQL, as in production.
+		"OZGFLOW_RECORDS_URL=" + recordstest.URL(t, "postgres"),
 	}
 	pgURL := strings.TrimSuffix(postgresURL(), "/") + "/" + database
 	start(t, bin, dir, "temporal-server", append(common, "TEMPORAL_POSTGRES_URL="+pgURL))
