@@ -25,13 +25,11 @@ const ClusterRetention = 30 * 24 * time.Hour
 // EnsureNamespace registers the namespace and ozgflow's search attributes on
 // any Temporal cluster reachable at addr; what exists already is kept.
 func EnsureNamespace(ctx context.Context, addr, namespace string) error {
-	c, err := client.Dial(client.Options{HostPort: addr})
+	c, ctx, done, err := dialFor(ctx, addr)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+		return err
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
+	defer done()
 	_, err = c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 		Namespace:                        namespace,
 		WorkflowExecutionRetentionPeriod: durationpb.New(ClusterRetention),
@@ -60,13 +58,11 @@ func EnsureNamespace(ctx context.Context, addr, namespace string) error {
 // SetRetention sets how long the namespace keeps closed workflows' history
 // when it keeps them for another period.
 func SetRetention(ctx context.Context, addr, namespace string, retention time.Duration) error {
-	c, err := client.Dial(client.Options{HostPort: addr})
+	c, ctx, done, err := dialFor(ctx, addr)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+		return err
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
+	defer done()
 	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
 	if err != nil {
 		return fmt.Errorf("describe namespace %s: %w", namespace, err)
@@ -82,4 +78,15 @@ func SetRetention(ctx context.Context, addr, namespace string, retention time.Du
 		return fmt.Errorf("set the retention of namespace %s: %w", namespace, err)
 	}
 	return nil
+}
+
+// dialFor connects to the Temporal frontend at addr for one operation of
+// at most a minute; done closes the client.
+func dialFor(ctx context.Context, addr string) (client.Client, context.Context, func(), error) {
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		return nil, ctx, nil, fmt.Errorf("connect to temporal at %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	return c, ctx, func() { cancel(); c.Close() }, nil
 }

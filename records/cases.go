@@ -259,40 +259,5 @@ func (db *DB) ForgetReadMarks(ctx context.Context, account string) error {
 // rotateClosedCases encrypts again, with the current key, up to limit
 // closed-case records kept under another key.
 func (db *DB) rotateClosedCases(ctx context.Context, limit int) (int, error) {
-	rows, err := db.sql.QueryContext(ctx, db.bind(
-		"SELECT case_id, key_id, sealed FROM closed_cases WHERE sealed IS NOT NULL AND key_id <> ? LIMIT ?"),
-		db.keys.Current(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("rotate record keys: %w", err)
-	}
-	type record struct {
-		id, keyID string
-		sealed    []byte
-	}
-	var todo []record
-	for rows.Next() {
-		var r record
-		if err := rows.Scan(&r.id, &r.keyID, &r.sealed); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		todo = append(todo, r)
-	}
-	rows.Close()
-	for _, r := range todo {
-		plain, err := db.keys.Open(r.keyID, r.sealed)
-		if err != nil {
-			return 0, fmt.Errorf("rotate the record of case %s: %w", r.id, err)
-		}
-		keyID, sealed, err := db.keys.Seal(plain)
-		if err != nil {
-			return 0, err
-		}
-		if _, err := db.sql.ExecContext(ctx, db.bind(
-			"UPDATE closed_cases SET key_id = ?, sealed = ? WHERE case_id = ? AND key_id = ? AND sealed IS NOT NULL"),
-			keyID, sealed, r.id, r.keyID); err != nil {
-			return 0, fmt.Errorf("rotate the record of case %s: %w", r.id, err)
-		}
-	}
-	return len(todo), nil
+	return db.rotate(ctx, "closed_cases", "case_id", " AND sealed IS NOT NULL", limit)
 }

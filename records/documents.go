@@ -204,37 +204,43 @@ func (db *DB) RotateKeys(ctx context.Context, limit int) (int, error) {
 
 // rotateDocuments encrypts again up to limit blobs kept under another key.
 func (db *DB) rotateDocuments(ctx context.Context, limit int) (int, error) {
-	rows, err := db.sql.QueryContext(ctx, db.bind("SELECT sha256, key_id, sealed FROM blobs WHERE key_id <> ? LIMIT ?"),
-		db.keys.Current(), limit)
+	return db.rotate(ctx, "blobs", "sha256", "", limit)
+}
+
+// rotate encrypts again, with the current key, up to limit rows of table
+// (named by column id) whose sealed bytes are under another key.
+func (db *DB) rotate(ctx context.Context, table, id, where string, limit int) (int, error) {
+	rows, err := db.sql.QueryContext(ctx, db.bind("SELECT "+id+", key_id, sealed FROM "+table+
+		" WHERE key_id <> ?"+where+" LIMIT ?"), db.keys.Current(), limit)
 	if err != nil {
-		return 0, fmt.Errorf("rotate document keys: %w", err)
+		return 0, fmt.Errorf("rotate the keys of %s: %w", table, err)
 	}
-	type blob struct {
-		sha, keyID string
-		sealed     []byte
+	type sealedRow struct {
+		id, keyID string
+		sealed    []byte
 	}
-	var todo []blob
+	var todo []sealedRow
 	for rows.Next() {
-		var b blob
-		if err := rows.Scan(&b.sha, &b.keyID, &b.sealed); err != nil {
+		var r sealedRow
+		if err := rows.Scan(&r.id, &r.keyID, &r.sealed); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		todo = append(todo, b)
+		todo = append(todo, r)
 	}
 	rows.Close()
-	for _, b := range todo {
-		plain, err := db.keys.Open(b.keyID, b.sealed)
+	for _, r := range todo {
+		plain, err := db.keys.Open(r.keyID, r.sealed)
 		if err != nil {
-			return 0, fmt.Errorf("rotate document %s: %w", b.sha, err)
+			return 0, fmt.Errorf("rotate %s %s: %w", table, r.id, err)
 		}
 		keyID, sealed, err := db.keys.Seal(plain)
 		if err != nil {
 			return 0, err
 		}
-		if _, err := db.sql.ExecContext(ctx, db.bind("UPDATE blobs SET key_id = ?, sealed = ? WHERE sha256 = ? AND key_id = ?"),
-			keyID, sealed, b.sha, b.keyID); err != nil {
-			return 0, fmt.Errorf("rotate document %s: %w", b.sha, err)
+		if _, err := db.sql.ExecContext(ctx, db.bind("UPDATE "+table+" SET key_id = ?, sealed = ? WHERE "+id+" = ? AND key_id = ?"+where),
+			keyID, sealed, r.id, r.keyID); err != nil {
+			return 0, fmt.Errorf("rotate %s %s: %w", table, r.id, err)
 		}
 	}
 	return len(todo), nil

@@ -142,8 +142,7 @@ func IsMultipart(r *http.Request) bool {
 func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 	var up AnswerUpload
 	fail := &UploadError{}
-	files := newFileParts(fail)
-	err := readParts(r, maxUploadBody, fail, func(part *multipart.Part) error {
+	files, err := readParts(r, maxUploadBody, fail, func(part *multipart.Part) {
 		switch part.FormName() {
 		case "text":
 			b, _ := io.ReadAll(io.LimitReader(part, 4*MaxAnswerTextRunes+1))
@@ -171,15 +170,12 @@ func ReadAnswerUpload(r *http.Request) (AnswerUpload, *UploadError) {
 		case "csrf":
 			b, _ := io.ReadAll(io.LimitReader(part, 256))
 			up.CSRF = string(b)
-		case "files", "files[]", "file":
-			return files.read(part)
 		}
-		return nil
 	})
 	if err != nil {
 		return up, fail
 	}
-	up.Files = files.finish()
+	up.Files = files
 	if len(fail.Problems) == 0 && up.Text == "" && len(up.Data) == 0 && len(up.Files) == 0 {
 		fail.add(ozgflow.EUNPROCESSABLE, "/text", "empty_answer", "")
 	}
@@ -203,25 +199,21 @@ type SubmitUpload struct {
 func ReadSubmitUpload(r *http.Request) (SubmitUpload, *UploadError) {
 	var up SubmitUpload
 	fail := &UploadError{}
-	files := newFileParts(fail)
-	err := readParts(r, maxUploadBody+MaxBodyBytes, fail, func(part *multipart.Part) error {
-		switch part.FormName() {
-		case "application":
-			b, _ := io.ReadAll(io.LimitReader(part, MaxBodyBytes+1))
-			if len(b) > MaxBodyBytes {
-				fail.add(ozgflow.ETOOLARGE, "/application", "application_too_large", "")
-				break
-			}
-			up.Application = b
-		case "files", "files[]", "file":
-			return files.read(part)
+	files, err := readParts(r, maxUploadBody+MaxBodyBytes, fail, func(part *multipart.Part) {
+		if part.FormName() != "application" {
+			return
 		}
-		return nil
+		b, _ := io.ReadAll(io.LimitReader(part, MaxBodyBytes+1))
+		if len(b) > MaxBodyBytes {
+			fail.add(ozgflow.ETOOLARGE, "/application", "application_too_large", "")
+			return
+		}
+		up.Application = b
 	})
 	if err != nil {
 		return up, fail
 	}
-	up.Files = files.finish()
+	up.Files = files
 	if len(fail.Problems) == 0 && len(bytes.TrimSpace(up.Application)) == 0 {
 		fail.add(ozgflow.EUNPROCESSABLE, "/application", "application_missing", "")
 	}
@@ -231,29 +223,36 @@ func ReadSubmitUpload(r *http.Request) (SubmitUpload, *UploadError) {
 	return up, nil
 }
 
-// readParts calls each with every part of a multipart body of at most
-// limit bytes. It returns an error, recorded in fail, when the body broke
-// off; a body that is too large is read on (up to MaxUploadDrain) and
-// dropped, so that the client still receives the refusal.
-func readParts(r *http.Request, limit int64, fail *UploadError, each func(*multipart.Part) error) error {
+// readParts reads a multipart body of at most limit bytes: the documents
+// of its parts "files" (under the rules of fileParts), and every other
+// part through field. It returns an error, recorded in fail, when the body
+// broke off; a body that is too large is read on (up to MaxUploadDrain)
+// and dropped, so that the client still receives the refusal.
+func readParts(r *http.Request, limit int64, fail *UploadError, field func(*multipart.Part)) ([]records.Document, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		fail.add(ozgflow.EUNSUPPORTED, "", "not_multipart", "")
-		return fail
+		return nil, fail
 	}
 	body := &io.LimitedReader{R: r.Body, N: limit + 1}
 	defer func() { _, _ = io.CopyN(io.Discard, r.Body, MaxUploadDrain) }()
+	files := newFileParts(fail)
 	mr := multipart.NewReader(body, params["boundary"])
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return files.finish(), nil
 		}
 		if err == nil {
-			err = each(part)
+			switch part.FormName() {
+			case "files", "files[]", "file":
+				err = files.read(part)
+			default:
+				field(part)
+			}
 		}
 		if err != nil {
-			return fail.broken(body)
+			return nil, fail.broken(body)
 		}
 	}
 }
