@@ -95,17 +95,20 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 }
 
 // withDocuments lists the documents sent with an application among its
-// attachments: one the application names already gets its type and size,
-// any other is added.
+// attachments: one the application names already gets its type and size
+// and gives the document its name, any other is added.
 func withDocuments(atts []ozgflow.Attachment, docs []records.Document) []ozgflow.Attachment {
 	out := append([]ozgflow.Attachment(nil), atts...)
-	for _, d := range docs {
+	for k, d := range docs {
 		i := slices.IndexFunc(out, func(a ozgflow.Attachment) bool { return a.SHA256 == d.SHA256 })
 		if i < 0 {
 			out = append(out, d.Attachment())
 			continue
 		}
 		out[i].ContentType, out[i].Size = d.ContentType, d.Size
+		if strings.TrimSpace(out[i].Name) != "" {
+			docs[k].Name = out[i].Name
+		}
 	}
 	return out
 }

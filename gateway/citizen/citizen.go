@@ -18,6 +18,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
+	"github.com/ozgflow/ozgflow/records"
 )
 
 //go:embed templates/*.html
@@ -279,6 +280,15 @@ func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView,
 func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, status int, answer string) {
 	v.Case = newCitizenCase(v, c)
 	v.Case.AnswerText = answer
+	if docs, err := p.cases.Records.Documents(r.Context(), c.ID); err == nil {
+		for _, d := range docs {
+			if d.Kind == records.KindUpload {
+				v.Case.Uploads = append(v.Case.Uploads, documentLink{Name: d.Name, Href: "/api/v1/applications/" + c.ID + "/documents/" + d.SHA256})
+			}
+		}
+	} else {
+		p.logger.Warn("Documents of a case not listed", "case", c.ID, "error", err)
+	}
 	for _, p := range v.Problems {
 		if p.Target != "" {
 			v.Case.FieldErrors[p.Target] = append(v.Case.FieldErrors[p.Target], p.Text)

@@ -33,6 +33,9 @@ type citizenCase struct {
 	Past     []requestItem
 	Decision *decisionItem
 	Receipt  string
+	// Uploads are the documents the applicant sent, with the application
+	// or an answer, each opened through the API's download.
+	Uploads []documentLink
 	Timeline []noticeItem
 
 	CanWithdraw bool
