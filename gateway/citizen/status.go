@@ -35,7 +35,7 @@ type citizenCase struct {
 	Receipt  string
 	// Uploads are the documents the applicant sent, with the application
 	// or an answer, each opened through the API's download.
-	Uploads []documentLink
+	Uploads  []documentLink
 	Timeline []noticeItem
 
 	CanWithdraw bool
