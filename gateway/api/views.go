@@ -8,11 +8,14 @@ import (
 
 // caseView is a case as the API shows it.
 type caseView struct {
-	ID                  string                       `json:"id"`
-	Service             string                       `json:"service"`
-	ServiceName         string                       `json:"serviceName"`
-	Authority           string                       `json:"authority"`
-	Status              ozgflow.Status               `json:"status"`
+	ID          string         `json:"id"`
+	Service     string         `json:"service"`
+	ServiceName string         `json:"serviceName"`
+	Authority   string         `json:"authority"`
+	Status      ozgflow.Status `json:"status"`
+	// WaitingFor says what the open case waits for (payment, signature,
+	// delivery, case_worker, applicant, back_office).
+	WaitingFor          string                       `json:"waitingFor,omitempty"`
 	Final               bool                         `json:"final"`
 	Stage               string                       `json:"stage"`
 	Definition          definitionRef                `json:"definition"`
@@ -134,7 +137,7 @@ func newTaskView(t ozgflow.Task) taskView {
 func newCaseView(c ozgflow.Case, staff bool) caseView {
 	v := caseView{
 		ID: c.ID, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
-		Status: c.Status, Final: c.Status.Final(), Stage: c.Stage,
+		Status: c.ShownStatus(), WaitingFor: c.WaitingFor(), Final: c.Status.Final(), Stage: c.Stage,
 		Definition:          definitionRef{ID: c.DefinitionID, Version: c.DefinitionVersion},
 		Payment:             newPaymentView(c.Payment),
 		Decision:            c.Decision,

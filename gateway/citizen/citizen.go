@@ -414,7 +414,7 @@ type withdrawData struct {
 func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	v.Title = v.T("withdraw.title")
 	v.Case = &citizenCase{ID: c.ID, ServiceName: c.ServiceName}
-	d := withdrawData{Final: c.Status.Final(), StatusText: v.T("status." + string(c.Status))}
+	d := withdrawData{Final: c.Status.Final(), StatusText: v.T("status." + string(c.ShownStatus()))}
 	switch p := c.Payment; {
 	case p == nil:
 		d.Refund = v.T("withdraw.nofee")

@@ -98,7 +98,7 @@ func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
 	cc := &citizenCase{
 		ID: c.ID, Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
 		Submitted:   newTimeStamp(l, c.SubmittedAt),
-		StatusText:  v.T("status." + string(c.Status)),
+		StatusText:  v.T("status." + string(c.ShownStatus())),
 		CanWithdraw: !c.Status.Final(),
 		EventsURL:   "/antraege/" + c.ID + "/ereignisse",
 		FragmentURL: "/antraege/" + c.ID + "?fragment=status",
@@ -156,6 +156,12 @@ func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
 func (cc *citizenCase) nextStep(v pageView, c ozgflow.Case) {
 	l := v.Lang
 	cc.NextHeading = "next.heading.none"
+	if c.WaitingFor() == ozgflow.WaitingForDelivery {
+		// Paid, or nothing to pay: the delivery may retry for hours
+		// while the back-office system is down.
+		cc.NextText = v.T("next.delivering")
+		return
+	}
 	switch c.Status {
 	case ozgflow.StatusReceived:
 		cc.NextText = v.T("next.received")

@@ -323,7 +323,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 	web.NoteAccount(r.Context(), c.PortalAccount)
 	names := p.cases.Names(r.Context(), id.Authority)
 	now := p.now()
-	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.Status),
+	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.ShownStatus()),
 		Fields: in.Definition.LabelledData(in.Application.Data), Queues: in.Definition.Queues()}
 	for _, t := range c.Tasks {
 		row := p.taskRow(t, names, now)

@@ -318,13 +318,39 @@ func deliveryOutageIsShownAndRecovers(t *testing.T, st *Stack) {
 		return d != nil && d["state"] == "retrying" && d["attempts"].(float64) >= 2 &&
 			strings.Contains(d["lastError"].(string), "503")
 	})
-	if c := st.caseOf(t, s.ID, s.Token); c["status"] != "received" {
-		t.Errorf("status during outage = %v", c["status"])
+	if c := st.caseOf(t, s.ID, s.Token); c["status"] != "received" || c["waitingFor"] != "delivery" {
+		t.Errorf("status during outage = %v, waiting for %v", c["status"], c["waitingFor"])
+	}
+	// A paid case waits for its delivery, not for its payment.
+	paid := st.submit(t, gewerbeanmeldung(dresden, "amt24-outage"))
+	pay(t, paid.PaymentURL, "pay")
+	waitFor(t, "the paid case's delivery retrying", 20*time.Second, func() bool {
+		d, _ := st.caseOf(t, paid.ID, paid.Token)["delivery"].(map[string]any)
+		return d != nil && d["state"] == "retrying"
+	})
+	if c := st.caseOf(t, paid.ID, paid.Token); c["status"] != "received" || c["waitingFor"] != "delivery" {
+		t.Errorf("paid case during outage: status %v, waiting for %v", c["status"], c["waitingFor"])
+	}
+	applicant := &page{t: t, base: st.URL, cookies: map[string]string{}}
+	applicant.get("/antraege/" + paid.ID + "?token=" + url.QueryEscape(paid.Token))
+	page := applicant.get("/antraege/" + paid.ID)
+	for _, want := range []string{"an die zuständige Stelle übermittelt", "Ihr Antrag ist eingegangen"} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("the applicant's page of a paid case during the outage lacks %q", want)
+		}
+	}
+	for _, wrong := range []string{"Ihr Antrag wartet auf die Bezahlung der Gebühr", "Gebühr jetzt bezahlen"} {
+		if strings.Contains(page.Body, wrong) {
+			t.Errorf("the applicant's page of a paid case during the outage says %q", wrong)
+		}
 	}
 	if n := failingDeliveries(t, st, "dev-sb-dresden", "Hundesteuer-Anmeldung"); n < 1 {
 		t.Errorf("the statistics show %d failing deliveries during the outage", n)
 	}
 	st.setDown(t, false)
+	if c := st.waitStatus(t, paid, "in_review"); c["waitingFor"] != "case_worker" {
+		t.Errorf("after the outage the paid case waits for %v", c["waitingFor"])
+	}
 	c := st.waitStatus(t, s, "approved")
 	if d := c["delivery"].(map[string]any); d["state"] != "delivered" || d["reference"] == "" {
 		t.Errorf("delivery = %v", d)
