@@ -92,6 +92,7 @@ type Server struct {
 	handler  http.Handler
 	http     *http.Server
 	listener net.Listener
+	drain    drainState
 }
 
 // New builds a server and registers its routes. defs gives the published
@@ -127,7 +128,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	}
 	s.router.Use(s.recoverPanics, s.logRequests, s.limiter.Gate,
 		web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
-	s.handler = web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger)(s.router))
+	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger)(s.router)))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},

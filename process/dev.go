@@ -19,6 +19,7 @@ import (
 	"github.com/ozgflow/ozgflow/activities/portal"
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/devserver"
+	"github.com/ozgflow/ozgflow/gateway"
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
@@ -114,13 +115,26 @@ func (d *Dev) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := startWorker(ctx, cfg, d.connection(), mailer, &d.stops); err != nil {
+	stopWorker, err := startWorker(ctx, cfg, d.connection(), mailer, &d.stops)
+	if err != nil {
 		return err
 	}
-	if err := d.serveGateway(ctx, cfg, ln); err != nil {
+	gw, err := d.serveGateway(ctx, cfg, ln)
+	if err != nil {
 		return err
 	}
-	startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
+	stopDispatcher := startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
+	// Stopping begins here: no new requests, those in flight finish, then
+	// the dispatcher and the worker drain while the sandboxes still
+	// answer; the listener, the sandboxes and the engine stop after them.
+	d.stops.add(func() error {
+		drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		err := gw.Drain(drainCtx)
+		stopDispatcher()
+		stopWorker()
+		return err
+	})
 	if d.Reindexed, err = rebuild(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Records, d.Logger); err != nil {
 		return fmt.Errorf("rebuild projections: %w", err)
 	}
@@ -271,18 +285,22 @@ func (d *Dev) mailer(cfg Config) (activities.Mailer, error) {
 
 // serveGateway serves the gateway with the demo sign-in on ln, and the
 // sandboxes beside it under /sandbox/.
-func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) error {
+func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) (*gateway.Server, error) {
 	keys := func(context.Context) (jose.JSONWebKeySet, error) { return d.Signer.JWKS(), nil }
 	gw, cat, err := openGateway(ctx, cfg, d.connection(), keys, true, d.Logger, &d.stops)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.Catalog = cat
 	d.Sandboxes.register(gw.Router())
 	gw.Router().Use(labelSandboxRequests)
+	gw.KeepWhileDraining(isSandboxRequest)
 	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
-	return nil
+	return gw, nil
 }
+
+// drainTimeout bounds how long a stop waits for the requests in flight.
+const drainTimeout = 20 * time.Second
 
 // connection is dev's Temporal client, Redis and metrics, as the worker
 // and the gateway use them.

@@ -82,7 +82,15 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
 		HTTPS: cfg.https(), Limits: limits, Records: conn.records,
 	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
-	stops.add(gw.Close)
+	stops.add(func() error {
+		// No new requests; those in flight finish before the listener closes.
+		drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := gw.Drain(drainCtx); err != nil {
+			logger.Warn("Requests still running at the stop", "error", err)
+		}
+		return gw.Close()
+	})
 	return gw, cat, nil
 }
 

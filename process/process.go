@@ -111,9 +111,13 @@ func labelled(ctx context.Context, part string, fn func()) {
 
 // labelSandboxRequests labels the requests to the sandboxes, which share
 // the gateway's listener in dev.
+// isSandboxRequest reports whether a request of dev's listener goes to
+// the sandboxes.
+func isSandboxRequest(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/sandbox/") }
+
 func labelSandboxRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/sandbox/") {
+		if !isSandboxRequest(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

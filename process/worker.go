@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
@@ -39,7 +40,7 @@ func (p *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := startWorker(ctx, cfg, conn, mailer, &p.stops); err != nil {
+	if _, err := startWorker(ctx, cfg, conn, mailer, &p.stops); err != nil {
 		return err
 	}
 	startDispatcher(ctx, cfg, conn, p.Logger, &p.stops)
@@ -58,7 +59,7 @@ func (p *Worker) Close() error { return p.stops.closeAll() }
 // startWorker starts the Temporal worker with its activities, which reach
 // the payment provider, the signer and the Fachverfahren at the addresses
 // of cfg and send email through mailer.
-func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer, stops *closers) error {
+func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer, stops *closers) (stop func(), err error) {
 	hc := &http.Client{Timeout: 20 * time.Second}
 	targets, _ := cfg.Targets()
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
@@ -77,25 +78,29 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		Expiry:           conn.store,
 		Histories:        worker.Histories{Client: conn.temporal, Namespace: cfg.TemporalNamespace},
 	}, conn.metrics, sdkworker.Options{})
-	var err error
 	labelled(ctx, ProfileWorker, func() { err = w.Start() })
 	if err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	stops.addFunc(w.Stop)
+	// Stopping waits for the running workflow tasks and activities; dev
+	// stops the worker early, while the sandboxes still answer.
+	stop = sync.OnceFunc(w.Stop)
+	stops.addFunc(stop)
 	if err := worker.EnsureRetentionSchedule(ctx, conn.temporal); err != nil {
-		return err
+		return stop, err
 	}
-	return nil
+	return stop, nil
 }
 
 // startDispatcher starts the portal dispatcher, which posts the notices
 // of the outbox to OZGFLOW_PORTAL_WEBHOOK_URL.
-func startDispatcher(ctx context.Context, cfg Config, conn connection, logger *slog.Logger, stops *closers) {
+func startDispatcher(ctx context.Context, cfg Config, conn connection, logger *slog.Logger, stops *closers) (stop func()) {
 	disp := cfg.portalDispatcher(conn.store, logger)
 	labelled(ctx, ProfileWorker, func() {
-		stops.addFunc(background(ctx, logger, "Portal dispatcher", disp.Run))
+		stop = sync.OnceFunc(background(ctx, logger, "Portal dispatcher", disp.Run))
 	})
+	stops.addFunc(stop)
+	return stop
 }
 
 // serveOps serves /metrics, /healthz and /readyz for a process without a
