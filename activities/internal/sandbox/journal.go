@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -22,9 +21,11 @@ type Journal struct {
 }
 
 // OpenJournal replays the journal at path through replay, line by line, and
-// opens it for appending. A last line cut short by a crash is ignored; any
-// other line replay refuses fails the start. An empty path gives a journal
-// that keeps nothing.
+// opens it for appending. A last line cut short by a crash is ignored and
+// cut off the file, so that the next line appended starts on a line of
+// its own; any other line replay refuses fails the start, and so does a
+// file whose only line is no record. An empty path
+// gives a journal that keeps nothing.
 func OpenJournal(path string, replay func(line []byte) error) (*Journal, error) {
 	if path == "" {
 		return &Journal{}, nil
@@ -36,23 +37,41 @@ func OpenJournal(path string, replay func(line []byte) error) (*Journal, error) 
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read journal %s: %w", path, err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Bytes()
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+	keep, newline := len(b), false // how much of the file stays; whether it lacks its last newline
+	for offset, n := 0, 1; offset < len(b); n++ {
+		end := bytes.IndexByte(b[offset:], '\n')
+		complete := end >= 0
+		if !complete {
+			end = len(b) - offset
 		}
-		if err := replay(line); err != nil {
-			if n > 1 && !bytes.HasSuffix(b, []byte("\n")) && bytes.HasSuffix(b, line) {
-				break // the write of the last line was cut short
+		line := b[offset : offset+end]
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := replay(line); err != nil {
+				if !complete && n > 1 {
+					keep = offset // the write of the last line was cut short
+					break
+				}
+				return nil, fmt.Errorf("journal %s line %d: %w", path, n, err)
 			}
-			return nil, fmt.Errorf("journal %s line %d: %w", path, n, err)
 		}
+		if !complete {
+			newline = true // the last line is whole but its newline was not written
+			break
+		}
+		offset += end + 1
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	if keep < len(b) {
+		err = f.Truncate(int64(keep))
+	} else if newline {
+		_, err = f.Write([]byte("\n"))
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("mend journal %s: %w", path, err)
 	}
 	return &Journal{f: f}, nil
 }
