@@ -35,6 +35,10 @@ type DevOptions struct {
 	// Postgres, if set, keeps the embedded Temporal's state in PostgreSQL
 	// instead of SQLite (the benchmark compares both).
 	Postgres *devserver.Postgres
+	// TemporalPort is the port of the embedded Temporal frontend on
+	// 127.0.0.1, so that the temporal CLI finds it (`ozgflow dev` uses
+	// 7233, its default); 0 picks a free one.
+	TemporalPort int
 }
 
 // Dev is the `dev` process: embedded Temporal, worker, gateway and
@@ -206,8 +210,11 @@ func (d *Dev) startTemporal(ctx context.Context, cfg *Config) error {
 	var err error
 	labelled(ctx, ProfileEngine, func() {
 		srv, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: d.Options.Postgres,
-			Namespace: cfg.TemporalNamespace, Logger: d.Logger})
+			Namespace: cfg.TemporalNamespace, Logger: d.Logger, Port: d.Options.TemporalPort})
 	})
+	if err != nil && d.Options.TemporalPort != 0 {
+		return fmt.Errorf("start Temporal on 127.0.0.1:%d (--temporal-port chooses another port): %w", d.Options.TemporalPort, err)
+	}
 	if err != nil {
 		return err
 	}

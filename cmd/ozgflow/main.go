@@ -64,13 +64,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "dev" || cmd == "sandbox" {
 		fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the SQLite database and sandbox state (OZGFLOW_DATA_DIR)")
 	}
+	var devOpts process.DevOptions
+	if cmd == "dev" {
+		fs.IntVar(&devOpts.TemporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend on 127.0.0.1, where the temporal CLI looks (0: any free port)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch cmd {
 	case "dev":
-		return runDev(ctx, cfg, stdout, logger)
+		return runDev(ctx, cfg, devOpts, stdout, logger)
 	case "worker":
 		return serve(ctx, &process.Worker{Config: cfg, Logger: logger})
 	case "gateway":
@@ -130,9 +134,9 @@ func serve(ctx context.Context, p longRunning) error {
 }
 
 // runDev starts dev, prints where everything is, and runs until ctx ends.
-func runDev(ctx context.Context, cfg process.Config, stdout io.Writer, logger *slog.Logger) error {
+func runDev(ctx context.Context, cfg process.Config, opts process.DevOptions, stdout io.Writer, logger *slog.Logger) error {
 	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
-	d, err := process.StartDev(ctx, cfg, process.DevOptions{}, logger)
+	d, err := process.StartDev(ctx, cfg, opts, logger)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,9 +65,15 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	temporalPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir}, os.Getenv, &out, &errOut)
+		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--temporal-port", temporalPort}, os.Getenv, &out, &errOut)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Stop with Ctrl-C") {
@@ -80,7 +88,7 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{"/api/v1", "/sandbox/payments/", "/sandbox/fachverfahren/received", "/api/v1/keys", "/verwaltung",
-		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir} {
+		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir, "127.0.0.1:" + temporalPort} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("start output lacks %q:\n%s", want, out.String())
 		}
@@ -96,5 +104,15 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Error("dev did not stop")
+	}
+}
+
+// TestDevTemporalPortDefaultsToTheCLIs: without --temporal-port the
+// embedded frontend listens where the temporal CLI looks first.
+func TestDevTemporalPortDefaultsToTheCLIs(t *testing.T) {
+	var out, errOut syncBuffer
+	_ = run(context.Background(), []string{"dev", "-h"}, os.Getenv, &out, &errOut)
+	if usage := errOut.String(); !strings.Contains(usage, "-temporal-port") || !strings.Contains(usage, "(default 7233)") {
+		t.Errorf("dev's flags:\n%s", usage)
 	}
 }
