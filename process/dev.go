@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -164,6 +165,9 @@ func (d *Dev) Close() {
 // payloads stay valid across restarts; rate limits not set are dev's.
 func (d *Dev) config() (Config, error) {
 	cfg := d.Config.withDevLimits()
+	if err := d.checkDataDir(cfg); err != nil {
+		return cfg, err
+	}
 	if cfg.Secret == "" {
 		var err error
 		if cfg.Secret, err = devSecret(cfg.DataDir); err != nil {
@@ -171,6 +175,38 @@ func (d *Dev) config() (Config, error) {
 		}
 	}
 	return cfg, cfg.Validate("dev")
+}
+
+// checkDataDir refuses a data directory whose parts do not belong
+// together, before anything is created in it: an engine database without
+// the secret that encrypted its payloads (a new secret would make every
+// case unreadable), and a records database whose engine database is gone
+// (the engine would start empty beside the records of its cases).
+func (d *Dev) checkDataDir(cfg Config) error {
+	if d.Options.InMemory || d.Options.Postgres != nil {
+		return nil
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(cfg.DataDir, name))
+		return err == nil
+	}
+	switch {
+	case exists("temporal.db") && !exists("secret") && cfg.Secret == "":
+		return fmt.Errorf("data directory %s holds temporal.db but no secret: the cases' payloads cannot be read "+
+			"without the secret that encrypted them. Restore %s from your backup (or set OZGFLOW_SECRET to it); "+
+			"to start afresh, move the data directory away", cfg.DataDir, filepath.Join(cfg.DataDir, "secret"))
+	case exists("records.db") && !exists("temporal.db") && cfg.RecordsURL == "":
+		return fmt.Errorf("data directory %s holds records.db but no temporal.db: the engine's database with every "+
+			"open case is gone. Restore %s from your backup; to start afresh, move the data directory away",
+			cfg.DataDir, filepath.Join(cfg.DataDir, "temporal.db"))
+	}
+	return nil
+}
+
+// FirstStart reports whether dev would start on a fresh data directory.
+func FirstStart(cfg Config) bool {
+	_, err := os.Stat(filepath.Join(cfg.DataDir, "temporal.db"))
+	return err != nil
 }
 
 // sandboxed points cfg at the sandboxes, which dev serves on the gateway's

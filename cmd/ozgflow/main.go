@@ -135,7 +135,11 @@ func serve(ctx context.Context, p longRunning) error {
 
 // runDev starts dev, prints where everything is, and runs until ctx ends.
 func runDev(ctx context.Context, cfg process.Config, opts process.DevOptions, stdout io.Writer, logger *slog.Logger) error {
-	fmt.Fprintln(stdout, "Starting ozgflow dev (first start of a fresh data directory sets up the database)…")
+	if process.FirstStart(cfg) {
+		fmt.Fprintln(stdout, "Starting ozgflow dev on a fresh data directory: setting up its databases…")
+	} else {
+		fmt.Fprintln(stdout, "Starting ozgflow dev…")
+	}
 	d, err := process.StartDev(ctx, cfg, opts, logger)
 	if err != nil {
 		return err
