@@ -2,6 +2,7 @@ package process_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"os"
@@ -17,17 +18,36 @@ import (
 func TestDevRefusesADataDirectoryThatDoesNotBelongTogether(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		files []string
+		files []string // a name ending in .db is a good SQLite database, "damaged.db" stands for a damaged one
 		want  string
 	}{
 		{"engine database without its secret", []string{"temporal.db", "records.db"}, "no secret"},
 		{"records without the engine database", []string{"secret", "records.db"}, "no temporal.db"},
+		{"a damaged engine database", []string{"secret", "damaged.db"}, "temporal.db is damaged"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for _, f := range tt.files {
-				if err := os.WriteFile(filepath.Join(dir, f), []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
-					t.Fatal(err)
+				path := filepath.Join(dir, f)
+				switch {
+				case f == "damaged.db":
+					path = filepath.Join(dir, "temporal.db")
+					if err := os.WriteFile(path, []byte("SQLite format 3\x00 but not a database at all"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				case strings.HasSuffix(f, ".db"):
+					db, err := sql.Open("sqlite", "file:"+path)
+					if err == nil {
+						_, err = db.Exec("CREATE TABLE t (x INTEGER)")
+						db.Close()
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				default:
+					if err := os.WriteFile(path, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			cfg := process.DefaultConfig()

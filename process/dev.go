@@ -2,6 +2,8 @@ package process
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -190,6 +192,13 @@ func (d *Dev) checkDataDir(cfg Config) error {
 		_, err := os.Stat(filepath.Join(cfg.DataDir, name))
 		return err == nil
 	}
+	for _, name := range []string{"temporal.db", "records.db"} {
+		if exists(name) {
+			if err := quickCheck(filepath.Join(cfg.DataDir, name)); err != nil {
+				return err
+			}
+		}
+	}
 	switch {
 	case exists("temporal.db") && !exists("secret") && cfg.Secret == "":
 		return fmt.Errorf("data directory %s holds temporal.db but no secret: the cases' payloads cannot be read "+
@@ -199,6 +208,25 @@ func (d *Dev) checkDataDir(cfg Config) error {
 		return fmt.Errorf("data directory %s holds records.db but no temporal.db: the engine's database with every "+
 			"open case is gone. Restore %s from your backup; to start afresh, move the data directory away",
 			cfg.DataDir, filepath.Join(cfg.DataDir, "temporal.db"))
+	}
+	return nil
+}
+
+// quickCheck runs SQLite's quick integrity check over a database file, so
+// that a damaged file is named at start instead of failing cases later.
+func quickCheck(path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("check %s: %w", path, err)
+	}
+	defer db.Close()
+	var result string
+	if err := db.QueryRow("PRAGMA quick_check").Scan(&result); err != nil || result != "ok" {
+		if err == nil {
+			err = errors.New(result)
+		}
+		return fmt.Errorf("%s is damaged (%v): restore it from your backup; "+
+			"dev does not start on a damaged database", path, err)
 	}
 	return nil
 }
