@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/gateway/web"
-	"github.com/ozgflow/ozgflow/locale"
 )
 
 // An orderly stop: the gateway first stops taking new requests and lets
@@ -58,14 +56,8 @@ func (s *Server) KeepWhileDraining(keep func(*http.Request) bool) { s.drain.keep
 func (s *Server) refuseWhileStopping(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "5")
 	w.Header().Set("Connection", "close")
-	if web.IsAPI(r) {
-		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.EUNAVAILABLE, "ozgflow is stopping; please try again in a moment.")))
-		return
-	}
-	l := locale.FromRequest(r)
-	web.Renderer{Logger: s.logger}.Error(w, http.StatusServiceUnavailable, web.ErrorPage{Lang: string(l),
-		Title: l.Text(false, "error.unavailable.title"), Text: l.Text(false, "error.unavailable.text"),
-		Help: l.Text(false, "error.unavailable.help")})
+	s.answerRefusal(w, r, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "ozgflow is stopping; please try again in a moment."),
+		http.StatusServiceUnavailable, "error.unavailable")
 }
 
 // Drain stops taking new requests, but those KeepWhileDraining names, and

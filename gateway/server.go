@@ -172,14 +172,20 @@ func (s *Server) answerWrongMethods() {
 // the router's redirect of an unclean API path lands, too), a readable page
 // in German or English elsewhere.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.answerRefusal(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource."), http.StatusNotFound, "error.notfound.page")
+}
+
+// answerRefusal answers a request the gateway itself refuses: with err as
+// a problem document under /api, elsewhere with the page whose texts are
+// page+".title", ".text" and ".help", in the request's language.
+func (s *Server) answerRefusal(w http.ResponseWriter, r *http.Request, err error, status int, page string) {
 	if web.IsAPI(r) {
-		web.WriteProblem(w, web.NewProblem(ozgflow.Errorf(ozgflow.ENOTFOUND, "No such resource.")))
+		web.WriteProblem(w, web.NewProblem(err))
 		return
 	}
 	l := locale.FromRequest(r)
-	web.Renderer{Logger: s.logger}.Error(w, http.StatusNotFound, web.ErrorPage{Lang: string(l),
-		Title: l.Text(false, "error.notfound.page.title"), Text: l.Text(false, "error.notfound.page.text"),
-		Help: l.Text(false, "error.notfound.page.help")})
+	web.Renderer{Logger: s.logger}.Error(w, status, web.ErrorPage{Lang: string(l),
+		Title: l.Text(false, page+".title"), Text: l.Text(false, page+".text"), Help: l.Text(false, page+".help")})
 }
 
 // Router exposes the root router so that `dev` can mount the sandboxes.
