@@ -43,7 +43,11 @@ func (s *Service) Mailbox(ctx context.Context, account string, offset, limit int
 	for i, n := range notices {
 		page.Notices[i] = MailboxNotice{Notice: n, Read: read[n.ID]}
 	}
-	if page.Unread, err = s.unread(ctx, account); err != nil {
+	all, err := s.Store.NoticeIDs(ctx, account)
+	if err != nil {
+		return MailboxPage{}, err
+	}
+	if page.Unread, err = s.unread(ctx, account, all); err != nil {
 		return MailboxPage{}, err
 	}
 	return page, nil
@@ -63,15 +67,12 @@ func (s *Service) MarkNoticeRead(ctx context.Context, account, noticeID string) 
 	if err := s.Records.MarkRead(ctx, account, noticeID, s.now()); err != nil {
 		return 0, err
 	}
-	return s.unread(ctx, account)
+	return s.unread(ctx, account, ids)
 }
 
-// unread counts the notices in the account's postbox not marked as read.
-func (s *Service) unread(ctx context.Context, account string) (int64, error) {
-	ids, err := s.Store.NoticeIDs(ctx, account)
-	if err != nil {
-		return 0, err
-	}
+// unread counts the notices of ids, the account's postbox, not marked as
+// read.
+func (s *Service) unread(ctx context.Context, account string, ids []string) (int64, error) {
 	read, err := s.Records.ReadMarks(ctx, account, ids)
 	if err != nil {
 		return 0, err
