@@ -95,7 +95,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 // startDispatcher starts the portal dispatcher, which posts the notices
 // of the outbox to OZGFLOW_PORTAL_WEBHOOK_URL.
 func startDispatcher(ctx context.Context, cfg Config, conn connection, logger *slog.Logger, stops *closers) (stop func()) {
-	disp := cfg.portalDispatcher(conn.store, conn.records, logger)
+	disp := cfg.portalDispatcher(conn.store, logger)
 	labelled(ctx, ProfileWorker, func() {
 		stop = sync.OnceFunc(background(ctx, logger, "Portal dispatcher", disp.Run))
 	})

@@ -239,11 +239,9 @@ func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Tim
 	}
 	// Notice IDs are "<case>-<n>": the marks of the case's notices would
 	// tie the account to the erased case.
-	for _, table := range []string{"read_marks", "portal_deliveries"} {
-		if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM "+table+" WHERE notice_id > ? AND notice_id < ?"),
-			caseID+"-", caseID+"."); err != nil {
-			return er, fmt.Errorf("erase the %s of case %s: %w", table, caseID, err)
-		}
+	if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM read_marks WHERE notice_id > ? AND notice_id < ?"),
+		caseID+"-", caseID+"."); err != nil {
+		return er, fmt.Errorf("erase the read marks of case %s: %w", caseID, err)
 	}
 	return er, tx.Commit()
 }

@@ -23,14 +23,6 @@ type Outbox interface {
 	PortalEventDelivered(ctx context.Context, id string, at time.Time) error
 }
 
-// Ledger remembers which notices the portal took, where a lost Redis does
-// not take it along (ozgflow's records database): a rebuild files every
-// notice again, and the ledger keeps the portal from getting one twice.
-type Ledger interface {
-	WasDelivered(ctx context.Context, noticeID string) (bool, error)
-	RecordDelivered(ctx context.Context, noticeID string, at time.Time) error
-}
-
 // Sender posts one event to the portal (Client).
 type Sender interface {
 	Send(ctx context.Context, e Event) error
@@ -56,8 +48,6 @@ const (
 type Dispatcher struct {
 	Outbox Outbox
 	Sender Sender
-	// Ledger, if set, keeps a notice the portal took from being sent again.
-	Ledger Ledger
 	// Backoff between attempts; zero means DefaultBackoff.
 	Backoff Backoff
 	// MaxAttempts before an event is undeliverable; zero means DefaultMaxAttempts.
@@ -169,15 +159,6 @@ func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
 
 // deliver makes one attempt and records its outcome.
 func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) {
-	if d.Ledger != nil {
-		if done, err := d.Ledger.WasDelivered(ctx, e.ID); err == nil && done {
-			if err := d.Outbox.PortalEventDelivered(ctx, e.ID, d.Now()); err != nil {
-				d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", err)
-			}
-			d.Logger.Debug("Portal event delivered before; not sent again", "event", e.ID)
-			return
-		}
-	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.SendTimeout)
 	sendErr := d.Sender.Send(sendCtx, NewEvent(e.Notice))
 	cancel()
@@ -188,11 +169,6 @@ func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) {
 	var err error
 	switch {
 	case sendErr == nil:
-		if d.Ledger != nil {
-			if lerr := d.Ledger.RecordDelivered(rec, e.ID, now); lerr != nil {
-				d.Logger.Warn("Portal delivery not noted; a rebuild would send it again", "event", e.ID, "error", lerr)
-			}
-		}
 		err = d.Outbox.PortalEventDelivered(rec, e.ID, now)
 		d.Logger.Debug("Portal event delivered", "event", e.ID, "attempt", e.Attempts)
 	case ctx.Err() != nil:

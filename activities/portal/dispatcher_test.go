@@ -15,7 +15,6 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities/portal"
-	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -272,40 +271,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// TestLostRedisSendsNoNoticeTwice: the ledger in the records database
-// remembers what the portal took, so that the notices a rebuild files
-// again after Redis was lost are not sent again; new ones are.
-func TestLostRedisSendsNoNoticeTwice(t *testing.T) {
-	ctx := context.Background()
-	st := redistest.Store(t, "test:")
-	ledger := recordstest.Open(t, "sqlite")
-	ids := fileNotices(t, st, "c1", 3)
-	sb, flaky, url := startFlaky(t, 0)
-	d := fastDispatcher(st, url)
-	d.Ledger = ledger
-	stop := run(t, d)
-	waitUntil(t, "the notices at the portal", func() bool { return len(sb.Received()) == len(ids) })
-	stop()
-
-	// Redis is lost; the rebuild files the case again, with one more notice.
-	if err := st.DropAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fileNotices(t, st, "c1", 4)
-	d = fastDispatcher(st, url)
-	d.Ledger = ledger
-	stop = run(t, d)
-	waitUntil(t, "the new notice at the portal", func() bool { return len(sb.Received()) == len(ids)+1 })
-	waitUntil(t, "the outbox empty", func() bool {
-		pending, failed, err := st.PortalEventCounts(ctx)
-		return err == nil && pending == 0 && failed == 0
-	})
-	stop()
-	for id, n := range flaky.attempts() {
-		if n != 1 {
-			t.Errorf("%s was sent %d times", id, n)
-		}
-	}
 }
