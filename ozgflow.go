@@ -52,6 +52,10 @@ const (
 	SearchAttrDefinition = "OzgDefinition"
 )
 
+// MemoCase is the key of the case workflow's memo that holds the case's
+// projection, as of its last change, for a rebuild to read.
+const MemoCase = "case"
+
 // CatalogWorkflowName and CatalogWorkflowID name the one workflow that holds
 // the versioned definitions, so that Temporal is their system of record too.
 const (

@@ -74,6 +74,9 @@ type Config struct {
 	// Limits are the rate limits, counted in the store's Redis; the zero
 	// Limits limit nothing.
 	Limits web.Limits
+	// Installation is the ID the projections in Redis carry once they are
+	// complete; until then /readyz says "rebuilding". Empty skips the check.
+	Installation string
 }
 
 // Server owns the router, the rooms and the case service they share.
@@ -232,14 +235,18 @@ func (s *Server) Close() error {
 func (s *Server) registerHealthRoutes() {
 	ops := s.rooms.Open(s.router, "", web.Audience{Name: "anyone (operations)", Roles: []ozgflow.Role{ozgflow.RoleAnonymous}})
 	ops.Handle("/healthz", s.audit.Declare(web.NoPersonalData, health.Live)).Methods(http.MethodGet)
-	ops.Handle("/readyz", s.audit.Declare(web.NoPersonalData, health.Checks{
+	checks := health.Checks{
 		"temporal": func(ctx context.Context) error {
 			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
 		"redis":   s.store.Ping,
 		"records": s.cfg.Records.Ping,
-	}.ServeHTTP)).Methods(http.MethodGet)
+	}
+	if s.cfg.Installation != "" {
+		checks["projections"] = func(ctx context.Context) error { return s.store.Ready(ctx, s.cfg.Installation) }
+	}
+	ops.Handle("/readyz", s.audit.Declare(web.NoPersonalData, checks.ServeHTTP)).Methods(http.MethodGet)
 	if s.cfg.Metrics != nil {
 		ops.Handle("/metrics", s.audit.Declare(web.NoPersonalData, s.cfg.Metrics.Handler().ServeHTTP)).Methods(http.MethodGet)
 	}

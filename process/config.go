@@ -73,7 +73,11 @@ type Config struct {
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
 	// replayed from their history when they next have work.
 	WorkerCacheSize int
-	LogLevel        slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+	// ProjectionsCheck is how often the worker looks whether Redis still
+	// holds the projections of this installation, and rebuilds them when
+	// not (OZGFLOW_PROJECTIONS_CHECK, default 5s).
+	ProjectionsCheck time.Duration
+	LogLevel         slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 
 	IdentityConfig // identity.go
 }
@@ -89,6 +93,7 @@ func DefaultConfig() Config {
 		RedisPrefix:       "ozgflow:",
 		MetricsAddr:       ":9090",
 		WorkerCacheSize:   1000,
+		ProjectionsCheck:  5 * time.Second,
 		LogLevel:          slog.LevelInfo,
 
 		PortalMaxAttempts:    portal.DefaultMaxAttempts,
@@ -165,6 +170,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("OZGFLOW_WORKER_CACHE_SIZE %q: want a number of workflows, 0 or more", v)
 		}
 		c.WorkerCacheSize = n
+	}
+	if err := setDurations(getenv, map[string]*time.Duration{"OZGFLOW_PROJECTIONS_CHECK": &c.ProjectionsCheck}, "5s"); err != nil {
+		return c, err
 	}
 	if err := c.noticesFromEnv(getenv); err != nil {
 		return c, err

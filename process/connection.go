@@ -21,6 +21,9 @@ type connection struct {
 	temporal client.Client
 	store    *store.Store
 	records  *records.DB
+	// installation is the ID the projections in Redis must carry to be
+	// complete; the worker rebuilds them when they do not.
+	installation string
 }
 
 // connect validates cfg for the named process and opens Temporal and
@@ -35,6 +38,9 @@ func connect(ctx context.Context, cfg Config, process string, logger *slog.Logge
 		return c, err
 	}
 	if c.records, err = openRecords(ctx, cfg, process, stops); err != nil {
+		return c, err
+	}
+	if c.installation, err = ensureInstallation(ctx, c.temporal, cfg.TemporalNamespace); err != nil {
 		return c, err
 	}
 	c.metrics.WatchCases(c.store)
@@ -78,5 +84,8 @@ func (c connection) checks() health.Checks {
 		},
 		"redis":   c.store.Ping,
 		"records": c.records.Ping,
+		"projections": func(ctx context.Context) error {
+			return c.store.Ready(ctx, c.installation)
+		},
 	}
 }

@@ -24,6 +24,7 @@ func TestDevRefusesADataDirectoryThatDoesNotBelongTogether(t *testing.T) {
 		{"engine database without its secret", []string{"temporal.db", "records.db"}, "no secret"},
 		{"records without the engine database", []string{"secret", "records.db"}, "no temporal.db"},
 		{"a damaged engine database", []string{"secret", "damaged.db"}, "temporal.db is damaged"},
+		{"an installation without its engine database", []string{"secret", "installation"}, "temporal.db is gone"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -26,6 +26,7 @@ import (
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"
+	"github.com/ozgflow/ozgflow/worker"
 )
 
 // DevOptions tune `dev` beyond Config, mostly for tests.
@@ -64,8 +65,16 @@ type Dev struct {
 	RecordsURL        string // where Records is: a SQLite file in the data directory unless OZGFLOW_RECORDS_URL says otherwise
 	Metrics           *metrics.Metrics
 	Catalog           *casework.Catalog
-	Reindexed         int
+	// Installation is the ID the data directory, the namespace and the
+	// projections in Redis carry.
+	Installation string
+	// ProjectionsIntact says that Redis held this installation's
+	// projections at start; otherwise the worker rebuilds them in the
+	// background while /readyz says "rebuilding".
+	ProjectionsIntact bool
 	Sandboxes
+
+	cfg Config // what dev runs with
 
 	stops closers
 }
@@ -90,8 +99,9 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 }
 
 // Run starts, in this order, the listener, the embedded Temporal server,
-// Redis, the Temporal client, the sandboxes, the worker, the gateway and
-// the portal dispatcher, then rebuilds the projections.
+// Redis, the Temporal client, the sandboxes, the worker (with the keeper
+// that rebuilds the projections in the background when Redis lacks them),
+// the gateway and the portal dispatcher.
 func (d *Dev) Run(ctx context.Context) error {
 	cfg, err := d.config()
 	if err != nil {
@@ -115,6 +125,10 @@ func (d *Dev) Run(ctx context.Context) error {
 	if err := d.dialTemporal(ctx, cfg); err != nil {
 		return err
 	}
+	if err := d.knowInstallation(ctx, cfg); err != nil {
+		return err
+	}
+	d.cfg = cfg
 	if err := d.openSandboxes(cfg); err != nil {
 		return err
 	}
@@ -122,7 +136,7 @@ func (d *Dev) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	stopWorker, err := startWorker(ctx, cfg, d.connection(), mailer, &d.stops)
+	stopWorker, err := startWorker(ctx, cfg, d.connection(), mailer, d.Logger, &d.stops)
 	if err != nil {
 		return err
 	}
@@ -142,16 +156,57 @@ func (d *Dev) Run(ctx context.Context) error {
 		stopWorker()
 		return err
 	})
-	if d.Reindexed, err = rebuild(ctx, d.Client, cfg.TemporalNamespace, d.Store, d.Records, d.Logger); err != nil {
-		return fmt.Errorf("rebuild projections: %w", err)
+	// A small rebuild (a first start, a few cases) is done before dev
+	// says it runs; a large one goes on in the background.
+	waitCtx, cancel := context.WithTimeout(ctx, rebuildWait)
+	defer cancel()
+	if err := d.WaitProjections(waitCtx); err != nil && waitCtx.Err() == nil {
+		return err
 	}
 	return nil
 }
 
-// Rebuild writes the projections again, as at start: closed cases from
-// their final records, then every case Temporal holds.
-func (d *Dev) Rebuild(ctx context.Context) (int, error) {
-	return rebuild(ctx, d.Client, d.Config.TemporalNamespace, d.Store, d.Records, d.Logger)
+// rebuildWait is how long a start waits for a rebuild of the projections
+// before it leaves the rest to the background.
+const rebuildWait = 3 * time.Second
+
+// knowInstallation settles the installation ID with the namespace and the
+// data directory, and looks whether Redis holds its projections.
+func (d *Dev) knowInstallation(ctx context.Context, cfg Config) error {
+	dataDir := cfg.DataDir
+	if d.Options.InMemory || d.Options.Postgres != nil {
+		dataDir = ""
+	}
+	var err error
+	if d.Installation, err = devInstallation(ctx, d.Client, cfg.TemporalNamespace, dataDir); err != nil {
+		return err
+	}
+	marker, err := d.Store.Installation(ctx)
+	d.ProjectionsIntact = marker == d.Installation
+	return err
+}
+
+// Rebuild writes the projections again, as the worker does when Redis
+// lost them: closed cases from their final records, then every case
+// Temporal holds from its memo.
+func (d *Dev) Rebuild(ctx context.Context) (worker.RebuildResult, error) {
+	return rebuild(ctx, d.cfg, d.Client, d.Store, d.Records, d.Logger)
+}
+
+// WaitProjections waits until the projections in Redis are complete for
+// this installation, as /readyz tells.
+func (d *Dev) WaitProjections(ctx context.Context) error {
+	for {
+		err := d.Store.Ready(ctx, d.Installation)
+		if !errors.Is(err, store.ErrRebuilding) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("projections not rebuilt: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Close stops everything in reverse order of start. It logs what failed to
@@ -200,6 +255,10 @@ func (d *Dev) checkDataDir(cfg Config) error {
 		}
 	}
 	switch {
+	case exists(installationFile) && !exists("temporal.db"):
+		return fmt.Errorf("data directory %s belongs to an installation, but its temporal.db is gone: the engine's "+
+			"database with every open case. Restore %s from your backup; to start afresh, move the data directory away",
+			cfg.DataDir, filepath.Join(cfg.DataDir, "temporal.db"))
 	case exists("temporal.db") && !exists("secret") && cfg.Secret == "":
 		return fmt.Errorf("data directory %s holds temporal.db but no secret: the cases' payloads cannot be read "+
 			"without the secret that encrypted them. Restore %s from your backup (or set OZGFLOW_SECRET to it); "+
@@ -376,5 +435,5 @@ const drainTimeout = 20 * time.Second
 // connection is dev's Temporal client, Redis and metrics, as the worker
 // and the gateway use them.
 func (d *Dev) connection() connection {
-	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store, records: d.Records}
+	return connection{metrics: d.Metrics, temporal: d.Client, store: d.Store, records: d.Records, installation: d.Installation}
 }

@@ -80,7 +80,7 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		PaymentWebhookSecret: []byte(cfg.PaymentWebhookSecret), SignatureWebhookSecret: []byte(cfg.SignatureWebhookSecret),
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
-		HTTPS: cfg.https(), Limits: limits, Records: conn.records,
+		HTTPS: cfg.https(), Limits: limits, Records: conn.records, Installation: conn.installation,
 	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
 	stops.add(func() error {
 		// No new requests; those in flight finish before the listener closes.

@@ -101,10 +101,11 @@ func (c Config) smtpMailer() (activities.Mailer, error) {
 }
 
 // portalDispatcher posts the notices of the outbox in st to the portal's
-// webhook.
-func (c Config) portalDispatcher(st *store.Store, logger *slog.Logger) *portal.Dispatcher {
+// webhook and notes those the portal took in ledger.
+func (c Config) portalDispatcher(st *store.Store, ledger portal.Ledger, logger *slog.Logger) *portal.Dispatcher {
 	return &portal.Dispatcher{
 		Outbox: st,
+		Ledger: ledger,
 		Sender: &portal.Client{URL: c.PortalWebhookURL, Secret: []byte(c.PortalWebhookSecret),
 			HTTP: &http.Client{Timeout: 30 * time.Second}},
 		Backoff:     portal.Backoff{Initial: c.PortalBackoffInitial, Max: c.PortalBackoffMax, Jitter: portal.DefaultBackoff.Jitter},

@@ -67,47 +67,60 @@ func frontendPort(addr string) (int, error) {
 }
 
 // SetupNamespace registers ozgflow's namespace and search attributes on the
-// Temporal cluster at TEMPORAL_ADDRESS.
-func SetupNamespace(ctx context.Context, cfg Config) error {
-	return devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace)
+// Temporal cluster at TEMPORAL_ADDRESS and gives the namespace its
+// installation ID, which it returns.
+func SetupNamespace(ctx context.Context, cfg Config) (string, error) {
+	if err := devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+		return "", err
+	}
+	tc, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
+	if err != nil {
+		return "", fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+	}
+	defer tc.Close()
+	return ensureInstallation(ctx, tc, cfg.TemporalNamespace)
 }
 
 // Reindex rebuilds the Redis projections from Temporal and, for closed
-// cases, from their final records.
-func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (int, error) {
+// cases, from their final records, and marks them complete.
+func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (worker.RebuildResult, error) {
 	if cfg.Secret == "" {
-		return 0, fmt.Errorf("OZGFLOW_SECRET is required: it decrypts the case payloads")
+		return worker.RebuildResult{}, fmt.Errorf("OZGFLOW_SECRET is required: it decrypts the case payloads")
 	}
 	var stops closers
 	defer stops.closeAll()
 	tc, st, err := dial(ctx, cfg, nil, logger, &stops)
 	if err != nil {
-		return 0, err
+		return worker.RebuildResult{}, err
 	}
 	recs, err := openRecords(ctx, cfg, "reindex", &stops)
 	if err != nil {
-		return 0, err
+		return worker.RebuildResult{}, err
 	}
-	return rebuild(ctx, tc, cfg.TemporalNamespace, st, recs, logger)
+	id, err := ensureInstallation(ctx, tc, cfg.TemporalNamespace)
+	if err != nil {
+		return worker.RebuildResult{}, err
+	}
+	res, err := rebuild(ctx, cfg, tc, st, recs, logger)
+	if err != nil {
+		return res, err
+	}
+	return res, st.MarkInstallation(ctx, id)
 }
 
 // rebuild moves what an older installation kept in Redis to the records
-// database, then writes the projections of every case Temporal holds and
-// of the closed cases from their final records, which also sets their
-// expiry.
-func rebuild(ctx context.Context, tc client.Client, namespace string, st *store.Store, recs *records.DB, logger *slog.Logger) (int, error) {
+// database, then writes the projections of the closed cases from their
+// final records and of every case Temporal holds from its memo.
+func rebuild(ctx context.Context, cfg Config, tc client.Client, st *store.Store, recs *records.DB, logger *slog.Logger) (worker.RebuildResult, error) {
 	if err := moveLegacy(ctx, st, recs, logger); err != nil {
-		return 0, err
+		return worker.RebuildResult{}, err
 	}
-	n, err := worker.Reindex(ctx, tc, namespace, st, logger)
+	codec, err := worker.NewCodec([]byte(cfg.Secret), cfg.previousSecretKeys()...)
 	if err != nil {
-		return n, err
+		return worker.RebuildResult{}, err
 	}
-	closed, err := worker.RestoreClosed(ctx, recs, st)
-	if err != nil {
-		return n, fmt.Errorf("restore closed cases: %w", err)
-	}
-	return n + closed, nil
+	return worker.Rebuild{Client: tc, Namespace: cfg.TemporalNamespace, Converter: codec.DataConverter(),
+		Store: st, Records: recs, Logger: logger}.Run(ctx)
 }
 
 // moveLegacy hands documents and read marks that an installation from

@@ -40,7 +40,7 @@ func (p *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := startWorker(ctx, cfg, conn, mailer, &p.stops); err != nil {
+	if _, err := startWorker(ctx, cfg, conn, mailer, p.Logger, &p.stops); err != nil {
 		return err
 	}
 	startDispatcher(ctx, cfg, conn, p.Logger, &p.stops)
@@ -58,8 +58,10 @@ func (p *Worker) Close() error { return p.stops.closeAll() }
 
 // startWorker starts the Temporal worker with its activities, which reach
 // the payment provider, the signer and the Fachverfahren at the addresses
-// of cfg and send email through mailer.
-func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer, stops *closers) (stop func(), err error) {
+// of cfg and send email through mailer, and the keeper that rebuilds the
+// projections when Redis lost them.
+func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer,
+	logger *slog.Logger, stops *closers) (stop func(), err error) {
 	hc := &http.Client{Timeout: 20 * time.Second}
 	targets, _ := cfg.Targets()
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
@@ -89,13 +91,20 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	if err := worker.EnsureRetentionSchedule(ctx, conn.temporal); err != nil {
 		return stop, err
 	}
+	keeper := &worker.Keeper{Installation: conn.installation, Store: conn.store, Interval: cfg.ProjectionsCheck,
+		Logger: logger, Rebuild: func(ctx context.Context) (worker.RebuildResult, error) {
+			return rebuild(ctx, cfg, conn.temporal, conn.store, conn.records, logger)
+		}}
+	labelled(ctx, ProfileWorker, func() {
+		stops.addFunc(background(ctx, logger, "Projections keeper", keeper.Run))
+	})
 	return stop, nil
 }
 
 // startDispatcher starts the portal dispatcher, which posts the notices
 // of the outbox to OZGFLOW_PORTAL_WEBHOOK_URL.
 func startDispatcher(ctx context.Context, cfg Config, conn connection, logger *slog.Logger, stops *closers) (stop func()) {
-	disp := cfg.portalDispatcher(conn.store, logger)
+	disp := cfg.portalDispatcher(conn.store, conn.records, logger)
 	labelled(ctx, ProfileWorker, func() {
 		stop = sync.OnceFunc(background(ctx, logger, "Portal dispatcher", disp.Run))
 	})

@@ -237,11 +237,13 @@ func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Tim
 	if er.Documents, err = db.deleteDocuments(ctx, tx, "case_id = ?", caseID); err != nil {
 		return er, fmt.Errorf("erase the documents of case %s: %w", caseID, err)
 	}
-	// Notice IDs are "<case>-<n>": the marks of the case's notices would
-	// tie the account to the erased case.
-	if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM read_marks WHERE notice_id > ? AND notice_id < ?"),
-		caseID+"-", caseID+"."); err != nil {
-		return er, fmt.Errorf("erase the read marks of case %s: %w", caseID, err)
+	// Notice IDs are "<case>-<n>": the read marks and portal deliveries
+	// of the case's notices would tie the account to the erased case.
+	for _, table := range []string{"read_marks", "portal_deliveries"} {
+		if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM "+table+" WHERE notice_id > ? AND notice_id < ?"),
+			caseID+"-", caseID+"."); err != nil {
+			return er, fmt.Errorf("erase the %s of case %s: %w", table, caseID, err)
+		}
 	}
 	return er, tx.Commit()
 }

@@ -232,6 +232,12 @@ func TestClosedCasesAreKeptThenErased(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if err := db.RecordDelivered(ctx, []string{"c9-1", "c90-1"}, closedAt); err != nil {
+			t.Fatal(err)
+		}
+		if done, err := db.Delivered(ctx, []string{"c9-1", "c9-2", "c90-1"}); err != nil || !done["c9-1"] || done["c9-2"] {
+			t.Fatalf("deliveries noted: %v, %v", done, err)
+		}
 		er, err := db.EraseCase(ctx, "c9", "retention ended", closedAt.AddDate(0, 7, 0))
 		if err != nil || er.Documents != 1 || er.Already {
 			t.Fatalf("erase: %+v, %v", er, err)
@@ -255,6 +261,9 @@ func TestClosedCasesAreKeptThenErased(t *testing.T) {
 		}
 		if marks, _ := db.ReadMarks(ctx, "amt24-9", []string{"c9-1", "c9-2", "c90-1"}); len(marks) != 1 || !marks["c90-1"] {
 			t.Errorf("read marks after the erasure: %v, want only another case's", marks)
+		}
+		if done, _ := db.Delivered(ctx, []string{"c9-1", "c90-1"}); done["c9-1"] || !done["c90-1"] {
+			t.Errorf("portal deliveries after the erasure: %v, want only another case's", done)
 		}
 		if _, err := db.Document(ctx, "c9", records.SumSHA256(data)); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 			t.Errorf("document survived the erasure: %v", err)

@@ -41,6 +41,9 @@ type PortalEvent struct {
 	FailedAt    time.Time      `json:"failedAt"`
 	DeliveredAt time.Time      `json:"deliveredAt"`
 	LastError   string         `json:"lastError"`
+	// Refiled marks a notice filed again after the projections were lost:
+	// the portal may have it already, which the dispatcher's ledger tells.
+	Refiled bool `json:"refiled"`
 	// Claim identifies the dispatcher's claim of a claimed event; only that
 	// claim may reschedule it or give it up.
 	Claim string `json:"-"`
@@ -61,19 +64,27 @@ func (s *Store) portalFailedKey() string         { return s.prefix + "portal:fai
 var enqueueScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'notice', ARGV[2], 'state', 'pending', 'attempts', 0, 'createdAt', ARGV[3], 'nextAt', ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'refiled', 1) end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1`)
 
 // enqueuePortalEvent queues a newly filed notice for the portal, inside the
 // transaction that files it, so that no notice is filed without its event.
-func (s *Store) enqueuePortalEvent(ctx context.Context, p redis.Pipeliner, n ozgflow.Notice) {
+// refiled marks a notice the portal may have taken before the projections
+// were lost.
+func (s *Store) enqueuePortalEvent(ctx context.Context, p redis.Pipeliner, n ozgflow.Notice, refiled bool) {
 	b, _ := json.Marshal(n)
-	enqueueScript.Eval(ctx, p, []string{s.portalEventKey(n.ID), s.portalDueKey()}, n.ID, b, time.Now().UnixMilli())
+	flag := "0"
+	if refiled {
+		flag = "1"
+	}
+	enqueueScript.Eval(ctx, p, []string{s.portalEventKey(n.ID), s.portalDueKey()}, n.ID, b, time.Now().UnixMilli(), flag)
 }
 
 // claimScript takes up to ARGV[3] events due at ARGV[1], counts the attempt,
 // pushes their next attempt to the lease's end and returns the score of the
-// earliest event still waiting, then id, notice and attempts of each.
+// earliest event still waiting, then id, notice, attempts and the refiled
+// flag of each.
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {''}
@@ -87,6 +98,7 @@ for _, id in ipairs(ids) do
     table.insert(out, id)
     table.insert(out, notice)
     table.insert(out, n)
+    table.insert(out, redis.call('HGET', k, 'refiled') or '0')
   else
     redis.call('ZREM', KEYS[1], id)
   end
@@ -111,7 +123,7 @@ func (s *Store) ClaimPortalEvents(ctx context.Context, now time.Time, lease time
 		}
 	}
 	var events []PortalEvent
-	for i := 1; i+2 < len(res); i += 3 {
+	for i := 1; i+3 < len(res); i += 4 {
 		e := PortalEvent{ID: fmt.Sprint(res[i]), State: PortalPending, Claim: claim}
 		if err := json.Unmarshal([]byte(fmt.Sprint(res[i+1])), &e.Notice); err != nil {
 			// A broken record would come back forever; it goes to the
@@ -123,6 +135,7 @@ func (s *Store) ClaimPortalEvents(ctx context.Context, now time.Time, lease time
 		}
 		n, _ := res[i+2].(int64)
 		e.Attempts = int(n)
+		e.Refiled = fmt.Sprint(res[i+3]) == "1"
 		events = append(events, e)
 	}
 	return events, next, nil
@@ -289,7 +302,7 @@ func (s *Store) PortalEventCounts(ctx context.Context) (pending, failed int64, e
 
 // portalEventOf reads an event from its hash.
 func portalEventOf(id string, f map[string]string) (PortalEvent, error) {
-	e := PortalEvent{ID: id, State: f["state"], LastError: f["lastError"], Claim: f["claim"]}
+	e := PortalEvent{ID: id, State: f["state"], LastError: f["lastError"], Claim: f["claim"], Refiled: f["refiled"] == "1"}
 	if err := json.Unmarshal([]byte(f["notice"]), &e.Notice); err != nil {
 		return PortalEvent{}, fmt.Errorf("decode portal event %s: %w", id, err)
 	}

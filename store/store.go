@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -71,20 +72,44 @@ func (s *Store) EventsChannel(ars string) string { return s.prefix + "events:" +
 // whose revision is not newer than the stored one is ignored, so repeated and
 // late writes are harmless.
 func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
+	_, err := s.save(ctx, c, time.Time{})
+	return err
+}
+
+// RestoreCase writes the snapshot a rebuild of the projections found for a
+// case, as SaveCase does, and reports whether it wrote it. A stored
+// projection newer than the snapshot is replaced when it was last written
+// before before (the engine went back, restored from a backup, and what it
+// holds is true); one written since then is the case going on, or ahead of
+// the engine's listing, and stays. Notices the stored projection did not
+// hold are filed as refiled: the portal may have them already.
+func (s *Store) RestoreCase(ctx context.Context, c ozgflow.Case, before time.Time) (bool, error) {
+	return s.save(ctx, c, before)
+}
+
+// save writes c as SaveCase does, and with a rebuild's before as
+// RestoreCase does.
+func (s *Store) save(ctx context.Context, c ozgflow.Case, before time.Time) (bool, error) {
 	body, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("encode case %s: %w", c.ID, err)
+		return false, fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
 	key := s.caseKey(c.ID)
+	written := false
 	for attempt := 0; attempt < 10; attempt++ {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			stored, err := headOf(ctx, tx, key)
 			if err != nil {
 				return err
 			}
-			if stored.Revision >= c.Revision {
+			rebuild := !before.IsZero()
+			stale := rebuild && stored.Revision > c.Revision && stored.UpdatedAt.Before(before)
+			if stored.Revision >= c.Revision && !stale {
 				return nil
 			}
+			// A case the projections lost comes back with notices filed
+			// before; the portal may have taken them.
+			refiled := rebuild || (stored.Revision == 0 && c.Revision > 1)
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, key, body, 0)
 				p.ZAddNX(ctx, s.casesKey(c.Authority), redis.Z{Score: float64(c.SubmittedAt.UnixMilli()), Member: c.ID})
@@ -95,10 +120,11 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 					p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
 				}
 				s.writeTasks(ctx, p, c, stored.Tasks)
-				s.writeNotices(ctx, p, c, len(stored.Timeline))
+				s.writeNotices(ctx, p, c, len(stored.Timeline), refiled)
 				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 				return nil
 			})
+			written = err == nil
 			return err
 		}, key)
 		if !errors.Is(err, redis.TxFailedErr) {
@@ -106,18 +132,19 @@ func (s *Store) SaveCase(ctx context.Context, c ozgflow.Case) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("save case %s: %w", c.ID, err)
+		return false, fmt.Errorf("save case %s: %w", c.ID, err)
 	}
-	return nil
+	return written, nil
 }
 
 // caseHead is the part of a stored case that SaveCase compares.
 type caseHead struct {
-	Revision int64             `json:"revision"`
-	Service  string            `json:"service"`
-	Status   ozgflow.Status    `json:"status"`
-	Timeline []json.RawMessage `json:"timeline"`
-	Tasks    []ozgflow.Task    `json:"tasks"`
+	Revision  int64             `json:"revision"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+	Service   string            `json:"service"`
+	Status    ozgflow.Status    `json:"status"`
+	Timeline  []json.RawMessage `json:"timeline"`
+	Tasks     []ozgflow.Task    `json:"tasks"`
 }
 
 func headOf(ctx context.Context, tx *redis.Tx, key string) (caseHead, error) {
@@ -157,7 +184,7 @@ func (s *Store) CaseCounts(ctx context.Context) (map[string]map[string]int64, er
 
 // writeNotices files the notices the stored projection did not have yet
 // (the timeline only grows) into the portal mailbox.
-func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.Case, filed int) {
+func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.Case, filed int, refiled bool) {
 	if c.PortalAccount == "" || filed >= len(c.Timeline) {
 		return
 	}
@@ -166,7 +193,7 @@ func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.C
 		b, _ := json.Marshal(n)
 		p.SetNX(ctx, s.noticeKey(n.ID), b, 0)
 		p.ZAddNX(ctx, s.postboxKey(c.PortalAccount), redis.Z{Score: float64(n.At.UnixMilli()), Member: n.ID})
-		s.enqueuePortalEvent(ctx, p, n)
+		s.enqueuePortalEvent(ctx, p, n, refiled)
 	}
 }
 

@@ -41,6 +41,18 @@ func (s *Store) writeTasks(ctx context.Context, p redis.Pipeliner, c ozgflow.Cas
 	for _, t := range previous {
 		before[t.ID] = t
 	}
+	// Tasks only grow, but a rebuild replaces a projection from a future
+	// the engine no longer knows: its tasks go.
+	now := make(map[string]bool, len(c.Tasks))
+	for _, t := range c.Tasks {
+		now[t.ID] = true
+	}
+	for _, t := range previous {
+		if !now[t.ID] {
+			s.unindexTask(ctx, p, t)
+			p.Del(ctx, s.taskKey(t.ID))
+		}
+	}
 	for _, t := range c.Tasks {
 		if old, ok := before[t.ID]; ok && old.Active() {
 			s.unindexTask(ctx, p, old)

@@ -300,8 +300,9 @@ func (c *caseImpl) flush(ctx workflow.Context) {
 	c.state.Revision++
 	c.state.UpdatedAt = workflow.Now(ctx).UTC()
 	c.upsertSearchAttributes(ctx)
-	lctx := workflow.WithLocalActivityOptions(ctx, projectionOptions)
 	snapshot := c.snapshot()
+	c.upsertMemo(ctx, snapshot)
+	lctx := workflow.WithLocalActivityOptions(ctx, projectionOptions)
 	if err := workflow.ExecuteLocalActivity(lctx, projections.Publish, snapshot).Get(ctx, nil); err != nil {
 		c.logger.Warn("Projection not written", "revision", snapshot.Revision, "error", err)
 	}
@@ -338,6 +339,22 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 		s.Payment = &p
 	}
 	return s
+}
+
+// versionProjectionMemo guards the projection kept in the workflow memo.
+const versionProjectionMemo = "projection-memo"
+
+// upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
+// payload codec, where the engine's visibility listing returns it: a
+// rebuild of the projections pages through the listing instead of asking
+// every case.
+func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
+	if workflow.GetVersion(ctx, versionProjectionMemo, workflow.DefaultVersion, 1) != 1 {
+		return
+	}
+	if err := workflow.UpsertMemo(ctx, map[string]any{ozgflow.MemoCase: snapshot}); err != nil {
+		c.logger.Warn("Memo not updated", "error", err)
+	}
 }
 
 // searchState is what was last written to the search attributes.

@@ -23,6 +23,16 @@ type Outbox interface {
 	PortalEventDelivered(ctx context.Context, id string, at time.Time) error
 }
 
+// Ledger remembers which notices the portal took where a lost Redis does
+// not take it along (ozgflow's records database): a rebuild of the
+// projections files every notice again and leaves out those the ledger
+// knows, so the portal gets none twice.
+type Ledger interface {
+	RecordDelivered(ctx context.Context, noticeIDs []string, at time.Time) error
+	// Delivered tells which of the notices the portal took.
+	Delivered(ctx context.Context, noticeIDs []string) (map[string]bool, error)
+}
+
 // Sender posts one event to the portal (Client).
 type Sender interface {
 	Send(ctx context.Context, e Event) error
@@ -48,6 +58,9 @@ const (
 type Dispatcher struct {
 	Outbox Outbox
 	Sender Sender
+	// Ledger, if set, notes the notices of each batch the portal took, in
+	// one write per batch.
+	Ledger Ledger
 	// Backoff between attempts; zero means DefaultBackoff.
 	Backoff Backoff
 	// MaxAttempts before an event is undeliverable; zero means DefaultMaxAttempts.
@@ -144,21 +157,88 @@ func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, err
 	}
+	events = d.skipDelivered(ctx, events)
 	slots := make(chan struct{}, d.Parallel)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var delivered []string
 	for _, e := range events {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			d.deliver(ctx, e)
+			if d.deliver(ctx, e) {
+				mu.Lock()
+				delivered = append(delivered, e.ID)
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
+	d.note(ctx, delivered)
 	return len(events), next, nil
 }
 
-// deliver makes one attempt and records its outcome.
-func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) {
+// skipDelivered looks the refiled events up in the ledger: those the
+// portal took before are marked delivered without being sent again. When
+// the ledger does not answer, the refiled events wait for the next
+// attempt rather than risk a second delivery. It returns the events to send.
+func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEvent) []store.PortalEvent {
+	var refiled []string
+	for _, e := range events {
+		if e.Refiled {
+			refiled = append(refiled, e.ID)
+		}
+	}
+	if d.Ledger == nil || len(refiled) == 0 {
+		return events
+	}
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	done, err := d.Ledger.Delivered(rec, refiled)
+	now := d.Now()
+	send := events[:0:0]
+	for _, e := range events {
+		var outcome error
+		switch {
+		case !e.Refiled:
+			send = append(send, e)
+			continue
+		case err != nil:
+			outcome = d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now.Add(d.Backoff.Delay(e.Attempts, d.Rand())),
+				"the ledger of portal deliveries does not answer: "+err.Error())
+		case done[e.ID]:
+			d.Logger.Debug("Portal event delivered before the projections were rebuilt; not sent again", "event", e.ID)
+			outcome = d.Outbox.PortalEventDelivered(rec, e.ID, now)
+		default:
+			send = append(send, e)
+			continue
+		}
+		if outcome != nil {
+			d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", outcome)
+		}
+	}
+	if err != nil {
+		d.Logger.Warn("Refiled portal events wait: the ledger of portal deliveries does not answer", "events", len(refiled), "error", err)
+	}
+	return send
+}
+
+// note writes the notices the portal took to the ledger.
+func (d *Dispatcher) note(ctx context.Context, delivered []string) {
+	if d.Ledger == nil || len(delivered) == 0 {
+		return
+	}
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.Ledger.RecordDelivered(rec, delivered, d.Now()); err != nil {
+		d.Logger.Warn("Portal deliveries not noted; a rebuild of the projections would send them again",
+			"events", len(delivered), "error", err)
+	}
+}
+
+// deliver makes one attempt and records its outcome; it reports whether
+// the portal took the event.
+func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) bool {
 	sendCtx, cancel := context.WithTimeout(ctx, d.SendTimeout)
 	sendErr := d.Sender.Send(sendCtx, NewEvent(e.Notice))
 	cancel()
@@ -189,4 +269,5 @@ func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) {
 	if err != nil {
 		d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", err)
 	}
+	return sendErr == nil
 }

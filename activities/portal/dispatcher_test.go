@@ -15,6 +15,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities/portal"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -271,4 +272,51 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestLostRedisSendsNoNoticeTwice: the ledger in the records database
+// remembers what the portal took, so that the notices a rebuild files
+// again after Redis was lost are not sent again; new ones are. Without
+// the ledger, the refiled notices would go out a second time.
+func TestLostRedisSendsNoNoticeTwice(t *testing.T) {
+	ctx := context.Background()
+	st := redistest.Store(t, "test:")
+	ledger := recordstest.Open(t, "sqlite")
+	ids := fileNotices(t, st, "c1", 3)
+	sb, flaky, url := startFlaky(t, 0)
+	d := fastDispatcher(st, url)
+	d.Ledger = ledger
+	stop := run(t, d)
+	waitUntil(t, "the notices at the portal", func() bool { return len(sb.Received()) == len(ids) })
+	stop()
+
+	// Redis is lost; the rebuild files the case again, with one more notice.
+	if err := st.DropAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := ozgflow.Case{ID: "c1", Revision: 2, Authority: "147130000000", Service: "99050035001000",
+		Status: ozgflow.StatusReceived, PortalAccount: "amt24-anna", SubmittedAt: time.Now()}
+	for i := 1; i <= 4; i++ {
+		c.Timeline = append(c.Timeline, notice("c1", i))
+	}
+	if _, err := st.RestoreCase(ctx, c, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	d = fastDispatcher(st, url)
+	d.Ledger = ledger
+	stop = run(t, d)
+	waitUntil(t, "the new notice at the portal", func() bool { return len(sb.Received()) == len(ids)+1 })
+	waitUntil(t, "the outbox empty", func() bool {
+		pending, failed, err := st.PortalEventCounts(ctx)
+		return err == nil && pending == 0 && failed == 0
+	})
+	stop()
+	for id, n := range flaky.attempts() {
+		if n != 1 {
+			t.Errorf("%s was sent %d times", id, n)
+		}
+	}
+	if e, err := st.PortalEvent(ctx, "c1-2"); err != nil || e.State != store.PortalDelivered {
+		t.Errorf("refiled delivered notice: %+v, %v", e, err)
+	}
 }

@@ -89,17 +89,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "temporal-server":
 		return serve(ctx, &process.TemporalServer{Config: cfg, PostgresURL: getenv("TEMPORAL_POSTGRES_URL"), Logger: logger})
 	case "setup-namespace":
-		if err := process.SetupNamespace(ctx, cfg); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Namespace %s is ready at %s.\n", cfg.TemporalNamespace, cfg.TemporalAddress)
-		return nil
-	case "reindex":
-		n, err := process.Reindex(ctx, cfg, logger)
+		id, err := process.SetupNamespace(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Rebuilt the projections of %d cases.\n", n)
+		fmt.Fprintf(stdout, "Namespace %s is ready at %s (installation %s).\n", cfg.TemporalNamespace, cfg.TemporalAddress, id)
+		return nil
+	case "reindex":
+		res, err := process.Reindex(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Rebuilt the projections of %d cases (%d closed ones from their final records) in %s; "+
+			"%d written, %d removed.\n", res.Cases+res.Closed, res.Closed, res.Took.Round(time.Millisecond), res.Written, res.Removed)
 		return nil
 	case "rotate-keys":
 		n, err := process.RotateKeys(ctx, cfg)
@@ -168,7 +170,7 @@ ozgflow dev is running. Data: %s
   Workflow retention     closed cases' histories kept %[8]d days (case data: each variant's retention)
   Redis                  %[5]s
   Records database       %[9]s  (documents, audit trail, read marks, closed cases)
-  Projections rebuilt    %[6]d cases
+  Projections            %[6]s
 
 Demo tokens (Authorization: Bearer …):
   dev-portal          portal client: submits applications, reads mailboxes
@@ -188,11 +190,19 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, d.Reindexed, d.Mail.Addr(),
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, projections(d), d.Mail.Addr(),
 		int(d.TemporalRetention/(24*time.Hour)), redactedURL(d.RecordsURL))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil
+}
+
+// projections says whether Redis held the projections at start.
+func projections(d *process.Dev) string {
+	if d.ProjectionsIntact {
+		return "intact in Redis (installation " + d.Installation + ")"
+	}
+	return "being rebuilt in the background; /readyz says \"rebuilding\" until done (installation " + d.Installation + ")"
 }
 
 // redactedURL hides the password of a database URL; a file path stays.
