@@ -16,6 +16,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
@@ -105,6 +106,7 @@ func Start(opts Options) (*Server, error) {
 		conf = serverConfig(opts, sqlConf, ports)
 	}
 	host := func(port int) static.Hosts { return static.SingleLocalHost("127.0.0.1:" + strconv.Itoa(port)) }
+	dc := dynamicConfig()
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -115,11 +117,7 @@ func Start(opts Options) (*Server, error) {
 			primitives.WorkerService:   host(ports[4]),
 		}),
 		temporal.WithLogger(newLogger(opts.Logger)),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
-			dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-		}),
+		temporal.WithDynamicConfigClient(dc),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build temporal server: %w", err)
@@ -143,7 +141,48 @@ func Start(opts Options) (*Server, error) {
 		srv.Stop()
 		return nil, err
 	}
+	if err := settleSearchAttributes(context.Background(), s.address, opts.Namespace, dc); err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	return s, nil
+}
+
+// dynamicConfig is the embedded server's dynamic configuration. It reads
+// the search attributes afresh on every use until they are registered
+// (settleSearchAttributes ends that).
+func dynamicConfig() *dynamicconfig.MemoryClient {
+	dc := dynamicconfig.NewMemoryClient()
+	for key, value := range map[dynamicconfig.Key]any{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// One host and one database file: the database, not a rate limit
+		// meant for shared clusters, bounds the load.
+		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 20000,
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():  20000,
+		dynamicconfig.MatchingPersistenceMaxQPS.Key(): 20000,
+	} {
+		dc.OverrideValue(key, value)
+	}
+	return dc
+}
+
+// settleSearchAttributes reads the registered search attributes once more,
+// which refreshes the server's cache of them, and then lets the server
+// keep that cache: reading them afresh on every start of a workflow and
+// every row of a listing costs a database read each.
+func settleSearchAttributes(ctx context.Context, addr, namespace string, dc *dynamicconfig.MemoryClient) error {
+	c, ctx, done, err := dialFor(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace}); err != nil {
+		return fmt.Errorf("read the search attributes of %s: %w", namespace, err)
+	}
+	dc.OverrideValue(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(), false)
+	return nil
 }
 
 // Address is the host:port of the frontend gRPC API.

@@ -90,51 +90,80 @@ func (s *Store) RestoreCase(ctx context.Context, c ozgflow.Case, before time.Tim
 // save writes c as SaveCase does, and with a rebuild's before as
 // RestoreCase does.
 func (s *Store) save(ctx context.Context, c ozgflow.Case, before time.Time) (bool, error) {
-	body, err := json.Marshal(c)
-	if err != nil {
-		return false, fmt.Errorf("encode case %s: %w", c.ID, err)
+	n, err := s.RestoreCases(ctx, []ozgflow.Case{c}, before)
+	return n == 1, err
+}
+
+// RestoreCases writes the snapshots of a batch of cases in one
+// transaction, each as RestoreCase does (as SaveCase does when before is
+// zero), and returns how many it wrote. A batch that another writer
+// changed in between is read and written again.
+func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before time.Time) (int, error) {
+	if len(cases) == 0 {
+		return 0, nil
 	}
-	key := s.caseKey(c.ID)
-	written := false
+	bodies := make([][]byte, len(cases))
+	keys := make([]string, len(cases))
+	for i, c := range cases {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return 0, fmt.Errorf("encode case %s: %w", c.ID, err)
+		}
+		bodies[i], keys[i] = b, s.caseKey(c.ID)
+	}
+	written := 0
+	var err error
 	for attempt := 0; attempt < 10; attempt++ {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			stored, err := headOf(ctx, tx, key)
+			heads, err := headsOf(ctx, tx, keys)
 			if err != nil {
 				return err
 			}
-			rebuild := !before.IsZero()
-			stale := rebuild && stored.Revision > c.Revision && stored.UpdatedAt.Before(before)
-			if stored.Revision >= c.Revision && !stale {
-				return nil
-			}
-			// A case the projections lost comes back with notices filed
-			// before; the portal may have taken them.
-			refiled := rebuild || (stored.Revision == 0 && c.Revision > 1)
+			written = 0
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, body, 0)
-				p.ZAddNX(ctx, s.casesKey(c.Authority), redis.Z{Score: float64(c.SubmittedAt.UnixMilli()), Member: c.ID})
-				if stored.Status != c.Status || stored.Service != c.Service {
-					if stored.Status != "" {
-						p.HIncrBy(ctx, s.statsKey(), stored.Service+"|"+string(stored.Status), -1)
+				for i, c := range cases {
+					if s.writeCase(ctx, p, c, bodies[i], heads[i], before) {
+						written++
 					}
-					p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
 				}
-				s.writeTasks(ctx, p, c, stored.Tasks)
-				s.writeNotices(ctx, p, c, len(stored.Timeline), refiled)
-				p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 				return nil
 			})
-			written = err == nil
 			return err
-		}, key)
+		}, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			break
 		}
 	}
 	if err != nil {
-		return false, fmt.Errorf("save case %s: %w", c.ID, err)
+		return 0, fmt.Errorf("save case %s: %w", cases[0].ID, err)
 	}
 	return written, nil
+}
+
+// writeCase queues the writes of one snapshot over the stored head and
+// reports whether there are any: none when the stored projection is as new
+// or newer, unless a rebuild (before set) finds it stale.
+func (s *Store) writeCase(ctx context.Context, p redis.Pipeliner, c ozgflow.Case, body []byte, stored caseHead, before time.Time) bool {
+	rebuild := !before.IsZero()
+	stale := rebuild && stored.Revision > c.Revision && stored.UpdatedAt.Before(before)
+	if stored.Revision >= c.Revision && !stale {
+		return false
+	}
+	// A case the projections lost comes back with notices filed before;
+	// the portal may have taken them.
+	refiled := rebuild || (stored.Revision == 0 && c.Revision > 1)
+	p.Set(ctx, s.caseKey(c.ID), body, 0)
+	p.ZAddNX(ctx, s.casesKey(c.Authority), redis.Z{Score: float64(c.SubmittedAt.UnixMilli()), Member: c.ID})
+	if stored.Status != c.Status || stored.Service != c.Service {
+		if stored.Status != "" {
+			p.HIncrBy(ctx, s.statsKey(), stored.Service+"|"+string(stored.Status), -1)
+		}
+		p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
+	}
+	s.writeTasks(ctx, p, c, stored.Tasks)
+	s.writeNotices(ctx, p, c, len(stored.Timeline), refiled)
+	p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
+	return true
 }
 
 // caseHead is the part of a stored case that SaveCase compares.
@@ -147,18 +176,22 @@ type caseHead struct {
 	Tasks     []ozgflow.Task    `json:"tasks"`
 }
 
-func headOf(ctx context.Context, tx *redis.Tx, key string) (caseHead, error) {
-	var head caseHead
-	b, err := tx.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return head, nil
-	} else if err != nil {
-		return head, err
+// headsOf reads the heads of the stored cases; a missing or broken
+// projection has the zero head and is overwritten.
+func headsOf(ctx context.Context, tx *redis.Tx, keys []string) ([]caseHead, error) {
+	vals, err := tx.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return caseHead{}, nil // a broken projection is overwritten
+	heads := make([]caseHead, len(keys))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			if json.Unmarshal([]byte(str), &heads[i]) != nil {
+				heads[i] = caseHead{}
+			}
+		}
 	}
-	return head, nil
+	return heads, nil
 }
 
 // CaseCounts returns the number of cases per service and status.

@@ -2,8 +2,10 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -58,9 +60,11 @@ func BenchmarkRebuild(b *testing.B) {
 	if err := d.WaitProjections(ctx); err != nil {
 		b.Fatal(err)
 	}
-	have := countCases(b, d)
-	if have < int64(n) {
+	if have := countCases(b, d); have < int64(n) {
 		createWaitingCases(b, d, n-int(have))
+	}
+	for countCases(b, d) < int64(n) {
+		time.Sleep(100 * time.Millisecond) // the listing catches up with the starts
 	}
 	b.ResetTimer()
 	var rebuilt int
@@ -69,8 +73,10 @@ func BenchmarkRebuild(b *testing.B) {
 		if err := d.Store.DropAll(ctx); err != nil {
 			b.Fatal(err)
 		}
+		stopProfile := profileIf(b, os.Getenv("OZGFLOW_BENCH_PROFILE"))
 		b.StartTimer()
 		res, err := d.Rebuild(ctx)
+		stopProfile()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -109,10 +115,12 @@ func createWaitingCases(b *testing.B, d *process.Dev, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	body, _ := json.Marshal(model)
+	b.Logf("a case's projection: %d bytes of JSON", len(body))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	began := time.Now()
-	for range 32 {
+	for range 16 {
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
 				c := copyOf(model, uuid.NewString())
@@ -145,4 +153,20 @@ func copyOf(model ozgflow.Case, id string) ozgflow.Case {
 		c.Tasks[i].CaseID = id
 	}
 	return c
+}
+
+// profileIf writes a CPU profile to path until the returned stop, when
+// path is set.
+func profileIf(b *testing.B, path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -21,6 +21,8 @@ import (
 // RebuildStore is where a rebuild writes the projections.
 type RebuildStore interface {
 	RestoreCase(ctx context.Context, c ozgflow.Case, before time.Time) (bool, error)
+	// RestoreCases writes a batch as RestoreCase does, in one transaction.
+	RestoreCases(ctx context.Context, cases []ozgflow.Case, before time.Time) (int, error)
 	// ExpireCase lets the keys of one closed case expire at at.
 	ExpireCase(ctx context.Context, c ozgflow.Case, at time.Time) error
 	RemoveUnknownCases(ctx context.Context, known func(id string) bool, before time.Time) (int, error)
@@ -59,6 +61,9 @@ type RebuildResult struct {
 	Removed   int // projections of cases neither the engine nor the records know
 	Took      time.Duration
 }
+
+// rebuildBatch is how many cases one transaction writes.
+const rebuildBatch = 50
 
 // listingLag spares the projections written shortly before a rebuild
 // began from replacement and removal: the engine's listing may not show
@@ -124,7 +129,7 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 	if pageSize <= 0 {
 		pageSize = 1000
 	}
-	work := make(chan *workflowpb.WorkflowExecutionInfo, pageSize)
+	work := make(chan []*workflowpb.WorkflowExecutionInfo, writers)
 	var (
 		wg                        sync.WaitGroup
 		cases, written, fromQuery atomic.Int64
@@ -136,24 +141,26 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 	}
 	for range writers {
 		wg.Go(func() {
-			for ex := range work {
-				c, queried, err := r.snapshotOf(ctx, ex)
-				if err != nil {
-					r.Logger.Warn("Rebuild skipped a case", "workflowId", ex.GetExecution().GetWorkflowId(), "error", err)
-					continue
+			for batch := range work {
+				snapshots := make([]ozgflow.Case, 0, len(batch))
+				for _, ex := range batch {
+					c, queried, err := r.snapshotOf(ctx, ex)
+					if err != nil {
+						r.Logger.Warn("Rebuild skipped a case", "workflowId", ex.GetExecution().GetWorkflowId(), "error", err)
+						continue
+					}
+					snapshots = append(snapshots, c)
+					if queried {
+						fromQuery.Add(1)
+					}
 				}
-				ok, err := r.Store.RestoreCase(ctx, c, before)
+				n, err := r.Store.RestoreCases(ctx, snapshots, before)
 				if err != nil {
 					fail(err)
 					continue
 				}
-				cases.Add(1)
-				if ok {
-					written.Add(1)
-				}
-				if queried {
-					fromQuery.Add(1)
-				}
+				cases.Add(int64(len(snapshots)))
+				written.Add(int64(n))
 			}
 		})
 	}
@@ -169,13 +176,20 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 			listErr = fmt.Errorf("list cases: %w", err)
 			break
 		}
+		var batch []*workflowpb.WorkflowExecutionInfo
 		for _, ex := range resp.Executions {
 			id := ex.GetExecution().GetWorkflowId()
 			if seen[id] || erased[id] {
 				continue // an older run of the ID, or an erased case whose history is on its way out
 			}
 			seen[id] = true
-			work <- ex
+			if batch = append(batch, ex); len(batch) == rebuildBatch {
+				work <- batch
+				batch = nil
+			}
+		}
+		if len(batch) > 0 {
+			work <- batch
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
 			break
