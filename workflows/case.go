@@ -46,6 +46,7 @@ type caseImpl struct {
 	external        map[string]ozgflow.ExternalEvent // received wait-external events by name
 	taskSeq         map[string]int                   // tasks created per step
 	search          searchState                      // last search attributes upserted
+	features        workflow.Version                 // what the case does beyond its first version (versionCaseFeatures)
 }
 
 func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
@@ -102,6 +103,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
+	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresMemoAndRecord)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
 
@@ -138,7 +140,10 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.state.Stage, c.state.StageKind = "done", ""
 	c.touch()
 	c.flush(ctx)
-	if workflow.GetVersion(ctx, versionClosedCaseRecord, workflow.DefaultVersion, 1) == 1 {
+	// Cases started before the features' version decide on the final
+	// record with a version of its own, at their close.
+	if c.features >= featuresMemoAndRecord ||
+		workflow.GetVersion(ctx, versionClosedCaseRecord, workflow.DefaultVersion, 1) == 1 {
 		c.keepRecord(ctx)
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -341,15 +346,27 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 	return s
 }
 
-// versionProjectionMemo guards the projection kept in the workflow memo.
-const versionProjectionMemo = "projection-memo"
+// versionCaseFeatures is the one version a case records at its start for
+// what it does beyond its first version; each version costs a marker and a
+// search attribute upsert, so features share it.
+const versionCaseFeatures = "case-features"
+
+// featuresMemoAndRecord: the projection is kept in the memo, and the final
+// record is written at close without a version of its own.
+const featuresMemoAndRecord workflow.Version = 1
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a
 // rebuild of the projections pages through the listing instead of asking
-// every case.
+// every case. Each upsert is an event and a visibility write, so it is
+// kept for where the case may rest (waiting for someone, or done); a
+// rebuild during a quick step writes the last resting snapshot, and the
+// step's own flush follows within moments.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
-	if workflow.GetVersion(ctx, versionProjectionMemo, workflow.DefaultVersion, 1) != 1 {
+	if c.features < featuresMemoAndRecord {
+		return
+	}
+	if c.step < len(c.def.Steps) && !resting(c.state.StageKind) {
 		return
 	}
 	if err := workflow.UpsertMemo(ctx, map[string]any{ozgflow.MemoCase: snapshot}); err != nil {
