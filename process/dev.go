@@ -210,10 +210,17 @@ func (d *Dev) WaitProjections(ctx context.Context) error {
 }
 
 // Close stops everything in reverse order of start. It logs what failed to
-// stop, as nothing is left to act on it.
+// stop, as nothing is left to act on it. A dev that ran notes in its data
+// directory that it stopped in order, with its databases as they are.
 func (d *Dev) Close() {
+	ran := d.cfg.DataDir != "" && !d.Options.InMemory && d.Options.Postgres == nil
 	if err := d.stops.closeAll(); err != nil {
 		d.Logger.Warn("Stopping dev", "error", err)
+	}
+	if ran {
+		if err := writeCleanStop(d.cfg.DataDir); err != nil {
+			d.Logger.Warn("Orderly stop not noted; the next start checks the databases in full", "error", err)
+		}
 	}
 }
 
@@ -247,8 +254,9 @@ func (d *Dev) checkDataDir(cfg Config) error {
 		_, err := os.Stat(filepath.Join(cfg.DataDir, name))
 		return err == nil
 	}
-	for _, name := range []string{"temporal.db", "records.db"} {
-		if exists(name) {
+	stopped := takeCleanStop(cfg.DataDir)
+	for _, name := range databaseFiles {
+		if exists(name) && !stopped.unchanged(cfg.DataDir, name) {
 			if err := quickCheck(filepath.Join(cfg.DataDir, name)); err != nil {
 				return err
 			}
