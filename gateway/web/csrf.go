@@ -29,8 +29,8 @@ import (
 // own forms, as the pages' Referrer-Policy is no-referrer; the form's token
 // decides on it, and the API takes changes by bearer token only.
 //
-// The routes of shared are open to the origins each names (Shared), and
-// to those alone.
+// Each of shared opens its routes, besides, to the browser apps of the
+// origins it names (Shared); any other site is refused there as anywhere.
 func CrossOrigin(logger *slog.Logger, shared ...Shared) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		c := http.NewCrossOriginProtection()
