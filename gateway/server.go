@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
@@ -77,6 +78,14 @@ type Config struct {
 	// Installation is the ID the projections in Redis carry once they are
 	// complete; until then /readyz says "rebuilding". Empty skips the check.
 	Installation string
+	// Codec decrypts payloads at the codec endpoint (api.CodecEndpoint),
+	// where administrators see in the Temporal Web UI what cases carry:
+	// the workers' codec. Nil answers 503 there.
+	Codec converter.PayloadCodec
+	// CodecOrigins are the origins of Temporal Web UIs whose browsers call
+	// the codec endpoint with an administrator's session, e.g. dev's
+	// http://localhost:8233 (OZGFLOW_WEB_UI_ORIGINS).
+	CodecOrigins []string
 }
 
 // Server owns the router, the rooms and the case service they share.
@@ -131,11 +140,13 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	}
 	s.router.Use(s.recoverPanics, s.logRequests, s.limiter.Gate,
 		web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
-	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger)(s.router)))
+	webUIs := web.Shared{Path: api.CodecEndpoint + "/", Origins: cfg.CodecOrigins,
+		Methods: []string{http.MethodPost}, Headers: api.CodecHeaders}
+	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger, webUIs)(s.router)))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
-		logger).Register(s.router, s.rooms)
+		logger).DecodeWith(cfg.Codec).Register(s.router, s.rooms)
 	opts := staff.Options{Sessions: sessions, Provider: cfg.Provider, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
 	if tokens, ok := web.StaticTokensOf(auth); ok && cfg.DemoSignIn {
 		opts.Demo = tokens

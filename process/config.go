@@ -68,6 +68,11 @@ type Config struct {
 	RateReceiptCheck  string // OZGFLOW_RATE_RECEIPT_CHECK: receipt checks per address
 	TrustedProxies    string // OZGFLOW_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
 
+	// WebUIOrigins are the origins of Temporal Web UIs whose browsers call
+	// the gateway's codec endpoint with an administrator's session,
+	// comma-separated (OZGFLOW_WEB_UI_ORIGINS); dev adds its own (webui.go).
+	WebUIOrigins string
+
 	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
 	// WorkerCacheSize bounds how many workflows a worker keeps in memory
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
@@ -164,6 +169,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
 	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
 	set(&c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET")
+	set(&c.WebUIOrigins, "OZGFLOW_WEB_UI_ORIGINS")
 	if v := getenv("OZGFLOW_WORKER_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -226,6 +232,9 @@ func (c Config) Validate(process string) error {
 		need(c.SignerURL, "OZGFLOW_SIGNER_URL", "receipts are verified with the signer's keys")
 	}
 	if _, err := c.Targets(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.webUIOrigins(); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateNotices(process)...)

@@ -43,6 +43,10 @@ type DevOptions struct {
 	// 127.0.0.1, so that the temporal CLI finds it (`ozgflow dev` uses
 	// 7233, its default); 0 picks a free one.
 	TemporalPort int
+	// UIPort is the port of the Temporal Web UI on 127.0.0.1 (`ozgflow
+	// dev` uses 8233, as `temporal server start-dev` does); 0 picks a free
+	// one.
+	UIPort int
 }
 
 // Dev is the `dev` process: embedded Temporal, worker, gateway and
@@ -55,6 +59,7 @@ type Dev struct {
 
 	URL          string // base URL of the gateway
 	TemporalAddr string
+	UIURL        string // the Temporal Web UI, which decrypts payloads through the gateway for administrators
 	// TemporalRetention is how long the embedded Temporal keeps the history
 	// of a closed case.
 	TemporalRetention time.Duration
@@ -99,9 +104,9 @@ func StartDev(ctx context.Context, cfg Config, opts DevOptions, logger *slog.Log
 }
 
 // Run starts, in this order, the listener, the embedded Temporal server,
-// Redis, the Temporal client, the sandboxes, the worker (with the keeper
-// that rebuilds the projections in the background when Redis lacks them),
-// the gateway and the portal dispatcher.
+// its Web UI, Redis, the Temporal client, the sandboxes, the worker (with
+// the keeper that rebuilds the projections in the background when Redis
+// lacks them), the gateway and the portal dispatcher.
 func (d *Dev) Run(ctx context.Context) error {
 	cfg, err := d.config()
 	if err != nil {
@@ -113,6 +118,9 @@ func (d *Dev) Run(ctx context.Context) error {
 	}
 	cfg = d.sandboxed(cfg, ln)
 	if err := d.startTemporal(ctx, &cfg); err != nil {
+		return err
+	}
+	if err := d.startWebUI(&cfg); err != nil {
 		return err
 	}
 	if err := d.openRedis(ctx, cfg); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/worker"
 )
 
 // Gateway is the `gateway` process: the HTTP gateway on OZGFLOW_ADDR,
@@ -74,6 +75,15 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 	if err != nil {
 		return nil, nil, err
 	}
+	// The codec endpoint decrypts with the workers' codec.
+	codec, err := worker.NewCodec([]byte(cfg.Secret), cfg.previousSecretKeys()...)
+	if err != nil {
+		return nil, nil, err
+	}
+	webUIs, err := cfg.webUIOrigins()
+	if err != nil {
+		return nil, nil, err
+	}
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
 		PreviousSecrets:      cfg.previousSecretKeys(),
@@ -81,6 +91,7 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		Keys: keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
 		HTTPS: cfg.https(), Limits: limits, Records: conn.records, Installation: conn.installation,
+		Codec: codec, CodecOrigins: webUIs,
 	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
 	stops.add(func() error {
 		// No new requests; those in flight finish before the listener closes.

@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var devOpts process.DevOptions
 	if cmd == "dev" {
 		fs.IntVar(&devOpts.TemporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend on 127.0.0.1, where the temporal CLI looks (0: any free port)")
+		fs.IntVar(&devOpts.UIPort, "ui-port", 8233, "port of the Temporal Web UI on 127.0.0.1, as the temporal CLI's dev server has it (0: any free port)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -167,6 +168,7 @@ ozgflow dev is running. Data: %s
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)
+  Temporal Web UI        %[10]s  (payloads decrypted for administrators signed in at %[2]s/anmelden)
   Workflow retention     closed cases' histories kept %[8]d days (case data: each variant's retention)
   Redis                  %[5]s
   Records database       %[9]s  (documents, audit trail, read marks, closed cases)
@@ -191,7 +193,7 @@ Try:
 
 Stop with Ctrl-C; open cases carry on at the next start.
 `, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, projections(d), d.Mail.Addr(),
-		int(d.TemporalRetention/(24*time.Hour)), redactedURL(d.RecordsURL))
+		int(d.TemporalRetention/(24*time.Hour)), redactedURL(d.RecordsURL), d.UIURL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil

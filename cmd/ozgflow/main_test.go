@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,9 +73,16 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 	}
 	temporalPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uiPort := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--temporal-port", temporalPort}, os.Getenv, &out, &errOut)
+		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--temporal-port", temporalPort,
+			"--ui-port", uiPort}, os.Getenv, &out, &errOut)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Stop with Ctrl-C") {
@@ -88,13 +97,24 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{"/api/v1", "/sandbox/payments/", "/sandbox/fachverfahren/received", "/api/v1/keys", "/verwaltung",
-		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir, "127.0.0.1:" + temporalPort} {
+		"dev-portal", "dev-sb-leipzig", "dev-sb-dresden", "dev-admin", dir, "127.0.0.1:" + temporalPort,
+		"Temporal Web UI        http://localhost:" + uiPort} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("start output lacks %q:\n%s", want, out.String())
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "temporal.db")); err != nil {
 		t.Errorf("no SQLite database in the data directory: %v", err)
+	}
+	ui := "127.0.0.1:" + uiPort
+	res, err := http.Get("http://" + ui + "/api/v1/settings")
+	if err != nil {
+		t.Fatalf("the Web UI does not answer: %v", err)
+	}
+	settings, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(settings), "/api/v1/codec") {
+		t.Errorf("the Web UI's settings: %d %s", res.StatusCode, settings)
 	}
 	cancel()
 	select {
@@ -105,14 +125,22 @@ func TestDevPrintsURLsAndTokens(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Error("dev did not stop")
 	}
+	if conn, err := net.DialTimeout("tcp", ui, time.Second); err == nil {
+		conn.Close()
+		t.Error("the Web UI still listens after dev stopped")
+	}
 }
 
 // TestDevTemporalPortDefaultsToTheCLIs: without --temporal-port the
-// embedded frontend listens where the temporal CLI looks first.
+// embedded frontend listens where the temporal CLI looks first, and
+// without --ui-port the Web UI is where the CLI's dev server has it.
 func TestDevTemporalPortDefaultsToTheCLIs(t *testing.T) {
 	var out, errOut syncBuffer
 	_ = run(context.Background(), []string{"dev", "-h"}, os.Getenv, &out, &errOut)
-	if usage := errOut.String(); !strings.Contains(usage, "-temporal-port") || !strings.Contains(usage, "(default 7233)") {
-		t.Errorf("dev's flags:\n%s", usage)
+	usage := errOut.String()
+	for _, want := range []string{"-temporal-port", "(default 7233)", "-ui-port", "(default 8233)"} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("dev's flags lack %q:\n%s", want, usage)
+		}
 	}
 }

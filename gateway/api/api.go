@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
@@ -40,6 +41,7 @@ type API struct {
 	store    *store.Store
 	tokens   web.AccessTokens
 	webhooks WebhookSecrets
+	codec    converter.PayloadCodec // the codec endpoint's (DecodeWith); nil decodes nothing
 	errors   web.Errors
 	audit    web.Auditor
 	logger   *slog.Logger
@@ -135,6 +137,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/portal-events/{id}/resend", s.audit.Declare(web.Changes("delivery.resend").WithID("notice"), s.handleResendPortalEvent)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
+	s.registerCodecRoutes(root, rooms, prefix)
 }
 
 // registerDefinitionRoutes adds the administrators' API over the versioned

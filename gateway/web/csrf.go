@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/ozgflow/ozgflow/locale"
 )
@@ -27,7 +28,10 @@ import (
 // "Origin: null". That is what a browser from before 2023 sends with its
 // own forms, as the pages' Referrer-Policy is no-referrer; the form's token
 // decides on it, and the API takes changes by bearer token only.
-func CrossOrigin(logger *slog.Logger) func(http.Handler) http.Handler {
+//
+// Each of shared opens its routes, besides, to the browser apps of the
+// origins it names (Shared); any other site is refused there as anywhere.
+func CrossOrigin(logger *slog.Logger, shared ...Shared) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		c := http.NewCrossOriginProtection()
 		c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +41,20 @@ func CrossOrigin(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 			refuseCrossOrigin(w, r, logger)
 		}))
-		return c.Handler(next)
+		protected := c.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, s := range shared {
+				if !strings.HasPrefix(r.URL.Path, s.Path) {
+					continue
+				}
+				w.Header().Add("Vary", "Origin") // the answer differs by origin
+				if s.admits(r) {
+					s.serve(w, r, next)
+					return
+				}
+			}
+			protected.ServeHTTP(w, r)
+		})
 	}
 }
 

@@ -102,7 +102,8 @@ func (r Route) String() string { return r.Method + " " + r.Path }
 // mailboxes; case workers see the tasks and cases of their authority's
 // queues that they work, through the API and the Arbeitskorb; administrators
 // look at tasks (403 on acting) and manage definitions and deliveries, but
-// neither work cases nor read mailboxes; back-office systems report events
+// neither work cases nor read mailboxes, but see any case's payloads
+// decrypted through the codec endpoint; back-office systems report events
 // on the cases delivered to them and read those cases; the data protection
 // officer exports the audit trail and sees no case.
 const Matrix = `
@@ -170,6 +171,9 @@ GET    /api/v1/definitions/{id}/versions/{version}                    401    401
 PUT    /api/v1/definitions/{id}/versions/{version}                    401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/definitions/{id}/versions/{version}/publish            401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/definitions/{id}/versions/{version}/retire             401    401    401    401    403    403    403    403    403    ok     403    403    403
+
+# Temporal's codec endpoint: decrypted payloads for administrators alone (the Web UI sends the session).
+POST   /api/v1/codec/decode                                           401    401    401    401    403    403    403    403    403    ok     403    403    403
 
 # Signing in (each caller types its own token): staff only. No identity
 # provider is configured in dev, so its two routes are not found.

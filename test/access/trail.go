@@ -66,6 +66,7 @@ GET    /api/v1/definitions/{id}/versions/{version}                    -
 PUT    /api/v1/definitions/{id}/versions/{version}                    -
 POST   /api/v1/definitions/{id}/versions/{version}/publish            -
 POST   /api/v1/definitions/{id}/versions/{version}/retire             -
+POST   /api/v1/codec/decode                                           payload.decode
 GET    /anmelden                                                      -
 POST   /anmelden                                                      signin
 GET    /anmelden/oidc                                                 -
