@@ -133,6 +133,9 @@ func (s *Store) RemoveUnknownCases(ctx context.Context, known func(id string) bo
 		return nil
 	}
 	for iter.Next(ctx) {
+		if known(strings.TrimPrefix(iter.Val(), prefix)) {
+			continue
+		}
 		keys = append(keys, iter.Val())
 		if len(keys) == 1000 {
 			if err := flush(); err != nil {
