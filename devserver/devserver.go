@@ -141,9 +141,14 @@ func Start(opts Options) (*Server, error) {
 		srv.Stop()
 		return nil, err
 	}
-	if err := settleSearchAttributes(context.Background(), s.address, opts.Namespace, dc); err != nil {
-		srv.Stop()
-		return nil, err
+	// On SQLite the search attributes are in the database before the
+	// server starts; on PostgreSQL they are added after, and the history
+	// service's copy would lag behind, so it keeps reading them afresh.
+	if opts.Postgres == nil {
+		if err := settleSearchAttributes(context.Background(), s.address, opts.Namespace, dc); err != nil {
+			srv.Stop()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -157,6 +162,8 @@ func dynamicConfig() *dynamicconfig.MemoryClient {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// A case keeps its projection, a few kilobytes, in its memo.
+		dynamicconfig.MemoSizeLimitWarn.Key(): 512 << 10,
 		// One host and one database file: the database, not a rate limit
 		// meant for shared clusters, bounds the load.
 		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 20000,

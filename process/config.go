@@ -82,7 +82,11 @@ type Config struct {
 	// holds the projections of this installation, and rebuilds them when
 	// not (OZGFLOW_PROJECTIONS_CHECK, default 5s).
 	ProjectionsCheck time.Duration
-	LogLevel         slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
+	// RebuildListingLag is how long before a rebuild a projection may be
+	// ahead of the engine's listing and is kept (zero: 30 s); tests
+	// shorten it.
+	RebuildListingLag time.Duration
+	LogLevel          slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 
 	IdentityConfig // identity.go
 }

@@ -40,7 +40,7 @@ func connect(ctx context.Context, cfg Config, process string, logger *slog.Logge
 	if c.records, err = openRecords(ctx, cfg, process, stops); err != nil {
 		return c, err
 	}
-	if c.installation, err = ensureInstallation(ctx, c.temporal, cfg.TemporalNamespace); err != nil {
+	if c.installation, err = namespaceInstallation(ctx, c.temporal, cfg.TemporalNamespace); err != nil {
 		return c, err
 	}
 	c.metrics.WatchCases(c.store)

@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/google/uuid"
 
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/records"
@@ -78,7 +81,7 @@ func SetupNamespace(ctx context.Context, cfg Config) (string, error) {
 		return "", fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	defer tc.Close()
-	return ensureInstallation(ctx, tc, cfg.TemporalNamespace)
+	return namespaceInstallation(ctx, tc, cfg.TemporalNamespace)
 }
 
 // Reindex rebuilds the Redis projections from Temporal and, for closed
@@ -97,30 +100,48 @@ func Reindex(ctx context.Context, cfg Config, logger *slog.Logger) (worker.Rebui
 	if err != nil {
 		return worker.RebuildResult{}, err
 	}
-	id, err := ensureInstallation(ctx, tc, cfg.TemporalNamespace)
+	id, err := namespaceInstallation(ctx, tc, cfg.TemporalNamespace)
 	if err != nil {
 		return worker.RebuildResult{}, err
 	}
+	owner := "reindex-" + uuid.NewString()[:8]
+	claimed, err := st.ClaimRebuild(ctx, owner, time.Hour)
+	if err != nil {
+		return worker.RebuildResult{}, err
+	}
+	if !claimed {
+		return worker.RebuildResult{}, fmt.Errorf("a worker is rebuilding the projections right now; its rebuild ends as this one would")
+	}
+	defer st.ReleaseRebuild(context.WithoutCancel(ctx), owner)
 	res, err := rebuild(ctx, cfg, tc, st, recs, logger)
 	if err != nil {
 		return res, err
 	}
-	return res, st.MarkInstallation(ctx, id)
+	if done, err := st.CompleteRebuild(ctx, owner, id); err != nil || !done {
+		return res, errors.Join(err, errors.New("the projections were lost again during the rebuild; run it once more"))
+	}
+	return res, nil
 }
 
 // rebuild moves what an older installation kept in Redis to the records
-// database, then writes the projections of the closed cases from their
+// database, lets the ledger of portal deliveries learn what the outbox
+// still knows, then writes the projections of the closed cases from their
 // final records and of every case Temporal holds from its memo.
 func rebuild(ctx context.Context, cfg Config, tc client.Client, st *store.Store, recs *records.DB, logger *slog.Logger) (worker.RebuildResult, error) {
 	if err := moveLegacy(ctx, st, recs, logger); err != nil {
 		return worker.RebuildResult{}, err
+	}
+	if err := st.EachDeliveredPortalEvent(ctx, func(ids []string) error {
+		return recs.RecordDelivered(ctx, ids, time.Now())
+	}); err != nil {
+		return worker.RebuildResult{}, fmt.Errorf("note delivered portal events in the ledger: %w", err)
 	}
 	codec, err := worker.NewCodec([]byte(cfg.Secret), cfg.previousSecretKeys()...)
 	if err != nil {
 		return worker.RebuildResult{}, err
 	}
 	return worker.Rebuild{Client: tc, Namespace: cfg.TemporalNamespace, Converter: codec.DataConverter(),
-		Store: st, Records: recs, Logger: logger}.Run(ctx)
+		Store: st, Records: recs, Logger: logger, ListingLag: cfg.RebuildListingLag}.Run(ctx)
 }
 
 // moveLegacy hands documents and read marks that an installation from

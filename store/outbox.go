@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -323,4 +325,52 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:maxErrorLen] + "…"
+}
+
+// EachDeliveredPortalEvent calls fn with the IDs of the events the portal
+// took that the outbox still keeps (for a week after delivery), in
+// batches: what a ledger of deliveries begun later learns from it.
+func (s *Store) EachDeliveredPortalEvent(ctx context.Context, fn func(ids []string) error) error {
+	prefix := s.portalEventKey("")
+	iter := s.rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	flush := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		cmds := make([]*redis.StringCmd, len(keys))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.HGet(ctx, k, "state")
+			}
+			return nil
+		}); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		var ids []string
+		for i, c := range cmds {
+			if c.Val() == PortalDelivered {
+				ids = append(ids, strings.TrimPrefix(keys[i], prefix))
+			}
+		}
+		keys = keys[:0]
+		if len(ids) == 0 {
+			return nil
+		}
+		return fn(ids)
+	}
+	for iter.Next(ctx) {
+		if keys = append(keys, iter.Val()); len(keys) == 1000 {
+			if err := flush(); err != nil {
+				return fmt.Errorf("read delivered portal events: %w", err)
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("read delivered portal events: %w", err)
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("read delivered portal events: %w", err)
+	}
+	return nil
 }

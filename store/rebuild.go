@@ -64,19 +64,55 @@ func (s *Store) Ready(ctx context.Context, id string) error {
 	return nil
 }
 
-// claimRebuildScript takes the lease when it is free or already owner's.
+// claimRebuildScript takes the lease when it is free.
 var claimRebuildScript = redis.NewScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`)
 
-// ClaimRebuild takes, or extends, the rebuild lease for owner for ttl; it
-// reports false when another owner holds it.
+// ClaimRebuild takes the rebuild lease for owner for ttl; it reports
+// false when another owner holds it.
 func (s *Store) ClaimRebuild(ctx context.Context, owner string, ttl time.Duration) (bool, error) {
 	n, err := claimRebuildScript.Run(ctx, s.rdb, []string{s.rebuildKey()}, owner, ttl.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("claim the rebuild: %w", err)
+	}
+	return n == 1, nil
+}
+
+// extendRebuildScript extends the lease only while owner holds it.
+var extendRebuildScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+// ExtendRebuild extends owner's lease by ttl; false means the lease is
+// lost (it ran out, or Redis lost it with everything else), and with it
+// what the rebuild wrote so far may be gone.
+func (s *Store) ExtendRebuild(ctx context.Context, owner string, ttl time.Duration) (bool, error) {
+	n, err := extendRebuildScript.Run(ctx, s.rdb, []string{s.rebuildKey()}, owner, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("extend the rebuild: %w", err)
+	}
+	return n == 1, nil
+}
+
+// completeRebuildScript marks the projections complete and gives the lease
+// up, if owner still holds it.
+var completeRebuildScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
+return 1`)
+
+// CompleteRebuild marks the projections complete for installation id,
+// if owner still holds the lease; false means it does not, and the
+// projections may be incomplete: a later check rebuilds them again.
+func (s *Store) CompleteRebuild(ctx context.Context, owner, id string) (bool, error) {
+	n, err := completeRebuildScript.Run(ctx, s.rdb, []string{s.rebuildKey(), s.installationKey()}, owner, id).Int()
+	if err != nil {
+		return false, fmt.Errorf("mark the projections complete: %w", err)
 	}
 	return n == 1, nil
 }

@@ -142,17 +142,22 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 
 // writeCase queues the writes of one snapshot over the stored head and
 // reports whether there are any: none when the stored projection is as new
-// or newer, unless a rebuild (before set) finds it stale.
+// or newer, unless a rebuild (before set) finds it stale, and never over
+// an erased case's statistics.
 func (s *Store) writeCase(ctx context.Context, p redis.Pipeliner, c ozgflow.Case, body []byte, stored caseHead, before time.Time) bool {
 	rebuild := !before.IsZero()
 	stale := rebuild && stored.Revision > c.Revision && stored.UpdatedAt.Before(before)
-	if stored.Revision >= c.Revision && !stale {
+	if !stored.ErasedAt.IsZero() || stored.Revision >= c.Revision && !stale {
 		return false
 	}
-	// A case the projections lost comes back with notices filed before;
-	// the portal may have taken them.
-	refiled := rebuild || (stored.Revision == 0 && c.Revision > 1)
-	p.Set(ctx, s.caseKey(c.ID), body, 0)
+	// Notices filed again after the projections lost the case, or after
+	// changes they never saw, may have reached the portal already.
+	refiled := rebuild || c.Revision > stored.Revision+1
+	expiry := time.Duration(0)
+	if !c.ErasedAt.IsZero() {
+		expiry = ErasedKept
+	}
+	p.Set(ctx, s.caseKey(c.ID), body, expiry)
 	p.ZAddNX(ctx, s.casesKey(c.Authority), redis.Z{Score: float64(c.SubmittedAt.UnixMilli()), Member: c.ID})
 	if stored.Status != c.Status || stored.Service != c.Service {
 		if stored.Status != "" {
@@ -161,19 +166,45 @@ func (s *Store) writeCase(ctx context.Context, p redis.Pipeliner, c ozgflow.Case
 		p.HIncrBy(ctx, s.statsKey(), c.Service+"|"+string(c.Status), 1)
 	}
 	s.writeTasks(ctx, p, c, stored.Tasks)
-	s.writeNotices(ctx, p, c, len(stored.Timeline), refiled)
+	if stale {
+		s.dropNoticesBeyond(ctx, p, stored, len(c.Timeline))
+	}
+	s.writeNotices(ctx, p, c, min(len(stored.Timeline), len(c.Timeline)), refiled)
 	p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 	return true
 }
 
+// dropNoticesBeyond removes the notices a replaced projection held beyond
+// the first keep: a future the engine no longer knows, whose notice IDs the
+// case will issue again.
+func (s *Store) dropNoticesBeyond(ctx context.Context, p redis.Pipeliner, stored caseHead, keep int) {
+	for _, raw := range stored.Timeline[min(keep, len(stored.Timeline)):] {
+		var n struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &n) != nil || n.ID == "" {
+			continue
+		}
+		p.Del(ctx, s.noticeKey(n.ID))
+		if stored.PortalAccount != "" {
+			p.ZRem(ctx, s.postboxKey(stored.PortalAccount), n.ID)
+		}
+		p.Del(ctx, s.portalEventKey(n.ID))
+		p.ZRem(ctx, s.portalDueKey(), n.ID)
+		p.ZRem(ctx, s.portalFailedKey(), n.ID)
+	}
+}
+
 // caseHead is the part of a stored case that SaveCase compares.
 type caseHead struct {
-	Revision  int64             `json:"revision"`
-	UpdatedAt time.Time         `json:"updatedAt"`
-	Service   string            `json:"service"`
-	Status    ozgflow.Status    `json:"status"`
-	Timeline  []json.RawMessage `json:"timeline"`
-	Tasks     []ozgflow.Task    `json:"tasks"`
+	Revision      int64             `json:"revision"`
+	UpdatedAt     time.Time         `json:"updatedAt"`
+	ErasedAt      time.Time         `json:"erasedAt"`
+	Service       string            `json:"service"`
+	Status        ozgflow.Status    `json:"status"`
+	PortalAccount string            `json:"portalAccount"`
+	Timeline      []json.RawMessage `json:"timeline"`
+	Tasks         []ozgflow.Task    `json:"tasks"`
 }
 
 // headsOf reads the heads of the stored cases; a missing or broken

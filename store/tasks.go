@@ -380,12 +380,28 @@ func (s *Store) SeedTasks(ctx context.Context, tasks []ozgflow.Task) error {
 	return nil
 }
 
-// DropAll deletes every key of this store's prefix; for tests that share a
-// Redis.
+// DropAll deletes every key of this store's prefix: for tests that share
+// a Redis.
 func (s *Store) DropAll(ctx context.Context) error {
+	return s.dropAll(ctx, func(string) bool { return false })
+}
+
+// DropForeign deletes every key of this store's prefix but the rebuild
+// lease: the projections of another installation, which a rebuild
+// replaces while it holds the lease.
+func (s *Store) DropForeign(ctx context.Context) error {
+	lease := s.rebuildKey()
+	return s.dropAll(ctx, func(key string) bool { return key == lease })
+}
+
+// dropAll deletes the prefix's keys that spare does not keep.
+func (s *Store) dropAll(ctx context.Context, spare func(key string) bool) error {
 	iter := s.rdb.Scan(ctx, 0, s.prefix+"*", 1000).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
+		if spare(iter.Val()) {
+			continue
+		}
 		keys = append(keys, iter.Val())
 		if len(keys) == 1000 {
 			if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {

@@ -36,6 +36,9 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 	cfg := devConfig(dir, addr)
 	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
 	cfg.ProjectionsCheck = 200 * time.Millisecond
+	// Projections older than this are the rebuild's to replace or remove:
+	// the cases here rest longer than that before Redis is lost.
+	cfg.RebuildListingLag = time.Second
 	start := func() *process.Dev {
 		t.Helper()
 		d, err := process.StartDev(ctx, cfg, process.DevOptions{RequireRedis: true}, testLogger())
@@ -55,6 +58,8 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 	if !d.ProjectionsIntact && d.Installation == "" {
 		t.Fatal("dev has no installation ID")
 	}
+
+	time.Sleep(2 * cfg.RebuildListingLag)
 
 	// Redis loses everything; another owner holds the rebuild for now.
 	rdb := d.Store.Client()
@@ -97,6 +102,9 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 	})
 	if c, err := d.Store.Case(ctx, inReview.ID); err != nil || c.Status != ozgflow.StatusInReview || c.Revision >= 1000 {
 		t.Errorf("stale snapshot after the rebuild: %s rev %d, %v", c.Status, c.Revision, err)
+	}
+	if c, err := d.Store.Case(ctx, unpaid.ID); err != nil || c.Status != ozgflow.StatusAwaitingPayment {
+		t.Errorf("a resting case after the rebuild: %s, %v", c.Status, err)
 	}
 	if _, err := d.Store.Case(ctx, ghost.ID); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 		t.Errorf("the case nobody knows is still there: %v", err)

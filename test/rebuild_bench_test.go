@@ -81,8 +81,9 @@ func BenchmarkRebuild(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Cases < n || res.FromQuery > 1 {
-			b.Fatalf("rebuilt %d cases (%d through their query), want %d from memos", res.Cases, res.FromQuery, n)
+		if res.Cases < n || res.FromQuery > 1 || res.Removed > 0 || res.Skipped > 0 {
+			b.Fatalf("rebuilt %d cases (%d through their query, %d removed, %d skipped), want %d from memos",
+				res.Cases, res.FromQuery, res.Removed, res.Skipped, n)
 		}
 		rebuilt += res.Cases
 	}
@@ -143,7 +144,7 @@ func createWaitingCases(b *testing.B, d *process.Dev, n int) {
 			for next.Add(1) <= int64(n) {
 				c := copyOf(model, uuid.NewString())
 				_, err := d.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-					ID: c.ID, TaskQueue: "bench-idle", Memo: map[string]any{ozgflow.MemoCase: c},
+					ID: ozgflow.CaseWorkflowID(c.ID), TaskQueue: "bench-idle", Memo: map[string]any{ozgflow.MemoCase: c},
 				}, ozgflow.CaseWorkflowName)
 				if err != nil {
 					b.Error(err)

@@ -3,8 +3,8 @@ package worker
 import (
 	"context"
 	cryptorand "crypto/rand"
+	"errors"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -13,18 +13,23 @@ import (
 // of several workers rebuild.
 type KeeperStore interface {
 	Installation(ctx context.Context) (string, error)
-	MarkInstallation(ctx context.Context, id string) error
 	ClaimRebuild(ctx context.Context, owner string, ttl time.Duration) (bool, error)
+	ExtendRebuild(ctx context.Context, owner string, ttl time.Duration) (bool, error)
+	// CompleteRebuild marks the projections complete, if owner still
+	// holds the lease.
+	CompleteRebuild(ctx context.Context, owner, installation string) (bool, error)
 	ReleaseRebuild(ctx context.Context, owner string) error
-	// DropAll empties the projections of another installation.
-	DropAll(ctx context.Context) error
+	// DropForeign empties the projections of another installation.
+	DropForeign(ctx context.Context) error
 }
 
 // Keeper keeps Redis a cache that may be lost: it looks at the marker at
 // start and every Interval, and when the projections are missing (a new or
 // flushed Redis) or belong to another installation, it rebuilds them in
 // the background. Until the marker names the installation again, the
-// projections' readiness says "rebuilding".
+// projections' readiness says "rebuilding". A rebuild that lost its lease
+// on the way (Redis was flushed again) does not mark them complete, and a
+// failed one is tried again after a growing pause.
 type Keeper struct {
 	Installation string
 	Store        KeeperStore
@@ -32,14 +37,16 @@ type Keeper struct {
 	// Interval between looks; zero means 5 s.
 	Interval time.Duration
 	Logger   *slog.Logger
-
-	owner   string
-	rebuilt atomic.Int64 // rebuilds finished
-	last    atomic.Pointer[RebuildResult]
 }
 
-// leaseTTL is how long the rebuild lease holds without being extended.
-const leaseTTL = 30 * time.Second
+// Lease bounds of a rebuild.
+const (
+	leaseTTL   = 30 * time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// errLeaseLost ends a rebuild whose lease another owner or a flush took.
+var errLeaseLost = errors.New("the rebuild lease was lost (Redis flushed again?); rebuilding at the next look")
 
 // Run watches until ctx ends.
 func (k *Keeper) Run(ctx context.Context) error {
@@ -47,78 +54,78 @@ func (k *Keeper) Run(ctx context.Context) error {
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	k.owner = cryptorand.Text()[:12]
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	owner := cryptorand.Text()[:12]
+	wait := time.Duration(0)
+	pause := interval
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-timer.C:
+		case <-time.After(wait):
 		}
-		if err := k.Check(ctx); err != nil && ctx.Err() == nil {
-			k.Logger.Warn("Projections not checked; trying again", "error", err)
+		err := k.check(ctx, owner)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			k.Logger.Warn("Projections not rebuilt; trying again", "in", pause, "error", err)
+			wait, pause = pause, min(2*pause, maxBackoff)
+		default:
+			wait, pause = interval, interval
 		}
-		timer.Reset(interval)
 	}
-}
-
-// Rebuilds tells how many rebuilds this keeper finished, and what the last
-// one did.
-func (k *Keeper) Rebuilds() (int, RebuildResult) {
-	var last RebuildResult
-	if p := k.last.Load(); p != nil {
-		last = *p
-	}
-	return int(k.rebuilt.Load()), last
 }
 
 // Check looks at the marker once and rebuilds when it does not name the
 // installation.
 func (k *Keeper) Check(ctx context.Context) error {
-	if k.owner == "" {
-		k.owner = cryptorand.Text()[:12]
-	}
+	return k.check(ctx, cryptorand.Text()[:12])
+}
+
+func (k *Keeper) check(ctx context.Context, owner string) error {
 	got, err := k.Store.Installation(ctx)
 	if err != nil || got == k.Installation {
 		return err
 	}
-	claimed, err := k.Store.ClaimRebuild(ctx, k.owner, leaseTTL)
+	claimed, err := k.Store.ClaimRebuild(ctx, owner, leaseTTL)
 	if err != nil || !claimed {
 		return err // another worker rebuilds
 	}
-	defer k.Store.ReleaseRebuild(context.WithoutCancel(ctx), k.owner)
+	defer k.Store.ReleaseRebuild(context.WithoutCancel(ctx), owner)
 	if got != "" {
 		k.Logger.Warn("The projections in Redis belong to another installation; replacing them",
 			"found", got, "installation", k.Installation)
-		if err := k.Store.DropAll(ctx); err != nil {
-			return err
-		}
-		if _, err := k.Store.ClaimRebuild(ctx, k.owner, leaseTTL); err != nil {
+		if err := k.Store.DropForeign(ctx); err != nil {
 			return err
 		}
 	} else {
 		k.Logger.Warn("The projections in Redis are missing; rebuilding them from Temporal and the records database")
 	}
-	rebuildCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go k.holdLease(rebuildCtx)
+	rebuildCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go k.holdLease(rebuildCtx, owner, cancel)
 	res, err := k.Rebuild(rebuildCtx)
+	if cause := context.Cause(rebuildCtx); errors.Is(cause, errLeaseLost) {
+		return cause
+	}
 	if err != nil {
 		return err
 	}
-	if err := k.Store.MarkInstallation(ctx, k.Installation); err != nil {
+	done, err := k.Store.CompleteRebuild(ctx, owner, k.Installation)
+	if err != nil {
 		return err
 	}
-	k.last.Store(&res)
-	k.rebuilt.Add(1)
+	if !done {
+		return errLeaseLost
+	}
 	k.Logger.Info("Projections rebuilt", "cases", res.Cases, "closed", res.Closed, "written", res.Written,
 		"askedThroughQuery", res.FromQuery, "removed", res.Removed, "took", res.Took.Round(time.Millisecond))
 	return nil
 }
 
-// holdLease extends the rebuild lease until ctx ends.
-func (k *Keeper) holdLease(ctx context.Context) {
+// holdLease extends the rebuild lease until ctx ends, and cancels the
+// rebuild when the lease is lost.
+func (k *Keeper) holdLease(ctx context.Context, owner string, cancel context.CancelCauseFunc) {
 	tick := time.NewTicker(leaseTTL / 3)
 	defer tick.Stop()
 	for {
@@ -126,8 +133,12 @@ func (k *Keeper) holdLease(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if _, err := k.Store.ClaimRebuild(ctx, k.owner, leaseTTL); err != nil && ctx.Err() == nil {
+			held, err := k.Store.ExtendRebuild(ctx, owner, leaseTTL)
+			if err != nil {
 				k.Logger.Warn("Rebuild lease not extended", "error", err)
+			} else if !held {
+				cancel(errLeaseLost)
+				return
 			}
 		}
 	}

@@ -50,6 +50,11 @@ type Rebuild struct {
 	Writers int
 	// PageSize of the listing; zero means 1000.
 	PageSize int
+	// ListingLag spares the projections written shortly before a rebuild
+	// began from replacement and removal: the engine's listing may not
+	// show that change, or a case started a moment ago, yet. Zero means
+	// 30 s.
+	ListingLag time.Duration
 }
 
 // RebuildResult tells what a rebuild did.
@@ -59,32 +64,39 @@ type RebuildResult struct {
 	FromQuery int // cases without a memo, asked through their query
 	Closed    int // closed cases restored from their final records
 	Removed   int // projections of cases neither the engine nor the records know
+	Skipped   int // cases that could not be read; the projections stay incomplete
 	Took      time.Duration
 }
 
 // rebuildBatch is how many cases one transaction writes.
 const rebuildBatch = 50
 
-// listingLag spares the projections written shortly before a rebuild
-// began from replacement and removal: the engine's listing may not show
-// that change, or a case started a moment ago, yet.
-const listingLag = 30 * time.Second
-
 // Run rebuilds. Projections newer than what the engine holds are replaced
 // when they were written well before the rebuild began, kept when the case
 // wrote them since; projections of cases nobody knows go. Erased cases
-// stay as their statistics.
+// stay as their statistics. A case that cannot be read is an error after
+// the others are written: the projections are not complete.
 func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	lag := r.ListingLag
+	if lag <= 0 {
+		lag = 30 * time.Second
+	}
 	start := time.Now()
-	before := start.Add(-listingLag)
+	before := start.Add(-lag)
 	var res RebuildResult
 	known := map[string]bool{}
 	erased := map[string]bool{}
 	if err := r.Records.EachClosedCase(ctx, "", func(rec records.ClosedCase) error {
 		known[rec.Case.ID] = true
 		if !rec.ErasedAt.IsZero() {
+			// The statistics alone, as the erasure left them.
 			erased[rec.Case.ID] = true
-			return nil
+			rec.Case.ErasedAt = rec.ErasedAt
+			_, err := r.Store.RestoreCase(ctx, rec.Case, before)
+			return err
 		}
 		written, err := r.Store.RestoreCase(ctx, rec.Case, before)
 		if err != nil {
@@ -114,6 +126,9 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 		return res, err
 	}
 	res.Took = time.Since(start)
+	if res.Skipped > 0 {
+		return res, fmt.Errorf("%d cases could not be read (see the log); the projections stay incomplete", res.Skipped)
+	}
 	return res, nil
 }
 
@@ -131,10 +146,10 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 	}
 	work := make(chan []*workflowpb.WorkflowExecutionInfo, writers)
 	var (
-		wg                        sync.WaitGroup
-		cases, written, fromQuery atomic.Int64
-		failOnce                  sync.Once
-		failure                   error
+		wg                                 sync.WaitGroup
+		cases, written, fromQuery, skipped atomic.Int64
+		failOnce                           sync.Once
+		failure                            error
 	)
 	fail := func(err error) {
 		failOnce.Do(func() { failure = err; cancel() })
@@ -144,9 +159,13 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 			for batch := range work {
 				snapshots := make([]ozgflow.Case, 0, len(batch))
 				for _, ex := range batch {
+					if ctx.Err() != nil {
+						break
+					}
 					c, queried, err := r.snapshotOf(ctx, ex)
 					if err != nil {
-						r.Logger.Warn("Rebuild skipped a case", "workflowId", ex.GetExecution().GetWorkflowId(), "error", err)
+						r.Logger.Warn("Rebuild could not read a case", "workflowId", ex.GetExecution().GetWorkflowId(), "error", err)
+						skipped.Add(1)
 						continue
 					}
 					snapshots = append(snapshots, c)
@@ -178,9 +197,9 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 		}
 		var batch []*workflowpb.WorkflowExecutionInfo
 		for _, ex := range resp.Executions {
-			id := ex.GetExecution().GetWorkflowId()
-			if seen[id] || erased[id] {
-				continue // an older run of the ID, or an erased case whose history is on its way out
+			id, ok := ozgflow.CaseIDFromWorkflowID(ex.GetExecution().GetWorkflowId())
+			if !ok || seen[id] || erased[id] {
+				continue // not a case, an older run of the case, or an erased case whose history is on its way out
 			}
 			seen[id] = true
 			if batch = append(batch, ex); len(batch) == rebuildBatch {
@@ -200,6 +219,7 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 	res.Cases += int(cases.Load())
 	res.Written += int(written.Load())
 	res.FromQuery += int(fromQuery.Load())
+	res.Skipped += int(skipped.Load())
 	switch {
 	case failure != nil:
 		return seen, failure
@@ -210,13 +230,17 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 }
 
 // snapshotOf decodes the snapshot in a listed case's memo or, without
-// one, asks the case through its query; queried tells which.
+// one (or with an empty one), asks the case through its query; queried
+// tells which.
 func (r Rebuild) snapshotOf(ctx context.Context, ex *workflowpb.WorkflowExecutionInfo) (c ozgflow.Case, queried bool, err error) {
 	if p := memoCase(ex.GetMemo()); p != nil {
-		if err := r.Converter.FromPayload(p, &c); err != nil {
+		var memo *ozgflow.Case // nil: the case was too large for its memo
+		if err := r.Converter.FromPayload(p, &memo); err != nil {
 			return c, false, fmt.Errorf("decode the memo: %w", err)
 		}
-		return c, false, nil
+		if memo != nil && memo.ID != "" {
+			return *memo, false, nil
+		}
 	}
 	val, err := r.Client.QueryWorkflow(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), ozgflow.QueryState)
 	if err != nil {

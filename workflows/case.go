@@ -3,6 +3,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -358,21 +359,25 @@ const featuresMemoAndRecord workflow.Version = 1
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a
 // rebuild of the projections pages through the listing instead of asking
-// every case. Each upsert is an event and a visibility write, so it is
-// kept for where the case may rest (waiting for someone, or done); a
-// rebuild during a quick step writes the last resting snapshot, and the
-// step's own flush follows within moments.
+// every case. It follows every flush, so that the memo is as new as the
+// projection. A snapshot too large for a memo leaves none: the rebuild
+// then asks the case through its query.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 	if c.features < featuresMemoAndRecord {
 		return
 	}
-	if c.step < len(c.def.Steps) && !resting(c.state.StageKind) {
-		return
+	var value any = snapshot
+	if b, err := json.Marshal(snapshot); err != nil || len(b) > maxMemoBytes {
+		value = nil // removes the key
 	}
-	if err := workflow.UpsertMemo(ctx, map[string]any{ozgflow.MemoCase: snapshot}); err != nil {
+	if err := workflow.UpsertMemo(ctx, map[string]any{ozgflow.MemoCase: value}); err != nil {
 		c.logger.Warn("Memo not updated", "error", err)
 	}
 }
+
+// maxMemoBytes bounds the snapshot kept in the memo, far below the
+// engine's limit (2 MB, beyond which it ends the workflow).
+const maxMemoBytes = 256 << 10
 
 // searchState is what was last written to the search attributes.
 type searchState struct {

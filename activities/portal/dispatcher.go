@@ -25,8 +25,8 @@ type Outbox interface {
 
 // Ledger remembers which notices the portal took where a lost Redis does
 // not take it along (ozgflow's records database): a rebuild of the
-// projections files every notice again and leaves out those the ledger
-// knows, so the portal gets none twice.
+// projections files every notice again, marked refiled, and the
+// dispatcher sends none the ledger knows, so the portal gets none twice.
 type Ledger interface {
 	RecordDelivered(ctx context.Context, noticeIDs []string, at time.Time) error
 	// Delivered tells which of the notices the portal took.
@@ -175,6 +175,7 @@ func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
 	}
 	wg.Wait()
 	d.note(ctx, delivered)
+	d.markDelivered(ctx, delivered)
 	return len(events), next, nil
 }
 
@@ -223,6 +224,20 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 	return send
 }
 
+// markDelivered records in the outbox that the portal took the events;
+// the ledger knows them first, so that losing the outbox in between sends
+// none of them again.
+func (d *Dispatcher) markDelivered(ctx context.Context, ids []string) {
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := d.Now()
+	for _, id := range ids {
+		if err := d.Outbox.PortalEventDelivered(rec, id, now); err != nil {
+			d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", id, "error", err)
+		}
+	}
+}
+
 // note writes the notices the portal took to the ledger.
 func (d *Dispatcher) note(ctx context.Context, delivered []string) {
 	if d.Ledger == nil || len(delivered) == 0 {
@@ -236,8 +251,9 @@ func (d *Dispatcher) note(ctx context.Context, delivered []string) {
 	}
 }
 
-// deliver makes one attempt and records its outcome; it reports whether
-// the portal took the event.
+// deliver makes one attempt and records its outcome, but for a success,
+// which the batch records once the ledger knows it; it reports whether the
+// portal took the event.
 func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) bool {
 	sendCtx, cancel := context.WithTimeout(ctx, d.SendTimeout)
 	sendErr := d.Sender.Send(sendCtx, NewEvent(e.Notice))
@@ -249,7 +265,6 @@ func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) bool {
 	var err error
 	switch {
 	case sendErr == nil:
-		err = d.Outbox.PortalEventDelivered(rec, e.ID, now)
 		d.Logger.Debug("Portal event delivered", "event", e.ID, "attempt", e.Attempts)
 	case ctx.Err() != nil:
 		err = d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now, "dispatcher stopped during the attempt")
