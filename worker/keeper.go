@@ -45,6 +45,9 @@ const (
 	maxBackoff = 5 * time.Minute
 )
 
+// errRebuildElsewhere says that another worker holds the rebuild lease.
+var errRebuildElsewhere = errors.New("another worker rebuilds the projections")
+
 // errLeaseLost ends a rebuild whose lease another owner or a flush took.
 var errLeaseLost = errors.New("the rebuild lease was lost (Redis flushed again?); rebuilding at the next look")
 
@@ -67,6 +70,9 @@ func (k *Keeper) Run(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case errors.Is(err, errRebuildElsewhere):
+			// Look again soon: the other worker may stop before it is done.
+			wait, pause = min(interval, leaseTTL/3), interval
 		case err != nil:
 			k.Logger.Warn("Projections not rebuilt; trying again", "in", pause, "error", err)
 			wait, pause = pause, min(2*pause, maxBackoff)
@@ -76,20 +82,17 @@ func (k *Keeper) Run(ctx context.Context) error {
 	}
 }
 
-// Check looks at the marker once and rebuilds when it does not name the
-// installation.
-func (k *Keeper) Check(ctx context.Context) error {
-	return k.check(ctx, cryptorand.Text()[:12])
-}
-
 func (k *Keeper) check(ctx context.Context, owner string) error {
 	got, err := k.Store.Installation(ctx)
 	if err != nil || got == k.Installation {
 		return err
 	}
 	claimed, err := k.Store.ClaimRebuild(ctx, owner, leaseTTL)
-	if err != nil || !claimed {
-		return err // another worker rebuilds
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return errRebuildElsewhere
 	}
 	defer k.Store.ReleaseRebuild(context.WithoutCancel(ctx), owner)
 	if got != "" {
