@@ -106,10 +106,7 @@ func newInstallation(t *testing.T, env ...string) *installation {
 		if in.running != nil {
 			in.running.kill()
 		}
-		ctx := context.Background()
-		if keys, err := in.rdb.Keys(ctx, in.prefix+"*").Result(); err == nil && len(keys) > 0 {
-			in.rdb.Del(ctx, keys...)
-		}
+		in.dropKeys(context.Background())
 		in.rdb.Close()
 	})
 	return in
@@ -251,16 +248,33 @@ func get(url string) (int, string) {
 	return res.StatusCode, buf.String()
 }
 
-// dropProjections deletes every key of the installation's prefix in one
-// command, as a flushed or replaced Redis would have lost them, and
-// returns how many there were.
-func (in *installation) dropProjections(ctx context.Context) (int, error) {
-	keys, err := in.rdb.Keys(ctx, in.prefix+"*").Result()
-	if err != nil || len(keys) == 0 {
-		return 0, err
+// flushScript deletes every key matching ARGV[1] at once, as FLUSHDB would
+// for a Redis of its own; it blocks the shared Redis while KEYS runs
+// (half a second with a million keys of other suites).
+var flushScript = redis.NewScript(`
+local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 1000 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+end
+return #keys`)
+
+// flushProjections deletes every key of the installation's prefix in one
+// step, as a flushed Redis loses them, and returns how many there were.
+func (in *installation) flushProjections(ctx context.Context) (int, error) {
+	return flushScript.Run(ctx, in.rdb, nil, in.prefix+"*").Int()
+}
+
+// dropKeys deletes the installation's keys when the test is done, found
+// with SCAN, which does not hold up the others on the shared Redis.
+func (in *installation) dropKeys(ctx context.Context) {
+	var keys []string
+	iter := in.rdb.Scan(ctx, 0, in.prefix+"*", 10000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
 	}
-	n, err := in.rdb.Del(ctx, keys...).Result()
-	return int(n), err
+	if len(keys) > 0 {
+		in.rdb.Del(ctx, keys...)
+	}
 }
 
 // lockedBuffer collects a process's output from two pipes.

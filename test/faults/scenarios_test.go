@@ -217,7 +217,7 @@ func redisFlushed(t *testing.T, report func(row)) {
 	}()
 	toCome := len(apps) - pt.answered(created)
 	flushed := time.Now()
-	keys, err := in.dropProjections(context.Background())
+	keys, err := in.flushProjections(context.Background())
 	if err != nil {
 		t.Fatalf("delete the projections: %v", err)
 	}
@@ -306,6 +306,7 @@ func portalOutage(t *testing.T, report func(row)) {
 
 // damage is a way to break the data directory of a stopped dev.
 type damage struct {
+	name string // of the subtest
 	what string
 	file string // the file dev must name
 	do   func(path string) error
@@ -332,13 +333,13 @@ func dataFiles(t *testing.T, report func(row)) {
 
 	remove := func(path string) error { return os.Remove(path) }
 	for _, d := range []damage{
-		{"`temporal.db` deleted", "temporal.db", remove},
-		{"`secret` deleted", "secret", remove},
-		{"`temporal.db` overwritten in the middle", "temporal.db", overwriteMiddle},
-		{"`temporal.db` truncated to half", "temporal.db", truncateHalf},
-		{"`records.db` overwritten in the middle", "records.db", overwriteMiddle},
+		{"TemporalDBDeleted", "`temporal.db` deleted", "temporal.db", remove},
+		{"SecretDeleted", "`secret` deleted", "secret", remove},
+		{"TemporalDBOverwritten", "`temporal.db` overwritten in the middle", "temporal.db", overwriteMiddle},
+		{"TemporalDBTruncated", "`temporal.db` truncated to half", "temporal.db", truncateHalf},
+		{"RecordsDBOverwritten", "`records.db` overwritten in the middle", "records.db", overwriteMiddle},
 	} {
-		t.Run(d.file, func(t *testing.T) {
+		t.Run(d.name, func(t *testing.T) {
 			path := filepath.Join(in.dir, d.file)
 			if err := d.do(path); err != nil {
 				t.Fatal(err)
