@@ -56,6 +56,14 @@ func (p *Worker) Run(ctx context.Context) error {
 // the connections.
 func (p *Worker) Close() error { return p.stops.closeAll() }
 
+// workerStopTimeout bounds how long a stopping worker waits for the
+// workflow tasks and activities it runs. Without it the SDK cancels them
+// at once, and the engine hands work a stopped worker held to another
+// only after its timeout: a delivery running at a SIGTERM waited 30 s
+// after the restart. It stays below the 30 s stop_grace_period the
+// compose file gives workers.
+const workerStopTimeout = 20 * time.Second
+
 // startWorker starts the Temporal worker with its activities, which reach
 // the payment provider, the signer and the Fachverfahren at the addresses
 // of cfg and send email through mailer, and the keeper that rebuilds the
@@ -79,7 +87,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		Records:          worker.Records{DB: conn.records},
 		Expiry:           conn.store,
 		Histories:        worker.Histories{Client: conn.temporal, Namespace: cfg.TemporalNamespace},
-	}, conn.metrics, sdkworker.Options{})
+	}, conn.metrics, sdkworker.Options{WorkerStopTimeout: workerStopTimeout})
 	labelled(ctx, ProfileWorker, func() { err = w.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)

@@ -46,6 +46,7 @@ const (
 	defaultPoll        = time.Second
 	defaultBatch       = 32
 	defaultParallel    = 4
+	defaultStopGrace   = 5 * time.Second
 )
 
 // Dispatcher delivers the events of the outbox to the portal at least once:
@@ -74,9 +75,13 @@ type Dispatcher struct {
 	// Batch is how many events one claim takes; Parallel how many are sent
 	// at once. Zero: 32 and 4.
 	Batch, Parallel int
-	Logger          *slog.Logger     // nil means slog.Default()
-	Now             func() time.Time // nil means time.Now
-	Rand            func() float64   // jitter source in [0, 1); nil means math/rand
+	// StopGrace is how long the attempts under way may still take once Run
+	// is told to stop: cut short, an attempt the portal took is given back
+	// and sent again after the restart. Zero: 5 s.
+	StopGrace time.Duration
+	Logger    *slog.Logger     // nil means slog.Default()
+	Now       func() time.Time // nil means time.Now
+	Rand      func() float64   // jitter source in [0, 1); nil means math/rand
 
 	claims atomic.Int64
 	id     string
@@ -105,6 +110,9 @@ func (d *Dispatcher) init() {
 	if d.Parallel <= 0 {
 		d.Parallel = defaultParallel
 	}
+	if d.StopGrace <= 0 {
+		d.StopGrace = defaultStopGrace
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -118,12 +126,30 @@ func (d *Dispatcher) init() {
 	d.id = cryptorand.Text()[:12]
 }
 
-// Run delivers events until ctx ends; an attempt under way when it ends is
-// given back to the outbox at once. Run returns nil after a cancel.
+// Run delivers events until ctx ends. Then it starts no attempt and gives
+// the events it claimed back to the outbox; the attempts under way may
+// finish within StopGrace, and those still waiting for the portal are
+// given back too. Run returns nil after a cancel.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.init()
 	d.Logger.Info("Portal dispatcher running", "maxAttempts", d.MaxAttempts,
 		"backoffInitial", d.Backoff.Initial, "backoffMax", d.Backoff.Max)
+	attempts, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-attempts.Done():
+			return
+		}
+		grace := time.NewTimer(d.StopGrace)
+		defer grace.Stop()
+		select {
+		case <-grace.C:
+			cut()
+		case <-attempts.Done():
+		}
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -132,7 +158,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		}
-		n, next, err := d.dispatch(ctx)
+		n, next, err := d.dispatch(ctx, attempts)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -149,9 +175,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// dispatch claims one batch and delivers it; it returns how many events it
-// claimed and when the earliest one left waiting is due.
-func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
+// dispatch claims one batch and delivers it, each attempt under attempts;
+// once ctx ends it starts no further attempt. It returns how many events
+// it claimed and when the earliest one left waiting is due.
+func (d *Dispatcher) dispatch(ctx, attempts context.Context) (int, time.Time, error) {
 	claim := d.id + "-" + strconv.FormatInt(d.claims.Add(1), 10)
 	events, next, err := d.Outbox.ClaimPortalEvents(ctx, d.Now(), d.Lease, d.Batch, claim)
 	if err != nil {
@@ -164,9 +191,14 @@ func (d *Dispatcher) dispatch(ctx context.Context) (int, time.Time, error) {
 	var delivered []string
 	for _, e := range events {
 		slots <- struct{}{}
+		if ctx.Err() != nil {
+			<-slots
+			d.giveBack(ctx, e)
+			continue
+		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if d.deliver(ctx, e) {
+			if d.deliver(attempts, e) {
 				mu.Lock()
 				delivered = append(delivered, e.ID)
 				mu.Unlock()
@@ -251,9 +283,19 @@ func (d *Dispatcher) note(ctx context.Context, delivered []string) {
 	}
 }
 
+// giveBack returns a claimed event to the outbox, due at once, without
+// an attempt: the dispatcher stops.
+func (d *Dispatcher) giveBack(ctx context.Context, e store.PortalEvent) {
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, d.Now(), "dispatcher stopped before the attempt"); err != nil {
+		d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", err)
+	}
+}
+
 // deliver makes one attempt and records its outcome, but for a success,
 // which the batch records once the ledger knows it; it reports whether the
-// portal took the event.
+// portal took the event. An attempt cut short by ctx is given back.
 func (d *Dispatcher) deliver(ctx context.Context, e store.PortalEvent) bool {
 	sendCtx, cancel := context.WithTimeout(ctx, d.SendTimeout)
 	sendErr := d.Sender.Send(sendCtx, NewEvent(e.Notice))

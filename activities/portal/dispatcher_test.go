@@ -250,6 +250,7 @@ func TestStoppingGivesTheAttemptBack(t *testing.T) {
 	}))
 	defer srv.Close()
 	d := fastDispatcher(st, srv.URL)
+	d.StopGrace = 100 * time.Millisecond // the portal hangs longer
 	stop := run(t, d)
 	select {
 	case <-arrived:
@@ -262,6 +263,44 @@ func TestStoppingGivesTheAttemptBack(t *testing.T) {
 	if err != nil || e.State != store.PortalPending || e.NextAt.After(time.Now()) || e.NextAt.Before(before.Add(-time.Second)) ||
 		e.Claim != "" {
 		t.Errorf("after stop: %+v, %v; want it due again at once", e, err)
+	}
+}
+
+// TestStoppingLetsTheAttemptFinish: an attempt under way when the
+// dispatcher stops is not cut short while the portal answers within the
+// grace, so a notice the portal took is not sent again after the restart.
+func TestStoppingLetsTheAttemptFinish(t *testing.T) {
+	ctx := context.Background()
+	st := redistest.Store(t, "test:")
+	ids := fileNotices(t, st, "c5", 1)
+	arrived := make(chan struct{}, 1)
+	var mu sync.Mutex
+	took := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		arrived <- struct{}{}
+		time.Sleep(300 * time.Millisecond) // a slow portal, which takes the event
+		mu.Lock()
+		took++
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	stop := run(t, fastDispatcher(st, srv.URL))
+	select {
+	case <-arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no attempt")
+	}
+	stop()
+	e, err := st.PortalEvent(ctx, ids[0])
+	if err != nil || e.State != store.PortalDelivered {
+		t.Errorf("after stop: %+v, %v; want it delivered", e, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if took != 1 {
+		t.Errorf("the portal took the event %d times, want once", took)
 	}
 }
 
