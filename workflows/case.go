@@ -298,7 +298,10 @@ func (c *caseImpl) touch() { c.dirty = true }
 // wait (await, execute) and at the end, so that quick steps in between cost
 // no extra state transitions. A failed projection is logged, not fatal: the
 // next flush or a reindex writes the whole state again.
-func (c *caseImpl) flush(ctx workflow.Context) {
+func (c *caseImpl) flush(ctx workflow.Context) { c.flushAnd(ctx, true) }
+
+// flushAnd flushes, keeping the snapshot in the memo too if asked.
+func (c *caseImpl) flushAnd(ctx workflow.Context, memo bool) {
 	if !c.dirty {
 		return
 	}
@@ -307,7 +310,9 @@ func (c *caseImpl) flush(ctx workflow.Context) {
 	c.state.UpdatedAt = workflow.Now(ctx).UTC()
 	c.upsertSearchAttributes(ctx)
 	snapshot := c.snapshot()
-	c.upsertMemo(ctx, snapshot)
+	if memo {
+		c.upsertMemo(ctx, snapshot)
+	}
 	lctx := workflow.WithLocalActivityOptions(ctx, projectionOptions)
 	if err := workflow.ExecuteLocalActivity(lctx, projections.Publish, snapshot).Get(ctx, nil); err != nil {
 		c.logger.Warn("Projection not written", "revision", snapshot.Revision, "error", err)
@@ -327,9 +332,12 @@ func (c *caseImpl) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond 
 	return workflow.AwaitWithTimeout(ctx, d, cond)
 }
 
-// execute flushes what changed, then runs an activity with the given options.
+// execute flushes what changed, then runs an activity with the given
+// options. Before a quick step's activity the memo is left as it is: the
+// step's end flushes again, and an upsert is an event and a visibility
+// write.
 func (c *caseImpl) execute(ctx workflow.Context, opts workflow.ActivityOptions, activity any, args ...any) workflow.Future {
-	c.flush(ctx)
+	c.flushAnd(ctx, resting(c.state.StageKind))
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args...)
 }
 
@@ -359,9 +367,11 @@ const featuresMemoAndRecord workflow.Version = 1
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a
 // rebuild of the projections pages through the listing instead of asking
-// every case. It follows every flush, so that the memo is as new as the
-// projection. A snapshot too large for a memo leaves none: the rebuild
-// then asks the case through its query.
+// every case. It follows every flush before the case waits (for a
+// signal, an update, a timer, or an activity of a step it may rest in)
+// and at the end, so that the memo is as new as the projection wherever
+// the case may stay. A snapshot too large for a memo leaves none: the
+// rebuild then asks the case through its query.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 	if c.features < featuresMemoAndRecord {
 		return
