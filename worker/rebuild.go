@@ -20,8 +20,9 @@ import (
 
 // RebuildStore is where a rebuild writes the projections.
 type RebuildStore interface {
-	RestoreCase(ctx context.Context, c ozgflow.Case, before time.Time) (bool, error)
-	// RestoreCases writes a batch as RestoreCase does, in one transaction.
+	// RestoreCases writes a batch of snapshots in one transaction, each
+	// unless the stored projection is newer and was written since before,
+	// and returns how many it wrote.
 	RestoreCases(ctx context.Context, cases []ozgflow.Case, before time.Time) (int, error)
 	// ExpireCase lets the keys of one closed case expire at at.
 	ExpireCase(ctx context.Context, c ozgflow.Case, at time.Time) error
@@ -89,30 +90,44 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 	var res RebuildResult
 	known := map[string]bool{}
 	erased := map[string]bool{}
+	var batch []records.ClosedCase
+	restoreBatch := func() error {
+		cases := make([]ozgflow.Case, len(batch))
+		for i, rec := range batch {
+			cases[i] = rec.Case
+		}
+		n, err := r.Store.RestoreCases(ctx, cases, before)
+		if err != nil {
+			return err
+		}
+		res.Written += n
+		for _, rec := range batch {
+			if rec.ErasedAt.IsZero() && !rec.RetainUntil.IsZero() {
+				if err := r.Store.ExpireCase(ctx, rec.Case, rec.RetainUntil); err != nil {
+					return err
+				}
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
 	if err := r.Records.EachClosedCase(ctx, "", func(rec records.ClosedCase) error {
 		known[rec.Case.ID] = true
 		if !rec.ErasedAt.IsZero() {
 			// The statistics alone, as the erasure left them.
 			erased[rec.Case.ID] = true
 			rec.Case.ErasedAt = rec.ErasedAt
-			_, err := r.Store.RestoreCase(ctx, rec.Case, before)
-			return err
+		} else {
+			res.Closed++
 		}
-		written, err := r.Store.RestoreCase(ctx, rec.Case, before)
-		if err != nil {
-			return err
-		}
-		if !rec.RetainUntil.IsZero() {
-			if err := r.Store.ExpireCase(ctx, rec.Case, rec.RetainUntil); err != nil {
-				return err
-			}
-		}
-		res.Closed++
-		if written {
-			res.Written++
+		if batch = append(batch, rec); len(batch) == rebuildBatch {
+			return restoreBatch()
 		}
 		return nil
 	}); err != nil {
+		return res, fmt.Errorf("restore closed cases: %w", err)
+	}
+	if err := restoreBatch(); err != nil {
 		return res, fmt.Errorf("restore closed cases: %w", err)
 	}
 	listed, err := r.restoreListed(ctx, before, erased, &res)
