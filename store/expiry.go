@@ -82,14 +82,8 @@ func (s *Store) EraseCase(ctx context.Context, stats ozgflow.Case, account strin
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range noticeIDs {
-			p.Del(ctx, s.noticeKey(id))
-			if account != "" {
-				p.ZRem(ctx, s.postboxKey(account), id)
-			}
 			// A notice on its way to the portal, or given up, goes too.
-			p.Del(ctx, s.portalEventKey(id))
-			p.ZRem(ctx, s.portalDueKey(), id)
-			p.ZRem(ctx, s.portalFailedKey(), id)
+			s.dropNotice(ctx, p, account, id)
 		}
 		for _, t := range stored.Tasks {
 			s.unindexTask(ctx, p, t)

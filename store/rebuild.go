@@ -193,13 +193,7 @@ func (s *Store) RemoveUnknownCases(ctx context.Context, known func(id string) bo
 func (s *Store) removeCase(ctx context.Context, c ozgflow.Case) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, n := range c.Timeline {
-			p.Del(ctx, s.noticeKey(n.ID))
-			if c.PortalAccount != "" {
-				p.ZRem(ctx, s.postboxKey(c.PortalAccount), n.ID)
-			}
-			p.Del(ctx, s.portalEventKey(n.ID))
-			p.ZRem(ctx, s.portalDueKey(), n.ID)
-			p.ZRem(ctx, s.portalFailedKey(), n.ID)
+			s.dropNotice(ctx, p, c.PortalAccount, n.ID)
 		}
 		for _, t := range c.Tasks {
 			s.unindexTask(ctx, p, t)

@@ -185,14 +185,20 @@ func (s *Store) dropNoticesBeyond(ctx context.Context, p redis.Pipeliner, stored
 		if json.Unmarshal(raw, &n) != nil || n.ID == "" {
 			continue
 		}
-		p.Del(ctx, s.noticeKey(n.ID))
-		if stored.PortalAccount != "" {
-			p.ZRem(ctx, s.postboxKey(stored.PortalAccount), n.ID)
-		}
-		p.Del(ctx, s.portalEventKey(n.ID))
-		p.ZRem(ctx, s.portalDueKey(), n.ID)
-		p.ZRem(ctx, s.portalFailedKey(), n.ID)
+		s.dropNotice(ctx, p, stored.PortalAccount, n.ID)
 	}
+}
+
+// dropNotice removes a notice from the postbox of account (if any) and
+// from the way to the portal.
+func (s *Store) dropNotice(ctx context.Context, p redis.Pipeliner, account, id string) {
+	p.Del(ctx, s.noticeKey(id))
+	if account != "" {
+		p.ZRem(ctx, s.postboxKey(account), id)
+	}
+	p.Del(ctx, s.portalEventKey(id))
+	p.ZRem(ctx, s.portalDueKey(), id)
+	p.ZRem(ctx, s.portalFailedKey(), id)
 }
 
 // caseHead is the part of a stored case that SaveCase compares.
