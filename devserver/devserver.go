@@ -41,7 +41,13 @@ type Options struct {
 	Port int
 	// HistoryShards defaults to 1; more did not help on 2 cores.
 	HistoryShards int32
-	Logger        *slog.Logger
+	// WorkerCacheSize bounds the Go SDK's sticky workflow cache, which every
+	// worker in the process shares, the server's own system workers
+	// included. They start first and create the cache, so a size set later
+	// by the process's worker is ignored; 0 leaves the SDK's default
+	// (10,000 workflows).
+	WorkerCacheSize int
+	Logger          *slog.Logger
 }
 
 // Server is a running embedded Temporal server.
@@ -115,11 +121,7 @@ func Start(opts Options) (*Server, error) {
 			primitives.WorkerService:   host(ports[4]),
 		}),
 		temporal.WithLogger(newLogger(opts.Logger)),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
-			dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-		}),
+		temporal.WithDynamicConfigClient(dynamicConfig(opts)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build temporal server: %w", err)
@@ -144,6 +146,31 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// dynamicConfig is the server's dynamic configuration.
+//
+// Its caches are sized for one machine that keeps many cases waiting for
+// people: a waiting case needs no place in memory, and is read from the
+// database again when it next has work. Measured with `ozgflow bench
+// --phases waiting` (BENCHMARKS.md): with 10,000 cases waiting, the host's
+// cache of mutable states held 8,192 of them, about 110 MiB of live heap and
+// more than twice that in RSS; at 512 it holds the cases that are moving.
+// The XDC cache keeps event blobs for replication to other clusters, of
+// which dev has none.
+func dynamicConfig(opts Options) dynamicconfig.StaticClient {
+	dc := dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 512,
+		dynamicconfig.XDCCacheMaxSizeBytes.Key():                         1 << 20,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+	}
+	if opts.WorkerCacheSize > 0 {
+		// The server hands this to worker.SetStickyWorkflowCacheSize
+		// before it starts its workers.
+		dc[dynamicconfig.WorkerStickyCacheSize.Key()] = opts.WorkerCacheSize
+	}
+	return dc
 }
 
 // Address is the host:port of the frontend gRPC API.
