@@ -1,51 +1,199 @@
 package bench
 
 import (
-	"go.temporal.io/api/workflowservice/v1"
-
 	"context"
-	"github.com/ozgflow/ozgflow"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ozgflow/ozgflow"
 )
 
 // baselineQueue is the task queue of the bare baseline workflows.
 const baselineQueue = "bench-baseline"
 
-// BaselineShape is how many regular and local activities one case executed;
-// the baseline workflow executes as many doing nothing.
+// baselineStep is the name of the update and the signal by which the
+// client moves a baseline workflow on, as a person moves a case on.
+const baselineStep = "step"
+
+// Interactions of a case with the world outside its worker, in the order
+// of its history: what the baseline's client sends to its workflow.
+const (
+	InteractionUpdate = "update" // a workflow update: submit, claim, decide, approve
+	InteractionSignal = "signal" // a signal: a payment, signature or back-office event
+)
+
+// BaselineShape is what one case did, counted from its history; the
+// baseline workflow does as much, each step doing nothing.
 type BaselineShape struct {
 	Activities      int `json:"activities"`
 	LocalActivities int `json:"localActivities"`
+	// Markers are the other markers: versions and side effects.
+	Markers int `json:"markers,omitempty"`
+	// Timers are the timers the case started (deadlines, reminders); the
+	// baseline starts as many.
+	Timers int `json:"timers,omitempty"`
+	// Interactions are the updates and signals the case received, in order.
+	Interactions []string `json:"interactions,omitempty"`
 	// CaseEvents counts the history events of the measured case by type.
 	CaseEvents map[string]int `json:"caseEvents"`
+	// CaseBytes is the size of the case's history (its events, encoded).
+	CaseBytes int `json:"caseBytes"`
 	// BaselineEvents is the history length of one baseline workflow.
 	BaselineEvents int `json:"baselineEvents"`
+	// BaselineBytes is the size of that history.
+	BaselineBytes int `json:"baselineBytes"`
+}
+
+// Events is the history length of the measured case.
+func (s BaselineShape) Events() int {
+	n := 0
+	for _, c := range s.CaseEvents {
+		n += c
+	}
+	return n
 }
 
 // BaselineWorkflow is a bare workflow with the same number of activities as
-// an ozgflow case, each doing nothing.
+// an ozgflow case, each doing nothing. Where the case waited for a person
+// or a system, it waits for the client's update or signal; the activities
+// are spread evenly over the stretches between.
 func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
-	for i := 0; i < shape.Activities || i < shape.LocalActivities; i++ {
-		if i < shape.Activities {
+	open, taken := 0, 0 // updates the run waits for, updates taken
+	if err := workflow.SetUpdateHandler(ctx, baselineStep, func(ctx workflow.Context) error {
+		// An update is taken where the case would take it: at the end of
+		// the stretch before it.
+		if err := workflow.Await(ctx, func() bool { return open > 0 }); err != nil {
+			return err
+		}
+		open--
+		taken++
+		return nil
+	}); err != nil {
+		return err
+	}
+	signals := workflow.GetSignalChannel(ctx, baselineStep)
+	for range shape.Timers {
+		workflow.NewTimer(ctx, 24*time.Hour)
+	}
+	for range shape.Markers {
+		workflow.SideEffect(ctx, func(workflow.Context) any { return nil })
+	}
+	stretches := len(shape.Interactions) + 1
+	span := func(n, k int) (int, int) { return n * k / stretches, n * (k + 1) / stretches }
+	for k := range stretches {
+		from, to := span(shape.Activities, k)
+		for range to - from {
 			if err := workflow.ExecuteActivity(actx, Noop).Get(ctx, nil); err != nil {
 				return err
 			}
 		}
-		if i < shape.LocalActivities {
+		from, to = span(shape.LocalActivities, k)
+		for range to - from {
 			if err := workflow.ExecuteLocalActivity(lctx, Noop).Get(ctx, nil); err != nil {
 				return err
 			}
 		}
+		if k == len(shape.Interactions) {
+			break
+		}
+		if shape.Interactions[k] == InteractionSignal {
+			signals.Receive(ctx, nil)
+			continue
+		}
+		open++
+		want := taken + 1
+		if err := workflow.Await(ctx, func() bool { return taken >= want }); err != nil {
+			return err
+		}
 	}
-	return nil
+	// The timers are left running, as a case leaves its deadlines; the
+	// updates answer before the run ends.
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
 // Noop is the activity of the baseline: it does nothing.
 func Noop(context.Context) error { return nil }
+
+// runBaseline starts one baseline workflow of shape, sends it the case's
+// interactions in order and waits for its end.
+func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range shape.Interactions {
+		if kind == InteractionSignal {
+			err = c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), baselineStep, nil)
+		} else {
+			var h client.WorkflowUpdateHandle
+			h, err = c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), RunID: run.GetRunID(),
+				UpdateName: baselineStep, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err == nil {
+				err = h.Get(ctx, nil)
+			}
+		}
+		if err != nil {
+			return run, err
+		}
+	}
+	return run, run.Get(ctx, nil)
+}
+
+// historyShape counts what a closed workflow did from its history.
+func historyShape(ctx context.Context, c client.Client, workflowID, runID string) (BaselineShape, error) {
+	shape := BaselineShape{CaseEvents: map[string]int{}}
+	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return shape, err
+		}
+		shape.CaseEvents[ev.GetEventType().String()]++
+		shape.CaseBytes += proto.Size(ev)
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			shape.Activities++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
+				shape.LocalActivities++
+			} else {
+				shape.Markers++
+			}
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			shape.Timers++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			shape.Interactions = append(shape.Interactions, InteractionUpdate)
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			shape.Interactions = append(shape.Interactions, InteractionSignal)
+		}
+	}
+	return shape, nil
+}
+
+// localActivityMarker is the name of the marker a local activity records.
+const localActivityMarker = "LocalActivity"
+
+// mirror runs one baseline workflow of a case's shape and completes the
+// shape with the length and size of the baseline's history.
+func (r *runner) mirror(ctx context.Context, shape BaselineShape) (BaselineShape, error) {
+	run, err := runBaseline(ctx, r.dev.Client, shape)
+	if err != nil {
+		return shape, err
+	}
+	base, err := historyShape(ctx, r.dev.Client, run.GetID(), run.GetRunID())
+	if err != nil {
+		return shape, err
+	}
+	shape.BaselineEvents, shape.BaselineBytes = base.Events(), base.CaseBytes
+	return shape, nil
+}
 
 // countRunning counts cases and baseline workflows still moving; cases
 // waiting for a case worker stay and do not count.

@@ -1,7 +1,8 @@
 // Package bench measures ozgflow under load: applications submitted through
 // the HTTP API of `dev` at a set concurrency, against a baseline of bare
 // Temporal workflows with as many activities doing nothing on the same
-// embedded server. `ozgflow bench` runs it.
+// embedded server, and the memory `dev` holds with many cases waiting for a
+// case worker. `ozgflow bench` runs it.
 package bench
 
 import (
@@ -13,14 +14,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/ozgflow/ozgflow"
@@ -32,14 +33,28 @@ import (
 type Options struct {
 	Concurrency int           // clients working in parallel (closed loop)
 	Duration    time.Duration // per throughput phase
-	Phases      []string      // baseline, auto, review, latency, waiting
+	Phases      []string      // baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting
 	Rate        int           // submits per second of the latency phase
 	Waiting     int           // cases left waiting for a case worker in the waiting phase
 	DataDir     string        // dev's data directory; the SQLite file lives there
 	InMemory    bool          // keep Temporal in memory instead of the SQLite file
 	PostgresURL string        // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
 	RedisURL    string
-	Logger      *slog.Logger
+	// RedisPrefix is the key prefix of dev's projections; empty picks a
+	// fresh one for the run, whose keys are dropped at the end, so that a
+	// run neither counts nor disturbs the cases of another.
+	RedisPrefix string
+	// WorkerCacheSize, if set, replaces dev's bound of the workflows its
+	// worker keeps in memory (OZGFLOW_WORKER_CACHE_SIZE), to measure what a
+	// smaller or larger cache costs.
+	WorkerCacheSize int
+	// ProfileDir, if set, is where each phase writes its profiles: the CPU
+	// profile of a throughput or latency phase (PHASE.cpu.pprof, with the
+	// role labels), the heap profile of the waiting phase taken after its
+	// garbage collection (waiting.heap.pprof) and its goroutines
+	// (waiting.goroutines.txt).
+	ProfileDir string
+	Logger     *slog.Logger
 }
 
 // Result is what one phase measured.
@@ -61,16 +76,27 @@ type Result struct {
 	CPUByRole map[string]float64 `json:"cpuByRole,omitempty"`
 	PeakRSS   int64              `json:"peakRss"`
 	HeapInUse int64              `json:"heapInUse"`
-	Note      string             `json:"note,omitempty"`
+	// RSS is the resident set at the end of the phase; in the waiting
+	// phase after a garbage collection, like HeapInUse.
+	RSS int64 `json:"rss"`
+	// Memory is what the waiting phase measured against its budget.
+	Memory *MemoryCheck `json:"memory,omitempty"`
+	Note   string       `json:"note,omitempty"`
 }
 
 // Report is a whole run.
 type Report struct {
 	Options Options       `json:"options"`
 	Shape   BaselineShape `json:"shape"`
-	Results []Result      `json:"results"`
+	// GewerbeShape is the shape of a Gewerbeanmeldung case, measured when a
+	// gewerbe phase runs.
+	GewerbeShape *BaselineShape `json:"gewerbeShape,omitempty"`
+	Results      []Result       `json:"results"`
 	// Ratio is the auto phase's throughput divided by the baseline's.
 	Ratio float64 `json:"ratio"`
+	// GewerbeRatio is the gewerbe phase's throughput divided by that of its
+	// baseline.
+	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
 }
 
 const chemnitz = "145110000000"
@@ -89,6 +115,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.RedisURL != "" {
 		cfg.RedisURL = opts.RedisURL
 	}
+	fresh := opts.RedisPrefix == ""
+	if fresh {
+		opts.RedisPrefix = fmt.Sprintf("ozgflow-bench-%d:", time.Now().UnixNano())
+	}
+	cfg.RedisPrefix = opts.RedisPrefix
+	if opts.WorkerCacheSize > 0 {
+		cfg.WorkerCacheSize = opts.WorkerCacheSize
+	}
 	devOpts := process.DevOptions{InMemory: opts.InMemory}
 	if opts.PostgresURL != "" {
 		pg, err := devserver.ParsePostgresURL(opts.PostgresURL)
@@ -102,6 +136,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer d.Close()
+	if fresh {
+		defer func() { _ = d.Store.DropAll(context.WithoutCancel(ctx)) }()
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * opts.Concurrency, MaxConnsPerHost: 0}
 	r := &runner{opts: opts, dev: d, http: &http.Client{Transport: transport, Timeout: time.Minute}}
 
@@ -118,18 +155,35 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if report.Shape, err = r.measureShape(ctx); err != nil {
 		return nil, err
 	}
-	var baseline, auto float64
+	if slices.Contains(opts.Phases, "gewerbe") || slices.Contains(opts.Phases, "gewerbe-baseline") {
+		shape, err := r.measureGewerbe(ctx)
+		if err != nil {
+			return report, err
+		}
+		report.GewerbeShape = &shape
+	}
+	var baseline, auto, gewerbeBaseline, gewerbe float64
 	for _, phase := range opts.Phases {
 		var res Result
 		switch phase {
 		case "baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
-				return 0, r.baselineCase(ctx, report.Shape)
+				_, err := runBaseline(ctx, r.dev.Client, report.Shape)
+				return 0, err
 			})
 			baseline = res.PerSecond
 		case "auto":
 			res = r.closedLoop(ctx, phase, r.autoCase)
 			auto = res.PerSecond
+		case "gewerbe-baseline":
+			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
+				_, err := runBaseline(ctx, r.dev.Client, *report.GewerbeShape)
+				return 0, err
+			})
+			gewerbeBaseline = res.PerSecond
+		case "gewerbe":
+			res = r.closedLoop(ctx, phase, r.gewerbeCase)
+			gewerbe = res.PerSecond
 		case "review":
 			res = r.closedLoop(ctx, phase, r.reviewCase)
 		case "latency":
@@ -148,79 +202,92 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if baseline > 0 {
 		report.Ratio = auto / baseline
 	}
+	if gewerbeBaseline > 0 {
+		report.GewerbeRatio = gewerbe / gewerbeBaseline
+	}
 	return report, nil
 }
 
-// measureShape runs one automatic case and counts the activities and local
-// activities in its history, which the baseline then mirrors.
+// measureShape runs one automatic case and counts what its history holds,
+// which the baseline then mirrors.
 func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
-	shape := BaselineShape{CaseEvents: map[string]int{}}
 	id, _, err := r.submit(ctx, "lasttest-auto", nil)
 	if err != nil {
-		return shape, fmt.Errorf("warm-up case: %w", err)
+		return BaselineShape{}, fmt.Errorf("warm-up case: %w", err)
 	}
-	if err := r.dev.Client.GetWorkflow(ctx, ozgflow.CaseWorkflowID(id), "").Get(ctx, nil); err != nil {
-		return shape, err
+	if err := r.awaitFinal(ctx, id); err != nil {
+		return BaselineShape{}, err
 	}
-	it := r.dev.Client.GetWorkflowHistory(ctx, ozgflow.CaseWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return shape, err
-		}
-		shape.CaseEvents[ev.GetEventType().String()]++
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			shape.Activities++
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			shape.LocalActivities++
-		}
-	}
-	run, err := r.dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
+	shape, err := historyShape(ctx, r.dev.Client, ozgflow.CaseWorkflowID(id), "")
 	if err != nil {
 		return shape, err
 	}
-	if err := run.Get(ctx, nil); err != nil {
-		return shape, err
-	}
-	it = r.dev.Client.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		if _, err := it.Next(); err != nil {
-			return shape, err
-		}
-		shape.BaselineEvents++
-	}
-	return shape, nil
+	return r.mirror(ctx, shape)
 }
 
-// submit posts one application of the given service and returns its case ID.
+// submitted is the portal's answer to a submit.
+type submitted struct {
+	ID          string `json:"id"`
+	AccessToken string `json:"accessToken"`
+	Payment     *struct {
+		RedirectURL string `json:"redirectUrl"`
+	} `json:"payment"`
+}
+
+// submit posts one application of the given load-test service and returns
+// its case ID.
 func (r *runner) submit(ctx context.Context, service string, latency *time.Duration) (string, string, error) {
-	body, _ := json.Marshal(map[string]any{
+	s, err := r.submitApplication(ctx, map[string]any{
 		"service": service, "authority": chemnitz,
 		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "amt24-lasttest"},
 		"data":      map[string]any{"betreff": "Lasttest"},
-	})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.dev.URL+"/api/v1/applications", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer dev-portal")
-	req.Header.Set("Content-Type", "application/json")
+	}, latency)
+	return s.ID, s.AccessToken, err
+}
+
+// submitApplication posts an application as the portal does.
+func (r *runner) submitApplication(ctx context.Context, app map[string]any, latency *time.Duration) (submitted, error) {
+	var out submitted
 	start := time.Now()
-	res, err := r.http.Do(req)
+	status, b, err := r.call(ctx, http.MethodPost, "/api/v1/applications", "dev-portal", app)
 	if latency != nil {
 		*latency = time.Since(start)
 	}
 	if err != nil {
-		return "", "", err
+		return out, err
+	}
+	if status != http.StatusCreated || json.Unmarshal(b, &out) != nil {
+		return out, fmt.Errorf("submit: %d %s", status, b)
+	}
+	return out, nil
+}
+
+// call sends a JSON request to dev with a bearer token and returns the
+// status and the body of the answer.
+func (r *runner) call(ctx context.Context, method, path, token string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.dev.URL+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := r.http.Do(req)
+	if err != nil {
+		return 0, nil, err
 	}
 	defer res.Body.Close()
-	var out struct {
-		ID          string `json:"id"`
-		AccessToken string `json:"accessToken"`
-	}
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated || json.Unmarshal(b, &out) != nil {
-		return "", "", fmt.Errorf("submit: %d %s", res.StatusCode, b)
-	}
-	return out.ID, out.AccessToken, nil
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
 }
 
 func (r *runner) awaitFinal(ctx context.Context, id string) error {
@@ -246,39 +313,41 @@ func (r *runner) reviewCase(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return latency, err
 	}
-	for {
-		c, err := r.dev.Store.Case(ctx, id)
-		if err == nil && c.Status == ozgflow.StatusInReview {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return latency, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.dev.URL+"/api/v1/tasks/"+ozgflow.TaskID(id, "decide", 1)+"/complete",
-		bytes.NewReader([]byte(`{"outcome":"approve"}`)))
-	req.Header.Set("Authorization", "Bearer dev-sb-chemnitz")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := r.http.Do(req)
-	if err != nil {
+	if err := r.awaitReview(ctx, id); err != nil {
 		return latency, err
 	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return latency, fmt.Errorf("complete: %s", res.Status)
+	if err := r.taskAction(ctx, id, "decide", "complete", "dev-sb-chemnitz", map[string]any{"outcome": "approve"}); err != nil {
+		return latency, err
 	}
 	return latency, r.awaitFinal(ctx, id)
 }
 
-func (r *runner) baselineCase(ctx context.Context, shape BaselineShape) error {
-	run, err := r.dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
+// taskAction acts on the first task of a step as a case worker.
+func (r *runner) taskAction(ctx context.Context, caseID, step, action, token string, body any) error {
+	status, b, err := r.call(ctx, http.MethodPost, "/api/v1/tasks/"+ozgflow.TaskID(caseID, step, 1)+"/"+action, token, body)
 	if err != nil {
 		return err
 	}
-	return run.Get(ctx, nil)
+	if status != http.StatusOK {
+		return fmt.Errorf("%s: %d %s", action, status, b)
+	}
+	return nil
+}
+
+// awaitReview waits until a case is in review, like a case worker who
+// watches the queue: the projection the queue is read from says so.
+func (r *runner) awaitReview(ctx context.Context, id string) error {
+	for {
+		c, err := r.dev.Store.Case(ctx, id)
+		if err == nil && c.Status == ozgflow.StatusInReview {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // closedLoop runs Concurrency clients, each starting its next case when the
@@ -316,7 +385,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	wg.Wait()
 	elapsed := time.Since(start)
 	res := r.result(phase, completed.Load(), errs.Load(), elapsed, cpuStart, submits, endToEnds)
-	res.CPUByRole = roles.stop(elapsed)
+	res.CPUByRole = roles.stop(elapsed, r.profilePath(phase, "cpu"))
 	return res
 }
 
@@ -354,7 +423,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 	wg.Wait()
 	elapsed := time.Since(start)
 	res := r.result("latency", completed.Load(), errs.Load(), elapsed, cpuStart, submits, nil)
-	res.CPUByRole = roles.stop(elapsed)
+	res.CPUByRole = roles.stop(elapsed, r.profilePath("latency", "cpu"))
 	res.Note = fmt.Sprintf("open loop at %d submits/s", r.opts.Rate)
 	return res
 }
@@ -362,6 +431,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 // waiting leaves Waiting cases in case workers' queues and measures the
 // memory the process holds with them.
 func (r *runner) waiting(ctx context.Context) (Result, error) {
+	before := settled()
 	resetPeakRSS()
 	cpuStart, start := cpuTime(), time.Now()
 	var next, errs atomic.Int64
@@ -394,23 +464,34 @@ func (r *runner) waiting(ctx context.Context) (Result, error) {
 		}
 	}
 	elapsed := time.Since(start)
-	runtime.GC()
 	res := r.result("waiting", want, errs.Load(), elapsed, cpuStart, nil, nil)
-	res.Note = fmt.Sprintf("%d cases waiting for a case worker, measured after GC", want)
+	after := settled()
+	res.HeapInUse, res.RSS = after.HeapInUse, after.RSS
+	if r.opts.ProfileDir != "" {
+		if err := writeHeapProfile(r.profilePath("waiting", "heap"), r.profilePath("waiting", "goroutines")); err != nil {
+			return res, err
+		}
+	}
+	m := &MemoryCheck{Waiting: want, Budget: MemoryBudget(want), PeakRSS: res.PeakRSS, After: after}
+	if want > 0 {
+		m.PerCaseRSS, m.PerCaseHeap = (after.RSS-before.RSS)/want, (after.HeapInUse-before.HeapInUse)/want
+	}
+	res.Memory = m
+	res.Note = fmt.Sprintf("%d cases waiting for a case worker; heap and RSS after GC", want)
 	return res, nil
 }
 
 func (r *runner) result(phase string, completed, errs int64, elapsed, cpuStart time.Duration, submits, e2e Latencies) Result {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	_, peak := rssBytes()
+	rss, peak := rssBytes()
 	return Result{
 		Phase: phase, Completed: completed, Errors: errs, Elapsed: elapsed,
 		PerSecond: float64(completed) / elapsed.Seconds(),
 		SubmitP50: submits.Percentile(50), SubmitP95: submits.Percentile(95), SubmitP99: submits.Percentile(99),
 		EndToEndP50: e2e.Percentile(50), EndToEndP99: e2e.Percentile(99),
 		CPUCores: (cpuTime() - cpuStart).Seconds() / elapsed.Seconds(),
-		PeakRSS:  peak, HeapInUse: int64(ms.HeapInuse),
+		PeakRSS:  peak, HeapInUse: int64(ms.HeapInuse), RSS: rss,
 	}
 }
 
@@ -430,4 +511,16 @@ func (r *runner) drain(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// profilePath is where a phase's profile of a kind goes, empty when no
+// profiles are asked for.
+func (r *runner) profilePath(phase, kind string) string {
+	if r.opts.ProfileDir == "" {
+		return ""
+	}
+	if kind == "goroutines" {
+		return filepath.Join(r.opts.ProfileDir, phase+".goroutines.txt")
+	}
+	return filepath.Join(r.opts.ProfileDir, phase+"."+kind+".pprof")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func TestBenchRunsEveryPhase(t *testing.T) {
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
-		Phases:  []string{"baseline", "auto", "review", "latency", "waiting"},
+		Phases:  []string{"baseline", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
 		DataDir: t.TempDir(), RedisURL: redistest.URL(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -26,18 +27,31 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	if report.Shape.Activities != 1 || report.Shape.LocalActivities < 1 || report.Shape.BaselineEvents == 0 {
 		t.Errorf("shape = %+v", report.Shape)
 	}
-	if len(report.Results) != 5 {
+	// A Gewerbeanmeldung pays, is sealed, delivered, mailed about and
+	// archived (activities), and is moved on by the payment and by the
+	// case workers (a signal and updates).
+	if g := report.GewerbeShape; g == nil || g.Activities < 5 || g.Timers == 0 ||
+		!slices.Contains(g.Interactions, bench.InteractionSignal) || !slices.Contains(g.Interactions, bench.InteractionUpdate) ||
+		g.BaselineEvents == 0 || g.CaseBytes == 0 {
+		t.Errorf("Gewerbeanmeldung shape = %+v", g)
+	}
+	if len(report.Results) != 7 {
 		t.Fatalf("results = %+v", report.Results)
 	}
 	for _, r := range report.Results {
 		if r.Completed == 0 || r.Errors != 0 {
 			t.Errorf("%s: %d completed, %d errors", r.Phase, r.Completed, r.Errors)
 		}
-		if r.Phase == "auto" && (r.SubmitP99 == 0 || r.EndToEndP50 == 0 || r.CPUByRole["engine"] == 0) {
+		if (r.Phase == "auto" || r.Phase == "gewerbe") && (r.SubmitP99 == 0 || r.EndToEndP50 == 0 || r.CPUByRole["engine"] == 0) {
 			t.Errorf("auto phase lacks figures: %+v", r)
 		}
 	}
-	if report.Ratio <= 0 {
-		t.Errorf("ratio = %v", report.Ratio)
+	if report.Ratio <= 0 || report.GewerbeRatio <= 0 {
+		t.Errorf("ratios = %v, %v", report.Ratio, report.GewerbeRatio)
+	}
+	waiting := report.Results[len(report.Results)-1]
+	if m := waiting.Memory; m == nil || m.Waiting != 20 || m.Budget != 500*bench.MiB || m.PeakRSS == 0 ||
+		m.After.HeapLive == 0 || m.After.RSS == 0 || m.After.Goroutines == 0 {
+		t.Errorf("waiting phase's memory = %+v", m)
 	}
 }

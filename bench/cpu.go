@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"os"
 	"runtime/pprof"
 	"time"
 
@@ -26,12 +27,16 @@ func (c *cpuByRole) start() {
 	c.started = pprof.StartCPUProfile(&c.buf) == nil
 }
 
-// stop ends profiling and returns CPU cores used per role over elapsed.
-func (c *cpuByRole) stop(elapsed time.Duration) map[string]float64 {
+// stop ends profiling and returns CPU cores used per role over elapsed;
+// with save set, it writes the profile there too.
+func (c *cpuByRole) stop(elapsed time.Duration, save string) map[string]float64 {
 	if !c.started {
 		return nil
 	}
 	pprof.StopCPUProfile()
+	if save != "" {
+		_ = os.WriteFile(save, c.buf.Bytes(), 0o644)
+	}
 	p, err := profile.Parse(&c.buf)
 	if err != nil || len(p.SampleType) < 2 {
 		return nil

@@ -42,7 +42,13 @@ type Options struct {
 	Port int
 	// HistoryShards defaults to 1; more did not help on 2 cores.
 	HistoryShards int32
-	Logger        *slog.Logger
+	// WorkerCacheSize bounds the Go SDK's sticky workflow cache, which every
+	// worker in the process shares, the server's own system workers
+	// included. They start first and create the cache, so a size set later
+	// by the process's worker is ignored; 0 leaves the SDK's default
+	// (10,000 workflows).
+	WorkerCacheSize int
+	Logger          *slog.Logger
 }
 
 // Server is a running embedded Temporal server.
@@ -106,7 +112,7 @@ func Start(opts Options) (*Server, error) {
 		conf = serverConfig(opts, sqlConf, ports)
 	}
 	host := func(port int) static.Hosts { return static.SingleLocalHost("127.0.0.1:" + strconv.Itoa(port)) }
-	dc := dynamicConfig()
+	dc := dynamicConfig(opts)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -153,14 +159,24 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// dynamicConfig is the embedded server's dynamic configuration. It reads
-// the search attributes afresh on every use until they are registered
+// dynamicConfig is the server's dynamic configuration. It reads the
+// search attributes afresh on every use until they are registered
 // (settleSearchAttributes ends that).
-func dynamicConfig() *dynamicconfig.MemoryClient {
+//
+// Its caches are sized for one machine that keeps many cases waiting for
+// people: a waiting case needs no place in memory, and is read from the
+// database again when it next has work. Measured with `ozgflow bench
+// --phases waiting` (BENCHMARKS.md): with 10,000 cases waiting, the host's
+// cache of mutable states held 8,192 of them, about 110 MiB of live heap and
+// more than twice that in RSS; at 512 it holds the cases that are moving.
+// The XDC cache keeps event blobs for replication to other clusters, of
+// which dev has none.
+func dynamicConfig(opts Options) *dynamicconfig.MemoryClient {
 	dc := dynamicconfig.NewMemoryClient()
-	for key, value := range map[dynamicconfig.Key]any{
+	settings := map[dynamicconfig.Key]any{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 512,
+		dynamicconfig.XDCCacheMaxSizeBytes.Key():                         1 << 20,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 		// A case keeps its projection, a few kilobytes, in its memo.
 		dynamicconfig.MemoSizeLimitWarn.Key(): 512 << 10,
@@ -169,7 +185,13 @@ func dynamicConfig() *dynamicconfig.MemoryClient {
 		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 20000,
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():  20000,
 		dynamicconfig.MatchingPersistenceMaxQPS.Key(): 20000,
-	} {
+	}
+	if opts.WorkerCacheSize > 0 {
+		// The server hands this to worker.SetStickyWorkflowCacheSize
+		// before it starts its workers.
+		settings[dynamicconfig.WorkerStickyCacheSize.Key()] = opts.WorkerCacheSize
+	}
+	for key, value := range settings {
 		dc.OverrideValue(key, value)
 	}
 	return dc

@@ -349,7 +349,7 @@ func (d *Dev) startTemporal(ctx context.Context, cfg *Config) error {
 	var err error
 	labelled(ctx, ProfileEngine, func() {
 		srv, err = devserver.Start(devserver.Options{DatabaseFile: dbFile, Postgres: d.Options.Postgres,
-			Namespace: cfg.TemporalNamespace, Logger: d.Logger, Port: d.Options.TemporalPort})
+			Namespace: cfg.TemporalNamespace, Logger: d.Logger, Port: d.Options.TemporalPort, WorkerCacheSize: cfg.WorkerCacheSize})
 	})
 	if err != nil && d.Options.TemporalPort != 0 {
 		return fmt.Errorf("start Temporal on 127.0.0.1:%d (--temporal-port chooses another port): %w", d.Options.TemporalPort, err)

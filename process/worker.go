@@ -73,6 +73,9 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	hc := &http.Client{Timeout: 20 * time.Second}
 	targets, _ := cfg.Targets()
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
+	// The cache is the process's, shared by all its workers and created by
+	// the first to start: here this one. In dev the embedded server's own
+	// workers start first, so dev hands the size to devserver as well.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	w := worker.New(conn.temporal, worker.Adapters{
 		Payments:        payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),

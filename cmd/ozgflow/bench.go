@@ -22,7 +22,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts := bench.Options{Logger: logger, RedisURL: redisURL}
-	phases := fs.String("phases", "baseline,auto,review", "phases to run, in order: baseline, auto, review, latency, waiting")
+	phases := fs.String("phases", "baseline,auto,review", "phases to run, in order: baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
 	fs.IntVar(&opts.Rate, "rate", 100, "submits per second in the latency phase")
@@ -30,6 +30,9 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep Temporal in memory instead of a SQLite file")
 	fs.StringVar(&opts.PostgresURL, "postgres", "", "keep Temporal in PostgreSQL instead: postgres://user@host:5432/database (created if missing)")
+	fs.StringVar(&opts.RedisPrefix, "redis-prefix", "", "key prefix of the projections in Redis (default: a fresh one, dropped at the end)")
+	fs.IntVar(&opts.WorkerCacheSize, "worker-cache", 0, "workflows the worker keeps in memory (default: dev's, OZGFLOW_WORKER_CACHE_SIZE's default)")
+	fs.StringVar(&opts.ProfileDir, "profile-dir", "", "write each phase's profiles to this directory: CPU per throughput phase, heap and goroutines after the waiting phase")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -43,6 +46,11 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		}
 		defer os.RemoveAll(dir)
 		opts.DataDir = dir
+	}
+	if opts.ProfileDir != "" {
+		if err := os.MkdirAll(opts.ProfileDir, 0o755); err != nil {
+			return err
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -65,24 +73,28 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 				err = werr
 			}
 		}
+		if over := overBudget(report); over != nil && err == nil {
+			err = over
+		}
 	}
 	return err
 }
 
+// overBudget fails the run when the waiting phase held more memory than
+// its budget, so that a regression does not pass as a figure in a table.
+func overBudget(r *bench.Report) error {
+	for _, res := range r.Results {
+		if m := res.Memory; m != nil && m.Over() {
+			return fmt.Errorf("memory over budget: %s", m)
+		}
+	}
+	return nil
+}
+
 func printReport(w io.Writer, r *bench.Report) {
-	total := 0
-	for _, n := range r.Shape.CaseEvents {
-		total += n
-	}
-	fmt.Fprintf(w, "\nPer case: %d activities, %d local activities (the baseline mirrors them); "+
-		"history events: case %d, baseline %d\n", r.Shape.Activities, r.Shape.LocalActivities, total, r.Shape.BaselineEvents)
-	types := make([]string, 0, len(r.Shape.CaseEvents))
-	for t := range r.Shape.CaseEvents {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	for _, t := range types {
-		fmt.Fprintf(w, "  %-45s %d\n", t, r.Shape.CaseEvents[t])
+	printShape(w, "An automatic case (auto)", r.Shape)
+	if r.GewerbeShape != nil {
+		printShape(w, "A Gewerbeanmeldung (gewerbe)", *r.GewerbeShape)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -93,6 +105,15 @@ func printReport(w io.Writer, r *bench.Report) {
 			res.CPUCores, res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		if m := res.Memory; m != nil {
+			fmt.Fprintf(w, "\nMemory (%s): %s\n", res.Phase, m)
+			if m.Over() {
+				fmt.Fprintf(w, "!!! MEMORY OVER BUDGET: the whole process peaked at %d MiB, %d MiB above the budget of %d MiB !!!\n",
+					m.PeakRSS>>20, (m.PeakRSS-m.Budget)>>20, m.Budget>>20)
+			}
+		}
+	}
 	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
 	for _, res := range r.Results {
 		if len(res.CPUByRole) == 0 {
@@ -111,6 +132,25 @@ func printReport(w io.Writer, r *bench.Report) {
 	}
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f\n", r.Ratio)
+	}
+	if r.GewerbeRatio > 0 {
+		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
+	}
+}
+
+// printShape prints what one case did, which its baseline mirrors.
+func printShape(w io.Writer, title string, s bench.BaselineShape) {
+	fmt.Fprintf(w, "\n%s: %d activities, %d local activities, %d other markers, %d timers, interactions %v "+
+		"(the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
+		title, s.Activities, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
+		s.Events(), s.CaseBytes, s.BaselineEvents, s.BaselineBytes)
+	types := make([]string, 0, len(s.CaseEvents))
+	for t := range s.CaseEvents {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		fmt.Fprintf(w, "  %-45s %d\n", t, s.CaseEvents[t])
 	}
 }
 

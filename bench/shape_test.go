@@ -1,0 +1,96 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+)
+
+// TestBaselineMirrorsTheShape: the baseline workflow runs as many
+// activities and local activities as the case it mirrors, and takes the
+// case's updates and signals, in their order, before it ends.
+func TestBaselineMirrorsTheShape(t *testing.T) {
+	tests := []struct {
+		name  string
+		shape BaselineShape
+	}{
+		{"automatic case", BaselineShape{Activities: 1, LocalActivities: 3, Markers: 1}},
+		{"Gewerbeanmeldung", BaselineShape{Activities: 9, LocalActivities: 11, Markers: 1, Timers: 3,
+			Interactions: []string{InteractionUpdate, InteractionSignal, InteractionUpdate, InteractionUpdate, InteractionUpdate}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			env := s.NewTestWorkflowEnvironment()
+			env.RegisterActivity(Noop)
+			activities, locals, updates := 0, 0, 0
+			env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activities++ })
+			env.SetOnLocalActivityStartedListener(func(*activity.Info, context.Context, []any) { locals++ })
+			for i, kind := range tt.shape.Interactions {
+				env.RegisterDelayedCallback(func() {
+					if kind == InteractionSignal {
+						env.SignalWorkflow(baselineStep, nil)
+						return
+					}
+					env.UpdateWorkflow(baselineStep, "", &testsuite.TestUpdateCallback{
+						OnAccept: func() {},
+						OnReject: func(err error) { t.Errorf("update %d rejected: %v", i, err) },
+						OnComplete: func(_ any, err error) {
+							if err != nil {
+								t.Errorf("update %d: %v", i, err)
+							}
+							updates++
+						},
+					})
+				}, time.Duration(i+1)*time.Minute)
+			}
+			env.ExecuteWorkflow(BaselineWorkflow, tt.shape)
+			if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+				t.Fatalf("completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+			}
+			if activities != tt.shape.Activities || locals != tt.shape.LocalActivities {
+				t.Errorf("ran %d activities and %d local activities, want %d and %d",
+					activities, locals, tt.shape.Activities, tt.shape.LocalActivities)
+			}
+			want := 0
+			for _, kind := range tt.shape.Interactions {
+				if kind == InteractionUpdate {
+					want++
+				}
+			}
+			if updates != want {
+				t.Errorf("%d updates completed, want %d", updates, want)
+			}
+		})
+	}
+}
+
+// TestMemoryBudget: 500 MiB up to 10,000 waiting cases, 1 GiB at 100,000,
+// and a run is over budget only when its peak exceeds that.
+func TestMemoryBudget(t *testing.T) {
+	tests := []struct {
+		waiting int64
+		want    int64
+	}{
+		{0, 500 * MiB},
+		{10_000, 500 * MiB},
+		{55_000, 762 * MiB},
+		{100_000, 1024 * MiB},
+		{190_000, 1548 * MiB},
+	}
+	for _, tt := range tests {
+		if got := MemoryBudget(tt.waiting); got != tt.want {
+			t.Errorf("MemoryBudget(%d) = %d MiB, want %d MiB", tt.waiting, got/MiB, tt.want/MiB)
+		}
+	}
+	within := MemoryCheck{Waiting: 10_000, Budget: MemoryBudget(10_000), PeakRSS: 499 * MiB}
+	over := within
+	over.PeakRSS = 501 * MiB
+	if within.Over() || !over.Over() {
+		t.Errorf("Over: %v at 499 MiB, %v at 501 MiB; want false, true", within.Over(), over.Over())
+	}
+}
