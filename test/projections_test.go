@@ -45,6 +45,12 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := d.WaitProjections(waitCtx); err != nil {
+			d.Close()
+			t.Fatal(err)
+		}
 		return d
 	}
 	d := start()
