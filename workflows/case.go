@@ -377,8 +377,8 @@ func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 		return
 	}
 	var value any = snapshot
-	if b, err := json.Marshal(snapshot); err != nil || len(b) > maxMemoBytes {
-		value = nil // removes the key
+	if memoSize(snapshot) > maxMemoBytes {
+		value = nil // leaves the key empty
 	}
 	if err := workflow.UpsertMemo(ctx, map[string]any{ozgflow.MemoCase: value}); err != nil {
 		c.logger.Warn("Memo not updated", "error", err)
@@ -388,6 +388,16 @@ func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 // maxMemoBytes bounds the snapshot kept in the memo, far below the
 // engine's limit (2 MB, beyond which it ends the workflow).
 const maxMemoBytes = 256 << 10
+
+// memoSize is the size of a snapshot's JSON; one that cannot be encoded
+// counts as too large.
+func memoSize(c ozgflow.Case) int {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return maxMemoBytes + 1
+	}
+	return len(b)
+}
 
 // searchState is what was last written to the search attributes.
 type searchState struct {
