@@ -192,17 +192,21 @@ Try:
     -H 'Content-Type: application/json' -d @test/testdata/gewerbeanmeldung.json
 
 Stop with Ctrl-C; open cases carry on at the next start.
-`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, projections(d), d.Mail.Addr(),
+`, cfg.DataDir, d.URL, d.TemporalAddr, cfg.TemporalNamespace, redis, projections(ctx, d), d.Mail.Addr(),
 		int(d.TemporalRetention/(24*time.Hour)), redactedURL(d.RecordsURL), d.UIURL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping ozgflow dev…")
 	return nil
 }
 
-// projections says whether Redis held the projections at start.
-func projections(d *process.Dev) string {
-	if d.ProjectionsIntact {
+// projections says whether Redis held the projections at start, or
+// whether they are rebuilt since or still being rebuilt.
+func projections(ctx context.Context, d *process.Dev) string {
+	switch {
+	case d.ProjectionsIntact:
 		return "intact in Redis (installation " + d.Installation + ")"
+	case d.Store.Ready(ctx, d.Installation) == nil:
+		return "rebuilt from Temporal and the records database (installation " + d.Installation + ")"
 	}
 	return "being rebuilt in the background; /readyz says \"rebuilding\" until done (installation " + d.Installation + ")"
 }
