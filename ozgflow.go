@@ -368,7 +368,13 @@ type AuditEntry struct {
 // Case is the state of one case as the workflow holds it and the store mirrors it.
 // Revision grows with every change so a projection never goes back in time.
 type Case struct {
-	ID                string               `json:"id"`
+	ID string `json:"id"`
+	// CaseNumber is the short number people read and quote, e.g.
+	// GEW-2026-000123: unique per service and authority, assigned by the
+	// workflow. ID stays the technical ID.
+	CaseNumber string `json:"caseNumber,omitempty"`
+	// Applicant is who applied, as case workers see and search it.
+	Applicant         *CaseApplicant       `json:"applicant,omitempty"`
 	Revision          int64                `json:"revision"`
 	Service           string               `json:"service"`
 	ServiceName       string               `json:"serviceName"`
@@ -394,6 +400,16 @@ type Case struct {
 	// ErasedAt is set once the case's personal data is erased; the case
 	// then holds only what the statistics need.
 	ErasedAt time.Time `json:"erasedAt,omitzero"`
+}
+
+// CaseApplicant is who applied, as the case workers' lists and search show
+// it: the applicant's name and e-mail, and the business name and address
+// where the variant's data names them.
+type CaseApplicant struct {
+	Name         string `json:"name"`
+	Email        string `json:"email,omitempty"`
+	BusinessName string `json:"businessName,omitempty"`
+	Address      string `json:"address,omitempty"`
 }
 
 // OpenTasks returns the tasks that still wait for a case worker.
