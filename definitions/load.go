@@ -16,6 +16,38 @@ import (
 type Authority struct {
 	ARS  string `json:"ars" yaml:"ars"`
 	Name string `json:"name" yaml:"name"`
+	// Contact is the office applicants turn to, printed on notices and
+	// rejections.
+	Contact *Contact `json:"contact,omitempty" yaml:"contact,omitempty"`
+	// Queues are the authority's Arbeitskörbe with the names people read;
+	// a variant's tasks may only go to these.
+	Queues []Queue `json:"queues,omitempty" yaml:"queues,omitempty"`
+}
+
+// Contact is how an office is reached.
+type Contact struct {
+	Office  string `json:"office" yaml:"office"`   // e.g. "Ordnungsamt, Gewerbebehörde"
+	Address string `json:"address" yaml:"address"` // one line
+	Phone   string `json:"phone,omitempty" yaml:"phone,omitempty"`
+	Email   string `json:"email,omitempty" yaml:"email,omitempty"`
+	Hours   string `json:"hours,omitempty" yaml:"hours,omitempty"` // Sprechzeiten
+}
+
+// Queue is an Arbeitskorb: its key in variants and tasks, its display name.
+type Queue struct {
+	Key  string `json:"key" yaml:"key"`
+	Name string `json:"name" yaml:"name"`
+}
+
+// QueueName returns the display name of the authority's queue key, or the key
+// when the authority does not list it.
+func (a Authority) QueueName(key string) string {
+	for _, q := range a.Queues {
+		if q.Key == key {
+			return q.Name
+		}
+	}
+	return key
 }
 
 // authoritiesFile lists the authorities known to a catalog.
