@@ -80,7 +80,10 @@ type DefinitionChange struct {
 	Version  int            `json:"version,omitempty"`
 	From     int            `json:"from,omitempty"`
 	Document map[string]any `json:"document,omitempty"`
-	By       string         `json:"by"`
+	// Source is the YAML text an edit's Document was written as, kept with
+	// the version so that the administrator gets their order and comments back.
+	Source string `json:"source,omitempty"`
+	By     string `json:"by"`
 }
 
 // CaseWorkflowID is the Temporal workflow ID of the case with the given ID.

@@ -268,13 +268,13 @@ func ParseDuration(s string) (Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 {
-			return 0, fmt.Errorf("invalid duration %q: want e.g. 10d, 72h or 30m", s)
+			return 0, fmt.Errorf("„%s“ ist keine Dauer: erwartet wird etwa 10d, 72h oder 30m (Tage, Stunden, Minuten)", s)
 		}
 		return Duration(time.Duration(n) * 24 * time.Hour), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid duration %q: want e.g. 10d, 72h or 30m", s)
+		return 0, fmt.Errorf("„%s“ ist keine Dauer: erwartet wird etwa 10d, 72h oder 30m (Tage, Stunden, Minuten)", s)
 	}
 	return Duration(d), nil
 }
@@ -295,7 +295,7 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string like \"10d\": %w", err)
+		return fmt.Errorf("eine Dauer wird als Text geschrieben, etwa „10d“: %w", err)
 	}
 	v, err := ParseDuration(s)
 	*d = v

@@ -145,7 +145,10 @@ func TestValidateReportsPlaceOfError(t *testing.T) {
 		{"duplicate step id", func(d *definitions.Definition) { d.Steps[1].ID = "validate" }, "/steps/1/id"},
 		{"notice template broken", func(d *definitions.Definition) {
 			d.Notices["approved"] = definitions.NoticeTemplate{Title: "x", Text: "{{.Nope}}"}
-		}, "/notices/approved"},
+		}, "/notices/approved/text"},
+		{"notice template that does not parse", func(d *definitions.Definition) {
+			d.Notices["approved"] = definitions.NoticeTemplate{Title: "x", Text: "{{if .Comment}}"}
+		}, "/notices/approved/text"},
 		{"schema invalid", func(d *definitions.Definition) { d.Schema = definitions.Schema(`{"type": 5}`) }, "/schema"},
 		{"condition reads a field the schema lacks", func(d *definitions.Definition) {
 			d.Steps[4].When = `data.betrieb.gruendungsjahr > 2000`
@@ -180,7 +183,7 @@ func TestLoadCatalogRefusesCycles(t *testing.T) {
 		"a.yaml": {Data: []byte("id: a\nextends: b\n")},
 		"b.yaml": {Data: []byte("id: b\nextends: a\n")},
 	}
-	if _, err := definitions.LoadCatalog(fsys); err == nil || !strings.Contains(err.Error(), "cycle") {
+	if _, err := definitions.LoadCatalog(fsys); err == nil || !strings.Contains(err.Error(), "im Kreis") {
 		t.Fatalf("err = %v, want cycle", err)
 	}
 }

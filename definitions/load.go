@@ -22,6 +22,9 @@ type Authority struct {
 	// Queues are the authority's Arbeitskörbe with the names people read;
 	// a variant's tasks may only go to these.
 	Queues []Queue `json:"queues,omitempty" yaml:"queues,omitempty"`
+	// Targets are the receiving systems (Fachverfahren, archive) the
+	// authority's variants may deliver to, with the names people read.
+	Targets []Target `json:"targets,omitempty" yaml:"targets,omitempty"`
 }
 
 // Contact is how an office is reached.
@@ -137,12 +140,12 @@ func ResolveDocument(id string, docs map[string]map[string]any) (map[string]any,
 func resolve(id string, raw map[string]map[string]any, seen []string) (map[string]any, error) {
 	for _, s := range seen {
 		if s == id {
-			return nil, fmt.Errorf("definitions extend each other in a cycle: %s", strings.Join(append(seen, id), " → "))
+			return nil, fmt.Errorf("die Prozessvarianten erben im Kreis voneinander: %s", strings.Join(append(seen, id), " → "))
 		}
 	}
 	doc, ok := raw[id]
 	if !ok {
-		return nil, fmt.Errorf("extends unknown definition %q", id)
+		return nil, fmt.Errorf("erbt von „%s“, die es nicht gibt", id)
 	}
 	base, _ := doc["extends"].(string)
 	if base == "" {

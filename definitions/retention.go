@@ -33,7 +33,7 @@ func (r Retention) Effective() Retention {
 // parse reads the count and the unit of a retention.
 func (r Retention) parse() (n int, unit byte, err error) {
 	s := strings.TrimSpace(string(r.Effective()))
-	bad := fmt.Errorf("invalid retention %q: want a number and a unit, e.g. 90d, 2W, 6M or 1Y (days, weeks, months, years)", string(r))
+	bad := fmt.Errorf("„%s“ ist keine Aufbewahrungsfrist: erwartet werden eine Zahl und eine Einheit, etwa 90d, 2W, 6M oder 1Y (Tage, Wochen, Monate, Jahre)", string(r))
 	if len(s) < 2 {
 		return 0, 0, bad
 	}
@@ -56,7 +56,7 @@ func (r Retention) parse() (n int, unit byte, err error) {
 		return 0, 0, bad
 	}
 	if years > maxRetentionYears {
-		return 0, 0, fmt.Errorf("retention %q is longer than %d years", string(r), maxRetentionYears)
+		return 0, 0, fmt.Errorf("die Aufbewahrungsfrist „%s“ ist länger als %d Jahre", string(r), maxRetentionYears)
 	}
 	return n, unit, nil
 }

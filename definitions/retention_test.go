@@ -46,7 +46,7 @@ func TestInvalidRetentionIsRefusedWithItsPointer(t *testing.T) {
 					detail = f.Detail
 				}
 			}
-			if !strings.Contains(detail, "90d, 2W, 6M or 1Y") && !strings.Contains(detail, "longer than 30 years") {
+			if !strings.Contains(detail, "90d, 2W, 6M oder 1Y") && !strings.Contains(detail, "länger als 30 Jahre") {
 				t.Errorf("no clear message at /retention: %v %v", err, ozgflow.ErrorFields(err))
 			}
 		})

@@ -18,21 +18,21 @@ import (
 // CompileSchema compiles the definition's data schema; date formats are asserted.
 func (d *Definition) CompileSchema() (*jsonschema.Schema, error) {
 	if len(d.Schema) == 0 {
-		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s has no data schema.", d.ID)
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Die Prozessvariante %s hat kein Datenschema.", d.ID)
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(d.Schema))
 	if err != nil {
-		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema is not JSON: %v", d.ID, err)
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Prozessvariante %s: Das Datenschema ist kein JSON: %v", d.ID, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	url := "ozgflow:///" + d.ID + ".json"
 	if err := c.AddResource(url, doc); err != nil {
-		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema: %v", d.ID, err)
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Prozessvariante %s: Datenschema: %v", d.ID, err)
 	}
 	s, err := c.Compile(url)
 	if err != nil {
-		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Definition %s: schema is not a valid JSON Schema: %v", d.ID, err)
+		return nil, ozgflow.Errorf(ozgflow.EINVALID, "Prozessvariante %s: Das Datenschema ist kein gültiges JSON Schema: %v", d.ID, err)
 	}
 	return s, nil
 }

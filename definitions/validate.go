@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -22,6 +23,9 @@ const (
 	NoticeAnswerExpired = "information_expired"
 )
 
+// msgIdent says what an identifier may hold.
+const msgIdent = "darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten und muss mit einem Buchstaben oder einer Ziffer beginnen"
+
 var (
 	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	leikaPattern   = regexp.MustCompile(`^[0-9]{14}$`)
@@ -37,34 +41,34 @@ func (d *Definition) Validate() error {
 		errs = append(errs, ozgflow.FieldError{Pointer: ptr, Detail: fmt.Sprintf(format, args...)})
 	}
 	if !idPattern.MatchString(d.ID) {
-		add("/id", "must be lower-case letters, digits and dashes")
+		add("/id", "%s", msgIdent)
 	}
 	if d.Version < 1 {
-		add("/version", "must be 1 or more")
+		add("/version", "muss 1 oder größer sein")
 	}
 	if !leikaPattern.MatchString(d.Service) {
-		add("/service", "must be a 14-digit LeiKa key")
+		add("/service", "muss ein 14-stelliger LeiKa-Schlüssel sein")
 	}
 	if !idPattern.MatchString(d.Slug) {
-		add("/slug", "must be lower-case letters, digits and dashes")
+		add("/slug", "%s", msgIdent)
 	}
 	if d.Name == "" {
-		add("/name", "is required")
+		add("/name", "fehlt")
 	}
 	if d.Authority != "" && !arsPattern.MatchString(d.Authority) {
-		add("/authority", "must be a 12-digit Amtlicher Regionalschlüssel")
+		add("/authority", "muss ein 12-stelliger Amtlicher Regionalschlüssel sein")
 	}
 	if err := d.Retention.Check(); err != nil {
 		add("/retention", "%s", err)
 	}
 	if d.Fee != nil && d.Fee.Amount < 0 {
-		add("/fee/amount", "must not be negative")
+		add("/fee/amount", "darf nicht negativ sein")
 	}
 	if _, err := d.CompileSchema(); err != nil {
 		add("/schema", "%s", ozgflow.ErrorMessage(err))
 	}
 	if len(d.Steps) == 0 {
-		add("/steps", "a definition needs at least one step")
+		add("/steps", "eine Prozessvariante braucht mindestens einen Schritt")
 	}
 	seen := map[string]bool{}
 	var props map[string]any // the schema's properties, for conditions
@@ -73,13 +77,16 @@ func (d *Definition) Validate() error {
 	}{&props})
 	checkCondition := func(ptr, src string) {
 		if _, err := CompileCondition(src); err != nil {
-			add(ptr, "%v", err)
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner
+			}
+			add(ptr, "die Bedingung „%s“ lässt sich nicht lesen: %v", src, err)
 			return
 		}
 		paths, _ := dataPaths(src)
 		for _, path := range paths {
 			if !schemaHas(props, path) {
-				add(ptr, "the condition reads data.%s, which the data schema does not define", strings.Join(path, "."))
+				add(ptr, "die Bedingung liest data.%s, das im Datenschema nicht vorkommt", strings.Join(path, "."))
 			}
 		}
 	}
@@ -87,9 +94,9 @@ func (d *Definition) Validate() error {
 	for i, s := range d.Steps {
 		at := fmt.Sprintf("/steps/%d", i)
 		if !idPattern.MatchString(s.ID) {
-			add(at+"/id", "must be lower-case letters, digits and dashes")
+			add(at+"/id", "%s", msgIdent)
 		} else if seen[s.ID] {
-			add(at+"/id", "step id %q is used twice", s.ID)
+			add(at+"/id", "die Schritt-Kennung „%s“ kommt zweimal vor", s.ID)
 		}
 		seen[s.ID] = true
 		if s.When != "" {
@@ -101,35 +108,29 @@ func (d *Definition) Validate() error {
 			}
 		}
 		if decidedBy != "" && s.Kind != KindNotify && s.Kind != KindArchive {
-			add(at, "unreachable: step %q always decides the case before it, and only notify and archive steps run after a decision", decidedBy)
+			add(at, "wird nie erreicht: Schritt „%s“ entscheidet den Vorgang immer vorher, und nach einer Entscheidung laufen nur noch Schritte der Art notify und archive", decidedBy)
 		}
 		if s.Kind == KindDecide && s.When == "" && (s.Default != "" || alwaysMatches(s.Rules)) {
 			decidedBy = s.ID
 		}
 		if s.Kind == KindDecide && s.Default == "" && !alwaysMatches(s.Rules) && !taskAfter(d.Steps[i+1:]) {
-			add(at+"/default", "when no rule matches nothing decides the case: add a default or a task step after it")
+			add(at+"/default", "wenn keine Regel zutrifft, entscheidet nichts den Vorgang: Geben Sie einen default an oder lassen Sie einen Schritt der Art task folgen")
 		}
 		d.validateStep(s, at, add)
 	}
-	for key, t := range d.Notices {
-		_, _, err := t.Render(NoticeData{})
-		if err == nil {
-			_, err = t.RenderEasy(NoticeData{})
-		}
-		if err != nil {
-			add("/notices/"+key, "%v", err)
-		}
+	for _, key := range sortedKeys(d.Notices) {
+		d.checkNotice(key, d.Notices[key], props, add)
 	}
 	for _, status := range []ozgflow.Status{ozgflow.StatusReceived, ozgflow.StatusApproved, ozgflow.StatusRejected,
 		ozgflow.StatusWithdrawn, ozgflow.StatusCancelled} {
 		if _, ok := d.Notices[string(status)]; !ok {
-			add("/notices/"+string(status), "a notice text for this status is required")
+			add("/notices/"+string(status), "für diesen Status fehlt der Text der Mitteilung")
 		}
 	}
 	if len(errs) > 0 {
 		// Notices come from a map: sort, so the report reads the same each time.
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pointer < errs[j].Pointer })
-		return &ozgflow.Error{Code: ozgflow.EINVALID, Message: fmt.Sprintf("Definition %s is invalid.", d.ID), Fields: errs}
+		return &ozgflow.Error{Code: ozgflow.EINVALID, Message: fmt.Sprintf("Die Prozessvariante %s ist fehlerhaft.", d.ID), Fields: errs}
 	}
 	return nil
 }
@@ -153,13 +154,13 @@ func schemaHas(props map[string]any, path []string) bool {
 // validateAnswerDeadline checks what happens when an applicant does not answer.
 func validateAnswerDeadline(s Step, at string, add func(ptr, format string, args ...any)) {
 	if s.OnNoAnswer != "" && s.OnNoAnswer != NoAnswerReject && s.OnNoAnswer != NoAnswerCancel {
-		add(at+"/onNoAnswer", "must be \"reject\" or \"cancel\"")
+		add(at+"/onNoAnswer", "muss „reject“ oder „cancel“ sein")
 	}
 	if s.OnNoAnswer != "" && s.AnswerDeadline <= 0 {
-		add(at+"/answerDeadline", "onNoAnswer needs an answer deadline")
+		add(at+"/answerDeadline", "onNoAnswer braucht eine Antwortfrist (answerDeadline)")
 	}
 	if s.AnswerReminder > 0 && s.AnswerReminder >= s.AnswerDeadline {
-		add(at+"/answerReminder", "the reminder must come before the answer deadline")
+		add(at+"/answerReminder", "die Erinnerung muss vor dem Ende der Antwortfrist liegen")
 	}
 }
 
@@ -188,84 +189,84 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 	case KindValidate, KindArchive:
 	case KindPayment:
 		if d.FeeAmount() > 0 && d.PaymentDeadline <= 0 {
-			add("/paymentDeadline", "a payment step needs a payment deadline")
+			add("/paymentDeadline", "ein Schritt der Art payment braucht eine Zahlungsfrist")
 		}
 	case KindSignature:
 		if s.Mode != "seal" && s.Mode != "applicant" {
-			add(at+"/mode", "must be \"seal\" or \"applicant\"")
+			add(at+"/mode", "muss „seal“ oder „applicant“ sein")
 		}
 	case KindDeliver:
 		if s.Target == "" {
-			add(at+"/target", "a deliver step needs a target")
+			add(at+"/target", "ein Schritt der Art deliver braucht ein Ziel (target)")
 		}
 	case KindTask:
 		if s.Queue == "" {
-			add(at+"/queue", "a task needs a queue")
+			add(at+"/queue", "eine Aufgabe braucht einen Arbeitskorb (queue)")
 		}
 		if s.Title == "" {
-			add(at+"/title", "a task needs a title")
+			add(at+"/title", "eine Aufgabe braucht einen Titel")
 		}
 		if len(s.Outcomes) == 0 {
-			add(at+"/outcomes", "a task needs at least one outcome")
+			add(at+"/outcomes", "eine Aufgabe braucht mindestens ein Ergebnis")
 		}
 		for j, o := range s.Outcomes {
 			if !slices.Contains(knownOutcomes, o) {
-				add(fmt.Sprintf("%s/outcomes/%d", at, j), "unknown outcome %q", o)
+				add(fmt.Sprintf("%s/outcomes/%d", at, j), "unbekanntes Ergebnis „%s“; möglich sind approve, reject und request_information", o)
 			}
 		}
 		if s.Due > 0 && s.DueWorkingDays > 0 {
-			add(at+"/dueWorkingDays", "set either due or dueWorkingDays, not both")
+			add(at+"/dueWorkingDays", "entweder due oder dueWorkingDays angeben, nicht beides")
 		}
 		if s.DueWorkingDays < 0 {
-			add(at+"/dueWorkingDays", "must not be negative")
+			add(at+"/dueWorkingDays", "darf nicht negativ sein")
 		}
 		if (s.RemindBefore > 0 || s.Escalation != nil) && s.Due <= 0 && s.DueWorkingDays <= 0 {
-			add(at, "reminders and escalation need a due date (due or dueWorkingDays)")
+			add(at, "Erinnerung und Eskalation brauchen eine Frist (due oder dueWorkingDays)")
 		}
 		if e := s.Escalation; e != nil {
 			if e.After < 0 {
-				add(at+"/escalation/after", "must not be negative")
+				add(at+"/escalation/after", "darf nicht negativ sein")
 			}
 			if e.Queue != "" && !idPattern.MatchString(e.Queue) {
-				add(at+"/escalation/queue", "must be lower-case letters, digits and dashes")
+				add(at+"/escalation/queue", "%s", msgIdent)
 			}
 			if e.Queue == "" && e.Priority == 0 {
-				add(at+"/escalation", "an escalation needs a queue, a priority or both")
+				add(at+"/escalation", "eine Eskalation braucht einen Arbeitskorb, eine Priorität oder beides")
 			}
 		}
 		validateAnswerDeadline(s, at, add)
 	case KindDecide:
 		if len(s.Rules) == 0 && s.Default == "" {
-			add(at+"/rules", "a decide step needs rules or a default")
+			add(at+"/rules", "ein Schritt der Art decide braucht Regeln oder einen default")
 		}
 		for j, r := range s.Rules {
 			if r.When == "" {
-				add(fmt.Sprintf("%s/rules/%d/when", at, j), "a rule needs a condition")
+				add(fmt.Sprintf("%s/rules/%d/when", at, j), "eine Regel braucht eine Bedingung")
 			}
 			if !slices.Contains(decideOutcomes, r.Outcome) {
-				add(fmt.Sprintf("%s/rules/%d/outcome", at, j), "must be approve or reject")
+				add(fmt.Sprintf("%s/rules/%d/outcome", at, j), "muss approve oder reject sein")
 			}
 		}
 		if s.Default != "" && !slices.Contains(decideOutcomes, s.Default) {
-			add(at+"/default", "must be approve or reject")
+			add(at+"/default", "muss approve oder reject sein")
 		}
 	case KindRequestInfo:
 		if s.Question == "" {
-			add(at+"/question", "a request-info step needs a question")
+			add(at+"/question", "ein Schritt der Art request-info braucht eine Frage")
 		}
 		validateAnswerDeadline(s, at, add)
 	case KindWaitExternal:
 		if s.Event == "" {
-			add(at+"/event", "a wait-external step needs an event name")
+			add(at+"/event", "ein Schritt der Art wait-external braucht einen Ereignisnamen (event)")
 		}
 		if s.Timeout <= 0 {
-			add(at+"/timeout", "a wait-external step needs a timeout")
+			add(at+"/timeout", "ein Schritt der Art wait-external braucht eine Wartezeit (timeout)")
 		}
 	case KindNotify:
 		if _, ok := d.Notices[s.Notice]; !ok {
-			add(at+"/notice", "unknown notice %q", s.Notice)
+			add(at+"/notice", "die Mitteilung „%s“ gibt es in dieser Prozessvariante nicht", s.Notice)
 		}
 	default:
-		add(at+"/kind", "unknown step kind %q; known kinds: %v", s.Kind, Kinds)
+		add(at+"/kind", "unbekannte Art „%s“; möglich sind %s", s.Kind, strings.Join(Kinds, ", "))
 	}
 }

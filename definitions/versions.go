@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // VersionStatus is where a version of a definition stands: draft →
@@ -25,13 +26,17 @@ const (
 // holds only what it overrides; the effective definition is resolved against
 // the published version of the base it extends.
 type Version struct {
-	Number      int            `json:"number"`
-	Status      VersionStatus  `json:"status"`
-	Document    map[string]any `json:"document"`
-	CreatedBy   string         `json:"createdBy"`
-	CreatedAt   time.Time      `json:"createdAt"`
-	PublishedAt time.Time      `json:"publishedAt,omitzero"`
-	RetiredAt   time.Time      `json:"retiredAt,omitzero"`
+	Number   int            `json:"number"`
+	Status   VersionStatus  `json:"status"`
+	Document map[string]any `json:"document"`
+	// Source is the YAML text the document was written as, kept so that an
+	// administrator gets back the order and comments they wrote; "" when the
+	// document came as JSON or from a workbook.
+	Source      string    `json:"source,omitempty"`
+	CreatedBy   string    `json:"createdBy"`
+	CreatedAt   time.Time `json:"createdAt"`
+	PublishedAt time.Time `json:"publishedAt,omitzero"`
+	RetiredAt   time.Time `json:"retiredAt,omitzero"`
 }
 
 // Entry is one authored definition, a base or a variant, with its versions.
@@ -63,7 +68,7 @@ type Catalog struct {
 // SeedCatalog makes a catalog of the shipped documents, each published as
 // version 1 by "catalog".
 func SeedCatalog(fsys fs.FS, at time.Time) (Catalog, error) {
-	authorities, docs, _, err := readDocuments(fsys)
+	authorities, docs, files, err := readDocuments(fsys)
 	if err != nil {
 		return Catalog{}, err
 	}
@@ -77,14 +82,36 @@ func SeedCatalog(fsys fs.FS, at time.Time) (Catalog, error) {
 			number = v
 		}
 		c.Entries = append(c.Entries, Entry{ID: id, Extends: extends, Versions: []Version{{
-			Number: number, Status: StatusPublished, Document: jsonCopy(doc), CreatedBy: "catalog",
+			Number: number, Status: StatusPublished, Document: jsonCopy(doc), Source: sourceOf(fsys, files[id]), CreatedBy: "catalog",
 			CreatedAt: at, PublishedAt: at,
 		}}})
 	}
 	if _, err := c.Registry(); err != nil {
 		return Catalog{}, err
 	}
+	for _, id := range ids {
+		def, err := c.Effective(id, c.Entries[c.index(id)].Versions[0].Number)
+		if err != nil {
+			return Catalog{}, err
+		}
+		if fe := def.CheckReferences(c.Authorities); len(fe) > 0 {
+			return Catalog{}, fmt.Errorf("%s: %s: %s", files[id], fe[0].Pointer, fe[0].Detail)
+		}
+	}
 	return c, nil
+}
+
+// sourceOf is the text of a catalog file, "" when it cannot be read.
+func sourceOf(fsys fs.FS, name string) string {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func (c *Catalog) index(id string) int {
+	return sort.Search(len(c.Entries), func(i int) bool { return c.Entries[i].ID >= id })
 }
 
 // Entry returns the entry with the given ID.
@@ -152,11 +179,11 @@ func (c *Catalog) Effective(id string, number int) (Definition, error) {
 	docs[id] = v.Document
 	resolved, err := resolve(id, docs, nil)
 	if err != nil {
-		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
+		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Prozessvariante %s, Version %d: %v", id, number, err)
 	}
 	def, err := DecodeDocument(resolved)
 	if err != nil {
-		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Definition %s version %d: %v", id, number, err)
+		return Definition{}, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "Prozessvariante %s, Version %d: %v", id, number, err)
 	}
 	return def, nil
 }
@@ -165,11 +192,11 @@ func (c *Catalog) Effective(id string, number int) (Definition, error) {
 func (c *Catalog) find(id string, number int) (*Entry, *Version, error) {
 	e, ok := c.Entry(id)
 	if !ok {
-		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Die Prozessvariante %s gibt es nicht.", id)
 	}
 	v, ok := e.Version(number)
 	if !ok {
-		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, number)
+		return nil, nil, ozgflow.Errorf(ozgflow.ENOTFOUND, "Die Prozessvariante %s hat keine Version %d.", id, number)
 	}
 	return e, v, nil
 }
@@ -179,15 +206,15 @@ func (c *Catalog) find(id string, number int) (*Entry, *Version, error) {
 func (c *Catalog) Create(doc map[string]any, by string, at time.Time) (Version, error) {
 	id, _ := doc["id"].(string)
 	if !idPattern.MatchString(id) {
-		return Version{}, fieldError("/id", "must be lower-case letters, digits and dashes")
+		return Version{}, fieldError("/id", "Kennung (id): "+msgIdent)
 	}
 	if _, exists := c.Entry(id); exists {
-		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Definition %s exists already; make a draft of it instead.", id)
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Die Prozessvariante %s gibt es schon; legen Sie stattdessen einen Entwurf davon an.", id)
 	}
 	doc = jsonCopy(doc)
 	doc["version"] = 1
-	if _, err := DecodeDocument(doc); err != nil {
-		return Version{}, fieldError("", err.Error())
+	if err := checkDocument(doc); err != nil {
+		return Version{}, err
 	}
 	extends, _ := doc["extends"].(string)
 	v := Version{Number: 1, Status: StatusDraft, Document: doc, CreatedBy: by, CreatedAt: at}
@@ -202,49 +229,54 @@ func (c *Catalog) Create(doc map[string]any, by string, at time.Time) (Version, 
 func (c *Catalog) Draft(id string, from int, by string, at time.Time) (Version, error) {
 	e, ok := c.Entry(id)
 	if !ok {
-		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s not found.", id)
+		return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Die Prozessvariante %s gibt es nicht.", id)
 	}
 	if d, exists := e.draft(); exists {
-		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Definition %s has a draft already: version %d.", id, d.Number)
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Die Prozessvariante %s hat schon einen Entwurf: Version %d.", id, d.Number)
 	}
 	newest := e.Versions[len(e.Versions)-1]
 	source := &newest
 	if from != 0 {
 		if source, ok = e.Version(from); !ok {
-			return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %d.", id, from)
+			return Version{}, ozgflow.Errorf(ozgflow.ENOTFOUND, "Die Prozessvariante %s hat keine Version %d.", id, from)
 		}
 	}
 	number := newest.Number + 1
 	doc := jsonCopy(source.Document)
 	doc["version"] = number
-	v := Version{Number: number, Status: StatusDraft, Document: doc, CreatedBy: by, CreatedAt: at}
+	v := Version{Number: number, Status: StatusDraft, Document: doc, Source: withVersion(source.Source, number), CreatedBy: by, CreatedAt: at}
 	e.Versions = append(e.Versions, v)
-	c.record(at, by, "drafted", id, number, fmt.Sprintf("from version %d", source.Number))
+	c.record(at, by, "drafted", id, number, fmt.Sprintf("aus Version %d", source.Number))
 	return v, nil
 }
 
-// Edit replaces the document of a draft; published and retired versions
-// cannot be edited.
-func (c *Catalog) Edit(id string, number int, doc map[string]any, by string, at time.Time) (Version, error) {
+// Edit replaces the document of a draft, and the YAML text it was written
+// as ("" when it came otherwise); published and retired versions cannot be
+// edited.
+func (c *Catalog) Edit(id string, number int, doc map[string]any, source string, by string, at time.Time) (Version, error) {
 	e, v, err := c.find(id, number)
 	if err != nil {
 		return Version{}, err
 	}
 	if v.Status != StatusDraft {
-		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s and cannot be edited; make a new draft.", number, id, v.Status)
+		return Version{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d von %s ist %s und kann nicht bearbeitet werden; legen Sie einen neuen Entwurf an.",
+			number, id, locale.DE.VersionStatus(string(v.Status)))
 	}
 	if docID, _ := doc["id"].(string); docID != id {
-		return Version{}, fieldError("/id", fmt.Sprintf("must stay %q", id))
+		return Version{}, fieldError("/id", fmt.Sprintf("Kennung (id): muss „%s“ bleiben", id))
 	}
 	if extends, _ := doc["extends"].(string); extends != e.Extends {
-		return Version{}, fieldError("/extends", fmt.Sprintf("must stay %q", e.Extends))
+		if e.Extends == "" {
+			return Version{}, fieldError("/extends", "Basis (extends): eine Basis erbt von keiner anderen; das Feld muss fehlen")
+		}
+		return Version{}, fieldError("/extends", fmt.Sprintf("Basis (extends): muss „%s“ bleiben", e.Extends))
 	}
 	doc = jsonCopy(doc)
 	doc["version"] = number
-	if _, err := DecodeDocument(doc); err != nil {
-		return Version{}, fieldError("", err.Error())
+	if err := checkDocument(doc); err != nil {
+		return Version{}, err
 	}
-	v.Document = doc
+	v.Document, v.Source = doc, withVersion(source, number)
 	c.record(at, by, "edited", id, number, "")
 	return *v, nil
 }
@@ -258,7 +290,8 @@ func (c *Catalog) Publish(id string, number int, by string, at time.Time) error 
 		return err
 	}
 	if v.Status != StatusDraft {
-		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only a draft can be published.", number, id, v.Status)
+		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d von %s ist %s; nur ein Entwurf kann veröffentlicht werden.",
+			number, id, locale.DE.VersionStatus(string(v.Status)))
 	}
 	trial := c.Clone()
 	tv, _ := mustEntry(&trial, id).Version(number)
@@ -271,7 +304,7 @@ func (c *Catalog) Publish(id string, number int, by string, at time.Time) error 
 	}
 	if old, ok := e.Published(); ok {
 		old.Status, old.RetiredAt = StatusRetired, at
-		c.record(at, by, "retired", id, old.Number, fmt.Sprintf("replaced by version %d", number))
+		c.record(at, by, "retired", id, old.Number, fmt.Sprintf("ersetzt durch Version %d", number))
 	}
 	v.Status, v.PublishedAt = StatusPublished, at
 	c.record(at, by, "published", id, number, "")
@@ -286,7 +319,8 @@ func (c *Catalog) Retire(id string, number int, by string, at time.Time) error {
 		return err
 	}
 	if v.Status != StatusPublished {
-		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d of %s is %s; only the published version can be retired.", number, id, v.Status)
+		return ozgflow.Errorf(ozgflow.ECONFLICT, "Version %d von %s ist %s; nur die veröffentlichte Version kann stillgelegt werden.",
+			number, id, locale.DE.VersionStatus(string(v.Status)))
 	}
 	v.Status, v.RetiredAt = StatusRetired, at
 	c.record(at, by, "retired", id, number, "")
@@ -294,7 +328,10 @@ func (c *Catalog) Retire(id string, number int, by string, at time.Time) error {
 }
 
 // validatePublished checks the effective definition of id and of every
-// published variant that extends it, reporting problems by definition.
+// published variant that extends it, and what they name against what
+// exists (queues, targets, notice fields). Findings point into the document
+// the administrator wrote, a step found by its id, and say the field in
+// German; those of other variants name the variant.
 func (c *Catalog) validatePublished(id string) error {
 	var fields []ozgflow.FieldError
 	check := func(entryID string) {
@@ -304,18 +341,32 @@ func (c *Catalog) validatePublished(id string) error {
 			return
 		}
 		def, err := c.Effective(entryID, v.Number)
-		if err == nil {
-			err = def.Validate()
-		}
-		if err == nil {
+		if err != nil {
+			fields = append(fields, ozgflow.FieldError{Detail: prefixed(entryID != id, entryID, ozgflow.ErrorMessage(err))})
 			return
 		}
-		if fe := ozgflow.ErrorFields(err); len(fe) > 0 {
-			for _, f := range fe {
-				fields = append(fields, ozgflow.FieldError{Pointer: f.Pointer, Detail: entryID + ": " + f.Detail})
+		var found []ozgflow.FieldError
+		if err := def.Validate(); err != nil {
+			found = ozgflow.ErrorFields(err)
+			if len(found) == 0 {
+				found = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
 			}
-		} else {
-			fields = append(fields, ozgflow.FieldError{Pointer: "", Detail: entryID + ": " + ozgflow.ErrorMessage(err)})
+		}
+		found = append(found, def.CheckReferences(c.Authorities)...)
+		for _, f := range found {
+			t := Trace(v.Document, &def, f)
+			detail := t.Detail
+			if t.Field != "" {
+				detail = t.Field + ": " + detail
+			}
+			if t.Inherited && e.Extends != "" {
+				detail += fmt.Sprintf(" (der Wert kommt aus der Basis „%s“)", e.Extends)
+			}
+			pointer := t.Pointer
+			if entryID != id {
+				pointer = ""
+			}
+			fields = append(fields, ozgflow.FieldError{Pointer: pointer, Detail: prefixed(entryID != id, entryID, detail)})
 		}
 	}
 	check(id)
@@ -326,7 +377,32 @@ func (c *Catalog) validatePublished(id string) error {
 	}
 	if len(fields) > 0 {
 		return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
-			Message: fmt.Sprintf("Definition %s cannot be published as it is.", id), Fields: fields}
+			Message: fmt.Sprintf("Die Prozessvariante %s kann so nicht veröffentlicht werden.", id), Fields: fields}
+	}
+	return nil
+}
+
+// prefixed names another variant in a finding.
+func prefixed(other bool, id, detail string) string {
+	if !other {
+		return detail
+	}
+	return "Prozessvariante " + id + ", die darauf aufbaut: " + detail
+}
+
+// checkDocument refuses a document whose keys or values definitions cannot
+// read, naming each place in German.
+func checkDocument(doc map[string]any) error {
+	if fe := CheckShape(doc); len(fe) > 0 {
+		for i := range fe {
+			if label := FieldLabel(nil, fe[i].Pointer); label != "" {
+				fe[i].Detail = label + ": " + fe[i].Detail
+			}
+		}
+		return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "Das Dokument lässt sich so nicht lesen.", Fields: fe}
+	}
+	if _, err := DecodeDocument(doc); err != nil {
+		return fieldError("", "Das Dokument lässt sich so nicht lesen: "+err.Error())
 	}
 	return nil
 }
@@ -373,7 +449,7 @@ func jsonCopy(doc map[string]any) map[string]any {
 }
 
 func fieldError(pointer, detail string) error {
-	return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "The definition is not well-formed.",
+	return &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE, Message: "Das Dokument lässt sich so nicht lesen.",
 		Fields: []ozgflow.FieldError{{Pointer: pointer, Detail: detail}}}
 }
 

@@ -1,6 +1,7 @@
 package definitions_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func fee(t *testing.T, c *definitions.Catalog, service, authority string) int64 
 func TestDraftEditPublishRetire(t *testing.T) {
 	c := seed(t)
 	if _, err := c.Edit("gewerbeanmeldung-leipzig", 1, map[string]any{"id": "gewerbeanmeldung-leipzig",
-		"extends": "gewerbeanmeldung"}, "admin", now); ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
+		"extends": "gewerbeanmeldung"}, "", "admin", now); ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
 		t.Fatalf("editing the published version: %v, want ECONFLICT", err)
 	}
 	v, err := c.Draft("gewerbeanmeldung-leipzig", 0, "admin", now)
@@ -48,7 +49,7 @@ func TestDraftEditPublishRetire(t *testing.T) {
 	}
 	doc := v.Document
 	doc["fee"] = map[string]any{"amount": 3100, "purpose": "Gebühr Gewerbeanmeldung Stadt Leipzig"}
-	if _, err := c.Edit("gewerbeanmeldung-leipzig", 2, doc, "admin", now); err != nil {
+	if _, err := c.Edit("gewerbeanmeldung-leipzig", 2, doc, "", "admin", now); err != nil {
 		t.Fatal(err)
 	}
 	if got := fee(t, &c, "gewerbeanmeldung", leipzig); got != 2600 {
@@ -88,20 +89,33 @@ func TestPublishRefusesInvalidDraftsAndNamesThePlace(t *testing.T) {
 		name    string
 		id      string
 		change  func(doc map[string]any)
-		pointer string
+		pointer string // into the draft, not into the resolved definition
+		detail  string
 	}{
 		{"unknown step kind", "gewerbeanmeldung-dresden", func(doc map[string]any) {
-			doc["steps"] = []any{map[string]any{"id": "review", "kind": "teleport"}}
-		}, "/steps/4/kind"},
+			doc["steps"] = []any{map[string]any{"id": "deliver", "target": "gewerbe-dresden"}, map[string]any{"id": "review", "kind": "teleport"}}
+		}, "/steps/1/kind", "Schritt „review“ › Art (kind): unbekannte Art „teleport“"},
 		{"task without queue", "gewerbeanmeldung-dresden", func(doc map[string]any) {
 			doc["steps"] = []any{map[string]any{"id": "review", "queue": ""}}
-		}, "/steps/4/queue"},
+		}, "/steps/0/queue", "eine Aufgabe braucht einen Arbeitskorb"},
+		{"queue the authority does not have", "gewerbeanmeldung-leipzig", func(doc map[string]any) {
+			doc["steps"].([]any)[1].(map[string]any)["queue"] = "gewerbe-typo"
+		}, "/steps/1/queue", "Schritt „review“ › Arbeitskorb (queue): den Arbeitskorb „gewerbe-typo“ gibt es bei Stadt Leipzig nicht; bekannt sind: gewerbe (Gewerbeangelegenheiten)"},
+		{"escalation to an unknown queue", "gewerbeanmeldung-leipzig", func(doc map[string]any) {
+			doc["steps"].([]any)[1].(map[string]any)["escalation"] = map[string]any{"after": "1d", "queue": "leitung"}
+		}, "/steps/1/escalation/queue", "„leitung“ gibt es bei Stadt Leipzig nicht"},
+		{"target not set up", "anwohnerparkausweis-dresden", func(doc map[string]any) {
+			doc["steps"] = []any{map[string]any{"id": "deliver", "target": "parken-dresdn"}}
+		}, "/steps/0/target", "das Ziel „parken-dresdn“ ist für Landeshauptstadt Dresden nicht eingerichtet"},
 		{"condition that does not compile", "anwohnerparkausweis-leipzig", func(doc map[string]any) {
-			doc["steps"] = []any{map[string]any{"id": "review", "when": "outcome =="}}
-		}, "/steps/4/when"},
+			doc["steps"] = []any{map[string]any{"id": "deliver", "target": "parken-leipzig"}, map[string]any{"id": "review", "when": "outcome =="}}
+		}, "/steps/1/when", "lässt sich nicht lesen"},
+		{"notice field that does not exist", "gewerbeanmeldung-dresden", func(doc map[string]any) {
+			doc["notices"] = map[string]any{"approved": map[string]any{"title": "x", "text": "Betrag: {{.Betrag}}"}}
+		}, "/notices/approved/text", "das Feld {{.Betrag}} gibt es in Mitteilungen nicht"},
 		{"base breaks its variants", "hundesteuer-anmeldung", func(doc map[string]any) {
 			doc["notices"] = map[string]any{"approved": map[string]any{"title": "x", "text": "{{.Unknown}}"}}
-		}, "/notices/approved"},
+		}, "/notices/approved/text", "Mitteilung „approved“ › Text (text)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,13 +125,13 @@ func TestPublishRefusesInvalidDraftsAndNamesThePlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.change(v.Document)
-			if _, err := c.Edit(tt.id, v.Number, v.Document, "admin", now); err != nil {
+			if _, err := c.Edit(tt.id, v.Number, v.Document, "", "admin", now); err != nil {
 				t.Fatal(err)
 			}
 			err = c.Publish(tt.id, v.Number, "admin", now)
 			found := false
 			for _, f := range ozgflow.ErrorFields(err) {
-				found = found || f.Pointer == tt.pointer
+				found = found || f.Pointer == tt.pointer && strings.Contains(f.Detail, tt.detail)
 			}
 			if ozgflow.ErrorCode(err) != ozgflow.EUNPROCESSABLE || !found {
 				t.Fatalf("publish: %v %+v, want a problem at %s", err, ozgflow.ErrorFields(err), tt.pointer)
@@ -139,6 +153,17 @@ func TestCreateVariantForAnotherAuthority(t *testing.T) {
 	}
 	if _, err := c.Create(doc, "admin", now); ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
 		t.Errorf("creating twice: %v", err)
+	}
+	// Chemnitz has set up no Steueramt target yet: publishing is refused,
+	// naming the target and those Chemnitz has.
+	err := c.Publish("hundesteuer-anmeldung-chemnitz", 1, "admin", now)
+	if fe := ozgflow.ErrorFields(err); len(fe) != 1 || fe[0].Pointer != "/steps/0/target" ||
+		!strings.Contains(fe[0].Detail, "„steueramt-chemnitz“ ist für Stadt Chemnitz nicht eingerichtet; eingerichtet sind: lasttest (Lasttest-Empfänger)") {
+		t.Fatalf("publish with an unknown target: %v %+v", err, fe)
+	}
+	doc["steps"] = []any{map[string]any{"id": "deliver", "target": "lasttest"}}
+	if _, err := c.Edit("hundesteuer-anmeldung-chemnitz", 1, doc, "", "admin", now); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.Publish("hundesteuer-anmeldung-chemnitz", 1, "admin", now); err != nil {
 		t.Fatal(err)

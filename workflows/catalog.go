@@ -29,7 +29,7 @@ func CatalogWorkflow(ctx workflow.Context, catalog definitions.Catalog) (definit
 		case ozgflow.UpdateDefinitionDraft:
 			_, err = c.Draft(ch.ID, ch.From, ch.By, at)
 		case ozgflow.UpdateDefinitionEdit:
-			_, err = c.Edit(ch.ID, ch.Version, ch.Document, ch.By, at)
+			_, err = c.Edit(ch.ID, ch.Version, ch.Document, ch.Source, ch.By, at)
 		case ozgflow.UpdateDefinitionPublish:
 			err = c.Publish(ch.ID, ch.Version, ch.By, at)
 		case ozgflow.UpdateDefinitionRetire:

@@ -46,7 +46,8 @@ func TestCatalogWorkflowVersionsDefinitions(t *testing.T) {
 		update(ozgflow.UpdateDefinitionPublish, ozgflow.EUNPROCESSABLE, ozgflow.DefinitionChange{ID: id, Version: 2, By: "admin"})
 		update(ozgflow.UpdateDefinitionEdit, "", ozgflow.DefinitionChange{ID: id, Version: 2, By: "admin",
 			Document: map[string]any{"id": id, "extends": "gewerbeanmeldung", "authority": "146120000000",
-				"fee": map[string]any{"amount": 2700, "purpose": "Gebühr"}}})
+				"fee":   map[string]any{"amount": 2700, "purpose": "Gebühr"},
+				"steps": []any{map[string]any{"id": "deliver", "target": "gewerbe-dresden"}}}})
 		update(ozgflow.UpdateDefinitionPublish, "", ozgflow.DefinitionChange{ID: id, Version: 2, By: "admin"})
 	}, time.Minute)
 	checked := false

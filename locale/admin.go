@@ -1,0 +1,80 @@
+package locale
+
+import (
+	"fmt"
+	"time"
+)
+
+// The administrators' words: the statuses of a variant's versions, the
+// actions of the record of changes, and durations as a person reads them.
+
+// VersionStatus names where a version of a process variant stands, e.g.
+// "veröffentlicht" for published. An unknown status comes back as given.
+func (l Lang) VersionStatus(s string) string { return l.word(versionStatusWords, s) }
+
+// ChangeAction names an entry of the record of changes to the variants,
+// e.g. "veröffentlicht".
+func (l Lang) ChangeAction(a string) string { return l.word(changeActionWords, a) }
+
+var versionStatusWords = map[string]words{
+	"draft":     {"Entwurf", "draft"},
+	"published": {"veröffentlicht", "published"},
+	"retired":   {"stillgelegt", "retired"},
+}
+
+var changeActionWords = map[string]words{
+	"created":   {"angelegt", "created"},
+	"drafted":   {"Entwurf angelegt", "draft made"},
+	"edited":    {"bearbeitet", "edited"},
+	"published": {"veröffentlicht", "published"},
+	"retired":   {"stillgelegt", "retired"},
+}
+
+// Duration writes a span of time rounded to what a person reads: at most two
+// units, the larger first, "3 Tage", "2 Std. 10 Min.", "1 Tag 4 Std.",
+// "45 Min.", "unter 1 Min."; in English "3 days", "2 h 10 min". Zero or less
+// is "–".
+func (l Lang) Duration(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	de := l != EN
+	unit := func(n int, one, many, enOne, enMany string) string {
+		if de {
+			if n == 1 {
+				return fmt.Sprintf("%d %s", n, one)
+			}
+			return fmt.Sprintf("%d %s", n, many)
+		}
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, enOne)
+		}
+		return fmt.Sprintf("%d %s", n, enMany)
+	}
+	switch {
+	case days >= 10:
+		// Beyond a week and a half the hours no longer matter.
+		if hours >= 12 {
+			days++
+		}
+		return unit(days, "Tag", "Tage", "day", "days")
+	case days > 0:
+		if hours == 0 {
+			return unit(days, "Tag", "Tage", "day", "days")
+		}
+		return unit(days, "Tag", "Tage", "day", "days") + " " + unit(hours, "Std.", "Std.", "h", "h")
+	case hours > 0:
+		if mins == 0 {
+			return unit(hours, "Std.", "Std.", "h", "h")
+		}
+		return unit(hours, "Std.", "Std.", "h", "h") + " " + unit(mins, "Min.", "Min.", "min", "min")
+	case mins > 0:
+		return unit(mins, "Min.", "Min.", "min", "min")
+	}
+	if de {
+		return "unter 1 Min."
+	}
+	return "under 1 min"
+}
