@@ -29,13 +29,15 @@ type VersionSummary struct {
 
 // Entry is one definition with its versions, as administrators see it.
 type Entry struct {
-	ID        string           `json:"id"`
-	Extends   string           `json:"extends,omitempty"`
-	Name      string           `json:"name"`
-	Service   string           `json:"service"`
-	Authority string           `json:"authority,omitempty"`
-	Published int              `json:"published,omitempty"`
-	Versions  []VersionSummary `json:"versions"`
+	ID        string `json:"id"`
+	Extends   string `json:"extends,omitempty"`
+	Name      string `json:"name"`
+	Service   string `json:"service"`
+	Authority string `json:"authority,omitempty"`
+	// AuthorityName is the authority's name as people read it.
+	AuthorityName string           `json:"authorityName,omitempty"`
+	Published     int              `json:"published,omitempty"`
+	Versions      []VersionSummary `json:"versions"`
 }
 
 // Entry summarises a definition of the catalog with its versions and the
@@ -45,6 +47,11 @@ func (s *Service) Entry(ctx context.Context, cat *definitions.Catalog, e *defini
 	newest := e.Versions[len(e.Versions)-1]
 	if def, err := cat.Effective(e.ID, newest.Number); err == nil {
 		v.Name, v.Service, v.Authority = def.Name, def.Service, def.Authority
+	}
+	for _, a := range cat.Authorities {
+		if a.ARS == v.Authority && v.Authority != "" {
+			v.AuthorityName = a.Name
+		}
 	}
 	if p, ok := e.Published(); ok {
 		v.Published = p.Number
@@ -58,6 +65,12 @@ func (s *Service) Entry(ctx context.Context, cat *definitions.Catalog, e *defini
 		v.Versions = append(v.Versions, vv)
 	}
 	return v
+}
+
+// RunningCases counts the cases that run on a version of a definition, by
+// the search attribute every case carries; -1 when Temporal cannot say.
+func (s *Service) RunningCases(ctx context.Context, id string, version int) int64 {
+	return s.runningCases(ctx, id, version)
 }
 
 // runningCases counts the cases that run on a version; -1 when Temporal

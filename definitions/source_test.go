@@ -175,3 +175,45 @@ func TestEveryShippedVariantNamesOnlyWhatExists(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffNamesWhatChangesForNewCases(t *testing.T) {
+	c, err := definitions.SeedCatalog(catalog.FS, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "gewerbeanmeldung-leipzig"
+	old, _ := c.Effective(id, 1)
+	v, _ := c.Draft(id, 0, "admin", time.Now())
+	text, err := definitions.EditSource(v.Source, []definitions.SourceEdit{
+		{Path: []string{"fee", "amount"}, Value: 3100},
+		{Path: []string{"steps", "review", "remindBefore"}, Value: "3d"},
+		{Path: []string{"notices", "approved", "title"}, Value: "Gewerbeanmeldung angenommen"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := definitions.ParseSource(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Edit(id, v.Number, doc, text, "admin", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := c.Effective(id, v.Number)
+	got := map[string]definitions.Difference{}
+	for _, d := range definitions.Diff(&old, &next) {
+		got[d.Field] = d
+	}
+	for field, want := range map[string][2]string{
+		"Gebühr (fee) › Betrag in Cent (amount)":                     {"2600", "3100"},
+		"Schritt „review“ › Erinnerung vor Fristende (remindBefore)": {"2d", "3d"},
+		"Mitteilung „approved“ › Titel (title)":                      {"Gewerbeanmeldung bestätigt", "Gewerbeanmeldung angenommen"},
+	} {
+		if d := got[field]; d.Old != want[0] || d.New != want[1] || d.Kind != definitions.DiffChanged {
+			t.Errorf("%s: %+v, want %v", field, d, want)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("%d differences, want 3: %v", len(got), got)
+	}
+}

@@ -78,3 +78,26 @@ func (l Lang) Duration(d time.Duration) string {
 	}
 	return "under 1 min"
 }
+
+// adminText are the administrators' page texts, kept beside the other
+// tables' keys.
+var adminText = map[Lang]map[string]string{
+	DE: {
+		"staff.problem.form":  "Das Formular wurde nicht gespeichert; bitte prüfen Sie diese Angaben:",
+		"staff.problem.line":  "Zeile %d: %s",
+		"staff.problem.again": "Bitte prüfen Sie die Angaben und versuchen Sie es noch einmal.",
+	},
+	EN: {
+		"staff.problem.form":  "The form was not saved; please check these fields:",
+		"staff.problem.line":  "Line %d: %s",
+		"staff.problem.again": "Please check what you entered and try again.",
+	},
+}
+
+func init() {
+	for l, texts := range adminText {
+		for k, v := range texts {
+			pageText[l][k] = v
+		}
+	}
+}

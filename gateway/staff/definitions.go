@@ -5,11 +5,12 @@ package staff
 // retiring, the Excel import and the record of changes.
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/gorilla/mux"
-	"gopkg.in/yaml.v3"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
@@ -68,7 +69,7 @@ func (p *Pages) handleDraftPage(w http.ResponseWriter, r *http.Request, v view) 
 	id := mux.Vars(r)["id"]
 	cat, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionDraft, ozgflow.DefinitionChange{ID: id, By: v.User.Subject})
 	if err != nil {
-		p.versionPageProblem(w, r, v, id, 0, "", err)
+		p.versionPageProblem(w, r, v, id, 0, "", nil, err)
 		return
 	}
 	e, _ := cat.Entry(id)
@@ -77,14 +78,21 @@ func (p *Pages) handleDraftPage(w http.ResponseWriter, r *http.Request, v view) 
 
 // versionData is what the version page shows.
 type versionData struct {
-	ID        string
-	Number    int
-	Status    definitions.VersionStatus
-	Document  string
-	Effective string
+	ID            string
+	Name          string
+	AuthorityName string
+	Number        int
+	Status        definitions.VersionStatus
+	Document      string // the YAML text: as written, or in the usual order
+	Effective     string
+	Form          *variantForm // for drafts: the settings that change most
+	Published     int          // the version taking new cases, 0 if none
+	Running       int64        // cases running on it, -1 when unknown
+	Diff          []definitions.Difference
+	DiffError     string
 }
 
-func (p *Pages) versionData(id string, number int) (versionData, bool) {
+func (p *Pages) versionData(ctx context.Context, id string, number int) (versionData, bool) {
 	cat := p.catalog.Snapshot()
 	e, ok := cat.Entry(id)
 	if !ok {
@@ -94,19 +102,59 @@ func (p *Pages) versionData(id string, number int) (versionData, bool) {
 	if !ok {
 		return versionData{}, false
 	}
-	d := versionData{ID: id, Number: number, Status: ver.Status}
-	doc, _ := yaml.Marshal(ver.Document)
-	d.Document = string(doc)
-	if def, err := cat.Effective(id, number); err == nil {
-		eff, _ := yaml.Marshal(def)
-		d.Effective = string(eff)
+	d := versionData{ID: id, Number: number, Status: ver.Status, Document: ver.Source, Running: -1}
+	if d.Document == "" {
+		d.Document = definitions.FormatDocument(ver.Document)
+	}
+	def, err := cat.Effective(id, number)
+	if err == nil {
+		d.Effective = definitions.FormatDocument(documentOf(def))
+		d.Name = def.Name
+		if a, ok := authorityOf(&cat, def.Authority); ok {
+			d.AuthorityName = a.Name
+		}
+	}
+	if ver.Status != definitions.StatusDraft {
+		return d, true
+	}
+	if err == nil {
+		d.Form = newVariantForm(&cat, &def)
+	}
+	if pub, ok := e.Published(); ok {
+		d.Published, d.Running = pub.Number, p.cases.RunningCases(ctx, id, pub.Number)
+		old, perr := cat.Effective(id, pub.Number)
+		switch {
+		case perr != nil:
+			d.DiffError = ozgflow.ErrorMessage(perr)
+		case err != nil:
+			d.DiffError = ozgflow.ErrorMessage(err)
+		default:
+			d.Diff = definitions.Diff(&old, &def)
+		}
 	}
 	return d, true
 }
 
+// documentOf is a definition as a document, for writing it as YAML.
+func documentOf(def definitions.Definition) map[string]any {
+	var doc map[string]any
+	b, _ := json.Marshal(def)
+	_ = json.Unmarshal(b, &doc)
+	return doc
+}
+
+func authorityOf(cat *definitions.Catalog, ars string) (definitions.Authority, bool) {
+	for _, a := range cat.Authorities {
+		if a.ARS == ars && ars != "" {
+			return a, true
+		}
+	}
+	return definitions.Authority{}, false
+}
+
 func (p *Pages) handleVersionPage(w http.ResponseWriter, r *http.Request, v view) {
 	number, _ := strconv.Atoi(mux.Vars(r)["version"])
-	d, ok := p.versionData(mux.Vars(r)["id"], number)
+	d, ok := p.versionData(r.Context(), mux.Vars(r)["id"], number)
 	if !ok {
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
 		return
@@ -118,26 +166,62 @@ func (p *Pages) handleVersionPage(w http.ResponseWriter, r *http.Request, v view
 
 // handleSaveVersionPage saves the edited YAML of a draft and, if asked,
 // publishes it; on a refusal the page comes back with the text as typed and
-// the problems named.
+// the problems named with their line.
 func (p *Pages) handleSaveVersionPage(w http.ResponseWriter, r *http.Request, v view) {
 	id := mux.Vars(r)["id"]
 	number, _ := strconv.Atoi(mux.Vars(r)["version"])
 	text := r.PostFormValue("document")
-	var doc map[string]any
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil || doc == nil {
-		p.versionPageProblem(w, r, v, id, number, text, ozgflow.Errorf(ozgflow.EUNPROCESSABLE, "%s", say("problem.yaml", err)))
+	doc, err := definitions.ParseSource(text)
+	if err != nil {
+		p.versionPageProblem(w, r, v, id, number, text, nil, err)
 		return
 	}
+	p.saveDraft(w, r, v, id, number, doc, text, nil)
+}
+
+// handleSaveFormPage saves the form of the settings that change most: each
+// field that differs from the draft's effective value is written into the
+// draft's text, which keeps its order and comments.
+func (p *Pages) handleSaveFormPage(w http.ResponseWriter, r *http.Request, v view) {
+	id := mux.Vars(r)["id"]
+	number, _ := strconv.Atoi(mux.Vars(r)["version"])
+	d, ok := p.versionData(r.Context(), id, number)
+	if !ok || d.Form == nil {
+		p.versionPageProblem(w, r, v, id, number, "", nil, ozgflow.Errorf(ozgflow.ECONFLICT,
+			"Version %d von %s ist kein Entwurf, der sich bearbeiten lässt.", number, id))
+		return
+	}
+	posted := d.Form.read(r)
+	edits, problems := d.Form.edits(posted)
+	if len(problems) > 0 {
+		p.versionPageProblem(w, r, v, id, number, "", posted, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
+			Message: say("problem.form"), Fields: problems})
+		return
+	}
+	text, err := definitions.EditSource(d.Document, edits)
+	var doc map[string]any
+	if err == nil {
+		doc, err = definitions.ParseSource(text)
+	}
+	if err != nil {
+		p.versionPageProblem(w, r, v, id, number, "", posted, err)
+		return
+	}
+	p.saveDraft(w, r, v, id, number, doc, text, posted)
+}
+
+// saveDraft stores a draft's document and text and publishes it when asked.
+func (p *Pages) saveDraft(w http.ResponseWriter, r *http.Request, v view, id string, number int, doc map[string]any, text string, form *variantForm) {
 	if _, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionEdit,
-		ozgflow.DefinitionChange{ID: id, Version: number, Document: doc, By: v.User.Subject}); err != nil {
-		p.versionPageProblem(w, r, v, id, number, text, err)
+		ozgflow.DefinitionChange{ID: id, Version: number, Document: doc, Source: text, By: v.User.Subject}); err != nil {
+		p.versionPageProblem(w, r, v, id, number, text, form, err)
 		return
 	}
 	flash := "gespeichert"
 	if r.PostFormValue("action") == "publish" {
 		if _, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionPublish,
 			ozgflow.DefinitionChange{ID: id, Version: number, By: v.User.Subject}); err != nil {
-			p.versionPageProblem(w, r, v, id, number, text, err)
+			p.versionPageProblem(w, r, v, id, number, text, form, err)
 			return
 		}
 		flash = "veroeffentlicht"
@@ -145,11 +229,13 @@ func (p *Pages) handleSaveVersionPage(w http.ResponseWriter, r *http.Request, v 
 	http.Redirect(w, r, "/verwaltung/definitionen/"+id+"/versionen/"+strconv.Itoa(number)+"?hinweis="+flash, http.StatusSeeOther)
 }
 
-// versionPageProblem shows a version again with what went wrong.
-func (p *Pages) versionPageProblem(w http.ResponseWriter, r *http.Request, v view, id string, number int, text string, err error) {
-	d, ok := p.versionData(id, number)
+// versionPageProblem shows a version again with what went wrong: the text
+// and the form as typed, and each finding once, with the line of the text
+// and the field it concerns.
+func (p *Pages) versionPageProblem(w http.ResponseWriter, r *http.Request, v view, id string, number int, text string, form *variantForm, err error) {
+	d, ok := p.versionData(r.Context(), id, number)
 	if !ok {
-		d, ok = p.versionData(id, 1)
+		d, ok = p.versionData(r.Context(), id, 1)
 	}
 	if !ok {
 		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
@@ -158,11 +244,21 @@ func (p *Pages) versionPageProblem(w http.ResponseWriter, r *http.Request, v vie
 	if text != "" {
 		d.Document = text
 	}
+	if form != nil && d.Form != nil {
+		form.Queues, form.Base = d.Form.Queues, d.Form.Base
+		d.Form = form
+	}
 	v.Title = say("title.version", d.Number, id)
 	v.ProblemTitle = ozgflow.ErrorMessage(err)
-	v.Problems = ozgflow.ErrorFields(err)
+	for _, f := range ozgflow.ErrorFields(err) {
+		detail := f.Detail
+		if line := definitions.SourceLine(d.Document, f.Pointer); line > 0 && f.Pointer != "" {
+			detail = say("problem.line", line, detail)
+		}
+		v.Problems = append(v.Problems, ozgflow.FieldError{Detail: detail})
+	}
 	if len(v.Problems) == 0 {
-		v.Problems = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
+		v.Problems = []ozgflow.FieldError{{Detail: say("problem.again")}}
 	}
 	v.Data = d
 	p.show(w, web.StatusOf(ozgflow.ErrorCode(err)), "version", v)
@@ -173,7 +269,7 @@ func (p *Pages) handleRetirePage(w http.ResponseWriter, r *http.Request, v view)
 	number, _ := strconv.Atoi(mux.Vars(r)["version"])
 	if _, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionRetire,
 		ozgflow.DefinitionChange{ID: id, Version: number, By: v.User.Subject}); err != nil {
-		p.versionPageProblem(w, r, v, id, number, "", err)
+		p.versionPageProblem(w, r, v, id, number, "", nil, err)
 		return
 	}
 	http.Redirect(w, r, "/verwaltung/definitionen/"+id+"?hinweis=stillgelegt", http.StatusSeeOther)

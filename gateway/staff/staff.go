@@ -7,6 +7,7 @@ package staff
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -36,6 +37,13 @@ var pageFuncs = template.FuncMap{
 	"add":         func(a, b int) int { return a + b },
 	"germanTime":  locale.DE.Short,
 	"outcomeText": locale.DE.Outcome,
+	// The administrators' pages.
+	"versionStatus": func(s any) string { return locale.DE.VersionStatus(fmt.Sprint(s)) },
+	"changeAction":  locale.DE.ChangeAction,
+	"changeDetail":  changeDetail,
+	"stampTime":     stampTime,
+	"importStatus":  func(s any) string { return importWords[fmt.Sprint(s)] },
+	"diffKind":      func(k string) string { return diffWords[k] },
 }
 
 // say returns a staff page's German text.
@@ -141,6 +149,7 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/definitionen/{id}/entwurf", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDraftPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleVersionPage))).Methods(http.MethodGet)
 	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleSaveVersionPage))).Methods(http.MethodPost)
+	admins.Handle("/definitionen/{id}/versionen/{version}/formular", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleSaveFormPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}/versionen/{version}/stilllegen", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleRetirePage))).Methods(http.MethodPost)
 }
 

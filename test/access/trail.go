@@ -90,6 +90,7 @@ POST   /verwaltung/definitionen/{id}/entwurf                          -
 GET    /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   -
+POST   /verwaltung/definitionen/{id}/versionen/{version}/formular     -
 GET    /verwaltung/protokoll                                          -
 GET    /antraege/{id}                                                 case.read
 GET    /antraege/{id}/ereignisse                                      case.events

@@ -4,6 +4,7 @@ package browser
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -136,12 +137,12 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	edited := strings.TrimRight(document, "\n") + "\nfee:\n    amount: 4000\n    purpose: Gebühr Anwohnerparkausweis Stadt Leipzig\n"
 	run(t, ctx, "edit and publish",
 		chromedp.SetValue(`#document`, edited, chromedp.ByID),
-		chromedp.Click(`//button[@value="publish"]`, chromedp.BySearch),
+		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "veröffentlicht")]`, chromedp.BySearch),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Text(`.status-published`, &status, chromedp.ByQuery),
 	)
-	if !strings.Contains(flash, "veröffentlicht") || status != "published" {
+	if !strings.Contains(flash, "veröffentlicht") || status != "veröffentlicht" {
 		t.Fatalf("after publishing: flash %q, status %q", flash, status)
 	}
 	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
@@ -156,11 +157,11 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#document`, chromedp.ByID),
 		chromedp.SetValue(`#document`, "id: "+variant+"\nextends: anwohnerparkausweis\nauthority: \"147130000000\"\nsteps:\n  - id: review\n    kind: teleport\n", chromedp.ByID),
-		chromedp.Click(`//button[@value="publish"]`, chromedp.BySearch),
+		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
 		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
 	)
-	if !strings.Contains(problems, "/steps/4/kind") || !strings.Contains(problems, "teleport") {
+	if !strings.Contains(problems, "Zeile 6: Schritt „review“ › Art (kind): unbekannte Art „teleport“") || strings.Contains(problems, "/steps/4") {
 		t.Errorf("problems shown: %q", problems)
 	}
 
@@ -177,6 +178,127 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("form without CSRF token: %d, want 403", res.StatusCode)
 	}
+}
+
+// TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue is an
+// administrator's working session on a variant: a draft of Leipzig's
+// Gewerbeanmeldung, the fee and a reminder changed in the form (the YAML
+// keeps its comments and order), the difference to the published version
+// with the cases running on it, a queue mistyped in the YAML refused at
+// publishing with the queue, the field and the line named once, a YAML
+// mistake named once with its line; every page passes axe-core.
+func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testing.T) {
+	d := startDev(t)
+	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	running := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
+	ctx := browser(t)
+	const variant = "gewerbeanmeldung-leipzig"
+	var page string
+	run(t, ctx, "sign in and open the variants",
+		chromedp.Navigate(d.URL+"/verwaltung"),
+		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`table`, chromedp.ByQuery),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	for _, want := range []string{"Stadt Leipzig", "Landeshauptstadt Dresden", "Version 1: veröffentlicht"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the list of variants lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "147130000000") || strings.Contains(page, "published") {
+		t.Errorf("the list shows a 12-digit key or an English status:\n%s", page)
+	}
+	assertAccessible(t, ctx, "list of variants")
+
+	var document string
+	run(t, ctx, "make a draft",
+		chromedp.Click(`//a[text()="`+variant+`"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	assertAccessible(t, ctx, "variant")
+	run(t, ctx, "open the draft",
+		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`#settings`, chromedp.ByID),
+		chromedp.Value(`#document`, &document, chromedp.ByID),
+	)
+	if !strings.HasPrefix(document, "# Gewerbeanmeldung in Leipzig") || strings.Index(document, "id:") > strings.Index(document, "extends:") {
+		t.Errorf("the draft's text lost the file's comment or order:\n%s", document)
+	}
+	assertAccessible(t, ctx, "draft with form")
+
+	var flash, diff, runningText string
+	run(t, ctx, "change fee and reminder in the form",
+		chromedp.SetValue(`#fee\.amount`, "31,00", chromedp.ByQuery),
+		chromedp.SetValue(`#step\.review\.remindBefore`, "3d", chromedp.ByQuery),
+		chromedp.Click(`#settings button[value="save"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "gespeichert")]`, chromedp.BySearch),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Value(`#document`, &document, chromedp.ByID),
+		chromedp.Text(`#diff`, &diff, chromedp.ByQuery),
+		chromedp.Text(`#running`, &runningText, chromedp.ByQuery),
+	)
+	if !strings.Contains(document, "amount: 3100") || !strings.Contains(document, "remindBefore: 3d") ||
+		!strings.HasPrefix(document, "# Gewerbeanmeldung in Leipzig") || strings.Index(document, "id:") > strings.Index(document, "extends:") {
+		t.Errorf("the form's changes are not in the text, or the text lost its order:\n%s", document)
+	}
+	for _, want := range []string{"Gebühr (fee) › Betrag in Cent (amount)", "2600", "3100", "Schritt „review“ › Erinnerung vor Fristende (remindBefore)", "2d", "3d"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("the diff lacks %q:\n%s", want, diff)
+		}
+	}
+	if !strings.Contains(runningText, "Veröffentlicht ist Version 1; auf ihr laufen") {
+		t.Errorf("the running cases are not counted: %q", runningText)
+	}
+	e2e.WaitFor(t, "the running case counted on version 1", 15*time.Second, func() bool {
+		var text string
+		_ = chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible(`#running`, chromedp.ByID), chromedp.Text(`#running`, &text, chromedp.ByID))
+		return strings.Contains(text, "laufen 1 Vorgänge") || strings.Contains(text, "laufen 2 Vorgänge")
+	})
+	_ = running
+
+	var problems, status string
+	typo := strings.Replace(document, "    fourEyes: true\n", "    fourEyes: true\n    queue: gewerbe-typo\n", 1)
+	line := 0
+	for i, l := range strings.Split(typo, "\n") {
+		if strings.Contains(l, "gewerbe-typo") {
+			line = i + 1
+		}
+	}
+	run(t, ctx, "publish a mistyped queue",
+		chromedp.SetValue(`#document`, typo, chromedp.ByID),
+		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
+		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
+		chromedp.Text(`.status-draft`, &status, chromedp.ByQuery),
+	)
+	want := fmt.Sprintf("Zeile %d: Schritt „review“ › Arbeitskorb (queue): den Arbeitskorb „gewerbe-typo“ gibt es bei Stadt Leipzig nicht", line)
+	if !strings.Contains(problems, "kann so nicht veröffentlicht werden") || !strings.Contains(problems, want) ||
+		strings.Count(problems, "gewerbe-typo") != 1 || status != "Entwurf" {
+		t.Errorf("refusal %q (status %q), want once %q", problems, status, want)
+	}
+	assertAccessible(t, ctx, "refused publish")
+
+	run(t, ctx, "a YAML mistake",
+		chromedp.SetValue(`#document`, "id: "+variant+"\nextends: gewerbeanmeldung\nsteps:\n  - id: review\n   queue: gewerbe\n", chromedp.ByID),
+		chromedp.Click(`#yaml button[value="save"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//div[contains(@class, "problems") and contains(., "YAML")]`, chromedp.BySearch),
+		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
+	)
+	if !strings.Contains(problems, "Der Text ist kein gültiges YAML.") || !strings.Contains(problems, "Zeile 5:") ||
+		strings.Count(problems, "Zeile") != 1 || strings.Contains(problems, "yaml:") {
+		t.Errorf("YAML mistake shown as %q, want it once, in German, with line 5", problems)
+	}
+
+	run(t, ctx, "the record of changes",
+		chromedp.Navigate(d.URL+"/verwaltung/aenderungen"),
+		chromedp.WaitVisible(`table`, chromedp.ByQuery),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	if !strings.Contains(page, "Entwurf angelegt") || !strings.Contains(page, "aus Version 1") || strings.Contains(page, "drafted") {
+		t.Errorf("the record of changes is not German:\n%s", page)
+	}
+	assertAccessible(t, ctx, "record of changes")
 }
 
 // TestDashboardShowsCasesByStatus checks the administrators' dashboard of an
