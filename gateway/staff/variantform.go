@@ -147,7 +147,9 @@ func (f *variantForm) edits(posted *variantForm) ([]definitions.SourceEdit, []oz
 	bad := func(field, format string, args ...any) {
 		problems = append(problems, ozgflow.FieldError{Detail: field + ": " + fmt.Sprintf(format, args...)})
 	}
-	set := func(value any, path ...string) { edits = append(edits, definitions.SourceEdit{Path: path, Value: value}) }
+	set := func(value any, path ...string) {
+		edits = append(edits, definitions.SourceEdit{Path: path, Value: value})
+	}
 	duration := func(field, old, now string, path ...string) {
 		if old == now {
 			return
