@@ -23,7 +23,9 @@ type CaseSource interface {
 // Filter narrows a case list; empty fields match everything.
 type Filter struct {
 	Authority string
-	Service   string         // LeiKa key
+	// AuthorityName is how the list names the authority; the key when empty.
+	AuthorityName string
+	Service       string         // LeiKa key
 	Status    ozgflow.Status // one status
 	From, To  time.Time      // submitted in [From, To)
 }
@@ -65,13 +67,17 @@ func WriteCases(ctx context.Context, w io.Writer, src CaseSource, f Filter) (int
 	if err := sw.SetRow("A1", header); err != nil {
 		return 0, err
 	}
+	dates, err := DateStyle(book)
+	if err != nil {
+		return 0, err
+	}
 	rows := 0
 	row := make([]any, len(caseColumns))
 	err = src.EachCase(ctx, f.Authority, func(c ozgflow.Case) error {
 		if !f.Matches(c) {
 			return nil
 		}
-		fillRow(row, c)
+		fillRow(row, c, f.AuthorityName, dates)
 		rows++
 		cell, _ := excelize.CoordinatesToCellName(1, rows+1)
 		return sw.SetRow(cell, row)
@@ -88,22 +94,26 @@ func WriteCases(ctx context.Context, w io.Writer, src CaseSource, f Filter) (int
 	return rows, nil
 }
 
-// fillRow puts one case into row, reusing its slice.
-func fillRow(row []any, c ozgflow.Case) {
+// fillRow puts one case into row, reusing its slice: statuses in German,
+// dates as date cells in German local time, durations in hours to a tenth.
+func fillRow(row []any, c ozgflow.Case, authorityName string, dates int) {
 	for i := range row {
 		row[i] = nil
 	}
-	row[0], row[1], row[2], row[3] = c.ID, c.ServiceName, c.Service, c.Authority
+	if authorityName == "" {
+		authorityName = c.Authority
+	}
+	row[0], row[1], row[2], row[3] = c.ID, c.ServiceName, c.Service, authorityName
 	row[4] = locale.DE.CaseStatusShort(c.Status)
-	row[5] = c.SubmittedAt.UTC().Format("2006-01-02 15:04")
+	row[5] = DateCell(c.SubmittedAt, dates)
 	if d := c.Decision; d != nil {
 		row[6] = locale.DE.Decision(d.Outcome)
-		row[7] = d.At.UTC().Format("2006-01-02 15:04")
-		row[8] = float64(d.At.Sub(c.SubmittedAt).Round(time.Minute)) / float64(time.Hour)
+		row[7] = DateCell(d.At, dates)
+		row[8] = hours(d.At.Sub(c.SubmittedAt))
 	}
 	if p := c.Payment; p != nil {
 		row[9] = float64(p.Amount) / 100
-		row[10] = p.Status
+		row[10] = locale.DE.PaymentStatus(p.Status)
 	}
 	row[11], row[12] = c.DefinitionID, c.DefinitionVersion
 	row[13] = len(c.OpenTasks())

@@ -139,7 +139,7 @@ func TestDashboardFigures(t *testing.T) {
 	if err := s.DeliveryFailed(ctx, stuck.ID); err != nil {
 		t.Fatal(err)
 	}
-	stats, err := reports.Dashboard(ctx, s, leipzig, start.Add(30*24*time.Hour))
+	stats, err := reports.Dashboard(ctx, s, leipzig, reports.Period{}, start.Add(30*24*time.Hour))
 	if err != nil || len(stats) != 1 {
 		t.Fatalf("stats = %+v %v", stats, err)
 	}
@@ -155,7 +155,7 @@ func TestDashboardFigures(t *testing.T) {
 		t.Errorf("chart = %s", chart)
 	}
 	var buf bytes.Buffer
-	if err := reports.WriteStatistics(&buf, leipzig, stats); err != nil {
+	if err := reports.WriteStatistics(&buf, "Stadt Leipzig", reports.Period{}, stats); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
@@ -165,5 +165,56 @@ func TestDashboardFigures(t *testing.T) {
 	rows, _ := f.GetRows("Auswertung")
 	if len(rows) != 2 || rows[1][3] != "6" || rows[1][5] != "72" || rows[1][9] != "1" {
 		t.Errorf("statistics rows = %v", rows)
+	}
+}
+
+// The case list writes dates as date cells in German local time, statuses in
+// German and the authority by name.
+func TestCaseListHasDateCellsInBerlinTimeAndGermanWords(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "reports-dates:")
+	c := sampleCase(0, time.Date(2026, 11, 2, 23, 30, 0, 0, time.UTC)) // 3 November, 00:30 in Berlin
+	if err := s.SaveCase(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := reports.WriteCases(ctx, &buf, s, reports.Filter{Authority: leipzig, AuthorityName: "Stadt Leipzig"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Vorgänge")
+	if rows[1][3] != "Stadt Leipzig" || rows[1][5] != "03.11.2026 00:30" || rows[1][7] != "04.11.2026 12:30" || rows[1][10] != "bezahlt" {
+		t.Errorf("row = %q", rows[1])
+	}
+	for _, cell := range []string{"F2", "H2"} {
+		if typ, _ := f.GetCellType("Vorgänge", cell); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+			t.Errorf("%s is text, want a date cell", cell)
+		}
+	}
+	raw, _ := f.GetCellValue("Vorgänge", "F2", excelize.Options{RawCellValue: true})
+	if !strings.HasPrefix(raw, "46329.02") { // 2026-11-03 00:30 as an Excel serial
+		t.Errorf("F2 holds %q, want the serial of 03.11.2026 00:30", raw)
+	}
+}
+
+func TestPeriodsAndDurations(t *testing.T) {
+	nov := reports.Period{From: time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)}
+	if got := nov.String(); got != "01.11.2026 – 30.11.2026" {
+		t.Errorf("period = %q", got)
+	}
+	if !nov.Contains(time.Date(2026, 11, 30, 22, 59, 0, 0, time.UTC)) || nov.Contains(time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)) {
+		t.Error("the period's ends are wrong")
+	}
+	for d, want := range map[time.Duration]string{
+		72 * time.Hour: "3 Tage", 28 * time.Hour: "1 Tag 4 Std.", 130 * time.Minute: "2 Std. 10 Min.",
+		45*time.Minute + 20*time.Second: "45 Min.", 20 * time.Second: "unter 1 Min.", 0: "–",
+		12*24*time.Hour + 13*time.Hour: "13 Tage",
+	} {
+		if got := reports.FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

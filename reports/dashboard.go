@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -35,12 +36,39 @@ type DeliverySource interface {
 	FailingDeliveries(ctx context.Context) (map[string]bool, error)
 }
 
+// Period is the time range a dashboard covers: the cases submitted in
+// [From, To); a zero end is open.
+type Period struct {
+	From, To time.Time
+}
+
+// Contains reports whether a moment lies in the period.
+func (p Period) Contains(t time.Time) bool {
+	return (p.From.IsZero() || !t.Before(p.From)) && (p.To.IsZero() || t.Before(p.To))
+}
+
+// String writes the period in German with its last day included:
+// "01.11.2026 – 30.11.2026", "ab 01.11.2026", "bis 30.11.2026", "gesamter Zeitraum".
+func (p Period) String() string {
+	day := func(t time.Time) string { return t.In(locale.Berlin).Format("02.01.2006") }
+	last := func() string { return day(p.To.Add(-time.Nanosecond)) }
+	switch {
+	case p.From.IsZero() && p.To.IsZero():
+		return "gesamter Zeitraum"
+	case p.To.IsZero():
+		return "ab " + day(p.From)
+	case p.From.IsZero():
+		return "bis " + last()
+	}
+	return day(p.From) + " – " + last()
+}
+
 // Dashboard computes the figures of every service of an authority from the
-// projections, at time now.
+// projections, at time now, over the cases submitted in the period.
 func Dashboard(ctx context.Context, src interface {
 	CaseSource
 	DeliverySource
-}, authority string, now time.Time) ([]ServiceStats, error) {
+}, authority string, period Period, now time.Time) ([]ServiceStats, error) {
 	failing, err := src.FailingDeliveries(ctx)
 	if err != nil {
 		return nil, err
@@ -48,6 +76,9 @@ func Dashboard(ctx context.Context, src interface {
 	by := map[string]*ServiceStats{}
 	durations := map[string][]time.Duration{}
 	err = src.EachCase(ctx, authority, func(c ozgflow.Case) error {
+		if !period.Contains(c.SubmittedAt) {
+			return nil
+		}
 		st := by[c.Service]
 		if st == nil {
 			st = &ServiceStats{Service: c.Service, Name: c.ServiceName, ByStatus: map[ozgflow.Status]int{}}
@@ -128,25 +159,15 @@ func (s ServiceStats) StatusChart() string {
 	return b.String()
 }
 
-// FormatDuration writes a processing time the German way: "3 Tage 4 Std.".
-func FormatDuration(d time.Duration) string {
-	if d <= 0 {
-		return "–"
-	}
-	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%d Tg. %d Std.", days, hours)
-	case hours > 0:
-		return fmt.Sprintf("%d Std. %d Min.", hours, int(d%time.Hour/time.Minute))
-	}
-	return fmt.Sprintf("%d Min.", int(d/time.Minute))
-}
+// FormatDuration writes a processing time rounded to what a person reads:
+// "3 Tage", "1 Tag 4 Std.", "2 Std. 10 Min."; "–" for none.
+func FormatDuration(d time.Duration) string { return locale.DE.Duration(d) }
 
-// WriteStatistics writes the dashboard figures of an authority as an .xlsx
-// workbook: one row per service with its counts and processing times, and one
-// per service and status on a second sheet.
-func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error {
+// WriteStatistics writes the dashboard figures of an authority (named as
+// people read it) over a period as an .xlsx workbook: one row per service
+// with its counts and processing times, and one per service and status on a
+// second sheet.
+func WriteStatistics(w io.Writer, authority string, period Period, stats []ServiceStats) error {
 	book := excelize.NewFile()
 	defer book.Close()
 	const summary, byStatus = "Auswertung", "Nach Status"
@@ -157,14 +178,15 @@ func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error 
 		return err
 	}
 	rows := [][]any{{"Behörde", "Leistung", "LeiKa", "Eingegangen", "Entschieden", "Bearbeitungsdauer Median (Stunden)",
-		"Bearbeitungsdauer 90 % (Stunden)", "Überfällige Aufgaben", "Zustellungen ausstehend", "davon fehlgeschlagen"}}
-	statusRows := [][]any{{"Behörde", "Leistung", "LeiKa", "Status", "Vorgänge"}}
+		"Bearbeitungsdauer 90 % (Stunden)", "Überfällige Aufgaben", "Zustellungen ausstehend", "davon fehlgeschlagen",
+		"Zeitraum (Eingang)", "Bearbeitungsdauer Median", "Bearbeitungsdauer 90 %"}}
+	statusRows := [][]any{{"Behörde", "Leistung", "LeiKa", "Status", "Vorgänge", "Zeitraum (Eingang)"}}
 	for _, s := range stats {
 		rows = append(rows, []any{authority, s.Name, s.Service, s.Received, s.Decided, hours(s.Median), hours(s.P90),
-			s.Overdue, s.Delivering, s.Failing})
+			s.Overdue, s.Delivering, s.Failing, period.String(), FormatDuration(s.Median), FormatDuration(s.P90)})
 		for _, st := range chartOrder {
 			if n := s.ByStatus[st]; n > 0 {
-				statusRows = append(statusRows, []any{authority, s.Name, s.Service, locale.DE.CaseStatusShort(st), n})
+				statusRows = append(statusRows, []any{authority, s.Name, s.Service, locale.DE.CaseStatusShort(st), n, period.String()})
 			}
 		}
 	}
@@ -180,4 +202,29 @@ func WriteStatistics(w io.Writer, authority string, stats []ServiceStats) error 
 	return err
 }
 
-func hours(d time.Duration) float64 { return float64(d.Round(time.Minute)) / float64(time.Hour) }
+// hours is a duration in hours to a tenth, for computing in a spreadsheet.
+func hours(d time.Duration) float64 { return math.Round(d.Hours()*10) / 10 }
+
+// PeriodOf reads a period from its first and last day ("2026-11-01", either
+// may be empty) as German local days, the last day included. name says
+// which of the two does not read.
+func PeriodOf(from, to string) (p Period, name string, err error) {
+	for _, f := range []struct {
+		name, value string
+		dst         *time.Time
+		next        bool
+	}{{"from", from, &p.From, false}, {"to", to, &p.To, true}} {
+		if f.value == "" {
+			continue
+		}
+		day, err := time.ParseInLocation("2006-01-02", f.value, locale.Berlin)
+		if err != nil {
+			return Period{}, f.name, err
+		}
+		if f.next {
+			day = day.AddDate(0, 0, 1)
+		}
+		*f.dst = day
+	}
+	return p, "", nil
+}

@@ -36,17 +36,18 @@ func WriteTasks(w io.Writer, tasks []ozgflow.Task, serviceName func(string) stri
 	if err := sw.SetRow("A1", header); err != nil {
 		return err
 	}
+	dates, err := DateStyle(book)
+	if err != nil {
+		return err
+	}
 	for i, t := range tasks {
-		due := ""
-		if !t.DueAt.IsZero() {
-			due = locale.DE.Short(t.DueAt)
-		}
+		due := DateCell(t.DueAt, dates)
 		overdue := "nein"
 		if t.Overdue(now) {
 			overdue = "ja"
 		}
 		row := []any{t.ID, t.CaseID, t.Title, serviceName(t.Service), t.Queue, locale.DE.TaskStatus(t.Status),
-			t.Assignee, t.Priority, locale.DE.Short(t.CreatedAt), due, overdue}
+			t.Assignee, t.Priority, DateCell(t.CreatedAt, dates), due, overdue}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return fmt.Errorf("task row %d: %w", i+2, err)

@@ -3,7 +3,6 @@ package api
 import (
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/reports"
@@ -30,15 +29,24 @@ func (s *API) handleStatisticsReport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	stats, err := reports.Dashboard(r.Context(), s.cases, authority, s.now())
+	period, bad, err := reports.PeriodOf(r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		s.errors.Write(w, r, ozgflow.BadParam(bad, "must be a date like 2026-11-23"))
+		return
+	}
+	stats, err := reports.Dashboard(r.Context(), s.cases, authority, period, s.now())
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return
 	}
+	name := authority
+	if a, ok := s.cases.Defs.Registry().Authority(authority); ok {
+		name = a.Name
+	}
 	w.Header().Set("Content-Type", xlsxType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
 		map[string]string{"filename": "auswertung-" + authority + ".xlsx"}))
-	if err := reports.WriteStatistics(w, authority, stats); err != nil {
+	if err := reports.WriteStatistics(w, name, period, stats); err != nil {
 		s.logger.Error("Statistics report broke off", "error", err)
 	}
 }
@@ -69,6 +77,9 @@ func (s *API) handleCaseReport(w http.ResponseWriter, r *http.Request) {
 func (s *API) caseFilter(r *http.Request, authority string) (reports.Filter, error) {
 	q := r.URL.Query()
 	f := reports.Filter{Authority: authority, Status: ozgflow.Status(q.Get("status"))}
+	if a, ok := s.cases.Defs.Registry().Authority(authority); ok {
+		f.AuthorityName = a.Name
+	}
 	if v := q.Get("service"); v != "" {
 		key, known := s.cases.Defs.Registry().ServiceKey(v)
 		if !known {
@@ -79,18 +90,11 @@ func (s *API) caseFilter(r *http.Request, authority string) (reports.Filter, err
 	if _, known := statusNames[f.Status]; f.Status != "" && !known {
 		return f, ozgflow.BadParam("status", "must be one of the case statuses")
 	}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				return f, ozgflow.BadParam(name, "must be a date like 2026-11-23")
-			}
-			*dst = t
-		}
+	period, bad, err := reports.PeriodOf(q.Get("from"), q.Get("to"))
+	if err != nil {
+		return f, ozgflow.BadParam(bad, "must be a date like 2026-11-23")
 	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1)
-	}
+	f.From, f.To = period.From, period.To
 	return f, nil
 }
 

@@ -5,8 +5,11 @@ package staff
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/reports"
 )
 
@@ -24,7 +27,14 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 	if _, ok := reg.Authority(authority); !ok && len(authorities) > 0 {
 		authority = authorities[0].ARS
 	}
-	stats, err := reports.Dashboard(r.Context(), p.cases, authority, p.now())
+	q := r.URL.Query()
+	period, _, perr := reports.PeriodOf(q.Get("from"), q.Get("to"))
+	if perr != nil {
+		v.ProblemTitle = say("problem.period")
+		v.Problems = []ozgflow.FieldError{{Detail: say("problem.period.detail")}}
+		period = reports.Period{}
+	}
+	stats, err := reports.Dashboard(r.Context(), p.cases, authority, period, p.now())
 	if err != nil {
 		v.ProblemTitle = say("problem.dashboard")
 		v.Problems = []ozgflow.FieldError{{Detail: say("problem.projections")}}
@@ -36,6 +46,41 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 			Chart: template.HTML(st.StatusChart())} // built from escaped text only
 	}
 	v.Title = say("title.dashboard")
-	v.Data = map[string]any{"Authorities": authorities, "Authority": authority, "Services": services}
+	v.Data = map[string]any{"Authorities": authorities, "Authority": authority, "Services": services,
+		"From": q.Get("from"), "To": q.Get("to"), "Period": period.String(), "Presets": periodPresets(p.now()),
+		"CasesURL": template.URL("/api/v1/reports/cases.xlsx?authority=" + url.QueryEscape(authority) + periodQuery(q.Get("from"), q.Get("to"))),
+		"StatsURL": template.URL("/api/v1/reports/statistics.xlsx?authority=" + url.QueryEscape(authority) + periodQuery(q.Get("from"), q.Get("to")))}
 	p.show(w, http.StatusOK, "dashboard", v)
+}
+
+// periodPreset is a time range offered with one click.
+type periodPreset struct{ Name, From, To string }
+
+// periodPresets are the ranges a dashboard offers: the last 7 and 30 days,
+// the current month and year, and everything.
+func periodPresets(now time.Time) []periodPreset {
+	today := now.In(locale.Berlin)
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	return []periodPreset{
+		{"Letzte 7 Tage", day(today.AddDate(0, 0, -6)), day(today)},
+		{"Letzte 30 Tage", day(today.AddDate(0, 0, -29)), day(today)},
+		{"Dieser Monat", day(time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, locale.Berlin)), day(today)},
+		{"Dieses Jahr", day(time.Date(today.Year(), 1, 1, 0, 0, 0, 0, locale.Berlin)), day(today)},
+		{"Gesamter Zeitraum", "", ""},
+	}
+}
+
+// periodQuery carries the chosen range into the Excel links.
+func periodQuery(from, to string) string {
+	q := url.Values{}
+	if from != "" {
+		q.Set("from", from)
+	}
+	if to != "" {
+		q.Set("to", to)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "&" + q.Encode()
 }
