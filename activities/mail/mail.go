@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Config says where and as whom the Mailer sends.
@@ -151,7 +152,7 @@ func Message(from, to *mail.Address, req activities.EmailRequest, now time.Time)
 	header("From", from.String())
 	header("To", to.String())
 	header("Subject", encodeSubject(req.Subject))
-	header("Date", now.Format(time.RFC1123Z))
+	header("Date", now.In(locale.Berlin).Format(time.RFC1123Z)) // German local time, as the text's deadlines
 	header("Message-ID", MessageID(req.NoticeID, from.Address))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")

@@ -16,6 +16,7 @@ import (
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/records"
+	"github.com/ozgflow/ozgflow/reports"
 )
 
 // The audit trail: case workers and administrators read the trail of a case
@@ -166,6 +167,10 @@ func TrailWorkbook(entries []records.Entry) ([]byte, error) {
 	if err := sw.SetRow("A1", header); err != nil {
 		return nil, err
 	}
+	dates, err := reports.DateStyle(book)
+	if err != nil {
+		return nil, err
+	}
 	for n, e := range entries {
 		row := trailRow(e)
 		cells := make([]any, len(row))
@@ -173,6 +178,7 @@ func TrailWorkbook(entries []records.Entry) ([]byte, error) {
 			cells[i] = c
 		}
 		cells[0] = e.ID
+		cells[1] = reports.DateCell(e.At, dates) // a date cell in German local time
 		cell, _ := excelize.CoordinatesToCellName(1, n+2)
 		if err := sw.SetRow(cell, cells); err != nil {
 			return nil, err
