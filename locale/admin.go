@@ -3,6 +3,8 @@ package locale
 import (
 	"fmt"
 	"time"
+
+	"github.com/ozgflow/ozgflow"
 )
 
 // The administrators' words: the statuses of a variant's versions, the
@@ -15,6 +17,14 @@ func (l Lang) VersionStatus(s string) string { return l.word(versionStatusWords,
 // ChangeAction names an entry of the record of changes to the variants,
 // e.g. "veröffentlicht".
 func (l Lang) ChangeAction(a string) string { return l.word(changeActionWords, a) }
+
+// RefundStatus names where the refund of a fee stands, e.g. "erstattet".
+func (l Lang) RefundStatus(s string) string { return l.word(refundWords, s) }
+
+var refundWords = map[string]words{
+	ozgflow.RefundPending:  {"wird erstattet", "pending"},
+	ozgflow.RefundRefunded: {"erstattet", "refunded"},
+}
 
 var versionStatusWords = map[string]words{
 	"draft":     {"Entwurf", "draft"},

@@ -53,6 +53,7 @@ type Received struct {
 	To         []string  `json:"to"`   // envelope recipients
 	Subject    string    `json:"subject"`
 	Text       string    `json:"text"`
+	Date       string    `json:"date,omitempty"` // the Date header as sent
 	ReceivedAt time.Time `json:"receivedAt"`
 	// Deliveries counts how often a mail with this Message-ID came.
 	Deliveries int `json:"deliveries"`
@@ -269,6 +270,7 @@ func (s *Sink) take(from string, to []string, data []byte) (string, error) {
 		m.MessageID = strings.TrimSpace(msg.Header.Get("Message-ID"))
 		m.Subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
 		m.Text = bodyText(msg)
+		m.Date = msg.Header.Get("Date")
 	} else {
 		m.Text = string(data)
 	}

@@ -404,7 +404,7 @@ func paymentLine(p *ozgflow.Payment) string {
 	}
 	line := locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
 	if p.Refund != "" {
-		line += " (" + say("payment.refund", strings.ToLower(p.Refund)) + ")"
+		line += " (" + say("payment.refund", locale.DE.RefundStatus(p.Refund)) + ")"
 	}
 	return line
 }

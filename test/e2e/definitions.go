@@ -89,8 +89,22 @@ func definitionLifecycle(t *testing.T, st *Stack) {
 		t.Fatalf("edit: %d %s", res.Status, res.Body)
 	}
 	res = st.api(t, http.MethodPost, "/api/v1/definitions/"+parkDresden+"/versions/3/publish", "dev-admin", nil)
-	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), `"/steps/4/kind"`) {
-		t.Errorf("publishing a broken draft: %d %s, want 422 naming /steps/4/kind", res.Status, res.Body)
+	// The place is the draft's own step, in German with the field.
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), `"/steps/0/kind"`) ||
+		!strings.Contains(string(res.Body), "Schritt „review“ › Art (kind): unbekannte Art „teleport“") {
+		t.Errorf("publishing a broken draft: %d %s, want 422 naming /steps/0/kind", res.Status, res.Body)
+	}
+	// A queue the authority does not have is refused, naming the queue.
+	typo := versionOf(t, st, parkDresden, 3)["document"].(map[string]any)
+	typo["steps"] = []any{map[string]any{"id": "deliver", "target": "parken-dresden"},
+		map[string]any{"id": "check", "kind": "task", "title": "Prüfen", "queue": "parkn", "outcomes": []any{"approve", "reject"}}}
+	if res := st.api(t, http.MethodPut, "/api/v1/definitions/"+parkDresden+"/versions/3", "dev-admin", typo); res.Status != http.StatusOK {
+		t.Fatalf("edit: %d %s", res.Status, res.Body)
+	}
+	res = st.api(t, http.MethodPost, "/api/v1/definitions/"+parkDresden+"/versions/3/publish", "dev-admin", nil)
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), `"/steps/1/queue"`) ||
+		!strings.Contains(string(res.Body), "den Arbeitskorb „parkn“ gibt es bei Landeshauptstadt Dresden nicht") {
+		t.Errorf("publishing an unknown queue: %d %s, want 422 naming the queue", res.Status, res.Body)
 	}
 	changes := st.api(t, http.MethodGet, "/api/v1/definitions/changes", "dev-admin", nil).JSON(t)["changes"].([]any)
 	if first := changes[0].(map[string]any); first["by"] != "admin" || first["definitionId"] != parkDresden {

@@ -108,6 +108,9 @@ var Scenarios = []Scenario{
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
 	{"AtTheDoor", atTheDoor},
+	// Renders every kind of page, workbook and mail; after the scenarios
+	// above, so that their cases and mails are looked at too.
+	{"NoEnglishStatusWordsOrUTCTimes", noEnglishStatusWordsOrUTCTimes},
 	// These change definitions; they come last and touch no variant the
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},
