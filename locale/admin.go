@@ -93,16 +93,16 @@ func (l Lang) Duration(d time.Duration) string {
 // tables' keys.
 var adminText = map[Lang]map[string]string{
 	DE: {
-		"staff.problem.form":  "Das Formular wurde nicht gespeichert; bitte prüfen Sie diese Angaben:",
-		"staff.problem.line":  "Zeile %d: %s",
-		"staff.problem.again": "Bitte prüfen Sie die Angaben und versuchen Sie es noch einmal.",
+		"staff.problem.form":          "Das Formular wurde nicht gespeichert; bitte prüfen Sie diese Angaben:",
+		"staff.problem.line":          "Zeile %d: %s",
+		"staff.problem.again":         "Bitte prüfen Sie die Angaben und versuchen Sie es noch einmal.",
 		"staff.problem.period":        "Der Zeitraum ist nicht gültig.",
 		"staff.problem.period.detail": "Bitte geben Sie Von und Bis als Datum ein; die Auswertung zeigt jetzt den gesamten Zeitraum.",
 	},
 	EN: {
-		"staff.problem.form":  "The form was not saved; please check these fields:",
-		"staff.problem.line":  "Line %d: %s",
-		"staff.problem.again": "Please check what you entered and try again.",
+		"staff.problem.form":          "The form was not saved; please check these fields:",
+		"staff.problem.line":          "Line %d: %s",
+		"staff.problem.again":         "Please check what you entered and try again.",
 		"staff.problem.period":        "The time range is not valid.",
 		"staff.problem.period.detail": "Please enter From and To as dates; the dashboard now shows the whole time range.",
 	},

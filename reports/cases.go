@@ -26,8 +26,8 @@ type Filter struct {
 	// AuthorityName is how the list names the authority; the key when empty.
 	AuthorityName string
 	Service       string         // LeiKa key
-	Status    ozgflow.Status // one status
-	From, To  time.Time      // submitted in [From, To)
+	Status        ozgflow.Status // one status
+	From, To      time.Time      // submitted in [From, To)
 }
 
 // Matches reports whether a case passes the filter.
