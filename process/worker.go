@@ -14,6 +14,8 @@ import (
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/signer"
+	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/internal/health"
 	"github.com/ozgflow/ozgflow/worker"
 )
@@ -72,6 +74,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	logger *slog.Logger, stops *closers) (stop func(), err error) {
 	hc := &http.Client{Timeout: 20 * time.Second}
 	targets, _ := cfg.Targets()
+	warnUnreachableTargets(cfg.FachverfahrenURL, targets, logger)
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
 	// The cache is the process's, shared by all its workers and created by
 	// the first to start: here this one. In dev the embedded server's own
@@ -135,4 +138,27 @@ func serveOps(addr string, conn connection, logger *slog.Logger, stops *closers)
 	health.Register(mux, conn.checks())
 	serveHTTP(ln, mux, logger, stops)
 	return nil
+}
+
+// warnUnreachableTargets says which targets the catalog's authorities list
+// (authorities.yaml, which publishing checks variants against) have no
+// address in this worker's configuration: deliveries to them would fail
+// until OZGFLOW_FACHVERFAHREN_TARGETS names them or OZGFLOW_FACHVERFAHREN_URL
+// serves them all.
+func warnUnreachableTargets(defaultURL string, targets map[string]string, logger *slog.Logger) {
+	if defaultURL != "" {
+		return
+	}
+	seed, err := definitions.SeedCatalog(catalog.FS, time.Now())
+	if err != nil {
+		return
+	}
+	for _, a := range seed.Authorities {
+		for _, t := range a.Targets {
+			if _, ok := targets[t.Key]; !ok {
+				logger.Warn("A target of the catalog has no address; deliveries to it fail until OZGFLOW_FACHVERFAHREN_TARGETS names it",
+					"target", t.Key, "authority", a.Name)
+			}
+		}
+	}
 }
