@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // ParseSource reads the YAML text of a definition document. A text that is
@@ -590,7 +591,7 @@ func FieldLabel(d *Definition, pointer string) string {
 			parts = append(parts, "Schritt „"+id+"“")
 		case t == "notices" && i+1 < len(toks):
 			i++
-			parts = append(parts, "Mitteilung „"+toks[i]+"“")
+			parts = append(parts, "Mitteilung „"+NoticeName(toks[i])+"“")
 		case (t == "rules" || t == "outcomes" || t == "fields") && i+1 < len(toks):
 			i++
 			n, _ := strconv.Atoi(toks[i])
@@ -611,4 +612,21 @@ func FieldLabel(d *Definition, pointer string) string {
 		}
 	}
 	return strings.Join(parts, " › ")
+}
+
+// noticeWords name the notices that are no status.
+var noticeWords = map[string]string{
+	NoticePaymentFailed:  "Zahlung fehlgeschlagen",
+	NoticeAnswered:       "Antwort eingegangen",
+	NoticeAnswerReminder: "Erinnerung an die Rückfrage",
+	NoticeAnswerExpired:  "Antwortfrist abgelaufen",
+}
+
+// NoticeName names a notice by its key as people read it: the German word
+// of the status it is sent at ("Bewilligt" for approved), or of the event.
+func NoticeName(key string) string {
+	if w, ok := noticeWords[key]; ok {
+		return w
+	}
+	return locale.DE.CaseStatus(ozgflow.Status(key))
 }

@@ -207,7 +207,7 @@ func TestDiffNamesWhatChangesForNewCases(t *testing.T) {
 	for field, want := range map[string][2]string{
 		"Gebühr (fee) › Betrag in Cent (amount)":                     {"2600", "3100"},
 		"Schritt „review“ › Erinnerung vor Fristende (remindBefore)": {"2d", "3d"},
-		"Mitteilung „approved“ › Titel (title)":                      {"Gewerbeanmeldung bestätigt", "Gewerbeanmeldung angenommen"},
+		"Mitteilung „Bewilligt“ › Titel (title)":                     {"Gewerbeanmeldung bestätigt", "Gewerbeanmeldung angenommen"},
 	} {
 		if d := got[field]; d.Old != want[0] || d.New != want[1] || d.Kind != definitions.DiffChanged {
 			t.Errorf("%s: %+v, want %v", field, d, want)

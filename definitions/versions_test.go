@@ -115,7 +115,7 @@ func TestPublishRefusesInvalidDraftsAndNamesThePlace(t *testing.T) {
 		}, "/notices/approved/text", "das Feld {{.Betrag}} gibt es in Mitteilungen nicht"},
 		{"base breaks its variants", "hundesteuer-anmeldung", func(doc map[string]any) {
 			doc["notices"] = map[string]any{"approved": map[string]any{"title": "x", "text": "{{.Unknown}}"}}
-		}, "/notices/approved/text", "Mitteilung „approved“ › Text (text)"},
+		}, "/notices/approved/text", "Mitteilung „Bewilligt“ › Text (text)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

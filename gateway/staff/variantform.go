@@ -49,7 +49,7 @@ type stepForm struct {
 
 // noticeForm is one notice's texts.
 type noticeForm struct {
-	Key, Title, Text, Easy string
+	Key, Name, Title, Text, Easy string
 }
 
 // newVariantForm fills the form from a draft's effective definition.
@@ -89,7 +89,7 @@ func newVariantForm(cat *definitions.Catalog, def *definitions.Definition) *vari
 	}
 	for _, key := range noticeOrder(def.Notices) {
 		n := def.Notices[key]
-		f.Notices = append(f.Notices, noticeForm{Key: key, Title: n.Title, Text: n.Text, Easy: n.Easy})
+		f.Notices = append(f.Notices, noticeForm{Key: key, Name: definitions.NoticeName(key), Title: n.Title, Text: n.Text, Easy: n.Easy})
 	}
 	return f
 }
@@ -133,7 +133,7 @@ func (f *variantForm) read(r *http.Request) *variantForm {
 	}
 	for _, n := range f.Notices {
 		p := "notice." + n.Key + "."
-		out.Notices = append(out.Notices, noticeForm{Key: n.Key, Title: get(p + "title"), Text: get(p + "text"), Easy: get(p + "easy")})
+		out.Notices = append(out.Notices, noticeForm{Key: n.Key, Name: n.Name, Title: get(p + "title"), Text: get(p + "text"), Easy: get(p + "easy")})
 	}
 	return out
 }

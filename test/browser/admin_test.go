@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
@@ -315,9 +316,32 @@ func TestDashboardShowsCasesByStatus(t *testing.T) {
 		chromedp.WaitVisible(`svg`, chromedp.ByQuery),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
-	for _, want := range []string{"Hundesteuer-Anmeldung", "Eingegangen", "Entschieden", "Bewilligt"} {
+	for _, want := range []string{"Hundesteuer-Anmeldung", "Eingegangen", "Entschieden", "Bewilligt", "gesamter Zeitraum"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %q:\n%s", want, page)
 		}
+	}
+	assertAccessible(t, ctx, "dashboard")
+
+	// A time range: the days ahead hold no cases; today holds this one.
+	tomorrow := time.Now().In(locale.Berlin).AddDate(0, 0, 1).Format("2006-01-02")
+	var period, casesLink string
+	run(t, ctx, "a range without cases",
+		chromedp.Navigate(d.URL+"/verwaltung/auswertung?authority=146120000000&from="+tomorrow),
+		chromedp.WaitVisible(`#period`, chromedp.ByID),
+		chromedp.Text(`#period`, &period, chromedp.ByID),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+		chromedp.AttributeValue(`//a[contains(., "Vorgangsliste als Excel")]`, "href", &casesLink, nil, chromedp.BySearch),
+	)
+	if !strings.Contains(period, "ab ") || !strings.Contains(page, "keine Vorgänge") || !strings.Contains(casesLink, "from="+tomorrow) {
+		t.Errorf("range from %s: period %q, link %q, page:\n%s", tomorrow, period, casesLink, page)
+	}
+	run(t, ctx, "the last 7 days",
+		chromedp.Click(`//a[text()="Letzte 7 Tage"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//a[text()="Letzte 7 Tage" and @aria-current]`, chromedp.BySearch),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	if !strings.Contains(page, "Hundesteuer-Anmeldung") {
+		t.Errorf("the last 7 days lack today's case:\n%s", page)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -165,9 +166,21 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 		w.check("the case workers' page of a case "+status, visibleText(res.Body))
 	}
 
-	// The administrators' pages.
+	// The administrators' pages, a draft with its form and diff among them.
+	const drafted = "hundesteuer-anmeldung-leipzig"
+	res := st.api(t, http.MethodPost, "/api/v1/definitions/"+drafted+"/drafts", "dev-admin", nil)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("draft: %d %s", res.Status, res.Body)
+	}
+	number := int(res.JSON(t)["versions"].([]any)[1].(map[string]any)["number"].(float64))
+	draftPath := fmt.Sprintf("/definitions/%s/versions/%d", drafted, number)
+	doc := st.api(t, http.MethodGet, "/api/v1"+draftPath, "dev-admin", nil).JSON(t)["document"].(map[string]any)
+	doc["notices"] = map[string]any{"approved": map[string]any{"title": "Hund angemeldet"}}
+	if res := st.api(t, http.MethodPut, "/api/v1"+draftPath, "dev-admin", doc); res.Status != http.StatusOK {
+		t.Fatalf("edit the draft: %d %s", res.Status, res.Body)
+	}
 	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-admin")}}
-	for _, path := range []string{"/verwaltung", "/verwaltung/definitionen/gewerbeanmeldung-dresden",
+	for _, path := range []string{fmt.Sprintf("/verwaltung/definitionen/%s/versionen/%d", drafted, number), "/verwaltung/definitionen/" + drafted,"/verwaltung", "/verwaltung/definitionen/gewerbeanmeldung-dresden",
 		"/verwaltung/definitionen/gewerbeanmeldung-dresden/versionen/1", "/verwaltung/aenderungen",
 		"/verwaltung/auswertung?authority=" + dresden, "/verwaltung/zustellungen", "/verwaltung/loeschung"} {
 		res := admin.get(path)
