@@ -180,7 +180,7 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 		t.Fatalf("edit the draft: %d %s", res.Status, res.Body)
 	}
 	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-admin")}}
-	for _, path := range []string{fmt.Sprintf("/verwaltung/definitionen/%s/versionen/%d", drafted, number), "/verwaltung/definitionen/" + drafted,"/verwaltung", "/verwaltung/definitionen/gewerbeanmeldung-dresden",
+	for _, path := range []string{fmt.Sprintf("/verwaltung/definitionen/%s/versionen/%d", drafted, number), "/verwaltung/definitionen/" + drafted, "/verwaltung", "/verwaltung/definitionen/gewerbeanmeldung-dresden",
 		"/verwaltung/definitionen/gewerbeanmeldung-dresden/versionen/1", "/verwaltung/aenderungen",
 		"/verwaltung/auswertung?authority=" + dresden, "/verwaltung/zustellungen", "/verwaltung/loeschung"} {
 		res := admin.get(path)
