@@ -217,3 +217,23 @@ func TestDiffNamesWhatChangesForNewCases(t *testing.T) {
 		t.Errorf("%d differences, want 3: %v", len(got), got)
 	}
 }
+
+func TestCheckSaysWhatPublishingWouldRefuse(t *testing.T) {
+	c, err := definitions.SeedCatalog(catalog.FS, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fe := c.Check("gewerbeanmeldung-leipzig", 1); fe != nil {
+		t.Errorf("the published version: %v", fe)
+	}
+	v, _ := c.Draft("gewerbeanmeldung-leipzig", 0, "admin", time.Now())
+	v.Document["steps"].([]any)[1].(map[string]any)["queue"] = "nirgends"
+	if _, err := c.Edit("gewerbeanmeldung-leipzig", v.Number, v.Document, "", "admin", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Revision
+	fe := c.Check("gewerbeanmeldung-leipzig", v.Number)
+	if len(fe) != 1 || fe[0].Pointer != "/steps/1/queue" || !strings.Contains(fe[0].Detail, "„nirgends“") || c.Revision != before {
+		t.Errorf("check: %+v (revision %d → %d)", fe, before, c.Revision)
+	}
+}

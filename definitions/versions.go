@@ -311,6 +311,30 @@ func (c *Catalog) Publish(id string, number int, by string, at time.Time) error 
 	return nil
 }
 
+// Check lists what would stop a version from being published, as Publish
+// says it (German, pointers into the version's document), without changing
+// the catalog; nil when nothing would.
+func (c *Catalog) Check(id string, number int) []ozgflow.FieldError {
+	trial := c.Clone()
+	e, v, err := trial.find(id, number)
+	if err != nil {
+		return []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
+	}
+	v.Status = StatusDraft
+	for i := range e.Versions {
+		if e.Versions[i].Number != number && e.Versions[i].Status == StatusPublished {
+			e.Versions[i].Status = StatusRetired
+		}
+	}
+	if err := trial.Publish(id, number, "", time.Time{}); err != nil {
+		if fe := ozgflow.ErrorFields(err); len(fe) > 0 {
+			return fe
+		}
+		return []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
+	}
+	return nil
+}
+
 // Retire takes a published version out of service: the definition takes no
 // new cases until another version is published. Running cases go on.
 func (c *Catalog) Retire(id string, number int, by string, at time.Time) error {

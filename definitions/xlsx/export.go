@@ -5,11 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Export writes docs as one workbook, each document as authored: bases with
@@ -234,7 +236,7 @@ func deadlines(docs []Document) [][]string {
 		}
 		if v := resolved["paymentDeadline"]; v != nil && v != "" {
 			origin := setIn(chain, raw, func(doc map[string]any) bool { return has(doc, "paymentDeadline") })
-			rows = append(rows, []string{d.ID, "Zahlung", "", fmt.Sprint(v), origin})
+			rows = append(rows, []string{d.ID, "Zahlung", "", readableDuration(fmt.Sprint(v)), origin})
 		}
 		steps, _ := resolved["steps"].([]any)
 		for _, item := range steps {
@@ -265,7 +267,7 @@ func stepDeadlines(step map[string]any) []stepDeadline {
 	var out []stepDeadline
 	add := func(field, what, suffix string) {
 		if v := step[field]; v != nil && v != "" && v != 0 && v != 0.0 {
-			out = append(out, stepDeadline{field, what, fmt.Sprint(v) + suffix})
+			out = append(out, stepDeadline{field, what, readableDuration(fmt.Sprint(v)) + suffix})
 		}
 	}
 	switch step["kind"] {
@@ -318,4 +320,17 @@ func writeHelp(f *excelize.File, st styles) error {
 		}
 	}
 	return f.SetCellStyle(SheetHelp, "A1", "A1", st.header)
+}
+
+// readableDuration writes a duration of a variant as a person reads it, with
+// the form the variant uses: "10 Tage (10d)"; other values as they are.
+func readableDuration(v string) string {
+	d, err := definitions.ParseDuration(v)
+	if err != nil || d <= 0 || strings.TrimSpace(v) == "" {
+		return v
+	}
+	if _, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return v // a count, such as working days
+	}
+	return locale.DE.Duration(time.Duration(d)) + " (" + v + ")"
 }

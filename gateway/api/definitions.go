@@ -47,13 +47,14 @@ func (s *API) handleGetVersion(w http.ResponseWriter, r *http.Request, _ ozgflow
 		return
 	}
 	body := map[string]any{"id": id, "number": v.Number, "status": v.Status, "document": v.Document}
+	if v.Source != "" {
+		body["source"] = v.Source
+	}
 	if def, err := cat.Effective(id, number); err == nil {
 		body["effective"] = def
-		if verr := def.Validate(); verr != nil {
-			body["problems"] = ozgflow.ErrorFields(verr)
-		}
-	} else {
-		body["problems"] = []ozgflow.FieldError{{Pointer: "", Detail: ozgflow.ErrorMessage(err)}}
+	}
+	if problems := cat.Check(id, number); len(problems) > 0 {
+		body["problems"] = problems
 	}
 	web.WriteJSON(w, http.StatusOK, body)
 }
