@@ -8,16 +8,19 @@ import (
 
 // NoticeData is what notice templates may use.
 type NoticeData struct {
-	CaseID    string
-	Service   string
-	Authority string
-	Amount    string // e.g. "26,00 EUR"
-	Purpose   string
-	Comment   string
-	Question  string
-	Deadline  string // e.g. "24.11.2026 18:00"
-	Reference string
-	Refund    string // the amount refunded after a withdrawal, "" if none
+	CaseID string
+	// CaseNumber is the short case number (GEW-2026-000123); the case ID
+	// for cases from before case numbers.
+	CaseNumber string
+	Service    string
+	Authority  string
+	Amount     string // e.g. "26,00 EUR"
+	Purpose    string
+	Comment    string
+	Question   string
+	Deadline   string // e.g. "24.11.2026 18:00"
+	Reference  string
+	Refund     string // the amount refunded after a withdrawal, "" if none
 }
 
 // Render fills the template's title and text.
