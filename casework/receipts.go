@@ -7,7 +7,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/receipt"
 	"github.com/ozgflow/ozgflow/records"
 )
@@ -59,28 +58,7 @@ func (rs *Receipts) keep(ctx context.Context, caseID string, pdf []byte) {
 
 // receiptOf is what a sealed case's receipt shows.
 func (rs *Receipts) receiptOf(c ozgflow.Case) (receipt.Receipt, error) {
-	return receipt.FromCase(c, rs.definition(c), rs.Cases.AuthorityName(c.Authority))
-}
-
-// definition finds the definition whose schema labels a case's data: the
-// version the case started with, else what is published now for its
-// service and authority. Without either the data is labelled by its keys.
-func (rs *Receipts) definition(c ozgflow.Case) *definitions.Definition {
-	s := rs.Cases
-	if s.Catalog != nil && c.DefinitionID != "" {
-		snapshot := s.Catalog.Snapshot()
-		if def, err := snapshot.Effective(c.DefinitionID, c.DefinitionVersion); err == nil {
-			return &def
-		}
-	}
-	if s.Defs != nil {
-		if reg := s.Defs.Registry(); reg != nil {
-			if def, err := reg.Resolve(c.Service, c.Authority); err == nil {
-				return &def
-			}
-		}
-	}
-	return nil
+	return receipt.FromCase(c, rs.Cases.Definition(c), rs.Cases.AuthorityName(c.Authority))
 }
 
 // Verify checks a receipt, as its PDF or as text containing its seal,
