@@ -587,4 +587,14 @@ var easyText = map[string]string{
 	"request.documents":            "Ihre Dateien:",
 	"status.title":                 "Ihr Antrag: %s",
 	"timeline.german":              "Die Nachrichten vom Amt sind auf Deutsch.",
+	// The receipt check's verdicts, by reason (receipt.Reason…).
+	"verify.reason.sealed":           "Die Eingangs-Bestätigung ist echt. Niemand hat etwas geändert.",
+	"verify.reason.signature":        "Jemand hat die Eingangs-Bestätigung verändert. Das Siegel passt nicht zum Text. Verlassen Sie sich nicht darauf. Fragen Sie beim Amt nach.",
+	"verify.reason.mismatch":         "Jemand hat die Eingangs-Bestätigung verändert. Es gibt zwei verschiedene Siegel darin. Verlassen Sie sich nicht darauf. Fragen Sie beim Amt nach.",
+	"verify.reason.content":          "Jemand hat die Eingangs-Bestätigung verändert. Das Siegel ist echt. Aber der Text stimmt nicht. Verlassen Sie sich nicht darauf. Fragen Sie beim Amt nach.",
+	"verify.reason.no-seal":          "Wir finden kein Siegel. Laden Sie die PDF-Datei hoch. Oder fügen Sie das ganze Siegel ein. Das Siegel ist ein langer Text. Er fängt mit „eyJ“ an.",
+	"verify.reason.malformed":        "Das Siegel ist nicht vollständig. Oder es ist kaputt. Wir können es nicht prüfen. Fügen Sie das ganze Siegel ein. Oder laden Sie die PDF-Datei hoch.",
+	"verify.reason.unknown-key":      "Wir kennen dieses Siegel nicht. Wir können nicht sagen, ob die Bestätigung echt ist.",
+	"verify.reason.not-a-seal":       "Das ist kein Siegel vom Amt. Das ist die Unterschrift der Person, die den Antrag gestellt hat. Bitte prüfen Sie die Eingangs-Bestätigung selbst.",
+	"verify.reason.keys-unavailable": "Die Prüfung geht gerade nicht. Bitte versuchen Sie es später noch einmal.",
 }
