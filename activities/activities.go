@@ -29,6 +29,9 @@ type PaymentRequest struct {
 	Amount    int64  `json:"amount"` // in cents
 	Currency  string `json:"currency"`
 	Purpose   string `json:"purpose"`
+	// ReturnURL is where the provider sends the applicant back after
+	// paying or cancelling: the case's status page.
+	ReturnURL string `json:"returnUrl,omitempty"`
 }
 
 // PaymentInfo is a provider's view of one payment.
@@ -212,10 +215,16 @@ type ProjectionStore interface {
 // Payments collects and refunds fees through a PaymentProvider.
 type Payments struct {
 	Provider PaymentProvider
+	// ReturnURL gives the absolute address of a case's status page, where
+	// the provider sends the applicant back; nil leaves it to the provider.
+	ReturnURL func(caseID string) string
 }
 
 // CreatePayment opens a payment; repeating it with the same RequestID is safe.
 func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
+	if req.ReturnURL == "" && p.ReturnURL != nil {
+		req.ReturnURL = p.ReturnURL(req.CaseID)
+	}
 	return p.Provider.CreatePayment(ctx, req)
 }
 

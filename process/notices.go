@@ -106,6 +106,18 @@ func (c Config) statusURL() func(caseID string) string {
 	}
 }
 
+// statusPage gives the absolute address of a case's status page without
+// the access token: where the payment provider sends the applicant back,
+// in whose browser the page's cookie holds it. Without a public URL there
+// is none.
+func (c Config) statusPage() func(caseID string) string {
+	base := strings.TrimSuffix(c.PublicURL, "/")
+	if base == "" {
+		return nil
+	}
+	return func(caseID string) string { return base + "/antraege/" + url.PathEscape(caseID) }
+}
+
 // smtpMailer returns the SMTP mailer when OZGFLOW_SMTP_ADDR is set, and
 // none otherwise (then email notices fail without retries).
 func (c Config) smtpMailer() (activities.Mailer, error) {

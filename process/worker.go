@@ -90,6 +90,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		Records:          worker.Records{DB: conn.records},
 		CaseNumbers:      worker.Records{DB: conn.records},
 		StatusURL:        cfg.statusURL(),
+		StatusPage:       cfg.statusPage(),
 		Expiry:           conn.store,
 		Histories:        worker.Histories{Client: conn.temporal, Namespace: cfg.TemporalNamespace},
 	}, conn.metrics, sdkworker.Options{WorkerStopTimeout: workerStopTimeout})

@@ -78,6 +78,10 @@ type Adapters struct {
 	// StatusURL gives the absolute address of a case's status page, which
 	// every email notice links to; nil leaves the link out.
 	StatusURL func(caseID string) string
+	// StatusPage gives the absolute address of a case's status page
+	// without the access token, where the payment provider sends the
+	// applicant back; nil leaves that to the provider.
+	StatusPage func(caseID string) string
 	// Records keeps the final records of closed cases and erases them when
 	// their retention ends.
 	Records activities.CaseRecords
@@ -104,7 +108,7 @@ func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) w
 func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
-	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
+	w.RegisterActivity(&activities.Payments{Provider: a.Payments, ReturnURL: a.StatusPage})
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer, Applicant: a.ApplicantSigner})
 	var trail activities.AuditTrail
 	if a.Records != nil {

@@ -266,6 +266,10 @@ var flashKeys = map[string]string{
 	"zahlung":        "flash.payment",
 	"antwort":        "flash.answer",
 	"zurueckgezogen": "flash.withdrawn",
+	// Back from the payment provider.
+	"bezahlt":                "flash.paid",
+	"zahlung-fehlgeschlagen": "flash.payment.failed",
+	"zahlung-abgebrochen":    "flash.payment.cancelled",
 }
 
 func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
