@@ -96,8 +96,11 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 		res = rs.compareContent(input, c, res)
 	}
 	if res.Verdict == receipt.Valid {
-		if err == nil {
+		if err == nil && c.CaseNumber != "" {
+			// People know the case by its number.
 			res.CaseNumber = c.CaseNumber
+			res.Message = strings.ReplaceAll(res.Message, res.CaseID, c.CaseNumber)
+			res.MessageEN = strings.ReplaceAll(res.MessageEN, res.CaseID, c.CaseNumber)
 		}
 		if name := rs.Cases.ServiceName(res.Service); name != res.Service {
 			res.ServiceName = name
