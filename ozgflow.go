@@ -299,8 +299,10 @@ func (t Task) Offers(outcome string) bool {
 
 // Notice is a message to the applicant: a status notice or a decision.
 type Notice struct {
-	ID            string `json:"id"`
-	CaseID        string `json:"caseId"`
+	ID     string `json:"id"`
+	CaseID string `json:"caseId"`
+	// CaseNumber is the case's short number, which the notice quotes.
+	CaseNumber    string `json:"caseNumber,omitempty"`
 	PortalAccount string `json:"portalAccount,omitempty"`
 	Status        Status `json:"status"`
 	Title         string `json:"title"`

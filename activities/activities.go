@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -28,6 +29,9 @@ type PaymentRequest struct {
 	Amount    int64  `json:"amount"` // in cents
 	Currency  string `json:"currency"`
 	Purpose   string `json:"purpose"`
+	// ReturnURL is where the provider sends the applicant back after
+	// paying or cancelling: the case's status page.
+	ReturnURL string `json:"returnUrl,omitempty"`
 }
 
 // PaymentInfo is a provider's view of one payment.
@@ -90,6 +94,37 @@ type EmailRequest struct {
 	To       string `json:"to"`
 	Subject  string `json:"subject"`
 	Text     string `json:"text"`
+	// CaseID and CaseNumber name the case: the mail quotes the number and
+	// links to the case's status page. Sends from before them have none;
+	// the case ID then comes from the notice ID.
+	CaseID     string `json:"caseId,omitempty"`
+	CaseNumber string `json:"caseNumber,omitempty"`
+}
+
+// caseOfNotice is the case a notice ID names: "<caseId>-<n>".
+func caseOfNotice(noticeID string) string {
+	if i := strings.LastIndexByte(noticeID, '-'); i > 0 {
+		return noticeID[:i]
+	}
+	return ""
+}
+
+// MailText is the body of an email notice: the notice's text, then the
+// case number and the link to the status page, where there are.
+func MailText(req EmailRequest, statusURL string) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(req.Text))
+	if req.CaseNumber != "" || statusURL != "" {
+		b.WriteString("\n\n")
+	}
+	if req.CaseNumber != "" {
+		b.WriteString("Antragsnummer: " + req.CaseNumber + "\n")
+	}
+	if statusURL != "" {
+		b.WriteString("Den Stand Ihres Antrags sehen Sie jederzeit hier:\n" + statusURL + "\n")
+	}
+	b.WriteString("\nDiese Nachricht wurde automatisch versandt. Bitte antworten Sie nicht auf diese E-Mail.\n")
+	return b.String()
 }
 
 // Mailer sends email notices (SMTP in production, a mail sink in dev).
@@ -105,6 +140,9 @@ var ErrAddressRefused = errors.New("email address refused")
 // Notices sends notices to applicants by email, for variants that ask for it.
 type Notices struct {
 	Mailer Mailer
+	// StatusURL gives the absolute address of a case's status page, which
+	// every mail links to; nil leaves the link out.
+	StatusURL func(caseID string) string
 }
 
 // Email sends one notice. An address the mailer refuses is a non-retryable
@@ -117,6 +155,15 @@ func (n *Notices) Email(ctx context.Context, req EmailRequest) error {
 	if n.Mailer == nil {
 		return temporal.NewNonRetryableApplicationError("email is not configured (OZGFLOW_SMTP_ADDR)", "EUNAVAILABLE", nil)
 	}
+	caseID := req.CaseID
+	if caseID == "" {
+		caseID = caseOfNotice(req.NoticeID)
+	}
+	link := ""
+	if n.StatusURL != nil && caseID != "" {
+		link = n.StatusURL(caseID)
+	}
+	req.Text = MailText(req, link)
 	if err := n.Mailer.Send(ctx, req); errors.Is(err, ErrAddressRefused) {
 		return temporal.NewNonRetryableApplicationError("email notice "+req.NoticeID+" refused", "EINVALID", err)
 	} else if err != nil {
@@ -127,7 +174,10 @@ func (n *Notices) Email(ctx context.Context, req EmailRequest) error {
 
 // Submission is what a Fachverfahren receives for a case.
 type Submission struct {
-	CaseID            string               `json:"caseId"`
+	CaseID string `json:"caseId"`
+	// CaseNumber is the short number people quote (GEW-2026-000123); cases
+	// from before case numbers have none.
+	CaseNumber        string               `json:"caseNumber,omitempty"`
 	Service           string               `json:"service"`
 	Authority         string               `json:"authority"`
 	DefinitionID      string               `json:"definitionId"`
@@ -165,10 +215,16 @@ type ProjectionStore interface {
 // Payments collects and refunds fees through a PaymentProvider.
 type Payments struct {
 	Provider PaymentProvider
+	// ReturnURL gives the absolute address of a case's status page, where
+	// the provider sends the applicant back; nil leaves it to the provider.
+	ReturnURL func(caseID string) string
 }
 
 // CreatePayment opens a payment; repeating it with the same RequestID is safe.
 func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
+	if req.ReturnURL == "" && p.ReturnURL != nil {
+		req.ReturnURL = p.ReturnURL(req.CaseID)
+	}
 	return p.Provider.CreatePayment(ctx, req)
 }
 

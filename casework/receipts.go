@@ -2,12 +2,12 @@ package casework
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/ozgflow/ozgflow"
-	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/receipt"
 	"github.com/ozgflow/ozgflow/records"
 )
@@ -18,6 +18,9 @@ type Receipts struct {
 	// Keys returns the public keys that verify receipts (JWKS); nil when no
 	// signer is configured.
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
+	// PublicURL is the gateway's address as browsers see it: receipts
+	// print the absolute address of the check (/pruefen) under it.
+	PublicURL string
 }
 
 // PDF renders the receipt of a sealed case. A closed case's receipt is
@@ -59,28 +62,11 @@ func (rs *Receipts) keep(ctx context.Context, caseID string, pdf []byte) {
 
 // receiptOf is what a sealed case's receipt shows.
 func (rs *Receipts) receiptOf(c ozgflow.Case) (receipt.Receipt, error) {
-	return receipt.FromCase(c, rs.definition(c), rs.Cases.AuthorityName(c.Authority))
-}
-
-// definition finds the definition whose schema labels a case's data: the
-// version the case started with, else what is published now for its
-// service and authority. Without either the data is labelled by its keys.
-func (rs *Receipts) definition(c ozgflow.Case) *definitions.Definition {
-	s := rs.Cases
-	if s.Catalog != nil && c.DefinitionID != "" {
-		snapshot := s.Catalog.Snapshot()
-		if def, err := snapshot.Effective(c.DefinitionID, c.DefinitionVersion); err == nil {
-			return &def
-		}
+	r, err := receipt.FromCase(c, rs.Cases.Definition(c), rs.Cases.AuthorityName(c.Authority))
+	if base := strings.TrimSuffix(rs.PublicURL, "/"); base != "" {
+		r.CheckURL, r.KeysURL = base+"/pruefen", base+"/api/v1/keys"
 	}
-	if s.Defs != nil {
-		if reg := s.Defs.Registry(); reg != nil {
-			if def, err := reg.Resolve(c.Service, c.Authority); err == nil {
-				return &def
-			}
-		}
-	}
-	return nil
+	return r, err
 }
 
 // Verify checks a receipt, as its PDF or as text containing its seal,
@@ -97,10 +83,25 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 		return receipt.KeysUnavailable()
 	}
 	res := receipt.Verify(input, keys)
-	if res.Verdict == receipt.Valid && receipt.IsPDF(input) {
-		res = rs.compareContent(ctx, input, res)
+	if res.Verdict != receipt.Valid {
+		return res
+	}
+	// Only the projection is read: an anonymous check never costs the
+	// engine a query.
+	c, err := rs.Cases.Stored(ctx, res.CaseID)
+	if err != nil && ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
+		rs.Cases.Logger.Warn("Case of a receipt to check not read", "case", res.CaseID, "error", err)
+	}
+	if err == nil && receipt.IsPDF(input) {
+		res = rs.compareContent(input, c, res)
 	}
 	if res.Verdict == receipt.Valid {
+		if err == nil && c.CaseNumber != "" {
+			// People know the case by its number.
+			res.CaseNumber = c.CaseNumber
+			res.Message = strings.ReplaceAll(res.Message, res.CaseID, c.CaseNumber)
+			res.MessageEN = strings.ReplaceAll(res.MessageEN, res.CaseID, c.CaseNumber)
+		}
 		if name := rs.Cases.ServiceName(res.Service); name != res.Service {
 			res.ServiceName = name
 		}
@@ -114,16 +115,7 @@ func (rs *Receipts) Verify(ctx context.Context, input []byte) receipt.Result {
 // must be the case's too. A receipt fetched before the fee was paid lacks
 // the date of payment, so that receipt counts as well. When the case
 // cannot be read, the seal's verdict stands.
-func (rs *Receipts) compareContent(ctx context.Context, pdf []byte, sealed receipt.Result) receipt.Result {
-	// Only the projection is read: an anonymous check never costs the
-	// engine a query.
-	c, err := rs.Cases.Stored(ctx, sealed.CaseID)
-	if err != nil {
-		if ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
-			rs.Cases.Logger.Warn("Case of a receipt to check not read", "case", sealed.CaseID, "error", err)
-		}
-		return sealed
-	}
+func (rs *Receipts) compareContent(pdf []byte, c ozgflow.Case, sealed receipt.Result) receipt.Result {
 	current, err := rs.receiptOf(c)
 	if err != nil {
 		return sealed
@@ -135,6 +127,11 @@ func (rs *Receipts) compareContent(ctx context.Context, pdf []byte, sealed recei
 		before := current
 		before.Payment = &unpaid
 		candidates = append(candidates, before)
+	}
+	// A receipt fetched before receipts named the applicant and the case
+	// number prints neither.
+	for _, c := range candidates {
+		candidates = append(candidates, c.Legacy())
 	}
 	if diffs := receipt.Differences(pdf, candidates...); len(diffs) > 0 {
 		return receipt.ContentChanged(sealed, diffs)

@@ -81,7 +81,11 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	if err != nil {
 		return ozgflow.Case{}, err
 	}
-	state, err := s.start(ctx, caseID, app, def, requestHash)
+	var contact *definitions.Contact
+	if a, ok := reg.Authority(sub.Authority); ok {
+		contact = a.Contact
+	}
+	state, err := s.start(ctx, caseID, app, def, contact, requestHash)
 	if err != nil {
 		s.dropFiles(caseID, created)
 		return state, err
@@ -165,8 +169,9 @@ func checkSubmission(sub Submission) error {
 // submitted update with the start and answers once the link exists;
 // otherwise a plain start suffices. A case already started under the same ID
 // (same idempotency key) is answered from its state.
-func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Application, def definitions.Definition, requestHash string) (ozgflow.Case, error) {
-	in := definitions.CaseInput{CaseID: caseID, Application: app, Definition: def,
+func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Application, def definitions.Definition,
+	contact *definitions.Contact, requestHash string) (ozgflow.Case, error) {
+	in := definitions.CaseInput{CaseID: caseID, Application: app, Definition: def, Contact: contact,
 		SubmittedAt: s.Now().UTC(), RequestHash: requestHash}
 	wfID := ozgflow.CaseWorkflowID(caseID)
 	opts := client.StartWorkflowOptions{

@@ -57,6 +57,68 @@ type Definition struct {
 	// Retention says how long a case's personal data is kept after its
 	// final status; DefaultRetention when empty.
 	Retention Retention `json:"retention,omitempty" yaml:"retention,omitempty"`
+	// CaseNumberPrefix starts the short case numbers of the variant's
+	// cases, e.g. GEW for GEW-2026-000123; without it the first letters of
+	// the slug (NumberPrefix).
+	CaseNumberPrefix string `json:"caseNumberPrefix,omitempty" yaml:"caseNumberPrefix,omitempty"`
+	// Decisions word the outcomes for the applicant, by outcome (approve,
+	// reject): a Gewerbeanmeldung is "bestätigt", not "bewilligt". An
+	// outcome without wording takes the locale's.
+	Decisions map[string]DecisionWording `json:"decisions,omitempty" yaml:"decisions,omitempty"`
+	// LegalRemedy is the Rechtsbehelfsbelehrung every rejection carries:
+	// how and where the applicant can object, and by when.
+	LegalRemedy *LegalRemedy `json:"legalRemedy,omitempty" yaml:"legalRemedy,omitempty"`
+}
+
+// DecisionWording is how the applicant reads an outcome: Label names it
+// ("Bestätigt"), Status says it in a sentence ("Ihre Gewerbeanmeldung ist
+// bestätigt."), Easy says it in easy-to-read German (Leichte Sprache).
+type DecisionWording struct {
+	Label  string `json:"label" yaml:"label"`
+	Status string `json:"status,omitempty" yaml:"status,omitempty"`
+	Easy   string `json:"easy,omitempty" yaml:"easy,omitempty"`
+}
+
+// LegalRemedy is a Rechtsbehelfsbelehrung, and the same in easy-to-read
+// German.
+type LegalRemedy struct {
+	Text string `json:"text" yaml:"text"`
+	Easy string `json:"easy,omitempty" yaml:"easy,omitempty"`
+}
+
+// NumberPrefix is the prefix of the variant's case numbers: its
+// CaseNumberPrefix, else the first three letters or digits of its slug in
+// capitals, else "ANT" (Antrag).
+func (d *Definition) NumberPrefix() string {
+	if d.CaseNumberPrefix != "" {
+		return d.CaseNumberPrefix
+	}
+	var b strings.Builder
+	for _, r := range d.Slug {
+		if b.Len() == 3 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9' && b.Len() > 0:
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() < 2 {
+		return "ANT"
+	}
+	return b.String()
+}
+
+// Wording returns the variant's wording of an outcome; ok is false when
+// the variant has none, and the locale's default applies.
+func (d *Definition) Wording(outcome string) (DecisionWording, bool) {
+	if d == nil {
+		return DecisionWording{}, false
+	}
+	w, ok := d.Decisions[outcome]
+	return w, ok && w.Label != ""
 }
 
 // CaseInput is the input of a case workflow: the application and the whole
@@ -66,6 +128,10 @@ type CaseInput struct {
 	Application ozgflow.Application `json:"application"`
 	Definition  Definition          `json:"definition"`
 	SubmittedAt time.Time           `json:"submittedAt"`
+	// Contact is the office of the authority the applicant turns to, as
+	// the authority list named it at the submit; rejections print it.
+	// Cases from before it have none.
+	Contact *Contact `json:"contact,omitempty"`
 	// RequestHash identifies the submit request, so a retried submit with the
 	// same idempotency key can be told apart from a different one.
 	RequestHash string `json:"requestHash,omitempty"`

@@ -28,6 +28,7 @@ const msgIdent = "darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten u
 
 var (
 	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	prefixPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,5}$`)
 	leikaPattern   = regexp.MustCompile(`^[0-9]{14}$`)
 	knownOutcomes  = []string{ozgflow.OutcomeApprove, ozgflow.OutcomeReject, ozgflow.OutcomeRequestInformation}
 	decideOutcomes = []string{ozgflow.OutcomeApprove, ozgflow.OutcomeReject}
@@ -60,6 +61,21 @@ func (d *Definition) Validate() error {
 	}
 	if err := d.Retention.Check(); err != nil {
 		add("/retention", "%s", err)
+	}
+	if d.CaseNumberPrefix != "" && !prefixPattern.MatchString(d.CaseNumberPrefix) {
+		add("/caseNumberPrefix", "must be 2 to 6 capital letters or digits, starting with a letter, e.g. GEW")
+	}
+	for _, outcome := range sortedKeys(d.Decisions) {
+		w := d.Decisions[outcome]
+		if !slices.Contains(decideOutcomes, outcome) {
+			add("/decisions/"+outcome, "unknown outcome: decisions word %s", strings.Join(decideOutcomes, " and "))
+		}
+		if strings.TrimSpace(w.Label) == "" {
+			add("/decisions/"+outcome+"/label", "is required")
+		}
+	}
+	if r := d.LegalRemedy; r != nil && strings.TrimSpace(r.Text) == "" {
+		add("/legalRemedy/text", "is required")
 	}
 	if d.Fee != nil && d.Fee.Amount < 0 {
 		add("/fee/amount", "darf nicht negativ sein")

@@ -171,7 +171,19 @@ func TestStatusPageStates(t *testing.T) {
 		{"approved", func(c *ozgflow.Case) {
 			c.Status = ozgflow.StatusApproved
 			c.Decision = &ozgflow.Decision{Outcome: ozgflow.OutcomeApprove, By: "sb-leipzig", Comment: "Alles in Ordnung.", At: asked}
-		}, []string{"Ihr Antrag wurde bewilligt.", "Bewilligt", "Alles in Ordnung."}, []string{"sb-leipzig", "Antrag zurückziehen"}},
+			c.CaseNumber = "GEW-2026-000042"
+		}, []string{"Ihre Gewerbeanmeldung ist bestätigt.", ">Bestätigt<", "Alles in Ordnung.", `id="case-number">GEW-2026-000042<`},
+			[]string{"sb-leipzig", "Antrag zurückziehen", "bewilligt", "Bewilligt", "Rechtsbehelfsbelehrung"}},
+		{"rejected", func(c *ozgflow.Case) {
+			c.Status = ozgflow.StatusRejected
+			c.Decision = &ozgflow.Decision{Outcome: ozgflow.OutcomeReject, By: "sb-leipzig", Comment: "Keine Erlaubnis.", At: asked}
+			c.Timeline = append(c.Timeline, ozgflow.Notice{ID: "n2", Title: "Gewerbeanmeldung abgelehnt",
+				Text: "Ihre Gewerbeanmeldung wurde abgelehnt.\n\nIhre Ansprechstelle:\nOrdnungsamt Leipzig\nTelefon: 0341 123-0", At: asked})
+		}, []string{"Ihre Gewerbeanmeldung wurde abgelehnt.", ">Abgelehnt<", "Keine Erlaubnis.", "Rechtsbehelfsbelehrung",
+			"innerhalb eines Monats nach seiner Bekanntgabe Widerspruch", "Ihre Ansprechstelle", "Ordnungsamt Leipzig<br>Prager Straße 118–136, 04317 Leipzig",
+			"Telefon: 0341 123-0", "<p>Ihre Ansprechstelle:<br>Ordnungsamt Leipzig<br>Telefon: 0341 123-0</p>",
+			// Without a case number the ID is the number.
+			`id="case-number">`}, []string{"Antrag zurückziehen"}},
 		{"withdrawn with refund", func(c *ozgflow.Case) {
 			c.Status = ozgflow.StatusWithdrawn
 			c.Payment.Status, c.Payment.Refund = ozgflow.PaymentPayed, ozgflow.RefundPending
@@ -228,6 +240,34 @@ func TestStatusPageEasyViewAndFragment(t *testing.T) {
 	if fb := fragment.Body.String(); fragment.Code != http.StatusOK || strings.Contains(fb, "<html") ||
 		!strings.Contains(fb, `data-revision="5"`) || !strings.Contains(fb, "Bitte bezahlen Sie die Gebühr.") {
 		t.Errorf("fragment: %d\n%s", fragment.Code, fb)
+	}
+}
+
+// TestEasyViewOfARejection: in the easy view the decision, the
+// Rechtsbehelfsbelehrung and the notices speak easy-to-read German; no
+// sentence of the page stays in standard language.
+func TestEasyViewOfARejection(t *testing.T) {
+	c := testCase(ozgflow.StatusRejected)
+	c.Payment.Status, c.Payment.Refund = ozgflow.PaymentPayed, ""
+	c.CaseNumber = "GEW-2026-000007"
+	c.Decision = &ozgflow.Decision{Outcome: ozgflow.OutcomeReject, By: "sb", At: c.SubmittedAt}
+	c.Timeline = append(c.Timeline, ozgflow.Notice{ID: "n2", Title: "Gewerbeanmeldung abgelehnt",
+		Text: "Ihre Gewerbeanmeldung wurde abgelehnt.", Easy: "Das Amt hat Ihren Antrag abgelehnt.\n\nHier bekommen Sie Hilfe:\nOrdnungsamt Leipzig", At: c.SubmittedAt})
+	s, token := citizenServer(t, c)
+	body := citizenGet(s, "/antraege/"+c.ID, &http.Cookie{Name: web.ApplicantCookie, Value: token},
+		&http.Cookie{Name: "ozgflow_ansicht", Value: "einfach"}).Body.String()
+	for _, want := range []string{"Das Amt hat Ihren Antrag abgelehnt. Ihr Gewerbe ist nicht angemeldet.", "So können Sie sich wehren",
+		"Dann können Sie Widerspruch einlegen.", "Hier bekommen Sie Hilfe", "Ordnungsamt Leipzig", "Nachrichten vom Amt",
+		"Das Amt hat entschieden.", "Hier sehen Sie, wie es mit Ihrem Antrag steht.", "GEW-2026-000007"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the easy view lacks %q", want)
+		}
+	}
+	for _, avoid := range []string{"Rechtsbehelfsbelehrung", "Gegen diesen Bescheid", "Ihre Gewerbeanmeldung wurde abgelehnt.",
+		"Diese Seiten zeigen den Stand Ihres Antrags"} {
+		if strings.Contains(body, avoid) {
+			t.Errorf("the easy view says %q", avoid)
+		}
 	}
 }
 

@@ -301,3 +301,55 @@ func receiptPDF(t *testing.T, s *Server, c ozgflow.Case) []byte {
 	}
 	return rec.Body.Bytes()
 }
+
+// TestReceiptNamesApplicantNumberAndCheck: the receipt names the
+// applicant and the case number and prints the check's absolute address;
+// it verifies, and so does a receipt fetched before receipts printed them.
+func TestReceiptNamesApplicantNumberAndCheck(t *testing.T) {
+	s, st := storeServer(t)
+	key := newSealingKey(t)
+	s.receipts.Keys = func(context.Context) (jose.JSONWebKeySet, error) { return key.keys(), nil }
+	s.receipts.PublicURL = "https://antrag.leipzig.example/"
+	c := testCase(ozgflow.StatusInReview)
+	c.DefinitionID, c.DefinitionVersion = "gewerbeanmeldung-leipzig", 1
+	c.CaseNumber = "GEW-2026-000123"
+	c.Applicant = &ozgflow.CaseApplicant{Name: "Erika Mustermann", Email: "erika@example.org"}
+	c.Payment.Status, c.Payment.PaidAt = ozgflow.PaymentPayed, c.SubmittedAt.Add(time.Minute)
+	c.Seal = key.seal(t, c, `{"betrieb":{"name":"Café Anna","rechtsform":"einzelunternehmen"}}`)
+	if err := st.SaveCase(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	pdf := receiptPDF(t, s, c)
+	text := strings.Join(receipt.Lines(pdf), "\n")
+	for _, want := range []string{"Antragsnummer", "GEW-2026-000123", "Antragsteller/in", "Erika Mustermann",
+		"(https://antrag.leipzig.example/pruefen)", "https://antrag.leipzig.example/api/v1/keys", "Antrag GEW-2026-000123"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the receipt does not print %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "(/pruefen)") {
+		t.Errorf("the receipt prints the relative path:\n%s", text)
+	}
+	var res receipt.Result
+	if err := json.Unmarshal(postVerify(s, "application/pdf", pdf).Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != receipt.Valid || res.CaseNumber != "GEW-2026-000123" {
+		t.Errorf("the receipt checks %+v", res)
+	}
+	// The receipt as it was printed before.
+	rc, err := receipt.FromCase(c, s.cases.Definition(c), "Stadt Leipzig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := receipt.Render(rc.Legacy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(postVerify(s, "application/pdf", old).Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != receipt.Valid {
+		t.Errorf("an earlier receipt checks %+v", res)
+	}
+}

@@ -144,7 +144,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 		Methods: []string{http.MethodPost}, Headers: api.CodecHeaders}
 	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger, webUIs)(s.router)))
 	s.registerHealthRoutes()
-	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys}
+	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys, PublicURL: cfg.PublicURL}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
 		logger).DecodeWith(cfg.Codec).Register(s.router, s.rooms)
 	opts := staff.Options{Sessions: sessions, Provider: cfg.Provider, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/")}

@@ -85,3 +85,10 @@ func (l Lang) pick(w words) string {
 
 // words are one thing said in German and in English.
 type words struct{ de, en string }
+
+// HasEasy reports whether the German text under key has an easy-to-read
+// form (Leichte Sprache).
+func HasEasy(key string) bool {
+	_, ok := easyText[key]
+	return ok
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/mail"
 	"github.com/ozgflow/ozgflow/activities/portal"
+	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -80,11 +81,41 @@ func (c Config) validateNotices(process string) []error {
 		if process == "worker" || process == "dev" {
 			need(c.SMTPFrom, "OZGFLOW_SMTP_FROM", "the sender of email notices")
 		}
+		if process == "worker" {
+			need(c.PublicURL, "OZGFLOW_PUBLIC_URL", "every email notice links to the applicant's status page on the gateway")
+		}
 	}
 	if c.SMTPUsername != "" && c.SMTPPassword == "" {
 		errs = append(errs, errors.New("OZGFLOW_SMTP_PASSWORD is required with OZGFLOW_SMTP_USERNAME"))
 	}
 	return errs
+}
+
+// statusURL gives the absolute address of a case's status page on the
+// gateway (OZGFLOW_PUBLIC_URL), with the applicant's access token as the
+// portal's links carry it: the page takes it into a cookie and out of the
+// address. Without a public URL there is none.
+func (c Config) statusURL() func(caseID string) string {
+	base := strings.TrimSuffix(c.PublicURL, "/")
+	if base == "" {
+		return nil
+	}
+	tokens := web.NewAccessTokenRing([]byte(c.Secret), c.previousSecretKeys()...)
+	return func(caseID string) string {
+		return base + "/antraege/" + url.PathEscape(caseID) + "?token=" + url.QueryEscape(tokens.Issue(caseID))
+	}
+}
+
+// statusPage gives the absolute address of a case's status page without
+// the access token: where the payment provider sends the applicant back,
+// in whose browser the page's cookie holds it. Without a public URL there
+// is none.
+func (c Config) statusPage() func(caseID string) string {
+	base := strings.TrimSuffix(c.PublicURL, "/")
+	if base == "" {
+		return nil
+	}
+	return func(caseID string) string { return base + "/antraege/" + url.PathEscape(caseID) }
 }
 
 // smtpMailer returns the SMTP mailer when OZGFLOW_SMTP_ADDR is set, and

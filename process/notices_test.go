@@ -1,9 +1,12 @@
 package process
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ozgflow/ozgflow/gateway/web"
 )
 
 func TestNoticeSettingsFromEnvironment(t *testing.T) {
@@ -91,5 +94,32 @@ func TestNoticeSettingsAreValidated(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLinksToTheStatusPage: a worker that sends email needs the gateway's
+// public address; the links it makes open the case's status page, the
+// email's with the applicant's access token.
+func TestLinksToTheStatusPage(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SMTPAddr, cfg.SMTPFrom = "mail.example:587", "noreply@example.org"
+	cfg.PortalWebhookURL, cfg.PortalWebhookSecret = "https://portal.example/hook", "portal-secret-0123456789"
+	if err := errors.Join(cfg.validateNotices("worker")...); err == nil || !strings.Contains(err.Error(), "OZGFLOW_PUBLIC_URL") {
+		t.Errorf("a worker sending email without OZGFLOW_PUBLIC_URL: %v", err)
+	}
+	if cfg.statusURL() != nil || cfg.statusPage() != nil {
+		t.Error("links without a public URL")
+	}
+	cfg.PublicURL, cfg.Secret = "https://antrag.example/", "0123456789abcdef-secret"
+	if err := errors.Join(cfg.validateNotices("worker")...); err != nil {
+		t.Errorf("with OZGFLOW_PUBLIC_URL: %v", err)
+	}
+	link := cfg.statusURL()("c-1")
+	token, ok := strings.CutPrefix(link, "https://antrag.example/antraege/c-1?token=")
+	if !ok || !web.NewAccessTokens([]byte(cfg.Secret)).Valid("c-1", token) {
+		t.Errorf("email link %q does not open case c-1", link)
+	}
+	if got := cfg.statusPage()("c-1"); got != "https://antrag.example/antraege/c-1" {
+		t.Errorf("return address %q", got)
 	}
 }

@@ -91,6 +91,9 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		DeliveryFailures: conn.store,
 		Mailer:           mailer,
 		Records:          worker.Records{DB: conn.records},
+		CaseNumbers:      worker.Records{DB: conn.records},
+		StatusURL:        cfg.statusURL(),
+		StatusPage:       cfg.statusPage(),
 		Expiry:           conn.store,
 		Histories:        worker.Histories{Client: conn.temporal, Namespace: cfg.TemporalNamespace},
 	}, conn.metrics, sdkworker.Options{WorkerStopTimeout: workerStopTimeout})

@@ -22,12 +22,21 @@ import (
 
 // Receipt is what the Eingangsbestätigung shows.
 type Receipt struct {
-	CaseID        string
-	Service       string // LeiKa key
-	ServiceName   string
-	Authority     string // Amtlicher Regionalschlüssel
-	AuthorityName string
-	SubmittedAt   time.Time
+	CaseID string
+	// CaseNumber is the short number the applicant quotes
+	// (GEW-2026-000123); cases from before it have none.
+	CaseNumber string
+	// Applicant names who applied; receipts from before it name nobody.
+	Applicant string
+	// CheckURL is the absolute address of the receipt check (/pruefen)
+	// and KeysURL of the keys; without them the receipt prints the paths
+	// as receipts did before.
+	CheckURL, KeysURL string
+	Service           string // LeiKa key
+	ServiceName       string
+	Authority         string // Amtlicher Regionalschlüssel
+	AuthorityName     string
+	SubmittedAt       time.Time
 	// Fields are the submitted data, labelled (definitions.LabelledData).
 	Fields      []definitions.LabelledField
 	Attachments []ozgflow.Attachment
@@ -57,6 +66,13 @@ func payloadOf(jws string) (ozgflow.SealedPayload, error) {
 	return p, nil
 }
 
+// Legacy is the receipt as it was printed before it named the applicant,
+// the case number and the check's address, for a receipt fetched then.
+func (r Receipt) Legacy() Receipt {
+	r.CaseNumber, r.Applicant, r.CheckURL, r.KeysURL = "", "", "", ""
+	return r
+}
+
 // FromCase builds the receipt of a sealed case. The data printed is the data
 // the seal covers, read from its payload and labelled with def's schema (nil
 // labels with the keys); authorityName names the authority.
@@ -69,9 +85,12 @@ func FromCase(c ozgflow.Case, def *definitions.Definition, authorityName string)
 		return Receipt{}, fmt.Errorf("receipt of case %s: %w", c.ID, err)
 	}
 	r := Receipt{
-		CaseID: c.ID, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
+		CaseID: c.ID, CaseNumber: c.CaseNumber, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
 		AuthorityName: authorityName, SubmittedAt: c.SubmittedAt, Payment: c.Payment, Seal: *c.Seal,
 		Fields: def.LabelledData(p.Data),
+	}
+	if c.Applicant != nil {
+		r.Applicant = c.Applicant.Name
 	}
 	if r.ServiceName == "" && def != nil {
 		r.ServiceName = def.Name
@@ -119,7 +138,15 @@ func Render(r Receipt) ([]byte, error) {
 		"enthält Ihre Angaben so, wie sie übermittelt wurden, und trägt das elektronische Siegel der Behörde.")
 	l.gap(8)
 
-	l.field("Vorgangsnummer", r.CaseID)
+	if r.CaseNumber != "" {
+		l.field("Antragsnummer", r.CaseNumber)
+		l.field("Technische Kennung", r.CaseID)
+	} else {
+		l.field("Vorgangsnummer", r.CaseID)
+	}
+	if r.Applicant != "" {
+		l.field("Antragsteller/in", r.Applicant)
+	}
 	service := r.ServiceName
 	if r.Service != "" {
 		service += " (Leistungsschlüssel " + r.Service + ")"
@@ -157,9 +184,13 @@ func Render(r Receipt) ([]byte, error) {
 	}
 
 	l.heading("Elektronisches Siegel")
+	check, keys := "/pruefen", "/api/v1/keys"
+	if r.CheckURL != "" {
+		check, keys = r.CheckURL, r.KeysURL
+	}
 	explain := "Das Siegel (JSON Web Signature) bestätigt, dass die Behörde den Antrag mit diesen Angaben " +
 		"zu diesem Zeitpunkt erhalten hat. Prüfen können Sie es auf der Seite „Eingangsbestätigung prüfen“ " +
-		"(/pruefen) oder selbst mit den öffentlichen Schlüsseln unter /api/v1/keys."
+		"(" + check + ") oder selbst mit den öffentlichen Schlüsseln unter " + keys + "."
 	if r.Seal.KeyID != "" {
 		explain += " Schlüssel-ID: " + r.Seal.KeyID
 	}
@@ -167,7 +198,11 @@ func Render(r Receipt) ([]byte, error) {
 	l.gap(6)
 	l.seal(r.Seal.JWS)
 
-	pages := l.finish("Eingangsbestätigung · Vorgang " + r.CaseID)
+	footer := "Eingangsbestätigung · Vorgang " + r.CaseID
+	if r.CaseNumber != "" {
+		footer = "Eingangsbestätigung · Antrag " + r.CaseNumber
+	}
+	pages := l.finish(footer)
 	at := r.Seal.SealedAt
 	if at.IsZero() {
 		at = r.SubmittedAt

@@ -57,6 +57,7 @@ type Result struct {
 	MessageEN string `json:"messageEn"`
 
 	CaseID            string    `json:"caseId,omitempty"`
+	CaseNumber        string    `json:"caseNumber,omitempty"`  // filled by callers who know the case
 	Service           string    `json:"service,omitempty"`     // LeiKa key
 	ServiceName       string    `json:"serviceName,omitempty"` // filled by callers who know the catalog
 	Authority         string    `json:"authority,omitempty"`   // ARS

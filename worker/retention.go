@@ -111,3 +111,11 @@ func EnsureRetentionSchedule(ctx context.Context, c client.Client) error {
 	}
 	return nil
 }
+
+var _ activities.CaseNumberStore = Records{}
+
+// AssignCaseNumber draws a case's short number from the records' counter
+// of prefix, authority and year.
+func (r Records) AssignCaseNumber(ctx context.Context, workflowID, prefix, authority string, year int) (string, error) {
+	return r.DB.AssignCaseNumber(ctx, workflowID, records.CaseNumberKey{Prefix: prefix, Authority: authority, Year: year})
+}

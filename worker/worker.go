@@ -75,6 +75,13 @@ type Adapters struct {
 	// Mailer sends the email notices of variants that ask for them; without
 	// one, those sends fail at once instead of being retried.
 	Mailer activities.Mailer
+	// StatusURL gives the absolute address of a case's status page, which
+	// every email notice links to; nil leaves the link out.
+	StatusURL func(caseID string) string
+	// StatusPage gives the absolute address of a case's status page
+	// without the access token, where the payment provider sends the
+	// applicant back; nil leaves that to the provider.
+	StatusPage func(caseID string) string
 	// Records keeps the final records of closed cases and erases them when
 	// their retention ends.
 	Records activities.CaseRecords
@@ -82,6 +89,8 @@ type Adapters struct {
 	Expiry activities.ProjectionRetention
 	// Histories deletes the workflow histories of erased cases.
 	Histories activities.CaseHistories
+	// CaseNumbers draws the cases' short numbers (GEW-2026-000123).
+	CaseNumbers activities.CaseNumberStore
 }
 
 // New returns a worker for the case task queue with everything registered;
@@ -99,7 +108,7 @@ func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) w
 func Register(w worker.Registry, a Adapters) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: ozgflow.CaseWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.CatalogWorkflow, workflow.RegisterOptions{Name: ozgflow.CatalogWorkflowName})
-	w.RegisterActivity(&activities.Payments{Provider: a.Payments})
+	w.RegisterActivity(&activities.Payments{Provider: a.Payments, ReturnURL: a.StatusPage})
 	w.RegisterActivity(&activities.Seals{Signer: a.Signer, Applicant: a.ApplicantSigner})
 	var trail activities.AuditTrail
 	if a.Records != nil {
@@ -107,7 +116,8 @@ func Register(w worker.Registry, a Adapters) {
 	}
 	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures, Trail: trail})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
-	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer})
+	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer, StatusURL: a.StatusURL})
+	w.RegisterActivity(&activities.CaseNumbers{Store: a.CaseNumbers})
 	w.RegisterWorkflowWithOptions(workflows.RetentionWorkflow, workflow.RegisterOptions{Name: ozgflow.RetentionWorkflowName})
 	w.RegisterActivity(&activities.Retention{Records: a.Records, Projections: a.Expiry, Histories: a.Histories})
 }

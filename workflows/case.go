@@ -69,6 +69,7 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 			SubmittedAt:       in.SubmittedAt,
 			RequestHash:       in.RequestHash,
 			Timeline:          []ozgflow.Notice{},
+			Applicant:         caseApplicant(in.Application.Applicant),
 		},
 		lastPayment: lastPaymentStep(def.Steps),
 		data:        definitions.DataMap(in.Application.Data),
@@ -105,6 +106,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresMemoAndRecord)
+	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
 
@@ -233,6 +235,7 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		return
 	}
 	data.CaseID = c.state.ID
+	data.CaseNumber = c.number()
 	data.Service = c.def.Name
 	data.Authority = c.state.Authority
 	if p := c.state.Payment; p != nil {
@@ -253,9 +256,13 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 	if err != nil {
 		c.logger.Error("Easy-to-read notice failed", "notice", key, "error", err)
 	}
+	if key == string(ozgflow.StatusRejected) {
+		text, easy = c.def.Rejection(text, easy, c.in.Contact)
+	}
 	n := ozgflow.Notice{
 		ID:            fmt.Sprintf("%s-%d", c.state.ID, len(c.state.Timeline)+1),
 		CaseID:        c.state.ID,
+		CaseNumber:    c.state.CaseNumber,
 		PortalAccount: c.state.PortalAccount,
 		Status:        c.state.Status,
 		Title:         title,
@@ -276,7 +283,8 @@ func (c *caseImpl) email(ctx workflow.Context, n ozgflow.Notice) {
 		return
 	}
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
-	req := activities.EmailRequest{NoticeID: n.ID, To: to, Subject: n.Title, Text: n.Text}
+	req := activities.EmailRequest{NoticeID: n.ID, To: to, Subject: n.Title, Text: n.Text,
+		CaseID: c.state.ID, CaseNumber: c.state.CaseNumber}
 	c.emails = append(c.emails, workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, emailOptions), notices.Email, req))
 }
 

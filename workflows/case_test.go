@@ -97,6 +97,7 @@ type harness struct {
 	env     *testsuite.TestWorkflowEnvironment
 	store   *memStore
 	records *memRecords
+	numbers *memNumbers
 	in      definitions.CaseInput
 }
 
@@ -128,6 +129,8 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 	env.RegisterActivity(&activities.Seals{})
 	env.RegisterActivity(&activities.Deliveries{})
 	env.RegisterActivity(&activities.Notices{})
+	numbers := &memNumbers{}
+	env.RegisterActivity(&activities.CaseNumbers{Store: numbers})
 	recs := &memRecords{kept: map[string]activities.FinalRecord{}}
 	env.RegisterActivity(&activities.Retention{Records: recs, Projections: store})
 	env.SetStartTime(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
@@ -141,7 +144,7 @@ func newHarness(t *testing.T, def definitions.Definition, data string) *harness 
 		Definition:  def,
 		SubmittedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 	}
-	return &harness{t: t, env: env, store: store, records: recs, in: in}
+	return &harness{t: t, env: env, store: store, records: recs, numbers: numbers, in: in}
 }
 
 // expectPayment makes the provider open payments with IDs pay-1, pay-2, …

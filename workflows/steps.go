@@ -92,6 +92,7 @@ func (c *caseImpl) runSeal(ctx workflow.Context) error {
 func (c *caseImpl) submission() activities.Submission {
 	return activities.Submission{
 		CaseID:            c.state.ID,
+		CaseNumber:        c.state.CaseNumber,
 		Service:           c.state.Service,
 		Authority:         c.state.Authority,
 		DefinitionID:      c.def.ID,

@@ -56,7 +56,9 @@ func TestMailerAndSinkOverSMTP(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "mail.jsonl")
 	sink := startSink(t, state)
 	m := newMailer(t, sink.Addr())
-	notices := &activities.Notices{Mailer: m}
+	notices := &activities.Notices{Mailer: m, StatusURL: func(caseID string) string {
+		return "https://antrag.leipzig.example/antraege/" + caseID + "?token=at_x"
+	}}
 
 	req := activities.EmailRequest{
 		NoticeID: "0b7c0a2e-1d5f-4c1e-9a53-3f3a2b1c4d5e-3",
@@ -64,6 +66,7 @@ func TestMailerAndSinkOverSMTP(t *testing.T) {
 		Subject:  "Ihr Antrag auf Gewerbeanmeldung wurde geprüft – Entscheidung über Größe und Maße",
 		Text: "Sehr geehrte Frau Muster,\n\nIhr Antrag ist bewilligt. Gebühr: 26,00 € (= bezahlt).\n" +
 			".Diese Zeile beginnt mit einem Punkt.\n" + strings.Repeat("Eine lange Zeile ohne Umbruch, ", 6) + "Ende.",
+		CaseNumber: "GEW-2026-000123",
 	}
 	if err := notices.Email(ctx, req); err != nil {
 		t.Fatal(err)
@@ -79,8 +82,15 @@ func TestMailerAndSinkOverSMTP(t *testing.T) {
 	if mm.Subject != req.Subject {
 		t.Errorf("subject = %q, want %q", mm.Subject, req.Subject)
 	}
-	if mm.Text != req.Text {
-		t.Errorf("text = %q\nwant %q", mm.Text, req.Text)
+	// The notice, then the case number and the link to the status page of
+	// the case the notice ID names.
+	link := "https://antrag.leipzig.example/antraege/0b7c0a2e-1d5f-4c1e-9a53-3f3a2b1c4d5e?token=at_x"
+	if want := activities.MailText(req, link); mm.Text != strings.TrimRight(want, "\n") && mm.Text != want {
+		t.Errorf("text = %q\nwant %q", mm.Text, want)
+	}
+	if !strings.HasPrefix(mm.Text, req.Text) || !strings.Contains(mm.Text, "\nAntragsnummer: GEW-2026-000123\n") ||
+		!strings.Contains(mm.Text, "\n"+link+"\n") {
+		t.Errorf("text = %q: want the notice, the case number and the link", mm.Text)
 	}
 	if mm.MessageID != mail.MessageID(req.NoticeID, "noreply@leipzig.example") ||
 		mm.MessageID != "<"+req.NoticeID+"@leipzig.example>" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 
 	"github.com/gorilla/mux"
 
@@ -26,6 +27,8 @@ type pageData struct {
 	Status, Result, Message string
 	Action                  string
 	Open                    bool
+	// Return is the applicant's status page, where the page leads back.
+	Return string
 }
 
 // statusText names a status for the applicant.
@@ -38,9 +41,34 @@ var statusText = map[string]string{
 
 // resultText tells the applicant what a finished payment means.
 var resultText = map[string]string{
-	ozgflow.PaymentPayed:    "Die Zahlung ist eingegangen. Sie können dieses Fenster schließen und zu Ihrem Antrag zurückkehren.",
+	ozgflow.PaymentPayed:    "Die Zahlung ist eingegangen. Ihr Antrag wird jetzt weiter bearbeitet.",
 	ozgflow.PaymentFailed:   "Die Zahlung ist fehlgeschlagen. Sie können die Zahlung in Ihrem Antrag erneut starten.",
 	ozgflow.PaymentCanceled: "Die Zahlung wurde abgebrochen. Sie können die Zahlung in Ihrem Antrag erneut starten.",
+}
+
+// returnNote names, for the status page's message, how a payment ended.
+var returnNote = map[string]string{
+	ozgflow.PaymentPayed:    "bezahlt",
+	ozgflow.PaymentFailed:   "zahlung-fehlgeschlagen",
+	ozgflow.PaymentCanceled: "zahlung-abgebrochen",
+}
+
+// back is the status page a finished payment returns to, with a note of
+// how it ended; "" when the payment names none.
+func back(p record) string {
+	if p.ReturnURL == "" {
+		return ""
+	}
+	u, err := url.Parse(p.ReturnURL)
+	if err != nil {
+		return ""
+	}
+	if note, ok := returnNote[p.Status]; ok {
+		q := u.Query()
+		q.Set("hinweis", note)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // render answers the page of paymentID with the given HTTP status and an
@@ -58,6 +86,7 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message s
 		}
 		data.Open = p.Status == ozgflow.PaymentInitial
 		data.Action = PagePath + p.ID
+		data.Return = p.ReturnURL
 	} else if message == "" {
 		data.Message = "Diese Zahlung ist unbekannt. Bitte starten Sie die Zahlung aus Ihrem Antrag heraus."
 	}
@@ -85,7 +114,13 @@ func (s *Sandbox) handleAction(w http.ResponseWriter, r *http.Request) {
 	err := s.SetStatus(id, r.PostForm.Get("action"))
 	switch {
 	case err == nil:
-		http.Redirect(w, r, PagePath+id, http.StatusSeeOther)
+		// Back to the applicant's status page, as a provider does; a
+		// payment that names none shows its result here.
+		target := PagePath + id
+		if p, ok := s.view(id); ok && back(p) != "" {
+			target = back(p)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
 	case errors.Is(err, ErrUnknownPayment):
 		s.render(w, http.StatusNotFound, id, "")
 	case errors.Is(err, ErrBadAction):

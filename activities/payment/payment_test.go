@@ -286,6 +286,49 @@ func TestPageActions(t *testing.T) {
 	}
 }
 
+// TestPageReturnsToTheStatusPage: a payment that names the applicant's
+// status page sends the browser back there after paying, failing or
+// cancelling, with a note of how it ended; the page links back too.
+func TestPageReturnsToTheStatusPage(t *testing.T) {
+	const status = "https://antrag.example/antraege/case-1"
+	for action, note := range map[string]string{"pay": "bezahlt", "fail": "zahlung-fehlgeschlagen", "cancel": "zahlung-abgebrochen"} {
+		t.Run(action, func(t *testing.T) {
+			e := newEnv(t, "")
+			// The activity names the status page of the case.
+			payments := &activities.Payments{Provider: e.client, ReturnURL: func(caseID string) string {
+				return "https://antrag.example/antraege/" + caseID
+			}}
+			p, err := payments.CreatePayment(context.Background(), request(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body := getPage(t, p.RedirectURL)
+			if !strings.Contains(body, `id="return-link" href="`+status+`"`) || strings.Contains(body, "schließen") {
+				t.Errorf("open page does not lead back:\n%s", body)
+			}
+			res := postAction(t, p.RedirectURL, action)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != status+"?hinweis="+note {
+				t.Fatalf("POST %s: HTTP %d to %q, want 303 to the status page", action, res.StatusCode, res.Header.Get("Location"))
+			}
+			_, body = getPage(t, p.RedirectURL)
+			if !strings.Contains(body, ">Zurück zu Ihrem Antrag<") || strings.Contains(body, "Fenster") {
+				t.Errorf("finished page:\n%s", body)
+			}
+		})
+	}
+	// A return address that is no web address is not followed.
+	e := newEnv(t, "")
+	req := request(2)
+	req.ReturnURL = "javascript:alert(1)"
+	p, err := e.client.CreatePayment(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := postAction(t, p.RedirectURL, "pay"); res.Header.Get("Location") != "/sandbox/payments/"+p.PaymentID {
+		t.Errorf("with a bad return address: to %q", res.Header.Get("Location"))
+	}
+}
+
 func TestPageRefusals(t *testing.T) {
 	e := newEnv(t, "")
 	p := create(t, e)

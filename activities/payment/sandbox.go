@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,7 @@ type record struct {
 	Purpose    string     `json:"purpose"`
 	Status     string     `json:"status"`
 	Refund     string     `json:"refund,omitempty"`
+	ReturnURL  string     `json:"returnUrl,omitempty"` // the applicant's status page
 	CreatedAt  time.Time  `json:"createdAt"`
 	UpdatedAt  time.Time  `json:"updatedAt"`
 	RefundedAt *time.Time `json:"refundedAt,omitempty"`
@@ -155,6 +157,16 @@ func (s *Sandbox) info(p *record) activities.PaymentInfo {
 		RedirectURL: s.cfg.PublicURL + PagePath + p.ID}
 }
 
+// returnURL keeps an http(s) address to send the applicant back to, and
+// nothing else.
+func returnURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
 // validate checks a payment request and fills in the default currency.
 func validate(req *activities.PaymentRequest) error {
 	var missing []string
@@ -210,7 +222,7 @@ func (s *Sandbox) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now().UTC()
 	p := &record{ID: id, RequestID: req.RequestID, CaseID: req.CaseID, Amount: req.Amount, Currency: req.Currency,
-		Purpose: req.Purpose, Status: ozgflow.PaymentInitial, CreatedAt: now, UpdatedAt: now}
+		Purpose: req.Purpose, Status: ozgflow.PaymentInitial, ReturnURL: returnURL(req.ReturnURL), CreatedAt: now, UpdatedAt: now}
 	s.payments[id], s.byRequest[req.RequestID] = p, id
 	if err := s.saveLocked(p); err != nil {
 		delete(s.payments, id)

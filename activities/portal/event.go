@@ -39,7 +39,10 @@ type Event struct {
 // Notice is the data of an event: what the portal files into the account's
 // mailbox.
 type Notice struct {
-	CaseID        string         `json:"caseId"`
+	CaseID string `json:"caseId"`
+	// CaseNumber is the short number the applicant quotes; absent for
+	// cases from before case numbers.
+	CaseNumber    string         `json:"caseNumber,omitempty"`
 	PortalAccount string         `json:"portalAccount"`
 	Status        ozgflow.Status `json:"status"`
 	Title         string         `json:"title"`
@@ -54,7 +57,7 @@ func NewEvent(n ozgflow.Notice) Event {
 	return Event{
 		SpecVersion: SpecVersion, ID: n.ID, Source: Source, Type: EventType,
 		Subject: n.CaseID, Time: n.At.UTC(), DataContentType: "application/json",
-		Data: Notice{CaseID: n.CaseID, PortalAccount: n.PortalAccount, Status: n.Status,
+		Data: Notice{CaseID: n.CaseID, CaseNumber: n.CaseNumber, PortalAccount: n.PortalAccount, Status: n.Status,
 			Title: n.Title, Text: n.Text, Easy: n.Easy},
 	}
 }

@@ -87,6 +87,10 @@ var (
 		{header: "LeiKa-Hinweis", path: []string{"leikaNote"}, kind: textCell, width: 40},
 		{header: "Mitteilungen auch per E-Mail", path: []string{"emailNotices"}, kind: jsonCell, width: 14},
 		{header: "Aufbewahrung", path: []string{"retention"}, kind: textCell, width: 14},
+		{header: "Präfix der Antragsnummer", path: []string{"caseNumberPrefix"}, kind: textCell, width: 12},
+		{header: "Entscheidungen (JSON)", path: []string{"decisions"}, kind: jsonCell, width: 60, wrap: true, order: []string{"approve", "reject", "label", "status", "easy"}},
+		{header: "Rechtsbehelfsbelehrung", path: []string{"legalRemedy", "text"}, kind: textCell, width: 90, wrap: true},
+		{header: "Rechtsbehelfsbelehrung (Leichte Sprache)", path: []string{"legalRemedy", "easy"}, kind: textCell, width: 90, wrap: true},
 	}}
 	feesSheet = &sheetSpec{name: SheetFees, context: "Gebühr", columns: []column{
 		{header: "Betrag (Cent)", path: []string{"fee", "amount"}, kind: intCell, width: 14},
@@ -139,11 +143,13 @@ var (
 // Keys a document, a fee, a step and a notice may have; the workbook has a
 // place for each of them.
 var (
-	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention")
+	topKeys = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention",
+		"caseNumberPrefix", "decisions", "legalRemedy")
 	feeKeys  = keySet("amount", "currency", "purpose")
 	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
 		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")
 	noticeKeys = keySet("title", "text", "easy")
+	remedyKeys = keySet("text", "easy")
 	ruleKeys   = keySet("when", "outcome", "comment")
 )
 
@@ -256,6 +262,17 @@ func (e *encoder) document(d Document) []record {
 	for _, k := range sortedKeys(raw) {
 		if !topKeys[k] {
 			e.fail(d.ID, "Feld %q hat im Arbeitsblatt keinen Platz", k)
+		}
+	}
+	if v, ok := raw["legalRemedy"]; ok {
+		remedy, isMap := v.(map[string]any)
+		if !isMap {
+			e.fail(d.ID, "legalRemedy ist keine Zuordnung (text, easy)")
+		}
+		for _, k := range sortedKeys(remedy) {
+			if !remedyKeys[k] {
+				e.fail(d.ID, "Rechtsbehelfsbelehrung: Feld %q hat im Arbeitsblatt keinen Platz", k)
+			}
 		}
 	}
 	var recs []record

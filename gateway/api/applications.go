@@ -14,7 +14,10 @@ import (
 
 // submitResponse is the answer to a submit.
 type submitResponse struct {
-	ID          string       `json:"id"`
+	ID string `json:"id"`
+	// CaseNumber is there once the case has drawn it: with a payment link,
+	// whose answer waits for the case's first steps, always.
+	CaseNumber  string       `json:"caseNumber,omitempty"`
 	Status      string       `json:"status"`
 	Stage       string       `json:"stage"`
 	AccessToken string       `json:"accessToken"`
@@ -49,6 +52,7 @@ func (s *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/v1/applications/"+state.ID)
 	web.WriteJSON(w, http.StatusCreated, submitResponse{
 		ID:          state.ID,
+		CaseNumber:  state.CaseNumber,
 		Status:      string(state.Status),
 		Stage:       state.Stage,
 		AccessToken: s.tokens.Issue(state.ID),

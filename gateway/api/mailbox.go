@@ -16,14 +16,15 @@ import (
 
 // mailboxNoticeView is a notice as the mailbox API shows it.
 type mailboxNoticeView struct {
-	ID     string         `json:"id"`
-	CaseID string         `json:"caseId"`
-	Status ozgflow.Status `json:"status"`
-	Title  string         `json:"title"`
-	Text   string         `json:"text"`
-	Easy   string         `json:"easy,omitempty"`
-	At     time.Time      `json:"at"`
-	Read   bool           `json:"read"`
+	ID         string         `json:"id"`
+	CaseID     string         `json:"caseId"`
+	CaseNumber string         `json:"caseNumber,omitempty"`
+	Status     ozgflow.Status `json:"status"`
+	Title      string         `json:"title"`
+	Text       string         `json:"text"`
+	Easy       string         `json:"easy,omitempty"`
+	At         time.Time      `json:"at"`
+	Read       bool           `json:"read"`
 }
 
 // mailboxView is one page of a mailbox.
@@ -39,7 +40,7 @@ func newMailboxView(page casework.MailboxPage, offset, limit int64) mailboxView 
 	v := mailboxView{Notices: make([]mailboxNoticeView, len(page.Notices)), Total: page.Total, Unread: page.Unread,
 		Offset: offset, Limit: limit}
 	for i, n := range page.Notices {
-		v.Notices[i] = mailboxNoticeView{ID: n.ID, CaseID: n.CaseID, Status: n.Status, Title: n.Title, Text: n.Text,
+		v.Notices[i] = mailboxNoticeView{ID: n.ID, CaseID: n.CaseID, CaseNumber: n.CaseNumber, Status: n.Status, Title: n.Title, Text: n.Text,
 			Easy: n.Easy, At: n.At, Read: n.Read}
 	}
 	return v

@@ -8,7 +8,10 @@ import (
 
 // caseView is a case as the API shows it.
 type caseView struct {
-	ID          string         `json:"id"`
+	ID string `json:"id"`
+	// CaseNumber is the short number people quote (GEW-2026-000123);
+	// absent for cases from before case numbers. ID stays the technical ID.
+	CaseNumber  string         `json:"caseNumber,omitempty"`
 	Service     string         `json:"service"`
 	ServiceName string         `json:"serviceName"`
 	Authority   string         `json:"authority"`
@@ -74,12 +77,13 @@ type deliveryView struct {
 }
 
 type noticeView struct {
-	ID     string         `json:"id"`
-	CaseID string         `json:"caseId"`
-	Status ozgflow.Status `json:"status"`
-	Title  string         `json:"title"`
-	Text   string         `json:"text"`
-	At     time.Time      `json:"at"`
+	ID         string         `json:"id"`
+	CaseID     string         `json:"caseId"`
+	CaseNumber string         `json:"caseNumber,omitempty"`
+	Status     ozgflow.Status `json:"status"`
+	Title      string         `json:"title"`
+	Text       string         `json:"text"`
+	At         time.Time      `json:"at"`
 }
 
 type taskView struct {
@@ -122,7 +126,7 @@ func newPaymentView(p *ozgflow.Payment) *paymentView {
 }
 
 func newNoticeView(n ozgflow.Notice) noticeView {
-	return noticeView{ID: n.ID, CaseID: n.CaseID, Status: n.Status, Title: n.Title, Text: n.Text, At: n.At}
+	return noticeView{ID: n.ID, CaseID: n.CaseID, CaseNumber: n.CaseNumber, Status: n.Status, Title: n.Title, Text: n.Text, At: n.At}
 }
 
 func newTaskView(t ozgflow.Task) taskView {
@@ -136,7 +140,7 @@ func newTaskView(t ozgflow.Task) taskView {
 // newCaseView renders a case; staff also see its tasks.
 func newCaseView(c ozgflow.Case, staff bool) caseView {
 	v := caseView{
-		ID: c.ID, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
+		ID: c.ID, CaseNumber: c.CaseNumber, Service: c.Service, ServiceName: c.ServiceName, Authority: c.Authority,
 		Status: c.ShownStatus(), WaitingFor: c.WaitingFor(), Final: c.Status.Final(), Stage: c.Stage,
 		Definition:          definitionRef{ID: c.DefinitionID, Version: c.DefinitionVersion},
 		Payment:             newPaymentView(c.Payment),

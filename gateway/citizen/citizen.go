@@ -266,6 +266,10 @@ var flashKeys = map[string]string{
 	"zahlung":        "flash.payment",
 	"antwort":        "flash.answer",
 	"zurueckgezogen": "flash.withdrawn",
+	// Back from the payment provider.
+	"bezahlt":                "flash.paid",
+	"zahlung-fehlgeschlagen": "flash.payment.failed",
+	"zahlung-abgebrochen":    "flash.payment.cancelled",
 }
 
 func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
@@ -278,7 +282,7 @@ func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView,
 // showStatus renders the status page, or with ?fragment=status only the
 // region the live updates replace. answer is the text of a refused answer.
 func (p *Pages) showStatus(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, status int, answer string) {
-	v.Case = newCitizenCase(v, c)
+	v.Case = newCitizenCase(v, c, p.wording(c))
 	v.Case.AnswerText = answer
 	if docs, err := p.cases.Records.Documents(r.Context(), c.ID); err == nil {
 		for _, d := range docs {
@@ -413,8 +417,8 @@ type withdrawData struct {
 // says what it means.
 func (p *Pages) handleWithdrawPage(w http.ResponseWriter, r *http.Request, v pageView, c ozgflow.Case, _ string) {
 	v.Title = v.T("withdraw.title")
-	v.Case = &citizenCase{ID: c.ID, ServiceName: c.ServiceName}
-	d := withdrawData{Final: c.Status.Final(), StatusText: v.T("status." + string(c.ShownStatus()))}
+	v.Case = &citizenCase{ID: c.ID, Number: caseNumber(c), ServiceName: c.ServiceName}
+	d := withdrawData{Final: c.Status.Final(), StatusText: p.wording(c).statusText(v, c)}
 	switch p := c.Payment; {
 	case p == nil:
 		d.Refund = v.T("withdraw.nofee")
@@ -439,6 +443,11 @@ func (p *Pages) handleWithdraw(w http.ResponseWriter, r *http.Request, v pageVie
 		return
 	}
 	http.Redirect(w, r, "/antraege/"+c.ID+"?hinweis=zurueckgezogen", http.StatusSeeOther)
+}
+
+// wording is what the case's variant and authority say to its applicant.
+func (p *Pages) wording(c ozgflow.Case) wording {
+	return wording{def: p.cases.Definition(c), contact: p.cases.AuthorityContact(c.Authority)}
 }
 
 // handleEvents streams server-sent events while the status page is

@@ -1,16 +1,21 @@
 package citizen
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/locale"
 )
 
 // citizenCase is a case as its applicant's status page shows it: every
 // sentence in the page's language, every date formatted.
 type citizenCase struct {
-	ID          string
+	ID string
+	// Number is the short case number people quote (GEW-2026-000123); the
+	// ID for cases from before case numbers.
+	Number      string
 	Revision    int64
 	ServiceName string
 	Status      ozgflow.Status
@@ -76,12 +81,18 @@ type documentLink struct {
 	Name, Href string
 }
 
-// decisionItem is the decision as the applicant reads it.
+// decisionItem is the decision as the applicant reads it; a rejection
+// says how to object and whom to turn to.
 type decisionItem struct {
 	Outcome string
 	Text    string
 	At      *timeStamp
 	Comment string
+	// Remedy is the variant's Rechtsbehelfsbelehrung (German; easy-to-read
+	// in the easy view where the variant has it).
+	Remedy string
+	// Contact is the office to turn to, one item a line.
+	Contact []string
 }
 
 // noticeItem is one entry of the timeline.
@@ -92,13 +103,79 @@ type noticeItem struct {
 	Easy  bool // the text is the easy-to-read one
 }
 
-// newCitizenCase prepares a case for its status page.
-func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
+// Paragraphs are the notice's text cut at its blank lines, each a list of
+// lines (a rejection's remedy and contact are paragraphs of their own).
+func (n noticeItem) Paragraphs() [][]string {
+	var out [][]string
+	for _, p := range strings.Split(n.Text, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.Split(p, "\n"))
+		}
+	}
+	return out
+}
+
+// wording is what the variant of a case says to its applicant: how it
+// words the outcomes, its Rechtsbehelfsbelehrung, and the office's
+// contact. The zero value leaves everything to the locale.
+type wording struct {
+	def     *definitions.Definition
+	contact *definitions.Contact
+}
+
+// statusText is the sentence of the case's status: the variant's wording
+// of the outcome for a decided case, in German, else the locale's.
+func (w wording) statusText(v pageView, c ozgflow.Case) string {
+	status := c.ShownStatus()
+	if d := c.Decision; d != nil && v.Lang == locale.DE && (status == ozgflow.StatusApproved || status == ozgflow.StatusRejected) {
+		if dw, ok := w.def.Wording(d.Outcome); ok {
+			switch {
+			case v.Easy && dw.Easy != "":
+				return dw.Easy
+			case !v.Easy && dw.Status != "":
+				return dw.Status
+			}
+		}
+	}
+	return v.T("status." + string(status))
+}
+
+// decision is the decision as the page shows it.
+func (w wording) decision(v pageView, d ozgflow.Decision) *decisionItem {
+	item := &decisionItem{Outcome: d.Outcome, Text: v.T("decision." + d.Outcome), At: newTimeStamp(v.Lang, d.At), Comment: d.Comment}
+	if dw, ok := w.def.Wording(d.Outcome); ok && v.Lang == locale.DE {
+		item.Text = dw.Label
+	}
+	if d.Outcome != ozgflow.OutcomeReject {
+		return item
+	}
+	if w.def != nil && w.def.LegalRemedy != nil {
+		item.Remedy = w.def.LegalRemedy.Text
+		if v.Easy && w.def.LegalRemedy.Easy != "" {
+			item.Remedy = w.def.LegalRemedy.Easy
+		}
+	}
+	item.Contact = w.contact.Lines()
+	return item
+}
+
+// caseNumber is the number the applicant quotes: the short case number,
+// or the ID of a case from before them.
+func caseNumber(c ozgflow.Case) string {
+	if c.CaseNumber != "" {
+		return c.CaseNumber
+	}
+	return c.ID
+}
+
+// newCitizenCase prepares a case for its status page, in the words of its
+// variant.
+func newCitizenCase(v pageView, c ozgflow.Case, w wording) *citizenCase {
 	l := v.Lang
 	cc := &citizenCase{
-		ID: c.ID, Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
+		ID: c.ID, Number: caseNumber(c), Revision: c.Revision, ServiceName: c.ServiceName, Status: c.Status, Final: c.Status.Final(),
 		Submitted:   newTimeStamp(l, c.SubmittedAt),
-		StatusText:  v.T("status." + string(c.ShownStatus())),
+		StatusText:  w.statusText(v, c),
 		CanWithdraw: !c.Status.Final(),
 		EventsURL:   "/antraege/" + c.ID + "/ereignisse",
 		FragmentURL: "/antraege/" + c.ID + "?fragment=status",
@@ -134,7 +211,7 @@ func newCitizenCase(v pageView, c ozgflow.Case) *citizenCase {
 	}
 	cc.nextStep(v, c)
 	if d := c.Decision; d != nil && (c.Status == ozgflow.StatusApproved || c.Status == ozgflow.StatusRejected) {
-		cc.Decision = &decisionItem{Outcome: d.Outcome, Text: v.T("decision." + d.Outcome), At: newTimeStamp(l, d.At), Comment: d.Comment}
+		cc.Decision = w.decision(v, *d)
 	}
 	if c.Seal != nil {
 		// The applicant's cookie opens the download; an access token in the

@@ -35,10 +35,12 @@ type verifyData struct {
 
 // verifyResult is a verdict as the page shows it.
 type verifyResult struct {
-	Verdict     string
-	Headline    string
-	Message     string
-	CaseID      string
+	Verdict  string
+	Headline string
+	Message  string
+	CaseID   string
+	// CaseNumber is the short number of the receipt's case, where it has one.
+	CaseNumber  string
 	ServiceName string
 	Authority   string
 	Submitted   *timeStamp
@@ -101,10 +103,13 @@ func visitorNonce(w http.ResponseWriter, r *http.Request) string {
 // newVerifyResult words a verdict for the page.
 func newVerifyResult(v pageView, res receipt.Result) *verifyResult {
 	out := &verifyResult{Verdict: string(res.Verdict), Headline: v.T("verify." + string(res.Verdict)), Message: res.Message,
-		CaseID: res.CaseID, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt),
+		CaseID: res.CaseID, CaseNumber: res.CaseNumber, ServiceName: res.ServiceName, Authority: res.AuthorityName, Submitted: newTimeStamp(v.Lang, res.SubmittedAt),
 		Differences: res.Differences}
-	if v.Lang == locale.EN {
+	switch {
+	case v.Lang == locale.EN:
 		out.Message = res.MessageEN
+	case v.Easy && locale.HasEasy("verify.reason."+res.Reason):
+		out.Message = v.T("verify.reason." + res.Reason)
 	}
 	if out.ServiceName == "" {
 		out.ServiceName = res.Service

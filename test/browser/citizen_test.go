@@ -254,19 +254,34 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	if location != page {
 		t.Errorf("the address keeps %q, want %s without the token", location, page)
 	}
+	number, _ := s.Body["caseNumber"].(string)
+	if !strings.HasPrefix(number, "GEW-") {
+		t.Fatalf("no case number in the submit answer: %v", s.Body)
+	}
 	for _, want := range []string{"Ihr Antrag: Gewerbeanmeldung", "Ihr Antrag wartet auf die Bezahlung der Gebühr.",
-		"Bitte bezahlen Sie die Gebühr von 26,00 EUR bis", "Zu bezahlen bis", "Gebühr jetzt bezahlen", "Bitte Gebühr bezahlen"} {
+		"Bitte bezahlen Sie die Gebühr von 26,00 EUR bis", "Zu bezahlen bis", "Gebühr jetzt bezahlen", "Bitte Gebühr bezahlen",
+		"Antragsnummer", number} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the status page lacks %q:\n%s", want, text)
 		}
 	}
 	assertAccessible(t, ctx, "awaiting payment")
 
+	// The sandbox's page sends the browser back to the status page.
+	var back, flash string
 	run(t, ctx, "pay on the sandbox's page",
 		chromedp.Click(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
 		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
-		chromedp.WaitVisible(`//p[@role="status" and contains(., "Die Zahlung ist eingegangen")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Location(&back),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+	)
+	if back != page+"?hinweis=bezahlt" || !strings.Contains(flash, "Ihre Zahlung ist abgeschlossen") {
+		t.Errorf("after paying the browser is at %q saying %q, want the status page", back, flash)
+	}
+	assertAccessible(t, ctx, "back from the payment")
+	run(t, ctx, "the payment confirmed",
 		chromedp.Navigate(page),
 		status("in_review"),
 		chromedp.WaitVisible(`#receipt-link`, chromedp.ByQuery),
@@ -309,7 +324,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	if !strings.Contains(problems, "Die Datei „Notiz.pdf“ ist kein PDF, JPEG oder PNG.") {
 		t.Errorf("problems %q", problems)
 	}
-	var flash string
+	flash = ""
 	run(t, ctx, "answer with the PDF",
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.Auszug}, chromedp.ByQuery),
 		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
@@ -346,13 +361,14 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 			const d = document.querySelector('#decision[data-outcome="approve"]');
 			const l = document.querySelector('#live');
 			const a = document.querySelector('#receipt-link');
-			if (!d || !a || !l || !l.innerText.includes('bewilligt')) return null;
+			if (!d || !a || !l || !l.innerText.includes('bestätigt')) return null;
 			return {Decision: d.innerText, Live: l.innerText, Receipt: a.getAttribute('href')};
 		})()`, &decided, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
 	decision, live, receipt := decided.Decision, decided.Live, decided.Receipt
-	if !strings.Contains(decision, "Bewilligt") || !strings.Contains(decision, "Die Anmeldung ist vollständig.") ||
-		!strings.Contains(live, "Ihr Antrag wurde bewilligt.") {
+	// A Gewerbeanmeldung is confirmed, in its variant's words.
+	if !strings.Contains(decision, "Bestätigt") || !strings.Contains(decision, "Die Anmeldung ist vollständig.") ||
+		!strings.Contains(live, "Ihre Gewerbeanmeldung ist bestätigt.") || strings.Contains(decision+live, "ewilligt") {
 		t.Errorf("decision %q, announcement %q", decision, live)
 	}
 	assertAccessible(t, ctx, "decided")
@@ -568,4 +584,89 @@ func TestApplicantSignsFromTheStatusPage(t *testing.T) {
 	if strings.Contains(text, "Unterschrift") {
 		t.Errorf("still waiting for the signature: %q", text)
 	}
+}
+
+// TestRejectionInTheVariantsWordsAndEasyLanguage: an applicant pays from
+// the status page and comes back to it; the rejection arrives with the
+// Rechtsbehelfsbelehrung and the office's contact, in standard and in
+// easy-to-read German, both accessible.
+func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
+	d := startDev(t)
+	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
+	number, _ := s.Body["caseNumber"].(string)
+	ctx := germanBrowser(t)
+	page := d.URL + "/antraege/" + s.ID
+
+	var shown, back string
+	run(t, ctx, "open the status page and cancel the payment",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(page+"?token="+s.Token),
+		status("awaiting_payment"),
+		chromedp.Text(`#case-number`, &shown, chromedp.ByQuery),
+		chromedp.Click(`#pay-link`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#return-link`, chromedp.ByQuery),
+		chromedp.Click(`//button[@value="cancel"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Location(&back),
+	)
+	if shown != number || number == "" {
+		t.Errorf("the page shows number %q, the case has %q", shown, number)
+	}
+	if back != page+"?hinweis=zahlung-abgebrochen" {
+		t.Errorf("after cancelling the browser is at %q", back)
+	}
+	run(t, ctx, "pay after all",
+		chromedp.WaitVisible(`#pay-retry`, chromedp.ByQuery),
+		chromedp.Click(`#pay-retry`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#pay-link`, chromedp.ByQuery),
+		chromedp.Click(`#pay-link`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
+		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Location(&back),
+	)
+	if back != page+"?hinweis=bezahlt" {
+		t.Errorf("after paying the browser is at %q", back)
+	}
+	task := st.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")["id"].(string)
+	for _, path := range []string{"/claim", "/complete"} {
+		body := map[string]any{"outcome": "reject", "comment": "Die Tätigkeit ist erlaubnispflichtig."}
+		if res := e2e.Call(t, d.URL, http.MethodPost, "/api/v1/tasks/"+task+path, "dev-sb-dresden", body); res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	var decision string
+	run(t, ctx, "the rejection",
+		chromedp.Navigate(page),
+		status("rejected"),
+		chromedp.Text(`#decision`, &decision, chromedp.ByQuery),
+	)
+	for _, want := range []string{"Abgelehnt", "Rechtsbehelfsbelehrung", "innerhalb eines Monats", "Widerspruch",
+		"Ihre Ansprechstelle", "Bürgeramt Dresden", "Theaterstraße 11, 01067 Dresden"} {
+		if !strings.Contains(decision, want) {
+			t.Errorf("the decision lacks %q:\n%s", want, decision)
+		}
+	}
+	assertAccessible(t, ctx, "rejected")
+	checkLayouts(t, ctx, "rejected")
+
+	var easy string
+	run(t, ctx, "the rejection in easy-to-read German",
+		chromedp.Click(`#switch-easy`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#h-remedy`, chromedp.ByQuery),
+		chromedp.Text(`main`, &easy, chromedp.ByQuery),
+	)
+	for _, want := range []string{"Das Amt hat Ihren Antrag abgelehnt.", "So können Sie sich wehren", "Dann können Sie Widerspruch einlegen.",
+		"Hier bekommen Sie Hilfe", "Bürgeramt Dresden", "Nachrichten vom Amt"} {
+		if !strings.Contains(easy, want) {
+			t.Errorf("the easy view lacks %q:\n%s", want, easy)
+		}
+	}
+	for _, avoid := range []string{"Gegen diesen Bescheid", "Ihre Gewerbeanmeldung wurde abgelehnt.", "Diese Seiten zeigen"} {
+		if strings.Contains(easy, avoid) {
+			t.Errorf("the easy view says %q in standard language", avoid)
+		}
+	}
+	assertAccessible(t, ctx, "rejected, easy-to-read")
 }

@@ -887,3 +887,20 @@ func TestDockerignore(t *testing.T) {
 		})
 	}
 }
+
+// TestComposeLinksLeadToTheGateway: the links handed to applicants (email
+// notices, the return from the payment and signing pages, the receipt)
+// lead to the gateway's public address, the same for every role.
+func TestComposeLinksLeadToTheGateway(t *testing.T) {
+	c := loadCompose(t)
+	gateway := environment(t, mustService(t, c, "gateway"))["OZGFLOW_PUBLIC_URL"]
+	if gateway == "" {
+		t.Fatal("the gateway has no OZGFLOW_PUBLIC_URL")
+	}
+	if got := environment(t, mustService(t, c, "worker"))["OZGFLOW_PUBLIC_URL"]; got != gateway {
+		t.Errorf("the worker links email notices and payment returns to %q, want the gateway's %q", got, gateway)
+	}
+	if got := environment(t, mustService(t, c, "sandbox"))["OZGFLOW_SIGNATURE_RETURN_URL"]; got != gateway {
+		t.Errorf("the signing page returns to %q, want the gateway's %q", got, gateway)
+	}
+}

@@ -85,6 +85,8 @@ var Scenarios = []Scenario{
 	{"HundesteuerIsDeliveredAndApprovedWithoutFee", hundesteuerIsDeliveredAndApprovedWithoutFee},
 	{"ApplicantSignsThenTheCaseGoesOn", applicantSignsThenTheCaseGoesOn},
 	{"EmailNoticesReachTheApplicant", emailNoticesReachTheApplicant},
+	{"ApplicantKnowsTheCaseByItsNumber", applicantKnowsTheCaseByItsNumber},
+	{"CasesCountTheirNumbers", casesCountTheirNumbers},
 	{"ParkingPermitDecidedByRule", parkingPermitDecidedByRule},
 	{"FailedPaymentIsRetried", failedPaymentIsRetried},
 	{"InformationRequestRoundTrip", informationRequestRoundTrip},
@@ -334,18 +336,32 @@ func (st *Stack) waitStatus(t *testing.T, s Submitted, status string) map[string
 	return st.WaitStatus(t, s, status)
 }
 
-// Pay acts on the payment sandbox's page like the applicant would.
-func Pay(t *testing.T, paymentURL, action string) {
+// Pay acts on the payment sandbox's page like the applicant would; the
+// page sends the browser back to the case's status page, with a note of
+// how the payment ended, and returns that address.
+func Pay(t *testing.T, paymentURL, action string) string {
 	t.Helper()
-	res := Call(t, "", http.MethodPost, paymentURL, "", url.Values{"action": {action}})
-	if res.Status != http.StatusOK {
-		t.Fatalf("payment page %s: %d %s", action, res.Status, res.Body)
+	req, err := http.NewRequest(http.MethodPost, paymentURL, strings.NewReader(url.Values{"action": {action}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := noRedirect.Do(forTest(req, t))
+	if err != nil {
+		t.Fatalf("payment page %s: %v", action, err)
+	}
+	defer res.Body.Close()
+	back := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(back, "/antraege/") || !strings.Contains(back, "?hinweis=") {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("payment page %s: %d to %q, want 303 to the status page: %s", action, res.StatusCode, back, b)
+	}
+	return back
 }
 
-func pay(t *testing.T, paymentURL, action string) {
+func pay(t *testing.T, paymentURL, action string) string {
 	t.Helper()
-	Pay(t, paymentURL, action)
+	return Pay(t, paymentURL, action)
 }
 
 // OpenTask waits for the open task of a case in a queue, as a case worker sees it.

@@ -98,7 +98,9 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	}
 	start(t, bin, dir, "sandbox", append(common, "OZGFLOW_ADDR="+sandboxAddr, "OZGFLOW_PUBLIC_URL=http://"+sandboxAddr,
 		"OZGFLOW_DATA_DIR="+filepath.Join(dir, "sandbox")))
-	start(t, bin, dir, "worker", append(common, "OZGFLOW_METRICS_ADDR="+workerOps))
+	// Email notices link to the status page on the gateway, and payments
+	// return there.
+	start(t, bin, dir, "worker", append(common, "OZGFLOW_METRICS_ADDR="+workerOps, "OZGFLOW_PUBLIC_URL=http://"+gatewayAddr))
 	// The gateway knows people and clients through an identity provider
 	// only; the demo identities are its users and clients.
 	gatewayURL := "http://" + gatewayAddr
