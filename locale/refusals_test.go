@@ -36,6 +36,9 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonNothingSelected:     0,
 	ozgflow.ReasonNotCaseWorker:       0,
 	ozgflow.ReasonCaseOpen:            1, // case numbers
+	ozgflow.ReasonFollowUpDate:        1, // the date as given
+	ozgflow.ReasonFollowUpPast:        1, // the date
+	ozgflow.ReasonFollowUpFar:         1, // the date
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)
