@@ -39,6 +39,7 @@ const (
 	ReasonFollowUpDate        Reason = "follow_up_date"         // the date as given
 	ReasonFollowUpPast        Reason = "follow_up_past"         // the date, German
 	ReasonFollowUpFar         Reason = "follow_up_far"          // the date, German
+	ReasonSearchTooGeneral    Reason = "search_too_general"     // the word
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -50,6 +51,7 @@ var Reasons = []Reason{
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
 	ReasonNotCaseWorker, ReasonCaseOpen, ReasonFollowUpDate, ReasonFollowUpPast, ReasonFollowUpFar,
+	ReasonSearchTooGeneral,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

@@ -51,6 +51,9 @@ var refusalArgWords = map[ozgflow.Reason]map[string]words{
 // refusalTexts words every refusal reason; the args, in ozgflow's order,
 // fill the %s.
 var refusalTexts = map[ozgflow.Reason]words{
+	ozgflow.ReasonSearchTooGeneral: {
+		"Mit „%s“ beginnen zu viele Namen und Wörter. Bitte geben Sie mehr davon ein.",
+		"Too many names and words begin with \"%s\". Please type more of it."},
 	ozgflow.ReasonFollowUpDate: {
 		"„%s“ ist kein Datum. Bitte geben Sie den Tag der Wiedervorlage als Datum an, etwa 03.12.2026.",
 		"\"%s\" is not a date. Please give the day of the follow-up as a date, e.g. 2026-12-03."},

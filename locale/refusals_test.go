@@ -39,6 +39,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonFollowUpDate:        1, // the date as given
 	ozgflow.ReasonFollowUpPast:        1, // the date
 	ozgflow.ReasonFollowUpFar:         1, // the date
+	ozgflow.ReasonSearchTooGeneral:    1, // the word
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)
