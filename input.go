@@ -28,6 +28,7 @@ const (
 	MaxIdempotencyKey     = 255    // the Idempotency-Key header
 	MaxAttachments        = 100    // attachments of one application or answer
 	MaxFieldsAsked        = 100    // fields a question asks the applicant to correct
+	MaxSearchRunes        = 200    // what a case worker types into the case search
 
 	MaxDataBytes       = 256 << 10 // an application's data and attachment list, encoded
 	MaxAnswerDataBytes = 64 << 10  // the data of an answer, encoded

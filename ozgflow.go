@@ -267,6 +267,8 @@ type Task struct {
 	Proposal *Proposal `json:"proposal,omitempty"`
 	// ApprovedBy is the second case worker who approved the decision.
 	ApprovedBy string `json:"approvedBy,omitempty"`
+	// FollowUp is the case worker's follow-up date (Wiedervorlage), if any.
+	FollowUp *FollowUp `json:"followUp,omitempty"`
 }
 
 // Proposal is a decision one case worker took that a second must approve.

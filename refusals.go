@@ -36,6 +36,10 @@ const (
 	ReasonNothingSelected     Reason = "nothing_selected"       //
 	ReasonNotCaseWorker       Reason = "not_case_worker"        //
 	ReasonCaseOpen            Reason = "case_open"              // case numbers
+	ReasonFollowUpDate        Reason = "follow_up_date"         // the date as given
+	ReasonFollowUpPast        Reason = "follow_up_past"         // the date, German
+	ReasonFollowUpFar         Reason = "follow_up_far"          // the date, German
+	ReasonSearchTooGeneral    Reason = "search_too_general"     // the word
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -46,7 +50,8 @@ var Reasons = []Reason{
 	ReasonNoApprovalPending, ReasonOwnProposal, ReasonDenialReasonMissing, ReasonHandoverTarget, ReasonQueueUnknown,
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
-	ReasonNotCaseWorker, ReasonCaseOpen,
+	ReasonNotCaseWorker, ReasonCaseOpen, ReasonFollowUpDate, ReasonFollowUpPast, ReasonFollowUpFar,
+	ReasonSearchTooGeneral,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

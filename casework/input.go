@@ -80,6 +80,14 @@ func checkAction(body any) error {
 			ozgflow.Prose("/note", req.Note, ozgflow.MaxNoteRunes))
 	case ApprovalAnswer:
 		fields = append(fields, ozgflow.Prose("/comment", req.Comment, ozgflow.MaxCommentRunes))
+	case FollowUpAt:
+		fields = append(fields, ozgflow.Line("/date", req.Date, ozgflow.MaxCodeRunes),
+			ozgflow.Prose("/note", req.Note, ozgflow.MaxNoteRunes))
+		if errs := ozgflow.CheckText(fields...); len(errs) == 0 {
+			if err := checkFollowUp(req); err != nil {
+				return err
+			}
+		}
 	}
 	if errs := ozgflow.CheckText(fields...); len(errs) > 0 {
 		return ozgflow.InvalidInput(errs)

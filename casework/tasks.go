@@ -95,7 +95,7 @@ func (s *Service) ListTasks(ctx context.Context, id ozgflow.Identity, f store.Ta
 	byPriority := f.Sort == store.SortPriority
 	sort.SliceStable(merged.Tasks, func(i, j int) bool {
 		a, b := merged.Tasks[i], merged.Tasks[j]
-		if byPriority && a.Priority != b.Priority {
+		if byPriority && a.Priority != b.Priority && a.FollowUpDue() == b.FollowUpDue() {
 			return a.Priority > b.Priority
 		}
 		return dueBefore(a, b)
@@ -106,6 +106,9 @@ func (s *Service) ListTasks(ctx context.Context, id ozgflow.Identity, f store.Ta
 }
 
 func dueBefore(a, b ozgflow.Task) bool {
+	if a.FollowUpDue() != b.FollowUpDue() { // follow-ups that came back lead (store/followup.go)
+		return a.FollowUpDue()
+	}
 	switch {
 	case a.DueAt.IsZero():
 		return false
@@ -117,7 +120,7 @@ func dueBefore(a, b ozgflow.Task) bool {
 
 // ActOnTask checks that the caller may see the task (its authority, a queue
 // they work) and that the request is complete, then sends the update. body
-// is nil, a Completion, a HandoverTo or an ApprovalAnswer.
+// is nil, a Completion, a HandoverTo, an ApprovalAnswer or a FollowUpAt.
 func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, taskID string, body any) (ozgflow.Task, error) {
 	if err := checkAction(body); err != nil {
 		return ozgflow.Task{}, err
@@ -151,6 +154,8 @@ func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, ta
 		arg = ozgflow.Handover{TaskID: taskID, User: id.Subject, To: req.To, Queue: req.Queue, Note: req.Note}
 	case ApprovalAnswer:
 		arg = ozgflow.Approval{TaskID: taskID, User: id.Subject, Approve: req.Approve, Comment: req.Comment}
+	case FollowUpAt:
+		arg = followUpUpdate(taskID, id.Subject, req)
 	}
 	var done ozgflow.Task
 	if err := s.Update(ctx, c.ID, update, &done, arg); err != nil {
@@ -360,6 +365,7 @@ func AllowedActions(id ozgflow.Identity, t ozgflow.Task) map[string]bool {
 		"handover": t.Status == ozgflow.TaskOpen || (t.Status == ozgflow.TaskClaimed && mine),
 		"decide":   t.Status == ozgflow.TaskClaimed && mine,
 		"approve":  t.Status == ozgflow.TaskApproval && t.Proposal != nil && t.Proposal.By != id.Subject,
+		"followup": t.Active() && (t.Assignee == "" || mine),
 	}
 	can["ask"] = can["decide"] && t.Offers(ozgflow.OutcomeRequestInformation)
 	return can

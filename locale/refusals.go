@@ -51,6 +51,18 @@ var refusalArgWords = map[ozgflow.Reason]map[string]words{
 // refusalTexts words every refusal reason; the args, in ozgflow's order,
 // fill the %s.
 var refusalTexts = map[ozgflow.Reason]words{
+	ozgflow.ReasonSearchTooGeneral: {
+		"Mit „%s“ beginnen zu viele Namen und Wörter. Bitte geben Sie mehr davon ein.",
+		"Too many names and words begin with \"%s\". Please type more of it."},
+	ozgflow.ReasonFollowUpDate: {
+		"„%s“ ist kein Datum. Bitte geben Sie den Tag der Wiedervorlage als Datum an, etwa 03.12.2026.",
+		"\"%s\" is not a date. Please give the day of the follow-up as a date, e.g. 2026-12-03."},
+	ozgflow.ReasonFollowUpPast: {
+		"Die Wiedervorlage am %s liegt nicht in der Zukunft. Wählen Sie bitte einen Tag ab morgen.",
+		"A follow-up on %s is not in the future. Please choose a day from tomorrow on."},
+	ozgflow.ReasonFollowUpFar: {
+		"Die Wiedervorlage am %s liegt mehr als zwei Jahre in der Zukunft. Wählen Sie bitte einen früheren Tag.",
+		"A follow-up on %s is more than two years ahead. Please choose an earlier day."},
 	ozgflow.ReasonCaseOpen: {
 		"Noch nicht abgeschlossen: %s. Personenbezogene Daten eines laufenden Vorgangs werden erst nach seinem Abschluss gelöscht.",
 		"Still open: %s. The personal data of a running case is erased only once it has closed."},

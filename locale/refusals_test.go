@@ -36,6 +36,10 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonNothingSelected:     0,
 	ozgflow.ReasonNotCaseWorker:       0,
 	ozgflow.ReasonCaseOpen:            1, // case numbers
+	ozgflow.ReasonFollowUpDate:        1, // the date as given
+	ozgflow.ReasonFollowUpPast:        1, // the date
+	ozgflow.ReasonFollowUpFar:         1, // the date
+	ozgflow.ReasonSearchTooGeneral:    1, // the word
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)

@@ -91,20 +91,23 @@ var outcomeWords = map[string]words{
 }
 
 var auditWords = map[string]words{
-	ozgflow.AuditClaimed:        {"übernommen", "claimed"},
-	ozgflow.AuditReleased:       {"freigegeben", "released"},
-	ozgflow.AuditHandedOver:     {"abgegeben", "handed over"},
-	ozgflow.AuditDecided:        {"entschieden", "decided"},
-	ozgflow.AuditProposed:       {"Entscheidung vorgeschlagen (Vier-Augen-Prinzip)", "decision proposed (four-eyes principle)"},
-	ozgflow.AuditApproved:       {"Entscheidung bestätigt", "decision approved"},
-	ozgflow.AuditApprovalDenied: {"Entscheidung zurückgegeben", "decision returned"},
-	ozgflow.AuditAsked:          {"Rückfrage an die antragstellende Person", "question to the applicant"},
-	ozgflow.AuditAnswered:       {"Antwort der antragstellenden Person", "answer from the applicant"},
-	ozgflow.AuditReminded:       {"Erinnerung: Frist läuft bald ab", "reminder: the deadline is near"},
-	ozgflow.AuditEscalated:      {"eskaliert: Frist überschritten", "escalated: deadline passed"},
-	ozgflow.AuditAnswerReminded: {"Erinnerung an die antragstellende Person", "reminder to the applicant"},
-	ozgflow.AuditAnswerExpired:  {"Antwortfrist abgelaufen", "time to answer ended"},
-	ozgflow.AuditWithdrawn:      {"Antrag zurückgezogen", "application withdrawn"},
+	ozgflow.AuditClaimed:         {"übernommen", "claimed"},
+	ozgflow.AuditReleased:        {"freigegeben", "released"},
+	ozgflow.AuditHandedOver:      {"abgegeben", "handed over"},
+	ozgflow.AuditDecided:         {"entschieden", "decided"},
+	ozgflow.AuditProposed:        {"Entscheidung vorgeschlagen (Vier-Augen-Prinzip)", "decision proposed (four-eyes principle)"},
+	ozgflow.AuditApproved:        {"Entscheidung bestätigt", "decision approved"},
+	ozgflow.AuditApprovalDenied:  {"Entscheidung zurückgegeben", "decision returned"},
+	ozgflow.AuditAsked:           {"Rückfrage an die antragstellende Person", "question to the applicant"},
+	ozgflow.AuditAnswered:        {"Antwort der antragstellenden Person", "answer from the applicant"},
+	ozgflow.AuditReminded:        {"Erinnerung: Frist läuft bald ab", "reminder: the deadline is near"},
+	ozgflow.AuditEscalated:       {"eskaliert: Frist überschritten", "escalated: deadline passed"},
+	ozgflow.AuditAnswerReminded:  {"Erinnerung an die antragstellende Person", "reminder to the applicant"},
+	ozgflow.AuditAnswerExpired:   {"Antwortfrist abgelaufen", "time to answer ended"},
+	ozgflow.AuditWithdrawn:       {"Antrag zurückgezogen", "application withdrawn"},
+	ozgflow.AuditFollowUpSet:     {"Wiedervorlage gesetzt", "follow-up set"},
+	ozgflow.AuditFollowUpCleared: {"Wiedervorlage entfernt", "follow-up cleared"},
+	ozgflow.AuditFollowUpDue:     {"Wiedervorlage: heute wieder vorgelegt", "follow-up: back today"},
 }
 
 var paymentWords = map[string]words{

@@ -109,7 +109,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		return stop, err
 	}
 	keeper := &worker.Keeper{Installation: conn.installation, Store: conn.store, Interval: cfg.ProjectionsCheck,
-		Logger: logger, Rebuild: func(ctx context.Context) (worker.RebuildResult, error) {
+		Logger: logger, SearchIndex: conn.store.EnsureSearchIndex, Rebuild: func(ctx context.Context) (worker.RebuildResult, error) {
 			return rebuild(ctx, cfg, conn.temporal, conn.store, conn.records, logger)
 		}}
 	labelled(ctx, ProfileWorker, func() {

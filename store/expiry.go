@@ -80,7 +80,12 @@ func (s *Store) EraseCase(ctx context.Context, stats ozgflow.Case, account strin
 	for _, n := range stored.Timeline {
 		noticeIDs = append(noticeIDs, n.ID)
 	}
+	docs, err := s.searchDocs(ctx, s.rdb, []string{s.searchDocKey(stats.ID)})
+	if err != nil {
+		return fmt.Errorf("erase case %s: %w", stats.ID, err)
+	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		s.unindexSearch(ctx, p, stats.ID, docs[0])
 		for _, id := range noticeIDs {
 			// A notice on its way to the portal, or given up, goes too.
 			s.dropNotice(ctx, p, account, id)

@@ -98,11 +98,13 @@ func (s *Store) ExtendRebuild(ctx context.Context, owner string, ttl time.Durati
 	return n == 1, nil
 }
 
-// completeRebuildScript marks the projections complete and gives the lease
-// up, if owner still holds it.
+// completeRebuildScript marks the projections complete, and the case
+// search with them (the rebuild indexed every case it wrote), and gives
+// the lease up, if owner still holds it.
 var completeRebuildScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
 redis.call('DEL', KEYS[1])
 return 1`)
 
@@ -110,7 +112,8 @@ return 1`)
 // if owner still holds the lease; false means it does not, and the
 // projections may be incomplete: a later check rebuilds them again.
 func (s *Store) CompleteRebuild(ctx context.Context, owner, id string) (bool, error) {
-	n, err := completeRebuildScript.Run(ctx, s.rdb, []string{s.rebuildKey(), s.installationKey()}, owner, id).Int()
+	n, err := completeRebuildScript.Run(ctx, s.rdb, []string{s.rebuildKey(), s.installationKey(), s.searchMarkerKey()},
+		owner, id, searchIndexVersion).Int()
 	if err != nil {
 		return false, fmt.Errorf("mark the projections complete: %w", err)
 	}
@@ -191,7 +194,12 @@ func (s *Store) RemoveUnknownCases(ctx context.Context, known func(id string) bo
 // removeCase removes a case's projection with its tasks, notices and
 // portal events, and takes it out of the counts.
 func (s *Store) removeCase(ctx context.Context, c ozgflow.Case) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	docs, err := s.searchDocs(ctx, s.rdb, []string{s.searchDocKey(c.ID)})
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		s.unindexSearch(ctx, p, c.ID, docs[0])
 		for _, n := range c.Timeline {
 			s.dropNotice(ctx, p, c.PortalAccount, n.ID)
 		}

@@ -119,6 +119,9 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 			if err != nil {
 				return err
 			}
+			if err := s.readSearchDocs(ctx, tx, cases, heads); err != nil {
+				return err
+			}
 			written = 0
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				for i, c := range cases {
@@ -170,6 +173,7 @@ func (s *Store) writeCase(ctx context.Context, p redis.Pipeliner, c ozgflow.Case
 		s.dropNoticesBeyond(ctx, p, stored, len(c.Timeline))
 	}
 	s.writeNotices(ctx, p, c, min(len(stored.Timeline), len(c.Timeline)), refiled)
+	s.indexSearch(ctx, p, c, stored.search)
 	p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 	return true
 }
@@ -211,6 +215,8 @@ type caseHead struct {
 	PortalAccount string            `json:"portalAccount"`
 	Timeline      []json.RawMessage `json:"timeline"`
 	Tasks         []ozgflow.Task    `json:"tasks"`
+	// search is what the case search holds of the case (search.go).
+	search *searchDoc
 }
 
 // headsOf reads the heads of the stored cases; a missing or broken

@@ -79,6 +79,7 @@ func (s *Store) indexTask(ctx context.Context, p redis.Pipeliner, t ozgflow.Task
 		p.ZAdd(ctx, s.assignedKey(t.Authority, t.Assignee), redis.Z{Score: due, Member: t.ID})
 	}
 	p.SAdd(ctx, s.queuesKey(t.Authority), t.Queue)
+	s.indexFollowUp(ctx, p, t)
 }
 
 func (s *Store) unindexTask(ctx context.Context, p redis.Pipeliner, t ozgflow.Task) {
@@ -89,6 +90,7 @@ func (s *Store) unindexTask(ctx context.Context, p redis.Pipeliner, t ozgflow.Ta
 	if t.Assignee != "" {
 		p.ZRem(ctx, s.assignedKey(t.Authority, t.Assignee), t.ID)
 	}
+	s.unindexFollowUp(ctx, p, t)
 }
 
 // noDue places tasks without a due date after every dated one.
@@ -146,10 +148,9 @@ func (s *Store) Tasks(ctx context.Context, ars, queue string, offset, limit int6
 	return s.QueryTasks(ctx, TaskQuery{Authority: ars, Queue: queue, Offset: offset, Limit: limit})
 }
 
-// QueryTasks returns a page of a queue, filtered and sorted. Filters that
-// have an index of their own read a range of it; the others walk the
-// queue's index in batches.
-func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) (TaskPage, error) {
+// queryTasks returns a page of a queue in the list's order, as
+// QueryTasks does without the follow-ups first.
+func (s *Store) queryTasks(ctx context.Context, q TaskQuery) (TaskPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}

@@ -34,6 +34,10 @@ type Keeper struct {
 	Installation string
 	Store        KeeperStore
 	Rebuild      func(ctx context.Context) (RebuildResult, error)
+	// SearchIndex, if set, indexes the cases of intact projections for the
+	// case search when its index is missing (projections written before
+	// the search existed), and says how many it indexed.
+	SearchIndex func(ctx context.Context) (int, error)
 	// Interval between looks; zero means 5 s.
 	Interval time.Duration
 	Logger   *slog.Logger
@@ -84,8 +88,11 @@ func (k *Keeper) Run(ctx context.Context) error {
 
 func (k *Keeper) check(ctx context.Context, owner string) error {
 	got, err := k.Store.Installation(ctx)
-	if err != nil || got == k.Installation {
+	if err != nil {
 		return err
+	}
+	if got == k.Installation {
+		return k.ensureSearchIndex(ctx)
 	}
 	claimed, err := k.Store.ClaimRebuild(ctx, owner, leaseTTL)
 	if err != nil {
@@ -145,4 +152,18 @@ func (k *Keeper) holdLease(ctx context.Context, owner string, cancel context.Can
 			}
 		}
 	}
+}
+
+// ensureSearchIndex builds the case search's index over intact
+// projections that lack it.
+func (k *Keeper) ensureSearchIndex(ctx context.Context) error {
+	if k.SearchIndex == nil {
+		return nil
+	}
+	start := time.Now()
+	n, err := k.SearchIndex(ctx)
+	if n > 0 || err != nil {
+		k.Logger.Info("Cases indexed for the search", "cases", n, "took", time.Since(start).Round(time.Millisecond), "error", err)
+	}
+	return err
 }

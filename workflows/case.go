@@ -48,6 +48,7 @@ type caseImpl struct {
 	taskSeq         map[string]int                   // tasks created per step
 	search          searchState                      // last search attributes upserted
 	features        workflow.Version                 // what the case does beyond its first version (versionCaseFeatures)
+	followUps       map[string]int                   // follow-ups set per task, so that a replaced one's timer ends
 }
 
 func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
@@ -96,6 +97,9 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := c.registerApplicantUpdates(ctx); err != nil {
+		return err
+	}
+	if err := c.registerFollowUpUpdate(ctx); err != nil {
 		return err
 	}
 	c.listenForSignals(ctx)

@@ -111,12 +111,13 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	staff := room("case workers and administrators", "Only case workers and administrators work with tasks.", "",
 		ozgflow.RoleCaseWorker, ozgflow.RoleAdmin)
 	staff.Handle("/queues", s.audit.Declare(web.NoPersonalData, s.handleQueues)).Methods(http.MethodGet)
+	staff.Handle("/cases", s.audit.Declare(web.Reads("case.search"), s.handleSearchCases)).Methods(http.MethodGet)
 	staff.Handle("/tasks", s.audit.Declare(web.Reads("task.list"), s.handleListTasks)).Methods(http.MethodGet)
 	staff.Handle("/tasks/bulk", s.audit.Declare(web.Changes("task.bulk"), s.handleBulkTasks)).Methods(http.MethodPost)
 	staff.Handle("/tasks/export.xlsx", s.audit.Declare(web.Reads("task.export"), s.handleExportTasks)).Methods(http.MethodGet)
 	for _, action := range []struct{ path, update string }{
 		{"claim", ozgflow.UpdateClaim}, {"release", ozgflow.UpdateRelease}, {"complete", ozgflow.UpdateComplete},
-		{"handover", ozgflow.UpdateHandover}, {"approve", ozgflow.UpdateApprove},
+		{"handover", ozgflow.UpdateHandover}, {"approve", ozgflow.UpdateApprove}, {"follow-up", ozgflow.UpdateFollowUp},
 	} {
 		staff.Handle("/tasks/{taskId}/"+action.path, s.audit.Declare(web.Changes("task."+action.path), s.handleTaskAction(action.update))).Methods(http.MethodPost)
 	}

@@ -114,6 +114,12 @@ func (s *API) handleTaskAction(update string) http.HandlerFunc {
 				return
 			}
 			arg = req
+		case ozgflow.UpdateFollowUp:
+			var req casework.FollowUpAt
+			if !s.readBody(w, r, &req) {
+				return
+			}
+			arg = req
 		}
 		task, err := s.cases.ActOnTask(r.Context(), id, update, mux.Vars(r)["taskId"], arg)
 		if err != nil {

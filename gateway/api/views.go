@@ -107,6 +107,23 @@ type taskView struct {
 	EscalatedAt *time.Time        `json:"escalatedAt,omitempty"`
 	Proposal    *ozgflow.Proposal `json:"proposal,omitempty"`
 	ApprovedBy  string            `json:"approvedBy,omitempty"`
+	// FollowUp is the follow-up date (Wiedervorlage); due once it came back.
+	FollowUp *followUpView `json:"followUp,omitempty"`
+}
+
+type followUpView struct {
+	Date     string     `json:"date"`
+	Note     string     `json:"note,omitempty"`
+	By       string     `json:"by"`
+	Due      bool       `json:"due"`
+	DueSince *time.Time `json:"dueSince,omitempty"`
+}
+
+func newFollowUpView(f *ozgflow.FollowUp) *followUpView {
+	if f == nil {
+		return nil
+	}
+	return &followUpView{Date: f.Date, Note: f.Note, By: f.By, Due: f.Due(), DueSince: timePtr(f.DueSince)}
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -134,7 +151,7 @@ func newTaskView(t ozgflow.Task) taskView {
 		Service: t.Service, Status: t.Status, Priority: t.Priority, Assignee: t.Assignee, Outcomes: t.Outcomes,
 		CreatedAt: t.CreatedAt, DueAt: timePtr(t.DueAt), Outcome: t.Outcome,
 		Overdue: t.Overdue(time.Now()), Note: t.Note, RemindedAt: timePtr(t.RemindedAt), EscalatedAt: timePtr(t.EscalatedAt),
-		Proposal: t.Proposal, ApprovedBy: t.ApprovedBy}
+		Proposal: t.Proposal, ApprovedBy: t.ApprovedBy, FollowUp: newFollowUpView(t.FollowUp)}
 }
 
 // newCaseView renders a case; staff also see its tasks.

@@ -30,7 +30,7 @@ var templateFS embed.FS
 
 // pages are parsed once, at start, each with the staff layout.
 var pages = web.ParsePages(templateFS, pageFuncs,
-	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure")
+	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure", "search")
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{
@@ -52,7 +52,7 @@ func say(key string, args ...any) string { return locale.DE.Text(false, "staff."
 // flashes are the short messages a redirect can carry, by their key in the
 // address (?hinweis=…).
 var flashes = []string{"entwurf", "gespeichert", "veroeffentlicht", "stillgelegt", "abgemeldet", "uebernommen",
-	"freigegeben", "abgegeben", "entschieden", "nachgefragt", "bestaetigt"}
+	"freigegeben", "abgegeben", "entschieden", "nachgefragt", "bestaetigt", "wiedervorlage", "wiedervorlage-entfernt"}
 
 // flashText is the message of a redirect's key, or "" for an unknown key.
 func flashText(key string) string {
@@ -128,6 +128,7 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	workers := room("/arbeitskorb", "case workers", ozgflow.RoleCaseWorker)
 	workers.Handle("", p.audit.Declare(web.Reads("task.list"), p.page(p.handleInboxPage))).Methods(http.MethodGet)
 	workers.Handle("/sammelaktion", p.audit.Declare(web.Changes("task.bulk"), p.page(p.handleBulkPage))).Methods(http.MethodPost)
+	workers.Handle("/suche", p.audit.Declare(web.Reads("case.search"), p.page(p.handleSearchPage))).Methods(http.MethodGet)
 	workers.Handle("/ereignisse", p.audit.Declare(web.Reads("task.events").Streaming(), p.page(p.handleWorkspaceEvents))).Methods(http.MethodGet)
 	workers.Handle("/vorgaenge/{caseId}", p.audit.Declare(web.Reads("case.read"), p.page(p.handleCasePage))).Methods(http.MethodGet)
 	workers.Handle("/aufgaben/{taskId}/{action}", p.audit.Declare(web.Changes("task.action"), p.page(p.handleTaskFormPage))).Methods(http.MethodPost)

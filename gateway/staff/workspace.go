@@ -420,31 +420,37 @@ func sealLine(seal *ozgflow.Seal) string {
 // taskActions name the forms' actions in the audit trail as the API's
 // routes name them.
 var taskActions = map[string]string{
-	"uebernehmen": "task.claim",
-	"freigeben":   "task.release",
-	"abgeben":     "task.handover",
-	"entscheiden": "task.complete",
-	"nachfragen":  "task.complete",
-	"bestaetigen": "task.approve",
+	"uebernehmen":             "task.claim",
+	"freigeben":               "task.release",
+	"abgeben":                 "task.handover",
+	"entscheiden":             "task.complete",
+	"nachfragen":              "task.complete",
+	"bestaetigen":             "task.approve",
+	"wiedervorlage":           "task.follow-up",
+	"wiedervorlage-entfernen": "task.follow-up",
 }
 
 // taskForms maps the action names of the case view's forms to updates.
 var taskForms = map[string]string{
-	"uebernehmen": ozgflow.UpdateClaim,
-	"freigeben":   ozgflow.UpdateRelease,
-	"abgeben":     ozgflow.UpdateHandover,
-	"entscheiden": ozgflow.UpdateComplete,
-	"nachfragen":  ozgflow.UpdateComplete,
-	"bestaetigen": ozgflow.UpdateApprove,
+	"uebernehmen":             ozgflow.UpdateClaim,
+	"freigeben":               ozgflow.UpdateRelease,
+	"abgeben":                 ozgflow.UpdateHandover,
+	"entscheiden":             ozgflow.UpdateComplete,
+	"nachfragen":              ozgflow.UpdateComplete,
+	"bestaetigen":             ozgflow.UpdateApprove,
+	"wiedervorlage":           ozgflow.UpdateFollowUp,
+	"wiedervorlage-entfernen": ozgflow.UpdateFollowUp,
 }
 
 var taskFlash = map[string]string{
-	"uebernehmen": "uebernommen",
-	"freigeben":   "freigegeben",
-	"abgeben":     "abgegeben",
-	"entscheiden": "entschieden",
-	"nachfragen":  "nachgefragt",
-	"bestaetigen": "bestaetigt",
+	"uebernehmen":             "uebernommen",
+	"freigeben":               "freigegeben",
+	"abgeben":                 "abgegeben",
+	"entscheiden":             "entschieden",
+	"nachfragen":              "nachgefragt",
+	"bestaetigen":             "bestaetigt",
+	"wiedervorlage":           "wiedervorlage",
+	"wiedervorlage-entfernen": "wiedervorlage-entfernt",
 }
 
 // taskFormBody reads the body of a task action from its form.
@@ -464,6 +470,8 @@ func taskFormBody(action string, r *http.Request) any {
 		return casework.Completion{Outcome: ozgflow.OutcomeRequestInformation, Comment: strings.TrimSpace(r.PostFormValue("question")), Fields: fields}
 	case "bestaetigen":
 		return casework.ApprovalAnswer{Approve: r.PostFormValue("approve") == "ja", Comment: strings.TrimSpace(r.PostFormValue("comment"))}
+	case "wiedervorlage", "wiedervorlage-entfernen":
+		return followUpForm(action, r)
 	}
 	return nil
 }

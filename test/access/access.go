@@ -146,6 +146,7 @@ POST   /api/v1/applications/{id}/erasure                              401    401
 
 # Queues, tasks and reports of an authority.
 GET    /api/v1/queues                                                 401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
+GET    /api/v1/cases                                                  401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 GET    /api/v1/tasks                                                  401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 POST   /api/v1/tasks/bulk                                             401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 GET    /api/v1/tasks/export.xlsx                                      401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
@@ -154,6 +155,7 @@ POST   /api/v1/tasks/{taskId}/release                                 401    401
 POST   /api/v1/tasks/{taskId}/complete                                401    401    401    401    403    403    ok     404    404    403    403    403    403
 POST   /api/v1/tasks/{taskId}/handover                                401    401    401    401    403    403    ok     404    404    403    403    403    403
 POST   /api/v1/tasks/{taskId}/approve                                 401    401    401    401    403    403    ok     404    404    403    403    403    403
+POST   /api/v1/tasks/{taskId}/follow-up                               401    401    401    401    403    403    ok     404    404    403    403    403    403
 GET    /api/v1/reports/cases.xlsx                                     401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 GET    /api/v1/reports/statistics.xlsx                                401    401    401    401    403    403    ok     ok     ok     ok     403    403    403
 
@@ -187,6 +189,7 @@ POST   /abmelden                                                      signin sig
 GET    /arbeitskorb                                                   signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
 POST   /arbeitskorb/sammelaktion                                      signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
 GET    /arbeitskorb/ereignisse                                        signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
+GET    /arbeitskorb/suche                                             signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
 GET    /arbeitskorb/vorgaenge/{caseId}                                signin signin signin signin signin signin ok     404    404    403    signin signin 403
 POST   /arbeitskorb/aufgaben/{taskId}/{action}                        signin signin signin signin signin signin ok     404    404    403    signin signin 403
 

@@ -43,6 +43,7 @@ GET    /api/v1/accounts/{account}/data                                account.ac
 POST   /api/v1/accounts/{account}/erasure                             erasure.request
 POST   /api/v1/applications/{id}/erasure                              erasure.request
 GET    /api/v1/queues                                                 -
+GET    /api/v1/cases                                                  case.search
 GET    /api/v1/tasks                                                  task.list
 POST   /api/v1/tasks/bulk                                             task.bulk
 GET    /api/v1/tasks/export.xlsx                                      task.export
@@ -51,6 +52,7 @@ POST   /api/v1/tasks/{taskId}/release                                 task.relea
 POST   /api/v1/tasks/{taskId}/complete                                task.complete
 POST   /api/v1/tasks/{taskId}/handover                                task.handover
 POST   /api/v1/tasks/{taskId}/approve                                 task.approve
+POST   /api/v1/tasks/{taskId}/follow-up                               task.follow-up
 GET    /api/v1/reports/cases.xlsx                                     report.cases
 GET    /api/v1/reports/statistics.xlsx                                -
 GET    /api/v1/portal-events                                          delivery.list
@@ -75,6 +77,7 @@ POST   /abmelden                                                      signout
 GET    /arbeitskorb                                                   task.list
 POST   /arbeitskorb/sammelaktion                                      task.bulk
 GET    /arbeitskorb/ereignisse                                        task.events
+GET    /arbeitskorb/suche                                             case.search
 GET    /arbeitskorb/vorgaenge/{caseId}                                case.read
 POST   /arbeitskorb/aufgaben/{taskId}/{action}                        task.claim
 GET    /verwaltung                                                    -

@@ -103,6 +103,7 @@ var Scenarios = []Scenario{
 	{"QueuesAreIsolated", queuesAreIsolated},
 	{"ConflictOnAStaffPageSaysWhy", conflictOnAStaffPageSaysWhy},
 	{"BulkClaimAndExport", bulkClaimAndExport},
+	{"FollowUpAndCaseSearch", followUpAndCaseSearch},
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"DocumentsWithTheApplication", documentsWithTheApplication},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
