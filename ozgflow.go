@@ -71,6 +71,10 @@ const (
 	UpdateDefinitionEdit    = "definition-edit"
 	UpdateDefinitionPublish = "definition-publish"
 	UpdateDefinitionRetire  = "definition-retire"
+	// UpdateCatalogAuthorities replaces the catalog's authorities with those
+	// a gateway ships (authorities.yaml): their queues and targets are what
+	// publishing checks variants against, and they change with deployments.
+	UpdateCatalogAuthorities = "catalog-authorities"
 )
 
 // DefinitionChange is an administrator's change to one version of a

@@ -60,6 +60,8 @@ func OpenCatalog(ctx context.Context, tc client.Client, seed definitions.Catalog
 	}
 	if err := c.Refresh(ctx); err != nil {
 		logger.Warn("Catalog workflow not answering yet; serving the shipped catalog", "error", err)
+	} else {
+		c.syncAuthorities(ctx, seed.Authorities)
 	}
 	bg, stop := context.WithCancel(context.Background())
 	c.stop = stop
@@ -158,4 +160,34 @@ func (c *Catalog) Change(ctx context.Context, update string, ch ozgflow.Definiti
 		c.logger.Error("Catalog after a change does not build", "error", err)
 	}
 	return cat, nil
+}
+
+// syncAuthorities hands the catalog workflow the authorities this gateway
+// ships when they differ from those it holds: a catalog started by an
+// earlier deployment keeps its authorities otherwise, and publishing checks
+// queues and targets against them.
+func (c *Catalog) syncAuthorities(ctx context.Context, shipped []definitions.Authority) {
+	held := c.Snapshot()
+	probe := held
+	if !probe.SetAuthorities(shipped) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	handle, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: ozgflow.CatalogWorkflowID, UpdateName: ozgflow.UpdateCatalogAuthorities, Args: []any{shipped},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var cat definitions.Catalog
+	if err == nil {
+		err = handle.Get(ctx, &cat)
+	}
+	if err != nil {
+		c.logger.Warn("The catalog's authorities were not updated to those shipped", "error", err)
+		return
+	}
+	if err := c.take(cat, false); err != nil {
+		c.logger.Error("Catalog after updating the authorities does not build", "error", err)
+	}
+	c.logger.Info("The catalog's authorities were updated to those shipped", "revision", cat.Revision)
 }

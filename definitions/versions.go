@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -309,6 +310,22 @@ func (c *Catalog) Publish(id string, number int, by string, at time.Time) error 
 	v.Status, v.PublishedAt = StatusPublished, at
 	c.record(at, by, "published", id, number, "")
 	return nil
+}
+
+// SetAuthorities replaces the authorities the catalog knows, as a
+// deployment ships them; the versions stay as they are. It reports whether
+// anything changed.
+func (c *Catalog) SetAuthorities(authorities []Authority) bool {
+	old, _ := json.Marshal(c.Authorities)
+	now, _ := json.Marshal(authorities)
+	if bytes.Equal(old, now) {
+		return false
+	}
+	var copied []Authority
+	_ = json.Unmarshal(now, &copied)
+	c.Authorities = copied
+	c.Revision++
+	return true
 }
 
 // Check lists what would stop a version from being published, as Publish

@@ -55,6 +55,21 @@ func CatalogWorkflow(ctx workflow.Context, catalog definitions.Catalog) (definit
 			return catalog, fmt.Errorf("register %s: %w", name, err)
 		}
 	}
+	// The authorities come with each deployment (authorities.yaml): a
+	// gateway that ships others replaces them.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdateCatalogAuthorities,
+		func(ctx workflow.Context, authorities []definitions.Authority) (definitions.Catalog, error) {
+			catalog.SetAuthorities(authorities)
+			return catalog, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, authorities []definitions.Authority) error {
+			if len(authorities) == 0 {
+				return refuseWith(ozgflow.Errorf(ozgflow.EINVALID, "Die Liste der Behörden ist leer."))
+			}
+			return nil
+		}}); err != nil {
+		return catalog, fmt.Errorf("register %s: %w", ozgflow.UpdateCatalogAuthorities, err)
+	}
 	if err := workflow.Await(ctx, func() bool {
 		return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && workflow.AllHandlersFinished(ctx)
 	}); err != nil {

@@ -79,3 +79,42 @@ func TestCatalogWorkflowVersionsDefinitions(t *testing.T) {
 		t.Error("the catalog was never checked")
 	}
 }
+
+// A catalog started by an earlier deployment takes the authorities a
+// gateway ships: publishing checks queues and targets against them.
+func TestCatalogWorkflowTakesTheShippedAuthorities(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(CatalogWorkflow)
+	seed, err := definitions.SeedCatalog(catalog.FS, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := seed.Clone().Authorities
+	old := seed.Clone()
+	for i := range old.Authorities {
+		old.Authorities[i].Targets = nil // as before targets were listed
+	}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(ozgflow.UpdateCatalogAuthorities, "sync", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("rejected: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, shipped)
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		val, err := env.QueryWorkflow(ozgflow.QueryCatalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c definitions.Catalog
+		if err := val.Get(&c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Authorities) == 0 || len(c.Authorities[0].Targets) == 0 || c.Revision != old.Revision+1 {
+			t.Errorf("authorities after the update: %+v (revision %d)", c.Authorities, c.Revision)
+		}
+		env.CancelWorkflow()
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(CatalogWorkflow, old)
+}
