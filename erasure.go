@@ -24,10 +24,12 @@ const (
 
 // StatisticsOnly is what stays of a case once its personal data is
 // erased: the fields the dashboard's figures and the reports count, and
-// when it was erased. Nothing in it names or describes the applicant.
+// when it was erased, and the case number, by which the authority still
+// refers to it. Nothing in it names or describes the applicant.
 func (c Case) StatisticsOnly(erasedAt time.Time) Case {
 	out := Case{
 		ID:                c.ID,
+		CaseNumber:        c.CaseNumber,
 		Revision:          c.Revision,
 		Service:           c.Service,
 		ServiceName:       c.ServiceName,

@@ -139,6 +139,28 @@ func screenshot(t *testing.T, ctx context.Context, what string) {
 	}
 }
 
+// docsShot keeps the page, at a desktop width, as docs/screenshots/<name>.jpg
+// when OZGFLOW_DOCS_SCREENSHOTS is set: the README shows them.
+// (OZGFLOW_DOCS_SCREENSHOTS=1 go test ./test/browser -run TestRejectionInTheVariantsWords)
+func docsShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("OZGFLOW_DOCS_SCREENSHOTS") == "" {
+		return
+	}
+	var shot []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 85)); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // germanBrowser is a headless Chromium whose user reads German, as the
 // browser of most applicants asks for.
 func germanBrowser(t *testing.T) context.Context {
@@ -613,6 +635,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	if shown != number || number == "" {
 		t.Errorf("the page shows number %q, the case has %q", shown, number)
 	}
+	docsShot(t, ctx, "antrag-zahlung-abgebrochen")
 	if back != page+"?hinweis=zahlung-abgebrochen" {
 		t.Errorf("after cancelling the browser is at %q", back)
 	}
@@ -622,6 +645,9 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		chromedp.WaitVisible(`#pay-link`, chromedp.ByQuery),
 		chromedp.Click(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
+	)
+	docsShot(t, ctx, "antrag-bezahl-sandbox")
+	run(t, ctx, "pay",
 		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Location(&back),
@@ -629,6 +655,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	if back != page+"?hinweis=bezahlt" {
 		t.Errorf("after paying the browser is at %q", back)
 	}
+	docsShot(t, ctx, "antrag-bezahlt")
 	task := st.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")["id"].(string)
 	for _, path := range []string{"/claim", "/complete"} {
 		body := map[string]any{"outcome": "reject", "comment": "Die Tätigkeit ist erlaubnispflichtig."}
@@ -649,10 +676,12 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "rejected")
+	docsShot(t, ctx, "antrag-abgelehnt")
 	checkLayouts(t, ctx, "rejected")
 
 	var easy string
 	run(t, ctx, "the rejection in easy-to-read German",
+		chromedp.EmulateViewport(1280, 900),
 		chromedp.Click(`#switch-easy`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#h-remedy`, chromedp.ByQuery),
 		chromedp.Text(`main`, &easy, chromedp.ByQuery),
@@ -669,4 +698,5 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "rejected, easy-to-read")
+	docsShot(t, ctx, "antrag-abgelehnt-einfache-sprache")
 }
