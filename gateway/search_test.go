@@ -136,7 +136,7 @@ func TestDueFollowUpLeadsTheArbeitskorbMarked(t *testing.T) {
 	back := time.Date(2026, 12, 2, 23, 0, 0, 0, time.UTC)
 	task := ozgflow.Task{ID: "55555555-5555-4555-8555-555555555555.review.1", CaseID: "55555555-5555-4555-8555-555555555555",
 		Title: "Wiedervorgelegt", Authority: leipzigARS, Queue: "gewerbe", Service: "99050035001000", Status: ozgflow.TaskOpen,
-		DueAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		DueAt:    time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
 		FollowUp: &ozgflow.FollowUp{Date: "2026-12-03", At: back, By: "sb-leipzig", Note: "Register prüfen", DueSince: back}}
 	if err := st.SeedTasks(context.Background(), []ozgflow.Task{task}); err != nil {
 		t.Fatal(err)

@@ -141,10 +141,26 @@ func loadSearchBench(b *testing.B) *searchBench {
 	return d
 }
 
-// searchMemory adds up MEMORY USAGE over the search's keys.
+// searchMemory adds up MEMORY USAGE over the search's keys, and logs it
+// by kind of key.
 func searchMemory(b *testing.B, s *store.Store) int64 {
 	ctx := context.Background()
 	var total int64
+	kinds := map[string]int64{}
+	counts := map[string]int{}
+	kindOf := func(key string) string {
+		for _, k := range []string{":doc:", ":w:", ":c:", ":vocab:"} {
+			if strings.Contains(key, k) {
+				return strings.Trim(k, ":")
+			}
+		}
+		return "other"
+	}
+	defer func() {
+		b.Logf("search keys by kind (MiB, keys): doc %.1f %d, word sets %.1f %d, class sets %.1f %d, vocabularies %.1f %d, other %.1f %d",
+			mib(kinds["doc"]), counts["doc"], mib(kinds["w"]), counts["w"], mib(kinds["c"]), counts["c"],
+			mib(kinds["vocab"]), counts["vocab"], mib(kinds["other"]), counts["other"])
+	}()
 	iter := s.Client().Scan(ctx, 0, s.Prefix()+"search:*", 2000).Iterator()
 	var keys []string
 	flush := func() {
@@ -154,9 +170,11 @@ func searchMemory(b *testing.B, s *store.Store) int64 {
 			}
 			return nil
 		})
-		for _, c := range cmds {
+		for i, c := range cmds {
 			if n, err := c.(interface{ Result() (int64, error) }).Result(); err == nil {
 				total += n
+				kinds[kindOf(keys[i])] += n
+				counts[kindOf(keys[i])]++
 			}
 		}
 		keys = keys[:0]
@@ -274,3 +292,5 @@ func BenchmarkSearch100k(b *testing.B) {
 		})
 	}
 }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }

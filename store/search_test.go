@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 	"github.com/ozgflow/ozgflow/store"
@@ -48,8 +50,12 @@ func caseIDs(h store.CaseHits) []string {
 // searchFixture writes a handful of Leipzig cases and one of Dresden.
 func searchFixture(t *testing.T) (*store.Store, context.Context) {
 	t.Helper()
+	return searchFixtureOn(t, redistest.Store(t, "test:"))
+}
+
+func searchFixtureOn(t *testing.T, s *store.Store) (*store.Store, context.Context) {
+	t.Helper()
 	ctx := context.Background()
-	s := redistest.Store(t, "test:")
 	cases := []ozgflow.Case{
 		applied("a", "GEW-2026-000123", 0, ozgflow.StatusInReview, "gewerbe", ozgflow.CaseApplicant{
 			Name: "Jürgen Müller", Email: "j.mueller@example.org", BusinessName: "Café Müller GmbH", Address: "Markt 1, 04109 Leipzig"}),
@@ -294,4 +300,29 @@ func letters(n int) string {
 		n /= 26
 	}
 	return out
+}
+
+// TestSearchOnEmbeddedRedis runs the search on the in-memory Redis that
+// `dev` falls back to: its commands and script must work there too.
+func TestSearchOnEmbeddedRedis(t *testing.T) {
+	mr := miniredis.RunT(t)
+	base, err := store.Open(context.Background(), "redis://"+mr.Addr()+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	s, ctx := searchFixtureOn(t, base.WithPrefix("test:"))
+	for text, want := range map[string][]string{"müll": {"b", "a"}, "Markt 1": {"a"}, "GEW-2026-000125": {"c"}} {
+		hits, err := s.SearchCases(ctx, store.CaseSearch{Authority: leipzig, Text: text, Queues: []string{"gewerbe", "gewerbe-leitung"}})
+		if err != nil || !slices.Equal(caseIDs(hits), want) {
+			t.Errorf("%q: %v %v, want %v", text, caseIDs(hits), err, want)
+		}
+	}
+	c, _ := s.Case(ctx, "c")
+	if err := s.EraseCase(ctx, c.StatisticsOnly(time.Now()), ""); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := s.SearchCases(ctx, store.CaseSearch{Authority: leipzig, Text: "Groß"}); err != nil || len(hits.Cases) != 0 {
+		t.Errorf("erased: %v %v", caseIDs(hits), err)
+	}
 }

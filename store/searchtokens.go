@@ -13,9 +13,12 @@ import (
 
 // Tokens of the case search. A case is found by its short case number and
 // by the words of its applicant's name, business name, address and e-mail
-// address. Words are lower case and without diacritics ("Müller" is
-// "muller"); a word with German umlauts or ß is also kept transliterated
-// ("mueller"), so that either spelling typed finds it.
+// address. A token is a word lower case and without diacritics ("Müller"
+// is "muller", "Groß" "gross"), a number without leading zeros ("04109" is
+// "4109"), the domain of an e-mail address as a whole ("web.de"). What is
+// typed is read the same way; a typed word with umlauts is also looked
+// for transliterated ("mueller"), and one with ae, oe, ue also with a, o,
+// u, so that either spelling finds the other.
 
 // maxTokenBytes bounds a token; longer words are cut, as typed ones are.
 const maxTokenBytes = 48
@@ -27,12 +30,16 @@ func caseTokens(c ozgflow.Case) []string {
 		addCaseNumber(set, n)
 	}
 	if a := c.Applicant; a != nil {
-		for _, field := range []string{a.Name, a.BusinessName, a.Address, a.Email} {
+		for _, field := range []string{a.Name, a.BusinessName, a.Address} {
 			for _, w := range words(field) {
-				set[cut(fold(w))] = true
-				set[cut(transliterate(w))] = true
+				set[token(w)] = true
 			}
 		}
+		local, domain := splitEmail(a.Email)
+		for _, w := range words(local) {
+			set[token(w)] = true
+		}
+		set[domain] = true
 	}
 	delete(set, "")
 	out := make([]string, 0, len(set))
@@ -43,19 +50,32 @@ func caseTokens(c ozgflow.Case) []string {
 	return out
 }
 
-// addCaseNumber adds the whole number ("gew-2026-000123") and its serial,
-// as written and without leading zeros ("000123", "123").
-func addCaseNumber(set map[string]bool, number string) {
-	whole := caseNumberToken(number)
-	set[whole] = true
-	parts := words(number)
-	if len(parts) < 2 {
-		return
+// token is a word as the index keeps it.
+func token(w string) string {
+	t := cut(fold(w))
+	if isDigits(t) {
+		if t = strings.TrimLeft(t, "0"); t == "" {
+			t = "0"
+		}
 	}
-	serial := fold(parts[len(parts)-1])
-	set[serial] = true
-	if trimmed := strings.TrimLeft(serial, "0"); trimmed != "" && isDigits(serial) {
-		set[trimmed] = true
+	return t
+}
+
+// splitEmail returns an address's local part and its domain as a token.
+func splitEmail(address string) (local, domain string) {
+	local, domain, found := strings.Cut(strings.TrimSpace(address), "@")
+	if !found {
+		return address, ""
+	}
+	return local, cut(fold(strings.Trim(domain, ".,;:<>()")))
+}
+
+// addCaseNumber adds the whole number ("gew-2026-000123") and its serial
+// ("123").
+func addCaseNumber(set map[string]bool, number string) {
+	set[caseNumberToken(number)] = true
+	if parts := words(number); len(parts) >= 2 {
+		set[token(parts[len(parts)-1])] = true
 	}
 }
 
@@ -120,6 +140,12 @@ func transliterate(w string) string {
 	return fold(strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "ae", "Ö", "oe", "Ü", "ue").Replace(w))
 }
 
+// untransliterate reads ae, oe, ue of a folded word as the umlauts they
+// may stand for, folded: "mueller" is "muller".
+func untransliterate(t string) string {
+	return strings.NewReplacer("ae", "a", "oe", "o", "ue", "u").Replace(t)
+}
+
 // cut bounds a token at maxTokenBytes, on a rune boundary.
 func cut(t string) string {
 	if len(t) <= maxTokenBytes {
@@ -163,8 +189,13 @@ const (
 func parseQuery(text string) []queryWord {
 	var out []queryWord
 	seen := map[string]bool{}
-	add := func(tokens ...string) {
-		tokens = slices.Compact(tokens)
+	add := func(alternatives ...string) {
+		var tokens []string
+		for _, t := range alternatives {
+			if !slices.Contains(tokens, t) {
+				tokens = append(tokens, t)
+			}
+		}
 		if tokens[0] == "" || seen[tokens[0]] || len(out) == maxQueryWords {
 			return
 		}
@@ -178,8 +209,15 @@ func parseQuery(text string) []queryWord {
 			add(caseNumberToken(field))
 			continue
 		}
+		if local, domain, isEmail := strings.Cut(field, "@"); isEmail {
+			field = local
+			if _, domain = splitEmail(field + "@" + domain); domain != "" {
+				add(domain)
+			}
+		}
 		for _, w := range words(field) {
-			add(cut(fold(w)), cut(transliterate(w)))
+			t := token(w)
+			add(t, cut(transliterate(w)), untransliterate(t))
 		}
 	}
 	return out

@@ -11,11 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/locale"
 )
 
 func init() {
+	// The case view's follow-up forms, beside its other task forms.
+	for action, flash := range map[string]string{"wiedervorlage": "wiedervorlage", "wiedervorlage-entfernen": "wiedervorlage-entfernt"} {
+		taskForms[action], taskActions[action], taskFlash[action] = ozgflow.UpdateFollowUp, "task.follow-up", flash
+	}
 	funcs := template.FuncMap{
 		"germanDay": func(t time.Time) string { return t.In(locale.Berlin).Format("02.01.2006") },
 		"tomorrow":  func() string { return time.Now().In(locale.Berlin).AddDate(0, 0, 1).Format("2006-01-02") },

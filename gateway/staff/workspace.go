@@ -420,37 +420,31 @@ func sealLine(seal *ozgflow.Seal) string {
 // taskActions name the forms' actions in the audit trail as the API's
 // routes name them.
 var taskActions = map[string]string{
-	"uebernehmen":             "task.claim",
-	"freigeben":               "task.release",
-	"abgeben":                 "task.handover",
-	"entscheiden":             "task.complete",
-	"nachfragen":              "task.complete",
-	"bestaetigen":             "task.approve",
-	"wiedervorlage":           "task.follow-up",
-	"wiedervorlage-entfernen": "task.follow-up",
+	"uebernehmen": "task.claim",
+	"freigeben":   "task.release",
+	"abgeben":     "task.handover",
+	"entscheiden": "task.complete",
+	"nachfragen":  "task.complete",
+	"bestaetigen": "task.approve",
 }
 
 // taskForms maps the action names of the case view's forms to updates.
 var taskForms = map[string]string{
-	"uebernehmen":             ozgflow.UpdateClaim,
-	"freigeben":               ozgflow.UpdateRelease,
-	"abgeben":                 ozgflow.UpdateHandover,
-	"entscheiden":             ozgflow.UpdateComplete,
-	"nachfragen":              ozgflow.UpdateComplete,
-	"bestaetigen":             ozgflow.UpdateApprove,
-	"wiedervorlage":           ozgflow.UpdateFollowUp,
-	"wiedervorlage-entfernen": ozgflow.UpdateFollowUp,
+	"uebernehmen": ozgflow.UpdateClaim,
+	"freigeben":   ozgflow.UpdateRelease,
+	"abgeben":     ozgflow.UpdateHandover,
+	"entscheiden": ozgflow.UpdateComplete,
+	"nachfragen":  ozgflow.UpdateComplete,
+	"bestaetigen": ozgflow.UpdateApprove,
 }
 
 var taskFlash = map[string]string{
-	"uebernehmen":             "uebernommen",
-	"freigeben":               "freigegeben",
-	"abgeben":                 "abgegeben",
-	"entscheiden":             "entschieden",
-	"nachfragen":              "nachgefragt",
-	"bestaetigen":             "bestaetigt",
-	"wiedervorlage":           "wiedervorlage",
-	"wiedervorlage-entfernen": "wiedervorlage-entfernt",
+	"uebernehmen": "uebernommen",
+	"freigeben":   "freigegeben",
+	"abgeben":     "abgegeben",
+	"entscheiden": "entschieden",
+	"nachfragen":  "nachgefragt",
+	"bestaetigen": "bestaetigt",
 }
 
 // taskFormBody reads the body of a task action from its form.
