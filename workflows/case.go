@@ -109,7 +109,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
-	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresMemoAndRecord)
+	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresCaseNumber)
 	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
@@ -375,6 +375,9 @@ const versionCaseFeatures = "case-features"
 // featuresMemoAndRecord: the projection is kept in the memo, and the final
 // record is written at close without a version of its own.
 const featuresMemoAndRecord workflow.Version = 1
+
+// featuresCaseNumber: the case also draws its short number at its start.
+const featuresCaseNumber workflow.Version = 2
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a

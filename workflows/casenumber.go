@@ -11,10 +11,6 @@ import (
 	"github.com/ozgflow/ozgflow/locale"
 )
 
-// versionCaseNumber: the case draws its short number (GEW-2026-000123) at
-// its start. Cases started before it have none and keep going without.
-const versionCaseNumber = "case-number"
-
 // caseNumbers draws the numbers; the worker registers the real instance.
 var caseNumbers *activities.CaseNumbers
 
@@ -37,7 +33,7 @@ var caseNumberOptions = workflow.LocalActivityOptions{
 // local activity that returns the same number when it runs again for the
 // same workflow.
 func (c *caseImpl) assignNumber(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, versionCaseNumber, workflow.DefaultVersion, 1) < 1 {
+	if c.features < featuresCaseNumber { // started before numbers: none, and none needed
 		return
 	}
 	req := activities.CaseNumberRequest{
