@@ -105,6 +105,7 @@ var auditWords = map[string]words{
 	ozgflow.AuditAnswerReminded: {"Erinnerung an die antragstellende Person", "reminder to the applicant"},
 	ozgflow.AuditAnswerExpired:  {"Antwortfrist abgelaufen", "time to answer ended"},
 	ozgflow.AuditWithdrawn:      {"Antrag zurückgezogen", "application withdrawn"},
+	ozgflow.AuditReported:       {"Meldung des Fachverfahrens", "report from the Fachverfahren"},
 }
 
 var paymentWords = map[string]words{

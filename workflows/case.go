@@ -45,6 +45,8 @@ type caseImpl struct {
 	signatureNudges int                              // grows with every signing service webhook
 	emails          []workflow.Future                // email notices being sent
 	external        map[string]ozgflow.ExternalEvent // received wait-external events by name
+	callbacks       map[string]bool                  // IDs of the Fachverfahren's callbacks taken
+	decisionDoc     *ozgflow.Attachment              // the document of the Fachverfahren's decision, once reported
 	taskSeq         map[string]int                   // tasks created per step
 	search          searchState                      // last search attributes upserted
 	features        workflow.Version                 // what the case does beyond its first version (versionCaseFeatures)
@@ -73,6 +75,7 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 		lastPayment: lastPaymentStep(def.Steps),
 		data:        definitions.DataMap(in.Application.Data),
 		external:    map[string]ozgflow.ExternalEvent{},
+		callbacks:   map[string]bool{},
 		taskSeq:     map[string]int{},
 		// The gateway sets the status at start; nothing to upsert until it changes.
 		search: searchState{status: string(ozgflow.StatusReceived)},
@@ -97,6 +100,9 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 	if err := c.registerApplicantUpdates(ctx); err != nil {
 		return err
 	}
+	if err := c.registerCallbackUpdate(ctx); err != nil {
+		return err
+	}
 	c.listenForSignals(ctx)
 	return nil
 }
@@ -104,7 +110,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
-	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresMemoAndRecord)
+	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresCallbacks)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
 
@@ -232,6 +238,12 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 	if !ok {
 		return
 	}
+	c.notifyWith(ctx, key, tmpl, data)
+}
+
+// notifyWith appends the notice of the template tmpl (named key in the log)
+// to the timeline, with the documents of data.
+func (c *caseImpl) notifyWith(ctx workflow.Context, key string, tmpl definitions.NoticeTemplate, data definitions.NoticeData) {
 	data.CaseID = c.state.ID
 	data.Service = c.def.Name
 	data.Authority = c.state.Authority
@@ -262,6 +274,7 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		Text:          text,
 		Easy:          easy,
 		At:            workflow.Now(ctx).UTC(),
+		Documents:     data.Documents,
 	}
 	c.state.Timeline = append(c.state.Timeline, n)
 	c.email(ctx, n)
@@ -352,6 +365,15 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 		p := *c.state.Payment
 		s.Payment = &p
 	}
+	if c.state.Delivery != nil {
+		d := *c.state.Delivery
+		d.Reports = append([]ozgflow.DeliveryReport(nil), d.Reports...)
+		s.Delivery = &d
+	}
+	if c.state.Decision != nil {
+		d := *c.state.Decision
+		s.Decision = &d
+	}
 	return s
 }
 
@@ -363,6 +385,12 @@ const versionCaseFeatures = "case-features"
 // featuresMemoAndRecord: the projection is kept in the memo, and the final
 // record is written at close without a version of its own.
 const featuresMemoAndRecord workflow.Version = 1
+
+// featuresCallbacks: the Fachverfahren reports back by callback. A case
+// of a variant that waits for the Fachverfahren's decision tells the
+// Fachverfahren so in the delivery (awaitsDecision) and gives the
+// decision's document to the applicant with the decision's notice.
+const featuresCallbacks workflow.Version = 2
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a
