@@ -225,6 +225,9 @@ type Delivery struct {
 	Reference   string    `json:"reference,omitempty"`
 	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
 	Withdrawn   bool      `json:"withdrawn,omitempty"`
+	// Reports are what the Fachverfahren reported back by callback
+	// (received, in review, decided), oldest first.
+	Reports []DeliveryReport `json:"reports,omitempty"`
 }
 
 // Task statuses. A task in approval holds a decision proposed by one case
@@ -316,16 +319,23 @@ type Notice struct {
 	// Easy is the text in easy-to-read German, where the variant has one.
 	Easy string    `json:"easy,omitempty"`
 	At   time.Time `json:"at"`
+	// Documents come with the notice, e.g. the decision's document from
+	// the Fachverfahren; the case holds them (GET
+	// /applications/{caseId}/documents/{sha256}).
+	Documents []Attachment `json:"documents,omitempty"`
 }
 
 // Decision is the outcome of a case, taken by a case worker or a rule.
 type Decision struct {
 	Outcome string    `json:"outcome"`
-	By      string    `json:"by"` // user ID or "rule:<step>"
+	By      string    `json:"by"` // user ID, "rule:<step>" or "external:<system>" (a Fachverfahren: its delivery target)
 	Comment string    `json:"comment,omitempty"`
 	At      time.Time `json:"at"`
 	// ApprovedBy is the second case worker under the four-eyes principle.
 	ApprovedBy string `json:"approvedBy,omitempty"`
+	// Document is the decision's document, where the Fachverfahren took
+	// the decision and sent one.
+	Document *Attachment `json:"document,omitempty"`
 }
 
 // InformationRequest is a question to the applicant and, once given, the answer.
@@ -365,6 +375,9 @@ const (
 	AuditAnswerReminded = "answer_reminded"
 	AuditAnswerExpired  = "answer_expired"
 	AuditWithdrawn      = "withdrawn"
+	// AuditReported is a callback of the Fachverfahren (received, in
+	// review, decided); the detail names the event.
+	AuditReported = "reported"
 )
 
 // AuditEntry records who did what to a case, and when.

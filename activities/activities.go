@@ -189,6 +189,10 @@ type Submission struct {
 	Seal              *ozgflow.Seal        `json:"seal,omitempty"`
 	Decision          *ozgflow.Decision    `json:"decision,omitempty"`
 	SubmittedAt       time.Time            `json:"submittedAt"`
+	// AwaitsDecision says that the receiving Fachverfahren, not a case
+	// worker in ozgflow, decides the case and reports the decision back
+	// with a callback (event decided).
+	AwaitsDecision bool `json:"awaitsDecision,omitempty"`
 }
 
 // Receipt is a Fachverfahren's acknowledgement of a delivery.

@@ -161,6 +161,10 @@ func TestValidateReportsPlaceOfError(t *testing.T) {
 			d.Steps = append(d.Steps[:4], definitions.Step{ID: "rule", Kind: definitions.KindDecide,
 				Rules: []definitions.Rule{{When: `data.betrieb.rechtsform == "gmbh"`, Outcome: "approve"}}})
 		}, "/steps/4/default"},
+		{"the Fachverfahren's decision awaited before the delivery", func(d *definitions.Definition) {
+			d.Steps = append(d.Steps[:1], append([]definitions.Step{{ID: "bescheid", Kind: definitions.KindWaitExternal,
+				Event: "decided", Timeout: definitions.Duration(24 * time.Hour)}}, d.Steps[1:]...)...)
+		}, "/steps/1/event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

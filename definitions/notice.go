@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	"github.com/ozgflow/ozgflow"
 )
 
 // NoticeData is what notice templates may use.
@@ -21,6 +23,9 @@ type NoticeData struct {
 	Deadline   string // e.g. "24.11.2026 18:00"
 	Reference  string
 	Refund     string // the amount refunded after a withdrawal, "" if none
+	// Documents come with the notice (the decision's document from the
+	// Fachverfahren); templates ask {{if .Documents}}.
+	Documents []ozgflow.Attachment
 }
 
 // Render fills the template's title and text.

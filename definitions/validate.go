@@ -190,6 +190,19 @@ func alwaysMatches(rules []Rule) bool {
 	return false
 }
 
+// deliversBefore reports whether a deliver step comes before the step id.
+func (d *Definition) deliversBefore(id string) bool {
+	for _, s := range d.Steps {
+		if s.ID == id {
+			return false
+		}
+		if s.Kind == KindDeliver {
+			return true
+		}
+	}
+	return false
+}
+
 // taskAfter reports whether a task step follows, which decides what rules leave open.
 func taskAfter(steps []Step) bool {
 	for _, s := range steps {
@@ -274,6 +287,9 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 	case KindWaitExternal:
 		if s.Event == "" {
 			add(at+"/event", "ein Schritt der Art wait-external braucht einen Ereignisnamen (event)")
+		}
+		if s.Event == ozgflow.CallbackDecided && !d.deliversBefore(s.ID) {
+			add(at+"/event", "the Fachverfahren decides (event decided) only a case delivered to it: add a deliver step before this one")
 		}
 		if s.Timeout <= 0 {
 			add(at+"/timeout", "ein Schritt der Art wait-external braucht eine Wartezeit (timeout)")

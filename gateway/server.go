@@ -51,6 +51,9 @@ type Config struct {
 	// SignatureWebhookSecret verifies the signing service's webhooks; empty
 	// refuses them all.
 	SignatureWebhookSecret []byte
+	// FachverfahrenSecret verifies the Fachverfahren's callbacks (it signs
+	// the deliveries too); empty refuses them all.
+	FachverfahrenSecret []byte
 	// Keys returns the public keys that verify receipts (JWKS).
 	Keys func(ctx context.Context) (jose.JSONWebKeySet, error)
 	// Metrics, if set, counts requests and is served at /metrics.
@@ -145,7 +148,8 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger, webUIs)(s.router)))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys, PublicURL: cfg.PublicURL}
-	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret},
+	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret,
+		Fachverfahren: cfg.FachverfahrenSecret},
 		logger).DecodeWith(cfg.Codec).Register(s.router, s.rooms)
 	opts := staff.Options{Sessions: sessions, Provider: cfg.Provider, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
 	if tokens, ok := web.StaticTokensOf(auth); ok && cfg.DemoSignIn {

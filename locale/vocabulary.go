@@ -110,6 +110,7 @@ var auditWords = map[string]words{
 	ozgflow.AuditFollowUpSet:     {"Wiedervorlage gesetzt", "follow-up set"},
 	ozgflow.AuditFollowUpCleared: {"Wiedervorlage entfernt", "follow-up cleared"},
 	ozgflow.AuditFollowUpDue:     {"Wiedervorlage: heute wieder vorgelegt", "follow-up: back today"},
+	ozgflow.AuditReported:        {"Meldung des Fachverfahrens", "report from the Fachverfahren"},
 }
 
 var paymentWords = map[string]words{

@@ -47,7 +47,11 @@ type Config struct {
 	SignatureReturnURL     string // OZGFLOW_SIGNATURE_RETURN_URL: base of the status pages the signing page returns to (sandbox process)
 	FachverfahrenURL       string // OZGFLOW_FACHVERFAHREN_URL: default delivery target
 	FachverfahrenTargets   string // OZGFLOW_FACHVERFAHREN_TARGETS: name=url,name=url
-	FachverfahrenSecret    string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries
+	FachverfahrenSecret    string // OZGFLOW_FACHVERFAHREN_SECRET: HMAC key of deliveries and of the callbacks
+	// Callbacks from the Fachverfahren and the simulator's (callbacks.go).
+	FachverfahrenCallbackURL string // OZGFLOW_FACHVERFAHREN_CALLBACK_URL: where Fachverfahren report back, named in every delivery
+	SimulatorCallbacks       string // OZGFLOW_SIMULATOR_CALLBACKS: off, progress, decisions (default) or all
+	SimulatorFaults          string // OZGFLOW_SIMULATOR_FAULTS: faults of the simulator, for the conformance kit
 
 	// Notices to the portal and by email (notices.go).
 	PortalWebhookURL     string        // OZGFLOW_PORTAL_WEBHOOK_URL: the portal's webhook for notices (CloudEvents)
@@ -173,6 +177,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.FachverfahrenURL, "OZGFLOW_FACHVERFAHREN_URL")
 	set(&c.FachverfahrenTargets, "OZGFLOW_FACHVERFAHREN_TARGETS")
 	set(&c.FachverfahrenSecret, "OZGFLOW_FACHVERFAHREN_SECRET")
+	set(&c.FachverfahrenCallbackURL, "OZGFLOW_FACHVERFAHREN_CALLBACK_URL")
+	set(&c.SimulatorCallbacks, "OZGFLOW_SIMULATOR_CALLBACKS")
+	set(&c.SimulatorFaults, "OZGFLOW_SIMULATOR_FAULTS")
 	set(&c.WebUIOrigins, "OZGFLOW_WEB_UI_ORIGINS")
 	if v := getenv("OZGFLOW_WORKER_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -242,6 +249,7 @@ func (c Config) Validate(process string) error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateNotices(process)...)
+	errs = append(errs, c.validateCallbacks()...)
 	errs = append(errs, c.validateIdentity(process)...)
 	errs = append(errs, c.validateLimits()...)
 	return errors.Join(errs...)

@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/mail"
 	"github.com/ozgflow/ozgflow/activities/portal"
@@ -83,6 +84,11 @@ type Dev struct {
 
 	stops closers
 }
+
+// DevFachverfahrenSecret is dev's delivery secret, which signs deliveries
+// to the simulator and the callbacks from it; tests and the conformance
+// kit's walk-through use it.
+const DevFachverfahrenSecret = devFachverfahrenHMAC
 
 // dev-only shared secrets of the sandboxes; production configures its own.
 const (
@@ -328,6 +334,9 @@ func (d *Dev) sandboxed(cfg Config, ln net.Listener) Config {
 	cfg.SignatureWebhookURL, cfg.SignatureWebhookSecret = internal+"/api/v1/webhooks/signatures", devSignatureSecret
 	cfg.FachverfahrenURL, cfg.FachverfahrenTargets = internal+"/sandbox/fachverfahren", ""
 	cfg.FachverfahrenSecret = devFachverfahrenHMAC
+	if cfg.FachverfahrenCallbackURL == "" {
+		cfg.FachverfahrenCallbackURL = internal + ozgflow.CallbackPath
+	}
 	if cfg.PortalWebhookURL == "" {
 		cfg.PortalWebhookURL = internal + portal.SandboxPath + "/events"
 	}

@@ -75,8 +75,11 @@ type Sandboxes struct {
 	Payments      *payment.Sandbox
 	Signer        *signer.Sandbox
 	Fachverfahren *fachverfahren.Simulator
-	Portal        *portal.Sandbox // where notices go as CloudEvents
-	Mail          *mail.Sink      // where email notices go
+	// BrokenFachverfahren is broken on purpose (fachverfahren.BrokenFaults),
+	// at fachverfahren.BrokenPath: the conformance kit fails it.
+	BrokenFachverfahren *fachverfahren.Simulator
+	Portal              *portal.Sandbox // where notices go as CloudEvents
+	Mail                *mail.Sink      // where email notices go
 }
 
 // openSandboxes opens the sandboxes with the secrets and webhooks of cfg,
@@ -108,12 +111,21 @@ func openSandboxes(cfg Config, stateDir, smtpAddr string, hc *http.Client, logge
 		return nil, err
 	}
 	stops.addFunc(sb.Payments.Close)
-	if sb.Fachverfahren, err = fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{
-		Secret: []byte(cfg.FachverfahrenSecret), StateFile: state("fachverfahren.jsonl"), Logger: logger,
-	}); err != nil {
+	simCfg := cfg.simulatorConfig(state("fachverfahren.jsonl"))
+	simCfg.Logger, simCfg.HTTPClient = logger, hc
+	if sb.Fachverfahren, err = fachverfahren.NewSimulator(simCfg); err != nil {
 		return nil, err
 	}
 	stops.add(sb.Fachverfahren.Close)
+	// A second simulator with every fault, for trying the conformance kit
+	// on a back office that fails it; it keeps nothing.
+	broken := cfg.simulatorConfig("")
+	broken.Logger, broken.HTTPClient = logger, hc
+	broken.Path, broken.Faults, broken.Callbacks = fachverfahren.BrokenPath, fachverfahren.BrokenFaults, fachverfahren.CallbacksDecisions
+	if sb.BrokenFachverfahren, err = fachverfahren.NewSimulator(broken); err != nil {
+		return nil, err
+	}
+	stops.add(sb.BrokenFachverfahren.Close)
 	if sb.Portal, err = portal.NewSandbox(portal.SandboxConfig{
 		Secret: []byte(cfg.PortalWebhookSecret), StateFile: state("portal.jsonl"), Logger: logger,
 	}); err != nil {
@@ -132,6 +144,7 @@ func (sb *Sandboxes) register(r *mux.Router) {
 	sb.Payments.Register(r)
 	sb.Signer.Register(r)
 	sb.Fachverfahren.Register(r)
+	sb.BrokenFachverfahren.Register(r)
 	sb.Portal.Register(r)
 	sb.Mail.Register(r)
 }

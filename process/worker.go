@@ -86,6 +86,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		ApplicantSigner: signerClient,
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
+			CallbackURL: cfg.callbackURL(),
 		}),
 		Projections:      conn.store,
 		DeliveryFailures: conn.store,

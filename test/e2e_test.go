@@ -44,7 +44,8 @@ func TestEndToEnd(t *testing.T) {
 
 // stackOf describes an in-process dev for the suite.
 func stackOf(d *process.Dev) *e2e.Stack {
-	return &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow", Records: d.Records}
+	return &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow", Records: d.Records,
+		FachverfahrenSecret: []byte(process.DevFachverfahrenSecret)}
 }
 
 // startStack starts `dev` on addr against the Redis at REDIS_URL, with its

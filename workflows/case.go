@@ -45,6 +45,8 @@ type caseImpl struct {
 	signatureNudges int                              // grows with every signing service webhook
 	emails          []workflow.Future                // email notices being sent
 	external        map[string]ozgflow.ExternalEvent // received wait-external events by name
+	callbacks       map[string]bool                  // IDs of the Fachverfahren's callbacks taken
+	decisionDoc     *ozgflow.Attachment              // the document of the Fachverfahren's decision, once reported
 	taskSeq         map[string]int                   // tasks created per step
 	search          searchState                      // last search attributes upserted
 	features        workflow.Version                 // what the case does beyond its first version (versionCaseFeatures)
@@ -75,6 +77,7 @@ func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
 		lastPayment: lastPaymentStep(def.Steps),
 		data:        definitions.DataMap(in.Application.Data),
 		external:    map[string]ozgflow.ExternalEvent{},
+		callbacks:   map[string]bool{},
 		taskSeq:     map[string]int{},
 		// The gateway sets the status at start; nothing to upsert until it changes.
 		search: searchState{status: string(ozgflow.StatusReceived)},
@@ -102,6 +105,9 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 	if err := c.registerFollowUpUpdate(ctx); err != nil {
 		return err
 	}
+	if err := c.registerCallbackUpdate(ctx); err != nil {
+		return err
+	}
 	c.listenForSignals(ctx)
 	return nil
 }
@@ -109,7 +115,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
-	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresCaseNumber)
+	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresCallbacks)
 	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
@@ -238,6 +244,12 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 	if !ok {
 		return
 	}
+	c.notifyWith(ctx, key, tmpl, data)
+}
+
+// notifyWith appends the notice of the template tmpl (named key in the log)
+// to the timeline, with the documents of data.
+func (c *caseImpl) notifyWith(ctx workflow.Context, key string, tmpl definitions.NoticeTemplate, data definitions.NoticeData) {
 	data.CaseID = c.state.ID
 	data.CaseNumber = c.number()
 	data.Service = c.def.Name
@@ -273,6 +285,7 @@ func (c *caseImpl) notify(ctx workflow.Context, key string, data definitions.Not
 		Text:          text,
 		Easy:          easy,
 		At:            workflow.Now(ctx).UTC(),
+		Documents:     data.Documents,
 	}
 	c.state.Timeline = append(c.state.Timeline, n)
 	c.email(ctx, n)
@@ -364,6 +377,15 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 		p := *c.state.Payment
 		s.Payment = &p
 	}
+	if c.state.Delivery != nil {
+		d := *c.state.Delivery
+		d.Reports = append([]ozgflow.DeliveryReport(nil), d.Reports...)
+		s.Delivery = &d
+	}
+	if c.state.Decision != nil {
+		d := *c.state.Decision
+		s.Decision = &d
+	}
 	return s
 }
 
@@ -378,6 +400,13 @@ const featuresMemoAndRecord workflow.Version = 1
 
 // featuresCaseNumber: the case also draws its short number at its start.
 const featuresCaseNumber workflow.Version = 2
+
+// featuresCallbacks: the Fachverfahren reports back by callback. A case
+// of a variant that waits for the Fachverfahren's decision tells the
+// Fachverfahren so in the delivery (awaitsDecision) and gives the
+// decision's document to the applicant with the decision's notice. It came
+// with the case number, hence the same version.
+const featuresCallbacks workflow.Version = 2
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a

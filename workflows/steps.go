@@ -110,6 +110,9 @@ func (c *caseImpl) submission() activities.Submission {
 // runDeliver hands the case to its Fachverfahren, retrying while it is down.
 func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error {
 	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindCase, Submission: c.submission()}
+	if c.features >= featuresCallbacks {
+		req.Submission.AwaitsDecision = c.def.DecidedByFachverfahren()
+	}
 	var receipt activities.Receipt
 	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
 		return fmt.Errorf("deliver to %s: %w", step.Target, err)
@@ -152,12 +155,22 @@ func (c *caseImpl) runDecide(ctx workflow.Context, step definitions.Step) {
 
 // decide records the decision and moves the case to its final status.
 func (c *caseImpl) decide(ctx workflow.Context, outcome, by, comment string) {
-	c.state.Decision = &ozgflow.Decision{Outcome: outcome, By: by, Comment: comment, At: workflow.Now(ctx).UTC()}
+	c.decideWith(ctx, outcome, by, comment, nil)
+}
+
+// decideWith records the decision with its document, if any, which comes
+// with the decision's notice.
+func (c *caseImpl) decideWith(ctx workflow.Context, outcome, by, comment string, doc *ozgflow.Attachment) {
+	c.state.Decision = &ozgflow.Decision{Outcome: outcome, By: by, Comment: comment, At: workflow.Now(ctx).UTC(), Document: doc}
 	status := ozgflow.StatusApproved
 	if outcome == ozgflow.OutcomeReject {
 		status = ozgflow.StatusRejected
 	}
-	c.setStatus(ctx, status, definitions.NoticeData{Comment: comment})
+	data := definitions.NoticeData{Comment: comment}
+	if doc != nil {
+		data.Documents = []ozgflow.Attachment{*doc}
+	}
+	c.setStatus(ctx, status, data)
 }
 
 // runRequestInfo asks the applicant the step's question and waits for the answer.
@@ -214,9 +227,14 @@ func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) 
 		return nil
 	}
 	ev := c.external[step.Event]
-	if ev.Outcome == ozgflow.OutcomeApprove || ev.Outcome == ozgflow.OutcomeReject {
-		c.decide(ctx, ev.Outcome, "external:"+ev.By, ev.Comment)
+	if ev.Outcome != ozgflow.OutcomeApprove && ev.Outcome != ozgflow.OutcomeReject {
+		return nil
 	}
+	if c.features >= featuresCallbacks && step.Event == ozgflow.CallbackDecided && c.decisionDoc != nil {
+		c.decideWith(ctx, ev.Outcome, "external:"+ev.By, ev.Comment, c.decisionDoc)
+		return nil
+	}
+	c.decide(ctx, ev.Outcome, "external:"+ev.By, ev.Comment)
 	return nil
 }
 

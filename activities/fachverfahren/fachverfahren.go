@@ -1,7 +1,9 @@
 // Package fachverfahren is the delivery adapter: an HTTP client that hands
 // cases to an authority's back-office software (JSON, HMAC-signed, one
-// idempotency key per case and kind), and a simulator that records what it
-// receives and can play an outage.
+// idempotency key per case and kind, with the address where the back
+// office reports back), and a simulator that records what it receives,
+// reports back with signed callbacks like a real back office, can play an
+// outage and, for the conformance kit's tests, can be broken on purpose.
 package fachverfahren
 
 import (
@@ -42,7 +44,11 @@ type ClientConfig struct {
 	DefaultURL string            // base URL for targets without their own; empty means none
 	Targets    map[string]string // target name → base URL, overriding DefaultURL
 	Secret     []byte            // HMAC key shared with the receivers
-	HTTPClient *http.Client      // nil means http.DefaultClient
+	// CallbackURL is where receivers report back (the gateway's
+	// POST /api/v1/fachverfahren/callbacks); every delivery carries it.
+	// Empty: deliveries name none.
+	CallbackURL string
+	HTTPClient  *http.Client // nil means http.DefaultClient
 }
 
 // Client delivers cases over HTTP. It is safe for concurrent use.
@@ -67,9 +73,12 @@ func NewClient(cfg ClientConfig) *Client {
 
 // Delivery is the body of POST {target}/cases.
 type Delivery struct {
-	Kind       string                `json:"kind"`
-	Target     string                `json:"target"`
-	Submission activities.Submission `json:"submission"`
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	// CallbackURL is where the receiver reports back on the case
+	// (ozgflow.CallbackRequest, signed with the delivery secret).
+	CallbackURL string                `json:"callbackUrl,omitempty"`
+	Submission  activities.Submission `json:"submission"`
 }
 
 // Withdrawal is the body of POST {target}/cases/{caseId}/withdrawal.
@@ -99,7 +108,7 @@ func (c *Client) Deliver(ctx context.Context, target, kind string, s activities.
 	if err != nil {
 		return receipt, err
 	}
-	body, err := json.Marshal(Delivery{Kind: kind, Target: target, Submission: s})
+	body, err := json.Marshal(Delivery{Kind: kind, Target: target, CallbackURL: c.cfg.CallbackURL, Submission: s})
 	if err != nil {
 		return receipt, fmt.Errorf("fachverfahren %s: encode case %s: %w", target, s.CaseID, err)
 	}
@@ -170,3 +179,8 @@ func (c *Client) post(ctx context.Context, target, u, idempotencyKey string, bod
 		return nil, errors.New(msg)
 	}
 }
+
+// AnswerTimeout is how long a back office may take to answer a delivery
+// or withdrawal, as the conformance kit holds it by default: well within
+// the 30 s after which ozgflow gives up an attempt and tries again.
+const AnswerTimeout = 10 * time.Second

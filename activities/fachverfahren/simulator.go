@@ -1,12 +1,14 @@
 package fachverfahren
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,11 +29,117 @@ const MaxBody = 20 << 20
 // outageMessage is the answer to every delivery during a simulated outage.
 const outageMessage = "Fachverfahren nicht erreichbar"
 
+// BrokenPath is where dev serves a second simulator with every fault
+// (BrokenFaults), for trying the conformance kit on a back office that
+// fails it.
+const BrokenPath = "/sandbox/kaputtes-fachverfahren"
+
 // SimulatorConfig configures the simulator.
 type SimulatorConfig struct {
-	Secret    []byte       // HMAC key deliveries must be signed with
+	Secret    []byte       // HMAC key deliveries must be signed with, and callbacks are signed with
 	StateFile string       // journal of the records (JSON lines); empty keeps them in memory
 	Logger    *slog.Logger // nil means slog.Default()
+	// Path is where Register serves the simulator; empty means Path.
+	Path string
+
+	// Callbacks says on which deliveries the simulator reports back to the
+	// delivery's callbackUrl; the zero value is CallbacksDecisions.
+	Callbacks CallbackMode
+	// CallbackDelay is the pause before each callback, as a back office
+	// takes its time; zero means 200 ms.
+	CallbackDelay time.Duration
+	// Outcome is the decision the simulator reports (approve or reject);
+	// empty means approve.
+	Outcome string
+	// CallbackAttempts bounds the tries of one callback; zero means 12
+	// (about a minute with the backoff from 250 ms to 10 s).
+	CallbackAttempts int
+	// HTTPClient sends the callbacks; nil means one with a 10 s timeout.
+	HTTPClient *http.Client
+
+	// Faults break the simulator on purpose: the conformance kit's tests
+	// show that it fails a back office that behaves so.
+	Faults Faults
+}
+
+// CallbackMode says on which deliveries the simulator reports back.
+type CallbackMode string
+
+// Callback modes (OZGFLOW_SIMULATOR_CALLBACKS).
+const (
+	// CallbacksOff sends no callbacks.
+	CallbacksOff CallbackMode = "off"
+	// CallbacksProgress reports received and in review on deliveries that
+	// await the back office's decision; the decision waits for
+	// POST {path}/callbacks.
+	CallbacksProgress CallbackMode = "progress"
+	// CallbacksDecisions reports received, in review and the decision
+	// (Outcome, with a PDF) on deliveries that await the back office's
+	// decision. The default.
+	CallbacksDecisions CallbackMode = "decisions"
+	// CallbacksAll reports progress on every case delivered, and the
+	// decision on those that await it.
+	CallbacksAll CallbackMode = "all"
+)
+
+// ParseCallbackMode reads a mode; empty is CallbacksDecisions.
+func ParseCallbackMode(s string) (CallbackMode, error) {
+	switch m := CallbackMode(strings.TrimSpace(s)); m {
+	case "":
+		return CallbacksDecisions, nil
+	case CallbacksOff, CallbacksProgress, CallbacksDecisions, CallbacksAll:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown callback mode %q: want off, progress, decisions or all", s)
+}
+
+// Faults are what a broken back office does wrong.
+type Faults struct {
+	// AcceptBadSignatures takes deliveries whatever their signature says:
+	// wrong, missing or too old.
+	AcceptBadSignatures bool `json:"acceptBadSignatures,omitempty"`
+	// RepeatedKeyIsNew records a delivery again, under a new reference,
+	// when its Idempotency-Key comes again.
+	RepeatedKeyIsNew bool `json:"repeatedKeyIsNew,omitempty"`
+	// SlowAnswers delays every answer to a delivery or withdrawal.
+	SlowAnswers time.Duration `json:"slowAnswers,omitempty"`
+	// WrongCallbackSignatures signs callbacks with another key.
+	WrongCallbackSignatures bool `json:"wrongCallbackSignatures,omitempty"`
+}
+
+// Any reports whether a fault is set.
+func (f Faults) Any() bool { return f != Faults{} }
+
+// SlowAnswer is how long the broken simulator takes to answer: longer than
+// the conformance kit's default timeout allows.
+const SlowAnswer = AnswerTimeout + 2*time.Second
+
+// BrokenFaults are every fault at once.
+var BrokenFaults = Faults{AcceptBadSignatures: true, RepeatedKeyIsNew: true, SlowAnswers: SlowAnswer,
+	WrongCallbackSignatures: true}
+
+// ParseFaults reads a comma-separated list of faults (OZGFLOW_SIMULATOR_FAULTS):
+// bad-signatures, repeated-key, slow, callback-signatures, or broken for all.
+func ParseFaults(s string) (Faults, error) {
+	var f Faults
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "":
+		case "broken":
+			f = BrokenFaults
+		case "bad-signatures":
+			f.AcceptBadSignatures = true
+		case "repeated-key":
+			f.RepeatedKeyIsNew = true
+		case "slow":
+			f.SlowAnswers = SlowAnswer
+		case "callback-signatures":
+			f.WrongCallbackSignatures = true
+		default:
+			return Faults{}, fmt.Errorf("unknown fault %q: want bad-signatures, repeated-key, slow, callback-signatures or broken", name)
+		}
+	}
+	return f, nil
 }
 
 // Record is one delivery the simulator received, as GET /received lists it.
@@ -44,6 +152,21 @@ type Record struct {
 	Submission       activities.Submission `json:"submission"`
 	Withdrawn        bool                  `json:"withdrawn"`
 	WithdrawalReason string                `json:"withdrawalReason"`
+	// CallbackURL is where the delivery asked to be reported back to.
+	CallbackURL string `json:"callbackUrl,omitempty"`
+	// Callbacks are the reports the simulator sent back, in order.
+	Callbacks []SentCallback `json:"callbacks,omitempty"`
+}
+
+// SentCallback is one callback the simulator sent, as GET /received shows it.
+type SentCallback struct {
+	ID       string    `json:"id"`
+	Event    string    `json:"event"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Status   int       `json:"status"`   // the receiver's last answer; 0 when none came
+	Attempts int       `json:"attempts"` // tries, the first one included
+	Error    string    `json:"error,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // simState is what the simulator keeps across restarts.
@@ -63,8 +186,11 @@ type journalEntry struct {
 
 // Simulator is a Fachverfahren for development and tests: it verifies the
 // signature, records each delivery once per idempotency key, takes
-// withdrawals, and can be switched into an outage. The outage switch is not
-// persisted: a restarted simulator is up. It is safe for concurrent use.
+// withdrawals, reports back with signed callbacks (received, in review,
+// decided with a PDF) where a delivery asks for them, and can be switched
+// into an outage. The outage switch is not persisted: a restarted
+// simulator is up, and sends the callbacks it had not finished. It is safe
+// for concurrent use.
 type Simulator struct {
 	cfg SimulatorConfig
 	log *slog.Logger
@@ -74,6 +200,12 @@ type Simulator struct {
 	state   simState
 	byRef   map[string]int // reference → index in state.Records
 	journal *sandbox.Journal
+
+	stop    context.Context // ends the callbacks under way at Close
+	cancel  context.CancelFunc
+	senders sync.WaitGroup
+	sending map[string]bool // references whose callbacks are under way
+	closed  bool
 }
 
 // NewSimulator returns a simulator with the records of cfg.StateFile, if that
@@ -82,9 +214,31 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	log := cfg.Logger.With("component", "fachverfahren-simulator")
+	if cfg.Path == "" {
+		cfg.Path = Path
+	}
+	if cfg.Callbacks == "" {
+		cfg.Callbacks = CallbacksDecisions
+	}
+	if cfg.CallbackDelay <= 0 {
+		cfg.CallbackDelay = 200 * time.Millisecond
+	}
+	if cfg.Outcome == "" {
+		cfg.Outcome = ozgflow.OutcomeApprove
+	}
+	if cfg.Outcome != ozgflow.OutcomeApprove && cfg.Outcome != ozgflow.OutcomeReject {
+		return nil, fmt.Errorf("fachverfahren simulator: outcome %q: want approve or reject", cfg.Outcome)
+	}
+	if cfg.CallbackAttempts <= 0 {
+		cfg.CallbackAttempts = 12
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	log := cfg.Logger.With("component", "fachverfahren-simulator", "path", cfg.Path)
 	s := &Simulator{cfg: cfg, log: log, outage: sandbox.NewOutage("Fachverfahren", log),
-		state: simState{Keys: map[string]string{}}, byRef: map[string]int{}}
+		state: simState{Keys: map[string]string{}}, byRef: map[string]int{}, sending: map[string]bool{}}
+	s.stop, s.cancel = context.WithCancel(context.Background())
 	journal, err := sandbox.OpenJournal(cfg.StateFile, s.replay)
 	if err != nil {
 		return nil, fmt.Errorf("fachverfahren simulator: %w", err)
@@ -96,6 +250,16 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 				cfg.StateFile, key, ref)
 		}
 	}
+	if cfg.Faults.Any() {
+		log.Warn("Fachverfahren simulator broken on purpose", "faults", fmt.Sprintf("%+v", cfg.Faults))
+	}
+	s.mu.Lock()
+	for _, rec := range s.state.Records {
+		if s.reportsOn(rec) && len(s.pending(rec)) > 0 {
+			s.startCallbacks(rec.Reference)
+		}
+	}
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -121,17 +285,41 @@ func (s *Simulator) replay(line []byte) error {
 	return nil
 }
 
-// Close closes the journal.
-func (s *Simulator) Close() error { return s.journal.Close() }
+// Close ends the callbacks under way and closes the journal.
+func (s *Simulator) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.senders.Wait()
+	return s.journal.Close()
+}
 
-// Register adds the simulator's routes under /sandbox/fachverfahren to the
-// root router r.
+// Register adds the simulator's routes under its path (Path unless
+// configured otherwise) to the root router r.
 func (s *Simulator) Register(r *mux.Router) {
-	sr := r.PathPrefix(Path).Subrouter()
-	sr.HandleFunc("/cases", s.handleDeliver).Methods(http.MethodPost)
-	sr.HandleFunc("/cases/{caseId}/withdrawal", s.handleWithdraw).Methods(http.MethodPost)
+	sr := r.PathPrefix(s.cfg.Path).Subrouter()
+	sr.HandleFunc("/cases", s.slow(s.handleDeliver)).Methods(http.MethodPost)
+	sr.HandleFunc("/cases/{caseId}/withdrawal", s.slow(s.handleWithdraw)).Methods(http.MethodPost)
 	sr.HandleFunc("/received", s.handleReceived).Methods(http.MethodGet)
+	sr.HandleFunc("/callbacks", s.handleSendCallback).Methods(http.MethodPost)
 	sr.Handle("/outage", s.outage).Methods(http.MethodGet, http.MethodPut)
+}
+
+// slow delays the answers of h by the fault SlowAnswers.
+func (s *Simulator) slow(h http.HandlerFunc) http.HandlerFunc {
+	d := s.cfg.Faults.SlowAnswers
+	if d <= 0 {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		h(w, r)
+	}
 }
 
 // SetDown switches the simulated outage on or off. While it is on, deliveries
@@ -168,8 +356,11 @@ func (s *Simulator) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, 
 	}
 	if err := ozgflow.VerifyBody(s.cfg.Secret, time.Now(), r.Header.Get(ozgflow.HeaderSignatureTimestamp),
 		r.Header.Get(ozgflow.HeaderSignature), body); err != nil {
-		sandbox.WriteError(w, http.StatusUnauthorized, "signature refused: "+err.Error())
-		return nil, false
+		if !s.cfg.Faults.AcceptBadSignatures {
+			sandbox.WriteError(w, http.StatusUnauthorized, "signature refused: "+err.Error())
+			return nil, false
+		}
+		s.log.Warn("Signature refused, request taken anyway (fault)", "error", err)
 	}
 	return body, true
 }
@@ -195,7 +386,7 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ref, seen := s.state.Keys[key]; seen {
+	if ref, seen := s.state.Keys[key]; seen && !s.cfg.Faults.RepeatedKeyIsNew {
 		rec := s.state.Records[s.byRef[ref]]
 		if rec.CaseID != d.Submission.CaseID || rec.Kind != d.Kind {
 			sandbox.WriteError(w, http.StatusConflict, "Idempotency-Key "+key+" belongs to another delivery")
@@ -207,7 +398,8 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
 	s.state.Next++
 	rec := Record{CaseID: d.Submission.CaseID, Kind: d.Kind, Target: d.Target,
-		Reference: fmt.Sprintf("FV-%d-%06d", now.Year(), s.state.Next), ReceivedAt: now, Submission: d.Submission}
+		Reference: fmt.Sprintf("FV-%d-%06d", now.Year(), s.state.Next), ReceivedAt: now, Submission: d.Submission,
+		CallbackURL: d.CallbackURL}
 	s.state.Records = append(s.state.Records, rec)
 	s.state.Keys[key] = rec.Reference
 	s.byRef[rec.Reference] = len(s.state.Records) - 1
@@ -221,6 +413,9 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("Case received", "caseId", rec.CaseID, "kind", rec.Kind, "target", rec.Target, "reference", rec.Reference)
+	if s.reportsOn(rec) {
+		s.startCallbacks(rec.Reference)
+	}
 	sandbox.WriteJSON(w, http.StatusCreated, activities.Receipt{Reference: rec.Reference, ReceivedAt: rec.ReceivedAt})
 }
 

@@ -49,6 +49,20 @@ type Notice struct {
 	Text          string         `json:"text"`
 	// Easy is the text in easy-to-read German, where the variant has one.
 	Easy string `json:"easy,omitempty"`
+	// Documents come with the notice, e.g. the decision's PDF from the
+	// Fachverfahren.
+	Documents []Document `json:"documents,omitempty"`
+}
+
+// Document is a document that comes with a notice. The portal fetches it
+// from ozgflow's API at Href (relative to /api/v1's host) with the case's
+// access token.
+type Document struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	SHA256      string `json:"sha256"`
+	Href        string `json:"href"`
 }
 
 // NewEvent returns the event of a notice; the same notice always gives the
@@ -58,8 +72,18 @@ func NewEvent(n ozgflow.Notice) Event {
 		SpecVersion: SpecVersion, ID: n.ID, Source: Source, Type: EventType,
 		Subject: n.CaseID, Time: n.At.UTC(), DataContentType: "application/json",
 		Data: Notice{CaseID: n.CaseID, CaseNumber: n.CaseNumber, PortalAccount: n.PortalAccount, Status: n.Status,
-			Title: n.Title, Text: n.Text, Easy: n.Easy},
+			Title: n.Title, Text: n.Text, Easy: n.Easy, Documents: documents(n)},
 	}
+}
+
+// documents are the documents of a notice with their addresses.
+func documents(n ozgflow.Notice) []Document {
+	var out []Document
+	for _, d := range n.Documents {
+		out = append(out, Document{Name: d.Name, ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256,
+			Href: "/api/v1/applications/" + n.CaseID + "/documents/" + d.SHA256})
+	}
+	return out
 }
 
 // Valid reports what is missing for an event to be a CloudEvent of ours.

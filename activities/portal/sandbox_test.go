@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,11 +57,21 @@ func TestEventIsACloudEventOfTheNotice(t *testing.T) {
 		e.Data.Easy == "" || e.Data.Status != ozgflow.StatusReceived {
 		t.Errorf("event = %+v", e)
 	}
-	if portal.NewEvent(notice("c1", 2)) != e {
+	if !reflect.DeepEqual(portal.NewEvent(notice("c1", 2)), e) {
 		t.Error("the same notice gave another event")
 	}
 	if err := e.Valid(); err != nil {
 		t.Error(err)
+	}
+	if e.Data.Documents != nil {
+		t.Errorf("documents %+v of a notice without any", e.Data.Documents)
+	}
+	// A decision's document comes with its notice, with where to fetch it.
+	n := notice("c1", 3)
+	n.Documents = []ozgflow.Attachment{{Name: "Bescheid.pdf", ContentType: "application/pdf", Size: 1234, SHA256: "ab12"}}
+	docs := portal.NewEvent(n).Data.Documents
+	if len(docs) != 1 || docs[0].Name != "Bescheid.pdf" || docs[0].Href != "/api/v1/applications/c1/documents/ab12" {
+		t.Errorf("documents %+v", docs)
 	}
 }
 

@@ -25,6 +25,7 @@ Commands:
   worker    the worker process, against TEMPORAL_ADDRESS and REDIS_URL
   gateway   the HTTP gateway process, against TEMPORAL_ADDRESS and REDIS_URL
   sandbox   the sandboxes (payment page, signer, Fachverfahren simulator) on their own
+  conformance --target URL --secret S   check a Fachverfahren against ozgflow's delivery and callback protocol
   reindex   rebuild the Redis projections from Temporal
   rotate-keys   encrypt documents and closed-case records again with the current OZGFLOW_SECRET
   bench     measure throughput and latency against dev and a bare-Temporal baseline (see BENCHMARKS.md)
@@ -48,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
+	}
+	if args[0] == "conformance" {
+		// The kit runs at a vendor's, without ozgflow's configuration.
+		return runConformance(ctx, args[1:], getenv, stdout, stderr)
 	}
 	cfg, err := process.FromEnv(getenv)
 	if err != nil {
@@ -164,7 +169,8 @@ ozgflow dev is running. Data: %s
   Health                 %[2]s/healthz  %[2]s/readyz
   Payment sandbox        %[2]s/sandbox/payments/{paymentId}
   Signing sandbox        %[2]s/sandbox/signatur/{sessionId}
-  Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received
+  Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received  (reports back to %[2]s/api/v1/fachverfahren/callbacks)
+  Broken Fachverfahren   %[2]s/sandbox/kaputtes-fachverfahren  (fails the conformance kit; secret dev-fachverfahren-secret)
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
   Temporal frontend      %[3]s (namespace %[4]s)

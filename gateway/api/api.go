@@ -26,11 +26,13 @@ import (
 //go:embed openapi.yaml
 var OpenAPI []byte
 
-// WebhookSecrets verify the providers' webhooks; an empty secret refuses
-// all of its kind.
+// WebhookSecrets verify the providers' webhooks and the Fachverfahren's
+// callbacks; an empty secret refuses all of its kind.
 type WebhookSecrets struct {
 	Payment   []byte
 	Signature []byte
+	// Fachverfahren is the delivery secret, which signs callbacks too.
+	Fachverfahren []byte
 }
 
 // API serves the JSON API.
@@ -79,6 +81,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	public.Handle("/receipts/verify", s.audit.Declare(web.NoPersonalData, s.handleVerifyReceipt)).Methods(http.MethodPost)
 	public.Handle("/webhooks/payments", s.audit.Declare(web.Changes("webhook.payment").By(paymentProvider), s.handlePaymentWebhook)).Methods(http.MethodPost)
 	public.Handle("/webhooks/signatures", s.audit.Declare(web.Changes("webhook.signature").By(signingService), s.handleSignatureWebhook)).Methods(http.MethodPost)
+	public.Handle("/fachverfahren/callbacks", s.audit.Declare(web.Changes("case.callback").By(fachverfahrenSystem), s.handleCallback)).Methods(http.MethodPost)
 
 	submitters := room("portal clients", "Only portal clients may submit applications.", ozgflow.ScopeSubmit, ozgflow.RolePortal)
 	submitters.Handle("/applications", s.audit.Declare(web.Changes("case.submit"), s.handleSubmit)).Methods(http.MethodPost)

@@ -25,6 +25,9 @@ type mailboxNoticeView struct {
 	Easy       string         `json:"easy,omitempty"`
 	At         time.Time      `json:"at"`
 	Read       bool           `json:"read"`
+	// Documents come with the notice, e.g. the decision's PDF; the portal
+	// fetches them with the case's access token.
+	Documents []noticeDocView `json:"documents,omitempty"`
 }
 
 // mailboxView is one page of a mailbox.
@@ -41,7 +44,7 @@ func newMailboxView(page casework.MailboxPage, offset, limit int64) mailboxView 
 		Offset: offset, Limit: limit}
 	for i, n := range page.Notices {
 		v.Notices[i] = mailboxNoticeView{ID: n.ID, CaseID: n.CaseID, CaseNumber: n.CaseNumber, Status: n.Status, Title: n.Title, Text: n.Text,
-			Easy: n.Easy, At: n.At, Read: n.Read}
+			Easy: n.Easy, At: n.At, Read: n.Read, Documents: noticeDocs(n.Notice)}
 	}
 	return v
 }

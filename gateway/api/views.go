@@ -74,16 +74,38 @@ type deliveryView struct {
 	Attempts      int        `json:"attempts,omitempty"`
 	LastError     string     `json:"lastError,omitempty"`
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// Reports are the Fachverfahren's callbacks, oldest first.
+	Reports []ozgflow.DeliveryReport `json:"reports,omitempty"`
 }
 
 type noticeView struct {
-	ID         string         `json:"id"`
-	CaseID     string         `json:"caseId"`
-	CaseNumber string         `json:"caseNumber,omitempty"`
-	Status     ozgflow.Status `json:"status"`
-	Title      string         `json:"title"`
-	Text       string         `json:"text"`
-	At         time.Time      `json:"at"`
+	ID         string          `json:"id"`
+	CaseID     string          `json:"caseId"`
+	CaseNumber string          `json:"caseNumber,omitempty"`
+	Status     ozgflow.Status  `json:"status"`
+	Title      string          `json:"title"`
+	Text       string          `json:"text"`
+	At         time.Time       `json:"at"`
+	Documents  []noticeDocView `json:"documents,omitempty"`
+}
+
+// noticeDocView is a document that comes with a notice, and where to get it.
+type noticeDocView struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	SHA256      string `json:"sha256"`
+	Href        string `json:"href"`
+}
+
+// noticeDocs are the documents of a notice with their download addresses.
+func noticeDocs(n ozgflow.Notice) []noticeDocView {
+	var out []noticeDocView
+	for _, d := range n.Documents {
+		out = append(out, noticeDocView{Name: d.Name, ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256,
+			Href: "/api/v1/applications/" + n.CaseID + "/documents/" + d.SHA256})
+	}
+	return out
 }
 
 type taskView struct {
@@ -143,7 +165,8 @@ func newPaymentView(p *ozgflow.Payment) *paymentView {
 }
 
 func newNoticeView(n ozgflow.Notice) noticeView {
-	return noticeView{ID: n.ID, CaseID: n.CaseID, CaseNumber: n.CaseNumber, Status: n.Status, Title: n.Title, Text: n.Text, At: n.At}
+	return noticeView{ID: n.ID, CaseID: n.CaseID, CaseNumber: n.CaseNumber, Status: n.Status, Title: n.Title, Text: n.Text, At: n.At,
+		Documents: noticeDocs(n)}
 }
 
 func newTaskView(t ozgflow.Task) taskView {
@@ -183,7 +206,8 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 		if d.Withdrawn {
 			state = "withdrawn"
 		}
-		v.Delivery = &deliveryView{State: state, Target: d.Target, Reference: d.Reference, DeliveredAt: timePtr(d.DeliveredAt)}
+		v.Delivery = &deliveryView{State: state, Target: d.Target, Reference: d.Reference, DeliveredAt: timePtr(d.DeliveredAt),
+			Reports: d.Reports}
 	}
 	if staff {
 		for _, t := range c.Tasks {

@@ -112,12 +112,13 @@ GET    /healthz                                                       ok     ok 
 GET    /readyz                                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 GET    /metrics                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 
-# The API: documents and checks for anyone; webhooks count their signature, never a token.
+# The API: documents and checks for anyone; webhooks and callbacks count their signature, never a token.
 GET    /api/v1/openapi.yaml                                           ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 GET    /api/v1/keys                                                   ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 POST   /api/v1/receipts/verify                                        ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 POST   /api/v1/webhooks/payments                                      401    401    401    401    401    401    401    401    401    401    401    401    401
 POST   /api/v1/webhooks/signatures                                    401    401    401    401    401    401    401    401    401    401    401    401    401
+POST   /api/v1/fachverfahren/callbacks                                401    401    401    401    401    401    401    401    401    401    401    401    401
 
 # Submitting, and the case for whoever may see it.
 POST   /api/v1/applications                                           401    401    401    401    201    422    403    403    403    403    403    403    403

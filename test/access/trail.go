@@ -25,6 +25,7 @@ GET    /api/v1/keys                                                   -
 POST   /api/v1/receipts/verify                                        -
 POST   /api/v1/webhooks/payments                                      webhook.payment
 POST   /api/v1/webhooks/signatures                                    webhook.signature
+POST   /api/v1/fachverfahren/callbacks                                case.callback
 POST   /api/v1/applications                                           case.submit
 GET    /api/v1/applications/{id}                                      case.read
 GET    /api/v1/applications/{id}/receipt                              receipt.read

@@ -39,6 +39,9 @@ type Stack struct {
 	// Records, if set, is the stack's records database: the access matrix
 	// then checks the audit trail of every cell.
 	Records *records.DB
+	// FachverfahrenSecret, if set, is the stack's delivery secret, with
+	// which the callback scenario signs callbacks as a Fachverfahren does.
+	FachverfahrenSecret []byte
 }
 
 // token is the bearer token of a demo identity, or name itself.
@@ -110,6 +113,8 @@ var Scenarios = []Scenario{
 	{"ErasureAndAccessOnRequest", erasureAndAccessOnRequest},
 	{"StatusPagesWithTokenAndCookie", statusPagesWithTokenAndCookie},
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
+	{"CaseDecidedByTheFachverfahren", caseDecidedByTheFachverfahren},
+	{"FachverfahrenCallbacks", fachverfahrenCallbacks},
 	{"AtTheDoor", atTheDoor},
 	// Renders every kind of page, workbook and mail; after the scenarios
 	// above, so that their cases and mails are looked at too.

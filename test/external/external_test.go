@@ -22,6 +22,7 @@ import (
 	_ "github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/oidctest"
 	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
@@ -56,6 +57,7 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 
 	temporalAddr, gatewayAddr, sandboxAddr, workerOps := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	smtpAddr := freeAddr(t)
+	fachverfahrenSecret := newSecret()
 	common := []string{
 		"TEMPORAL_ADDRESS=" + temporalAddr,
 		"TEMPORAL_NAMESPACE=ozgflow",
@@ -71,7 +73,9 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		"OZGFLOW_SIGNATURE_WEBHOOK_URL=http://" + gatewayAddr + "/api/v1/webhooks/signatures",
 		"OZGFLOW_SIGNATURE_RETURN_URL=http://" + gatewayAddr,
 		"OZGFLOW_FACHVERFAHREN_URL=http://" + sandboxAddr + "/sandbox/fachverfahren",
-		"OZGFLOW_FACHVERFAHREN_SECRET=" + newSecret(),
+		"OZGFLOW_FACHVERFAHREN_SECRET=" + fachverfahrenSecret,
+		// The simulator reports back to the gateway, as deliveries say.
+		"OZGFLOW_FACHVERFAHREN_CALLBACK_URL=http://" + gatewayAddr + ozgflow.CallbackPath,
 		"OZGFLOW_PORTAL_WEBHOOK_URL=http://" + sandboxAddr + "/sandbox/portal/events",
 		"OZGFLOW_PORTAL_WEBHOOK_SECRET=" + newSecret(),
 		// The suite drives the gateway from one address, faster than people
@@ -126,7 +130,7 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 		realm.SignIn(t, name)
 	}
 	st := &e2e.Stack{URL: gatewayURL, SandboxURL: "http://" + sandboxAddr, Temporal: tc, Namespace: "ozgflow",
-		Tokens: realm.Token, StaffSignIn: realm.SignIn}
+		Tokens: realm.Token, StaffSignIn: realm.SignIn, FachverfahrenSecret: []byte(fachverfahrenSecret)}
 	e2e.RunAll(t, st)
 
 	// The worker process reports its own metrics.

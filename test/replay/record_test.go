@@ -66,6 +66,11 @@ var recordings = []recording{
 	{"hundesteuer-anmeldung-dresden", "hundesteuer-anmeldung-dresden", "approved",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, e2e.Hundesteuer(e2e.Dresden)) }},
 	{"hundesteuer-anmeldung-dresden-signed", "hundesteuer-anmeldung-dresden", "approved", hundesteuerSignedByApplicant},
+	{"gewerbeabmeldung-leipzig", "gewerbeabmeldung-leipzig", "approved",
+		func(t *testing.T, st *e2e.Stack) e2e.Submitted {
+			return st.Submit(t, e2e.Gewerbeabmeldung(e2e.Leipzig, "amt24-anna"))
+		}},
+	{"gewerbeanmeldung-dresden-callbacks", "gewerbeanmeldung-dresden", "approved", gewerbeWithProgressCallbacks},
 	{"lasttest-auto-chemnitz", "lasttest-auto-chemnitz", "approved",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, lasttest("lasttest-auto")) }},
 	{"lasttest-pruefung-chemnitz", "lasttest-pruefung-chemnitz", "approved", lasttestDecidedByCaseWorker},
@@ -293,6 +298,32 @@ func gewerbePaymentFailsAndIsRetried(t *testing.T, st *e2e.Stack) e2e.Submitted 
 	}
 	e2e.Pay(t, retry, "pay")
 	task := waitTask(t, st, s.ID, "dev-sb-dresden", "queue=gewerbe", "")
+	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
+	return s
+}
+
+// gewerbeWithProgressCallbacks: the Fachverfahren reports received and in
+// review (the simulator, by hand) on a case a case worker decides, and a
+// decision of its own is refused.
+func gewerbeWithProgressCallbacks(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
+	e2e.Pay(t, s.PaymentURL, "pay")
+	task := waitTask(t, st, s.ID, "dev-sb-dresden", "queue=gewerbe", "")
+	ref := st.Case(t, s.ID, s.Token)["delivery"].(map[string]any)["reference"].(string)
+	for _, cb := range []struct {
+		event, outcome string
+		want           int
+	}{
+		{ozgflow.CallbackReceived, "", http.StatusOK},
+		{ozgflow.CallbackInReview, "", http.StatusOK},
+		{ozgflow.CallbackDecided, ozgflow.OutcomeApprove, http.StatusBadGateway}, // 409: decided in ozgflow
+	} {
+		res := e2e.Call(t, st.SandboxURL, http.MethodPost, "/sandbox/fachverfahren/callbacks", "",
+			map[string]any{"reference": ref, "event": cb.event, "outcome": cb.outcome})
+		if res.Status != cb.want {
+			t.Fatalf("callback %s: %d %s, want %d", cb.event, res.Status, res.Body, cb.want)
+		}
+	}
 	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
 	return s
 }
