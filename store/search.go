@@ -114,14 +114,18 @@ func (d *searchDoc) equal(o *searchDoc) bool {
 	return d.Authority == o.Authority && d.Submitted == o.Submitted && d.Class == o.Class && slices.Equal(d.Tokens, o.Tokens)
 }
 
-// readSearchDocs reads the index's docs of the cases into their heads,
-// inside the transaction that writes them.
-func (s *Store) readSearchDocs(ctx context.Context, tx redis.Cmdable, cases []ozgflow.Case, heads []caseHead) error {
+func (s *Store) searchDocKeys(cases []ozgflow.Case) []string {
 	keys := make([]string, len(cases))
 	for i, c := range cases {
 		keys[i] = s.searchDocKey(c.ID)
 	}
-	docs, err := s.searchDocs(ctx, tx, keys)
+	return keys
+}
+
+// readSearchDocs reads the index's docs of the cases into their heads,
+// inside the transaction that writes them.
+func (s *Store) readSearchDocs(ctx context.Context, tx redis.Cmdable, cases []ozgflow.Case, heads []caseHead) error {
+	docs, err := s.searchDocs(ctx, tx, s.searchDocKeys(cases))
 	for i := range heads {
 		if err == nil {
 			heads[i].search = docs[i]

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,6 +112,9 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 		}
 		bodies[i], keys[i] = b, s.caseKey(c.ID)
 	}
+	// The search's records of the cases too: indexing projections written
+	// before the search (EnsureSearchIndex) writes them alone.
+	watched := append(slices.Clone(keys), s.searchDocKeys(cases)...)
 	written := 0
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
@@ -132,7 +136,7 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 				return nil
 			})
 			return err
-		}, keys...)
+		}, watched...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			break
 		}

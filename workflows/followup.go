@@ -109,8 +109,15 @@ func (c *caseImpl) awaitFollowUp(ctx workflow.Context, taskID string, seq int, a
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
-			ended, err := workflow.AwaitWithTimeout(ctx, wait, superseded)
-			if err != nil || ended {
+			// A timer of its own, cancelled when the follow-up is
+			// superseded, so that no timer of an old day stays behind.
+			timerCtx, cancel := workflow.WithCancel(ctx)
+			timer := workflow.NewTimer(timerCtx, wait)
+			err := workflow.Await(ctx, func() bool { return timer.IsReady() || superseded() })
+			if !timer.IsReady() {
+				cancel()
+			}
+			if err != nil {
 				return
 			}
 		}

@@ -1,7 +1,10 @@
 package browser
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,12 +59,14 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "case view with a follow-up")
+	pageShot(t, ctx, "case view with a follow-up")
 
 	var mark string
 	run(t, ctx, "the Arbeitskorb marks the day",
 		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe"),
 		chromedp.Text(`tr[data-task="`+task+`"] [data-followup]`, &mark, chromedp.ByQuery),
 	)
+	pageShot(t, ctx, "Arbeitskorb with a follow-up")
 	if mark != "Wiedervorlage am "+day.Format("02.01.2006") {
 		t.Errorf("mark in the list: %q", mark)
 	}
@@ -102,6 +107,7 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		t.Errorf("the erledigt row: %q", closed)
 	}
 	assertAccessible(t, ctx, "erledigt view")
+	pageShot(t, ctx, "erledigt view")
 
 	var found string
 	run(t, ctx, "search by the period of receipt",
@@ -112,6 +118,10 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		chromedp.Click(`//button[text()="Suchen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#treffer`, chromedp.ByID),
 		chromedp.Text(`#treffer`, &found, chromedp.ByQuery),
+	)
+	pageShot(t, ctx, "search by period")
+	assertAccessible(t, ctx, "search results")
+	run(t, ctx, "open a case found",
 		chromedp.Click(`tr[data-case="`+s.ID+`"] a`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
 	)
@@ -121,5 +131,24 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 	if res := e2e.Call(t, d.URL, http.MethodGet, "/api/v1/cases?status=closed&from="+now.Format("2006-01-02"), "dev-sb-dresden", nil); res.Status != http.StatusOK ||
 		!strings.Contains(string(res.Body), `"outcomeText":"Bewilligt"`) {
 		t.Errorf("the API's erledigt view: %d %s", res.Status, res.Body)
+	}
+}
+
+// pageShot keeps a screenshot of the page as PNG in the directory
+// OZGFLOW_SCREENSHOTS names, if set, to look at what a case worker sees.
+func pageShot(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	dir := os.Getenv("OZGFLOW_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 900), chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Logf("no screenshot of %s: %v", what, err)
+		return
+	}
+	name := filepath.Join(dir, strings.ReplaceAll(what, " ", "-")+".png")
+	if err := os.WriteFile(name, png, 0o644); err != nil {
+		t.Logf("no screenshot of %s: %v", what, err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
@@ -52,6 +53,7 @@ var recordings = []recording{
 	{"gewerbeanmeldung-leipzig-withdrawn", "gewerbeanmeldung-leipzig", "withdrawn", gewerbeWithdrawnAfterPayment},
 	{"gewerbeanmeldung-leipzig-handover-four-eyes", "gewerbeanmeldung-leipzig", "rejected", gewerbeHandedOverAndApproved},
 	{"gewerbeanmeldung-dresden-payment-retried", "gewerbeanmeldung-dresden", "approved", gewerbePaymentFailsAndIsRetried},
+	{"gewerbeanmeldung-dresden-follow-up", "gewerbeanmeldung-dresden", "approved", gewerbeWithFollowUps},
 	{"anwohnerparkausweis-leipzig", "anwohnerparkausweis-leipzig", "rejected",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted {
 			return parkausweisRejectedInReview(t, st, e2e.Leipzig, "Plagwitz-Nord", "dev-sb-leipzig")
@@ -255,6 +257,23 @@ func gewerbeHandedOverAndApproved(t *testing.T, st *e2e.Stack) e2e.Submitted {
 	taskAction(t, st, "dev-sb-leipzig-2", task, "complete",
 		map[string]any{"outcome": "reject", "comment": "Die angemeldete Tätigkeit ist erlaubnispflichtig."})
 	taskAction(t, st, "dev-sb-leipzig", task, "approve", map[string]any{"approve": true})
+	return s
+}
+
+// gewerbeWithFollowUps: the case worker sets a follow-up (Wiedervorlage),
+// moves it to another day, clears it and sets one again, then approves:
+// each timer waits and is cancelled.
+func gewerbeWithFollowUps(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
+	e2e.Pay(t, s.PaymentURL, "pay")
+	task := waitTask(t, st, s.ID, "dev-sb-dresden", "queue=gewerbe", "")
+	taskAction(t, st, "dev-sb-dresden", task, "claim", nil)
+	day := func(n int) string { return time.Now().In(locale.Berlin).AddDate(0, 0, n).Format("2006-01-02") }
+	taskAction(t, st, "dev-sb-dresden", task, "follow-up", map[string]any{"date": day(7), "note": "Register abfragen"})
+	taskAction(t, st, "dev-sb-dresden", task, "follow-up", map[string]any{"date": day(2), "note": "Register abfragen"})
+	taskAction(t, st, "dev-sb-dresden", task, "follow-up", map[string]any{"date": ""})
+	taskAction(t, st, "dev-sb-dresden", task, "follow-up", map[string]any{"date": day(3)})
+	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
 	return s
 }
 
