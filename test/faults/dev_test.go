@@ -117,7 +117,7 @@ func (in *installation) URL() string { return "http://" + in.addr }
 
 // command is `ozgflow dev` on this installation.
 func (in *installation) command() *exec.Cmd {
-	cmd := exec.Command(ozgflowBinary, "dev", "--addr", in.addr, "--data-dir", in.dir, "--temporal-port", "0")
+	cmd := exec.Command(ozgflowBinary, "dev", "--addr", in.addr, "--data-dir", in.dir, "--temporal-port", "0", "--ui-port", "0")
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
