@@ -57,6 +57,9 @@ type Definition struct {
 	// Retention says how long a case's personal data is kept after its
 	// final status; DefaultRetention when empty.
 	Retention Retention `json:"retention,omitempty" yaml:"retention,omitempty"`
+	// ApplicantSummary names where the data holds the business name and
+	// address the case workers' list shows beside the applicant's name.
+	ApplicantSummary *ApplicantSummary `json:"applicantSummary,omitempty" yaml:"applicantSummary,omitempty"`
 }
 
 // CaseInput is the input of a case workflow: the application and the whole

@@ -87,6 +87,8 @@ var (
 		{header: "LeiKa-Hinweis", path: []string{"leikaNote"}, kind: textCell, width: 40},
 		{header: "Mitteilungen auch per E-Mail", path: []string{"emailNotices"}, kind: jsonCell, width: 14},
 		{header: "Aufbewahrung", path: []string{"retention"}, kind: textCell, width: 14},
+		{header: "Betrieb im Arbeitskorb (Datenpfad)", path: []string{"applicantSummary", "businessName"}, kind: textCell, width: 22},
+		{header: "Anschrift im Arbeitskorb (Datenpfad)", path: []string{"applicantSummary", "address"}, kind: textCell, width: 22},
 	}}
 	feesSheet = &sheetSpec{name: SheetFees, context: "Gebühr", columns: []column{
 		{header: "Betrag (Cent)", path: []string{"fee", "amount"}, kind: intCell, width: 14},
@@ -139,7 +141,7 @@ var (
 // Keys a document, a fee, a step and a notice may have; the workbook has a
 // place for each of them.
 var (
-	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention")
+	topKeys  = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention", "applicantSummary")
 	feeKeys  = keySet("amount", "currency", "purpose")
 	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
 		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")
