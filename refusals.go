@@ -36,6 +36,7 @@ const (
 	ReasonNothingSelected     Reason = "nothing_selected"       //
 	ReasonNotCaseWorker       Reason = "not_case_worker"        //
 	ReasonCaseOpen            Reason = "case_open"              // case numbers
+	ReasonNoteMissing         Reason = "note_missing"           //
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -46,7 +47,7 @@ var Reasons = []Reason{
 	ReasonNoApprovalPending, ReasonOwnProposal, ReasonDenialReasonMissing, ReasonHandoverTarget, ReasonQueueUnknown,
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
-	ReasonNotCaseWorker, ReasonCaseOpen,
+	ReasonNotCaseWorker, ReasonCaseOpen, ReasonNoteMissing,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

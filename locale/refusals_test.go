@@ -36,6 +36,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonNothingSelected:     0,
 	ozgflow.ReasonNotCaseWorker:       0,
 	ozgflow.ReasonCaseOpen:            1, // case numbers
+	ozgflow.ReasonNoteMissing:         0,
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)
