@@ -76,6 +76,8 @@ GET    /arbeitskorb                                                   task.list
 POST   /arbeitskorb/sammelaktion                                      task.bulk
 GET    /arbeitskorb/ereignisse                                        task.events
 GET    /arbeitskorb/vorgaenge/{caseId}                                case.read
+GET    /arbeitskorb/vorgaenge/{caseId}/dokumente/{sha256}             document.download
+POST   /arbeitskorb/vorgaenge/{caseId}/notizen                        case.note
 POST   /arbeitskorb/aufgaben/{taskId}/{action}                        task.claim
 GET    /verwaltung                                                    -
 POST   /verwaltung/import                                             -

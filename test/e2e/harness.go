@@ -101,6 +101,8 @@ var Scenarios = []Scenario{
 	{"QueuesAreIsolated", queuesAreIsolated},
 	{"ConflictOnAStaffPageSaysWhy", conflictOnAStaffPageSaysWhy},
 	{"BulkClaimAndExport", bulkClaimAndExport},
+	{"CaseWorkersWorkspace", caseWorkersWorkspace},
+	{"ReturningADecisionNeedsAReason", returningADecisionNeedsAReason},
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"DocumentsWithTheApplication", documentsWithTheApplication},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},
