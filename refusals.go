@@ -40,6 +40,7 @@ const (
 	ReasonFollowUpPast        Reason = "follow_up_past"         // the date, German
 	ReasonFollowUpFar         Reason = "follow_up_far"          // the date, German
 	ReasonSearchTooGeneral    Reason = "search_too_general"     // the word
+	ReasonNoteMissing         Reason = "note_missing"           //
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -51,7 +52,7 @@ var Reasons = []Reason{
 	ReasonColleagueUnknown, ReasonColleagueNotInQueue, ReasonNoQuestionWaiting, ReasonAnswerEmpty,
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
 	ReasonNotCaseWorker, ReasonCaseOpen, ReasonFollowUpDate, ReasonFollowUpPast, ReasonFollowUpFar,
-	ReasonSearchTooGeneral,
+	ReasonSearchTooGeneral, ReasonNoteMissing,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

@@ -8,20 +8,26 @@ import (
 )
 
 // named returns why err refused an action, with the people it names (who
-// holds a task, who proposed a decision) by name instead of subject; nil
-// when err carries no refusal.
+// holds a task, who proposed a decision) by name instead of subject and the
+// queues by their display names; nil when err carries no refusal.
 func (s *Service) named(ctx context.Context, authority string, err error) *ozgflow.Refusal {
 	r := ozgflow.RefusalOf(err)
 	if r == nil {
 		return nil
 	}
 	named := *r
+	named.Args = append([]string(nil), r.Args...)
 	switch r.Reason {
 	case ozgflow.ReasonTaskClaimed, ozgflow.ReasonAwaitsApproval:
 		if len(r.Args) > 0 {
 			if name, ok := s.Names(ctx, authority)[r.Args[0]]; ok {
-				named.Args = append([]string{name}, r.Args[1:]...)
+				named.Args[0] = name
 			}
+		}
+	case ozgflow.ReasonColleagueNotInQueue:
+		// The queue by the name people read.
+		if len(r.Args) > 1 {
+			named.Args[1] = s.QueueName(authority, r.Args[1])
 		}
 	}
 	return &named

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/store"
@@ -141,9 +142,7 @@ func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, ta
 	var arg any = ozgflow.TaskAction{TaskID: taskID, User: id.Subject}
 	switch req := body.(type) {
 	case Completion:
-		if req.Outcome == "" {
-			err := ozgflow.Refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonOutcomeMissing, "An outcome is required.")
-			err.Fields = []ozgflow.FieldError{{Pointer: "/outcome", Detail: "is required"}}
+		if err := checkCompletion(task, req); err != nil {
 			return ozgflow.Task{}, err
 		}
 		arg = ozgflow.CompleteTask{TaskID: taskID, User: id.Subject, Outcome: req.Outcome, Comment: req.Comment, Fields: req.Fields}
@@ -153,6 +152,12 @@ func (s *Service) ActOnTask(ctx context.Context, id ozgflow.Identity, update, ta
 		}
 		arg = ozgflow.Handover{TaskID: taskID, User: id.Subject, To: req.To, Queue: req.Queue, Note: req.Note}
 	case ApprovalAnswer:
+		if !req.Approve && strings.TrimSpace(req.Comment) == "" {
+			// Said here, with the field, before the workflow is asked.
+			err := ozgflow.Refuse(ozgflow.EUNPROCESSABLE, ozgflow.ReasonDenialReasonMissing, "Say why the decision is not approved.")
+			err.Fields = []ozgflow.FieldError{{Pointer: "/comment", Detail: "is required to return a decision"}}
+			return ozgflow.Task{}, err
+		}
 		arg = ozgflow.Approval{TaskID: taskID, User: id.Subject, Approve: req.Approve, Comment: req.Comment}
 	case FollowUpAt:
 		arg = followUpUpdate(taskID, id.Subject, req)

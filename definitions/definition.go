@@ -57,6 +57,9 @@ type Definition struct {
 	// Retention says how long a case's personal data is kept after its
 	// final status; DefaultRetention when empty.
 	Retention Retention `json:"retention,omitempty" yaml:"retention,omitempty"`
+	// ApplicantSummary names where the data holds the business name and
+	// address the case workers' list shows beside the applicant's name.
+	ApplicantSummary *ApplicantSummary `json:"applicantSummary,omitempty" yaml:"applicantSummary,omitempty"`
 	// CaseNumberPrefix starts the short case numbers of the variant's
 	// cases, e.g. GEW for GEW-2026-000123; without it the first letters of
 	// the slug (NumberPrefix).

@@ -106,6 +106,7 @@ func (d *Definition) Validate() error {
 			}
 		}
 	}
+	d.validateApplicantSummary(props, add)
 	decidedBy := "" // a decide step before that always decides
 	for i, s := range d.Steps {
 		at := fmt.Sprintf("/steps/%d", i)

@@ -279,7 +279,8 @@ func (e encodedInput) Get(v any) error {
 }
 
 // TestCasePageShowsTheTrail: the case worker sees on the case's page who
-// read or changed it, when (Europe/Berlin), in which role and from where;
+// read or changed it, when (Europe/Berlin), in which role, by which way and
+// from where, in German;
 // the reading is itself an entry, by the case worker, naming the case and
 // its portal account.
 func TestCasePageShowsTheTrail(t *testing.T) {
@@ -305,7 +306,8 @@ func TestCasePageShowsTheTrail(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no trail on the page:\n%s", body)
 	}
-	row := "<td>20.11.2026 15:05:00</td><td>applicant:" + c.ID + "</td><td>Antragsteller/in</td><td>case.respond</td><td>POST /antraege/{id}/antwort</td><td>198.51.100.9</td>"
+	// In German: who, in which role, what, by which way, from where.
+	row := "<td>20.11.2026 15:05:00</td><td>Antragsteller/in</td><td>Antragsteller/in</td><td>Antwort gesendet</td><td>Antragsseite</td><td></td><td>198.51.100.9</td>"
 	if !strings.Contains(body[i:], row) {
 		t.Errorf("the trail lacks the answer's row %s:\n%s", row, body[i:])
 	}

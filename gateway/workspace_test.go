@@ -77,11 +77,11 @@ func TestInboxShowsOnlyTheCaseWorkersQueues(t *testing.T) {
 	}
 	page := get(s, "/arbeitskorb?queue=gewerbe", "dev-sb-leipzig")
 	body := page.Body.String()
-	if page.Code != http.StatusOK || !strings.Contains(body, "60 Aufgaben im Arbeitskorb gewerbe, Seite 1 von 3") ||
+	if page.Code != http.StatusOK || !strings.Contains(body, "60 Aufgaben im Arbeitskorb Gewerbeangelegenheiten, Seite 1 von 3") ||
 		strings.Count(body, `<tr data-task=`) != 25 { // one page of the list
 		t.Fatalf("team lead's inbox: %d\n%s", page.Code, body)
 	}
-	if !strings.Contains(body, "gewerbe-leitung") {
+	if !strings.Contains(body, "Gewerbe – Sachgebietsleitung") {
 		t.Error("the team lead does not see the team lead's queue")
 	}
 	reminded := ozgflow.Task{ID: "due.review.1", CaseID: "due", Title: "Bald fällig", Authority: "147130000000", Queue: "gewerbe",
@@ -90,18 +90,18 @@ func TestInboxShowsOnlyTheCaseWorkersQueues(t *testing.T) {
 		t.Fatal(err)
 	}
 	if body := get(s, "/arbeitskorb", "dev-sb-leipzig-2").Body.String(); !strings.Contains(body, "Erinnerungen") ||
-		!strings.Contains(body, "Bald fällig (due)") {
+		!strings.Contains(body, "Bald fällig – Vorgang due") {
 		t.Errorf("the assignee's inbox does not show the reminder:\n%s", body)
 	}
-	if body := get(s, "/arbeitskorb", "dev-sb-leipzig").Body.String(); strings.Contains(body, "Bald fällig (due)") {
+	if body := get(s, "/arbeitskorb", "dev-sb-leipzig").Body.String(); strings.Contains(body, "Bald fällig – Vorgang due") {
 		t.Error("someone else's reminder shows")
 	}
 	mine := get(s, "/arbeitskorb?queue=gewerbe&status=mine", "dev-sb-leipzig-2").Body.String()
-	if !strings.Contains(mine, "7 Aufgaben im Arbeitskorb gewerbe") {
+	if !strings.Contains(mine, "7 Aufgaben im Arbeitskorb Gewerbeangelegenheiten") {
 		t.Errorf("claimed by sb-leipzig-2:\n%s", mine)
 	}
 	colleague := get(s, "/arbeitskorb", "dev-sb-leipzig-2").Body.String()
-	if strings.Contains(colleague, "gewerbe-leitung") || strings.Contains(colleague, "lead.review.1") {
+	if strings.Contains(colleague, "gewerbe-leitung") || strings.Contains(colleague, "Sachgebietsleitung") || strings.Contains(colleague, "lead.review.1") {
 		t.Error("a case worker sees a queue they do not work")
 	}
 	if res := get(s, "/arbeitskorb?queue=gewerbe-leitung", "dev-sb-leipzig-2"); res.Code != http.StatusNotFound {

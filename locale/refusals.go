@@ -91,14 +91,14 @@ var refusalTexts = map[ozgflow.Reason]words{
 		"Die Aufgabe hat noch niemand übernommen. Bitte übernehmen Sie sie zuerst.",
 		"Nobody has claimed the task yet. Please claim it first."},
 	ozgflow.ReasonOutcomeMissing: {
-		"Bitte wählen Sie eine Entscheidung aus.",
-		"Please choose a decision."},
+		"Die Entscheidung fehlt: Bitte wählen Sie aus, wie Sie entscheiden.",
+		"The decision is missing: please choose how you decide."},
 	ozgflow.ReasonOutcomeNotOffered: {
 		"Die Entscheidung „%s“ ist bei dieser Aufgabe nicht vorgesehen.",
 		"The decision “%s” is not offered for this task."},
 	ozgflow.ReasonQuestionMissing: {
-		"Bitte schreiben Sie Ihre Frage an die antragstellende Person.",
-		"Please write your question to the applicant."},
+		"Die Frage fehlt: Bitte schreiben Sie Ihre Frage an die antragstellende Person.",
+		"The question is missing: please write your question to the applicant."},
 	ozgflow.ReasonNoApprovalPending: {
 		"Bei dieser Aufgabe wartet keine Entscheidung auf Bestätigung.",
 		"No decision on this task is waiting for confirmation."},
@@ -106,11 +106,11 @@ var refusalTexts = map[ozgflow.Reason]words{
 		"Ihre Entscheidung muss eine zweite Person bestätigen, nicht Sie selbst.",
 		"Your decision must be confirmed by a second person, not by yourself."},
 	ozgflow.ReasonDenialReasonMissing: {
-		"Bitte schreiben Sie, warum Sie die Entscheidung nicht bestätigen.",
-		"Please say why you do not confirm the decision."},
+		"Die Begründung fehlt: Bitte schreiben Sie, warum Sie die Entscheidung nicht bestätigen und zurückgeben.",
+		"The reason is missing: please say why you do not confirm the decision and return it."},
 	ozgflow.ReasonHandoverTarget: {
-		"Bitte wählen Sie eine Kollegin, einen Kollegen oder einen Arbeitskorb, an die oder den Sie die Aufgabe abgeben.",
-		"Please choose a colleague or a queue to hand the task over to."},
+		"Das Ziel fehlt: Bitte wählen Sie eine Kollegin, einen Kollegen oder einen Arbeitskorb, an die oder den Sie die Aufgabe abgeben.",
+		"The recipient is missing: please choose a colleague or a queue to hand the task over to."},
 	ozgflow.ReasonQueueUnknown: {
 		"Den Arbeitskorb „%s“ gibt es in diesem Verfahren nicht. Bitte wählen Sie einen aus der Liste.",
 		"There is no queue “%s” in this process. Please choose one from the list."},
@@ -138,4 +138,7 @@ var refusalTexts = map[ozgflow.Reason]words{
 	ozgflow.ReasonNothingSelected: {
 		"Bitte wählen Sie mindestens eine Aufgabe aus.",
 		"Please select at least one task."},
+	ozgflow.ReasonNoteMissing: {
+		"Der Text der Notiz fehlt: Bitte schreiben Sie, was Sie Ihren Kolleginnen und Kollegen festhalten wollen.",
+		"The note is empty: please write what you want to keep for your colleagues."},
 }

@@ -40,6 +40,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonFollowUpPast:        1, // the date
 	ozgflow.ReasonFollowUpFar:         1, // the date
 	ozgflow.ReasonSearchTooGeneral:    1, // the word
+	ozgflow.ReasonNoteMissing:         0,
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)

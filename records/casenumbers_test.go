@@ -134,7 +134,7 @@ func TestCaseNumberMigrationUpgradesAnExistingDatabase(t *testing.T) {
 		}
 		db.Close()
 		raw := rawSQL(t, dialect, url)
-		for _, stmt := range []string{"DROP TABLE case_numbers", "DROP TABLE case_number_sequences",
+		for _, stmt := range []string{"DROP TABLE case_numbers", "DROP TABLE case_number_sequences", "DROP TABLE case_notes",
 			"DELETE FROM schema_migrations WHERE version >= 3"} {
 			if _, err := raw.Exec(stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)

@@ -215,7 +215,8 @@ type Erasure struct {
 }
 
 // EraseCase removes the personal data of a closed case: its record, its
-// documents and the read marks of its notices go, the statistics stay. because says why (retention ended,
+// documents, the case workers' notes and the read marks of its notices go,
+// the statistics stay. because says why (retention ended,
 // or the request it fulfils). A case erased before is left as it is.
 func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Time) (Erasure, error) {
 	caseID, because = text(caseID), text(because)
@@ -236,6 +237,10 @@ func (db *DB) EraseCase(ctx context.Context, caseID, because string, at time.Tim
 	}
 	if er.Documents, err = db.deleteDocuments(ctx, tx, "case_id = ?", caseID); err != nil {
 		return er, fmt.Errorf("erase the documents of case %s: %w", caseID, err)
+	}
+	// The case workers' internal notes are personal data of the case too.
+	if _, err := tx.ExecContext(ctx, db.bind("DELETE FROM case_notes WHERE case_id = ?"), caseID); err != nil {
+		return er, fmt.Errorf("erase the notes of case %s: %w", caseID, err)
 	}
 	// Notice IDs are "<case>-<n>": the read marks and portal deliveries
 	// of the case's notices would tie the account to the erased case.

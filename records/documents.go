@@ -189,8 +189,8 @@ func (db *DB) deleteDocuments(ctx context.Context, tx *sql.Tx, where string, arg
 	return int(n), nil
 }
 
-// RotateKeys encrypts again, with the current key, the documents and
-// closed-case records kept under another key, at most limit of each at a
+// RotateKeys encrypts again, with the current key, the documents,
+// closed-case records and notes kept under another key, at most limit of each at a
 // time; it returns how many it re-encrypted, so that a caller repeats
 // until none are left.
 func (db *DB) RotateKeys(ctx context.Context, limit int) (int, error) {
@@ -199,7 +199,11 @@ func (db *DB) RotateKeys(ctx context.Context, limit int) (int, error) {
 		return docs, err
 	}
 	recs, err := db.rotateClosedCases(ctx, limit)
-	return docs + recs, err
+	if err != nil {
+		return docs + recs, err
+	}
+	notes, err := db.rotateNotes(ctx, limit)
+	return docs + recs + notes, err
 }
 
 // rotateDocuments encrypts again up to limit blobs kept under another key.

@@ -16,7 +16,8 @@ func (db *DB) ExecForTest(ctx context.Context, stmt string) error {
 // bytes contain plain, so that tests prove nothing is kept in the clear.
 func (db *DB) CountStoredBytesContaining(ctx context.Context, plain []byte) (int, error) {
 	n := 0
-	for _, q := range []string{"SELECT sealed FROM blobs", "SELECT sealed FROM closed_cases WHERE sealed IS NOT NULL"} {
+	for _, q := range []string{"SELECT sealed FROM blobs", "SELECT sealed FROM closed_cases WHERE sealed IS NOT NULL",
+		"SELECT sealed FROM case_notes"} {
 		rows, err := db.sql.QueryContext(ctx, q)
 		if err != nil {
 			return 0, err

@@ -238,9 +238,21 @@ func TestClosedCasesAreKeptThenErased(t *testing.T) {
 		if done, err := db.Delivered(ctx, []string{"c9-1", "c9-2", "c90-1"}); err != nil || !done["c9-1"] || done["c9-2"] {
 			t.Fatalf("deliveries noted: %v, %v", done, err)
 		}
+		if _, err := db.AddNote(ctx, records.Note{CaseID: "c9", Author: "sb-leipzig", AuthorName: "Sachbearbeitung", Text: "Betrieb bekannt."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddNote(ctx, records.Note{CaseID: "c90", Author: "sb-leipzig", Text: "Ein anderer Fall."}); err != nil {
+			t.Fatal(err)
+		}
 		er, err := db.EraseCase(ctx, "c9", "retention ended", closedAt.AddDate(0, 7, 0))
 		if err != nil || er.Documents != 1 || er.Already {
 			t.Fatalf("erase: %+v, %v", er, err)
+		}
+		if notes, err := db.Notes(ctx, "c9"); err != nil || len(notes) != 0 {
+			t.Errorf("notes of the erased case: %+v, %v", notes, err)
+		}
+		if notes, _ := db.Notes(ctx, "c90"); len(notes) != 1 {
+			t.Errorf("the erasure took another case's notes: %+v", notes)
 		}
 		if er, _ := db.EraseCase(ctx, "c9", "again", time.Now()); !er.Already {
 			t.Error("second erasure did not notice the first")

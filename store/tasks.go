@@ -418,3 +418,43 @@ func (s *Store) dropAll(ctx context.Context, spare func(key string) bool) error 
 	}
 	return iter.Err()
 }
+
+// CaseSummary is what the task list shows of a task's case beside the
+// task: its short number, who applied and when it came in.
+type CaseSummary struct {
+	ID          string                 `json:"id"`
+	CaseNumber  string                 `json:"caseNumber"`
+	Applicant   *ozgflow.CaseApplicant `json:"applicant"`
+	Status      ozgflow.Status         `json:"status"`
+	SubmittedAt time.Time              `json:"submittedAt"`
+}
+
+// CaseSummaries reads the summaries of the cases of a page of tasks in one
+// round trip, by case ID; a case the projections do not hold is left out.
+// An erased case's projection holds its statistics alone, so its summary
+// names nobody.
+func (s *Store) CaseSummaries(ctx context.Context, caseIDs []string) (map[string]CaseSummary, error) {
+	out := make(map[string]CaseSummary, len(caseIDs))
+	if len(caseIDs) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(caseIDs))
+	for i, id := range caseIDs {
+		keys[i] = s.caseKey(id)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read cases of the task list: %w", err)
+	}
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var c CaseSummary
+		if json.Unmarshal([]byte(str), &c) == nil && c.ID != "" {
+			out[c.ID] = c
+		}
+	}
+	return out, nil
+}

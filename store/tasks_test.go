@@ -134,3 +134,36 @@ func TestTaskLeavesOldIndexesWhenItMoves(t *testing.T) {
 		t.Errorf("done task still readable: %v", err)
 	}
 }
+
+// TestCaseSummariesNameTheApplicantUntilErased: the task list reads who
+// applied from the cases' projections; an erased case names nobody.
+func TestCaseSummariesNameTheApplicantUntilErased(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "test:")
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	c := caseWithTask("s1", 1, ozgflow.Task{Service: "gewerbe"})
+	c.CaseNumber, c.SubmittedAt, c.PortalAccount = "GEW-2026-000001", at, "acc-s1"
+	c.Applicant = &ozgflow.CaseApplicant{Name: "Anna Muster", Email: "anna@example.org", BusinessName: "Café Anna", Address: "Markt 1, 04109 Leipzig"}
+	if err := s.SaveCase(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CaseSummaries(ctx, []string{"s1", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := got["s1"]; !ok || len(got) != 1 || sum.CaseNumber != "GEW-2026-000001" || sum.Applicant == nil ||
+		*sum.Applicant != *c.Applicant || !sum.SubmittedAt.Equal(at) {
+		t.Fatalf("summaries = %+v", got)
+	}
+	c.Status = ozgflow.StatusApproved
+	if err := s.EraseCase(ctx, c.StatisticsOnly(at.Add(time.Hour)), ""); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.CaseSummaries(ctx, []string{"s1"})
+	if sum := got["s1"]; sum.Applicant != nil {
+		t.Errorf("an erased case still names its applicant: %+v", sum.Applicant)
+	}
+	if stored, err := s.Case(ctx, "s1"); err != nil || stored.Applicant != nil {
+		t.Errorf("the erased projection keeps the applicant: %+v %v", stored.Applicant, err)
+	}
+}

@@ -269,6 +269,12 @@ func TestGewerbeanmeldungPaidSealedDeliveredApproved(t *testing.T) {
 	if got.Seal == nil || got.Seal.JWS != "a.b.c" {
 		t.Errorf("seal = %+v", got.Seal)
 	}
+	if a := got.Applicant; a == nil || a.Name != "Anna Muster" || a.BusinessName != "Café Anna" || a.Address != "Markt 1, 04109 Leipzig" {
+		t.Errorf("applicant = %+v, want the name, the business and its address", a)
+	}
+	if a := h.store.get("c1").Applicant; a == nil || a.BusinessName != "Café Anna" {
+		t.Errorf("the projection's applicant = %+v", a)
+	}
 	if got.Decision == nil || got.Decision.By != "sb-leipzig" || got.Decision.ApprovedBy != "sb-leipzig-2" {
 		t.Errorf("decision = %+v", got.Decision)
 	}

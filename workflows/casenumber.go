@@ -6,7 +6,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/locale"
 )
@@ -60,13 +59,4 @@ func (c *caseImpl) number() string {
 		return c.state.CaseNumber
 	}
 	return c.state.ID
-}
-
-// caseApplicant is who applied, as the case shows it to case workers and
-// prints it on the receipt.
-func caseApplicant(a ozgflow.Applicant) *ozgflow.CaseApplicant {
-	if a.Name == "" && a.Email == "" {
-		return nil
-	}
-	return &ozgflow.CaseApplicant{Name: a.Name, Email: a.Email}
 }

@@ -91,6 +91,8 @@ var (
 		{header: "Entscheidungen (JSON)", path: []string{"decisions"}, kind: jsonCell, width: 60, wrap: true, order: []string{"approve", "reject", "label", "status", "easy"}},
 		{header: "Rechtsbehelfsbelehrung", path: []string{"legalRemedy", "text"}, kind: textCell, width: 90, wrap: true},
 		{header: "Rechtsbehelfsbelehrung (Leichte Sprache)", path: []string{"legalRemedy", "easy"}, kind: textCell, width: 90, wrap: true},
+		{header: "Betrieb im Arbeitskorb (Datenpfad)", path: []string{"applicantSummary", "businessName"}, kind: textCell, width: 22},
+		{header: "Anschrift im Arbeitskorb (Datenpfad)", path: []string{"applicantSummary", "address"}, kind: textCell, width: 22},
 	}}
 	feesSheet = &sheetSpec{name: SheetFees, context: "Gebühr", columns: []column{
 		{header: "Betrag (Cent)", path: []string{"fee", "amount"}, kind: intCell, width: 14},
@@ -144,7 +146,7 @@ var (
 // place for each of them.
 var (
 	topKeys = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention",
-		"caseNumberPrefix", "decisions", "legalRemedy")
+		"caseNumberPrefix", "decisions", "legalRemedy", "applicantSummary")
 	feeKeys  = keySet("amount", "currency", "purpose")
 	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
 		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/reports"
 )
@@ -24,6 +25,15 @@ func (p *Pages) handleDashboardPage(w http.ResponseWriter, r *http.Request, v vi
 	reg := p.cases.Defs.Registry()
 	authorities := reg.Authorities()
 	authority := r.URL.Query().Get("authority")
+	if !v.User.Has(ozgflow.RoleAdmin) {
+		// A case worker sees their authority's dashboard if they lead a team.
+		own, ok := reg.Authority(v.User.Authority)
+		if !ok || !p.cases.LeadsTeam(*v.User) {
+			p.ErrorPage(w, r, http.StatusForbidden, "forbidden")
+			return
+		}
+		authorities, authority = []definitions.Authority{own}, own.ARS
+	}
 	if _, ok := reg.Authority(authority); !ok && len(authorities) > 0 {
 		authority = authorities[0].ARS
 	}

@@ -28,15 +28,24 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pages are parsed once, at start, each with the staff layout.
-var pages = web.ParsePages(templateFS, pageFuncs,
-	"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure", "search")
+// pages are parsed once, at start, each with the staff layout; the
+// workspace's two pages with the parts they share.
+var pages = func() map[string]*template.Template {
+	out := web.ParsePages(templateFS, pageFuncs,
+		"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure", "search")
+	for _, name := range []string{"workspace", "workspace_case"} {
+		out[name] = template.Must(out[name].ParseFS(templateFS, "templates/workspace_parts.html"))
+	}
+	return out
+}()
 
 // pageFuncs are the helpers templates may call.
 var pageFuncs = template.FuncMap{
-	"add":         func(a, b int) int { return a + b },
-	"germanTime":  locale.DE.Short,
-	"outcomeText": locale.DE.Outcome,
+	"add":          func(a, b int) int { return a + b },
+	"germanTime":   locale.DE.Short,
+	"outcomeText":  locale.DE.Outcome,
+	"decisionText": locale.DE.Decision,
+	"say":          func(key string) string { return say(key) },
 	// The administrators' pages.
 	"versionStatus": func(s any) string { return locale.DE.VersionStatus(fmt.Sprint(s)) },
 	"changeAction":  locale.DE.ChangeAction,
@@ -52,7 +61,7 @@ func say(key string, args ...any) string { return locale.DE.Text(false, "staff."
 // flashes are the short messages a redirect can carry, by their key in the
 // address (?hinweis=…).
 var flashes = []string{"entwurf", "gespeichert", "veroeffentlicht", "stillgelegt", "abgemeldet", "uebernommen",
-	"freigegeben", "abgegeben", "entschieden", "nachgefragt", "bestaetigt", "wiedervorlage", "wiedervorlage-entfernt"}
+	"freigegeben", "abgegeben", "entschieden", "nachgefragt", "bestaetigt", "wiedervorlage", "wiedervorlage-entfernt", "notiz", "vorgeschlagen", "zurueckgegeben"}
 
 // flashText is the message of a redirect's key, or "" for an unknown key.
 func flashText(key string) string {
@@ -107,6 +116,9 @@ type view struct {
 	ProblemTitle string
 	Problems     []ozgflow.FieldError
 	Data         any
+	// TeamLead says that the signed-in case worker leads a team and sees
+	// their authority's dashboard.
+	TeamLead bool
 }
 
 // Register adds the staff pages, one room per audience.
@@ -131,7 +143,14 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	workers.Handle("/suche", p.audit.Declare(web.Reads("case.search"), p.page(p.handleSearchPage))).Methods(http.MethodGet)
 	workers.Handle("/ereignisse", p.audit.Declare(web.Reads("task.events").Streaming(), p.page(p.handleWorkspaceEvents))).Methods(http.MethodGet)
 	workers.Handle("/vorgaenge/{caseId}", p.audit.Declare(web.Reads("case.read"), p.page(p.handleCasePage))).Methods(http.MethodGet)
+	workers.Handle("/vorgaenge/{caseId}/dokumente/{sha256}", p.audit.Declare(web.Reads("document.download"), p.page(p.handleDocumentPage))).Methods(http.MethodGet)
+	workers.Handle("/vorgaenge/{caseId}/notizen", p.audit.Declare(web.Changes("case.note"), p.page(p.handleNotePage))).Methods(http.MethodPost)
 	workers.Handle("/aufgaben/{taskId}/{action}", p.audit.Declare(web.Changes("task.action"), p.page(p.handleTaskFormPage))).Methods(http.MethodPost)
+
+	// Before the administrators' room, whose prefix it shares: the
+	// dashboard, for administrators and the team leads of an authority.
+	dashboard := room("/verwaltung/auswertung", "administrators and team leads", ozgflow.RoleAdmin, ozgflow.RoleCaseWorker)
+	dashboard.Handle("", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDashboardPage))).Methods(http.MethodGet)
 
 	// Before the administrators' room, whose prefix it shares.
 	protection := room("/verwaltung/protokoll", "the data protection role", ozgflow.RoleDataProtection)
@@ -141,7 +160,6 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDefinitionsPage))).Methods(http.MethodGet)
 	admins.Handle("/import", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleImportPage))).Methods(http.MethodPost)
 	admins.Handle("/aenderungen", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleChangesPage))).Methods(http.MethodGet)
-	admins.Handle("/auswertung", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDashboardPage))).Methods(http.MethodGet)
 	admins.Handle("/zustellungen", p.audit.Declare(web.Reads("delivery.list"), p.page(p.handleDeliveriesPage))).Methods(http.MethodGet)
 	admins.Handle("/loeschung", p.audit.Declare(web.NoPersonalData, p.page(p.handleErasurePage))).Methods(http.MethodGet)
 	admins.Handle("/loeschung", p.audit.Declare(web.Changes("erasure.request"), p.page(p.handleErase))).Methods(http.MethodPost)
@@ -160,7 +178,7 @@ func (p *Pages) page(h func(w http.ResponseWriter, r *http.Request, v view)) htt
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := ozgflow.IdentityFrom(r.Context())
 		v := view{User: &id, CSRF: p.csrf.Token(csrfPurpose, web.SessionToken(r)), Nonce: web.NewNonce(),
-			Flash: flashText(r.URL.Query().Get("hinweis"))}
+			Flash: flashText(r.URL.Query().Get("hinweis")), TeamLead: p.cases.LeadsTeam(id)}
 		h(w, r, v)
 	}
 }

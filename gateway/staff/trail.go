@@ -51,13 +51,14 @@ func (p *Pages) handleTrailPage(w http.ResponseWriter, r *http.Request, v view) 
 
 // trailRow is an entry of a case's trail as its page shows it.
 type trailRow struct {
-	At, Who, Role, Action, Detail, From string
+	At, Who, Role, Action, Via, Detail, From string
 }
 
 // caseTrail reads the newest 500 entries of a case's audit trail for its
-// page, newest first; the page's own entry ("case.read") covers the
-// reading.
-func (p *Pages) caseTrail(ctx context.Context, caseID string) ([]trailRow, error) {
+// page, newest first, in German: who by name, what was done, by which way
+// (the workspace, the API, the applicant's pages, ozgflow itself); the
+// page's own entry ("case.read") covers the reading.
+func (p *Pages) caseTrail(ctx context.Context, caseID string, names map[string]string) ([]trailRow, error) {
 	if p.cases.Records == nil {
 		return nil, nil
 	}
@@ -67,10 +68,72 @@ func (p *Pages) caseTrail(ctx context.Context, caseID string) ([]trailRow, error
 	}
 	rows := make([]trailRow, 0, len(entries))
 	for _, e := range entries {
-		rows = append(rows, trailRow{At: e.At.In(locale.Berlin).Format("02.01.2006 15:04:05"), Who: e.Actor, Role: roleName(e.Role),
-			Action: e.Action, Detail: e.Detail, From: e.Address})
+		via, detail := trailDetail(e)
+		who := p.who(e.Actor, names)
+		if e.Actor == ozgflow.ActorSystem {
+			who = say("who.system")
+		}
+		rows = append(rows, trailRow{At: e.At.In(locale.Berlin).Format("02.01.2006 15:04:05"), Who: who,
+			Role: roleName(e.Role), Action: locale.DE.TrailAction(e.Action), Via: via, Detail: detail, From: e.Address})
 	}
 	return rows, nil
+}
+
+// trailDetail reads an entry's detail ("GET /route; task …; document …"):
+// the way it came by, from its route, and what it names, in German.
+func trailDetail(e records.Entry) (via, detail string) {
+	parts := strings.Split(e.Detail, "; ")
+	route := ""
+	if method, path, ok := strings.Cut(parts[0], " "); ok && strings.HasPrefix(path, "/") && method == strings.ToUpper(method) {
+		route, parts = path, parts[1:]
+	}
+	switch {
+	case strings.HasPrefix(route, "/arbeitskorb"):
+		via = say("trail.via.workspace")
+	case strings.HasPrefix(route, "/verwaltung"):
+		via = say("trail.via.admin")
+	case strings.HasPrefix(route, "/api/"):
+		via = say("trail.via.api")
+	case strings.HasPrefix(route, "/antraege"):
+		via = say("trail.via.applicant")
+	case strings.HasPrefix(route, "/anmelden"), strings.HasPrefix(route, "/abmelden"):
+		via = say("trail.via.signin")
+	case route == "" && e.Role == string(ozgflow.RoleSystem):
+		via = say("trail.via.system")
+	}
+	var out []string
+	for _, part := range parts {
+		switch {
+		case strings.HasPrefix(part, "task "):
+			out = append(out, say("trail.task", strings.TrimPrefix(part, "task ")))
+		case strings.HasPrefix(part, "document "):
+			sha, how, _ := strings.Cut(strings.TrimPrefix(part, "document "), " ")
+			if len(sha) > 12 {
+				sha = sha[:12] + "…"
+			}
+			text := say("trail.document", sha)
+			switch how {
+			case "(open)":
+				text += ", " + say("trail.opened")
+			case "(download)":
+				text += ", " + say("trail.downloaded")
+			}
+			out = append(out, text)
+		case e.Action == "case.deliver":
+			// "<target> (case)" or "<target> (archive)"
+			target, kind, _ := strings.Cut(part, " (")
+			where := map[string]string{"case)": say("trail.to.backoffice"), "archive)": say("trail.to.archive")}[kind]
+			if where == "" {
+				where = part
+			} else {
+				where += " " + target
+			}
+			out = append(out, where)
+		default:
+			out = append(out, part)
+		}
+	}
+	return via, strings.Join(out, "; ")
 }
 
 // roleName is a role as staff call it.

@@ -8,32 +8,32 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
-	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/reports"
 	"github.com/ozgflow/ozgflow/store"
 )
 
-// The case workers' workspace (Arbeitskorb): queues, the task list, the
-// case view and the actions on a task. It reads the Redis projections and
-// acts through the same workflow updates as the API.
+// The case workers' workspace (Arbeitskorb): the queues with their
+// counters, the task list with what a case worker needs to pick the next
+// case (its short number, who applied, the service, when it came in, when
+// it is due, its status and who holds it), and the selected case beside
+// the list (workspace_case.go). It reads the Redis projections and acts
+// through the same workflow updates as the API.
 
 // pageSize is how many tasks one page of the list shows.
 const pageSize = 25
 
 // inboxData is what the task list shows.
 type inboxData struct {
-	Queues     []store.QueueCount
+	Queues     []queueCount
 	Mine       int64
 	Queue      string
+	QueueName  string
 	Status     string
 	Service    string
 	Sort       string
@@ -46,6 +46,14 @@ type inboxData struct {
 	Query      template.URL // the filter as a query string, for paging links
 	Results    []bulkRow
 	Reminders  []taskRow // tasks the case worker holds that were reminded or are overdue
+	// Current is the case shown beside the list, on the case page.
+	Current string
+}
+
+// queueCount is a queue's counters with the queue's display name.
+type queueCount struct {
+	store.QueueCount
+	Name string
 }
 
 type serviceOption struct{ Key, Name string }
@@ -53,22 +61,43 @@ type serviceOption struct{ Key, Name string }
 // taskRow is one line of the task list.
 type taskRow struct {
 	ozgflow.Task
+	Number      string // the case's short number
+	Applicant   string // who applied
+	Business    string // the business they applied for, if any
+	Received    string
 	ServiceName string
+	QueueName   string
 	Due         string
 	Overdue     bool
 	StatusText  string
 	Holder      string
+	Href        string // the case beside the list, with the list's filter
 }
 
 type bulkRow struct {
 	TaskID string
+	Number string
 	OK     bool
 	Text   string
 }
 
+// listKeys are the query parameters of the list's filter; the case page
+// carries them so that the list beside it stays the one chosen.
+var listKeys = []string{"queue", "status", "service", "sort", "seite"}
+
+// listQuery keeps the list's filter of a query string.
+func listQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range listKeys {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
 // inboxFilter reads the list's filter from the query string.
-func (p *Pages) inboxFilter(r *http.Request, id ozgflow.Identity) (store.TaskQuery, int) {
-	q := r.URL.Query()
+func (p *Pages) inboxFilter(q url.Values, id ozgflow.Identity) (store.TaskQuery, int) {
 	f := store.TaskQuery{Authority: id.Authority, Queue: q.Get("queue"), Status: q.Get("status"), Service: q.Get("service"),
 		Sort: q.Get("sort"), User: id.Subject, Now: p.now(), Limit: pageSize}
 	if !slices.Contains([]string{"", store.FilterOpen, store.FilterMine, store.FilterOthers, store.FilterOverdue, store.FilterApproval}, f.Status) {
@@ -84,13 +113,29 @@ func (p *Pages) inboxFilter(r *http.Request, id ozgflow.Identity) (store.TaskQue
 }
 
 func (p *Pages) inbox(ctx context.Context, id ozgflow.Identity, f store.TaskQuery, page int) (inboxData, error) {
-	d := inboxData{Queue: f.Queue, Status: f.Status, Service: f.Service, Sort: f.Sort, Page: page}
+	d := inboxData{Queue: f.Queue, QueueName: p.cases.QueueName(id.Authority, f.Queue), Status: f.Status, Service: f.Service,
+		Sort: f.Sort, Page: page}
+	query := url.Values{}
+	for k, v := range map[string]string{"queue": f.Queue, "status": f.Status, "service": f.Service, "sort": f.Sort} {
+		if v != "" {
+			query.Set(k, v)
+		}
+	}
+	d.Query = template.URL(query.Encode()) // encoded here: safe in a URL
+	caseQuery := listQuery(query)
+	if page > 1 {
+		caseQuery.Set("seite", strconv.Itoa(page))
+	}
 	queues, err := p.cases.MemberQueues(ctx, id, id.Authority)
 	if err != nil {
 		return d, err
 	}
-	if d.Queues, err = p.store.QueueCounts(ctx, id.Authority, queues, f.Now); err != nil {
+	counts, err := p.store.QueueCounts(ctx, id.Authority, queues, f.Now)
+	if err != nil {
 		return d, err
+	}
+	for _, c := range counts {
+		d.Queues = append(d.Queues, queueCount{QueueCount: c, Name: p.cases.QueueName(id.Authority, c.Queue)})
 	}
 	if d.Mine, err = p.store.AssignedCount(ctx, id.Authority, id.Subject); err != nil {
 		return d, err
@@ -100,10 +145,14 @@ func (p *Pages) inbox(ctx context.Context, id ozgflow.Identity, f store.TaskQuer
 	if err != nil {
 		return d, err
 	}
+	var reminded []ozgflow.Task
 	for _, t := range held {
 		if !t.RemindedAt.IsZero() || t.Overdue(f.Now) {
-			d.Reminders = append(d.Reminders, p.taskRow(t, names, f.Now))
+			reminded = append(reminded, t)
 		}
+	}
+	if d.Reminders, err = p.taskRows(ctx, id, reminded, names, f.Now, caseQuery); err != nil {
+		return d, err
 	}
 	if f.Queue != "" && !id.MemberOf(f.Queue) {
 		return d, ozgflow.Errorf(ozgflow.ENOTFOUND, "Arbeitskorb %s gibt es nicht.", f.Queue)
@@ -112,26 +161,57 @@ func (p *Pages) inbox(ctx context.Context, id ozgflow.Identity, f store.TaskQuer
 	if err != nil {
 		return d, err
 	}
-	for _, t := range list.Tasks {
-		d.Tasks = append(d.Tasks, p.taskRow(t, names, f.Now))
+	if d.Tasks, err = p.taskRows(ctx, id, list.Tasks, names, f.Now, caseQuery); err != nil {
+		return d, err
 	}
 	d.Total = list.Total
 	d.Pages = int((list.Total + pageSize - 1) / pageSize)
 	d.Services = p.serviceOptions(id.Authority)
 	d.Colleagues = p.cases.Colleagues(ctx, id.Authority)
-	query := url.Values{}
-	for k, v := range map[string]string{"queue": f.Queue, "status": f.Status, "service": f.Service, "sort": f.Sort} {
-		if v != "" {
-			query.Set(k, v)
-		}
-	}
-	d.Query = template.URL(query.Encode()) // encoded here: safe in a URL
 	return d, nil
+}
+
+// taskRows words tasks for the list, with what the list shows of their
+// cases; caseQuery is the list's filter the links to the cases carry.
+func (p *Pages) taskRows(ctx context.Context, id ozgflow.Identity, tasks []ozgflow.Task, names map[string]string, now time.Time,
+	caseQuery url.Values) ([]taskRow, error) {
+	if len(tasks) == 0 {
+		return nil, nil
+	}
+	cases, err := p.cases.CaseSummaries(ctx, tasks)
+	if err != nil {
+		return nil, err
+	}
+	suffix := ""
+	if len(caseQuery) > 0 {
+		suffix = "?" + caseQuery.Encode()
+	}
+	rows := make([]taskRow, 0, len(tasks))
+	for _, t := range tasks {
+		row := p.taskRow(t, names, now)
+		c, known := cases[t.CaseID]
+		row.Number = casework.ShortNumber(t.CaseID, c.CaseNumber)
+		if a := c.Applicant; a != nil {
+			row.Applicant, row.Business = a.Name, a.BusinessName
+		}
+		received := c.SubmittedAt
+		if !known || received.IsZero() {
+			received = t.CreatedAt
+		}
+		if !received.IsZero() {
+			row.Received = locale.DE.Short(received)
+		}
+		row.QueueName = p.cases.QueueName(id.Authority, t.Queue)
+		row.Href = "/arbeitskorb/vorgaenge/" + t.CaseID + suffix
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 func (p *Pages) taskRow(t ozgflow.Task, names map[string]string, now time.Time) taskRow {
 	row := taskRow{Task: t, ServiceName: p.cases.ServiceName(t.Service), Overdue: t.Overdue(now),
-		StatusText: locale.DE.TaskStatus(t.Status), Holder: nameOf(names, t.Assignee)}
+		StatusText: locale.DE.TaskStatus(t.Status), Holder: nameOf(names, t.Assignee),
+		QueueName: p.cases.QueueName(t.Authority, t.Queue)}
 	if !t.DueAt.IsZero() {
 		row.Due = locale.DE.Short(t.DueAt)
 	}
@@ -158,8 +238,15 @@ func nameOf(names map[string]string, subject string) string {
 	return subject
 }
 
+// Fragments of the workspace the live refresh asks for: the counters and
+// the list together, or the list beside a case.
+const (
+	fragmentList = "liste"
+	fragmentSide = "seitenliste"
+)
+
 func (p *Pages) handleInboxPage(w http.ResponseWriter, r *http.Request, v view) {
-	f, page := p.inboxFilter(r, *v.User)
+	f, page := p.inboxFilter(r.URL.Query(), *v.User)
 	d, err := p.inbox(r.Context(), *v.User, f, page)
 	status := http.StatusOK
 	if err != nil {
@@ -167,16 +254,28 @@ func (p *Pages) handleInboxPage(w http.ResponseWriter, r *http.Request, v view) 
 		v.ProblemTitle = "Die Aufgaben konnten nicht geladen werden."
 		v.Problems = []ozgflow.FieldError{{Detail: ozgflow.ErrorMessage(err)}}
 	}
+	d.Current = r.URL.Query().Get("vorgang")
 	v.Title, v.Data = say("title.workspace"), d
-	if r.URL.Query().Get("fragment") == "liste" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if err := pages["workspace"].ExecuteTemplate(w, "tasklist", v); err != nil {
-			p.logger.Error("Task list not rendered", "error", err)
-		}
+	// The live refresh replaces the counters and the list in one answer,
+	// so that they never disagree.
+	switch r.URL.Query().Get("fragment") {
+	case fragmentList:
+		p.fragment(w, "workspace", "live", v)
+		return
+	case fragmentSide:
+		p.fragment(w, "workspace_case", "sidelive", v)
 		return
 	}
 	p.show(w, status, "workspace", v)
+}
+
+// fragment answers a part of a page for the live refresh.
+func (p *Pages) fragment(w http.ResponseWriter, page, name string, v view) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := pages[page].ExecuteTemplate(w, name, v); err != nil {
+		p.logger.Error("Workspace fragment not rendered", "fragment", name, "error", err)
+	}
 }
 
 // handleBulkPage claims, hands over or exports the selected tasks.
@@ -187,7 +286,7 @@ func (p *Pages) handleBulkPage(w http.ResponseWriter, r *http.Request, v view) {
 		p.exportSelected(w, r, id, ids)
 		return
 	}
-	f, page := p.inboxFilter(r, id)
+	f, page := p.inboxFilter(r.URL.Query(), id)
 	status := http.StatusOK
 	var rows []bulkRow
 	if len(ids) == 0 {
@@ -215,6 +314,13 @@ func (p *Pages) actOnSelected(r *http.Request, id ozgflow.Identity, ids []string
 		v.ProblemTitle = say("problem.bulk")
 		v.Problems = p.germanProblems(r.Context(), id, err)
 	}
+	var caseIDs []string
+	for _, res := range results {
+		if caseID, ok := ozgflow.CaseIDFromTaskID(res.TaskID); ok {
+			caseIDs = append(caseIDs, caseID)
+		}
+	}
+	numbers, _ := p.store.CaseSummaries(r.Context(), caseIDs)
 	done := 0
 	rows := make([]bulkRow, 0, len(results))
 	for _, res := range results {
@@ -224,7 +330,12 @@ func (p *Pages) actOnSelected(r *http.Request, id ozgflow.Identity, ids []string
 		} else {
 			text = p.refusalText(r.Context(), locale.DE, id, res.Err)
 		}
-		rows = append(rows, bulkRow{TaskID: res.TaskID, OK: res.Err == nil, Text: text})
+		caseID, _ := ozgflow.CaseIDFromTaskID(res.TaskID)
+		number := res.TaskID
+		if caseID != "" {
+			number = casework.ShortNumber(caseID, numbers[caseID].CaseNumber)
+		}
+		rows = append(rows, bulkRow{TaskID: res.TaskID, Number: number, OK: res.Err == nil, Text: text})
 	}
 	if len(results) > 0 {
 		v.Flash = say("flash.bulk", done, len(results))
@@ -266,264 +377,6 @@ func (p *Pages) germanProblems(ctx context.Context, id ozgflow.Identity, err err
 		return ozgflow.ErrorFields(err)
 	}
 	return []ozgflow.FieldError{{Detail: p.refusalText(ctx, locale.DE, id, err)}}
-}
-
-// caseData is what the case view shows.
-type caseData struct {
-	Case        ozgflow.Case
-	ServiceName string
-	Status      string
-	Fields      []definitions.LabelledField
-	Attachments []attachmentRow
-	Tasks       []taskRow
-	Active      *taskRow // the task the case worker can act on now
-	Queues      []string
-	Colleagues  []ozgflow.Identity
-	Audit       []auditRow
-	Trail       []trailRow // the audit trail: who read or changed the case
-	Payment     string
-	Seal        string
-	Can         map[string]bool
-}
-
-// attachmentRow is a document of the application; Href opens it when
-// ozgflow keeps its bytes (a portal may have submitted only its hash).
-type attachmentRow struct {
-	ozgflow.Attachment
-	Href string
-}
-
-type auditRow struct {
-	At, By, Action, Detail string
-}
-
-// caseForWorker loads a case and what it started with, if the case worker
-// may see it.
-func (p *Pages) caseForWorker(ctx context.Context, id ozgflow.Identity, caseID string) (ozgflow.Case, definitions.CaseInput, error) {
-	var in definitions.CaseInput
-	c, err := p.cases.CaseFor(ctx, id, caseID)
-	if err != nil {
-		return c, in, err
-	}
-	in, err = p.cases.Input(ctx, caseID)
-	return c, in, err
-}
-
-func (p *Pages) handleCasePage(w http.ResponseWriter, r *http.Request, v view) {
-	p.casePage(w, r, v, http.StatusOK)
-}
-
-func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status int) {
-	id := *v.User
-	c, in, err := p.caseForWorker(r.Context(), id, mux.Vars(r)["caseId"])
-	if err != nil {
-		p.errorPageFor(w, r, err)
-		return
-	}
-	web.NoteAccount(r.Context(), c.PortalAccount)
-	names := p.cases.Names(r.Context(), id.Authority)
-	now := p.now()
-	d := caseData{Case: c, ServiceName: c.ServiceName, Status: locale.DE.CaseStatus(c.ShownStatus()),
-		Fields: in.Definition.LabelledData(in.Application.Data), Queues: in.Definition.Queues()}
-	for _, t := range c.Tasks {
-		row := p.taskRow(t, names, now)
-		d.Tasks = append(d.Tasks, row)
-		if t.Active() && id.MemberOf(t.Queue) {
-			d.Active = &row
-		}
-	}
-	for _, colleague := range p.cases.Colleagues(r.Context(), id.Authority) {
-		if colleague.Subject != id.Subject {
-			d.Colleagues = append(d.Colleagues, colleague)
-		}
-	}
-	if t := d.Active; t != nil {
-		d.Can = casework.AllowedActions(id, t.Task)
-	}
-	d.Audit = auditRows(c.Audit, names)
-	if d.Trail, err = p.caseTrail(r.Context(), c.ID); err != nil {
-		p.logger.Error("Audit trail of a case not read", "error", err)
-		p.ErrorPage(w, r, http.StatusServiceUnavailable, "unavailable")
-		return
-	}
-	d.Attachments = p.attachmentRows(r.Context(), c, in.Application.Attachments)
-	d.Payment, d.Seal = paymentLine(c.Payment), sealLine(c.Seal)
-	v.Title = c.ServiceName + " – Vorgang " + c.ID
-	v.Data = d
-	p.show(w, status, "workspace_case", v)
-}
-
-// attachmentRows lists the documents submitted with the application and
-// uploaded with answers, linked to their download where ozgflow keeps them.
-func (p *Pages) attachmentRows(ctx context.Context, c ozgflow.Case, submitted []ozgflow.Attachment) []attachmentRow {
-	kept := map[string]bool{}
-	docs, err := p.cases.Records.Documents(ctx, c.ID)
-	if err != nil {
-		p.logger.Warn("Documents of a case not listed", "case", c.ID, "error", err)
-	}
-	for _, d := range docs {
-		kept[d.SHA256] = true
-	}
-	all := append([]ozgflow.Attachment(nil), submitted...)
-	for _, req := range c.Requests {
-		all = append(all, req.Attachments...)
-	}
-	rows := make([]attachmentRow, 0, len(all))
-	for _, a := range all {
-		row := attachmentRow{Attachment: a}
-		if kept[a.SHA256] {
-			row.Href = "/api/v1/applications/" + c.ID + "/documents/" + a.SHA256
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-// auditRows words the audit trail for the case page: who, in German.
-func auditRows(audit []ozgflow.AuditEntry, names map[string]string) []auditRow {
-	rows := make([]auditRow, 0, len(audit))
-	for _, a := range audit {
-		by := a.By
-		switch by {
-		case "system":
-			by = say("audit.system")
-		case "applicant":
-			by = say("audit.applicant")
-		default:
-			by = nameOf(names, by)
-		}
-		rows = append(rows, auditRow{At: locale.DE.Short(a.At), By: by, Action: locale.DE.AuditAction(a.Action), Detail: a.Detail})
-	}
-	return rows
-}
-
-// paymentLine says what was paid, or "" without a fee.
-func paymentLine(p *ozgflow.Payment) string {
-	if p == nil {
-		return ""
-	}
-	line := locale.DE.Amount(p.Amount, p.Currency) + " – " + locale.DE.PaymentStatus(p.Status)
-	if p.Refund != "" {
-		line += " (" + say("payment.refund", locale.DE.RefundStatus(p.Refund)) + ")"
-	}
-	return line
-}
-
-// sealLine says when and with which key the application was sealed.
-func sealLine(seal *ozgflow.Seal) string {
-	if seal == nil {
-		return ""
-	}
-	return say("seal", locale.DE.Short(seal.SealedAt), seal.KeyID)
-}
-
-// taskActions name the forms' actions in the audit trail as the API's
-// routes name them.
-var taskActions = map[string]string{
-	"uebernehmen": "task.claim",
-	"freigeben":   "task.release",
-	"abgeben":     "task.handover",
-	"entscheiden": "task.complete",
-	"nachfragen":  "task.complete",
-	"bestaetigen": "task.approve",
-}
-
-// taskForms maps the action names of the case view's forms to updates.
-var taskForms = map[string]string{
-	"uebernehmen": ozgflow.UpdateClaim,
-	"freigeben":   ozgflow.UpdateRelease,
-	"abgeben":     ozgflow.UpdateHandover,
-	"entscheiden": ozgflow.UpdateComplete,
-	"nachfragen":  ozgflow.UpdateComplete,
-	"bestaetigen": ozgflow.UpdateApprove,
-}
-
-var taskFlash = map[string]string{
-	"uebernehmen": "uebernommen",
-	"freigeben":   "freigegeben",
-	"abgeben":     "abgegeben",
-	"entscheiden": "entschieden",
-	"nachfragen":  "nachgefragt",
-	"bestaetigen": "bestaetigt",
-}
-
-// taskFormBody reads the body of a task action from its form.
-func taskFormBody(action string, r *http.Request) any {
-	switch action {
-	case "abgeben":
-		return casework.HandoverTo{To: r.PostFormValue("to"), Queue: r.PostFormValue("queue"), Note: strings.TrimSpace(r.PostFormValue("note"))}
-	case "entscheiden":
-		return casework.Completion{Outcome: r.PostFormValue("outcome"), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
-	case "nachfragen":
-		var fields []string
-		for _, f := range strings.Split(r.PostFormValue("fields"), ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				fields = append(fields, f)
-			}
-		}
-		return casework.Completion{Outcome: ozgflow.OutcomeRequestInformation, Comment: strings.TrimSpace(r.PostFormValue("question")), Fields: fields}
-	case "bestaetigen":
-		return casework.ApprovalAnswer{Approve: r.PostFormValue("approve") == "ja", Comment: strings.TrimSpace(r.PostFormValue("comment"))}
-	case "wiedervorlage", "wiedervorlage-entfernen":
-		return followUpForm(action, r)
-	}
-	return nil
-}
-
-// handleTaskFormPage performs an action from the case view, then shows the
-// case again: with a confirmation, or with what went wrong in German.
-func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v view) {
-	id := *v.User
-	taskID, action := mux.Vars(r)["taskId"], mux.Vars(r)["action"]
-	update, ok := taskForms[action]
-	if !ok {
-		p.ErrorPage(w, r, http.StatusNotFound, "notfound")
-		return
-	}
-	web.NoteAction(r.Context(), taskActions[action])
-	caseID, _ := ozgflow.CaseIDFromTaskID(taskID)
-	if _, err := p.cases.ActOnTask(r.Context(), id, update, taskID, taskFormBody(action, r)); err != nil {
-		switch ozgflow.ErrorCode(err) {
-		case ozgflow.ENOTFOUND:
-			p.errorPageFor(w, r, err)
-			return
-		case ozgflow.ECONFLICT:
-			p.conflictPage(w, r, id, caseID, err)
-			return
-		}
-		v.ProblemTitle = say("problem.action")
-		v.Problems = locale.DE.InputProblems(ozgflow.ErrorFields(err))
-		if v.Problems == nil {
-			v.Problems = append([]ozgflow.FieldError{{Detail: p.refusalText(r.Context(), locale.DE, id, err)}}, ozgflow.ErrorFields(err)...)
-		}
-		mux.Vars(r)["caseId"] = caseID
-		p.casePage(w, r, v, web.StatusOf(ozgflow.ErrorCode(err)))
-		return
-	}
-	http.Redirect(w, r, "/arbeitskorb/vorgaenge/"+caseID+"?hinweis="+taskFlash[action], http.StatusSeeOther)
-}
-
-// conflictPage answers an action the case's state no longer allows: the
-// error page in the request's language, saying why, with the way back to
-// the case.
-func (p *Pages) conflictPage(w http.ResponseWriter, r *http.Request, id ozgflow.Identity, caseID string, err error) {
-	l := locale.FromRequest(r)
-	p.render.Error(w, http.StatusConflict, web.ErrorPage{Lang: string(l), Title: l.Text(false, "staff.error.conflict.title"),
-		Text: p.refusalText(r.Context(), l, id, err), Help: l.Text(false, "staff.error.conflict.help"),
-		Back: "/arbeitskorb/vorgaenge/" + caseID, BackText: l.Text(false, "staff.error.back.case")})
-}
-
-// errorPageFor answers a refused page with the error page of its status.
-func (p *Pages) errorPageFor(w http.ResponseWriter, r *http.Request, err error) {
-	kinds := map[string]string{ozgflow.ENOTFOUND: "notfound", ozgflow.EFORBIDDEN: "forbidden", ozgflow.ECONFLICT: "conflict"}
-	kind, ok := kinds[ozgflow.ErrorCode(err)]
-	if !ok {
-		kind = "unavailable"
-		if ozgflow.ErrorCode(err) == ozgflow.EINTERNAL {
-			p.logger.Error("Staff page failed", "path", r.URL.Path, "error", err)
-		}
-	}
-	p.ErrorPage(w, r, map[string]int{"notfound": 404, "forbidden": 403, "conflict": 409, "unavailable": 503}[kind], kind)
 }
 
 // handleWorkspaceEvents streams server-sent events: the ID of every case of

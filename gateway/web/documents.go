@@ -15,10 +15,17 @@ var inlineTypes = map[string]bool{"application/pdf": true, "image/png": true, "i
 // ServeDocument answers with a document's bytes: shown in the browser when
 // it is a PDF or an image, downloaded otherwise, under its own name, never
 // cached and never sniffed as anything else.
-func ServeDocument(w http.ResponseWriter, d records.Document) {
+func ServeDocument(w http.ResponseWriter, d records.Document) { ServeDocumentAs(w, d, false) }
+
+// ServeDocumentAs is ServeDocument that, with download, has the browser
+// save a PDF or an image too instead of showing it.
+func ServeDocumentAs(w http.ResponseWriter, d records.Document, download bool) {
 	disposition, contentType := "attachment", "application/octet-stream"
 	if inlineTypes[d.ContentType] {
-		disposition, contentType = "inline", d.ContentType
+		contentType = d.ContentType
+		if !download {
+			disposition = "inline"
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)

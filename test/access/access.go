@@ -192,13 +192,16 @@ POST   /arbeitskorb/sammelaktion                                      signin sig
 GET    /arbeitskorb/ereignisse                                        signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
 GET    /arbeitskorb/suche                                             signin signin signin signin signin signin ok     ok     ok     403    signin signin 403
 GET    /arbeitskorb/vorgaenge/{caseId}                                signin signin signin signin signin signin ok     404    404    403    signin signin 403
+GET    /arbeitskorb/vorgaenge/{caseId}/dokumente/{sha256}             signin signin signin signin signin signin ok     404    404    403    signin signin 403
+POST   /arbeitskorb/vorgaenge/{caseId}/notizen                        signin signin signin signin signin signin ok     404    404    403    signin signin 403
 POST   /arbeitskorb/aufgaben/{taskId}/{action}                        signin signin signin signin signin signin ok     404    404    403    signin signin 403
 
-# The Verwaltung: administrators, by session only.
+# The Verwaltung: administrators, by session only; the dashboard also for
+# the team leads of the authority (sb and sbX lead their teams, sbQ does not).
 GET    /verwaltung                                                    signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/import                                             signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 GET    /verwaltung/aenderungen                                        signin signin signin signin signin signin 403    403    403    ok     signin signin 403
-GET    /verwaltung/auswertung                                         signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/auswertung                                         signin signin signin signin signin signin ok     ok     403    ok     signin signin 403
 GET    /verwaltung/zustellungen                                       signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 GET    /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403

@@ -80,6 +80,8 @@ POST   /arbeitskorb/sammelaktion                                      task.bulk
 GET    /arbeitskorb/ereignisse                                        task.events
 GET    /arbeitskorb/suche                                             case.search
 GET    /arbeitskorb/vorgaenge/{caseId}                                case.read
+GET    /arbeitskorb/vorgaenge/{caseId}/dokumente/{sha256}             document.download
+POST   /arbeitskorb/vorgaenge/{caseId}/notizen                        case.note
 POST   /arbeitskorb/aufgaben/{taskId}/{action}                        task.claim
 GET    /verwaltung                                                    -
 POST   /verwaltung/import                                             -

@@ -107,6 +107,8 @@ var Scenarios = []Scenario{
 	{"ConflictOnAStaffPageSaysWhy", conflictOnAStaffPageSaysWhy},
 	{"BulkClaimAndExport", bulkClaimAndExport},
 	{"FollowUpAndCaseSearch", followUpAndCaseSearch},
+	{"CaseWorkersWorkspace", caseWorkersWorkspace},
+	{"ReturningADecisionNeedsAReason", returningADecisionNeedsAReason},
 	{"AnswersWithDocuments", answersWithDocuments},
 	{"DocumentsWithTheApplication", documentsWithTheApplication},
 	{"MailboxReadUnreadAndPaging", mailboxReadUnreadAndPaging},

@@ -31,6 +31,15 @@ func erasureAndAccessOnRequest(t *testing.T, st *Stack) {
 	}
 	pay(t, s.PaymentURL, "pay")
 	st.waitStatus(t, s, "approved")
+	// A case worker keeps an internal note on it; it goes with the erasure.
+	worker, csrf := st.staffPage(t, "dev-sb-leipzig", "/arbeitskorb/vorgaenge/"+s.ID)
+	const note = "Halter telefonisch bestätigt."
+	if res := worker.post("/arbeitskorb/vorgaenge/"+s.ID+"/notizen", url.Values{"csrf": {csrf}, "note": {note}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("note: %d", res.Status)
+	}
+	if body := worker.get("/arbeitskorb/vorgaenge/" + s.ID).Body; !strings.Contains(body, note) || !strings.Contains(body, "Ben Beispiel") {
+		t.Errorf("the case page lacks the note or the applicant before the erasure")
+	}
 
 	if res := st.api(t, http.MethodPost, path, "dev-sb-leipzig", reason); res.Status != http.StatusForbidden {
 		t.Errorf("erasure by a case worker: %d, want 403", res.Status)
@@ -76,6 +85,13 @@ func erasureAndAccessOnRequest(t *testing.T, st *Stack) {
 	res = st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-admin", nil)
 	if res.Status != http.StatusOK || strings.Contains(string(res.Body), "Südvorstadt") || strings.Contains(string(res.Body), s.ID+"-1") {
 		t.Errorf("account data after the erasure: %d %s", res.Status, res.Body)
+	}
+	body := worker.get("/arbeitskorb/vorgaenge/" + s.ID).Body
+	if i := strings.Index(body, `<nav class="worklist"`); i > 0 {
+		body = body[:i] // the list beside the case shows other cases
+	}
+	if strings.Contains(body, note) || strings.Contains(body, "Ben Beispiel") || strings.Contains(body, "Karl-Liebknecht-Straße") {
+		t.Errorf("the case page shows the erased case's note or applicant:\n%s", body)
 	}
 	res = st.api(t, http.MethodPost, "/api/v1/accounts/"+account+"/erasure", "dev-admin", reason)
 	if res.Status != http.StatusOK {
