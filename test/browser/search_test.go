@@ -92,7 +92,8 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "Wiedervorlage ist entfernt")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[text()="Keine Wiedervorlage gesetzt."]`, chromedp.BySearch),
 		chromedp.Click(`#outcome-approve`, chromedp.ByID),
-		chromedp.Click(`//button[text()="Entscheidung speichern"]`, chromedp.BySearch),
+		chromedp.Click(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
+		chromedp.Click(`//button[text()="Entscheidung speichern und Nachricht senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
 	)
 	st.WaitStatus(t, s, "approved")

@@ -207,7 +207,6 @@ func TestCaseWorkersDay(t *testing.T) {
 	s := st.SubmitWithDocuments(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"), e2e.File{Name: "Handelsregisterauszug.pdf", Data: auszug})
 	e2e.Pay(t, s.PaymentURL, "pay")
 	task := st.OpenTask(t, s.ID, "dev-sb-leipzig", "gewerbe")["id"].(string)
-	number := s.ID[:8] // no case number yet: the technical ID, shortened
 	const note = "Betrieb ist uns bekannt; Auflagen von 2024 beachten."
 	const message = "Bitte hängen Sie die Gewerbeanzeige im Betrieb aus."
 
@@ -220,7 +219,10 @@ func TestCaseWorkersDay(t *testing.T) {
 		chromedp.WaitVisible(`tr[data-task="`+task+`"]`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-task="`+cssEscape(task)+`"]`, &row, chromedp.ByQuery),
 	)
-	for _, want := range []string{number, "Café Anna", "Anna Muster", "Gewerbeanmeldung", "Gewerbeangelegenheiten", "Offen", "niemand"} {
+	if !regexp.MustCompile(`GEW-\d{4}-\d{6}`).MatchString(row) {
+		t.Errorf("the row lacks the short case number: %q", row)
+	}
+	for _, want := range []string{"Café Anna", "Anna Muster", "Gewerbeanmeldung", "Gewerbeangelegenheiten", "Offen", "niemand"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the row lacks %q: %q", want, row)
 		}
