@@ -51,7 +51,7 @@ func (s *Service) PreviewMessage(ctx context.Context, id ozgflow.Identity, taskI
 	if err != nil {
 		return Message{}, err
 	}
-	return renderMessage(in.Definition, c, task, req, s.now()), nil
+	return renderMessage(in.Definition, in.Contact, c, task, req, s.now()), nil
 }
 
 // decidable refuses a decision or question as the workflow's validator
@@ -92,11 +92,15 @@ func checkCompletion(t ozgflow.Task, req Completion) error {
 
 // renderMessage fills the variant's notice for the outcome as the case
 // workflow does when it decides or asks (workflows: decide, askApplicant,
-// notify).
-func renderMessage(def definitions.Definition, c ozgflow.Case, t ozgflow.Task, req Completion, now time.Time) Message {
+// notify): with the case number, and a rejection with the variant's
+// Rechtsbehelfsbelehrung and the office's contact.
+func renderMessage(def definitions.Definition, contact *definitions.Contact, c ozgflow.Case, t ozgflow.Task, req Completion, now time.Time) Message {
 	step, _ := def.Step(t.StepID)
 	var m Message
-	data := definitions.NoticeData{CaseID: c.ID, Service: def.Name, Authority: c.Authority}
+	data := definitions.NoticeData{CaseID: c.ID, CaseNumber: c.CaseNumber, Service: def.Name, Authority: c.Authority}
+	if data.CaseNumber == "" {
+		data.CaseNumber = c.ID // as the workflow quotes cases from before case numbers
+	}
 	switch req.Outcome {
 	case ozgflow.OutcomeRequestInformation:
 		m.Key, data.Question = string(ozgflow.StatusInformationRequested), req.Comment
@@ -124,6 +128,9 @@ func renderMessage(def definitions.Definition, c ozgflow.Case, t ozgflow.Task, r
 		m.Title, m.Text = m.Key, m.Key // as the workflow sends it
 	}
 	m.Easy, _ = tmpl.RenderEasy(data)
+	if m.Key == string(ozgflow.StatusRejected) {
+		m.Text, m.Easy = def.Rejection(m.Text, m.Easy, contact)
+	}
 	if def.EmailNotices && c.Applicant != nil {
 		m.Email = c.Applicant.Email
 	}
@@ -140,7 +147,7 @@ func (s *Service) ProposalMessage(ctx context.Context, c ozgflow.Case, t ozgflow
 	if err != nil {
 		return Message{}, false
 	}
-	m := renderMessage(in.Definition, c, t, Completion{Outcome: t.Proposal.Outcome, Comment: t.Proposal.Comment}, s.now())
+	m := renderMessage(in.Definition, in.Contact, c, t, Completion{Outcome: t.Proposal.Outcome, Comment: t.Proposal.Comment}, s.now())
 	m.AfterApproval = false
 	return m, true
 }

@@ -91,9 +91,11 @@ func TestMessagesRenderAsTheApplicantReadsThem(t *testing.T) {
 		}
 		c, task := reviewCase(authority, "sb")
 		now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-		rejected := renderMessage(def, c, task, Completion{Outcome: "reject", Comment: "Die Tätigkeit ist erlaubnispflichtig."}, now)
+		office := &definitions.Contact{Office: "Ordnungsamt", Address: "Markt 1, 04109 Leipzig"}
+		rejected := renderMessage(def, office, c, task, Completion{Outcome: "reject", Comment: "Die Tätigkeit ist erlaubnispflichtig."}, now)
 		if rejected.Key != "rejected" || rejected.Title != "Gewerbeanmeldung abgelehnt" ||
-			rejected.Text != "Ihre Gewerbeanmeldung wurde abgelehnt. Begründung: Die Tätigkeit ist erlaubnispflichtig." ||
+			!strings.HasPrefix(rejected.Text, "Ihre Gewerbeanmeldung wurde abgelehnt. Begründung: Die Tätigkeit ist erlaubnispflichtig.\n\nRechtsbehelfsbelehrung: ") ||
+			!strings.HasSuffix(rejected.Text, "Ihre Ansprechstelle:\nOrdnungsamt\nMarkt 1, 04109 Leipzig") ||
 			!strings.Contains(rejected.Easy, "Das ist der Grund: Die Tätigkeit ist erlaubnispflichtig.") {
 			t.Errorf("%s: rejection %+v", def.ID, rejected)
 		}
@@ -101,7 +103,7 @@ func TestMessagesRenderAsTheApplicantReadsThem(t *testing.T) {
 		if rejected.AfterApproval != (authority == leipzig) {
 			t.Errorf("%s: after approval = %v", def.ID, rejected.AfterApproval)
 		}
-		asked := renderMessage(def, c, task, Completion{Outcome: ozgflow.OutcomeRequestInformation, Comment: "Bitte den Auszug nachreichen."}, now)
+		asked := renderMessage(def, nil, c, task, Completion{Outcome: ozgflow.OutcomeRequestInformation, Comment: "Bitte den Auszug nachreichen."}, now)
 		if asked.Key != "information_requested" || asked.Text != "Das Gewerbeamt braucht weitere Angaben: Bitte den Auszug nachreichen." || asked.AfterApproval {
 			t.Errorf("%s: question %+v", def.ID, asked)
 		}
@@ -109,7 +111,7 @@ func TestMessagesRenderAsTheApplicantReadsThem(t *testing.T) {
 	def, _ := s.Defs.Registry().Resolve("gewerbeanmeldung", leipzig)
 	delete(def.Notices, "approved")
 	c, task := reviewCase(leipzig, "sb")
-	if m := renderMessage(def, c, task, Completion{Outcome: "approve"}, time.Now()); !m.None {
+	if m := renderMessage(def, nil, c, task, Completion{Outcome: "approve"}, time.Now()); !m.None {
 		t.Errorf("a variant without the notice: %+v", m)
 	}
 }
