@@ -50,7 +50,9 @@ func (s *Service) Callback(ctx context.Context, cb ozgflow.Callback, doc *record
 	default:
 		err = FromTemporal(err)
 	}
-	if created {
+	// A refusal leaves the document to no one; after a timeout or an
+	// engine away the case may have taken it, so it stays.
+	if code := ozgflow.ErrorCode(err); created && code != ozgflow.EUNAVAILABLE && code != ozgflow.EINTERNAL {
 		s.dropFiles(cb.CaseID, []string{doc.SHA256})
 	}
 	return err

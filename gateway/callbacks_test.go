@@ -65,9 +65,12 @@ func newCallbackGateway(t *testing.T, st *store.Store, secret []byte, updateErrs
 	return g
 }
 
-// callbacks lists the callbacks the gateway passed to cases, with the updates' IDs.
+// callbacks lists the callbacks the gateway passed to cases, each update ID
+// once: the engine runs the update of one ID once per case, as the case takes
+// each callback ID once.
 func (g *callbackGateway) callbacks() []ozgflow.Callback {
 	var out []ozgflow.Callback
+	seen := map[string]bool{}
 	for _, c := range g.tc.Calls {
 		if c.Method != "UpdateWorkflow" {
 			continue
@@ -78,6 +81,10 @@ func (g *callbackGateway) callbacks() []ozgflow.Callback {
 			opts.UpdateID != "callback-"+cb.ID {
 			panic("unexpected update " + opts.UpdateName + " " + opts.UpdateID)
 		}
+		if seen[opts.UpdateID] {
+			continue
+		}
+		seen[opts.UpdateID] = true
 		out = append(out, cb)
 	}
 	return out
@@ -202,6 +209,30 @@ func TestReplayedCallbacksHaveNoEffect(t *testing.T) {
 		if got := len(g.callbacks()); got != tt.want {
 			t.Fatalf("%d. %s: %d callbacks passed to the case, want %d", i+1, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestARepeatDuringTheFirstAttemptIsNotTakenForDone: a callback repeated
+// while its first attempt still waits for the case (the ID is remembered,
+// no answer yet) goes to the case too; when the case cannot take it now,
+// the repeat says so instead of answering 204 for a callback not taken.
+func TestARepeatDuringTheFirstAttemptIsNotTakenForDone(t *testing.T) {
+	st := redistest.Store(t, "gcallback:")
+	notYet := temporal.NewApplicationError("The delivery is not confirmed yet.", ozgflow.EUNAVAILABLE)
+	g := newCallbackGateway(t, st, callbackSecret, notYet)
+	req := ozgflow.CallbackRequest{ID: "cb-" + uuid.NewString(), CaseID: g.caseID, Reference: "FV-1", Event: ozgflow.CallbackInReview}
+	if first, err := st.FirstSeen(context.Background(), "fachverfahren-callback", req.CaseID+":"+req.ID, time.Minute); err != nil || !first {
+		t.Fatalf("the first attempt's mark: %v, %v", first, err)
+	}
+	rec := signCallback(callbackSecret, time.Now(), callbackBody(t, req)).post(g.s)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("repeat while the case cannot take it: HTTP %d %s, want 503 with Retry-After", rec.Code, rec.Body.String())
+	}
+	if rec := signCallback(callbackSecret, time.Now(), callbackBody(t, req)).post(g.s); rec.Code != http.StatusNoContent {
+		t.Fatalf("repeat once the case takes it: HTTP %d %s, want 204", rec.Code, rec.Body.String())
+	}
+	if got := g.callbacks(); len(got) != 1 {
+		t.Errorf("callbacks taken %+v, want the one", got)
 	}
 }
 

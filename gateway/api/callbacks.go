@@ -81,7 +81,22 @@ func (s *API) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !first {
-		s.logger.Info("Callback repeated; ignored", "callbackId", req.ID, "caseId", req.CaseID)
+		// A repeat may come while the first attempt still runs, or after it
+		// failed on the way back: it goes to the case too, which takes each
+		// ID once (the update's ID is the callback's), so only a case that
+		// has closed since answers for the first attempt.
+		err := s.takeCallback(r.Context(), req)
+		if ref := ozgflow.RefusalOf(err); ref != nil && ref.Reason == ozgflow.ReasonCaseClosed {
+			err = nil
+		}
+		if err != nil {
+			if ozgflow.ErrorCode(err) == ozgflow.EUNAVAILABLE {
+				w.Header().Set("Retry-After", "5")
+			}
+			s.errors.Write(w, r, err)
+			return
+		}
+		s.logger.Info("Callback repeated; taken once", "callbackId", req.ID, "caseId", req.CaseID)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
