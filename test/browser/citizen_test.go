@@ -663,6 +663,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
 		}
 	}
+	st.WaitStatus(t, s, "rejected") // the page rendered before would learn it only live, without the decision
 	var decision string
 	run(t, ctx, "the rejection",
 		chromedp.Navigate(page),
