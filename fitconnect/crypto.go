@@ -211,4 +211,3 @@ func KeyID(pub *rsa.PublicKey) string {
 	}
 	return hex.EncodeToString(tp[:16])
 }
-

@@ -2,9 +2,9 @@ package fitconnect
 
 import (
 	"bytes"
-	"encoding/base64"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"path/filepath"
