@@ -69,3 +69,34 @@ func TestCodecDecryptsWithPreviousSecrets(t *testing.T) {
 		t.Errorf("without the previous secret: %v", err)
 	}
 }
+
+// TestCodecCompressesLargePayloads: snapshots and definitions are sealed
+// deflated, so the engine stores a fraction of their size, and come back
+// whole; small payloads are sealed as they are.
+func TestCodecCompressesLargePayloads(t *testing.T) {
+	codec, err := NewCodec([]byte("0123456789abcdef-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter()
+	big := map[string]string{}
+	for i := range 200 {
+		big[strings.Repeat("k", i%7+1)+string(rune('a'+i%26))+string(rune('a'+i/26))] = "Die Gewerbeanmeldung ist eingegangen und wird geprüft."
+	}
+	plain, _ := converter.GetDefaultDataConverter().ToPayload(big)
+	sealed, err := dc.ToPayload(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sealed.Metadata[metadataCompression]) != compressionDeflate || len(sealed.Data)*3 > len(plain.Data) {
+		t.Errorf("a %d-byte payload was sealed as %d bytes, compression %q", len(plain.Data), len(sealed.Data), sealed.Metadata[metadataCompression])
+	}
+	var got map[string]string
+	if err := dc.FromPayload(sealed, &got); err != nil || len(got) != len(big) {
+		t.Fatalf("round trip: %d entries, %v", len(got), err)
+	}
+	small, _ := dc.ToPayload("Anna")
+	if _, ok := small.Metadata[metadataCompression]; ok {
+		t.Error("a small payload was deflated")
+	}
+}
