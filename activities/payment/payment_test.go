@@ -264,7 +264,8 @@ func TestPageActions(t *testing.T) {
 				t.Fatalf("POST %s: HTTP %d to %q, want 303 to the page", tt.action, res.StatusCode, res.Header.Get("Location"))
 			}
 			ev := e.receiver.next(t)
-			want := payment.WebhookEvent{PaymentID: p.PaymentID, RequestID: "case-1-1", CaseID: "case-1", Status: tt.wantStatus}
+			want := payment.WebhookEvent{PaymentID: p.PaymentID, RequestID: "case-1-1", CaseID: "case-1", Status: tt.wantStatus,
+				Kassenzeichen: p.Kassenzeichen}
 			if ev != want {
 				t.Errorf("webhook = %+v, want %+v", ev, want)
 			}
