@@ -34,12 +34,16 @@ const (
 	// from the payment provider: the case asks the provider for the status
 	// at once instead of waiting for the webhook or the next poll.
 	UpdatePaymentReturned = "payment-returned"
-	UpdateHandover        = "handover"
-	UpdateApprove         = "approve"
-	UpdateSubmitted       = "submitted"
-	SignalPayment         = "payment"
-	SignalExternal        = "external"
-	SignalSignature       = "signature"
+	// PaymentReturnQuery marks the status page's address the payment
+	// provider sends the applicant back to; a visit with it sends
+	// UpdatePaymentReturned.
+	PaymentReturnQuery = "rueckkehr=zahlung"
+	UpdateHandover     = "handover"
+	UpdateApprove      = "approve"
+	UpdateSubmitted    = "submitted"
+	SignalPayment      = "payment"
+	SignalExternal     = "external"
+	SignalSignature    = "signature"
 )
 
 // Search attributes registered in the namespace. They carry IDs, codes and dates

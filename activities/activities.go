@@ -229,14 +229,17 @@ type ProjectionStore interface {
 type Payments struct {
 	Provider PaymentProvider
 	// ReturnURL gives the absolute address of a case's status page, where
-	// the provider sends the applicant back; nil leaves it to the provider.
+	// the provider sends the applicant back, marked with
+	// ozgflow.PaymentReturnQuery; nil leaves it to the provider.
 	ReturnURL func(caseID string) string
 }
 
 // CreatePayment opens a payment; repeating it with the same RequestID is safe.
 func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
 	if req.ReturnURL == "" && p.ReturnURL != nil {
-		req.ReturnURL = p.ReturnURL(req.CaseID)
+		if page := p.ReturnURL(req.CaseID); page != "" {
+			req.ReturnURL = page + "?" + ozgflow.PaymentReturnQuery
+		}
 	}
 	return p.Provider.CreatePayment(ctx, req)
 }

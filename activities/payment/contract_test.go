@@ -155,7 +155,13 @@ func TestProviderContract(t *testing.T) {
 // for a lost webhook: a change while they are off is kept, not posted.
 func TestWebhooksCanBeSwitchedOff(t *testing.T) {
 	e := newEnv(t, "")
-	e.sandbox.SetWebhooks(false)
+	// Over HTTP, as tests and demos of the whole stack switch it.
+	req, _ := http.NewRequest(http.MethodPut, e.server.URL+payment.ProviderPath+"/webhooks/outage", strings.NewReader(`{"down": true}`))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("switch the webhooks off: %v %v", res, err)
+	}
+	res.Body.Close()
 	first := create(t, e)
 	if err := e.sandbox.SetStatus(first.PaymentID, "pay"); err != nil {
 		t.Fatal(err)

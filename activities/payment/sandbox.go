@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -90,7 +89,7 @@ type Sandbox struct {
 	log *slog.Logger
 
 	webhooks    *sandbox.Webhooks // status changes, retried in the background
-	webhooksOff atomic.Bool       // SetWebhooks(false): changes are not posted
+	webhooksOff *sandbox.Outage   // SetWebhooks(false): changes are not posted
 
 	mu        sync.Mutex
 	payments  map[string]*record // by payment ID
@@ -130,7 +129,8 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 		return nil, fmt.Errorf("payment sandbox: %w", err)
 	}
 	s.journal = journal
-	s.webhooksOff.Store(cfg.NoWebhooks)
+	s.webhooksOff = sandbox.NewOutage("Payment webhook", s.log)
+	s.webhooksOff.SetDown(cfg.NoWebhooks)
 	return s, nil
 }
 
@@ -139,9 +139,12 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 // are not retried.
 func (s *Sandbox) Close() { s.webhooks.Close() }
 
-// Register adds the provider API under /sandbox/paymentprovider and the
-// payment page under /sandbox/payments/{paymentId} to the root router r.
+// Register adds the provider API under /sandbox/paymentprovider, the
+// payment page under /sandbox/payments/{paymentId} and the webhooks'
+// switch (GET or PUT /sandbox/paymentprovider/webhooks/outage with
+// {"down": true}, see SetWebhooks) to the root router r.
 func (s *Sandbox) Register(r *mux.Router) {
+	r.Handle(ProviderPath+"/webhooks/outage", s.webhooksOff).Methods(http.MethodGet, http.MethodPut)
 	api := r.PathPrefix(ProviderPath).Subrouter()
 	api.HandleFunc("/payments", s.authorized(s.handleCreate)).Methods(http.MethodPost)
 	api.HandleFunc("/payments/{id}", s.authorized(s.handleStatus)).Methods(http.MethodGet)

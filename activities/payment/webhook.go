@@ -26,15 +26,12 @@ func event(p *record) WebhookEvent {
 // SetWebhooks switches the webhooks on or off. While they are off, status
 // changes are kept but not posted, as when a provider's webhook is lost:
 // the case finds the status by asking the provider.
-func (s *Sandbox) SetWebhooks(on bool) {
-	s.webhooksOff.Store(!on)
-	s.log.Info("Payment webhooks switched", "on", on)
-}
+func (s *Sandbox) SetWebhooks(on bool) { s.webhooksOff.SetDown(!on) }
 
 // notify posts ev to the webhook URL. A failed delivery never fails the
 // caller: it is retried in the background with growing delays and logged.
 func (s *Sandbox) notify(ev WebhookEvent) {
-	if s.webhooksOff.Load() {
+	if s.webhooksOff.Down() {
 		s.log.Info("Payment webhook held back, webhooks are off", "paymentId", ev.PaymentID, "status", ev.Status)
 		return
 	}
