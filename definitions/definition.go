@@ -153,7 +153,8 @@ type Fee struct {
 
 // LineItems returns the lines the provider is asked to collect: the
 // variant's items, or for a variant without them one line of the whole
-// amount under the purpose.
+// amount under the purpose. A single line without a price costs the whole
+// fee, so that changing the fee's amount needs no change of its line.
 func (f *Fee) LineItems() []ozgflow.PaymentItem {
 	if f == nil || f.Amount <= 0 {
 		return nil
@@ -163,6 +164,9 @@ func (f *Fee) LineItems() []ozgflow.PaymentItem {
 	}
 	items := make([]ozgflow.PaymentItem, len(f.Items))
 	for i, it := range f.Items {
+		if len(f.Items) == 1 && it.Amount == 0 {
+			it.Amount = f.Amount // a single line without a price is the whole fee
+		}
 		if it.Quantity == 0 {
 			it.Quantity = 1
 		}

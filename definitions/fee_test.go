@@ -14,23 +14,38 @@ func TestCatalogFeesCarryBookingData(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := def.Fee.LineItems()
-	if len(items) != 2 {
-		t.Fatalf("Leipzig's fee has %d lines, want the inherited fee and its own Auslagen: %+v", len(items), items)
+	if len(items) != 1 {
+		t.Fatalf("Leipzig's fee has %d lines, want the inherited one: %+v", len(items), items)
 	}
 	fee := items[0]
-	if fee.ID != "gebuehr" || fee.Amount != 2500 || fee.Description == "" || fee.Quantity != 1 {
+	// The single line costs the whole fee; its description is the base's.
+	if fee.ID != "gebuehr" || fee.Amount != 2600 || fee.Description != "Verwaltungsgebühr Gewerbeanzeige (§ 14 GewO)" || fee.Quantity != 1 {
 		t.Errorf("fee line = %+v, want Leipzig's amount on the base's line", fee)
 	}
 	// Booking data merges key by key onto the base's.
-	if fee.BookingData["haushaltsstelle"] != "1.122.01.431100" || fee.BookingData["buchungskennzeichen"] != "GEW-AN" {
+	if fee.BookingData["haushaltsstelle"] != "1.122.01.431100" || fee.BookingData["objektnummer"] != "1220100" ||
+		fee.BookingData["buchungskennzeichen"] != "GEW-AN" {
 		t.Errorf("booking data = %v", fee.BookingData)
 	}
+	// A new amount needs no change of the line.
+	def.Fee.Amount = 3100
+	if err := def.Validate(); err != nil || def.Fee.LineItems()[0].Amount != 3100 {
+		t.Errorf("fee changed to 3100: %v %+v", err, def.Fee.LineItems())
+	}
+}
+
+func TestFeeLinesAddUp(t *testing.T) {
+	fee := &definitions.Fee{Amount: 2600, Purpose: "Gebühr Gewerbeanmeldung", Items: []ozgflow.PaymentItem{
+		{ID: "gebuehr", Description: "Verwaltungsgebühr", Amount: 2500},
+		{ID: "auslagen", Description: "Auslagen", Amount: 50, Quantity: 2, BookingData: map[string]string{"buchungskennzeichen": "GEW-AUS"}},
+	}}
+	items := fee.LineItems()
 	var sum int64
 	for _, it := range items {
 		sum += it.Total()
 	}
-	if sum != def.Fee.Amount {
-		t.Errorf("lines add up to %d, fee is %d", sum, def.Fee.Amount)
+	if len(items) != 2 || items[0].Quantity != 1 || sum != 2600 {
+		t.Errorf("lines = %+v, sum %d, want two lines of 2600", items, sum)
 	}
 }
 
@@ -60,6 +75,8 @@ func TestValidateFeeItems(t *testing.T) {
 		pointers []string
 	}{
 		{"sum differs", item(func(it *ozgflow.PaymentItem) { it.Amount = 2500 }), []string{"/fee/items"}},
+		{"two lines without price", append(item(func(it *ozgflow.PaymentItem) { it.Amount = 0 }),
+			item(func(it *ozgflow.PaymentItem) { it.ID, it.Amount = "auslagen", 0 })...), []string{"/fee/items/0/amount", "/fee/items/1/amount"}},
 		{"no description", item(func(it *ozgflow.PaymentItem) { it.Description = " " }), []string{"/fee/items/0/description"}},
 		{"negative amount", item(func(it *ozgflow.PaymentItem) { it.Amount = -2600 }), []string{"/fee/items/0/amount", "/fee/items"}},
 		{"negative quantity", item(func(it *ozgflow.PaymentItem) { it.Quantity = -1 }), []string{"/fee/items/0/quantity", "/fee/items"}},

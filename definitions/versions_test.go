@@ -48,8 +48,7 @@ func TestDraftEditPublishRetire(t *testing.T) {
 		t.Errorf("second draft: %v, want ECONFLICT", err)
 	}
 	doc := v.Document
-	doc["fee"] = map[string]any{"amount": 3100, "purpose": "Gebühr Gewerbeanmeldung Stadt Leipzig",
-		"items": []any{map[string]any{"id": "gebuehr", "amount": 3100}}}
+	doc["fee"] = map[string]any{"amount": 3100, "purpose": "Gebühr Gewerbeanmeldung Stadt Leipzig"}
 	if _, err := c.Edit("gewerbeanmeldung-leipzig", 2, doc, "", "admin", now); err != nil {
 		t.Fatal(err)
 	}

@@ -125,10 +125,10 @@ func TestReturnFromThePaymentPageAsksTheProviderAtOnce(t *testing.T) {
 	if waited := got.Payment.PaidAt.Sub(got.SubmittedAt); waited != 10*time.Second {
 		t.Errorf("paid noticed after %v, want at the return after 10s", waited)
 	}
-	// Leipzig's fee goes out as its two lines with their booking data.
+	// Leipzig's fee goes out as its line with its booking data.
 	h.env.AssertActivityCalled(t, "CreatePayment", mock.Anything, mock.MatchedBy(func(r activities.PaymentRequest) bool {
-		return r.Amount == 2600 && len(r.Items) == 2 && r.Items[0].ID == "gebuehr" && r.Items[0].Amount == 2500 &&
-			r.Items[1].ID == "auslagen" && r.Items[1].BookingData["buchungskennzeichen"] == "GEW-AUS"
+		return r.Amount == 2600 && len(r.Items) == 1 && r.Items[0].ID == "gebuehr" && r.Items[0].Amount == 2600 &&
+			r.Items[0].BookingData["haushaltsstelle"] == "1.122.01.431100" && r.Items[0].BookingData["buchungskennzeichen"] == "GEW-AN"
 	}))
 }
 
