@@ -20,8 +20,8 @@ func (st *Stack) SetPaymentWebhooks(t *testing.T, on bool) {
 }
 
 // PayAndReturn pays on the sandbox's page with the payment's webhook
-// switched off and follows the provider back to the status page, with the
-// applicant's cookie, as the browser would; it returns that page.
+// switched off and follows the provider back to the status page, as the
+// browser would; it returns that page.
 func (st *Stack) PayAndReturn(t *testing.T, s Submitted) pageResponse {
 	t.Helper()
 	st.SetPaymentWebhooks(t, false)
@@ -31,9 +31,20 @@ func (st *Stack) PayAndReturn(t *testing.T, s Submitted) pageResponse {
 	if !strings.Contains(back, "rueckkehr=zahlung") {
 		t.Errorf("the provider sends the applicant to %q, without the mark of the return", back)
 	}
+	return st.ReturnFromPayment(t, s, back)
+}
+
+// ReturnFromPayment opens the status page at back, the address the payment
+// provider sends the applicant to, with the applicant's cookie; an empty
+// back is the status page's address the provider was given.
+func (st *Stack) ReturnFromPayment(t *testing.T, s Submitted, back string) pageResponse {
+	t.Helper()
 	p := &page{t: t, base: st.URL, cookies: map[string]string{}}
 	if res := p.get("/antraege/" + s.ID + "?token=" + url.QueryEscape(s.Token)); res.Status != http.StatusSeeOther {
 		t.Fatalf("the status page's link: %d", res.Status)
+	}
+	if back == "" {
+		back = "/antraege/" + s.ID + "?rueckkehr=zahlung"
 	}
 	u, err := url.Parse(back)
 	if err != nil {
