@@ -238,7 +238,11 @@ type Payments struct {
 func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
 	if req.ReturnURL == "" && p.ReturnURL != nil {
 		if page := p.ReturnURL(req.CaseID); page != "" {
-			req.ReturnURL = page + "?" + ozgflow.PaymentReturnQuery
+			sep := "?"
+			if strings.Contains(page, "?") {
+				sep = "&"
+			}
+			req.ReturnURL = page + sep + ozgflow.PaymentReturnQuery
 		}
 	}
 	return p.Provider.CreatePayment(ctx, req)
