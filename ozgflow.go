@@ -30,6 +30,14 @@ const (
 	UpdateRespond      = "respond"
 	UpdateWithdraw     = "withdraw"
 	UpdateRetryPayment = "retry-payment"
+	// UpdatePaymentReturned tells the case that its applicant came back
+	// from the payment provider: the case asks the provider for the status
+	// at once instead of waiting for the webhook or the next poll.
+	UpdatePaymentReturned = "payment-returned"
+	// PaymentReturnQuery marks the status page's address the payment
+	// provider sends the applicant back to; a visit with it sends
+	// UpdatePaymentReturned.
+	PaymentReturnQuery = "rueckkehr=zahlung"
 	UpdateHandover     = "handover"
 	UpdateApprove      = "approve"
 	UpdateSubmitted    = "submitted"
@@ -175,16 +183,25 @@ const (
 
 // Payment is the fee of a case and the state of its collection.
 type Payment struct {
-	ID          string    `json:"id,omitempty"`
-	Attempt     int       `json:"attempt,omitempty"`
-	Amount      int64     `json:"amount"` // in cents
-	Currency    string    `json:"currency"`
-	Purpose     string    `json:"purpose"`
-	Status      string    `json:"status"`
-	RedirectURL string    `json:"redirectUrl,omitempty"`
-	DeadlineAt  time.Time `json:"deadlineAt,omitzero"`
-	PaidAt      time.Time `json:"paidAt,omitzero"`
-	Refund      string    `json:"refund,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+	// Reference is the payment reference ozgflow gave the provider for this
+	// attempt (its requestId): the cash office matches its booking by it.
+	Reference string `json:"reference,omitempty"`
+	// Kassenzeichen is the cash office's reference the provider issued for
+	// the payment; the Fachverfahren books the fee under it.
+	Kassenzeichen string `json:"kassenzeichen,omitempty"`
+	Amount        int64  `json:"amount"` // in cents
+	Currency      string `json:"currency"`
+	Purpose       string `json:"purpose"`
+	Status        string `json:"status"`
+	// Items are the lines of the fee with their booking data, as sent to
+	// the provider; cases from before line items have none.
+	Items       []PaymentItem `json:"items,omitempty"`
+	RedirectURL string        `json:"redirectUrl,omitempty"`
+	DeadlineAt  time.Time     `json:"deadlineAt,omitzero"`
+	PaidAt      time.Time     `json:"paidAt,omitzero"`
+	Refund      string        `json:"refund,omitempty"`
 }
 
 // Seal is the signer's JWS over the canonical application.
@@ -503,6 +520,22 @@ type ExternalEvent struct {
 // PaymentEvent is a payment provider's report of a status change, passed to the
 // case as a signal.
 type PaymentEvent struct {
-	PaymentID string `json:"paymentId"`
-	Status    string `json:"status"`
+	PaymentID     string `json:"paymentId"`
+	Status        string `json:"status"`
+	Kassenzeichen string `json:"kassenzeichen,omitempty"`
 }
+
+// PaymentItem is one line of a fee as XBezahldienste names it: what is paid
+// for, its price and quantity, and the booking data (Buchungsdaten) the cash
+// office books it with, e.g. haushaltsstelle, objektnummer,
+// buchungskennzeichen.
+type PaymentItem struct {
+	ID          string            `json:"id" yaml:"id"`
+	Description string            `json:"description" yaml:"description"`
+	Amount      int64             `json:"amount" yaml:"amount"` // price of one, in cents
+	Quantity    int64             `json:"quantity" yaml:"quantity"`
+	BookingData map[string]string `json:"bookingData,omitempty" yaml:"bookingData,omitempty"`
+}
+
+// Total is the line's amount: price times quantity, in cents.
+func (i PaymentItem) Total() int64 { return i.Amount * i.Quantity }

@@ -21,14 +21,18 @@ import (
 	"github.com/ozgflow/ozgflow"
 )
 
-// PaymentRequest asks a payment provider to collect a fee. RequestID is stable
-// per case and attempt, so creating the same payment twice returns the first one.
+// PaymentRequest asks a payment provider to collect a fee, shaped after the
+// XBezahldienste payment request. RequestID is stable per case and attempt,
+// so creating the same payment twice returns the first one.
 type PaymentRequest struct {
 	RequestID string `json:"requestId"`
 	CaseID    string `json:"caseId"`
-	Amount    int64  `json:"amount"` // in cents
+	Amount    int64  `json:"amount"` // in cents, the sum of the items
 	Currency  string `json:"currency"`
-	Purpose   string `json:"purpose"`
+	Purpose   string `json:"purpose"` // Verwendungszweck
+	// Items are the lines of the fee with their booking data; a request
+	// without them is collected as one line of Amount under Purpose.
+	Items []ozgflow.PaymentItem `json:"items,omitempty"`
 	// ReturnURL is where the provider sends the applicant back after
 	// paying or cancelling: the case's status page.
 	ReturnURL string `json:"returnUrl,omitempty"`
@@ -39,10 +43,15 @@ type PaymentInfo struct {
 	PaymentID   string `json:"paymentId"`
 	Status      string `json:"status"` // ozgflow.PaymentInitial, PaymentPayed, …
 	RedirectURL string `json:"redirectUrl"`
-	Refund      string `json:"refund,omitempty"`
+	// Kassenzeichen is the cash office's reference of the payment; a
+	// provider may issue it only once the payment is made.
+	Kassenzeichen string `json:"kassenzeichen,omitempty"`
+	Refund        string `json:"refund,omitempty"`
 }
 
-// PaymentProvider is an e-payment service speaking XBezahldienste-style states.
+// PaymentProvider is an e-payment service speaking XBezahldienste: a payment
+// request opens a payment the applicant pays on the provider's page; its
+// status (INITIAL, PAYED, CANCELED, FAILED) is asked for by ID.
 type PaymentProvider interface {
 	CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error)
 	PaymentStatus(ctx context.Context, paymentID string) (PaymentInfo, error)
@@ -220,14 +229,21 @@ type ProjectionStore interface {
 type Payments struct {
 	Provider PaymentProvider
 	// ReturnURL gives the absolute address of a case's status page, where
-	// the provider sends the applicant back; nil leaves it to the provider.
+	// the provider sends the applicant back, marked with
+	// ozgflow.PaymentReturnQuery; nil leaves it to the provider.
 	ReturnURL func(caseID string) string
 }
 
 // CreatePayment opens a payment; repeating it with the same RequestID is safe.
 func (p *Payments) CreatePayment(ctx context.Context, req PaymentRequest) (PaymentInfo, error) {
 	if req.ReturnURL == "" && p.ReturnURL != nil {
-		req.ReturnURL = p.ReturnURL(req.CaseID)
+		if page := p.ReturnURL(req.CaseID); page != "" {
+			sep := "?"
+			if strings.Contains(page, "?") {
+				sep = "&"
+			}
+			req.ReturnURL = page + sep + ozgflow.PaymentReturnQuery
+		}
 	}
 	return p.Provider.CreatePayment(ctx, req)
 }

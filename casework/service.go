@@ -171,6 +171,22 @@ func (s *Service) RetryPayment(ctx context.Context, caseID string) (ozgflow.Paym
 	return p, err
 }
 
+// paymentReturnWait bounds how long the applicant's page waits for the
+// provider's answer after the return from the payment page.
+const paymentReturnWait = 5 * time.Second
+
+// PaymentReturned tells a case that its applicant came back from the
+// payment provider: the case asks the provider for the status at once and
+// answers with the payment as it stands then. A case without an open
+// payment refuses with ECONFLICT.
+func (s *Service) PaymentReturned(ctx context.Context, caseID string) (ozgflow.Payment, error) {
+	ctx, cancel := context.WithTimeout(ctx, paymentReturnWait)
+	defer cancel()
+	var p ozgflow.Payment
+	err := s.Update(ctx, caseID, ozgflow.UpdatePaymentReturned, &p)
+	return p, err
+}
+
 // Signal passes an event to a case's workflow.
 func (s *Service) Signal(ctx context.Context, caseID, name string, arg any) error {
 	if err := s.Temporal.SignalWorkflow(ctx, ozgflow.CaseWorkflowID(caseID), "", name, arg); err != nil {

@@ -140,11 +140,42 @@ type CaseInput struct {
 	RequestHash string `json:"requestHash,omitempty"`
 }
 
-// Fee is what the applicant pays, in cents.
+// Fee is what the applicant pays, in cents. Purpose is the
+// Verwendungszweck; Items, if given, are the lines of the fee with the
+// booking data the cash office books them with (XBezahldienste
+// bookingData), and add up to Amount.
 type Fee struct {
-	Amount   int64  `json:"amount" yaml:"amount"`
-	Currency string `json:"currency,omitempty" yaml:"currency,omitempty"`
-	Purpose  string `json:"purpose" yaml:"purpose"`
+	Amount   int64                 `json:"amount" yaml:"amount"`
+	Currency string                `json:"currency,omitempty" yaml:"currency,omitempty"`
+	Purpose  string                `json:"purpose" yaml:"purpose"`
+	Items    []ozgflow.PaymentItem `json:"items,omitempty" yaml:"items,omitempty"`
+}
+
+// LineItems returns the lines the provider is asked to collect: the
+// variant's items, or for a variant without them one line of the whole
+// amount under the purpose. A single line without a price costs the whole
+// fee, so that changing the fee's amount needs no change of its line.
+func (f *Fee) LineItems() []ozgflow.PaymentItem {
+	if f == nil || f.Amount <= 0 {
+		return nil
+	}
+	if len(f.Items) == 0 {
+		return []ozgflow.PaymentItem{{ID: "1", Description: f.Purpose, Amount: f.Amount, Quantity: 1}}
+	}
+	items := make([]ozgflow.PaymentItem, len(f.Items))
+	for i, it := range f.Items {
+		if len(f.Items) == 1 && it.Amount == 0 {
+			it.Amount = f.Amount // a single line without a price is the whole fee
+		}
+		if it.Quantity == 0 {
+			it.Quantity = 1
+		}
+		if it.ID == "" {
+			it.ID = strconv.Itoa(i + 1)
+		}
+		items[i] = it
+	}
+	return items
 }
 
 // Step is one instruction of a definition. Which fields apply depends on Kind.

@@ -80,6 +80,9 @@ func (d *Definition) Validate() error {
 	if d.Fee != nil && d.Fee.Amount < 0 {
 		add("/fee/amount", "darf nicht negativ sein")
 	}
+	if d.Fee != nil {
+		d.Fee.validateItems(add)
+	}
 	if _, err := d.CompileSchema(); err != nil {
 		add("/schema", "%s", ozgflow.ErrorMessage(err))
 	}
@@ -301,5 +304,58 @@ func (d *Definition) validateStep(s Step, at string, add func(ptr, format string
 		}
 	default:
 		add(at+"/kind", "unbekannte Art „%s“; möglich sind %s", s.Kind, strings.Join(Kinds, ", "))
+	}
+}
+
+// bookingKeyPattern is what a key of an item's booking data may look like:
+// haushaltsstelle, objektnummer, buchungskennzeichen, …
+var bookingKeyPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,39}$`)
+
+// maxItemAmount bounds the price of one line: a million euros, in cents.
+const maxItemAmount = 100_000_000
+
+// validateItems checks the lines of a fee: each names what is paid for, has
+// a positive price, a quantity of 1 or more and readable booking data, no
+// two share an ID, and together they come to the fee's amount.
+func (f *Fee) validateItems(add func(ptr, format string, args ...any)) {
+	if len(f.Items) == 0 {
+		return
+	}
+	if strings.TrimSpace(f.Purpose) == "" {
+		add("/fee/purpose", "fehlt; der Verwendungszweck steht auf jeder Zahlung")
+	}
+	var sum int64
+	ids := map[string]bool{}
+	for i, it := range f.LineItems() {
+		ptr := fmt.Sprintf("/fee/items/%d", i)
+		if ids[it.ID] {
+			add(ptr+"/id", "„%s“ kommt mehrfach vor", it.ID)
+		}
+		ids[it.ID] = true
+		if strings.TrimSpace(it.Description) == "" {
+			add(ptr+"/description", "fehlt")
+		}
+		if it.Amount <= 0 || it.Amount > maxItemAmount {
+			add(ptr+"/amount", "muss ein positiver Betrag in Cent bis %d sein", int64(maxItemAmount))
+		}
+		if it.Quantity < 1 || it.Quantity > 9999 {
+			add(ptr+"/quantity", "muss zwischen 1 und 9999 liegen")
+		}
+		for _, key := range sortedKeys(it.BookingData) {
+			switch {
+			case !bookingKeyPattern.MatchString(key):
+				add(ptr+"/bookingData/"+key, "der Name darf nur Buchstaben, Ziffern, - und _ enthalten und muss mit einem Buchstaben beginnen")
+			case strings.TrimSpace(it.BookingData[key]) == "":
+				add(ptr+"/bookingData/"+key, "fehlt")
+			case len(it.BookingData[key]) > 250:
+				add(ptr+"/bookingData/"+key, "ist länger als 250 Zeichen")
+			}
+		}
+		if it.Amount > 0 && it.Amount <= maxItemAmount && it.Quantity > 0 && it.Quantity <= 9999 {
+			sum += it.Total()
+		}
+	}
+	if sum != f.Amount {
+		add("/fee/items", "die Positionen ergeben %d Cent, die Gebühr beträgt %d Cent", sum, f.Amount)
 	}
 }

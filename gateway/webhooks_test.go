@@ -42,9 +42,9 @@ type webhookKind struct {
 var webhookKinds = []webhookKind{
 	{"payment", "/api/v1/webhooks/payments", paymentHookSecret,
 		func(caseID string) []byte {
-			return []byte(`{"paymentId":"pay_1","requestId":"` + caseID + `-1","caseId":"` + caseID + `","status":"PAYED","refund":""}`)
+			return []byte(`{"paymentId":"pay_1","requestId":"` + caseID + `-1","caseId":"` + caseID + `","status":"PAYED","refund":"","kassenzeichen":"202612345678"}`)
 		},
-		ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: "pay_1", Status: ozgflow.PaymentPayed}},
+		ozgflow.SignalPayment, ozgflow.PaymentEvent{PaymentID: "pay_1", Status: ozgflow.PaymentPayed, Kassenzeichen: "202612345678"}},
 	{"signature", "/api/v1/webhooks/signatures", signatureHookSecret,
 		func(caseID string) []byte {
 			return []byte(`{"caseId":"` + caseID + `","sessionId":"sig_1","status":"SIGNED"}`)

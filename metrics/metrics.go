@@ -25,6 +25,7 @@ type Metrics struct {
 	httpDuration     *prometheus.HistogramVec
 	stepDuration     *prometheus.HistogramVec
 	externalFailures *prometheus.CounterVec
+	paymentCalls     *prometheus.HistogramVec
 	temporal         client.MetricsHandler
 }
 
@@ -47,8 +48,13 @@ func New() *Metrics {
 		externalFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ozgflow_external_call_failures_total", Help: "Failed calls to external systems (payment, signer, Fachverfahren) by activity.",
 		}, []string{"activity"}),
+		paymentCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ozgflow_payment_provider_call_duration_seconds",
+			Help:    "Calls to the payment provider by operation (create, status, refund) and outcome (ok, rejected, not_found, unavailable, timeout, error).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"operation", "outcome"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures,
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.paymentCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,6 +81,12 @@ func (m *Metrics) ObserveStep(activity string, err error, external bool, d time.
 		}
 	}
 	m.stepDuration.WithLabelValues(activity, result).Observe(d.Seconds())
+}
+
+// ObservePaymentCall records one call to the payment provider; its count
+// by outcome is the histogram's _count.
+func (m *Metrics) ObservePaymentCall(operation, outcome string, d time.Duration) {
+	m.paymentCalls.WithLabelValues(operation, outcome).Observe(d.Seconds())
 }
 
 // TemporalHandler returns the SDK metrics handler that reports into the

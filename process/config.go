@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/portal"
 )
 
@@ -38,7 +39,11 @@ type Config struct {
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
 	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
 	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox process)
-	SignerURL            string // OZGFLOW_SIGNER_URL: signer API (seal, jwks, signatures)
+	// PaymentTimeout bounds each call to the payment provider
+	// (OZGFLOW_PAYMENT_TIMEOUT), default 10s; the activities retry a call
+	// that timed out.
+	PaymentTimeout time.Duration
+	SignerURL      string // OZGFLOW_SIGNER_URL: signer API (seal, jwks, signatures)
 	// SignatureWebhookSecret is the HMAC key of the signing service's
 	// webhooks (OZGFLOW_SIGNATURE_WEBHOOK_SECRET); without it the gateway
 	// refuses them and cases learn of signatures by polling.
@@ -107,6 +112,7 @@ func DefaultConfig() Config {
 		MetricsAddr:       ":9090",
 		WorkerCacheSize:   1000,
 		ProjectionsCheck:  5 * time.Second,
+		PaymentTimeout:    payment.DefaultTimeout,
 		LogLevel:          slog.LevelInfo,
 
 		PortalMaxAttempts:    portal.DefaultMaxAttempts,
@@ -188,7 +194,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.WorkerCacheSize = n
 	}
-	if err := setDurations(getenv, map[string]*time.Duration{"OZGFLOW_PROJECTIONS_CHECK": &c.ProjectionsCheck}, "5s"); err != nil {
+	if err := setDurations(getenv, map[string]*time.Duration{"OZGFLOW_PROJECTIONS_CHECK": &c.ProjectionsCheck,
+		"OZGFLOW_PAYMENT_TIMEOUT": &c.PaymentTimeout}, "5s"); err != nil {
 		return c, err
 	}
 	if err := c.noticesFromEnv(getenv); err != nil {

@@ -3,6 +3,7 @@ package process
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -74,5 +75,22 @@ func TestValidateNamesTheVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPaymentTimeoutFromEnvironment(t *testing.T) {
+	cfg, err := FromEnv(env(map[string]string{}))
+	if err != nil || cfg.PaymentTimeout != 10*time.Second {
+		t.Errorf("default payment timeout = %v (%v), want 10s", cfg.PaymentTimeout, err)
+	}
+	cfg, err = FromEnv(env(map[string]string{"OZGFLOW_PAYMENT_TIMEOUT": "3s"}))
+	if err != nil || cfg.PaymentTimeout != 3*time.Second {
+		t.Errorf("payment timeout = %v (%v), want 3s", cfg.PaymentTimeout, err)
+	}
+	for _, bad := range []string{"soon", "-1s", "0s"} {
+		if _, err := FromEnv(env(map[string]string{"OZGFLOW_PAYMENT_TIMEOUT": bad})); err == nil ||
+			!strings.Contains(err.Error(), "OZGFLOW_PAYMENT_TIMEOUT") {
+			t.Errorf("OZGFLOW_PAYMENT_TIMEOUT=%s: %v, want an error naming the variable", bad, err)
+		}
 	}
 }

@@ -81,7 +81,8 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	// workers start first, so dev hands the size to devserver as well.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	w := worker.New(conn.temporal, worker.Adapters{
-		Payments:        payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
+		Payments: payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc,
+			payment.WithTimeout(cfg.PaymentTimeout), payment.WithObserver(conn.metrics)),
 		Signer:          signerClient,
 		ApplicantSigner: signerClient,
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{

@@ -70,6 +70,14 @@ func TestAReceiptFromBeforeThePaymentStillMatches(t *testing.T) {
 	if diffs := Differences(early, paid, unpaid); len(diffs) != 0 {
 		t.Errorf("the receipt before payment: %+v", diffs)
 	}
+	// The Kassenzeichen is printed once the payment is made, not before.
+	late, _ := Render(paid)
+	if text := strings.Join(Lines(late), "\n"); !strings.Contains(text, "202612345678") {
+		t.Errorf("the paid receipt lacks the Kassenzeichen:\n%s", text)
+	}
+	if text := strings.Join(Lines(early), "\n"); strings.Contains(text, "Kassenzeichen") || strings.Contains(text, "202612345678") {
+		t.Errorf("the receipt before payment prints the Kassenzeichen of a payment not made:\n%s", text)
+	}
 }
 
 func containsLine(lines []string, want string) bool {

@@ -164,6 +164,14 @@ func Render(r Receipt) ([]byte, error) {
 			fee += ", bezahlt am " + locale.DE.Time(p.PaidAt)
 		}
 		l.field("Gebühr", fee)
+		// The cash office's references of the payment, once it is made: an
+		// attempt that failed had references of its own.
+		if !p.PaidAt.IsZero() && p.Kassenzeichen != "" {
+			l.field("Kassenzeichen", p.Kassenzeichen)
+		}
+		if !p.PaidAt.IsZero() && p.Reference != "" {
+			l.field("Zahlungsreferenz", p.Reference)
+		}
 	}
 	if !r.Seal.SealedAt.IsZero() {
 		l.field("Gesiegelt am", locale.DE.Time(r.Seal.SealedAt))

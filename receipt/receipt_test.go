@@ -98,7 +98,7 @@ func sealedCase(t *testing.T, key testKey, data string, attachments ...ozgflow.A
 	return ozgflow.Case{ID: id, Service: "99050035001000", ServiceName: "Gewerbeanmeldung", Authority: "147130000000",
 		DefinitionID: "gewerbeanmeldung-leipzig", DefinitionVersion: 1, SubmittedAt: submitted,
 		Payment: &ozgflow.Payment{Amount: 2000, Currency: "EUR", Status: ozgflow.PaymentPayed,
-			PaidAt: submitted.Add(5 * time.Minute)},
+			PaidAt: submitted.Add(5 * time.Minute), Kassenzeichen: "202612345678", Reference: id + "-1"},
 		Seal: &ozgflow.Seal{JWS: key.sign(t, payload, nil), KeyID: key.jwk.KeyID, SealedAt: submitted.Add(6 * time.Minute)}}
 }
 
@@ -135,6 +135,8 @@ func TestRenderShowsTheReceipt(t *testing.T) {
 		shown("Stadt Leipzig (ARS 147130000000)"),
 		shown("20.11.2026, 10:30 Uhr"), // submitted 09:30 UTC is 10:30 in Leipzig
 		shown("20,00 EUR, bezahlt am 20.11.2026, 10:35 Uhr"),
+		shown("Kassenzeichen"), shown("202612345678"), // the cash office's references of the payment
+		shown("Zahlungsreferenz"), shown(c.ID + "-1"),
 		shown("Betrieb\u00a0– Name des Betriebs"), // the dash stays with the word before it
 		shown("Café Müller & Söhne (Straßenverkauf)"),
 		shown("01.12.2026"),

@@ -42,6 +42,7 @@ type caseImpl struct {
 	lastPayment     int                              // index of the last payment step, -1 if none
 	data            map[string]any                   // the application data, decoded once for conditions
 	paymentChanges  int                              // grows with every payment status change
+	xpay            workflow.Version                 // the payment's shape (versionXBezahldienste), read when the payment step starts
 	signatureNudges int                              // grows with every signing service webhook
 	emails          []workflow.Future                // email notices being sent
 	external        map[string]ozgflow.ExternalEvent // received wait-external events by name

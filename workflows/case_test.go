@@ -119,13 +119,20 @@ var gewerbeData = `{"betrieb":{"name":"Café Anna","taetigkeit":"Gastronomie","b
 
 func newHarness(t *testing.T, def definitions.Definition, data string) *harness {
 	t.Helper()
+	return newHarnessWith(t, def, data, &activities.Payments{})
+}
+
+// newHarnessWith is newHarness with the payment activities given, e.g.
+// backed by the sandbox provider instead of mocks.
+func newHarnessWith(t *testing.T, def definitions.Definition, data string, pay *activities.Payments) *harness {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	env := suite.NewTestWorkflowEnvironment()
 	store := &memStore{cases: map[string]ozgflow.Case{}}
 	env.RegisterWorkflow(CaseWorkflow)
 	env.RegisterActivity(&activities.Projections{Store: store})
-	env.RegisterActivity(&activities.Payments{})
+	env.RegisterActivity(pay)
 	env.RegisterActivity(&activities.Seals{})
 	env.RegisterActivity(&activities.Deliveries{})
 	env.RegisterActivity(&activities.Notices{})

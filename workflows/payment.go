@@ -24,9 +24,13 @@ func (c *caseImpl) runPayment(ctx workflow.Context) error {
 	if currency == "" {
 		currency = "EUR"
 	}
+	c.xpay = workflow.GetVersion(ctx, versionXBezahldienste, workflow.DefaultVersion, xpayItems)
 	deadline := workflow.Now(ctx).UTC().Add(time.Duration(c.def.PaymentDeadline))
 	c.state.Payment = &ozgflow.Payment{Amount: fee.Amount, Currency: currency, Purpose: fee.Purpose,
 		Status: ozgflow.PaymentInitial, DeadlineAt: deadline}
+	if c.xpay >= xpayItems {
+		c.state.Payment.Items = fee.LineItems()
+	}
 	if err := c.openPayment(ctx); err != nil {
 		return err
 	}
@@ -64,12 +68,16 @@ func (c *caseImpl) openPayment(ctx workflow.Context) error {
 		Amount:    p.Amount,
 		Currency:  p.Currency,
 		Purpose:   p.Purpose,
+		Items:     p.Items,
 	}
 	var info activities.PaymentInfo
-	if err := c.execute(ctx, providerOptions, payments.CreatePayment, req).Get(ctx, &info); err != nil {
+	if err := c.execute(ctx, paymentOptions, payments.CreatePayment, req).Get(ctx, &info); err != nil {
 		return fmt.Errorf("open payment: %w", err)
 	}
 	p.Attempt, p.ID, p.RedirectURL, p.Status = attempt, info.PaymentID, info.RedirectURL, info.Status
+	if c.xpay >= xpayItems {
+		p.Reference, p.Kassenzeichen = req.RequestID, info.Kassenzeichen
+	}
 	c.paymentChanges++
 	c.touch()
 	return nil
@@ -89,7 +97,15 @@ func (c *caseImpl) pollPayment(ctx workflow.Context) {
 // of the same status change nothing.
 func (c *caseImpl) applyPayment(ctx workflow.Context, info activities.PaymentInfo) {
 	p := c.state.Payment
-	if p == nil || info.PaymentID != p.ID || info.Status == p.Status || p.Status == ozgflow.PaymentPayed {
+	if p == nil || info.PaymentID != p.ID {
+		return
+	}
+	if info.Kassenzeichen != "" && p.Kassenzeichen == "" && c.xpay >= xpayItems {
+		// A provider may issue the Kassenzeichen only with the payment.
+		p.Kassenzeichen = info.Kassenzeichen
+		c.touch()
+	}
+	if info.Status == p.Status || p.Status == ozgflow.PaymentPayed {
 		return
 	}
 	switch info.Status {
@@ -103,6 +119,34 @@ func (c *caseImpl) applyPayment(ctx workflow.Context, info activities.PaymentInf
 	}
 	c.paymentChanges++
 	c.touch()
+}
+
+// versionXBezahldienste guards the payment after XBezahldienste: the
+// request carries the fee's lines with their booking data, and the case
+// keeps the payment reference and the Kassenzeichen. A case whose payment
+// step started before records no marker and pays as it did.
+const versionXBezahldienste = "xbezahldienste-payment"
+
+// xpayItems is the first version of the XBezahldienste payment.
+const xpayItems workflow.Version = 1
+
+// paymentReturned asks the provider for the status at once, when the
+// applicant comes back from the payment page, so that the status page shows
+// the payment without waiting for the webhook or the next poll. The case
+// is written to the projection before the answer, so that the page the
+// applicant lands on reads it.
+func (c *caseImpl) paymentReturned(ctx workflow.Context) (ozgflow.Payment, error) {
+	c.pollPayment(ctx)
+	c.flush(ctx)
+	return *c.state.Payment, nil
+}
+
+func (c *caseImpl) validatePaymentReturned() error {
+	p := c.state.Payment
+	if c.state.Status != ozgflow.StatusAwaitingPayment || p == nil || p.ID == "" || p.Status != ozgflow.PaymentInitial {
+		return refuse(ozgflow.ECONFLICT, ozgflow.ReasonNoPaymentPending, "The case does not wait for an open payment.")
+	}
+	return nil
 }
 
 // retryPayment opens a new attempt after a failed or cancelled one.

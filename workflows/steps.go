@@ -250,7 +250,7 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 			sel.AddReceive(paymentCh, func(ch workflow.ReceiveChannel, _ bool) {
 				var ev ozgflow.PaymentEvent
 				ch.Receive(ctx, &ev)
-				c.applyPayment(ctx, activities.PaymentInfo{PaymentID: ev.PaymentID, Status: ev.Status})
+				c.applyPayment(ctx, activities.PaymentInfo{PaymentID: ev.PaymentID, Status: ev.Status, Kassenzeichen: ev.Kassenzeichen})
 			})
 			sel.AddReceive(signatureCh, func(ch workflow.ReceiveChannel, _ bool) {
 				var ev ozgflow.SignatureEvent
@@ -278,7 +278,7 @@ func (c *caseImpl) compensate(ctx workflow.Context) {
 	if p := c.state.Payment; p != nil && p.Status == ozgflow.PaymentPayed && p.Refund != ozgflow.RefundRefunded {
 		p.Refund = ozgflow.RefundPending
 		var info activities.PaymentInfo
-		if err := c.execute(ctx, providerOptions, payments.Refund, p.ID).Get(ctx, &info); err != nil {
+		if err := c.execute(ctx, paymentOptions, payments.Refund, p.ID).Get(ctx, &info); err != nil {
 			c.logger.Error("Refund failed", "error", err)
 		} else {
 			p.Refund = ozgflow.RefundRefunded

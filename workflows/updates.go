@@ -300,5 +300,10 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: c.validateRetryPayment}); err != nil {
 		return fmt.Errorf("register retry-payment: %w", err)
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ozgflow.UpdatePaymentReturned,
+		func(ctx workflow.Context) (ozgflow.Payment, error) { return c.paymentReturned(ctx) },
+		workflow.UpdateHandlerOptions{Validator: c.validatePaymentReturned}); err != nil {
+		return fmt.Errorf("register payment-returned: %w", err)
+	}
 	return nil
 }

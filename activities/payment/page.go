@@ -28,7 +28,15 @@ type pageData struct {
 	Action                  string
 	Open                    bool
 	// Return is the applicant's status page, where the page leads back.
-	Return string
+	Return        string
+	Kassenzeichen string
+	Items         []pageItem
+}
+
+// pageItem is a line of the payment as the page lists it.
+type pageItem struct {
+	Description, Total string
+	Quantity           int64
 }
 
 // statusText names a status for the applicant.
@@ -87,6 +95,11 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, paymentID, message s
 		data.Open = p.Status == ozgflow.PaymentInitial
 		data.Action = PagePath + p.ID
 		data.Return = p.ReturnURL
+		data.Kassenzeichen = p.Kassenzeichen
+		for _, it := range p.Items {
+			data.Items = append(data.Items, pageItem{Description: it.Description, Quantity: it.Quantity,
+				Total: locale.DE.Amount(it.Total(), p.Currency)})
+		}
 	} else if message == "" {
 		data.Message = "Diese Zahlung ist unbekannt. Bitte starten Sie die Zahlung aus Ihrem Antrag heraus."
 	}

@@ -264,7 +264,8 @@ func TestPageActions(t *testing.T) {
 				t.Fatalf("POST %s: HTTP %d to %q, want 303 to the page", tt.action, res.StatusCode, res.Header.Get("Location"))
 			}
 			ev := e.receiver.next(t)
-			want := payment.WebhookEvent{PaymentID: p.PaymentID, RequestID: "case-1-1", CaseID: "case-1", Status: tt.wantStatus}
+			want := payment.WebhookEvent{PaymentID: p.PaymentID, RequestID: "case-1-1", CaseID: "case-1", Status: tt.wantStatus,
+				Kassenzeichen: p.Kassenzeichen}
 			if ev != want {
 				t.Errorf("webhook = %+v, want %+v", ev, want)
 			}
@@ -303,11 +304,12 @@ func TestPageReturnsToTheStatusPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, body := getPage(t, p.RedirectURL)
-			if !strings.Contains(body, `id="return-link" href="`+status+`"`) || strings.Contains(body, "schließen") {
+			// The status page's address says it is the return from the payment.
+			if !strings.Contains(body, `id="return-link" href="`+status+"?"+ozgflow.PaymentReturnQuery+`"`) || strings.Contains(body, "schließen") {
 				t.Errorf("open page does not lead back:\n%s", body)
 			}
 			res := postAction(t, p.RedirectURL, action)
-			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != status+"?hinweis="+note {
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != status+"?hinweis="+note+"&"+ozgflow.PaymentReturnQuery {
 				t.Fatalf("POST %s: HTTP %d to %q, want 303 to the status page", action, res.StatusCode, res.Header.Get("Location"))
 			}
 			_, body = getPage(t, p.RedirectURL)

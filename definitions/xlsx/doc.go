@@ -15,7 +15,8 @@
 //   - Leistungen: one row per document: Kennung, Erweitert, Version,
 //     Leistung (LeiKa), Kurzname, Name, Behörde (ARS), LeiKa-Hinweis.
 //   - Gebühren: fee and payment deadline: Betrag (Cent), Währung,
-//     Verwendungszweck, Zahlungsfrist.
+//     Verwendungszweck, Zahlungsfrist, and the fee's lines with their
+//     booking data as a JSON list (Positionen mit Buchungsdaten).
 //   - Schritte: one row per step: Position, Schritt (step id), Art, and a
 //     column per step field; Ergebnisse and Felder comma-separated, Regeln
 //     as a JSON list.

@@ -99,6 +99,8 @@ var (
 		{header: "Währung", path: []string{"fee", "currency"}, kind: textCell, width: 10},
 		{header: "Verwendungszweck", path: []string{"fee", "purpose"}, kind: textCell, width: 50},
 		{header: "Zahlungsfrist", path: []string{"paymentDeadline"}, kind: durationCell, width: 14},
+		{header: "Positionen mit Buchungsdaten (JSON)", path: []string{"fee", "items"}, kind: jsonCell, width: 80, wrap: true,
+			order: []string{"id", "description", "amount", "quantity", "bookingData"}},
 	}}
 	stepsSheet = &sheetSpec{name: SheetSteps, position: true, keyHeader: "Schritt", keyWidth: 14, context: "Schritt %s", columns: []column{
 		{header: "Art", path: []string{"kind"}, kind: textCell, width: 14},
@@ -147,7 +149,7 @@ var (
 var (
 	topKeys = keySet("id", "extends", "version", "service", "leikaNote", "slug", "name", "authority", "fee", "paymentDeadline", "vars", "schema", "steps", "notices", "emailNotices", "retention",
 		"caseNumberPrefix", "decisions", "legalRemedy", "applicantSummary")
-	feeKeys  = keySet("amount", "currency", "purpose")
+	feeKeys  = keySet("amount", "currency", "purpose", "items")
 	stepKeys = keySet("id", "kind", "when", "mode", "target", "queue", "title", "due", "priority", "outcomes", "rules", "default", "question", "fields", "event", "timeout", "notice",
 		"dueWorkingDays", "remindBefore", "escalation", "fourEyes", "answerDeadline", "answerReminder", "onNoAnswer")
 	noticeKeys = keySet("title", "text", "easy")

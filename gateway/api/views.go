@@ -48,16 +48,20 @@ type definitionRef struct {
 }
 
 type paymentView struct {
-	ID          string     `json:"id,omitempty"`
-	Status      string     `json:"status"`
-	Amount      int64      `json:"amount"`
-	Currency    string     `json:"currency"`
-	Purpose     string     `json:"purpose"`
-	RedirectURL string     `json:"redirectUrl,omitempty"`
-	Attempt     int        `json:"attempt"`
-	DeadlineAt  *time.Time `json:"deadlineAt,omitempty"`
-	PaidAt      *time.Time `json:"paidAt,omitempty"`
-	Refund      string     `json:"refund,omitempty"`
+	ID       string `json:"id,omitempty"`
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Purpose  string `json:"purpose"`
+	// Reference and Kassenzeichen name the payment for the cash office.
+	Reference     string                `json:"reference,omitempty"`
+	Kassenzeichen string                `json:"kassenzeichen,omitempty"`
+	Items         []ozgflow.PaymentItem `json:"items,omitempty"`
+	RedirectURL   string                `json:"redirectUrl,omitempty"`
+	Attempt       int                   `json:"attempt"`
+	DeadlineAt    *time.Time            `json:"deadlineAt,omitempty"`
+	PaidAt        *time.Time            `json:"paidAt,omitempty"`
+	Refund        string                `json:"refund,omitempty"`
 }
 
 type sealView struct {
@@ -160,7 +164,7 @@ func newPaymentView(p *ozgflow.Payment) *paymentView {
 		return nil
 	}
 	return &paymentView{ID: p.ID, Status: p.Status, Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose,
-		RedirectURL: p.RedirectURL, Attempt: p.Attempt, DeadlineAt: timePtr(p.DeadlineAt), PaidAt: timePtr(p.PaidAt),
+		Reference: p.Reference, Kassenzeichen: p.Kassenzeichen, Items: p.Items, RedirectURL: p.RedirectURL, Attempt: p.Attempt, DeadlineAt: timePtr(p.DeadlineAt), PaidAt: timePtr(p.PaidAt),
 		Refund: p.Refund}
 }
 

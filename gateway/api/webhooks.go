@@ -26,9 +26,10 @@ const (
 
 // paymentWebhook is the body a payment provider posts on a status change.
 type paymentWebhook struct {
-	PaymentID string `json:"paymentId"`
-	CaseID    string `json:"caseId"`
-	Status    string `json:"status"`
+	PaymentID     string `json:"paymentId"`
+	CaseID        string `json:"caseId"`
+	Status        string `json:"status"`
+	Kassenzeichen string `json:"kassenzeichen"` // optional
 }
 
 // signatureWebhook is the body a signing service posts after the applicant
@@ -52,8 +53,12 @@ func (s *API) handlePaymentWebhook(w http.ResponseWriter, r *http.Request) {
 		ozgflow.Line("/caseId", ev.CaseID, ozgflow.MaxSubjectRunes), ozgflow.Line("/status", ev.Status, ozgflow.MaxCodeRunes)) {
 		return
 	}
+	if bad := ozgflow.CheckText(ozgflow.Line("/kassenzeichen", ev.Kassenzeichen, ozgflow.MaxSubjectRunes)); len(bad) > 0 {
+		s.errors.Write(w, r, ozgflow.InvalidInput(bad))
+		return
+	}
 	s.signalFromWebhook(w, r, webhookPayment, id, ev.CaseID, ozgflow.SignalPayment,
-		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status})
+		ozgflow.PaymentEvent{PaymentID: ev.PaymentID, Status: ev.Status, Kassenzeichen: ev.Kassenzeichen})
 }
 
 // handleSignatureWebhook verifies the signing service's HMAC signature and

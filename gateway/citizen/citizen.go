@@ -9,6 +9,7 @@ import (
 	"embed"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -276,7 +277,48 @@ func (p *Pages) handleStatus(w http.ResponseWriter, r *http.Request, v pageView,
 	if key, ok := flashKeys[r.URL.Query().Get("hinweis")]; ok {
 		v.Flash = v.T(key)
 	}
+	if returnedFromPayment(r) && r.URL.Query().Get("fragment") == "" {
+		c = p.paymentReturned(r, c)
+	}
 	p.showStatus(w, r, v, c, http.StatusOK, "")
+}
+
+// paymentReturnQuery is ozgflow.PaymentReturnQuery, parsed.
+var paymentReturnQuery, _ = url.ParseQuery(ozgflow.PaymentReturnQuery)
+
+// returnedFromPayment says whether r is the applicant's return from the
+// payment provider to the status page.
+func returnedFromPayment(r *http.Request) bool {
+	q := r.URL.Query()
+	for key := range paymentReturnQuery {
+		if q.Get(key) != paymentReturnQuery.Get(key) {
+			return false
+		}
+	}
+	return len(paymentReturnQuery) > 0
+}
+
+// paymentReturned asks the case, back from the payment page with its
+// payment still open, to ask the provider now, so that the page shows a
+// payment made without waiting for the webhook. The case as it stands
+// then is shown; if the provider is slow or the case no longer waits, the
+// page shows c, and the live updates bring the payment when it comes.
+func (p *Pages) paymentReturned(r *http.Request, c ozgflow.Case) ozgflow.Case {
+	if c.Status != ozgflow.StatusAwaitingPayment || c.Payment == nil || c.Payment.Status != ozgflow.PaymentInitial {
+		return c
+	}
+	pay, err := p.cases.PaymentReturned(r.Context(), c.ID)
+	if err != nil {
+		if ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
+			p.logger.Warn("Payment status not asked for on the applicant's return", "case", c.ID, "error", err)
+		}
+		return c
+	}
+	if fresh, err := p.cases.Load(r.Context(), c.ID); err == nil {
+		return fresh
+	}
+	c.Payment = &pay
+	return c
 }
 
 // showStatus renders the status page, or with ?fragment=status only the

@@ -32,7 +32,11 @@ type citizenCase struct {
 	PayURL      string
 	PayRetry    bool
 	PaymentNote string // paid, refunded
-	SignURL     string
+	// Kassenzeichen and PaymentReference name the payment for the cash
+	// office, once the provider issued them.
+	Kassenzeichen    string
+	PaymentReference string
+	SignURL          string
 
 	Open     *requestItem
 	Past     []requestItem
@@ -186,6 +190,7 @@ func newCitizenCase(v pageView, c ozgflow.Case, w wording) *citizenCase {
 	}
 	if p := c.Payment; p != nil {
 		cc.Amount = l.Amount(p.Amount, p.Currency)
+		cc.Kassenzeichen, cc.PaymentReference = p.Kassenzeichen, p.Reference
 		switch {
 		case p.Refund == ozgflow.RefundRefunded:
 			cc.PaymentNote = v.T("payment.refund.done", cc.Amount)

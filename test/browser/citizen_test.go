@@ -299,7 +299,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		chromedp.Location(&back),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 	)
-	if back != page+"?hinweis=bezahlt" || !strings.Contains(flash, "Ihre Zahlung ist abgeschlossen") {
+	if back != page+"?hinweis=bezahlt&rueckkehr=zahlung" || !strings.Contains(flash, "Ihre Zahlung ist abgeschlossen") {
 		t.Errorf("after paying the browser is at %q saying %q, want the status page", back, flash)
 	}
 	assertAccessible(t, ctx, "back from the payment")
@@ -636,7 +636,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		t.Errorf("the page shows number %q, the case has %q", shown, number)
 	}
 	docsShot(t, ctx, "antrag-zahlung-abgebrochen")
-	if back != page+"?hinweis=zahlung-abgebrochen" {
+	if back != page+"?hinweis=zahlung-abgebrochen&rueckkehr=zahlung" {
 		t.Errorf("after cancelling the browser is at %q", back)
 	}
 	run(t, ctx, "pay after all",
@@ -652,7 +652,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Location(&back),
 	)
-	if back != page+"?hinweis=bezahlt" {
+	if back != page+"?hinweis=bezahlt&rueckkehr=zahlung" {
 		t.Errorf("after paying the browser is at %q", back)
 	}
 	docsShot(t, ctx, "antrag-bezahlt")

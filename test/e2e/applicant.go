@@ -55,7 +55,7 @@ func applicantKnowsTheCaseByItsNumber(t *testing.T, st *Stack) {
 
 	// Paying returns to the status page on the gateway.
 	back := pay(t, s.PaymentURL, "pay")
-	if want := st.URL + "/antraege/" + s.ID + "?hinweis=bezahlt"; back != want {
+	if want := st.URL + "/antraege/" + s.ID + "?hinweis=bezahlt&rueckkehr=zahlung"; back != want {
 		t.Errorf("after paying the browser goes to %q, want %q", back, want)
 	}
 	c := st.waitStatus(t, s, "in_review")

@@ -92,6 +92,7 @@ var Scenarios = []Scenario{
 	{"CasesCountTheirNumbers", casesCountTheirNumbers},
 	{"ParkingPermitDecidedByRule", parkingPermitDecidedByRule},
 	{"FailedPaymentIsRetried", failedPaymentIsRetried},
+	{"PaymentFoundOnTheApplicantsReturn", paymentFoundOnTheApplicantsReturn},
 	{"InformationRequestRoundTrip", informationRequestRoundTrip},
 	{"CompletingATaskSomeoneElseHoldsIsAConflict", completingATaskSomeoneElseHoldsIsAConflict},
 	{"WithdrawalRefundsRemovesTaskAndTellsFachverfahren", withdrawalRefundsRemovesTaskAndTellsFachverfahren},

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ var recordings = []recording{
 	{"gewerbeanmeldung-leipzig-withdrawn", "gewerbeanmeldung-leipzig", "withdrawn", gewerbeWithdrawnAfterPayment},
 	{"gewerbeanmeldung-leipzig-handover-four-eyes", "gewerbeanmeldung-leipzig", "rejected", gewerbeHandedOverAndApproved},
 	{"gewerbeanmeldung-dresden-payment-retried", "gewerbeanmeldung-dresden", "approved", gewerbePaymentFailsAndIsRetried},
+	{"gewerbeanmeldung-dresden-payment-returned", "gewerbeanmeldung-dresden", "approved", gewerbeReturnedBeforePaying},
 	{"gewerbeanmeldung-dresden-follow-up", "gewerbeanmeldung-dresden", "approved", gewerbeWithFollowUps},
 	{"anwohnerparkausweis-leipzig", "anwohnerparkausweis-leipzig", "rejected",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted {
@@ -316,6 +318,20 @@ func gewerbePaymentFailsAndIsRetried(t *testing.T, st *e2e.Stack) e2e.Submitted 
 		t.Fatalf("retried payment = %s", res.Body)
 	}
 	e2e.Pay(t, retry, "pay")
+	task := waitTask(t, st, s.ID, "dev-sb-dresden", "queue=gewerbe", "")
+	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
+	return s
+}
+
+// gewerbeReturnedBeforePaying: the applicant comes back from the payment
+// page without paying, which makes the case ask the provider
+// (payment-returned), then pays.
+func gewerbeReturnedBeforePaying(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
+	if res := st.ReturnFromPayment(t, s, ""); !strings.Contains(res.Body, `id="pay-link"`) {
+		t.Fatalf("back without paying, the page does not ask to pay: %d", res.Status)
+	}
+	e2e.Pay(t, s.PaymentURL, "pay")
 	task := waitTask(t, st, s.ID, "dev-sb-dresden", "queue=gewerbe", "")
 	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
 	return s
