@@ -25,6 +25,9 @@ type Metrics struct {
 	httpDuration     *prometheus.HistogramVec
 	stepDuration     *prometheus.HistogramVec
 	externalFailures *prometheus.CounterVec
+	calls            *prometheus.CounterVec
+	callDuration     *prometheus.HistogramVec
+	targetFailing    *prometheus.GaugeVec
 	temporal         client.MetricsHandler
 }
 
@@ -47,8 +50,18 @@ func New() *Metrics {
 		externalFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ozgflow_external_call_failures_total", Help: "Failed calls to external systems (payment, signer, Fachverfahren) by activity.",
 		}, []string{"activity"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ozgflow_external_calls_total", Help: "Calls to external systems by target, operation and outcome (ok, error, timeout, rejected).",
+		}, []string{"target", "operation", "outcome"}),
+		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ozgflow_external_call_duration_seconds", Help: "Duration of calls to external systems by target and operation.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30},
+		}, []string{"target", "operation"}),
+		targetFailing: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ozgflow_target_failing_seconds", Help: "How long each failing target has failed without a success in between; 0 once it answers again.",
+		}, []string{"target"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures,
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.calls, m.callDuration, m.targetFailing,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,6 +88,25 @@ func (m *Metrics) ObserveStep(activity string, err error, external bool, d time.
 		}
 	}
 	m.stepDuration.WithLabelValues(activity, result).Observe(d.Seconds())
+}
+
+// Outcomes of an external call.
+const (
+	CallOK       = "ok"       // the target answered
+	CallError    = "error"    // it failed and is tried again
+	CallTimeout  = "timeout"  // it did not answer in time and is tried again
+	CallRejected = "rejected" // it refused for good (a non-retryable error)
+)
+
+// ObserveCall records one call to an external target.
+func (m *Metrics) ObserveCall(target, operation, outcome string, d time.Duration) {
+	m.calls.WithLabelValues(target, operation, outcome).Inc()
+	m.callDuration.WithLabelValues(target, operation).Observe(d.Seconds())
+}
+
+// TargetFailing sets how long a target has failed; zero says it answers again.
+func (m *Metrics) TargetFailing(target string, d time.Duration) {
+	m.targetFailing.WithLabelValues(target).Set(d.Seconds())
 }
 
 // TemporalHandler returns the SDK metrics handler that reports into the
