@@ -109,6 +109,11 @@ func (m *Metrics) TargetFailing(target string, d time.Duration) {
 	m.targetFailing.WithLabelValues(target).Set(d.Seconds())
 }
 
+// TargetFailingGauge is the gauge of one target, for tests to read.
+func (m *Metrics) TargetFailingGauge(target string) prometheus.Gauge {
+	return m.targetFailing.WithLabelValues(target)
+}
+
 // TemporalHandler returns the SDK metrics handler that reports into the
 // registry (workflow and activity task latencies, poll results, …).
 func (m *Metrics) TemporalHandler() client.MetricsHandler {

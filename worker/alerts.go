@@ -33,10 +33,10 @@ type FailingTargets interface {
 type Alert struct {
 	Target    string        `json:"target"`
 	Recovered bool          `json:"recovered"`
-	Since     time.Time     `json:"since"`            // the failure's first failed call
-	At        time.Time     `json:"at"`               // when the check saw it
-	Failing   time.Duration `json:"failingSeconds"`   // how long it failed, in nanoseconds in Go, seconds in JSON
-	Cases     int           `json:"cases"`            // cases waiting on the target
+	Since     time.Time     `json:"since"`          // the failure's first failed call
+	At        time.Time     `json:"at"`             // when the check saw it
+	Failing   time.Duration `json:"failingSeconds"` // how long it failed, in nanoseconds in Go, seconds in JSON
+	Cases     int           `json:"cases"`          // cases waiting on the target
 	LastError string        `json:"lastError,omitempty"`
 	Threshold time.Duration `json:"thresholdSeconds"` // the target's alert threshold
 }
