@@ -114,11 +114,11 @@ func TestCancellingAStuckCaseEndsItAndTellsTheApplicant(t *testing.T) {
 	action := "/verwaltung/stoerungen/" + s.ID + "/abbrechen"
 	// Without the confirmation, or without a reason, nothing happens.
 	res := e2e.Call(t, dev.URL, http.MethodPost, action, "", url.Values{"csrf": {csrf}, "grund": {"Das Fachverfahren ist abgeschaltet."}}, "Cookie", cookie)
-	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), "Bitte bestätigen Sie") {
+	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "Bitte bestätigen Sie") {
 		t.Errorf("without confirmation: %d %s", res.Status, res.Body)
 	}
 	res = e2e.Call(t, dev.URL, http.MethodPost, action, "", url.Values{"csrf": {csrf}, "bestaetigt": {"ja"}}, "Cookie", cookie)
-	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), "Bitte geben Sie einen Grund an") {
+	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "Bitte geben Sie einen Grund an") {
 		t.Errorf("without reason: %d %s", res.Status, res.Body)
 	}
 	if c := st.Case(t, s.ID, s.Token); c["status"] == "cancelled" {
