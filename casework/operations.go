@@ -95,7 +95,13 @@ func (s *Service) stuck(ctx context.Context, f ozgflow.CallFailure) (StuckCase, 
 		}
 		found = true
 		sc.activityID = pa.GetActivityId()
-		sc.Attempts = max(sc.Attempts, int(pa.GetAttempt()))
+		// A call waiting for its next attempt has made one fewer than
+		// the number of the attempt it waits for.
+		made := int(pa.GetAttempt())
+		if pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED {
+			made--
+		}
+		sc.Attempts = max(sc.Attempts, made)
 		if fail := pa.GetLastFailure(); fail != nil && fail.GetMessage() != "" {
 			sc.LastError = fail.GetMessage()
 		}
