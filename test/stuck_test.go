@@ -57,6 +57,17 @@ func TestAFachverfahrenOutageShowsTheCaseAsStuckUntilItIsResent(t *testing.T) {
 		t.Errorf("stuck case = %v", stuck)
 	}
 
+	// Every attempt is counted by target, operation and outcome.
+	metrics := string(e2e.Call(t, dev.URL, http.MethodGet, "/metrics", "", nil).Body)
+	for _, want := range []string{
+		`ozgflow_external_calls_total{operation="Deliver",outcome="error",target="steueramt-dresden"}`,
+		`ozgflow_external_call_duration_seconds_count{operation="Deliver",target="steueramt-dresden"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
 	// Administrators see it on their page.
 	session := e2e.SignIn(t, dev.URL, "dev-admin")
 	page := e2e.Call(t, dev.URL, http.MethodGet, "/verwaltung/stoerungen", "", nil, "Cookie", "ozgflow_session="+session)
