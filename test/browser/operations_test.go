@@ -43,10 +43,16 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	assertAccessible(t, ctx, "stuck cases")
 
 	d.Fachverfahren.SetDown(false)
+	var url string
 	run(t, ctx, "resend from the page",
 		chromedp.Click(`#erneut-`+s.ID, chromedp.ByID),
 		chromedp.Click(`//form[contains(@action, "/erneut")]//button`, chromedp.BySearch),
-		chromedp.WaitVisible(`//*[contains(., "wird jetzt erneut gesendet")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
+		chromedp.Location(&url),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
+	if !strings.Contains(page, "wird jetzt erneut gesendet") {
+		t.Errorf("after the resend (%s):\n%s", url, page)
+	}
 	st.WaitStatus(t, s, "approved")
 }
