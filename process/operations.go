@@ -119,6 +119,9 @@ func startAlerts(ctx context.Context, cfg Config, conn connection, mailer activi
 	sender := worker.AlertSender{To: cfg.OperatorEmail, WebhookURL: cfg.AlertWebhookURL, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
 	if cfg.OperatorEmail != "" {
 		sender.Mailer = mailer
+		if mailer == nil {
+			logger.Warn("Alerts are not mailed: OZGFLOW_OPERATOR_EMAIL needs OZGFLOW_SMTP_ADDR")
+		}
 	}
 	alerts := &worker.Alerts{Targets: conn.store, Policies: policies, Notify: sender.Send, Metrics: conn.metrics,
 		Logger: logger, Interval: cfg.AlertCheck}
