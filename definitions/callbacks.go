@@ -31,12 +31,15 @@ var CallbackNotices = map[string]NoticeTemplate{
 }
 
 // NoticeFor is the variant's notice template under key, or the default of
-// CallbackNotices; ok is false when neither has one.
+// CallbackNotices or OperationNotices; ok is false when none has one.
 func (d *Definition) NoticeFor(key string) (NoticeTemplate, bool) {
 	if t, ok := d.Notices[key]; ok {
 		return t, true
 	}
-	t, ok := CallbackNotices[key]
+	if t, ok := CallbackNotices[key]; ok {
+		return t, true
+	}
+	t, ok := OperationNotices[key]
 	return t, ok
 }
 

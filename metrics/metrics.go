@@ -26,6 +26,9 @@ type Metrics struct {
 	stepDuration     *prometheus.HistogramVec
 	externalFailures *prometheus.CounterVec
 	paymentCalls     *prometheus.HistogramVec
+	calls            *prometheus.CounterVec
+	callDuration     *prometheus.HistogramVec
+	targetFailing    *prometheus.GaugeVec
 	temporal         client.MetricsHandler
 }
 
@@ -53,8 +56,18 @@ func New() *Metrics {
 			Help:    "Calls to the payment provider by operation (create, status, refund) and outcome (ok, rejected, not_found, unavailable, timeout, error).",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"operation", "outcome"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ozgflow_external_calls_total", Help: "Calls to external systems by target, operation and outcome (ok, error, timeout, rejected).",
+		}, []string{"target", "operation", "outcome"}),
+		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ozgflow_external_call_duration_seconds", Help: "Duration of calls to external systems by target and operation.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30},
+		}, []string{"target", "operation"}),
+		targetFailing: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ozgflow_target_failing_seconds", Help: "How long each failing target has failed without a success in between; 0 once it answers again.",
+		}, []string{"target"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.paymentCalls,
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.calls, m.callDuration, m.targetFailing, m.paymentCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -87,6 +100,30 @@ func (m *Metrics) ObserveStep(activity string, err error, external bool, d time.
 // by outcome is the histogram's _count.
 func (m *Metrics) ObservePaymentCall(operation, outcome string, d time.Duration) {
 	m.paymentCalls.WithLabelValues(operation, outcome).Observe(d.Seconds())
+}
+
+// Outcomes of an external call.
+const (
+	CallOK       = "ok"       // the target answered
+	CallError    = "error"    // it failed and is tried again
+	CallTimeout  = "timeout"  // it did not answer in time and is tried again
+	CallRejected = "rejected" // it refused for good (a non-retryable error)
+)
+
+// ObserveCall records one call to an external target.
+func (m *Metrics) ObserveCall(target, operation, outcome string, d time.Duration) {
+	m.calls.WithLabelValues(target, operation, outcome).Inc()
+	m.callDuration.WithLabelValues(target, operation).Observe(d.Seconds())
+}
+
+// TargetFailing sets how long a target has failed; zero says it answers again.
+func (m *Metrics) TargetFailing(target string, d time.Duration) {
+	m.targetFailing.WithLabelValues(target).Set(d.Seconds())
+}
+
+// TargetFailingGauge is the gauge of one target, for tests to read.
+func (m *Metrics) TargetFailingGauge(target string) prometheus.Gauge {
+	return m.targetFailing.WithLabelValues(target)
 }
 
 // TemporalHandler returns the SDK metrics handler that reports into the

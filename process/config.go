@@ -97,7 +97,8 @@ type Config struct {
 	RebuildListingLag time.Duration
 	LogLevel          slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 
-	IdentityConfig // identity.go
+	IdentityConfig   // identity.go
+	OperationsConfig // operations.go
 }
 
 // DefaultConfig returns the defaults.
@@ -119,6 +120,7 @@ func DefaultConfig() Config {
 		PortalBackoffInitial: portal.DefaultBackoff.Initial,
 		PortalBackoffMax:     portal.DefaultBackoff.Max,
 		IdentityConfig:       defaultIdentityConfig(),
+		OperationsConfig:     defaultOperationsConfig(),
 	}
 }
 
@@ -204,6 +206,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err := c.identityFromEnv(getenv); err != nil {
 		return c, err
 	}
+	if err := c.operationsFromEnv(getenv); err != nil {
+		return c, err
+	}
 	c.limitsFromEnv(getenv)
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -259,6 +264,7 @@ func (c Config) Validate(process string) error {
 	errs = append(errs, c.validateCallbacks()...)
 	errs = append(errs, c.validateIdentity(process)...)
 	errs = append(errs, c.validateLimits()...)
+	errs = append(errs, c.validateOperations()...)
 	return errors.Join(errs...)
 }
 

@@ -159,6 +159,7 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 	stopDispatcher := startDispatcher(ctx, cfg, d.connection(), d.Logger, &d.stops)
+	startAlerts(ctx, cfg, d.connection(), mailer, d.Logger, &d.stops)
 	// Stopping begins here: no new requests, those in flight finish, then
 	// the dispatcher and the worker drain while the sandboxes still
 	// answer; the listener, the sandboxes and the engine stop after them.

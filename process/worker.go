@@ -46,6 +46,7 @@ func (p *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	startDispatcher(ctx, cfg, conn, p.Logger, &p.stops)
+	startAlerts(ctx, cfg, conn, mailer, p.Logger, &p.stops)
 	if err := serveOps(cfg.MetricsAddr, conn, p.Logger, &p.stops); err != nil {
 		return err
 	}
@@ -72,7 +73,10 @@ const workerStopTimeout = 20 * time.Second
 // projections when Redis lost them.
 func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer,
 	logger *slog.Logger, stops *closers) (stop func(), err error) {
-	hc := &http.Client{Timeout: 20 * time.Second}
+	// Each attempt is bounded by its target's timeout (OZGFLOW_TARGET_*);
+	// the client's own is a backstop at the longest an attempt may take.
+	hc := &http.Client{Timeout: worker.MaxCallTimeout}
+	policies, _ := cfg.Policies()
 	targets, _ := cfg.Targets()
 	warnUnreachableTargets(cfg.FachverfahrenURL, targets, logger)
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
@@ -91,6 +95,9 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 		}),
 		Projections:      conn.store,
 		DeliveryFailures: conn.store,
+		CallFailures:     conn.store,
+		Policies:         policies,
+		Logger:           logger,
 		Mailer:           mailer,
 		Records:          worker.Records{DB: conn.records},
 		CaseNumbers:      worker.Records{DB: conn.records},

@@ -72,6 +72,13 @@ type Adapters struct {
 	Projections     activities.ProjectionStore
 	// DeliveryFailures, if set, keeps which deliveries fail right now.
 	DeliveryFailures activities.DeliveryFailures
+	// CallFailures, if set, keeps which cases' calls to external systems
+	// fail right now, and since when each target fails.
+	CallFailures activities.CallFailures
+	// Policies give each external target its timeout and alert threshold.
+	Policies TargetPolicies
+	// Logger, if set, hears of failing calls that could not be recorded.
+	Logger *slog.Logger
 	// Mailer sends the email notices of variants that ask for them; without
 	// one, those sends fail at once instead of being retried.
 	Mailer activities.Mailer
@@ -94,11 +101,13 @@ type Adapters struct {
 }
 
 // New returns a worker for the case task queue with everything registered;
-// with m set, every activity execution is timed.
+// with m set, every activity execution is timed. Every call to an external
+// system is bounded by its target's timeout and tracked (callTracking).
 func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) worker.Worker {
 	if m != nil {
 		opts.Interceptors = append(opts.Interceptors, &stepMetrics{m: m})
 	}
+	opts.Interceptors = append(opts.Interceptors, &callTracking{policies: a.Policies, failures: a.CallFailures, metrics: m, logger: a.Logger})
 	w := worker.New(c, ozgflow.CaseTaskQueue, opts)
 	Register(w, a)
 	return w

@@ -36,6 +36,7 @@ type caseImpl struct {
 	cancelSteps    workflow.CancelFunc
 	withdrawReason string
 	withdrawn      bool
+	cancelled      bool // by an administrator (UpdateCancel)
 
 	dirty           bool                             // state changed since the last flush
 	step            int                              // index of the step running; len(steps) when done
@@ -111,6 +112,9 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 	if err := c.registerCallbackUpdate(ctx); err != nil {
 		return err
 	}
+	if err := c.registerCancelUpdate(ctx); err != nil {
+		return err
+	}
 	c.listenForSignals(ctx)
 	return nil
 }
@@ -149,7 +153,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 		}
 	}
 	c.step = len(c.def.Steps)
-	if c.withdrawn {
+	if c.withdrawn || c.cancelled {
 		c.compensate(ctx)
 	}
 	c.closeTasks(ozgflow.TaskCancelled)
@@ -182,7 +186,7 @@ func lastPaymentStep(steps []definitions.Step) int {
 
 // stopped reports whether the case was withdrawn or cancelled.
 func (c *caseImpl) stopped() bool {
-	return c.withdrawn || c.state.Status == ozgflow.StatusCancelled || c.state.Status == ozgflow.StatusWithdrawn
+	return c.withdrawn || c.cancelled || c.state.Status == ozgflow.StatusCancelled || c.state.Status == ozgflow.StatusWithdrawn
 }
 
 // resting reports whether a case may stay in a step of this kind for long:

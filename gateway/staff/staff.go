@@ -32,7 +32,7 @@ var templateFS embed.FS
 // workspace's two pages with the parts they share.
 var pages = func() map[string]*template.Template {
 	out := web.ParsePages(templateFS, pageFuncs,
-		"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure", "search")
+		"signin", "signout", "definitions", "definition", "version", "changes", "dashboard", "workspace", "workspace_case", "deliveries", "trail", "erasure", "search", "stuck")
 	for _, name := range []string{"workspace", "workspace_case"} {
 		out[name] = template.Must(out[name].ParseFS(templateFS, "templates/workspace_parts.html"))
 	}
@@ -53,6 +53,7 @@ var pageFuncs = template.FuncMap{
 	"stampTime":     stampTime,
 	"importStatus":  func(s any) string { return importWords[fmt.Sprint(s)] },
 	"diffKind":      func(k string) string { return diffWords[k] },
+	"callError":     locale.CallError,
 }
 
 // say returns a staff page's German text.
@@ -164,6 +165,9 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/loeschung", p.audit.Declare(web.NoPersonalData, p.page(p.handleErasurePage))).Methods(http.MethodGet)
 	admins.Handle("/loeschung", p.audit.Declare(web.Changes("erasure.request"), p.page(p.handleErase))).Methods(http.MethodPost)
 	admins.Handle("/zustellungen/{id}/erneut", p.audit.Declare(web.Changes("delivery.resend").WithID("notice"), p.page(p.handleResendPage))).Methods(http.MethodPost)
+	admins.Handle("/stoerungen", p.audit.Declare(web.Reads("stuck.list"), p.page(p.handleStuckPage))).Methods(http.MethodGet)
+	admins.Handle("/stoerungen/{caseId}/erneut", p.audit.Declare(web.Changes("stuck.resend"), p.page(p.handleStuckResendPage))).Methods(http.MethodPost)
+	admins.Handle("/stoerungen/{caseId}/abbrechen", p.audit.Declare(web.Changes("stuck.cancel"), p.page(p.handleStuckCancelPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDefinitionPage))).Methods(http.MethodGet)
 	admins.Handle("/definitionen/{id}/entwurf", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleDraftPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleVersionPage))).Methods(http.MethodGet)

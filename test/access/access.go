@@ -163,6 +163,9 @@ GET    /api/v1/reports/statistics.xlsx                                401    401
 # Administration: portal deliveries and definitions.
 GET    /api/v1/portal-events                                          401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/portal-events/{id}/resend                              401    401    401    401    403    403    403    403    403    ok     403    403    403
+GET    /api/v1/operations/stuck                                       401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/operations/stuck/{caseId}/resend                       401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/operations/stuck/{caseId}/cancel                       401    401    401    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions/changes                                    401    401    401    401    403    403    403    403    403    ok     403    403    403
@@ -206,6 +209,9 @@ GET    /verwaltung/zustellungen                                       signin sig
 GET    /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/loeschung                                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/zustellungen/{id}/erneut                           signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/stoerungen                                         signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/stoerungen/{caseId}/erneut                         signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/stoerungen/{caseId}/abbrechen                      signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 GET    /verwaltung/definitionen/{id}                                  signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/definitionen/{id}/entwurf                          signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 GET    /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin 403

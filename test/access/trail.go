@@ -58,6 +58,9 @@ GET    /api/v1/reports/cases.xlsx                                     report.cas
 GET    /api/v1/reports/statistics.xlsx                                -
 GET    /api/v1/portal-events                                          delivery.list
 POST   /api/v1/portal-events/{id}/resend                              delivery.resend
+GET    /api/v1/operations/stuck                                       stuck.list
+POST   /api/v1/operations/stuck/{caseId}/resend                       stuck.resend
+POST   /api/v1/operations/stuck/{caseId}/cancel                       stuck.cancel
 GET    /api/v1/definitions                                            -
 POST   /api/v1/definitions                                            -
 GET    /api/v1/definitions/changes                                    -
@@ -91,6 +94,9 @@ GET    /verwaltung/zustellungen                                       delivery.l
 GET    /verwaltung/loeschung                                          -
 POST   /verwaltung/loeschung                                          erasure.request
 POST   /verwaltung/zustellungen/{id}/erneut                           delivery.resend
+GET    /verwaltung/stoerungen                                         stuck.list
+POST   /verwaltung/stoerungen/{caseId}/erneut                         stuck.resend
+POST   /verwaltung/stoerungen/{caseId}/abbrechen                      stuck.cancel
 GET    /verwaltung/definitionen/{id}                                  -
 POST   /verwaltung/definitionen/{id}/entwurf                          -
 GET    /verwaltung/definitionen/{id}/versionen/{version}              -

@@ -182,7 +182,7 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 	admin := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-admin")}}
 	for _, path := range []string{fmt.Sprintf("/verwaltung/definitionen/%s/versionen/%d", drafted, number), "/verwaltung/definitionen/" + drafted, "/verwaltung", "/verwaltung/definitionen/gewerbeanmeldung-dresden",
 		"/verwaltung/definitionen/gewerbeanmeldung-dresden/versionen/1", "/verwaltung/aenderungen",
-		"/verwaltung/auswertung?authority=" + dresden, "/verwaltung/zustellungen", "/verwaltung/loeschung"} {
+		"/verwaltung/auswertung?authority=" + dresden, "/verwaltung/zustellungen", "/verwaltung/loeschung", "/verwaltung/stoerungen"} {
 		res := admin.get(path)
 		if res.Status != http.StatusOK {
 			t.Fatalf("%s: %d", path, res.Status)

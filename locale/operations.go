@@ -1,0 +1,75 @@
+package locale
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The administrators' page of cases stuck on an external system
+// (/verwaltung/stoerungen): its texts, and the failures of external calls
+// in words people read.
+
+var operationsText = map[Lang]map[string]string{
+	DE: {
+		"staff.title.stuck":         "Störungen externer Systeme",
+		"staff.flash.stuck.resent":  "Der Vorgang %s wird jetzt erneut gesendet.",
+		"staff.flash.stuck.cancel":  "Der Vorgang %s ist abgebrochen. Die antragstellende Person ist benachrichtigt.",
+		"staff.problem.stuck":       "Die Störungen sind gerade nicht lesbar.",
+		"staff.problem.stuck.act":   "Die Aktion wurde nicht ausgeführt.",
+		"staff.problem.stuck.gone":  "Der Vorgang wartet nicht mehr auf ein gestörtes System.",
+		"staff.problem.stuck.empty": "Bitte geben Sie einen Grund an. Die antragstellende Person liest ihn.",
+	},
+	EN: {
+		"staff.title.stuck":         "Failing external systems",
+		"staff.flash.stuck.resent":  "Case %s is being sent again now.",
+		"staff.flash.stuck.cancel":  "Case %s is cancelled. The applicant has been told.",
+		"staff.problem.stuck":       "The failures cannot be read right now.",
+		"staff.problem.stuck.act":   "The action was not carried out.",
+		"staff.problem.stuck.gone":  "The case no longer waits on a failing system.",
+		"staff.problem.stuck.empty": "Please give a reason. The applicant reads it.",
+	},
+}
+
+func init() {
+	for l, texts := range operationsText {
+		for k, v := range texts {
+			pageText[l][k] = v
+		}
+	}
+	for action, w := range map[string]words{
+		"stuck.list":   {"Störungen angesehen", "failing calls viewed"},
+		"stuck.resend": {"Vorgang erneut gesendet", "case sent again"},
+		"stuck.cancel": {"Vorgang abgebrochen", "case cancelled"},
+	} {
+		trailWords[action] = w
+	}
+}
+
+var httpStatus = regexp.MustCompile(`\b([1-5]\d\d)\b`)
+
+// CallError says in German what a failed call to an external system
+// means, from the adapter's technical message: not reachable, no answer
+// in time, an error on its side, a refusal, overloaded.
+func CallError(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "no url configured"):
+		return "Für dieses Zielsystem ist keine Adresse eingerichtet."
+	case strings.Contains(m, "deadline exceeded") || strings.Contains(m, "timeout") || strings.Contains(m, "timed out"):
+		return "Das Zielsystem hat nicht rechtzeitig geantwortet."
+	case strings.Contains(m, "connection refused") || strings.Contains(m, "no such host") || strings.Contains(m, "dial tcp") ||
+		strings.Contains(m, "connection reset") || strings.Contains(m, "eof"):
+		return "Das Zielsystem ist nicht erreichbar."
+	}
+	if s := httpStatus.FindString(msg); s != "" {
+		switch {
+		case s == "429":
+			return "Das Zielsystem ist überlastet (Status 429) und bittet, später zu senden."
+		case s >= "500":
+			return "Das Zielsystem meldet einen Fehler auf seiner Seite (Status " + s + ")."
+		case s >= "400":
+			return "Das Zielsystem weist den Aufruf ab (Status " + s + ")."
+		}
+	}
+	return "Der Aufruf ist fehlgeschlagen."
+}
