@@ -140,6 +140,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/portal-events", s.audit.Declare(web.Reads("delivery.list"), s.handlePortalEvents)).Methods(http.MethodGet)
 	admins.Handle("/portal-events/{id}/resend", s.audit.Declare(web.Changes("delivery.resend").WithID("notice"), s.handleResendPortalEvent)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
+	admins.Handle("/fit-connect/destinations", s.audit.Declare(web.NoPersonalData, s.handleFITConnectDestinations)).Methods(http.MethodGet)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 	s.registerCodecRoutes(root, rooms, prefix)
 }

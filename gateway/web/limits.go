@@ -468,8 +468,9 @@ func (l *Limiter) Refuse(w http.ResponseWriter, r *http.Request, retryAfter time
 		Help: lang.Text(false, "error.ratelimit.page.help", seconds)})
 }
 
-// IsAPI reports whether a request is addressed to the JSON API, which
-// answers problem documents, not pages.
+// IsAPI reports whether a request is addressed to the JSON API or the
+// FIT-Connect Submission API, which answer problem documents, not pages.
 func IsAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+	p := r.URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/") || p == "/fit-connect" || strings.HasPrefix(p, "/fit-connect/")
 }
