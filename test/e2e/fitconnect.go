@@ -83,9 +83,18 @@ func fitConnectIntake(t *testing.T, st *Stack) {
 		if c["service"] != "99050035001000" || c["authority"] != leipzig {
 			t.Errorf("case %v", c)
 		}
-		if app, _ := c["applicant"].(map[string]any); app == nil || app["name"] != "Fiona Fit" {
-			t.Errorf("applicant %v", c["applicant"])
-		}
+		// The applicant, as the case workers find the case.
+		WaitFor(t, "the FIT-Connect case in the case workers' search", 20*time.Second, func() bool {
+			res := st.api(t, http.MethodGet, "/api/v1/cases?q=Fiona+Fit", "dev-sb-leipzig", nil)
+			for _, h := range res.JSON(t)["cases"].([]any) {
+				hit := h.(map[string]any)
+				app, _ := hit["applicant"].(map[string]any)
+				if hit["id"] == sent.CaseID && app != nil && app["name"] == "Fiona Fit" && app["email"] == "fit@example.org" {
+					return true
+				}
+			}
+			return false
+		})
 		res := st.api(t, http.MethodGet, "/api/v1/applications/"+sent.CaseID+"/documents", "dev-admin", nil)
 		docs, _ := res.JSON(t)["documents"].([]any)
 		names := map[string]bool{}
