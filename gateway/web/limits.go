@@ -51,6 +51,10 @@ var LimitedRoutes = map[string]LimitKind{
 	"GET /anmelden/rueckkehr":      LimitSignIn,
 	"POST /api/v1/receipts/verify": LimitReceiptCheck,
 	"POST /pruefen":                LimitReceiptCheck,
+	// FIT-Connect: client secrets are guessed no faster than passwords,
+	// submissions are announced no faster than submitted.
+	"POST /fit-connect/token":          LimitSignIn,
+	"POST /fit-connect/v1/submissions": LimitSubmit,
 }
 
 // Rate is how many requests of a kind one client or one address may make
