@@ -29,6 +29,7 @@ var knownSecrets = []string{
 	"dev-signature-webhook-secret",
 	"dev-fachverfahren-secret",
 	"dev-portal-webhook-secret",
+	"dev-fitconnect-secret",
 	"dev-smtp-password",
 	// `ozgflow dev`'s sandboxes (process/dev.go, process/notices.go).
 	"dev-payment-key",
@@ -69,6 +70,7 @@ func (c Config) secrets() []namedSecret {
 		{name: "OZGFLOW_OIDC_CLIENT_SECRET", value: c.OIDCClientSecret},
 		{name: "OZGFLOW_SMTP_PASSWORD", value: c.SMTPPassword, anyLength: true},
 	}
+	list = append(list, c.fitConnectSecrets()...)
 	for i, s := range c.previousSecrets() {
 		list = append(list, namedSecret{name: fmt.Sprintf("OZGFLOW_PREVIOUS_SECRETS (entry %d)", i+1), value: s})
 	}

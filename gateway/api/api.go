@@ -143,6 +143,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/operations/stuck/{caseId}/resend", s.audit.Declare(web.Changes("stuck.resend"), s.handleResendStuck)).Methods(http.MethodPost)
 	admins.Handle("/operations/stuck/{caseId}/cancel", s.audit.Declare(web.Changes("stuck.cancel"), s.handleCancelStuck)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
+	admins.Handle("/fit-connect/destinations", s.audit.Declare(web.NoPersonalData, s.handleFITConnectDestinations)).Methods(http.MethodGet)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 	s.registerCodecRoutes(root, rooms, prefix)
 }
