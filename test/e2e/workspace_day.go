@@ -75,6 +75,20 @@ func caseWorkersWorkspace(t *testing.T, st *Stack) {
 	if res := lead.post("/arbeitskorb/aufgaben/"+taskID+"/uebernehmen", url.Values{"csrf": {csrf}}); res.Status != http.StatusSeeOther {
 		t.Fatalf("claim: %d", res.Status)
 	}
+	// The selected task as a workbook: its queue and holder by name.
+	export := lead.post("/arbeitskorb/sammelaktion", url.Values{"csrf": {csrf}, "action": {"export"}, "ids": {taskID}})
+	if export.Status != http.StatusOK {
+		t.Fatalf("export: %d", export.Status)
+	}
+	book := workbookText(t, []byte(export.Body))
+	for _, want := range []string{"| Gewerbeangelegenheiten |", "| Sachbearbeitung Leipzig (Teamleitung) |", "| Gewerbeanmeldung |", "GEW-"} {
+		if !strings.Contains(book, want) {
+			t.Errorf("the workbook of the selected task lacks %q:\n%s", want, book)
+		}
+	}
+	if strings.Contains(book, "| gewerbe |") || strings.Contains(book, "| sb-leipzig |") || strings.Contains(book, s.ID+" |") {
+		t.Errorf("the workbook of the selected task shows keys:\n%s", book)
+	}
 	decision := url.Values{"csrf": {csrf}, "outcome": {"approve"}, "comment": {"Bitte hängen Sie die Anzeige aus."},
 		"note": {"Telefonisch geklärt."}}
 	preview := lead.post("/arbeitskorb/aufgaben/"+taskID+"/entscheiden", decision)
