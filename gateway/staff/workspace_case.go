@@ -125,7 +125,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 	d.Authority = p.cases.AuthorityName(c.Authority)
 	d.Fields = in.Definition.LabelledData(in.Application.Data)
 	if c.Decision != nil {
-		d.Decision = locale.DE.Decision(c.Decision.Outcome)
+		d.Decision = p.cases.DecisionText(c, c.Decision.Outcome)
 	}
 	// Who applied: as the case holds it, or from the application for a
 	// case that started before cases held it.
