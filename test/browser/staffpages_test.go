@@ -97,6 +97,36 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 	visit("/verwaltung/auswertung?authority="+e2e.Dresden, "Auswertung", "staff-auswertung")
 	visit("/verwaltung/zustellungen", "Zustellungen", "staff-zustellungen")
 	visit("/verwaltung/loeschung", "Personenbezogene Daten löschen", "staff-loeschung")
+
+	// A draft saved by someone else while it was open: the save is refused
+	// with what was typed kept and what differs from the draft now.
+	const variant = "hundesteuer-anmeldung-dresden"
+	res := e2e.Call(t, d.URL, http.MethodPost, "/api/v1/definitions/"+variant+"/drafts", "dev-admin", nil)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("draft: %d %s", res.Status, res.Body)
+	}
+	draft := "/api/v1/definitions/" + variant + "/versions/2"
+	visit("/verwaltung/definitionen/"+variant+"/versionen/2", "Version 2", "staff-entwurf")
+	got := e2e.Call(t, d.URL, http.MethodGet, draft, "dev-admin", nil)
+	doc := got.JSON(t)["document"].(map[string]any)
+	doc["name"] = "Hundesteuer-Anmeldung (von einer Kollegin geändert)"
+	if res := e2e.Call(t, d.URL, http.MethodPut, draft, "dev-admin", doc, "If-Match", got.Header.Get("ETag")); res.Status != http.StatusOK {
+		t.Fatalf("the colleague's edit: %d %s", res.Status, res.Body)
+	}
+	var stale, kept string
+	run(t, ctx, "save the text loaded before the colleague's edit",
+		chromedp.Evaluate(`document.getElementById('document').value += "\nname: Hundesteuer (meine Änderung)\n"`, nil),
+		chromedp.Click(`#yaml button[value="save"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#stale`, chromedp.ByID),
+		chromedp.Text(`main`, &stale, chromedp.ByQuery),
+		chromedp.Value(`#document`, &kept, chromedp.ByID),
+	)
+	if !strings.Contains(stale, "Nicht gespeichert: Jemand hat diesen Entwurf geändert") || !strings.Contains(stale, "von einer Kollegin geändert") ||
+		!strings.Contains(kept, "Hundesteuer (meine Änderung)") {
+		t.Errorf("the stale save:\n%s\ntext kept:\n%s", stale, kept)
+	}
+	assertAccessible(t, ctx, "stale save of a draft")
+	docsShot(t, ctx, "staff-entwurf-veraltet")
 	run(t, ctx, "sign out", chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch))
 
