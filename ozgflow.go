@@ -95,7 +95,11 @@ type DefinitionChange struct {
 	// Source is the YAML text an edit's Document was written as, kept with
 	// the version so that the administrator gets their order and comments back.
 	Source string `json:"source,omitempty"`
-	By     string `json:"by"`
+	// Revision, if set, is the revision of the version an edit was made on
+	// (definitions.Version.Revision): an edit of a version changed since is
+	// refused, so that two administrators do not overwrite each other.
+	Revision string `json:"revision,omitempty"`
+	By       string `json:"by"`
 }
 
 // CaseWorkflowID is the Temporal workflow ID of the case with the given ID.

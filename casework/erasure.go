@@ -260,7 +260,13 @@ type AccountData struct {
 	Notices     []ozgflow.Notice  `json:"notices"`
 	ReadNotices []string          `json:"readNotices"`
 	Documents   []AccountDocument `json:"documents"`
-	Trail       []records.Entry   `json:"trail"`
+	// InternalNotes are the case workers' internal notes on the account's
+	// cases: personal data about the applicant (Art. 15 GDPR), never sent
+	// to them. Only an administrator's export holds them, so that the
+	// authority reviews them (other people's data, Art. 15(4)) before
+	// handing the copy out; the portal's self-service export does not.
+	InternalNotes []records.Note  `json:"internalNotes,omitempty"`
+	Trail         []records.Entry `json:"trail"`
 }
 
 // maxAccountNotices bounds the notices read for one account.
@@ -305,6 +311,13 @@ func (s *Service) AccountData(ctx context.Context, by ozgflow.Identity, account 
 		for _, doc := range docs {
 			d.Documents = append(d.Documents, AccountDocument{CaseID: id, Name: doc.Name, ContentType: doc.ContentType,
 				Size: doc.Size, SHA256: doc.SHA256, Kind: doc.Kind, CreatedAt: doc.CreatedAt})
+		}
+		if by.Has(ozgflow.RoleAdmin) {
+			notes, err := s.Records.Notes(ctx, id)
+			if err != nil {
+				return d, err
+			}
+			d.InternalNotes = append(d.InternalNotes, notes...)
 		}
 	}
 	if d.Notices, _, err = s.Store.Notices(ctx, account, 0, maxAccountNotices); err != nil {

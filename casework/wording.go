@@ -3,6 +3,7 @@ package casework
 import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 // Definition finds the variant of a case, whose schema labels its data
@@ -34,4 +35,14 @@ func (s *Service) AuthorityContact(ars string) *definitions.Contact {
 	}
 	a, _ := s.Defs.Registry().Authority(ars)
 	return a.Contact
+}
+
+// DecisionText is the word for a decided outcome of a case as its variant
+// says it (e.g. "Bestätigt" for a Gewerbeanmeldung), as the applicant
+// reads it; the locale's German word where the variant has none.
+func (s *Service) DecisionText(c ozgflow.Case, outcome string) string {
+	if w, ok := s.Definition(c).Wording(outcome); ok {
+		return w.Label
+	}
+	return locale.DE.Decision(outcome)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/definitions"
+	"github.com/ozgflow/ozgflow/reports"
 	"github.com/ozgflow/ozgflow/store"
 )
 
@@ -74,4 +75,35 @@ func (s *Service) CaseSummaries(ctx context.Context, tasks []ozgflow.Task) (map[
 		}
 	}
 	return s.Store.CaseSummaries(ctx, ids)
+}
+
+// TaskNames names, for the workbook of tasks, what the tasks carry as
+// keys: their cases' short numbers, their services, queues and holders.
+func (s *Service) TaskNames(ctx context.Context, tasks []ozgflow.Task) (reports.TaskNames, error) {
+	cases, err := s.CaseSummaries(ctx, tasks)
+	if err != nil {
+		return reports.TaskNames{}, err
+	}
+	people := map[string]string{}
+	var authorities []string
+	for _, t := range tasks {
+		if t.Authority == "" || slices.Contains(authorities, t.Authority) {
+			continue
+		}
+		authorities = append(authorities, t.Authority)
+		for subject, name := range s.Names(ctx, t.Authority) {
+			people[subject] = name
+		}
+	}
+	return reports.TaskNames{
+		CaseNumber: func(caseID string) string { return ShortNumber(caseID, cases[caseID].CaseNumber) },
+		Service:    s.ServiceName,
+		Queue:      s.QueueName,
+		Person: func(subject string) string {
+			if name, ok := people[subject]; ok && name != "" {
+				return name
+			}
+			return subject
+		},
+	}, nil
 }

@@ -2,6 +2,8 @@ package definitions
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -501,4 +503,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Revision identifies what a version holds now: a hash of its text as
+// written (or of its document where it has none). An editor carries the
+// revision it loaded, so that a save on a draft another administrator
+// changed meanwhile is refused instead of overwriting their change.
+func (v Version) Revision() string {
+	content := []byte(v.Source)
+	if v.Source == "" {
+		content, _ = json.Marshal(v.Document) // map keys come out sorted: stable
+	}
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:8])
+}
+
+// CheckRevision refuses a change to a version made on an older revision
+// of it than it holds now (see Version.Revision).
+func (c *Catalog) CheckRevision(id string, number int, revision string) error {
+	_, v, err := c.find(id, number)
+	if err != nil {
+		return err
+	}
+	if revision != v.Revision() {
+		return ozgflow.Errorf(ozgflow.ECONFLICT,
+			"Version %d von %s wurde geändert, seit Sie sie geladen haben (Stand %s, jetzt %s); Ihre Änderung ist nicht gespeichert.",
+			number, id, revision, v.Revision())
+	}
+	return nil
 }

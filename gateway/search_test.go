@@ -21,7 +21,8 @@ func seedSearch(t *testing.T, st *store.Store) {
 	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	mk := func(id, number, authority, queue string, status ozgflow.Status, a ozgflow.CaseApplicant) ozgflow.Case {
 		c := ozgflow.Case{ID: id, CaseNumber: number, Applicant: &a, Revision: 1, Authority: authority,
-			Service: "99050012104000", ServiceName: "Gewerbeanmeldung", Status: status, SubmittedAt: at, UpdatedAt: at,
+			Service: "99050035001000", ServiceName: "Gewerbeanmeldung", Status: status,
+			DefinitionID: "gewerbeanmeldung-leipzig", DefinitionVersion: 1, SubmittedAt: at, UpdatedAt: at,
 			Timeline: []ozgflow.Notice{}, Tasks: []ozgflow.Task{{ID: id + ".review.1", CaseID: id, Authority: authority,
 				Queue: queue, Title: "Gewerbeanmeldung prüfen", Status: ozgflow.TaskOpen}}}
 		if status.Final() {
@@ -66,7 +67,7 @@ func TestSearchPageFindsTheAuthoritysCasesItMayOpen(t *testing.T) {
 	closed := get(s, "/arbeitskorb/suche?status=erledigt", "dev-sb-leipzig")
 	body = closed.Body.String()
 	if !strings.Contains(body, "<h1>Erledigte Vorgänge</h1>") || !strings.Contains(body, "1 Vorgang gefunden") ||
-		!strings.Contains(body, "<strong data-decision>Bewilligt</strong>") || !strings.Contains(body, "22.11.2026") {
+		!strings.Contains(body, "<strong data-decision>Bestätigt</strong>") || !strings.Contains(body, "22.11.2026") {
 		t.Errorf("erledigt view:\n%s", body)
 	}
 	nav := get(s, "/arbeitskorb", "dev-sb-leipzig").Body.String()
@@ -104,7 +105,7 @@ func TestCaseSearchAPI(t *testing.T) {
 	if err := json.Unmarshal(res.Body.Bytes(), &got); err != nil || res.Code != http.StatusOK {
 		t.Fatalf("%d %s %v", res.Code, res.Body, err)
 	}
-	if got.Total != 1 || got.Cases[0].CaseNumber != "GEW-2026-000002" || got.Cases[0].Decision.OutcomeText != "Bewilligt" ||
+	if got.Total != 1 || got.Cases[0].CaseNumber != "GEW-2026-000002" || got.Cases[0].Decision.OutcomeText != "Bestätigt" ||
 		got.Cases[0].Applicant.Name != "Anna Mueller" || got.Cases[0].ClosedAt == nil {
 		t.Errorf("found %+v", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -235,6 +236,28 @@ func TestDecisionsArePreviewedBeforeTheyAreSent(t *testing.T) {
 		"sobald eine zweite Person Ihre Entscheidung bestätigt", "Entscheidung vorschlagen"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the preview lacks %q", want)
+		}
+	}
+	// A form sent without its preview, or changed after it, sends nothing:
+	// it shows the preview of what it would send.
+	token := regexp.MustCompile(`name="vorschau" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+	if token == nil {
+		t.Fatal("the preview carries no token binding it to its text")
+	}
+	direct := url.Values{"schritt": {"senden"}}
+	changed := url.Values{"schritt": {"senden"}, "vorschau": {token[1]}, "comment": {"Ein anderer Text."}}
+	for name, extra := range map[string]url.Values{"without its preview": direct, "changed after its preview": changed} {
+		sent := url.Values{}
+		for k, v := range form {
+			sent[k] = v
+		}
+		for k, v := range extra {
+			sent[k] = v
+		}
+		rec := postForm(s, path, sent, false, cookies, nil)
+		if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, "Bitte prüfen Sie zuerst die Vorschau") ||
+			!strings.Contains(body, "Vorschau: So liest die antragstellende Person Ihre Nachricht") {
+			t.Errorf("a decision sent %s: %d\n%s", name, rec.Code, body)
 		}
 	}
 	tc.AssertNotCalled(t, "UpdateWorkflow", mock.Anything, mock.Anything)

@@ -29,6 +29,14 @@ func CatalogWorkflow(ctx workflow.Context, catalog definitions.Catalog) (definit
 		case ozgflow.UpdateDefinitionDraft:
 			_, err = c.Draft(ch.ID, ch.From, ch.By, at)
 		case ozgflow.UpdateDefinitionEdit:
+			// Edits recorded before revisions carry none and are checked as
+			// before; the check only refuses, in the validator, so a
+			// refused edit never reaches the history.
+			if ch.Revision != "" {
+				if err = c.CheckRevision(ch.ID, ch.Version, ch.Revision); err != nil {
+					break
+				}
+			}
 			_, err = c.Edit(ch.ID, ch.Version, ch.Document, ch.Source, ch.By, at)
 		case ozgflow.UpdateDefinitionPublish:
 			err = c.Publish(ch.ID, ch.Version, ch.By, at)

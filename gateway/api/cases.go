@@ -36,12 +36,14 @@ type decisionHitView struct {
 	At          time.Time `json:"at"`
 }
 
-func newCaseHitView(c ozgflow.Case) caseHitView {
+// newCaseHitView describes a case found; decision words a decided outcome
+// as the case's variant does.
+func newCaseHitView(c ozgflow.Case, decision func(ozgflow.Case, string) string) caseHitView {
 	v := caseHitView{ID: c.ID, CaseNumber: c.CaseNumber, Service: c.Service, ServiceName: c.ServiceName,
 		Status: c.ShownStatus(), StatusText: locale.DE.CaseStatus(c.ShownStatus()), Final: c.Status.Final(),
 		Applicant: c.Applicant, SubmittedAt: c.SubmittedAt}
 	if d := c.Decision; d != nil {
-		v.Decision = &decisionHitView{Outcome: d.Outcome, OutcomeText: locale.DE.Decision(d.Outcome), At: d.At}
+		v.Decision = &decisionHitView{Outcome: d.Outcome, OutcomeText: decision(c, d.Outcome), At: d.At}
 	}
 	if c.Status.Final() {
 		at := c.UpdatedAt
@@ -80,7 +82,7 @@ func (s *API) handleSearchCases(w http.ResponseWriter, r *http.Request) {
 	}
 	cases := make([]caseHitView, len(hits.Cases))
 	for i, c := range hits.Cases {
-		cases[i] = newCaseHitView(c)
+		cases[i] = newCaseHitView(c, s.cases.DecisionText)
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"cases": cases, "total": hits.Total, "offset": q.Offset, "limit": q.Limit})
 }

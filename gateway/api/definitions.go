@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -46,6 +47,9 @@ func (s *API) handleGetVersion(w http.ResponseWriter, r *http.Request, _ ozgflow
 		s.errors.Write(w, r, ozgflow.Errorf(ozgflow.ENOTFOUND, "Definition %s has no version %s.", id, mux.Vars(r)["version"]))
 		return
 	}
+	// The ETag is the version's revision: an edit sent with it as If-Match
+	// is refused when another administrator changed the draft meanwhile.
+	w.Header().Set("ETag", `"`+v.Revision()+`"`)
 	body := map[string]any{"id": id, "number": v.Number, "status": v.Status, "document": v.Document}
 	if v.Source != "" {
 		body["source"] = v.Source
@@ -100,8 +104,23 @@ func (s *API) handleEditVersion(w http.ResponseWriter, r *http.Request, id ozgfl
 		return
 	}
 	defID := mux.Vars(r)["id"]
+	// If-Match names the revision (ETag) the edit was made on; a draft
+	// changed since is not overwritten: 412, and the workflow refuses it
+	// too should a change come in between.
+	revision := strings.Trim(strings.TrimPrefix(strings.TrimSpace(r.Header.Get("If-Match")), "W/"), `"`)
+	if revision == "*" {
+		revision = ""
+	}
+	if revision != "" {
+		cat := s.catalog.Snapshot()
+		if err := cat.CheckRevision(defID, number, revision); ozgflow.ErrorCode(err) == ozgflow.ECONFLICT {
+			web.WriteProblem(w, web.Problem{Type: "urn:ozgflow:problem:precondition", Title: http.StatusText(http.StatusPreconditionFailed),
+				Status: http.StatusPreconditionFailed, Detail: ozgflow.ErrorMessage(err)})
+			return
+		}
+	}
 	s.applyChange(w, r, http.StatusOK, ozgflow.UpdateDefinitionEdit,
-		ozgflow.DefinitionChange{ID: defID, Version: number, Document: doc, By: id.Subject}, defID, number)
+		ozgflow.DefinitionChange{ID: defID, Version: number, Document: doc, By: id.Subject, Revision: revision}, defID, number)
 }
 
 // changeVersion publishes or retires a version.
@@ -131,6 +150,9 @@ func (s *API) applyChange(w http.ResponseWriter, r *http.Request, status int, up
 	}
 	if status == http.StatusCreated {
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/definitions/%s/versions/%d", defID, number))
+	}
+	if v, ok := e.Version(number); ok && update == ozgflow.UpdateDefinitionEdit {
+		w.Header().Set("ETag", `"`+v.Revision()+`"`)
 	}
 	web.WriteJSON(w, status, s.cases.Entry(r.Context(), &cat, e))
 }

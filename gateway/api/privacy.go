@@ -87,7 +87,8 @@ func accountReport(d casework.AccountData) receipt.Report {
 		Title:    "Auskunft über gespeicherte Daten",
 		Subtitle: "nach Art. 15 DSGVO · Portalkonto " + d.Account,
 		Intro: "Diese Auskunft enthält alles, was ozgflow zu diesem Portalkonto speichert: laufende und abgeschlossene " +
-			"Vorgänge mit den Angaben im Antrag, Mitteilungen, Dokumente (ohne Inhalt) und die Protokolleinträge.",
+			"Vorgänge mit den Angaben im Antrag, Mitteilungen, Dokumente (ohne Inhalt), die internen Notizen der " +
+			"Sachbearbeitung (in der Auskunft durch die Verwaltung) und die Protokolleinträge.",
 		Footer: "Auskunft · Portalkonto " + d.Account,
 		At:     d.GeneratedAt,
 	}
@@ -135,6 +136,19 @@ func accountReport(d casework.AccountData) receipt.Report {
 	if len(d.Documents) == 0 {
 		docs.Text = "Keine."
 	}
+	// The case workers' internal notes: an administrator's export holds
+	// them (see casework.AccountData), labelled as never sent.
+	var notes []receipt.Section
+	if len(d.InternalNotes) > 0 {
+		sec := receipt.Section{Heading: "Interne Notizen der Sachbearbeitung",
+			Text: "Notizen, die Sachbearbeiterinnen und Sachbearbeiter zu Ihren Vorgängen festgehalten haben. " +
+				"Sie wurden Ihnen nicht gesendet; sie gehören zu den über Sie gespeicherten Daten."}
+		for _, n := range d.InternalNotes {
+			sec.Fields = append(sec.Fields, receipt.Field{Label: de.Time(n.At),
+				Value: n.Text + " (" + n.AuthorName + ", Vorgang " + n.CaseID + ")"})
+		}
+		notes = append(notes, sec)
+	}
 	trail := receipt.Section{Heading: "Protokoll"}
 	for _, e := range d.Trail {
 		trail.Fields = append(trail.Fields, receipt.Field{Label: de.Time(e.At), Value: e.Action + " durch " + e.Actor})
@@ -142,6 +156,6 @@ func accountReport(d casework.AccountData) receipt.Report {
 	if len(d.Trail) == 0 {
 		trail.Text = "Keine Einträge."
 	}
-	rep.Sections = append(rep.Sections, notices, docs, trail)
+	rep.Sections = append(append(append(rep.Sections, notices, docs), notes...), trail)
 	return rep
 }

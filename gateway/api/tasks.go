@@ -210,8 +210,13 @@ func (s *API) selectedTasks(r *http.Request, id ozgflow.Identity, authority stri
 
 // writeTaskWorkbook answers tasks as an Excel workbook.
 func (s *API) writeTaskWorkbook(w http.ResponseWriter, r *http.Request, tasks []ozgflow.Task) {
+	names, err := s.cases.TaskNames(r.Context(), tasks)
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := reports.WriteTasks(&buf, tasks, s.cases.ServiceName, s.now()); err != nil {
+	if err := reports.WriteTasks(&buf, tasks, names, s.now()); err != nil {
 		s.errors.Write(w, r, err)
 		return
 	}

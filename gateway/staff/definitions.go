@@ -17,6 +17,7 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/xlsx"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/locale"
 )
 
 func (p *Pages) handleDefinitionsPage(w http.ResponseWriter, r *http.Request, v view) {
@@ -90,6 +91,14 @@ type versionData struct {
 	Running       int64        // cases running on it, -1 when unknown
 	Diff          []definitions.Difference
 	DiffError     string
+	// Revision is the draft's revision as loaded: its forms carry it, so a
+	// save on a draft changed since is refused.
+	Revision string
+	// Stale, after a refused save on a draft another administrator changed
+	// meanwhile, lists how the refused text differs from the draft now;
+	// StaleBy and StaleAt say who saved the draft last, and when.
+	Stale            []definitions.Difference
+	StaleBy, StaleAt string
 }
 
 func (p *Pages) versionData(ctx context.Context, id string, number int) (versionData, bool) {
@@ -102,7 +111,7 @@ func (p *Pages) versionData(ctx context.Context, id string, number int) (version
 	if !ok {
 		return versionData{}, false
 	}
-	d := versionData{ID: id, Number: number, Status: ver.Status, Document: ver.Source, Running: -1}
+	d := versionData{ID: id, Number: number, Status: ver.Status, Document: ver.Source, Running: -1, Revision: ver.Revision()}
 	if d.Document == "" {
 		d.Document = definitions.FormatDocument(ver.Document)
 	}
@@ -179,6 +188,47 @@ func (p *Pages) handleSaveVersionPage(w http.ResponseWriter, r *http.Request, v 
 	p.saveDraft(w, r, v, id, number, doc, text, nil)
 }
 
+// staleDraft refuses a save made on an older revision of the draft than
+// it holds now (another administrator saved meanwhile): the page comes back
+// with the text or form as sent, nothing lost, what differs from the draft
+// now, and who saved it last. It reports whether it refused.
+func (p *Pages) staleDraft(w http.ResponseWriter, r *http.Request, v view, id string, number int, doc map[string]any, text string, form *variantForm) bool {
+	cat := p.catalog.Snapshot()
+	err := cat.CheckRevision(id, number, r.PostFormValue("revision"))
+	if err == nil || ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
+		return false
+	}
+	d, ok := p.versionData(r.Context(), id, number)
+	if !ok {
+		return false
+	}
+	d.Document = text
+	if form != nil && d.Form != nil {
+		form.Queues, form.Base = d.Form.Queues, d.Form.Base
+		d.Form = form
+	}
+	if doc != nil {
+		now, nerr := cat.Effective(id, number)
+		trial := cat.Clone()
+		_, terr := trial.Edit(id, number, doc, text, v.User.Subject, p.now())
+		if theirs, eerr := trial.Effective(id, number); nerr == nil && terr == nil && eerr == nil {
+			d.Stale = definitions.Diff(&now, &theirs)
+		}
+	}
+	for i := len(cat.Changes) - 1; i >= 0; i-- {
+		if c := cat.Changes[i]; c.DefinitionID == id && c.Version == number {
+			d.StaleBy, d.StaleAt = c.By, locale.DE.Short(c.At)
+			break
+		}
+	}
+	v.Title = say("title.version", d.Number, id)
+	v.ProblemTitle = say("problem.stale")
+	v.Problems = []ozgflow.FieldError{{Detail: say("problem.stale.by", d.StaleBy, d.StaleAt)}, {Detail: say("problem.stale.again")}}
+	v.Data = d
+	p.show(w, http.StatusConflict, "version", v)
+	return true
+}
+
 // handleSaveFormPage saves the form of the settings that change most: each
 // field that differs from the draft's effective value is written into the
 // draft's text, which keeps its order and comments.
@@ -193,6 +243,22 @@ func (p *Pages) handleSaveFormPage(w http.ResponseWriter, r *http.Request, v vie
 	}
 	posted := d.Form.read(r)
 	edits, problems := d.Form.edits(posted)
+	if r.PostFormValue("revision") != d.Revision {
+		// Loaded before another administrator saved: the form's values
+		// would undo their change. Refused, with what the form would make.
+		var doc map[string]any
+		text := d.Document
+		if len(problems) == 0 {
+			if edited, err := definitions.EditSource(d.Document, edits); err == nil {
+				if parsed, err := definitions.ParseSource(edited); err == nil {
+					doc, text = parsed, edited
+				}
+			}
+		}
+		if p.staleDraft(w, r, v, id, number, doc, text, posted) {
+			return
+		}
+	}
 	if len(problems) > 0 {
 		p.versionPageProblem(w, r, v, id, number, "", posted, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
 			Message: say("problem.form"), Fields: problems})
@@ -212,8 +278,12 @@ func (p *Pages) handleSaveFormPage(w http.ResponseWriter, r *http.Request, v vie
 
 // saveDraft stores a draft's document and text and publishes it when asked.
 func (p *Pages) saveDraft(w http.ResponseWriter, r *http.Request, v view, id string, number int, doc map[string]any, text string, form *variantForm) {
+	if p.staleDraft(w, r, v, id, number, doc, text, form) {
+		return
+	}
 	if _, err := p.catalog.Change(r.Context(), ozgflow.UpdateDefinitionEdit,
-		ozgflow.DefinitionChange{ID: id, Version: number, Document: doc, Source: text, By: v.User.Subject}); err != nil {
+		ozgflow.DefinitionChange{ID: id, Version: number, Document: doc, Source: text, By: v.User.Subject,
+			Revision: r.PostFormValue("revision")}); err != nil {
 		p.versionPageProblem(w, r, v, id, number, text, form, err)
 		return
 	}

@@ -47,7 +47,9 @@ type caseHitRow struct {
 	ClosedOn                                     string
 }
 
-func newCaseHitRow(c ozgflow.Case) caseHitRow {
+// newCaseHitRow words a case found; decision words a decided outcome as
+// the case's variant does.
+func newCaseHitRow(c ozgflow.Case, decision func(ozgflow.Case, string) string) caseHitRow {
 	row := caseHitRow{ID: c.ID, Number: c.CaseNumber, Service: c.ServiceName, Received: locale.DE.Short(c.SubmittedAt),
 		Status: locale.DE.CaseStatus(c.ShownStatus()), Closed: c.Status.Final()}
 	if a := c.Applicant; a != nil {
@@ -56,7 +58,7 @@ func newCaseHitRow(c ozgflow.Case) caseHitRow {
 	if row.Closed {
 		row.Decision, row.ClosedOn = row.Status, locale.DE.Short(c.UpdatedAt)
 		if d := c.Decision; d != nil {
-			row.Decision, row.ClosedOn = locale.DE.Decision(d.Outcome), locale.DE.Short(d.At)
+			row.Decision, row.ClosedOn = decision(c, d.Outcome), locale.DE.Short(d.At)
 		}
 	}
 	return row
@@ -81,7 +83,7 @@ func (p *Pages) handleSearchPage(w http.ResponseWriter, r *http.Request, v view)
 		var hits store.CaseHits
 		if hits, err = p.cases.SearchCases(r.Context(), id, "", q); err == nil {
 			for _, c := range hits.Cases {
-				d.Hits = append(d.Hits, newCaseHitRow(c))
+				d.Hits = append(d.Hits, newCaseHitRow(c, p.cases.DecisionText))
 			}
 			d.Total = hits.Total
 			d.Pages = int((hits.Total + searchPageSize - 1) / searchPageSize)

@@ -391,8 +391,13 @@ func (p *Pages) handleWorkspaceEvents(w http.ResponseWriter, r *http.Request, v 
 
 // writeTaskWorkbook answers the selected tasks as an Excel workbook.
 func (p *Pages) writeTaskWorkbook(w http.ResponseWriter, r *http.Request, tasks []ozgflow.Task) {
+	names, err := p.cases.TaskNames(r.Context(), tasks)
+	if err != nil {
+		p.errorPageFor(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := reports.WriteTasks(&buf, tasks, p.cases.ServiceName, p.now()); err != nil {
+	if err := reports.WriteTasks(&buf, tasks, names, p.now()); err != nil {
 		p.errorPageFor(w, r, err)
 		return
 	}

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"crypto/hmac"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -51,8 +52,10 @@ type caseData struct {
 	// Form holds what the case worker typed into a form that comes back:
 	// with its preview, or with what is wrong.
 	Form caseForm
-	// Preview is the message to the applicant before it is sent.
-	Preview *casework.Message
+	// Preview is the message to the applicant before it is sent;
+	// PreviewToken binds the sending form to the text previewed.
+	Preview      *casework.Message
+	PreviewToken string
 	// Invalid maps a form field's name to what is wrong with it.
 	Invalid map[string]string
 	// List is the list beside the case; ListQuery its filter.
@@ -125,7 +128,7 @@ func (p *Pages) casePage(w http.ResponseWriter, r *http.Request, v view, status 
 	d.Authority = p.cases.AuthorityName(c.Authority)
 	d.Fields = in.Definition.LabelledData(in.Application.Data)
 	if c.Decision != nil {
-		d.Decision = locale.DE.Decision(c.Decision.Outcome)
+		d.Decision = p.cases.DecisionText(c, c.Decision.Outcome)
 	}
 	// Who applied: as the case holds it, or from the application for a
 	// case that started before cases held it.
@@ -504,7 +507,9 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 	caseID, _ := ozgflow.CaseIDFromTaskID(taskID)
 	mux.Vars(r)["caseId"] = caseID
 	messages := action == "entscheiden" || action == "nachfragen"
-	if messages && r.PostFormValue("schritt") != stepSend {
+	if messages && (r.PostFormValue("schritt") != stepSend || !p.previewed(r, taskID, formOf(action, r))) {
+		// Sent without the preview of exactly this text (a form posted
+		// directly, or changed after its preview): the preview first.
 		p.previewPage(w, r, v, taskID, action)
 		return
 	}
@@ -533,6 +538,21 @@ func (p *Pages) handleTaskFormPage(w http.ResponseWriter, r *http.Request, v vie
 	http.Redirect(w, r, p.caseAddress(caseID, r, flash), http.StatusSeeOther)
 }
 
+// previewToken binds a preview to the text it showed: the task, the
+// form's action, outcome, message, fields and internal note, in the
+// signed-in session. Only a form that carries it sends, so what goes to
+// the applicant is what the case worker saw.
+func (p *Pages) previewToken(r *http.Request, taskID string, f caseForm) string {
+	return p.csrf.Token(strings.Join([]string{"preview", taskID, f.Action, f.Outcome, f.Comment, f.Fields, f.Note}, "\x00"),
+		web.SessionToken(r))
+}
+
+// previewed reports whether the form sent is the one its preview showed.
+func (p *Pages) previewed(r *http.Request, taskID string, f caseForm) bool {
+	posted := r.PostFormValue("vorschau")
+	return posted != "" && hmac.Equal([]byte(posted), []byte(p.previewToken(r, taskID, f)))
+}
+
 // previewPage shows the case with the message a decision or question will
 // send, as the applicant will read it, and the button that sends it; or,
 // going back to change it, the form as it was filled in.
@@ -554,7 +574,12 @@ func (p *Pages) previewPage(w http.ResponseWriter, r *http.Request, v view, task
 		p.refusedActionWith(w, r, v, action, err, more)
 		return
 	}
-	more.Preview = &m
+	more.Preview, more.PreviewToken = &m, p.previewToken(r, taskID, form)
+	if r.PostFormValue("schritt") == stepSend {
+		// Sent without having been previewed as it is now.
+		v.ProblemTitle = say("problem.preview")
+		v.Problems = []ozgflow.FieldError{{Detail: say("problem.preview.text")}}
+	}
 	p.casePage(w, r, v, http.StatusOK, more)
 }
 

@@ -140,7 +140,8 @@ func screenshot(t *testing.T, ctx context.Context, what string) {
 }
 
 // docsShot keeps the page, at a desktop width, as docs/screenshots/<name>.jpg
-// when OZGFLOW_DOCS_SCREENSHOTS is set: the README shows them.
+// (JPEG quality 60, small enough to commit) when OZGFLOW_DOCS_SCREENSHOTS is
+// set: the README shows them.
 // (OZGFLOW_DOCS_SCREENSHOTS=1 go test ./test/browser -run TestRejectionInTheVariantsWords)
 func docsShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -148,7 +149,7 @@ func docsShot(t *testing.T, ctx context.Context, name string) {
 		return
 	}
 	var shot []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 85)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 60)); err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
@@ -288,6 +289,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "awaiting payment")
+	docsShot(t, ctx, "antrag-zahlung-offen")
 
 	// The sandbox's page sends the browser back to the status page.
 	var back, flash string
@@ -323,6 +325,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("question %q, announcement %q", text, live)
 	}
 	assertAccessible(t, ctx, "information requested with the answer form")
+	docsShot(t, ctx, "antrag-rueckfrage")
 
 	var problems string
 	run(t, ctx, "a file too large is refused readably",
@@ -337,6 +340,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("problems %q, the answer kept as %q", problems, text)
 	}
 	assertAccessible(t, ctx, "answer refused")
+	docsShot(t, ctx, "antrag-antwort-abgelehnt")
 	run(t, ctx, "a file that is no PDF is refused readably",
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.NotAPDF}, chromedp.ByQuery),
 		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
@@ -394,6 +398,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("decision %q, announcement %q", decision, live)
 	}
 	assertAccessible(t, ctx, "decided")
+	docsShot(t, ctx, "antrag-entschieden")
 
 	// The receipt: downloaded, verified, and a tampered copy recognised.
 	// The link carries no token; the browser's cookie opens it, this
@@ -442,6 +447,7 @@ func verifyReceipts(t *testing.T, ctx context.Context, d *process.Dev, pdf []byt
 			t.Errorf("%s receipt: verdict %q, want %q", tt.name, result, tt.want)
 		}
 		assertAccessible(t, ctx, "/pruefen "+tt.name)
+		docsShot(t, ctx, "pruefen-"+strings.ReplaceAll(tt.name, " ", "-"))
 	}
 }
 
@@ -515,6 +521,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("the confirmation does not say what withdrawing means:\n%s", text)
 	}
 	assertAccessible(t, ctx, "withdraw confirmation")
+	docsShot(t, ctx, "antrag-zurueckziehen")
 	checkLayouts(t, ctx, "withdraw confirmation")
 	run(t, ctx, "confirm by keyboard",
 		tabTo("withdraw-confirm"),
@@ -537,6 +544,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("English page: lang %q, status %q", lang, text)
 	}
 	assertAccessible(t, ctx, "English status page")
+	docsShot(t, ctx, "antrag-englisch")
 	checkLayouts(t, ctx, "English status page")
 
 	run(t, ctx, "easy-to-read German",
@@ -558,10 +566,12 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("page without access: %q", text)
 	}
 	assertAccessible(t, ctx, "403 page")
+	docsShot(t, ctx, "antrag-kein-zugang")
 	checkLayouts(t, ctx, "403 page")
 
 	run(t, ctx, "the verification page", chromedp.Navigate(d.URL+"/pruefen"), chromedp.WaitVisible(`#verify-submit`, chromedp.ByQuery))
 	assertAccessible(t, ctx, "/pruefen")
+	docsShot(t, ctx, "pruefen")
 	checkLayouts(t, ctx, "/pruefen")
 }
 
@@ -588,6 +598,7 @@ func TestApplicantSignsFromTheStatusPage(t *testing.T) {
 		t.Errorf("what to do: %q", text)
 	}
 	assertAccessible(t, ctx, "awaiting signature")
+	docsShot(t, ctx, "antrag-unterschrift")
 	checkLayouts(t, ctx, "awaiting signature")
 
 	var location string

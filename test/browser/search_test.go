@@ -104,7 +104,7 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		chromedp.WaitVisible(`tr[data-case="`+s.ID+`"]`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-case="`+s.ID+`"]`, &closed, chromedp.ByQuery),
 	)
-	if !strings.Contains(closed, "Bewilligt") || !strings.Contains(closed, now.Format("02.01.2006")) {
+	if !strings.Contains(closed, "Bestätigt") || !strings.Contains(closed, now.Format("02.01.2006")) {
 		t.Errorf("the erledigt row: %q", closed)
 	}
 	assertAccessible(t, ctx, "erledigt view")
@@ -130,7 +130,7 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		t.Errorf("search by period: %q", found)
 	}
 	if res := e2e.Call(t, d.URL, http.MethodGet, "/api/v1/cases?status=closed&from="+now.Format("2006-01-02"), "dev-sb-dresden", nil); res.Status != http.StatusOK ||
-		!strings.Contains(string(res.Body), `"outcomeText":"Bewilligt"`) {
+		!strings.Contains(string(res.Body), `"outcomeText":"Bestätigt"`) {
 		t.Errorf("the API's erledigt view: %d %s", res.Status, res.Body)
 	}
 }

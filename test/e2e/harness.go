@@ -127,6 +127,7 @@ var Scenarios = []Scenario{
 	// scenarios above rely on.
 	{"DefinitionLifecycle", definitionLifecycle},
 	{"DefinitionsExcelRoundTrip", definitionsExcelRoundTrip},
+	{"ConcurrentDraftEdits", concurrentDraftEdits},
 	// Tries every caller on every route; it creates a definition of its own.
 	{"LeastPrivilege", leastPrivilege},
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,6 +65,25 @@ func erasureAndAccessOnRequest(t *testing.T, st *Stack) {
 	}
 	if res := st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-sb-leipzig", nil); res.Status != http.StatusForbidden {
 		t.Errorf("account data for a case worker: %d, want 403", res.Status)
+	}
+	// The internal note is personal data about the applicant: the
+	// administrator's export holds it, labelled as never sent; the
+	// portal's self-service export does not.
+	res = st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-admin", nil)
+	var access struct {
+		InternalNotes []struct{ CaseID, AuthorName, Text string }
+	}
+	if err := json.Unmarshal(res.Body, &access); err != nil || res.Status != http.StatusOK || len(access.InternalNotes) != 1 ||
+		access.InternalNotes[0].Text != note || access.InternalNotes[0].CaseID != s.ID ||
+		access.InternalNotes[0].AuthorName != "Sachbearbeitung Leipzig (Teamleitung)" {
+		t.Errorf("the administrator's export lacks the internal note: %d %s", res.Status, res.Body)
+	}
+	if res := st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data", "dev-portal", nil); strings.Contains(string(res.Body), note) {
+		t.Errorf("the portal's export holds the internal note: %s", res.Body)
+	}
+	res = st.api(t, http.MethodGet, "/api/v1/accounts/"+account+"/data?format=pdf", "dev-admin", nil)
+	if !bytes.Contains(res.Body, []byte("Interne Notizen der Sachbearbeitung")) || !bytes.Contains(res.Body, []byte("Halter telefonisch")) {
+		t.Errorf("the administrator's PDF export lacks the internal note")
 	}
 
 	// The final record is written a moment after the last projection.

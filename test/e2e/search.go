@@ -89,7 +89,7 @@ func followUpAndCaseSearch(t *testing.T, st *Stack) {
 		hit = find(search("dev-sb-dresden", url.Values{"status": {"closed"}, "from": {day}, "to": {day}, "limit": {"500"}}))
 		return hit != nil
 	})
-	if d, _ := hit["decision"].(map[string]any); d == nil || d["outcomeText"] != "Bewilligt" || hit["closedAt"] == nil || hit["final"] != true {
+	if d, _ := hit["decision"].(map[string]any); d == nil || d["outcomeText"] != "Bestätigt" || hit["closedAt"] == nil || hit["final"] != true {
 		t.Errorf("the closed case: %v", hit)
 	}
 	if find(search("dev-sb-dresden", url.Values{"status": {"open"}, "from": {day}, "limit": {"500"}})) != nil {

@@ -151,7 +151,7 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 
 	// The case workers' pages.
 	worker := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-sb-dresden")}}
-	for _, path := range []string{"/arbeitskorb", "/arbeitskorb?queue=gewerbe"} {
+	for _, path := range []string{"/arbeitskorb", "/arbeitskorb?queue=gewerbe", "/arbeitskorb/suche?status=erledigt", "/arbeitskorb/suche?q=Anna"} {
 		res := worker.get(path)
 		if res.Status != http.StatusOK {
 			t.Fatalf("%s: %d", path, res.Status)
@@ -192,6 +192,14 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 		if strings.Contains(text, dresden) {
 			t.Errorf("the administrators' page %s shows the authority as its key %s", path, dresden)
 		}
+	}
+
+	// The audit trail, for the data protection officer.
+	protection := &page{t: t, base: st.URL, cookies: map[string]string{"ozgflow_session": st.session(t, "dev-datenschutz")}}
+	if res := protection.get("/verwaltung/protokoll"); res.Status != http.StatusOK {
+		t.Fatalf("/verwaltung/protokoll: %d", res.Status)
+	} else {
+		w.check("the data protection officer's page /verwaltung/protokoll", visibleText(res.Body))
 	}
 
 	// The Excel reports.

@@ -3,9 +3,13 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// previewField finds the token that binds a preview to the text it shows.
+var previewField = regexp.MustCompile(`name="vorschau" value="([0-9a-f]+)"`)
 
 // staffPage signs a demo identity in to the staff pages and returns the
 // page client with its form token.
@@ -75,6 +79,20 @@ func caseWorkersWorkspace(t *testing.T, st *Stack) {
 	if res := lead.post("/arbeitskorb/aufgaben/"+taskID+"/uebernehmen", url.Values{"csrf": {csrf}}); res.Status != http.StatusSeeOther {
 		t.Fatalf("claim: %d", res.Status)
 	}
+	// The selected task as a workbook: its queue and holder by name.
+	export := lead.post("/arbeitskorb/sammelaktion", url.Values{"csrf": {csrf}, "action": {"export"}, "ids": {taskID}})
+	if export.Status != http.StatusOK {
+		t.Fatalf("export: %d", export.Status)
+	}
+	book := workbookText(t, []byte(export.Body))
+	for _, want := range []string{"| Gewerbeangelegenheiten |", "| Sachbearbeitung Leipzig (Teamleitung) |", "| Gewerbeanmeldung |", "GEW-"} {
+		if !strings.Contains(book, want) {
+			t.Errorf("the workbook of the selected task lacks %q:\n%s", want, book)
+		}
+	}
+	if strings.Contains(book, "| gewerbe |") || strings.Contains(book, "| sb-leipzig |") || strings.Contains(book, s.ID+" |") {
+		t.Errorf("the workbook of the selected task shows keys:\n%s", book)
+	}
 	decision := url.Values{"csrf": {csrf}, "outcome": {"approve"}, "comment": {"Bitte hängen Sie die Anzeige aus."},
 		"note": {"Telefonisch geklärt."}}
 	preview := lead.post("/arbeitskorb/aufgaben/"+taskID+"/entscheiden", decision)
@@ -85,7 +103,32 @@ func caseWorkersWorkspace(t *testing.T, st *Stack) {
 	if c := st.caseOf(t, s.ID, s.Token); c["status"] != "in_review" {
 		t.Errorf("the preview decided the case: %v", c["status"])
 	}
+	// Sending needs the preview of exactly this text: a form posted
+	// directly, or changed after its preview, shows the preview again.
 	decision.Set("schritt", "senden")
+	direct := lead.post("/arbeitskorb/aufgaben/"+taskID+"/entscheiden", decision)
+	if direct.Status != http.StatusOK || !strings.Contains(direct.Body, "Bitte prüfen Sie zuerst die Vorschau") ||
+		!strings.Contains(direct.Body, "Ihre Gewerbeanmeldung wurde bestätigt.") {
+		t.Errorf("a decision sent without its preview: %d\n%s", direct.Status, direct.Body)
+	}
+	m := previewField.FindStringSubmatch(preview.Body)
+	if m == nil {
+		t.Fatalf("the preview carries no token:\n%s", preview.Body)
+	}
+	changed := url.Values{}
+	for k, v := range decision {
+		changed[k] = v
+	}
+	changed.Set("vorschau", m[1])
+	changed.Set("comment", "Ein anderer Text als in der Vorschau.")
+	if res := lead.post("/arbeitskorb/aufgaben/"+taskID+"/entscheiden", changed); res.Status != http.StatusOK ||
+		!strings.Contains(res.Body, "Bitte prüfen Sie zuerst die Vorschau") {
+		t.Errorf("a decision changed after its preview: %d", res.Status)
+	}
+	if body := lead.get("/arbeitskorb/vorgaenge/" + s.ID).Body; strings.Contains(body, "Vorgeschlagen von") {
+		t.Error("a decision without its preview was proposed")
+	}
+	decision.Set("vorschau", m[1])
 	if res := lead.post("/arbeitskorb/aufgaben/"+taskID+"/entscheiden", decision); res.Status != http.StatusSeeOther ||
 		!strings.Contains(res.Location, "hinweis=vorgeschlagen") {
 		t.Fatalf("propose: %d %s", res.Status, res.Location)
