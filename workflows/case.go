@@ -122,7 +122,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
-	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresCallbacks)
+	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresNewest)
 	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
@@ -414,6 +414,14 @@ const featuresCaseNumber workflow.Version = 2
 // decision's document to the applicant with the decision's notice. It came
 // with the case number, hence the same version.
 const featuresCallbacks workflow.Version = 2
+
+// featuresPaymentLines: the payment after XBezahldienste (fee lines with
+// booking data, the Kassenzeichen). Cases started before it decide with a
+// version of their own (versionXBezahldienste) when their payment starts.
+const featuresPaymentLines workflow.Version = 3
+
+// featuresNewest is the version a new case records.
+const featuresNewest = featuresPaymentLines
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a

@@ -24,7 +24,11 @@ func (c *caseImpl) runPayment(ctx workflow.Context) error {
 	if currency == "" {
 		currency = "EUR"
 	}
-	c.xpay = workflow.GetVersion(ctx, versionXBezahldienste, workflow.DefaultVersion, xpayItems)
+	if c.features >= featuresPaymentLines {
+		c.xpay = xpayItems // no version of its own: each costs a marker and a visibility write
+	} else {
+		c.xpay = workflow.GetVersion(ctx, versionXBezahldienste, workflow.DefaultVersion, xpayItems)
+	}
 	deadline := workflow.Now(ctx).UTC().Add(time.Duration(c.def.PaymentDeadline))
 	c.state.Payment = &ozgflow.Payment{Amount: fee.Amount, Currency: currency, Purpose: fee.Purpose,
 		Status: ozgflow.PaymentInitial, DeadlineAt: deadline}
