@@ -31,7 +31,7 @@ func (c *caseImpl) registerCallbackUpdate(ctx workflow.Context) error {
 			}
 			c.callbacks[cb.ID] = true
 			c.applyCallback(ctx, cb)
-			c.flush(ctx)
+			c.flushBeside(ctx)
 			return c.state, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: c.validateCallback}); err != nil {

@@ -39,6 +39,8 @@ type caseImpl struct {
 	cancelled      bool // by an administrator (UpdateCancel)
 
 	dirty           bool                             // state changed since the last flush
+	memoOwed        bool                             // a flushed change is not in the memo yet (featuresMemoOnce)
+	stepsWaitFor    func() bool                      // what the steps wait for in await, nil while they run
 	step            int                              // index of the step running; len(steps) when done
 	lastPayment     int                              // index of the last payment step, -1 if none
 	data            map[string]any                   // the application data, decoded once for conditions
@@ -332,8 +334,26 @@ func (c *caseImpl) touch() { c.dirty = true }
 // next flush or a reindex writes the whole state again.
 func (c *caseImpl) flush(ctx workflow.Context) { c.flushAnd(ctx, true) }
 
+// flushBeside flushes from an update handler or a timer's coroutine, beside
+// the steps. When the steps were waiting for exactly what changed, they go
+// on in the same workflow task and flush again before they wait: the memo
+// is then left to that flush, since a memo written twice in one task is an
+// event and a visibility write for nothing. The projection is written now
+// either way, so that the caller reads its change.
+func (c *caseImpl) flushBeside(ctx workflow.Context) {
+	memo := true
+	if c.features >= featuresMemoOnce && c.stepsWaitFor != nil && c.stepsWaitFor() {
+		memo = false
+	}
+	c.flushAnd(ctx, memo)
+}
+
 // flushAnd flushes, keeping the snapshot in the memo too if asked.
 func (c *caseImpl) flushAnd(ctx workflow.Context, memo bool) {
+	if c.features >= featuresMemoOnce {
+		c.flushOwing(ctx, memo)
+		return
+	}
 	if !c.dirty {
 		return
 	}
@@ -345,6 +365,36 @@ func (c *caseImpl) flushAnd(ctx workflow.Context, memo bool) {
 	if memo {
 		c.upsertMemo(ctx, snapshot)
 	}
+	c.publish(ctx, snapshot)
+}
+
+// flushOwing is flushAnd for cases that keep count of the memo they owe: a
+// change flushed without the memo is written to it at the next flush that
+// keeps the memo, even if nothing changed in between.
+func (c *caseImpl) flushOwing(ctx workflow.Context, memo bool) {
+	changed := c.dirty
+	if changed {
+		c.dirty = false
+		c.state.Revision++
+		c.state.UpdatedAt = workflow.Now(ctx).UTC()
+		c.upsertSearchAttributes(ctx)
+		c.memoOwed = true
+	}
+	if !changed && !(memo && c.memoOwed) {
+		return
+	}
+	snapshot := c.snapshot()
+	if memo && c.memoOwed {
+		c.upsertMemo(ctx, snapshot)
+		c.memoOwed = false
+	}
+	if changed {
+		c.publish(ctx, snapshot)
+	}
+}
+
+// publish writes a snapshot to the projections through a local activity.
+func (c *caseImpl) publish(ctx workflow.Context, snapshot ozgflow.Case) {
 	lctx := workflow.WithLocalActivityOptions(ctx, projectionOptions)
 	if err := workflow.ExecuteLocalActivity(lctx, projections.Publish, snapshot).Get(ctx, nil); err != nil {
 		c.logger.Warn("Projection not written", "revision", snapshot.Revision, "error", err)
@@ -354,6 +404,8 @@ func (c *caseImpl) flushAnd(ctx workflow.Context, memo bool) {
 // await flushes what changed, then blocks until cond holds.
 func (c *caseImpl) await(ctx workflow.Context, cond func() bool) error {
 	c.flush(ctx)
+	c.stepsWaitFor = cond
+	defer func() { c.stepsWaitFor = nil }()
 	return workflow.Await(ctx, cond)
 }
 
@@ -361,6 +413,8 @@ func (c *caseImpl) await(ctx workflow.Context, cond func() bool) error {
 // timeout passes; ok is false on timeout.
 func (c *caseImpl) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond func() bool) (ok bool, err error) {
 	c.flush(ctx)
+	c.stepsWaitFor = cond
+	defer func() { c.stepsWaitFor = nil }()
 	return workflow.AwaitWithTimeout(ctx, d, cond)
 }
 
@@ -419,6 +473,12 @@ const featuresCallbacks workflow.Version = 2
 // booking data, the Kassenzeichen). Cases started before it decide with a
 // version of their own (versionXBezahldienste) when their payment starts.
 const featuresPaymentLines workflow.Version = 3
+
+// featuresMemoOnce: a change flushed beside the steps (an update, a timer)
+// leaves the memo to the steps' own flush when they go on in the same
+// workflow task, and a flush owes the memo what an earlier one left out.
+// It came with the payment lines, hence the same version.
+const featuresMemoOnce workflow.Version = 3
 
 // featuresNewest is the version a new case records.
 const featuresNewest = featuresPaymentLines

@@ -128,6 +128,6 @@ func (c *caseImpl) awaitFollowUp(ctx workflow.Context, taskID string, seq int, a
 		t.FollowUp.DueSince = workflow.Now(ctx).UTC()
 		c.audit(ctx, "system", ozgflow.AuditFollowUpDue, t.ID, t.FollowUp.Note)
 		c.touch()
-		c.flush(ctx)
+		c.flushBeside(ctx)
 	})
 }

@@ -35,7 +35,7 @@ func (c *caseImpl) registerCancelUpdate(ctx workflow.Context) error {
 			c.state.Status = ozgflow.StatusCancelled
 			c.notifyDefault(ctx, definitions.NoticeCancelled, definitions.NoticeData{Comment: reason, Refund: withdrawNotice(c.state.Payment).Refund})
 			c.touch()
-			c.flush(ctx)
+			c.flushBeside(ctx)
 			if c.cancelSteps != nil {
 				c.cancelSteps()
 			}

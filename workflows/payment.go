@@ -141,7 +141,7 @@ const xpayItems workflow.Version = 1
 // applicant lands on reads it.
 func (c *caseImpl) paymentReturned(ctx workflow.Context) (ozgflow.Payment, error) {
 	c.pollPayment(ctx)
-	c.flush(ctx)
+	c.flushBeside(ctx)
 	return *c.state.Payment, nil
 }
 
@@ -158,7 +158,7 @@ func (c *caseImpl) retryPayment(ctx workflow.Context) (ozgflow.Payment, error) {
 	if err := c.openPayment(ctx); err != nil {
 		return ozgflow.Payment{}, err
 	}
-	c.flush(ctx)
+	c.flushBeside(ctx)
 	return *c.state.Payment, nil
 }
 

@@ -201,7 +201,7 @@ func (c *caseImpl) registerTaskUpdates(ctx workflow.Context) error {
 func (c *caseImpl) publishTask(ctx workflow.Context, t *ozgflow.Task) ozgflow.Task {
 	done := *t
 	c.touch()
-	c.flush(ctx)
+	c.flushBeside(ctx)
 	return done
 }
 
@@ -261,7 +261,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			c.audit(ctx, "applicant", ozgflow.AuditAnswered, "", "")
 			c.notify(ctx, definitions.NoticeAnswered, definitions.NoticeData{})
 			c.touch()
-			c.flush(ctx)
+			c.flushBeside(ctx)
 			return c.state, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(r ozgflow.Response) error {
@@ -281,7 +281,7 @@ func (c *caseImpl) registerApplicantUpdates(ctx workflow.Context) error {
 			c.audit(ctx, "applicant", ozgflow.AuditWithdrawn, "", w.Reason)
 			c.closeTasks(ozgflow.TaskCancelled)
 			c.setStatus(ctx, ozgflow.StatusWithdrawn, withdrawNotice(c.state.Payment))
-			c.flush(ctx)
+			c.flushBeside(ctx)
 			if c.cancelSteps != nil {
 				c.cancelSteps()
 			}
