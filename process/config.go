@@ -94,6 +94,9 @@ type Config struct {
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
 	// replayed from their history when they next have work.
 	WorkerCacheSize int
+	// PayloadCompression deflates payloads before they are sealed
+	// (OZGFLOW_PAYLOAD_COMPRESSION, on or off; default on).
+	PayloadCompression bool
 	// ProjectionsCheck is how often the worker looks whether Redis still
 	// holds the projections of this installation, and rebuilds them when
 	// not (OZGFLOW_PROJECTIONS_CHECK, default 5s).
@@ -111,17 +114,18 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:              ":8080",
-		DataDir:           "./data",
-		TemporalAddress:   "127.0.0.1:7233",
-		TemporalNamespace: "ozgflow",
-		RedisURL:          "redis://127.0.0.1:6379/0",
-		RedisPrefix:       "ozgflow:",
-		MetricsAddr:       ":9090",
-		WorkerCacheSize:   1000,
-		ProjectionsCheck:  5 * time.Second,
-		PaymentTimeout:    payment.DefaultTimeout,
-		LogLevel:          slog.LevelInfo,
+		Addr:               ":8080",
+		DataDir:            "./data",
+		TemporalAddress:    "127.0.0.1:7233",
+		TemporalNamespace:  "ozgflow",
+		RedisURL:           "redis://127.0.0.1:6379/0",
+		RedisPrefix:        "ozgflow:",
+		MetricsAddr:        ":9090",
+		WorkerCacheSize:    1000,
+		PayloadCompression: true,
+		ProjectionsCheck:   5 * time.Second,
+		PaymentTimeout:     payment.DefaultTimeout,
+		LogLevel:           slog.LevelInfo,
 
 		PortalMaxAttempts:    portal.DefaultMaxAttempts,
 		PortalBackoffInitial: portal.DefaultBackoff.Initial,
@@ -198,6 +202,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.WebUIOrigins, "OZGFLOW_WEB_UI_ORIGINS")
 	set(&c.FITConnectClients, "OZGFLOW_FITCONNECT_CLIENTS")
 	set(&c.FITConnectKeysDir, "OZGFLOW_FITCONNECT_KEYS_DIR")
+	switch v := getenv("OZGFLOW_PAYLOAD_COMPRESSION"); v {
+	case "", "on":
+	case "off":
+		c.PayloadCompression = false
+	default:
+		return c, fmt.Errorf("OZGFLOW_PAYLOAD_COMPRESSION %q: want on or off", v)
+	}
 	if v := getenv("OZGFLOW_WORKER_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

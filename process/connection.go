@@ -67,7 +67,8 @@ func dial(ctx context.Context, cfg Config, m *metrics.Metrics, logger *slog.Logg
 // closes it.
 func dialTemporal(ctx context.Context, cfg Config, m *metrics.Metrics, logger *slog.Logger, stops *closers) (client.Client, error) {
 	tc, err := worker.Dial(ctx, worker.ClientOptions{Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Secret: []byte(cfg.Secret), PreviousSecrets: cfg.previousSecretKeys(), Logger: logger, Metrics: m})
+		Secret: []byte(cfg.Secret), PreviousSecrets: cfg.previousSecretKeys(), PlainPayloads: !cfg.PayloadCompression,
+		Logger: logger, Metrics: m})
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,8 @@ var deflaters = sync.Pool{New: func() any {
 // ring, named by the key ID each payload carries, so that the secret can be
 // rotated while cases are open.
 type Codec struct {
-	ring *keyring.Ring
+	ring     *keyring.Ring
+	compress bool
 }
 
 // NewCodec derives the payload key from the configured secret; previous
@@ -58,7 +59,16 @@ func NewCodec(secret []byte, previous ...[]byte) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payload encryption: %w", err)
 	}
-	return &Codec{ring: ring}, nil
+	return &Codec{ring: ring, compress: true}, nil
+}
+
+// WithoutCompression makes the codec seal payloads as they are. Reading is
+// unchanged: deflated payloads are still read. It is for the rolling
+// upgrade from a release that cannot read deflated payloads, until every
+// process runs this one (OZGFLOW_PAYLOAD_COMPRESSION=off).
+func (c *Codec) WithoutCompression() *Codec {
+	c.compress = false
+	return c
 }
 
 // Encode implements converter.PayloadCodec.
@@ -70,7 +80,7 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			return nil, fmt.Errorf("encode payload: %w", err)
 		}
 		meta := map[string][]byte{metadataEncoding: []byte(encodingEncrypted)}
-		if len(plain) >= compressFrom {
+		if c.compress && len(plain) >= compressFrom {
 			if small, err := deflate(plain); err == nil && len(small) < len(plain) {
 				plain = small
 				meta[metadataCompression] = []byte(compressionDeflate)

@@ -100,3 +100,29 @@ func TestCodecCompressesLargePayloads(t *testing.T) {
 		t.Error("a small payload was deflated")
 	}
 }
+
+// TestCodecWithoutCompressionWritesWhatOlderReleasesRead: during a rolling
+// upgrade, payloads are sealed as before, and deflated ones are still read.
+func TestCodecWithoutCompressionWritesWhatOlderReleasesRead(t *testing.T) {
+	codec, err := NewCodec([]byte("0123456789abcdef-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("Die Gewerbeanmeldung ist eingegangen. ", 100)
+	deflated, err := codec.DataConverter().ToPayload(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := codec.WithoutCompression().DataConverter()
+	sealed, err := plain.ToPayload(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sealed.Metadata[metadataCompression]; ok {
+		t.Error("a payload was deflated with compression off")
+	}
+	var got string
+	if err := plain.FromPayload(deflated, &got); err != nil || got != big {
+		t.Errorf("a deflated payload was not read with compression off: %v", err)
+	}
+}

@@ -27,7 +27,10 @@ type ClientOptions struct {
 	Secret []byte
 	// PreviousSecrets still decrypt payloads encrypted before a rotation.
 	PreviousSecrets [][]byte
-	Logger          *slog.Logger
+	// PlainPayloads seals payloads without deflating them (see
+	// Codec.WithoutCompression).
+	PlainPayloads bool
+	Logger        *slog.Logger
 	// Metrics, if set, receives the SDK's metrics.
 	Metrics *metrics.Metrics
 }
@@ -37,6 +40,9 @@ func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
 	codec, err := NewCodec(opts.Secret, opts.PreviousSecrets...)
 	if err != nil {
 		return nil, err
+	}
+	if opts.PlainPayloads {
+		codec.WithoutCompression()
 	}
 	logger := opts.Logger
 	if logger == nil {
