@@ -421,6 +421,11 @@ const (
 	AuditAnswerReminded = "answer_reminded"
 	AuditAnswerExpired  = "answer_expired"
 	AuditWithdrawn      = "withdrawn"
+	// A FIT-Connect destination accepted or rejected the case's
+	// submission, and an administrator resent a rejected one.
+	AuditDeliveryAccepted = "delivery_accepted"
+	AuditDeliveryRejected = "delivery_rejected"
+	AuditDeliveryResent   = "delivery_resent"
 	// AuditReported is a callback of the Fachverfahren (received, in
 	// review, decided); the detail names the event.
 	AuditReported = "reported"

@@ -504,6 +504,9 @@ func retried(ctx context.Context) bool {
 
 // Withdraw tells the receiver that the applicant withdrew the case.
 func (d *Deliveries) Withdraw(ctx context.Context, req WithdrawRequest) error {
+	if d.FITConnect != nil && d.FITConnect.Serves(req.Target) {
+		return nil // FIT-Connect knows no withdrawal; the destination's case stays as sent
+	}
 	if err := d.Fachverfahren.Withdraw(ctx, req.Target, req.CaseID, req.Reason); err != nil {
 		return err
 	}
