@@ -80,6 +80,9 @@ func readDocuments(fsys fs.FS) ([]Authority, map[string]map[string]any, map[stri
 		if err != nil {
 			return err
 		}
+		if p == FITConnectFile {
+			return nil // the destinations, read by LoadFITConnectDestinations
+		}
 		if path.Base(p) == authoritiesFile {
 			if err := yaml.Unmarshal(b, &authorities); err != nil {
 				return fmt.Errorf("%s: %w", p, err)

@@ -2,6 +2,7 @@ package definitions
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -101,4 +102,18 @@ func (d *Definition) ValidateData(data []byte) ([]ozgflow.FieldError, error) {
 		return nil, fmt.Errorf("validate data: %w", err)
 	}
 	return validateWith(s, data), nil
+}
+
+// SchemaURI names the definition's data schema for senders that say which
+// schema their data follows (FIT-Connect's submissionSchema.schemaUri): the
+// schema's $id, or, for a schema without one, a URI made of the
+// definition's ID and version.
+func (d *Definition) SchemaURI() string {
+	var head struct {
+		ID string `json:"$id"`
+	}
+	if err := json.Unmarshal(d.Schema, &head); err == nil && head.ID != "" {
+		return head.ID
+	}
+	return fmt.Sprintf("urn:ozgflow:schema:%s:%d", d.ID, d.Version)
 }
