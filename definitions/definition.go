@@ -381,15 +381,3 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
-// SchemaURI names the variant's data schema as FIT-Connect senders and
-// receivers do (submissionSchema.schemaUri): the schema's "$id" where it
-// has one, else a URN of the service and the variant's version.
-func (d Definition) SchemaURI() string {
-	var head struct {
-		ID string `json:"$id"`
-	}
-	if len(d.Schema) > 0 && json.Unmarshal(d.Schema, &head) == nil && head.ID != "" {
-		return head.ID
-	}
-	return fmt.Sprintf("urn:ozgflow:schema:%s:%d", d.Service, d.Version)
-}

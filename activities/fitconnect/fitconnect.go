@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -139,6 +140,12 @@ func (a *Adapter) Submit(ctx context.Context, target string, round int, s activi
 		return a.keep(ctx, key, false, e)
 	}
 	sent, err := c.Send(ctx, out)
+	if err != nil && sent.SubmissionID != "" && rejectedOnSubmit(err) {
+		// A destination that decides at once refuses the submit with its
+		// first reason; the signed reject event, with all of them, is in
+		// the event log, where the case reads the outcome.
+		err = nil
+	}
 	if err != nil {
 		if fitconnect.IsFinal(err) {
 			return activities.Receipt{}, temporal.NewNonRetryableApplicationError(
@@ -156,6 +163,13 @@ func (a *Adapter) Submit(ctx context.Context, target string, round int, s activi
 		return activities.Receipt{}, err
 	}
 	return a.receipt(t, e), nil
+}
+
+// rejectedOnSubmit says whether err is a destination's rejection given as
+// the answer to the submit (a problem of FIT-Connect's reject types).
+func rejectedOnSubmit(err error) bool {
+	var ae *fitconnect.APIError
+	return errors.As(err, &ae) && strings.HasPrefix(ae.Problem.Type, fitconnect.RejectPrefix)
 }
 
 // sentBefore returns the submission of key if it reached the destination.
