@@ -93,6 +93,8 @@ type Config struct {
 	LogLevel          slog.Level // OZGFLOW_LOG_LEVEL: debug, info, warn, error
 
 	IdentityConfig // identity.go
+
+	FITConnectDeliveryConfig // fitconnect_delivery.go
 }
 
 // DefaultConfig returns the defaults.
@@ -197,6 +199,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err := c.identityFromEnv(getenv); err != nil {
 		return c, err
 	}
+	if err := c.fitConnectFromEnv(getenv); err != nil {
+		return c, err
+	}
 	c.limitsFromEnv(getenv)
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -252,6 +257,7 @@ func (c Config) Validate(process string) error {
 	errs = append(errs, c.validateCallbacks()...)
 	errs = append(errs, c.validateIdentity(process)...)
 	errs = append(errs, c.validateLimits()...)
+	errs = append(errs, c.validateFITConnect()...)
 	return errors.Join(errs...)
 }
 

@@ -32,6 +32,7 @@ var knownSecrets = []string{
 	"dev-smtp-password",
 	// `ozgflow dev`'s sandboxes (process/dev.go, process/notices.go).
 	"dev-payment-key",
+	devFITConnectSecret,
 	// The end-to-end and external test harnesses (test/e2e_test.go,
 	// test/external) before they made their secrets at random.
 	"e2e-secret-0123456789abcdef",
@@ -68,6 +69,7 @@ func (c Config) secrets() []namedSecret {
 		{name: "OZGFLOW_PORTAL_WEBHOOK_SECRET", value: c.PortalWebhookSecret},
 		{name: "OZGFLOW_OIDC_CLIENT_SECRET", value: c.OIDCClientSecret},
 		{name: "OZGFLOW_SMTP_PASSWORD", value: c.SMTPPassword, anyLength: true},
+		{name: "OZGFLOW_FITCONNECT_CLIENT_SECRET", value: c.FITConnectClientSecret},
 	}
 	for i, s := range c.previousSecrets() {
 		list = append(list, namedSecret{name: fmt.Sprintf("OZGFLOW_PREVIOUS_SECRETS (entry %d)", i+1), value: s})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	fitconnectout "github.com/ozgflow/ozgflow/activities/fitconnect"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/signer"
 	"github.com/ozgflow/ozgflow/definitions"
@@ -76,6 +77,11 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	targets, _ := cfg.Targets()
 	warnUnreachableTargets(cfg.FachverfahrenURL, targets, logger)
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
+	fitTargets, err := cfg.fitConnectTargets()
+	if err != nil {
+		return nil, err
+	}
+	records := worker.Records{DB: conn.records}
 	// The cache is the process's, shared by all its workers and created by
 	// the first to start: here this one. In dev the embedded server's own
 	// workers start first, so dev hands the size to devserver as well.
@@ -88,6 +94,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
 			CallbackURL: cfg.callbackURL(),
 		}),
+		FITConnect:       fitconnectout.New(fitTargets, records, records, hc),
 		Projections:      conn.store,
 		DeliveryFailures: conn.store,
 		Mailer:           mailer,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -82,59 +83,77 @@ type ArrivedAttachment struct {
 // Sandbox is a FIT-Connect destination for dev and tests: the Submission
 // API server, which decrypts and checks every hash, and a receiver that
 // records what arrived and rejects as many of the next submissions as it
-// is told to.
+// is told to. Its keys are loaded (or made, which takes seconds) at its
+// first request, so that a process that never delivers over FIT-Connect
+// pays nothing for it.
 type Sandbox struct {
-	api *submissionapi.Server
+	cfg SandboxConfig
+
+	once    sync.Once
+	api     *submissionapi.Server
+	handler http.Handler
+	err     error
 
 	mu         sync.Mutex
 	arrivals   []Arrival
 	rejectNext int
 }
 
-// NewSandbox starts the sandbox destination's state.
+// NewSandbox returns the sandbox destination; it checks the configuration
+// now and starts the API at its first request.
 func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	if cfg.ClientID == "" || len(cfg.ClientSecret) < 8 {
 		return nil, errors.New("fitconnect sandbox: a client ID and a secret of at least 8 characters are required")
 	}
-	keys, signing := cfg.Keys, cfg.SigningKey
-	if keys.Encryption == nil || keys.Signature == nil || signing == nil {
-		if cfg.KeyDir == "" {
-			return nil, errors.New("fitconnect sandbox: no keys and no key directory")
-		}
-		var err error
-		for _, k := range []struct {
-			into **rsa.PrivateKey
-			file string
-		}{{&keys.Encryption, "encryption.pem"}, {&keys.Signature, "signature.pem"}, {&signing, "api-signature.pem"}} {
-			if *k.into, err = fitconnect.LoadOrCreateKey(filepath.Join(cfg.KeyDir, k.file)); err != nil {
-				return nil, err
+	if (cfg.Keys.Encryption == nil || cfg.Keys.Signature == nil || cfg.SigningKey == nil) && cfg.KeyDir == "" {
+		return nil, errors.New("fitconnect sandbox: no keys and no key directory")
+	}
+	return &Sandbox{cfg: cfg, rejectNext: cfg.RejectNext}, nil
+}
+
+// start loads the keys and builds the Submission API server, once.
+func (s *Sandbox) start() error {
+	s.once.Do(func() {
+		cfg := s.cfg
+		keys, signing := cfg.Keys, cfg.SigningKey
+		if keys.Encryption == nil || keys.Signature == nil || signing == nil {
+			for _, k := range []struct {
+				into **rsa.PrivateKey
+				file string
+			}{{&keys.Encryption, "encryption.pem"}, {&keys.Signature, "signature.pem"}, {&signing, "api-signature.pem"}} {
+				if *k.into, s.err = fitconnect.LoadOrCreateKey(filepath.Join(cfg.KeyDir, k.file)); s.err != nil {
+					return
+				}
 			}
 		}
-	}
-	s := &Sandbox{rejectNext: cfg.RejectNext}
-	dests := sandboxDestinations{}
-	for _, d := range cfg.Destinations {
-		dest := fitconnect.Destination{DestinationID: d.ID, Status: fitconnect.DestinationActive}
-		for leika, schemas := range d.Services {
-			ds := fitconnect.DestinationService{Identifier: fitconnect.ServiceURN(leika)}
-			for _, uri := range schemas {
-				ds.SubmissionSchemas = append(ds.SubmissionSchemas, fitconnect.SchemaRef{SchemaURI: uri, MimeType: "application/json"})
+		dests := sandboxDestinations{}
+		for _, d := range cfg.Destinations {
+			dest := fitconnect.Destination{DestinationID: d.ID, Status: fitconnect.DestinationActive}
+			leikas := make([]string, 0, len(d.Services))
+			for leika := range d.Services {
+				leikas = append(leikas, leika)
 			}
-			dest.Services = append(dest.Services, ds)
+			sort.Strings(leikas)
+			for _, leika := range leikas {
+				ds := fitconnect.DestinationService{Identifier: fitconnect.ServiceURN(leika)}
+				for _, uri := range d.Services[leika] {
+					ds.SubmissionSchemas = append(ds.SubmissionSchemas, fitconnect.SchemaRef{SchemaURI: uri, MimeType: "application/json"})
+				}
+				dest.Services = append(dest.Services, ds)
+			}
+			dests[d.ID] = dest
 		}
-		dests[d.ID] = dest
-	}
-	api, err := submissionapi.New(submissionapi.Config{
-		Issuer: cfg.BaseURL, Clients: map[string]string{cfg.ClientID: cfg.ClientSecret},
-		TokenSecret: []byte("fitconnect-sandbox:" + cfg.ClientSecret), SigningKey: signing, Keys: keys,
-		Destinations: dests, Store: submissionapi.NewMemoryStore(), Receiver: submissionapi.ReceiverFunc(s.receive),
-		Logger: cfg.Logger,
+		s.api, s.err = submissionapi.New(submissionapi.Config{
+			Issuer: cfg.BaseURL, Clients: map[string]string{cfg.ClientID: cfg.ClientSecret},
+			TokenSecret: []byte("fitconnect-sandbox:" + cfg.ClientSecret), SigningKey: signing, Keys: keys,
+			Destinations: dests, Store: submissionapi.NewMemoryStore(), Receiver: submissionapi.ReceiverFunc(s.receive),
+			Logger: cfg.Logger,
+		})
+		if s.err == nil {
+			s.handler = s.api.Handler(SandboxPath)
+		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.api = api
-	return s, nil
+	return s.err
 }
 
 type sandboxDestinations map[string]fitconnect.Destination
@@ -209,11 +228,22 @@ func (s *Sandbox) RejectNext(n int) {
 // Register serves the Submission API and the sandbox's own routes on r
 // under SandboxPath.
 func (s *Sandbox) Register(r *mux.Router) {
-	for _, rt := range s.api.Routes() {
-		r.Handle(SandboxPath+rt.Path, rt.Handler).Methods(rt.Method)
-	}
 	r.HandleFunc(SandboxPath+"/received", s.handleReceived).Methods(http.MethodGet)
 	r.HandleFunc(SandboxPath+"/reject", s.handleReject).Methods(http.MethodGet, http.MethodPut)
+	r.PathPrefix(SandboxPath + "/").HandlerFunc(s.serveAPI)
+}
+
+// serveAPI serves the Submission API, starting it at the first request.
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if err := s.start(); err != nil {
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Error("FIT-Connect sandbox destination does not start", "error", err)
+		}
+		submissionapi.WriteProblem(w, http.StatusServiceUnavailable, fitconnect.Problem{Type: "about:blank",
+			Title: "Service Unavailable", Detail: "The sandbox destination's keys are not available."})
+		return
+	}
+	s.handler.ServeHTTP(w, r)
 }
 
 // handleReceived lists what arrived, for one sender reference
