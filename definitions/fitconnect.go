@@ -21,7 +21,6 @@ type FITConnectDestination struct {
 	Authority string `json:"authority" yaml:"authority"`
 }
 
-
 // LoadFITConnectDestinations reads FITConnectFile from the catalog; a
 // catalog without one has no destinations. Every destination needs a UUID,
 // a LeiKa key and an ARS; an ID or a (service, authority) given twice is an
