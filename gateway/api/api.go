@@ -139,6 +139,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins := room("administrators", "Only administrators manage definitions and portal deliveries.", "", ozgflow.RoleAdmin)
 	admins.Handle("/portal-events", s.audit.Declare(web.Reads("delivery.list"), s.handlePortalEvents)).Methods(http.MethodGet)
 	admins.Handle("/portal-events/{id}/resend", s.audit.Declare(web.Changes("delivery.resend").WithID("notice"), s.handleResendPortalEvent)).Methods(http.MethodPost)
+	admins.Handle("/cases/{id}/delivery/resend", s.audit.Declare(web.Changes("case.delivery.resend"), s.handleResendDelivery)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 	s.registerCodecRoutes(root, rooms, prefix)

@@ -58,6 +58,7 @@ GET    /api/v1/reports/cases.xlsx                                     report.cas
 GET    /api/v1/reports/statistics.xlsx                                -
 GET    /api/v1/portal-events                                          delivery.list
 POST   /api/v1/portal-events/{id}/resend                              delivery.resend
+POST   /api/v1/cases/{id}/delivery/resend                             case.delivery.resend
 GET    /api/v1/definitions                                            -
 POST   /api/v1/definitions                                            -
 GET    /api/v1/definitions/changes                                    -
