@@ -30,7 +30,7 @@ const versionFITConnectDelivery = "fitconnect-delivery"
 // outcomePollMax; defaultAnswerWithin bounds the wait when neither the
 // variant nor the target says.
 const (
-	outcomePollStart    = 30 * time.Second
+	outcomePollStart    = 5 * time.Second
 	outcomePollMax      = time.Hour
 	defaultAnswerWithin = 72 * time.Hour
 )
