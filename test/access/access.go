@@ -213,6 +213,8 @@ GET    /verwaltung/definitionen/{id}/versionen/{version}              signin sig
 POST   /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/definitionen/{id}/versionen/{version}/formular     signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/vorgaenge/{caseId}/zustellung                      signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/vorgaenge/{caseId}/zustellung/erneut               signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 
 # The data protection role's page: the choice of an export.
 GET    /verwaltung/protokoll                                          signin signin signin signin signin signin 403    403    403    403    signin signin ok

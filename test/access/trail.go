@@ -98,6 +98,8 @@ GET    /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   -
 POST   /verwaltung/definitionen/{id}/versionen/{version}/formular     -
+GET    /verwaltung/vorgaenge/{caseId}/zustellung                      case.read
+POST   /verwaltung/vorgaenge/{caseId}/zustellung/erneut               case.delivery.resend
 GET    /verwaltung/protokoll                                          -
 GET    /antraege/{id}                                                 case.read
 GET    /antraege/{id}/ereignisse                                      case.events
