@@ -475,6 +475,16 @@ func (d *Deliveries) SubmissionOutcome(ctx context.Context, req OutcomeRequest) 
 	if err != nil {
 		return out, fmt.Errorf("outcome of submission %s of case %s: %w", req.Submission.SubmissionID, req.CaseID, err)
 	}
+	if d.Failures != nil {
+		// A rejected case counts among the failing deliveries until a
+		// resend is accepted.
+		switch out.Outcome {
+		case OutcomeRejected:
+			_ = d.Failures.DeliveryFailed(ctx, req.CaseID)
+		case OutcomeAccepted:
+			_ = d.Failures.DeliverySucceeded(ctx, req.CaseID)
+		}
+	}
 	if out.Outcome != OutcomePending {
 		detail := req.Target + " " + out.Outcome + " submission " + req.Submission.SubmissionID
 		if err := d.audit(ctx, "case.deliver.outcome", req.CaseID, detail); err != nil {
