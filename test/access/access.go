@@ -163,7 +163,7 @@ GET    /api/v1/reports/statistics.xlsx                                401    401
 # Administration: portal deliveries and definitions.
 GET    /api/v1/portal-events                                          401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/portal-events/{id}/resend                              401    401    401    401    403    403    403    403    403    ok     403    403    403
-POST   /api/v1/cases/{id}/delivery/resend                             401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/cases/{id}/delivery/resend                             401    401    403    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions/changes                                    401    401    401    401    403    403    403    403    403    ok     403    403    403
