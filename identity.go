@@ -23,6 +23,10 @@ const (
 	// RoleDataProtection is the data protection officer: exports the audit
 	// trail per case, per person and per period, and sees no case itself.
 	RoleDataProtection Role = "dataprotection"
+	// RoleFITConnect is an online service that delivers applications over
+	// FIT-Connect with its client credentials: it reaches the Submission
+	// API under /fit-connect and nothing else.
+	RoleFITConnect Role = "fitconnect"
 )
 
 // Scopes an API client's access token must grant for each kind of access.

@@ -44,8 +44,11 @@ type Service struct {
 	Directory ozgflow.Directory // the case workers, by authority; may be nil
 	Catalog   *Catalog          // the variants administrators manage; may be nil
 	Namespace string
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Destinations are the FIT-Connect destinations online services
+	// deliver to (fitconnect.go); none without the intake.
+	Destinations []definitions.FITConnectDestination
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Query asks the workflow itself for the state of a case.

@@ -48,6 +48,32 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	if err := checkIdempotencyKey(idempotencyKey); err != nil {
 		return ozgflow.Case{}, err
 	}
+	caseID := uuid.NewString()
+	if idempotencyKey != "" {
+		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(caller.Subject+"\x00"+idempotencyKey)).String()
+	}
+	hash := sha256.Sum256(body)
+	state, err := s.SubmitAs(ctx, caller, caseID, sub, hex.EncodeToString(hash[:]))
+	var taken differentRequest
+	if errors.As(err, &taken) {
+		return state, ozgflow.Errorf(ozgflow.ECONFLICT, "This Idempotency-Key was already used for a different application.")
+	}
+	return state, err
+}
+
+// differentRequest is the refusal of a case ID under which another request
+// already started a case.
+type differentRequest struct{ err *ozgflow.Error }
+
+func (d differentRequest) Error() string { return d.err.Error() }
+func (d differentRequest) Unwrap() error { return d.err }
+
+// SubmitAs checks an application and starts its case under caseID, which
+// the caller chose: a case already started under it is answered from its
+// state when requestHash (what identifies the request) is the same, and is
+// a conflict otherwise. The submit API derives caseID from an idempotency
+// key; the FIT-Connect intake takes the case ID it gave the sender.
+func (s *Service) SubmitAs(ctx context.Context, caller ozgflow.Identity, caseID string, sub Submission, requestHash string) (ozgflow.Case, error) {
 	sub.Attachments = withDocuments(sub.Attachments, sub.Documents)
 	if err := checkSubmission(sub); err != nil {
 		return ozgflow.Case{}, err
@@ -69,12 +95,6 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 		return ozgflow.Case{}, &ozgflow.Error{Code: ozgflow.EUNPROCESSABLE,
 			Message: "The data does not match the form of this service.", Fields: violations}
 	}
-	caseID := uuid.NewString()
-	hash := sha256.Sum256(body)
-	requestHash := hex.EncodeToString(hash[:])
-	if idempotencyKey != "" {
-		caseID = uuid.NewSHA1(idempotencyNamespace, []byte(caller.Subject+"\x00"+idempotencyKey)).String()
-	}
 	app := ozgflow.Application{Service: def.Service, Authority: sub.Authority, Applicant: sub.Applicant,
 		Data: sub.Data, Attachments: sub.Attachments}
 	created, err := s.keepDocuments(ctx, caseID, sub.Documents)
@@ -92,7 +112,7 @@ func (s *Service) Submit(ctx context.Context, caller ozgflow.Identity, sub Submi
 	}
 	if state.RequestHash != requestHash {
 		s.dropFiles(caseID, created) // they came with the other application
-		return state, ozgflow.Errorf(ozgflow.ECONFLICT, "This Idempotency-Key was already used for a different application.")
+		return state, differentRequest{ozgflow.Errorf(ozgflow.ECONFLICT, "A different application was already submitted as case %s.", caseID)}
 	}
 	state.ID = caseID
 	return state, nil

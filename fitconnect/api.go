@@ -120,8 +120,11 @@ type DestinationService struct {
 	Regions           []string    `json:"regions,omitempty"`
 }
 
-// DestinationActive is the only status in which a destination takes submissions.
-const DestinationActive = "active"
+// Destination statuses: only an active destination takes submissions.
+const (
+	DestinationActive   = "active"
+	DestinationInactive = "inactive"
+)
 
 // CreateSubmission announces a submission: its destination, service and the
 // IDs of the attachments that will follow.

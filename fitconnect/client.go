@@ -49,6 +49,13 @@ func NewClient(tokenURL, apiURL, clientID, secret string, hc *http.Client) *Clie
 	}
 }
 
+// WithMetadataSchema makes the client write metadata of another schema
+// version (its $schema URI), e.g. 2.x for destinations that require it.
+func (c *Client) WithMetadataSchema(schema string) *Client {
+	c.metadataSchema = schema
+	return c
+}
+
 // APIError is an answer of the Submission API other than success. Problem
 // holds its problem document when it sent one.
 type APIError struct {

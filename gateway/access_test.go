@@ -35,7 +35,8 @@ func TestAccessMatrixCoversTheRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With metrics, as `dev` and the gateway run, so /metrics is routed too.
-	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), Metrics: metrics.New()}, nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), Metrics: metrics.New(), FITConnect: fitConnectConfig(t)},
+		nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	routed := map[string]bool{}
 	err = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {

@@ -20,7 +20,9 @@ import (
 	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/definitions/catalog"
 	"github.com/ozgflow/ozgflow/gateway/api"
+	"github.com/ozgflow/ozgflow/gateway/intake"
 	"github.com/ozgflow/ozgflow/gateway/web"
+	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
 	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/store"
 )
@@ -65,7 +67,8 @@ func newTestServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite")}, nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
+	return New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), FITConnect: fitConnectConfig(t)},
+		nil, nil, casework.StaticDefinitions{Reg: reg}, DevTokens(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
@@ -160,4 +163,13 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("panic answered %d %q", rec.Code, rec.Body.String())
 	}
+}
+
+// fitConnectConfig serves the FIT-Connect room with the shared test keys
+// and the dev sender.
+func fitConnectConfig(t *testing.T) *intake.Config {
+	t.Helper()
+	apiKey, keys := fitconnecttest.Keys(t)
+	return &intake.Config{Clients: map[string]string{"dev-fitconnect": "dev-fitconnect-secret"}, TokenSecret: testSecret,
+		SigningKey: apiKey, Keys: keys, PublicURL: "http://localhost:8080"}
 }

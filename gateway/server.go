@@ -23,9 +23,11 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/casework"
+	"github.com/ozgflow/ozgflow/definitions"
 	"github.com/ozgflow/ozgflow/gateway/api"
 	"github.com/ozgflow/ozgflow/gateway/citizen"
 	"github.com/ozgflow/ozgflow/gateway/idp"
+	"github.com/ozgflow/ozgflow/gateway/intake"
 	"github.com/ozgflow/ozgflow/gateway/staff"
 	"github.com/ozgflow/ozgflow/gateway/web"
 	"github.com/ozgflow/ozgflow/internal/health"
@@ -89,6 +91,12 @@ type Config struct {
 	// the codec endpoint with an administrator's session, e.g. dev's
 	// http://localhost:8233 (OZGFLOW_WEB_UI_ORIGINS).
 	CodecOrigins []string
+	// FITConnect, if set, serves the FIT-Connect Submission API under
+	// /fit-connect for online services (gateway/intake).
+	FITConnect *intake.Config
+	// Destinations are the FIT-Connect destinations (the catalog's
+	// fitconnect.yaml).
+	Destinations []definitions.FITConnectDestination
 }
 
 // Server owns the router, the rooms and the case service they share.
@@ -122,7 +130,17 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 		panic("gateway: no records database; documents and the audit trail live there")
 	}
 	cases := &casework.Service{Temporal: tc, Store: st, Records: cfg.Records, Defs: defs, Catalog: cfg.Catalog, Namespace: cfg.Namespace,
-		Logger: logger, Now: time.Now}
+		Destinations: cfg.Destinations, Logger: logger, Now: time.Now}
+	var fit *intake.Intake
+	if cfg.FITConnect != nil {
+		var err error
+		if fit, err = intake.New(cases, *cfg.FITConnect, logger); err != nil {
+			panic("gateway: " + err.Error())
+		}
+		// The online services' tokens identify them in every room; only
+		// theirs admits them.
+		auth = web.Authenticators{auth, fit}
+	}
 	var dirs ozgflow.Directories
 	if demo, ok := web.StaticTokensOf(auth); ok {
 		dirs = append(dirs, demo)
@@ -157,6 +175,9 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 	}
 	staff.New(cases, opts, cfg.Secret, logger).Register(s.router, s.rooms)
 	citizen.New(cases, s.receipts, s.tokens, cfg.Secret, logger).Register(s.router, s.rooms)
+	if fit != nil {
+		fit.Register(s.router, s.rooms)
+	}
 	s.answerWrongMethods()
 	s.limiter.Cover(s.router, s.rooms)
 	if undeclared := web.Undeclared(s.router); len(undeclared) > 0 {

@@ -51,7 +51,7 @@ func TestEveryRouteDeclaresItsUseOfPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With metrics, as `dev` and the gateway run, so /metrics is routed too.
-	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), Metrics: metrics.New()}, nil, nil,
+	s := New(Config{Secret: testSecret, Records: recordstest.Open(t, "sqlite"), Metrics: metrics.New(), FITConnect: fitConnectConfig(t)}, nil, nil,
 		casework.StaticDefinitions{Reg: reg}, DevTokens(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	seen := map[string]bool{}
 	err = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {

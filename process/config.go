@@ -77,6 +77,13 @@ type Config struct {
 	// comma-separated (OZGFLOW_WEB_UI_ORIGINS); dev adds its own (webui.go).
 	WebUIOrigins string
 
+	// The FIT-Connect intake (fitconnect.go): the online services' client
+	// credentials, id=secret comma-separated (OZGFLOW_FITCONNECT_CLIENTS),
+	// and where the destinations' keys are kept (OZGFLOW_FITCONNECT_KEYS_DIR;
+	// dev: <data dir>/fitconnect).
+	FITConnectClients string
+	FITConnectKeysDir string
+
 	MetricsAddr string // OZGFLOW_METRICS_ADDR: the worker's /metrics, /healthz, /readyz; default :9090
 	// WorkerCacheSize bounds how many workflows a worker keeps in memory
 	// between tasks (OZGFLOW_WORKER_CACHE_SIZE, default 1000); others are
@@ -183,6 +190,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.SimulatorCallbacks, "OZGFLOW_SIMULATOR_CALLBACKS")
 	set(&c.SimulatorFaults, "OZGFLOW_SIMULATOR_FAULTS")
 	set(&c.WebUIOrigins, "OZGFLOW_WEB_UI_ORIGINS")
+	set(&c.FITConnectClients, "OZGFLOW_FITCONNECT_CLIENTS")
+	set(&c.FITConnectKeysDir, "OZGFLOW_FITCONNECT_KEYS_DIR")
 	if v := getenv("OZGFLOW_WORKER_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -255,9 +264,10 @@ func (c Config) Validate(process string) error {
 	}
 	errs = append(errs, c.validateNotices(process)...)
 	errs = append(errs, c.validateCallbacks()...)
+	errs = append(errs, c.validateFITConnect(process)...)
 	errs = append(errs, c.validateIdentity(process)...)
 	errs = append(errs, c.validateLimits()...)
-	errs = append(errs, c.validateFITConnect()...)
+	errs = append(errs, c.validateFITConnectDelivery()...)
 	return errors.Join(errs...)
 }
 

@@ -41,8 +41,8 @@ type FITConnectDeliveryConfig struct {
 
 // Dev's sender client at its sandbox destination, and the destination.
 const (
-	devFITConnectClient      = "ozgflow-dev"
-	devFITConnectSecret      = "dev-fitconnect-sandbox-secret"
+	devSandboxSender         = "ozgflow-dev"
+	devSandboxSenderSecret   = "dev-fitconnect-sandbox-secret"
 	devFITConnectDestination = "62a529b5-a4c0-57b9-ac59-eb70885aacd1"
 	devFITConnectTarget      = "fitconnect-chemnitz"
 )
@@ -92,9 +92,9 @@ func (c Config) fitConnectTargets() ([]fitconnectout.Target, error) {
 	return out, nil
 }
 
-// validateFITConnect checks the targets and, when there are any, the
+// validateFITConnectDelivery checks the targets and, when there are any, the
 // sender client's settings.
-func (c Config) validateFITConnect() []error {
+func (c Config) validateFITConnectDelivery() []error {
 	targets, err := c.fitConnectTargets()
 	if err != nil {
 		return []error{err}
@@ -122,7 +122,7 @@ func (c Config) fitConnectSandboxed(internal string) Config {
 	}
 	base := internal + fitconnectout.SandboxPath
 	c.FITConnectTokenURL, c.FITConnectAPIURL = base+"/token", base+"/v1"
-	c.FITConnectClientID, c.FITConnectClientSecret = devFITConnectClient, devFITConnectSecret
+	c.FITConnectClientID, c.FITConnectClientSecret = devSandboxSender, devSandboxSenderSecret
 	c.FITConnectTargets = devFITConnectTarget + "=" + devFITConnectDestination
 	return c
 }
@@ -144,7 +144,7 @@ func (c Config) fitConnectSandbox(baseURL string, logger *slog.Logger) (*fitconn
 	if c.DataDir == "" {
 		return nil, errors.New("fitconnect sandbox: no data directory for its keys (OZGFLOW_DATA_DIR)")
 	}
-	client, secret := devFITConnectClient, devFITConnectSecret
+	client, secret := devSandboxSender, devSandboxSenderSecret
 	if c.FITConnectClientID != "" && c.FITConnectClientSecret != "" {
 		client, secret = c.FITConnectClientID, c.FITConnectClientSecret
 	}

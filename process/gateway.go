@@ -84,6 +84,10 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 	if err != nil {
 		return nil, nil, err
 	}
+	fit, destinations, err := cfg.fitConnect(demoSignIn)
+	if err != nil {
+		return nil, nil, err
+	}
 	gw := gateway.New(gateway.Config{
 		Addr: cfg.Addr, Namespace: cfg.TemporalNamespace, Secret: []byte(cfg.Secret),
 		PreviousSecrets:      cfg.previousSecretKeys(),
@@ -92,7 +96,7 @@ func openGateway(ctx context.Context, cfg Config, conn connection, keys signerKe
 		Keys:                keys, Metrics: conn.metrics, Catalog: cat, DemoSignIn: demoSignIn,
 		Provider: provider, PublicURL: cfg.PublicURL, Sessions: cfg.sessionTimeouts(),
 		HTTPS: cfg.https(), Limits: limits, Records: conn.records, Installation: conn.installation,
-		Codec: codec, CodecOrigins: webUIs,
+		Codec: codec, CodecOrigins: webUIs, FITConnect: fit, Destinations: destinations,
 	}, conn.temporal, conn.store, cat, authenticator(provider, demo), logger)
 	stops.add(func() error {
 		// No new requests; those in flight finish before the listener closes.

@@ -29,10 +29,11 @@ var knownSecrets = []string{
 	"dev-signature-webhook-secret",
 	"dev-fachverfahren-secret",
 	"dev-portal-webhook-secret",
+	"dev-fitconnect-secret",
 	"dev-smtp-password",
 	// `ozgflow dev`'s sandboxes (process/dev.go, process/notices.go).
 	"dev-payment-key",
-	devFITConnectSecret,
+	devSandboxSenderSecret,
 	// The end-to-end and external test harnesses (test/e2e_test.go,
 	// test/external) before they made their secrets at random.
 	"e2e-secret-0123456789abcdef",
@@ -71,6 +72,7 @@ func (c Config) secrets() []namedSecret {
 		{name: "OZGFLOW_SMTP_PASSWORD", value: c.SMTPPassword, anyLength: true},
 		{name: "OZGFLOW_FITCONNECT_CLIENT_SECRET", value: c.FITConnectClientSecret},
 	}
+	list = append(list, c.fitConnectSecrets()...)
 	for i, s := range c.previousSecrets() {
 		list = append(list, namedSecret{name: fmt.Sprintf("OZGFLOW_PREVIOUS_SECRETS (entry %d)", i+1), value: s})
 	}

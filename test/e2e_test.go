@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
 	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
@@ -63,6 +64,8 @@ func devConfig(dataDir, addr string) process.Config {
 		cfg.RedisURL = v
 	}
 	cfg.Addr, cfg.DataDir, cfg.Secret = addr, dataDir, "e2e-secret-0123456789abcdef"
+	// The FIT-Connect keys take seconds to make: every test binary shares them.
+	cfg.FITConnectKeysDir = fitconnecttest.Dir()
 	// The portal scenario lets notices exhaust their attempts: 20, 50 ms to 500 ms apart.
 	cfg.PortalMaxAttempts, cfg.PortalBackoffInitial, cfg.PortalBackoffMax = 20, 50*time.Millisecond, 500*time.Millisecond
 	return cfg

@@ -162,6 +162,8 @@ ozgflow dev is running. Data: %s
 
   API                    %[2]s/api/v1   (OpenAPI: %[2]s/api/v1/openapi.yaml)
   Receipt keys (JWKS)    %[2]s/api/v1/keys
+  FIT-Connect intake     %[2]s/fit-connect/v1  (token %[2]s/fit-connect/token, client dev-fitconnect / dev-fitconnect-secret;
+                         destinations: %[2]s/api/v1/fit-connect/destinations)
   Case workers           %[2]s/arbeitskorb  (sign in at %[2]s/anmelden)
   Administration         %[2]s/verwaltung
   Applicants             %[2]s/antraege/{id}?token={accessToken}   check a receipt: %[2]s/pruefen

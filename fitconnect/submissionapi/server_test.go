@@ -357,3 +357,61 @@ func TestRequestsRefused(t *testing.T) {
 		t.Errorf("published key unusable: %v", err)
 	}
 }
+
+// TestSubmitAgainAfterAFailure: a receiver that cannot decide answers 503;
+// the sender submits again and the receiver gets the same case, the log
+// holds one submit and one accept; the same submit once more is answered
+// as before.
+func TestSubmitAgainAfterAFailure(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	var calls []string
+	flaky := submissionapi.ReceiverFunc(func(_ context.Context, rec submissionapi.Received) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, rec.Submission.CaseID)
+		if len(calls) == 1 {
+			return errors.New("the engine is away")
+		}
+		return nil
+	})
+	apiKey, keys := fitconnecttest.Keys(t)
+	api, err := submissionapi.New(submissionapi.Config{Issuer: "https://fit.example/fit-connect", Clients: map[string]string{"sender": "secret"},
+		TokenSecret: []byte("0123456789abcdef0123"), SigningKey: apiKey, Keys: keys,
+		Destinations: destinations{destID: {Status: fitconnect.DestinationActive, Services: []fitconnect.DestinationService{{Identifier: service,
+			SubmissionSchemas: []fitconnect.SchemaRef{{SchemaURI: schemaURI, MimeType: "application/json"}}}}}},
+		Store: submissionapi.NewMemoryStore(), Receiver: flaky})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler("/fit-connect"))
+	defer srv.Close()
+	f.srv = srv
+	f.client = fitconnect.NewClient(srv.URL+"/fit-connect/token", srv.URL+"/fit-connect/v1", "sender", "secret", nil)
+	ctx := context.Background()
+	data := []byte(`{"a":1}`)
+	created, err := f.sendRaw(t, meta(fitconnect.DefaultMetadataSchema, data), f.encrypt(t, data), nil)
+	var ae *fitconnect.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Fatalf("first submit: %v", err)
+	}
+	mb, _ := json.Marshal(meta(fitconnect.DefaultMetadataSchema, data))
+	encMeta, _ := fitconnect.Encrypt(mb, &keys.Encryption.PublicKey, "k", "", false)
+	again := fitconnect.SubmitSubmission{EncryptedMetadata: encMeta, EncryptedData: f.encrypt(t, data)}
+	if _, err := f.client.Submit(ctx, created.SubmissionID, again); err != nil {
+		t.Fatalf("second submit: %v", err)
+	}
+	if _, err := f.client.Submit(ctx, created.SubmissionID, again); err != nil {
+		t.Fatalf("the same submit once more: %v", err)
+	}
+	if len(calls) != 2 || calls[0] != created.CaseID || calls[1] != created.CaseID {
+		t.Errorf("receiver calls %v, want two for case %s", calls, created.CaseID)
+	}
+	if got := types(f.verify(t, f.client, created.CaseID)); got != "create-submission submit-submission accept-submission" {
+		t.Errorf("events: %s", got)
+	}
+	other := fitconnect.SubmitSubmission{EncryptedMetadata: f.encrypt(t, mb), EncryptedData: f.encrypt(t, data)}
+	if _, err := f.client.Submit(ctx, created.SubmissionID, other); problemType(err) != fitconnect.ProblemSubmissionStateInvalid {
+		t.Errorf("another submit of an accepted submission: %v", err)
+	}
+}

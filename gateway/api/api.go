@@ -141,6 +141,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/portal-events/{id}/resend", s.audit.Declare(web.Changes("delivery.resend").WithID("notice"), s.handleResendPortalEvent)).Methods(http.MethodPost)
 	admins.Handle("/cases/{id}/delivery/resend", s.audit.Declare(web.Changes("case.delivery.resend"), s.handleResendDelivery)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
+	admins.Handle("/fit-connect/destinations", s.audit.Declare(web.NoPersonalData, s.handleFITConnectDestinations)).Methods(http.MethodGet)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)
 	s.registerCodecRoutes(root, rooms, prefix)
 }

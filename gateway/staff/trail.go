@@ -153,6 +153,8 @@ func roleName(role string) string {
 		return "Dienstleister"
 	case ozgflow.RoleDataProtection:
 		return "Datenschutz"
+	case ozgflow.RoleFITConnect:
+		return "Onlinedienst (FIT-Connect)"
 	case ozgflow.RoleAnonymous:
 		return "unbekannt"
 	}

@@ -51,6 +51,10 @@ var LimitedRoutes = map[string]LimitKind{
 	"GET /anmelden/rueckkehr":      LimitSignIn,
 	"POST /api/v1/receipts/verify": LimitReceiptCheck,
 	"POST /pruefen":                LimitReceiptCheck,
+	// FIT-Connect: client secrets are guessed no faster than passwords,
+	// submissions are announced no faster than submitted.
+	"POST /fit-connect/token":          LimitSignIn,
+	"POST /fit-connect/v1/submissions": LimitSubmit,
 }
 
 // Rate is how many requests of a kind one client or one address may make
@@ -468,8 +472,9 @@ func (l *Limiter) Refuse(w http.ResponseWriter, r *http.Request, retryAfter time
 		Help: lang.Text(false, "error.ratelimit.page.help", seconds)})
 }
 
-// IsAPI reports whether a request is addressed to the JSON API, which
-// answers problem documents, not pages.
+// IsAPI reports whether a request is addressed to the JSON API or the
+// FIT-Connect Submission API, which answer problem documents, not pages.
 func IsAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+	p := r.URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/") || p == "/fit-connect" || strings.HasPrefix(p, "/fit-connect/")
 }

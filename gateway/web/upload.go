@@ -282,7 +282,7 @@ func (fp *fileParts) read(part *multipart.Part) error {
 		return nil // a file field left empty
 	}
 	pointer := "/files/" + strconv.Itoa(fp.index)
-	contentType := sniffUpload(data)
+	contentType := DocumentType(data)
 	name := SanitizeFileName(part.FileName(), contentType, fp.index)
 	fp.index++
 	switch {
@@ -321,8 +321,9 @@ func (fp *fileParts) finish() []records.Document {
 	return fp.files
 }
 
-// sniffUpload returns the accepted type the bytes are, or "".
-func sniffUpload(data []byte) string {
+// DocumentType returns the accepted type the bytes are (PDF, JPEG, PNG, as
+// sniffed), or "" for documents ozgflow does not take.
+func DocumentType(data []byte) string {
 	mt, _, _ := mime.ParseMediaType(http.DetectContentType(data))
 	if _, ok := uploadTypes[mt]; ok {
 		return mt

@@ -230,6 +230,20 @@ POST   /antraege/{id}/zurueckziehen                                   403    403
 # Checking a receipt: anyone.
 GET    /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
 POST   /pruefen                                                       ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+
+# FIT-Connect: the token endpoint and the API's keys for anyone, the Submission
+# API for online services with FIT-Connect client credentials (none of the callers).
+POST   /fit-connect/token                                             ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /fit-connect/.well-known/jwks.json                             ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok     ok
+GET    /fit-connect/v1/destinations/{destinationId}                   401    401    401    401    403    403    403    403    403    403    403    403    403
+GET    /fit-connect/v1/destinations/{destinationId}/keys/{keyId}      401    401    401    401    403    403    403    403    403    403    403    403    403
+POST   /fit-connect/v1/submissions                                    401    401    401    401    403    403    403    403    403    403    403    403    403
+PUT    /fit-connect/v1/submissions/{submissionId}/attachments/{attachmentId} 401    401    401    401    403    403    403    403    403    403    403    403    403
+PUT    /fit-connect/v1/submissions/{submissionId}                     401    401    401    401    403    403    403    403    403    403    403    403    403
+GET    /fit-connect/v1/submissions/{submissionId}                     401    401    401    401    403    403    403    403    403    403    403    403    403
+GET    /fit-connect/v1/cases/{caseId}/events                          401    401    401    401    403    403    403    403    403    403    403    403    403
+# The destinations, for administrators.
+GET    /api/v1/fit-connect/destinations                               401    401    401    401    403    403    403    403    403    ok     403    403    403
 `
 
 // Routes reads the matrix. Lines starting with # are comments.

@@ -109,6 +109,16 @@ GET    /antraege/{id}/zurueckziehen                                   case.read
 POST   /antraege/{id}/zurueckziehen                                   case.withdraw
 GET    /pruefen                                                       -
 POST   /pruefen                                                       -
+POST   /fit-connect/token                                             -
+GET    /fit-connect/.well-known/jwks.json                             -
+GET    /fit-connect/v1/destinations/{destinationId}                   -
+GET    /fit-connect/v1/destinations/{destinationId}/keys/{keyId}      -
+POST   /fit-connect/v1/submissions                                    fitconnect.create
+PUT    /fit-connect/v1/submissions/{submissionId}/attachments/{attachmentId} fitconnect.attachment
+PUT    /fit-connect/v1/submissions/{submissionId}                     fitconnect.submit
+GET    /fit-connect/v1/submissions/{submissionId}                     fitconnect.status
+GET    /fit-connect/v1/cases/{caseId}/events                          fitconnect.events
+GET    /api/v1/fit-connect/destinations                               -
 `
 
 // Refined are the routes whose handler names the action more closely

@@ -330,7 +330,9 @@ func (fx *accessFixture) path(r access.Route) string {
 		id = fx.definitionID
 	}
 	p := strings.NewReplacer("{id}", id, "{caseId}", fx.caseID, "{taskId}", fx.taskID, "{account}", fx.account,
-		"{noticeId}", fx.noticeID, "{version}", "1", "{action}", "uebernehmen", "{sha256}", fx.documentSHA).Replace(r.Path)
+		"{noticeId}", fx.noticeID, "{version}", "1", "{action}", "uebernehmen", "{sha256}", fx.documentSHA,
+		// FIT-Connect's: no caller of the matrix is a sender, so any will do.
+		"{destinationId}", fx.caseID, "{keyId}", "k", "{submissionId}", fx.caseID, "{attachmentId}", "a").Replace(r.Path)
 	if slices.Contains(accessAuthorityRoutes, r.Path) {
 		p += "?authority=" + leipzig
 	}

@@ -117,6 +117,7 @@ var Scenarios = []Scenario{
 	{"PortalDeliveryThroughAnOutage", portalDeliveryThroughAnOutage},
 	{"CaseDecidedByTheFachverfahren", caseDecidedByTheFachverfahren},
 	{"FachverfahrenCallbacks", fachverfahrenCallbacks},
+	{"FITConnectIntake", fitConnectIntake},
 	{"AtTheDoor", atTheDoor},
 	// Renders every kind of page, workbook and mail; after the scenarios
 	// above, so that their cases and mails are looked at too.

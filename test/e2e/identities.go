@@ -107,6 +107,7 @@ var clients = map[string]apiClient{
 // sign-in. A scenario that needs one declares it (Stack.InDev).
 var DevOnly = map[string]string{
 	"dev-fachverfahren": "the demo identity dev-fachverfahren, a back-office system bound to no authority",
+	"FITConnectIntake":  "the FIT-Connect sender dev-fitconnect",
 }
 
 // RealmConfig is the provider's configuration for a gateway at gatewayURL:
