@@ -87,8 +87,31 @@ func (c *caseImpl) deliverByFITConnect(ctx workflow.Context, step definitions.St
 		}
 		round++
 		req.Round = round
-		if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
-			return fmt.Errorf("deliver to %s again (round %d): %w", step.Target, round, err)
+		for {
+			err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt)
+			if err == nil || c.stopped() {
+				break
+			}
+			// The Submission API refused the resend for good (the
+			// destination is no longer active, say): the case waits for
+			// the next fix and resend instead of failing.
+			c.logger.Warn("Resend refused", "target", step.Target, "round", round, "error", err)
+			d.Rejected = &ozgflow.DeliveryRejection{Target: step.Target, Since: workflow.Now(ctx).UTC(),
+				Reason: "Erneutes Senden abgelehnt: " + err.Error()}
+			c.audit(ctx, "system", ozgflow.AuditDeliveryRejected, "", step.Target+": "+d.Rejected.Reason)
+			c.touch()
+			c.resendAsked = false
+			if err := c.await(ctx, func() bool { return c.resendAsked || c.stopped() }); err != nil {
+				return err
+			}
+			if c.stopped() {
+				break
+			}
+			round++
+			req.Round = round
+		}
+		if c.stopped() {
+			return nil
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
@@ -22,6 +23,7 @@ type fitConnectHarness struct {
 	rounds   []int                                              // the round of each Deliver call
 	outcomes func(round, poll int) activities.SubmissionOutcome // the destination's answer to a poll
 	polls    map[int]int                                        // polls per round
+	refuse   func(round int) error                              // if set, the Submission API's refusal of a round
 }
 
 func newFITConnectHarness(t *testing.T, answerWithin time.Duration) *fitConnectHarness {
@@ -36,6 +38,11 @@ func newFITConnectHarness(t *testing.T, answerWithin time.Duration) *fitConnectH
 			defer h.mu.Unlock()
 			round := max(req.Round, 1)
 			h.rounds = append(h.rounds, round)
+			if h.refuse != nil {
+				if err := h.refuse(round); err != nil {
+					return activities.Receipt{}, err
+				}
+			}
 			id := "sub-" + string(rune('0'+round))
 			return activities.Receipt{Reference: id, ReceivedAt: time.Now(), Protocol: ozgflow.DeliveryFITConnect,
 				Sent:         &activities.SentSubmission{DestinationID: "dest-1", SubmissionID: id, CaseID: "fit-case-" + id},
@@ -220,5 +227,37 @@ func TestFITConnectWithdrawnWhileWaiting(t *testing.T) {
 	got := h.run()
 	if got.Status != ozgflow.StatusWithdrawn {
 		t.Fatalf("status = %s", got.Status)
+	}
+}
+
+// TestFITConnectResendRefusedWaitsForTheNextFix: a resend the Submission
+// API refuses for good leaves the case waiting with the reason, not failed;
+// the next resend goes through.
+func TestFITConnectResendRefusedWaitsForTheNextFix(t *testing.T) {
+	h := newFITConnectHarness(t, 0)
+	h.outcomes = func(round, _ int) activities.SubmissionOutcome {
+		if round == 1 {
+			return activities.SubmissionOutcome{Outcome: activities.OutcomeRejected, At: time.Now(),
+				Problems: []activities.Problem{{Title: "Schema-Verletzung"}}}
+		}
+		return accepted
+	}
+	h.refuse = func(round int) error {
+		if round == 2 {
+			return temporal.NewNonRetryableApplicationError("destination not active", "SubmissionRefused", nil)
+		}
+		return nil
+	}
+	h.at(time.Hour, func() { h.update(ozgflow.UpdateResendDelivery, "", "admin-1") })
+	h.at(2*time.Hour, func() {
+		r := h.state().Delivery.Rejected
+		if r == nil || !strings.Contains(r.Reason, "Erneutes Senden abgelehnt") {
+			t.Errorf("after the refused resend: rejection %+v", r)
+		}
+		h.update(ozgflow.UpdateResendDelivery, "", "admin-1")
+	})
+	got := h.run()
+	if got.Delivery.Reference != "sub-3" || got.Delivery.Round != 3 || got.Delivery.Rejected != nil || len(h.rounds) != 3 {
+		t.Fatalf("delivery = %+v after the rounds %v", got.Delivery, h.rounds)
 	}
 }
