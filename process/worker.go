@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -75,12 +76,16 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	logger *slog.Logger, stops *closers) (stop func(), err error) {
 	hc := &http.Client{Timeout: 20 * time.Second}
 	targets, _ := cfg.Targets()
-	warnUnreachableTargets(cfg.FachverfahrenURL, targets, logger)
-	signerClient := signer.NewClient(cfg.SignerURL, hc)
 	fitTargets, err := cfg.fitConnectTargets()
 	if err != nil {
 		return nil, err
 	}
+	reachable := maps.Clone(targets)
+	for _, t := range fitTargets {
+		reachable[t.Name] = t.APIURL // a FIT-Connect destination
+	}
+	warnUnreachableTargets(cfg.FachverfahrenURL, reachable, logger)
+	signerClient := signer.NewClient(cfg.SignerURL, hc)
 	records := worker.Records{DB: conn.records}
 	// The cache is the process's, shared by all its workers and created by
 	// the first to start: here this one. In dev the embedded server's own
