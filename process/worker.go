@@ -80,7 +80,8 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	if err != nil {
 		return nil, err
 	}
-	reachable := maps.Clone(targets)
+	reachable := map[string]string{}
+	maps.Copy(reachable, targets)
 	for _, t := range fitTargets {
 		reachable[t.Name] = t.APIURL // a FIT-Connect destination
 	}
