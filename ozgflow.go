@@ -41,9 +41,12 @@ const (
 	UpdateHandover     = "handover"
 	UpdateApprove      = "approve"
 	UpdateSubmitted    = "submitted"
-	SignalPayment      = "payment"
-	SignalExternal     = "external"
-	SignalSignature    = "signature"
+	// UpdateResendDelivery sends a case again whose destination rejected
+	// its delivery or never answered, once an administrator fixed the cause.
+	UpdateResendDelivery = "resend-delivery"
+	SignalPayment        = "payment"
+	SignalExternal       = "external"
+	SignalSignature      = "signature"
 )
 
 // Search attributes registered in the namespace. They carry IDs, codes and dates
@@ -249,6 +252,49 @@ type Delivery struct {
 	// Reports are what the Fachverfahren reported back by callback
 	// (received, in review, decided), oldest first.
 	Reports []DeliveryReport `json:"reports,omitempty"`
+	// Protocol is how the case went: "" for ozgflow's own delivery,
+	// DeliveryFITConnect for a FIT-Connect submission, whose ID is then the
+	// Reference.
+	Protocol string `json:"protocol,omitempty"`
+	// Round counts the submissions of the case to the target, 1 for the
+	// first; every resend after a rejection adds one.
+	Round int `json:"round,omitempty"`
+	// Pending says the destination has not answered the submission yet;
+	// the case waits for its accept or reject.
+	Pending bool `json:"pending,omitempty"`
+	// Rejected is set while the destination's rejection (or its silence
+	// until the deadline) keeps the case from going on, until an
+	// administrator resends it.
+	Rejected *DeliveryRejection `json:"rejected,omitempty"`
+}
+
+// DeliveryFITConnect is the protocol of deliveries sent as FIT-Connect
+// submissions.
+const DeliveryFITConnect = "fitconnect"
+
+// DeliveryRejection is why a case's delivery did not go through: the
+// destination's problems, or no answer in time. The case waits for an
+// administrator to resend it.
+type DeliveryRejection struct {
+	Target       string    `json:"target"`
+	SubmissionID string    `json:"submissionId,omitempty"`
+	Since        time.Time `json:"since"`
+	// Reason is for people: the problems' titles and details, or
+	// "keine Antwort" when the deadline passed without one.
+	Reason   string   `json:"reason"`
+	Problems []string `json:"problems,omitempty"` // the problems' type URIs
+	// TimedOut says the destination did not answer before the deadline.
+	TimedOut bool `json:"timedOut,omitempty"`
+}
+
+// DeliveryRejectedReasonNoAnswer is the reason of a delivery whose
+// destination did not answer before the deadline.
+const DeliveryRejectedReasonNoAnswer = "keine Antwort"
+
+// DeliveryRejected reports whether the case waits for an administrator to
+// resend a rejected delivery.
+func (c Case) DeliveryRejected() bool {
+	return c.Delivery != nil && c.Delivery.Rejected != nil && !c.Status.Final()
 }
 
 // Task statuses. A task in approval holds a decision proposed by one case
@@ -396,6 +442,11 @@ const (
 	AuditAnswerReminded = "answer_reminded"
 	AuditAnswerExpired  = "answer_expired"
 	AuditWithdrawn      = "withdrawn"
+	// A FIT-Connect destination accepted or rejected the case's
+	// submission, and an administrator resent a rejected one.
+	AuditDeliveryAccepted = "delivery_accepted"
+	AuditDeliveryRejected = "delivery_rejected"
+	AuditDeliveryResent   = "delivery_resent"
 	// AuditReported is a callback of the Fachverfahren (received, in
 	// review, decided); the detail names the event.
 	AuditReported = "reported"

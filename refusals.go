@@ -41,6 +41,7 @@ const (
 	ReasonFollowUpFar         Reason = "follow_up_far"          // the date, German
 	ReasonSearchTooGeneral    Reason = "search_too_general"     // the word
 	ReasonNoteMissing         Reason = "note_missing"           //
+	ReasonNoDeliveryRejected  Reason = "no_delivery_rejected"   //
 )
 
 // Reasons lists every refusal reason, so that a test can prove each has a
@@ -53,6 +54,7 @@ var Reasons = []Reason{
 	ReasonNotWithdrawable, ReasonNoPaymentPending, ReasonPaymentNotRetryable, ReasonNothingSelected,
 	ReasonNotCaseWorker, ReasonCaseOpen, ReasonFollowUpDate, ReasonFollowUpPast, ReasonFollowUpFar,
 	ReasonSearchTooGeneral, ReasonNoteMissing,
+	ReasonNoDeliveryRejected,
 }
 
 // Refusal is the language-independent part of a refused action: why, and

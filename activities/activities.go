@@ -202,12 +202,72 @@ type Submission struct {
 	// worker in ozgflow, decides the case and reports the decision back
 	// with a callback (event decided).
 	AwaitsDecision bool `json:"awaitsDecision,omitempty"`
+	// DataSchema names the schema of Data by URI (the variant's schema
+	// "$id"), as a FIT-Connect submission's metadata carries it.
+	DataSchema string `json:"dataSchema,omitempty"`
 }
 
 // Receipt is a Fachverfahren's acknowledgement of a delivery.
 type Receipt struct {
 	Reference  string    `json:"reference"`
 	ReceivedAt time.Time `json:"receivedAt"`
+	// Protocol is ozgflow.DeliveryFITConnect for a FIT-Connect submission:
+	// the Reference is then the submission's ID, and the destination's
+	// accept or reject is still to come (Deliveries.Outcome).
+	Protocol string `json:"protocol,omitempty"`
+	// Sent is what the outcome's check needs of a FIT-Connect submission.
+	Sent *SentSubmission `json:"sent,omitempty"`
+	// AnswerWithin is how long the target's configuration lets a
+	// FIT-Connect destination take to accept or reject; the variant's
+	// timeout of the deliver step comes first.
+	AnswerWithin time.Duration `json:"answerWithin,omitempty"`
+}
+
+// SentSubmission names a FIT-Connect submission sent for a case, with the
+// authentication tags of its parts, which the destination's accept event
+// confirms.
+type SentSubmission struct {
+	DestinationID string            `json:"destinationId"`
+	SubmissionID  string            `json:"submissionId"`
+	CaseID        string            `json:"caseId"` // FIT-Connect's case ID, not ozgflow's
+	MetadataTag   string            `json:"metadataTag,omitempty"`
+	DataTag       string            `json:"dataTag,omitempty"`
+	AttachmentTag map[string]string `json:"attachmentTags,omitempty"`
+}
+
+// Outcomes of a submission as its destination's event log tells it.
+const (
+	OutcomePending  = "pending"
+	OutcomeAccepted = "accepted"
+	OutcomeRejected = "rejected"
+)
+
+// SubmissionOutcome is what a destination said about a submission: nothing
+// yet, accepted, or rejected with its problems.
+type SubmissionOutcome struct {
+	Outcome  string    `json:"outcome"`
+	At       time.Time `json:"at,omitzero"`
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is one reason of a destination's rejection.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Submitter sends cases as FIT-Connect submissions to the targets it
+// serves and reads the destinations' signed answers.
+type Submitter interface {
+	// Serves reports whether target is a FIT-Connect destination.
+	Serves(target string) bool
+	// Submit sends round n of a case to target; repeating it for the same
+	// case and round sends nothing new and returns the first receipt.
+	Submit(ctx context.Context, target string, round int, s Submission) (Receipt, error)
+	// Outcome reads the destination's verified accept or reject of a sent
+	// submission.
+	Outcome(ctx context.Context, target string, sent SentSubmission) (SubmissionOutcome, error)
 }
 
 // Fachverfahren is an authority's back-office system. Deliver is idempotent per
@@ -348,6 +408,18 @@ type DeliverRequest struct {
 	Target     string     `json:"target"`
 	Kind       string     `json:"kind"`
 	Submission Submission `json:"submission"`
+	// Round counts the sends of the case to a FIT-Connect target, 1 for
+	// the first; a resend after a rejection is a new round. Ozgflow's own
+	// delivery ignores it.
+	Round int `json:"round,omitempty"`
+}
+
+// OutcomeRequest asks for the destination's answer to a FIT-Connect
+// submission.
+type OutcomeRequest struct {
+	Target     string         `json:"target"`
+	CaseID     string         `json:"caseId"`
+	Submission SentSubmission `json:"submission"`
 }
 
 // WithdrawRequest tells a target that a delivered case was withdrawn.
@@ -360,6 +432,9 @@ type WithdrawRequest struct {
 // Deliveries carries cases to Fachverfahren and archives.
 type Deliveries struct {
 	Fachverfahren Fachverfahren
+	// FITConnect, if set, takes the deliveries to the targets it serves,
+	// as FIT-Connect submissions.
+	FITConnect Submitter
 	// Failures, if set, keeps which cases' deliveries fail right now, for
 	// the administrators' dashboard.
 	Failures DeliveryFailures
@@ -380,9 +455,16 @@ type DeliveryFailures interface {
 	DeliverySucceeded(ctx context.Context, caseID string) error
 }
 
-// Deliver sends a case; the receiver deduplicates by case and kind.
+// Deliver sends a case; the receiver deduplicates by case and kind (and
+// round, for FIT-Connect).
 func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, error) {
-	receipt, err := d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
+	var receipt Receipt
+	var err error
+	if d.FITConnect != nil && d.FITConnect.Serves(req.Target) {
+		receipt, err = d.FITConnect.Submit(ctx, req.Target, max(req.Round, 1), req.Submission)
+	} else {
+		receipt, err = d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
+	}
 	if d.Failures != nil {
 		if err != nil {
 			_ = d.Failures.DeliveryFailed(ctx, req.Submission.CaseID)
@@ -396,6 +478,36 @@ func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, 
 		err = d.audit(ctx, "case.deliver", req.Submission.CaseID, req.Target+" ("+req.Kind+")")
 	}
 	return receipt, err
+}
+
+// SubmissionOutcome reads whether the destination accepted or rejected a FIT-Connect
+// submission; pending while its event log holds neither.
+func (d *Deliveries) SubmissionOutcome(ctx context.Context, req OutcomeRequest) (SubmissionOutcome, error) {
+	if d.FITConnect == nil || !d.FITConnect.Serves(req.Target) {
+		return SubmissionOutcome{}, temporal.NewNonRetryableApplicationError(
+			"target "+req.Target+" is not a FIT-Connect destination here", "UnknownTarget", nil)
+	}
+	out, err := d.FITConnect.Outcome(ctx, req.Target, req.Submission)
+	if err != nil {
+		return out, fmt.Errorf("outcome of submission %s of case %s: %w", req.Submission.SubmissionID, req.CaseID, err)
+	}
+	if d.Failures != nil {
+		// A rejected case counts among the failing deliveries until a
+		// resend is accepted.
+		switch out.Outcome {
+		case OutcomeRejected:
+			_ = d.Failures.DeliveryFailed(ctx, req.CaseID)
+		case OutcomeAccepted:
+			_ = d.Failures.DeliverySucceeded(ctx, req.CaseID)
+		}
+	}
+	if out.Outcome != OutcomePending {
+		detail := req.Target + " " + out.Outcome + " submission " + req.Submission.SubmissionID
+		if err := d.audit(ctx, "case.deliver.outcome", req.CaseID, detail); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // audit records that the worker passed a case on; without a trail it does
@@ -418,6 +530,9 @@ func retried(ctx context.Context) bool {
 
 // Withdraw tells the receiver that the applicant withdrew the case.
 func (d *Deliveries) Withdraw(ctx context.Context, req WithdrawRequest) error {
+	if d.FITConnect != nil && d.FITConnect.Serves(req.Target) {
+		return nil // FIT-Connect knows no withdrawal; the destination's case stays as sent
+	}
 	if err := d.Fachverfahren.Withdraw(ctx, req.Target, req.CaseID, req.Reason); err != nil {
 		return err
 	}

@@ -190,6 +190,14 @@ func (s *Service) PaymentReturned(ctx context.Context, caseID string) (ozgflow.P
 	return p, err
 }
 
+// ResendDelivery sends a case again whose delivery its destination
+// rejected or did not answer in time; by names the administrator.
+func (s *Service) ResendDelivery(ctx context.Context, by, caseID string) (ozgflow.Case, error) {
+	var state ozgflow.Case
+	err := s.Update(ctx, caseID, ozgflow.UpdateResendDelivery, &state, by)
+	return state, err
+}
+
 // Signal passes an event to a case's workflow.
 func (s *Service) Signal(ctx context.Context, caseID, name string, arg any) error {
 	if err := s.Temporal.SignalWorkflow(ctx, ozgflow.CaseWorkflowID(caseID), "", name, arg); err != nil {

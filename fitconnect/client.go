@@ -246,6 +246,10 @@ type Outgoing struct {
 	ReplyChannel  map[string]json.RawMessage
 	Payment       *PaymentInformation
 	Auth          []AuthenticationInfo
+	// Announced, if set, learns the submission's IDs once it is announced,
+	// before anything is uploaded, so that a sender can keep them against
+	// a repeat of the send; an error ends the send.
+	Announced func(SubmissionCreated) error
 }
 
 // OutgoingAttachment is one attachment of an Outgoing submission. ID is the
@@ -299,6 +303,11 @@ func (c *Client) Send(ctx context.Context, o Outgoing) (Sent, error) {
 		return Sent{}, err
 	}
 	sent := Sent{SubmissionCreated: created, Tags: AuthenticationTags{Attachments: map[string]string{}}}
+	if o.Announced != nil {
+		if err := o.Announced(created); err != nil {
+			return sent, err
+		}
+	}
 	meta := Metadata{
 		Schema:                    c.metadataSchema,
 		PublicServiceType:         &o.Service,

@@ -79,6 +79,35 @@ type KeyFunc func(issuer, kid string) (*rsa.PublicKey, error)
 // ErrBadEvent says an event's signature or shape is wrong.
 var ErrBadEvent = errors.New("invalid security event token")
 
+// PeekEvent reads a SET without checking its signature: for a sender
+// looking at the state of its own submission, never to take an accept or
+// reject (use VerifyEvent).
+func PeekEvent(token string) (Event, error) {
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{SignatureAlg})
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrBadEvent, err)
+	}
+	var claims setClaims
+	if err := json.Unmarshal(obj.UnsafePayloadWithoutVerification(), &claims); err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrBadEvent, err)
+	}
+	return claims.event()
+}
+
+// event is the Event the claims describe; they must name one event type.
+func (claims setClaims) event() (Event, error) {
+	if len(claims.Events) != 1 {
+		return Event{}, fmt.Errorf("%w: %d event types, want one", ErrBadEvent, len(claims.Events))
+	}
+	e := Event{ID: claims.ID, Issuer: claims.Issuer, IssuedAt: time.Unix(claims.IssuedAt, 0).UTC()}
+	e.SubmissionID, _ = strings.CutPrefix(claims.Subject, "submission:")
+	e.CaseID, _ = strings.CutPrefix(claims.Txn, "case:")
+	for t, p := range claims.Events {
+		e.Type, e.Payload = t, p
+	}
+	return e, nil
+}
+
 // VerifyEvent checks a SET's PS512 signature with the key keys returns for
 // its issuer and kid, and reads it. An event must name exactly one event type.
 func VerifyEvent(token string, keys KeyFunc) (Event, error) {
@@ -104,14 +133,5 @@ func VerifyEvent(token string, keys KeyFunc) (Event, error) {
 	if _, err := obj.Verify(pub); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrBadEvent, err)
 	}
-	if len(claims.Events) != 1 {
-		return Event{}, fmt.Errorf("%w: %d event types, want one", ErrBadEvent, len(claims.Events))
-	}
-	e := Event{ID: claims.ID, Issuer: claims.Issuer, IssuedAt: time.Unix(claims.IssuedAt, 0).UTC()}
-	e.SubmissionID, _ = strings.CutPrefix(claims.Subject, "submission:")
-	e.CaseID, _ = strings.CutPrefix(claims.Txn, "case:")
-	for t, p := range claims.Events {
-		e.Type, e.Payload = t, p
-	}
-	return e, nil
+	return claims.event()
 }

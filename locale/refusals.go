@@ -141,4 +141,7 @@ var refusalTexts = map[ozgflow.Reason]words{
 	ozgflow.ReasonNoteMissing: {
 		"Der Text der Notiz fehlt: Bitte schreiben Sie, was Sie Ihren Kolleginnen und Kollegen festhalten wollen.",
 		"The note is empty: please write what you want to keep for your colleagues."},
+	ozgflow.ReasonNoDeliveryRejected: {
+		"Die Zustellung dieses Vorgangs wurde nicht abgelehnt; es gibt nichts erneut zu senden.",
+		"The delivery of this case was not rejected; there is nothing to resend."},
 }

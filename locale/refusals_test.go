@@ -41,6 +41,7 @@ var refusalArgs = map[ozgflow.Reason]int{
 	ozgflow.ReasonFollowUpFar:         1, // the date
 	ozgflow.ReasonSearchTooGeneral:    1, // the word
 	ozgflow.ReasonNoteMissing:         0,
+	ozgflow.ReasonNoDeliveryRejected:  0,
 }
 
 var verb = regexp.MustCompile(`%[^%]|%%`)

@@ -111,6 +111,11 @@ var auditWords = map[string]words{
 	ozgflow.AuditFollowUpCleared: {"Wiedervorlage entfernt", "follow-up cleared"},
 	ozgflow.AuditFollowUpDue:     {"Wiedervorlage: heute wieder vorgelegt", "follow-up: back today"},
 	ozgflow.AuditReported:        {"Meldung des Fachverfahrens", "report from the Fachverfahren"},
+
+	// FIT-Connect deliveries.
+	ozgflow.AuditDeliveryAccepted: {"Zustellung angenommen (FIT-Connect)", "delivery accepted (FIT-Connect)"},
+	ozgflow.AuditDeliveryRejected: {"Zustellung abgelehnt (FIT-Connect)", "delivery rejected (FIT-Connect)"},
+	ozgflow.AuditDeliveryResent:   {"Zustellung erneut gesendet", "delivery resent"},
 }
 
 var paymentWords = map[string]words{

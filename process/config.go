@@ -109,6 +109,9 @@ type Config struct {
 
 	IdentityConfig   // identity.go
 	OperationsConfig // operations.go
+
+	FITConnectDeliveryConfig // fitconnect_delivery.go
+
 }
 
 // DefaultConfig returns the defaults.
@@ -229,6 +232,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err := c.operationsFromEnv(getenv); err != nil {
 		return c, err
 	}
+	if err := c.fitConnectFromEnv(getenv); err != nil {
+		return c, err
+	}
 	c.limitsFromEnv(getenv)
 	if v := getenv("OZGFLOW_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -286,6 +292,7 @@ func (c Config) Validate(process string) error {
 	errs = append(errs, c.validateIdentity(process)...)
 	errs = append(errs, c.validateLimits()...)
 	errs = append(errs, c.validateOperations()...)
+	errs = append(errs, c.validateFITConnectDelivery()...)
 	return errors.Join(errs...)
 }
 

@@ -341,6 +341,7 @@ func (d *Dev) sandboxed(cfg Config, ln net.Listener) Config {
 	if cfg.PortalWebhookURL == "" {
 		cfg.PortalWebhookURL = internal + portal.SandboxPath + "/events"
 	}
+	cfg = cfg.fitConnectSandboxed(internal)
 	if cfg.PortalWebhookSecret == "" {
 		cfg.PortalWebhookSecret = devPortalSecret
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	fitconnectout "github.com/ozgflow/ozgflow/activities/fitconnect"
 	"github.com/ozgflow/ozgflow/activities/mail"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/portal"
@@ -80,6 +81,9 @@ type Sandboxes struct {
 	BrokenFachverfahren *fachverfahren.Simulator
 	Portal              *portal.Sandbox // where notices go as CloudEvents
 	Mail                *mail.Sink      // where email notices go
+	// FITConnect is a FIT-Connect destination (Submission API) that
+	// records what it receives and rejects on request.
+	FITConnect *fitconnectout.Sandbox
 }
 
 // openSandboxes opens the sandboxes with the secrets and webhooks of cfg,
@@ -136,6 +140,9 @@ func openSandboxes(cfg Config, stateDir, smtpAddr string, hc *http.Client, logge
 		return nil, fmt.Errorf("mail sink on %s: %w", smtpAddr, err)
 	}
 	stops.add(sb.Mail.Close)
+	if sb.FITConnect, err = cfg.fitConnectSandbox(strings.TrimSuffix(cfg.PublicURL, "/")+fitconnectout.SandboxPath, logger); err != nil {
+		return nil, err
+	}
 	return &sb, nil
 }
 
@@ -147,6 +154,7 @@ func (sb *Sandboxes) register(r *mux.Router) {
 	sb.BrokenFachverfahren.Register(r)
 	sb.Portal.Register(r)
 	sb.Mail.Register(r)
+	sb.FITConnect.Register(r)
 }
 
 // Healthcheck asks url and reports an error unless it answers 200; container

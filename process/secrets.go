@@ -33,6 +33,7 @@ var knownSecrets = []string{
 	"dev-smtp-password",
 	// `ozgflow dev`'s sandboxes (process/dev.go, process/notices.go).
 	"dev-payment-key",
+	devSandboxSenderSecret,
 	// The end-to-end and external test harnesses (test/e2e_test.go,
 	// test/external) before they made their secrets at random.
 	"e2e-secret-0123456789abcdef",
@@ -69,6 +70,7 @@ func (c Config) secrets() []namedSecret {
 		{name: "OZGFLOW_PORTAL_WEBHOOK_SECRET", value: c.PortalWebhookSecret},
 		{name: "OZGFLOW_OIDC_CLIENT_SECRET", value: c.OIDCClientSecret},
 		{name: "OZGFLOW_SMTP_PASSWORD", value: c.SMTPPassword, anyLength: true},
+		{name: "OZGFLOW_FITCONNECT_CLIENT_SECRET", value: c.FITConnectClientSecret},
 	}
 	list = append(list, c.fitConnectSecrets()...)
 	for i, s := range c.previousSecrets() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/activities/fachverfahren"
+	fitconnectout "github.com/ozgflow/ozgflow/activities/fitconnect"
 	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/signer"
 	"github.com/ozgflow/ozgflow/definitions"
@@ -78,8 +80,18 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	hc := &http.Client{Timeout: worker.MaxCallTimeout}
 	policies, _ := cfg.Policies()
 	targets, _ := cfg.Targets()
-	warnUnreachableTargets(cfg.FachverfahrenURL, targets, logger)
+	fitTargets, err := cfg.fitConnectTargets()
+	if err != nil {
+		return nil, err
+	}
+	reachable := map[string]string{}
+	maps.Copy(reachable, targets)
+	for _, t := range fitTargets {
+		reachable[t.Name] = t.APIURL // a FIT-Connect destination
+	}
+	warnUnreachableTargets(cfg.FachverfahrenURL, reachable, logger)
 	signerClient := signer.NewClient(cfg.SignerURL, hc)
+	records := worker.Records{DB: conn.records}
 	// The cache is the process's, shared by all its workers and created by
 	// the first to start: here this one. In dev the embedded server's own
 	// workers start first, so dev hands the size to devserver as well.
@@ -93,6 +105,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 			DefaultURL: cfg.FachverfahrenURL, Targets: targets, Secret: []byte(cfg.FachverfahrenSecret), HTTPClient: hc,
 			CallbackURL: cfg.callbackURL(),
 		}),
+		FITConnect:       fitconnectout.New(fitTargets, records, records, hc),
 		Projections:      conn.store,
 		DeliveryFailures: conn.store,
 		CallFailures:     conn.store,

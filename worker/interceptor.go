@@ -13,7 +13,7 @@ import (
 // externalActivities call systems outside ozgflow; their failures are counted.
 var externalActivities = map[string]bool{
 	"CreatePayment": true, "PaymentStatus": true, "Refund": true,
-	"Seal": true, "Deliver": true, "Withdraw": true,
+	"Seal": true, "Deliver": true, "Withdraw": true, "SubmissionOutcome": true,
 }
 
 // stepMetrics times every activity execution, local ones included.

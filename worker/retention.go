@@ -119,3 +119,22 @@ var _ activities.CaseNumberStore = Records{}
 func (r Records) AssignCaseNumber(ctx context.Context, workflowID, prefix, authority string, year int) (string, error) {
 	return r.DB.AssignCaseNumber(ctx, workflowID, records.CaseNumberKey{Prefix: prefix, Authority: authority, Year: year})
 }
+
+// DocumentContent reads a document's bytes for a delivery's attachments.
+func (r Records) DocumentContent(ctx context.Context, caseID, sha string) ([]byte, error) {
+	d, err := r.DB.Document(ctx, caseID, sha)
+	if err != nil {
+		return nil, err
+	}
+	return d.Data, nil
+}
+
+// SentSubmission reads what was kept of a FIT-Connect submission.
+func (r Records) SentSubmission(ctx context.Context, key string) ([]byte, bool, bool, error) {
+	return r.DB.SentSubmission(ctx, key)
+}
+
+// KeepSentSubmission keeps a FIT-Connect submission against a repeat.
+func (r Records) KeepSentSubmission(ctx context.Context, key string, submitted bool, body []byte) error {
+	return r.DB.KeepSentSubmission(ctx, key, submitted, body)
+}

@@ -75,7 +75,10 @@ type Adapters struct {
 	// service's client usually serves as Signer too.
 	ApplicantSigner activities.ApplicantSigner
 	Fachverfahren   activities.Fachverfahren
-	Projections     activities.ProjectionStore
+	// FITConnect, if set, delivers to the targets that are FIT-Connect
+	// destinations.
+	FITConnect  activities.Submitter
+	Projections activities.ProjectionStore
 	// DeliveryFailures, if set, keeps which deliveries fail right now.
 	DeliveryFailures activities.DeliveryFailures
 	// CallFailures, if set, keeps which cases' calls to external systems
@@ -129,7 +132,7 @@ func Register(w worker.Registry, a Adapters) {
 	if a.Records != nil {
 		trail = a.Records
 	}
-	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, Failures: a.DeliveryFailures, Trail: trail})
+	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, FITConnect: a.FITConnect, Failures: a.DeliveryFailures, Trail: trail})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer, StatusURL: a.StatusURL})
 	w.RegisterActivity(&activities.CaseNumbers{Store: a.CaseNumbers})

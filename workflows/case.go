@@ -55,6 +55,7 @@ type caseImpl struct {
 	search          searchState                      // last search attributes upserted
 	features        workflow.Version                 // what the case does beyond its first version (versionCaseFeatures)
 	followUps       map[string]int                   // follow-ups set per task, so that a replaced one's timer ends
+	resendAsked     bool                             // an administrator asked to resend a rejected delivery
 }
 
 func newCaseImpl(ctx workflow.Context, in definitions.CaseInput) *caseImpl {
@@ -115,6 +116,9 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := c.registerCancelUpdate(ctx); err != nil {
+		return err
+	}
+	if err := c.registerResendUpdate(ctx); err != nil {
 		return err
 	}
 	c.listenForSignals(ctx)

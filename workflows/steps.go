@@ -97,6 +97,7 @@ func (c *caseImpl) submission() activities.Submission {
 		Authority:         c.state.Authority,
 		DefinitionID:      c.def.ID,
 		DefinitionVersion: c.def.Version,
+		DataSchema:        c.def.SchemaURI(),
 		Applicant:         c.in.Application.Applicant,
 		Data:              c.in.Application.Data,
 		Attachments:       c.in.Application.Attachments,
@@ -116,6 +117,9 @@ func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error
 	var receipt activities.Receipt
 	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
 		return fmt.Errorf("deliver to %s: %w", step.Target, err)
+	}
+	if c.awaitsAnswer(ctx, receipt) {
+		return c.deliverByFITConnect(ctx, step, req, receipt)
 	}
 	c.state.Delivery = &ozgflow.Delivery{Target: step.Target, Reference: receipt.Reference, DeliveredAt: receipt.ReceivedAt}
 	c.touch()

@@ -29,13 +29,15 @@ const authoritiesFile = "authorities.yaml"
 
 // ReadCatalog reads every definition under fsys as authored, without resolving
 // extends, ordered by ID. It reads the same files definitions.LoadCatalog
-// does (every *.yaml except authorities.yaml) and refuses a missing or
+// does (every *.yaml except authorities.yaml and the FIT-Connect
+// destinations, definitions.FITConnectFile) and refuses a missing or
 // duplicate id the same way.
 func ReadCatalog(fsys fs.FS) ([]Document, error) {
 	var docs []Document
 	files := map[string]string{} // definition ID → file, for messages
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || path.Base(p) == authoritiesFile {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || path.Base(p) == authoritiesFile ||
+			p == definitions.FITConnectFile {
 			return err
 		}
 		b, err := fs.ReadFile(fsys, p)

@@ -142,6 +142,7 @@ func (s *API) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/operations/stuck", s.audit.Declare(web.Reads("stuck.list"), s.handleStuckCases)).Methods(http.MethodGet)
 	admins.Handle("/operations/stuck/{caseId}/resend", s.audit.Declare(web.Changes("stuck.resend"), s.handleResendStuck)).Methods(http.MethodPost)
 	admins.Handle("/operations/stuck/{caseId}/cancel", s.audit.Declare(web.Changes("stuck.cancel"), s.handleCancelStuck)).Methods(http.MethodPost)
+	admins.Handle("/cases/{id}/delivery/resend", s.audit.Declare(web.Changes("case.delivery.resend"), s.handleResendDelivery)).Methods(http.MethodPost)
 	s.registerDefinitionRoutes(admins)
 	admins.Handle("/fit-connect/destinations", s.audit.Declare(web.NoPersonalData, s.handleFITConnectDestinations)).Methods(http.MethodGet)
 	s.registerPrivacyRoutes(root, rooms, prefix, sources)

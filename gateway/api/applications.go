@@ -100,7 +100,7 @@ func (s *API) handleGetApplication(w http.ResponseWriter, r *http.Request) {
 		}
 		if d, ok := s.cases.PendingDelivery(r.Context(), c.ID); ok {
 			view.Delivery.Attempts, view.Delivery.NextAttemptAt = d.Attempts, d.NextAttemptAt
-			if d.Failed {
+			if d.Failed && view.Delivery.State != "rejected" {
 				view.Delivery.State, view.Delivery.LastError = "retrying", d.LastError
 			}
 		}
@@ -192,6 +192,21 @@ func (s *API) handleRetryPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, newPaymentView(&p))
+}
+
+// handleResendDelivery sends a case again whose delivery its destination
+// rejected or never answered, once an administrator fixed the cause.
+func (s *API) handleResendDelivery(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := s.caseFor(w, r)
+	if !ok {
+		return
+	}
+	state, err := s.cases.ResendDelivery(r.Context(), id.Subject, c.ID)
+	if err != nil {
+		s.errors.Write(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, newCaseView(state, true))
 }
 
 // handleExternalEvent passes a back-office system's event to a waiting case.

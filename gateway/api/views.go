@@ -71,7 +71,7 @@ type sealView struct {
 }
 
 type deliveryView struct {
-	State         string     `json:"state"` // pending, retrying, delivered, withdrawn
+	State         string     `json:"state"` // pending, retrying, delivered, withdrawn, rejected (staff only)
 	Target        string     `json:"target,omitempty"`
 	Reference     string     `json:"reference,omitempty"`
 	DeliveredAt   *time.Time `json:"deliveredAt,omitempty"`
@@ -80,6 +80,13 @@ type deliveryView struct {
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
 	// Reports are the Fachverfahren's callbacks, oldest first.
 	Reports []ozgflow.DeliveryReport `json:"reports,omitempty"`
+	// Protocol is "fitconnect" for a FIT-Connect submission (Reference is
+	// its ID); Round counts its sends.
+	Protocol string `json:"protocol,omitempty"`
+	Round    int    `json:"round,omitempty"`
+	// Rejected, for staff, says why the destination did not take the case
+	// (or "keine Antwort"), since when: an administrator can resend it.
+	Rejected *ozgflow.DeliveryRejection `json:"rejected,omitempty"`
 }
 
 type noticeView struct {
@@ -207,11 +214,19 @@ func newCaseView(c ozgflow.Case, staff bool) caseView {
 	}
 	if d := c.Delivery; d != nil {
 		state := "delivered"
-		if d.Withdrawn {
+		switch {
+		case d.Withdrawn:
 			state = "withdrawn"
+		case d.Rejected != nil && staff:
+			state = "rejected"
+		case d.Pending || d.Rejected != nil:
+			state = "pending"
 		}
 		v.Delivery = &deliveryView{State: state, Target: d.Target, Reference: d.Reference, DeliveredAt: timePtr(d.DeliveredAt),
-			Reports: d.Reports}
+			Reports: d.Reports, Protocol: d.Protocol, Round: d.Round}
+		if staff {
+			v.Delivery.Rejected = d.Rejected
+		}
 	}
 	if staff {
 		for _, t := range c.Tasks {

@@ -174,6 +174,7 @@ func (p *Pages) Register(root *mux.Router, rooms *web.Rooms) {
 	admins.Handle("/definitionen/{id}/versionen/{version}", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleSaveVersionPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}/versionen/{version}/formular", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleSaveFormPage))).Methods(http.MethodPost)
 	admins.Handle("/definitionen/{id}/versionen/{version}/stilllegen", p.audit.Declare(web.NoPersonalData, p.withCatalog(p.handleRetirePage))).Methods(http.MethodPost)
+	p.registerCaseDeliveryRoutes(admins)
 }
 
 // page hands a page handler its view: the signed-in user, the form token,

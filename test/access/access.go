@@ -166,6 +166,7 @@ POST   /api/v1/portal-events/{id}/resend                              401    401
 GET    /api/v1/operations/stuck                                       401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/operations/stuck/{caseId}/resend                       401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/operations/stuck/{caseId}/cancel                       401    401    401    401    403    403    403    403    403    ok     403    403    403
+POST   /api/v1/cases/{id}/delivery/resend                             401    401    403    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 POST   /api/v1/definitions                                            401    401    401    401    403    403    403    403    403    ok     403    403    403
 GET    /api/v1/definitions/changes                                    401    401    401    401    403    403    403    403    403    ok     403    403    403
@@ -218,6 +219,8 @@ GET    /verwaltung/definitionen/{id}/versionen/{version}              signin sig
 POST   /verwaltung/definitionen/{id}/versionen/{version}              signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 POST   /verwaltung/definitionen/{id}/versionen/{version}/formular     signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+GET    /verwaltung/vorgaenge/{caseId}/zustellung                      signin signin signin signin signin signin 403    403    403    ok     signin signin 403
+POST   /verwaltung/vorgaenge/{caseId}/zustellung/erneut               signin signin signin signin signin signin 403    403    403    ok     signin signin 403
 
 # The data protection role's page: the choice of an export.
 GET    /verwaltung/protokoll                                          signin signin signin signin signin signin 403    403    403    403    signin signin ok

@@ -61,6 +61,7 @@ POST   /api/v1/portal-events/{id}/resend                              delivery.r
 GET    /api/v1/operations/stuck                                       stuck.list
 POST   /api/v1/operations/stuck/{caseId}/resend                       stuck.resend
 POST   /api/v1/operations/stuck/{caseId}/cancel                       stuck.cancel
+POST   /api/v1/cases/{id}/delivery/resend                             case.delivery.resend
 GET    /api/v1/definitions                                            -
 POST   /api/v1/definitions                                            -
 GET    /api/v1/definitions/changes                                    -
@@ -103,6 +104,8 @@ GET    /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}              -
 POST   /verwaltung/definitionen/{id}/versionen/{version}/stilllegen   -
 POST   /verwaltung/definitionen/{id}/versionen/{version}/formular     -
+GET    /verwaltung/vorgaenge/{caseId}/zustellung                      case.read
+POST   /verwaltung/vorgaenge/{caseId}/zustellung/erneut               case.delivery.resend
 GET    /verwaltung/protokoll                                          -
 GET    /antraege/{id}                                                 case.read
 GET    /antraege/{id}/ereignisse                                      case.events

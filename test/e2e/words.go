@@ -202,6 +202,16 @@ func noEnglishStatusWordsOrUTCTimes(t *testing.T, st *Stack) {
 		w.check("the data protection officer's page /verwaltung/protokoll", visibleText(res.Body))
 	}
 
+	// A case's delivery page, in every state the cases above are in.
+	for status, s := range states {
+		path := "/verwaltung/vorgaenge/" + s.ID + "/zustellung"
+		res := admin.get(path)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.Status)
+		}
+		w.check("the administrators' delivery page of a case "+status, visibleText(res.Body))
+	}
+
 	// The Excel reports.
 	for _, path := range []string{"/api/v1/reports/cases.xlsx?authority=" + dresden, "/api/v1/reports/statistics.xlsx?authority=" + dresden} {
 		res := st.api(t, http.MethodGet, path, "dev-admin", nil)

@@ -78,6 +78,7 @@ var recordings = []recording{
 	{"lasttest-auto-chemnitz", "lasttest-auto-chemnitz", "approved",
 		func(t *testing.T, st *e2e.Stack) e2e.Submitted { return st.Submit(t, lasttest("lasttest-auto")) }},
 	{"lasttest-pruefung-chemnitz", "lasttest-pruefung-chemnitz", "approved", lasttestDecidedByCaseWorker},
+	{"lasttest-fitconnect-chemnitz-rejected-resent", "lasttest-fitconnect-chemnitz", "approved", lasttestFITConnectRejectedThenResent},
 }
 
 // TestRecordHistories records the histories the replay test replays. It is a
@@ -360,6 +361,22 @@ func gewerbeWithProgressCallbacks(t *testing.T, st *e2e.Stack) e2e.Submitted {
 		}
 	}
 	taskAction(t, st, "dev-sb-dresden", task, "complete", map[string]any{"outcome": "approve"})
+	return s
+}
+
+// lasttestFITConnectRejectedThenResent: the sandbox FIT-Connect destination
+// rejects the first submission; an administrator resends the case, the
+// destination accepts and the case goes on.
+func lasttestFITConnectRejectedThenResent(t *testing.T, st *e2e.Stack) e2e.Submitted {
+	if res := e2e.Call(t, st.SandboxURL, http.MethodPut, "/sandbox/fitconnect/reject", "", map[string]int{"next": 1}); res.Status != http.StatusOK {
+		t.Fatalf("sandbox reject: %d %s", res.Status, res.Body)
+	}
+	s := st.Submit(t, lasttest("lasttest-fitconnect"))
+	e2e.WaitFor(t, "rejected delivery", 30*time.Second, func() bool {
+		d, _ := expect(t, st, http.MethodGet, "/api/v1/applications/"+s.ID, "dev-admin", nil, http.StatusOK).JSON(t)["delivery"].(map[string]any)
+		return d != nil && d["state"] == "rejected"
+	})
+	expect(t, st, http.MethodPost, "/api/v1/cases/"+s.ID+"/delivery/resend", "dev-admin", nil, http.StatusOK)
 	return s
 }
 
