@@ -484,6 +484,11 @@ const featuresPaymentLines workflow.Version = 3
 // It came with the payment lines, hence the same version.
 const featuresMemoOnce workflow.Version = 3
 
+// featuresFITConnectDelivery: a delivery to a FIT-Connect destination waits
+// for the destination's signed answer. Cases started before decide with a
+// version of their own (versionFITConnectDelivery) at their delivery.
+const featuresFITConnectDelivery workflow.Version = 3
+
 // featuresNewest is the version a new case records.
 const featuresNewest = featuresPaymentLines
 

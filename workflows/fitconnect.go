@@ -45,6 +45,9 @@ func (c *caseImpl) awaitsAnswer(ctx workflow.Context, receipt activities.Receipt
 	if receipt.Protocol != ozgflow.DeliveryFITConnect || receipt.Sent == nil {
 		return false
 	}
+	if c.features >= featuresFITConnectDelivery {
+		return true // no version of its own: each costs a marker and a visibility write
+	}
 	return workflow.GetVersion(ctx, versionFITConnectDelivery, workflow.DefaultVersion, 1) >= 1
 }
 
