@@ -190,6 +190,9 @@ type Step struct {
 	Mode string `json:"mode,omitempty" yaml:"mode,omitempty"`
 	// deliver, archive: the name of the receiving system.
 	Target string `json:"target,omitempty" yaml:"target,omitempty"`
+	// deliver, archive: how a failed call to the target is tried again;
+	// without it, after 2 s, doubling, at most 5 minutes apart.
+	Retry *Retry `json:"retry,omitempty" yaml:"retry,omitempty"`
 
 	// task
 	Queue    string   `json:"queue,omitempty" yaml:"queue,omitempty"`
@@ -226,6 +229,15 @@ type Step struct {
 
 	// notify: the key of the notice template to send.
 	Notice string `json:"notice,omitempty" yaml:"notice,omitempty"`
+}
+
+// Retry says how a call to an external system is tried again: first after
+// Initial, each wait Backoff times the one before, at most Maximum apart.
+// A delivery is tried until its target answers or the case is stopped.
+type Retry struct {
+	Initial Duration `json:"initial,omitempty" yaml:"initial,omitempty"`
+	Maximum Duration `json:"maximum,omitempty" yaml:"maximum,omitempty"`
+	Backoff float64  `json:"backoff,omitempty" yaml:"backoff,omitempty"`
 }
 
 // Escalation raises an overdue task: After its due date the task gets

@@ -165,6 +165,18 @@ func TestValidateReportsPlaceOfError(t *testing.T) {
 			d.Steps = append(d.Steps[:1], append([]definitions.Step{{ID: "bescheid", Kind: definitions.KindWaitExternal,
 				Event: "decided", Timeout: definitions.Duration(24 * time.Hour)}}, d.Steps[1:]...)...)
 		}, "/steps/1/event"},
+		{"a task with a retry", func(d *definitions.Definition) {
+			d.Steps[4].Retry = &definitions.Retry{Initial: definitions.Duration(time.Minute)}
+		}, "/steps/4/retry"},
+		{"a delivery retried within a millisecond", func(d *definitions.Definition) {
+			d.Steps[3].Retry = &definitions.Retry{Initial: definitions.Duration(time.Millisecond)}
+		}, "/steps/3/retry/initial"},
+		{"a delivery whose longest wait is shorter than its first", func(d *definitions.Definition) {
+			d.Steps[3].Retry = &definitions.Retry{Initial: definitions.Duration(time.Hour), Maximum: definitions.Duration(time.Minute)}
+		}, "/steps/3/retry/maximum"},
+		{"a delivery whose waits shrink", func(d *definitions.Definition) {
+			d.Steps[3].Retry = &definitions.Retry{Backoff: 0.5}
+		}, "/steps/3/retry/backoff"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,5 +216,22 @@ func TestConditions(t *testing.T) {
 	env.Data["zone"] = "Mondbasis"
 	if ok, _ := definitions.EvalCondition(`data.zone in vars.zones`, env); ok {
 		t.Error("unknown zone matched")
+	}
+}
+
+// TestDeliveryRetryStatedInTheVariant: a deliver step may say how its
+// target is tried again.
+func TestDeliveryRetryStatedInTheVariant(t *testing.T) {
+	d, err := mustCatalog(t).Resolve("gewerbeanmeldung", leipzig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Steps[3].Kind != definitions.KindDeliver {
+		t.Fatalf("step 3 is %s, not a delivery", d.Steps[3].Kind)
+	}
+	d.Steps[3].Retry = &definitions.Retry{Initial: definitions.Duration(10 * time.Second),
+		Maximum: definitions.Duration(time.Hour), Backoff: 3}
+	if err := d.Validate(); err != nil {
+		t.Errorf("a delivery with a stated retry is refused: %v", err)
 	}
 }

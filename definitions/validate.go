@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ozgflow/ozgflow"
 )
@@ -218,6 +219,20 @@ func taskAfter(steps []Step) bool {
 }
 
 func (d *Definition) validateStep(s Step, at string, add func(ptr, format string, args ...any)) {
+	if r := s.Retry; r != nil {
+		switch {
+		case s.Kind != KindDeliver && s.Kind != KindArchive:
+			add(at+"/retry", "nur Schritte der Art deliver und archive haben eine Wiederholung (retry)")
+		case r.Initial < Duration(time.Second) && r.Initial != 0:
+			add(at+"/retry/initial", "mindestens 1s")
+		case r.Maximum != 0 && r.Maximum < r.Initial:
+			add(at+"/retry/maximum", "darf nicht kürzer sein als initial")
+		case r.Maximum > Duration(24*time.Hour):
+			add(at+"/retry/maximum", "höchstens 24h")
+		case r.Backoff != 0 && (r.Backoff < 1 || r.Backoff > 10):
+			add(at+"/retry/backoff", "muss zwischen 1 und 10 liegen")
+		}
+	}
 	switch s.Kind {
 	case KindValidate, KindArchive:
 	case KindPayment:

@@ -91,7 +91,7 @@ func (c *caseImpl) deliverByFITConnect(ctx workflow.Context, step definitions.St
 		round++
 		req.Round = round
 		for {
-			err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt)
+			err := c.execute(ctx, deliveryOptionsOf(step), deliveries.Deliver, req).Get(ctx, &receipt)
 			if err == nil || c.stopped() {
 				break
 			}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/definitions"
 )
 
 // Activities are called through nil pointers of their family's type, so the
@@ -80,3 +81,27 @@ const (
 	paymentPollStart = 30 * time.Second
 	paymentPollMax   = time.Hour
 )
+
+// deliveryOptionsOf is deliveryOptions with the retry the step states
+// (definitions.Retry); what it leaves out keeps the default. It depends on
+// the case's variant snapshot only, so a replay computes the same.
+func deliveryOptionsOf(step definitions.Step) workflow.ActivityOptions {
+	opts := deliveryOptions
+	r := step.Retry
+	if r == nil {
+		return opts
+	}
+	policy := *opts.RetryPolicy
+	if r.Initial > 0 {
+		policy.InitialInterval = time.Duration(r.Initial)
+	}
+	if r.Maximum > 0 {
+		policy.MaximumInterval = time.Duration(r.Maximum)
+	}
+	if r.Backoff >= 1 {
+		policy.BackoffCoefficient = r.Backoff
+	}
+	policy.MaximumInterval = max(policy.MaximumInterval, policy.InitialInterval)
+	opts.RetryPolicy = &policy
+	return opts
+}

@@ -115,7 +115,7 @@ func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error
 		req.Submission.AwaitsDecision = c.def.DecidedByFachverfahren()
 	}
 	var receipt activities.Receipt
-	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
+	if err := c.execute(ctx, deliveryOptionsOf(step), deliveries.Deliver, req).Get(ctx, &receipt); err != nil {
 		return fmt.Errorf("deliver to %s: %w", step.Target, err)
 	}
 	if c.awaitsAnswer(ctx, receipt) {
@@ -132,7 +132,7 @@ func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error
 // runArchive files the decided case with the archive (DMS) target.
 func (c *caseImpl) runArchive(ctx workflow.Context, step definitions.Step) error {
 	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindArchive, Submission: c.submission()}
-	if err := c.execute(ctx, deliveryOptions, deliveries.Deliver, req).Get(ctx, nil); err != nil {
+	if err := c.execute(ctx, deliveryOptionsOf(step), deliveries.Deliver, req).Get(ctx, nil); err != nil {
 		return fmt.Errorf("archive to %s: %w", step.Target, err)
 	}
 	return nil

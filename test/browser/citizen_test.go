@@ -139,25 +139,35 @@ func screenshot(t *testing.T, ctx context.Context, what string) {
 	}
 }
 
-// docsShot keeps the page, at a desktop width, as docs/screenshots/<name>.jpg
-// (JPEG quality 60, small enough to commit) when OZGFLOW_DOCS_SCREENSHOTS is
-// set: the README shows them.
+// docScreenshot keeps the page for the README as docs/screenshots/<file>
+// when OZGFLOW_DOCS_SCREENSHOTS is set: a .jpg holds the whole page (JPEG
+// quality 60, small enough to commit), a .png the element sel, or the
+// viewport without one.
 // (OZGFLOW_DOCS_SCREENSHOTS=1 go test ./test/browser -run TestRejectionInTheVariantsWords)
-func docsShot(t *testing.T, ctx context.Context, name string) {
+func docScreenshot(t *testing.T, ctx context.Context, file, sel string) {
 	t.Helper()
 	if os.Getenv("OZGFLOW_DOCS_SCREENSHOTS") == "" {
 		return
 	}
 	var shot []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 60)); err != nil {
-		t.Errorf("screenshot %s: %v", name, err)
+	var action chromedp.Action
+	switch {
+	case strings.HasSuffix(file, ".jpg"):
+		action = chromedp.FullScreenshot(&shot, 60)
+	case sel != "":
+		action = chromedp.Screenshot(sel, &shot, chromedp.ByQuery)
+	default:
+		action = chromedp.CaptureScreenshot(&shot)
+	}
+	if err := chromedp.Run(ctx, action); err != nil {
+		t.Errorf("screenshot %s: %v", file, err)
 		return
 	}
 	dir := filepath.Join("..", "..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), shot, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, file), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -289,7 +299,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "awaiting payment")
-	docsShot(t, ctx, "antrag-zahlung-offen")
+	docScreenshot(t, ctx, "antrag-zahlung-offen.jpg", "")
 
 	// The sandbox's page sends the browser back to the status page.
 	var back, flash string
@@ -325,7 +335,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("question %q, announcement %q", text, live)
 	}
 	assertAccessible(t, ctx, "information requested with the answer form")
-	docsShot(t, ctx, "antrag-rueckfrage")
+	docScreenshot(t, ctx, "antrag-rueckfrage.jpg", "")
 
 	var problems string
 	run(t, ctx, "a file too large is refused readably",
@@ -340,7 +350,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("problems %q, the answer kept as %q", problems, text)
 	}
 	assertAccessible(t, ctx, "answer refused")
-	docsShot(t, ctx, "antrag-antwort-abgelehnt")
+	docScreenshot(t, ctx, "antrag-antwort-abgelehnt.jpg", "")
 	run(t, ctx, "a file that is no PDF is refused readably",
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.NotAPDF}, chromedp.ByQuery),
 		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
@@ -398,7 +408,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 		t.Errorf("decision %q, announcement %q", decision, live)
 	}
 	assertAccessible(t, ctx, "decided")
-	docsShot(t, ctx, "antrag-entschieden")
+	docScreenshot(t, ctx, "antrag-entschieden.jpg", "")
 
 	// The receipt: downloaded, verified, and a tampered copy recognised.
 	// The link carries no token; the browser's cookie opens it, this
@@ -447,7 +457,7 @@ func verifyReceipts(t *testing.T, ctx context.Context, d *process.Dev, pdf []byt
 			t.Errorf("%s receipt: verdict %q, want %q", tt.name, result, tt.want)
 		}
 		assertAccessible(t, ctx, "/pruefen "+tt.name)
-		docsShot(t, ctx, "pruefen-"+strings.ReplaceAll(tt.name, " ", "-"))
+		docScreenshot(t, ctx, "pruefen-"+strings.ReplaceAll(tt.name, " ", "-")+".jpg", "")
 	}
 }
 
@@ -521,7 +531,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("the confirmation does not say what withdrawing means:\n%s", text)
 	}
 	assertAccessible(t, ctx, "withdraw confirmation")
-	docsShot(t, ctx, "antrag-zurueckziehen")
+	docScreenshot(t, ctx, "antrag-zurueckziehen.jpg", "")
 	checkLayouts(t, ctx, "withdraw confirmation")
 	run(t, ctx, "confirm by keyboard",
 		tabTo("withdraw-confirm"),
@@ -544,7 +554,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("English page: lang %q, status %q", lang, text)
 	}
 	assertAccessible(t, ctx, "English status page")
-	docsShot(t, ctx, "antrag-englisch")
+	docScreenshot(t, ctx, "antrag-englisch.jpg", "")
 	checkLayouts(t, ctx, "English status page")
 
 	run(t, ctx, "easy-to-read German",
@@ -566,12 +576,12 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 		t.Errorf("page without access: %q", text)
 	}
 	assertAccessible(t, ctx, "403 page")
-	docsShot(t, ctx, "antrag-kein-zugang")
+	docScreenshot(t, ctx, "antrag-kein-zugang.jpg", "")
 	checkLayouts(t, ctx, "403 page")
 
 	run(t, ctx, "the verification page", chromedp.Navigate(d.URL+"/pruefen"), chromedp.WaitVisible(`#verify-submit`, chromedp.ByQuery))
 	assertAccessible(t, ctx, "/pruefen")
-	docsShot(t, ctx, "pruefen")
+	docScreenshot(t, ctx, "pruefen.jpg", "")
 	checkLayouts(t, ctx, "/pruefen")
 }
 
@@ -598,7 +608,7 @@ func TestApplicantSignsFromTheStatusPage(t *testing.T) {
 		t.Errorf("what to do: %q", text)
 	}
 	assertAccessible(t, ctx, "awaiting signature")
-	docsShot(t, ctx, "antrag-unterschrift")
+	docScreenshot(t, ctx, "antrag-unterschrift.jpg", "")
 	checkLayouts(t, ctx, "awaiting signature")
 
 	var location string
@@ -646,7 +656,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	if shown != number || number == "" {
 		t.Errorf("the page shows number %q, the case has %q", shown, number)
 	}
-	docsShot(t, ctx, "antrag-zahlung-abgebrochen")
+	docScreenshot(t, ctx, "antrag-zahlung-abgebrochen.jpg", "")
 	if back != page+"?hinweis=zahlung-abgebrochen&rueckkehr=zahlung" {
 		t.Errorf("after cancelling the browser is at %q", back)
 	}
@@ -657,7 +667,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		chromedp.Click(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
 	)
-	docsShot(t, ctx, "antrag-bezahl-sandbox")
+	docScreenshot(t, ctx, "antrag-bezahl-sandbox.jpg", "")
 	run(t, ctx, "pay",
 		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
@@ -666,7 +676,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	if back != page+"?hinweis=bezahlt&rueckkehr=zahlung" {
 		t.Errorf("after paying the browser is at %q", back)
 	}
-	docsShot(t, ctx, "antrag-bezahlt")
+	docScreenshot(t, ctx, "antrag-bezahlt.jpg", "")
 	task := st.OpenTask(t, s.ID, "dev-sb-dresden", "gewerbe")["id"].(string)
 	for _, path := range []string{"/claim", "/complete"} {
 		body := map[string]any{"outcome": "reject", "comment": "Die Tätigkeit ist erlaubnispflichtig."}
@@ -688,7 +698,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "rejected")
-	docsShot(t, ctx, "antrag-abgelehnt")
+	docScreenshot(t, ctx, "antrag-abgelehnt.jpg", "")
 	checkLayouts(t, ctx, "rejected")
 
 	var easy string
@@ -710,5 +720,5 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "rejected, easy-to-read")
-	docsShot(t, ctx, "antrag-abgelehnt-einfache-sprache")
+	docScreenshot(t, ctx, "antrag-abgelehnt-einfache-sprache.jpg", "")
 }

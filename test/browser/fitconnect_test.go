@@ -57,6 +57,7 @@ func TestAdministratorResendsARejectedFITConnectDelivery(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "rejected delivery")
+	docScreenshot(t, ctx, "staff-zustellung-abgelehnt.jpg", "")
 
 	run(t, ctx, "send again",
 		chromedp.Click(`//button[contains(., "erneut senden")]`, chromedp.BySearch),

@@ -41,6 +41,7 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "stuck cases")
+	docScreenshot(t, ctx, "staff-stoerungen.jpg", "")
 
 	d.Fachverfahren.SetDown(false)
 	var url string

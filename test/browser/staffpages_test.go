@@ -57,13 +57,13 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 		}
 		assertAccessible(t, ctx, path)
 		if shot != "" {
-			docsShot(t, ctx, shot)
+			docScreenshot(t, ctx, shot+".jpg", "")
 		}
 	}
 
 	run(t, ctx, "the sign-in page", chromedp.Navigate(d.URL+"/anmelden"), chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
 	assertAccessible(t, ctx, "sign-in page")
-	docsShot(t, ctx, "staff-anmelden")
+	docScreenshot(t, ctx, "staff-anmelden.jpg", "")
 
 	signIn("Sachbearbeitung Dresden (Teamleitung)")
 	visit("/arbeitskorb", "Arbeitskorb", "staff-arbeitskorb")
@@ -84,7 +84,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 		t.Errorf("the bulk claim's result:\n%s", result)
 	}
 	assertAccessible(t, ctx, "bulk action's result")
-	docsShot(t, ctx, "staff-sammelaktion")
+	docScreenshot(t, ctx, "staff-sammelaktion.jpg", "")
 	run(t, ctx, "sign out", chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch))
 	assertAccessible(t, ctx, "signed out")
@@ -126,7 +126,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 		t.Errorf("the stale save:\n%s\ntext kept:\n%s", stale, kept)
 	}
 	assertAccessible(t, ctx, "stale save of a draft")
-	docsShot(t, ctx, "staff-entwurf-veraltet")
+	docScreenshot(t, ctx, "staff-entwurf-veraltet.jpg", "")
 	run(t, ctx, "sign out", chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch))
 

@@ -1,10 +1,7 @@
 package browser
 
 import (
-	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -156,26 +153,6 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	}
 }
 
-// docScreenshot keeps what the page shows (the viewport, or the element
-// sel) as a PNG for the documentation, when OZGFLOW_DOC_SCREENSHOTS names
-// the directory (docs/screenshots from the repository's root).
-func docScreenshot(t *testing.T, ctx context.Context, name, sel string) {
-	t.Helper()
-	dir := os.Getenv("OZGFLOW_DOC_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	var shot []byte
-	action := chromedp.CaptureScreenshot(&shot)
-	if sel != "" {
-		action = chromedp.Screenshot(sel, &shot, chromedp.ByQuery)
-	}
-	run(t, ctx, "screenshot "+name, action)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // openCount reads the number of open tasks off a queue's counter, e.g.
 // "(3 Aufgaben, 2 offen)".
 func openCount(t *testing.T, counter string) int {
@@ -228,7 +205,7 @@ func TestCaseWorkersDay(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "Arbeitskorb")
-	docScreenshot(t, ctx, "workspace-arbeitskorb", "")
+	docScreenshot(t, ctx, "workspace-arbeitskorb.png", "")
 
 	var page, contact string
 	run(t, ctx, "open the case beside the list",
@@ -247,7 +224,7 @@ func TestCaseWorkersDay(t *testing.T) {
 		t.Errorf("the case page shows raw IDs:\n%s", page)
 	}
 	assertAccessible(t, ctx, "case page")
-	docScreenshot(t, ctx, "workspace-vorgang", "")
+	docScreenshot(t, ctx, "workspace-vorgang.png", "")
 
 	// Open and download the document as the links do, from the page.
 	var got []struct {
@@ -298,7 +275,7 @@ func TestCaseWorkersDay(t *testing.T) {
 		}
 	}
 	assertAccessible(t, ctx, "preview of the decision")
-	docScreenshot(t, ctx, "workspace-vorschau", "section.actions")
+	docScreenshot(t, ctx, "workspace-vorschau.png", "section.actions")
 	var comment string
 	run(t, ctx, "change, preview again and propose",
 		chromedp.Click(`//button[text()="Ändern"]`, chromedp.BySearch),
@@ -331,7 +308,7 @@ func TestCaseWorkersDay(t *testing.T) {
 		t.Errorf("a return without a reason: %q, aria-invalid %q", refused, invalid)
 	}
 	assertAccessible(t, ctx, "refused return")
-	docScreenshot(t, ctx, "workspace-zurueckgeben", "section.actions")
+	docScreenshot(t, ctx, "workspace-zurueckgeben.png", "section.actions")
 	run(t, ctx, "the colleague confirms",
 		chromedp.Click(`//button[text()="Entscheidung bestätigen und Nachricht senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
