@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
 )
 
 // TestBaselineMirrorsTheShape: the baseline workflow runs as many
@@ -26,6 +27,9 @@ func TestBaselineMirrorsTheShape(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			env := s.NewTestWorkflowEnvironment()
+			// The shape's hundred steps run in one go: on a machine busy with
+			// other work they may take longer than the 1 s a task may block.
+			env.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 			env.RegisterActivity(Noop)
 			activities, locals, updates := 0, 0, 0
 			env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activities++ })

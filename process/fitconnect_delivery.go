@@ -150,8 +150,19 @@ func (c Config) fitConnectSandbox(baseURL string, logger *slog.Logger) (*fitconn
 	}
 	return fitconnectout.NewSandbox(fitconnectout.SandboxConfig{
 		BaseURL: baseURL, ClientID: client, ClientSecret: secret,
-		KeyDir:       filepath.Join(c.DataDir, "fitconnect-sandbox"),
+		KeyDir:       c.sandboxKeyDir(),
 		Destinations: []fitconnectout.SandboxDestination{{ID: devFITConnectDestination, Services: services}},
 		RejectNext:   c.FITConnectSandboxReject, Logger: logger,
 	})
+}
+
+// sandboxKeyDir is where the sandbox destination keeps its keys: beside the
+// intake's keys when OZGFLOW_FITCONNECT_KEYS_DIR names a directory (tests
+// share one, since a 4096-bit key takes seconds to make), else in the data
+// directory.
+func (c Config) sandboxKeyDir() string {
+	if c.FITConnectKeysDir != "" {
+		return filepath.Join(c.FITConnectKeysDir, "sandbox")
+	}
+	return filepath.Join(c.DataDir, "fitconnect-sandbox")
 }

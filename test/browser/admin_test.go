@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
 	"github.com/ozgflow/ozgflow/locale"
 	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
@@ -26,6 +27,8 @@ import (
 func startDev(t *testing.T) *process.Dev {
 	t.Helper()
 	cfg := process.DefaultConfig()
+	// The FIT-Connect keys take seconds to make: every test binary shares them.
+	cfg.FITConnectKeysDir = fitconnecttest.Dir()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}

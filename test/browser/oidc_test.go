@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
+	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
 	"github.com/ozgflow/ozgflow/internal/oidctest"
 	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
@@ -89,6 +90,8 @@ func startDevWithProvider(t *testing.T) (*process.Dev, *oidctest.Provider) {
 	provider := oidctest.StartT(t, e2e.RealmConfig(publicURL))
 
 	cfg := process.DefaultConfig()
+	// The FIT-Connect keys take seconds to make: every test binary shares them.
+	cfg.FITConnectKeysDir = fitconnecttest.Dir()
 	if v := os.Getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
