@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -19,6 +20,7 @@ import (
 	"github.com/ozgflow/ozgflow/fitconnect"
 	"github.com/ozgflow/ozgflow/fitconnect/submissionapi"
 	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 const (
@@ -58,13 +60,19 @@ type fixture struct {
 	rec    *recorder
 	apiKey *rsa.PrivateKey
 	keys   submissionapi.Keys
-	store  *submissionapi.MemoryStore
+	store  submissionapi.Store
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, submissionapi.NewMemoryStore())
+}
+
+// newFixtureOn is a server keeping its submissions in store.
+func newFixtureOn(t *testing.T, store submissionapi.Store) *fixture {
+	t.Helper()
 	apiKey, keys := fitconnecttest.Keys(t)
-	f := &fixture{rec: &recorder{}, apiKey: apiKey, keys: keys, store: submissionapi.NewMemoryStore()}
+	f := &fixture{rec: &recorder{}, apiKey: apiKey, keys: keys, store: store}
 	dests := destinations{
 		destID: {Status: fitconnect.DestinationActive, Services: []fitconnect.DestinationService{{Identifier: service,
 			SubmissionSchemas: []fitconnect.SchemaRef{{SchemaURI: schemaURI, MimeType: "application/json"}}}}},
@@ -450,9 +458,18 @@ func TestAttachmentsDroppedOnceDecided(t *testing.T) {
 // TestParallelUploadsStayWithinTheTotal: uploads at the same time together
 // never pass MaxTotalAttachmentBytes; those beyond are refused with 413.
 func TestParallelUploadsStayWithinTheTotal(t *testing.T) {
-	f := newFixture(t)
+	st := redistest.Store(t, "fitconnect-test:")
+	for name, store := range map[string]submissionapi.Store{
+		"memory": submissionapi.NewMemoryStore(),
+		"redis":  submissionapi.RedisStore{RDB: st.Client(), Prefix: st.Prefix(), TTL: time.Minute},
+	} {
+		t.Run(name, func(t *testing.T) { parallelUploads(t, newFixtureOn(t, store)) })
+	}
+}
+
+func parallelUploads(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	const n, size = 8, 7 << 20 // four fit into 32 MiB, five do not
+	const n, size = 12, 7 << 20 // four fit into 32 MiB, five do not
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = uuid.NewString()
@@ -462,6 +479,7 @@ func TestParallelUploadsStayWithinTheTotal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = f.store.DeleteAttachments(context.Background(), created.SubmissionID) })
 	jwe := "a.b.c.d." + strings.Repeat("x", size-8)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
