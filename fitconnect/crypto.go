@@ -160,30 +160,40 @@ func AuthTag(compact string) string {
 	return compact[i+1:]
 }
 
-// LoadOrCreateKey reads an RSA private key from a PEM file, or makes a new
-// one of KeyBits and writes it there (0600) when the file does not exist.
-func LoadOrCreateKey(path string) (*rsa.PrivateKey, error) {
+// LoadKey reads an RSA private key from a PEM file (PKCS #8). A missing
+// file is an error that matches os.ErrNotExist.
+func LoadKey(path string) (*rsa.PrivateKey, error) {
 	b, err := os.ReadFile(path)
-	if err == nil {
-		block, _ := pem.Decode(b)
-		if block == nil {
-			return nil, fmt.Errorf("key file %s holds no PEM block", path)
-		}
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("key file %s: %w", path, err)
-		}
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("key file %s holds no RSA key", path)
-		}
-		return rk, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		return nil, fmt.Errorf("read key %s: %w", path, err)
 	}
-	rk, err := rsa.GenerateKey(rand.Reader, KeyBits)
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("key file %s holds no PEM block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
+		return nil, fmt.Errorf("key file %s: %w", path, err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("key file %s holds no RSA key", path)
+	}
+	return rk, nil
+}
+
+// LoadOrCreateKey reads an RSA private key from a PEM file, or makes a new
+// one (KeyBits) and keeps it there when the file does not exist. The new
+// file appears whole or not at all: it is written under a unique name in
+// the same directory and linked into place, which fails when another
+// process was first; then that process's key is read, so processes
+// starting at once end up with one key.
+func LoadOrCreateKey(path string) (*rsa.PrivateKey, error) {
+	rk, err := LoadKey(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		return rk, err
+	}
+	if rk, err = rsa.GenerateKey(rand.Reader, KeyBits); err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(rk)
@@ -193,11 +203,21 @@ func LoadOrCreateKey(path string) (*rsa.PrivateKey, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("key directory: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return nil, fmt.Errorf("write key %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("write key %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write key %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return LoadKey(path)
+	} else if err != nil {
 		return nil, fmt.Errorf("write key %s: %w", path, err)
 	}
 	return rk, nil

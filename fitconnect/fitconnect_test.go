@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -188,6 +189,44 @@ func TestLoadOrCreateKeyKeepsTheKey(t *testing.T) {
 	}
 	if !a.Equal(b) || KeyID(&a.PublicKey) == "" || KeyID(&a.PublicKey) != KeyID(&b.PublicKey) {
 		t.Error("the key changed between starts")
+	}
+}
+
+// TestLoadOrCreateKeyAtOnce: processes making the same key at once end up
+// with one key and one file, no temporary ones left.
+func TestLoadOrCreateKeyAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "enc.pem")
+	var keys [2]*rsa.PrivateKey
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() { keys[i], errs[i] = LoadOrCreateKey(p) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if !keys[0].Equal(keys[1]) {
+		t.Error("two starts at once made two keys")
+	}
+	kept, err := LoadKey(p)
+	if err != nil || !kept.Equal(keys[0]) {
+		t.Errorf("the file holds another key (%v)", err)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 1 {
+		t.Errorf("files left: %v", files)
+	}
+}
+
+// TestLoadKeyMissing: a missing key file is os.ErrNotExist, not made.
+func TestLoadKeyMissing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "enc.pem")
+	if _, err := LoadKey(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want os.ErrNotExist", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Error("LoadKey made the file")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -74,10 +75,17 @@ func (c Config) validateFITConnect(process string) []error {
 	return nil
 }
 
+// fitConnectKeyFiles are the files of the key directory: the Submission
+// API's signature key, the destinations' encryption and signature keys.
+var fitConnectKeyFiles = []string{"api-signature.pem", "destination-encryption.pem", "destination-signature.pem"}
+
 // fitConnect is the FIT-Connect intake's configuration: in `dev` always,
 // with the dev sender and keys in the data directory; elsewhere when
-// OZGFLOW_FITCONNECT_CLIENTS names senders (nil otherwise). Keys missing
-// from the key directory are made (RSA-4096, which takes seconds) and kept.
+// OZGFLOW_FITCONNECT_CLIENTS names senders (nil otherwise). In `dev`, keys
+// missing from the key directory are made (RSA-4096, which takes seconds)
+// and kept; elsewhere they are refused, naming the files: gateways made
+// their own keys each, and senders would encrypt to a key another gateway
+// does not have.
 func (c Config) fitConnect(dev bool) (*intake.Config, []definitions.FITConnectDestination, error) {
 	dests, err := definitions.LoadFITConnectDestinations(catalog.FS)
 	if err != nil {
@@ -97,11 +105,28 @@ func (c Config) fitConnect(dev bool) (*intake.Config, []definitions.FITConnectDe
 	if len(clients) == 0 {
 		return nil, dests, nil
 	}
-	var keys [3]*rsa.PrivateKey
-	for i, name := range []string{"api-signature.pem", "destination-encryption.pem", "destination-signature.pem"} {
-		if keys[i], err = fitconnect.LoadOrCreateKey(filepath.Join(dir, name)); err != nil {
+	load := fitconnect.LoadKey
+	if dev {
+		load = fitconnect.LoadOrCreateKey
+	}
+	var (
+		keys    [3]*rsa.PrivateKey
+		missing []string
+	)
+	for i, name := range fitConnectKeyFiles {
+		keys[i], err = load(filepath.Join(dir, name))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, name)
+		case err != nil:
 			return nil, nil, fmt.Errorf("OZGFLOW_FITCONNECT_KEYS_DIR: %w", err)
 		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, fmt.Errorf("OZGFLOW_FITCONNECT_KEYS_DIR (%s) lacks %s: every gateway must use the same keys, "+
+			"so only dev makes them; create each once with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out %s/FILE` "+
+			"(see the README's \"FIT-Connect intake\") and give every gateway that directory",
+			dir, strings.Join(missing, ", "), dir)
 	}
 	mac := hmac.New(sha256.New, []byte(c.Secret))
 	mac.Write([]byte("fit-connect access tokens"))

@@ -244,24 +244,14 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sizes, err := s.cfg.Store.AttachmentSizes(r.Context(), sub.ID)
+	within, err := s.cfg.Store.PutAttachment(r.Context(), sub.ID, aid, part, MaxTotalAttachmentBytes)
 	if err != nil {
-		s.unavailable(w, "attachment sizes", err)
+		s.unavailable(w, "keep attachment", err)
 		return
 	}
-	total := len(part)
-	for id, n := range sizes {
-		if id != aid {
-			total += n
-		}
-	}
-	if total > MaxTotalAttachmentBytes {
+	if !within {
 		WriteProblem(w, http.StatusRequestEntityTooLarge, fitconnect.Problem{Type: fitconnect.ProblemRequestInvalid,
 			Detail: fmt.Sprintf("The attachments of one submission may have at most %d bytes together.", MaxTotalAttachmentBytes)})
-		return
-	}
-	if err := s.cfg.Store.PutAttachment(r.Context(), sub.ID, aid, part); err != nil {
-		s.unavailable(w, "keep attachment", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -138,7 +138,9 @@ type Use struct {
 type Route struct {
 	Method, Path string
 	// Open routes take no access token (the token endpoint, the API's
-	// public keys); all others need one.
+	// public keys); all others need one, and their handler expects the
+	// caller's client in the context (WithClient): the host authenticates,
+	// the handlers do not.
 	Open    bool
 	Use     Use
 	Handler http.HandlerFunc
@@ -149,27 +151,32 @@ func (s *Server) Routes() []Route {
 	return []Route{
 		{http.MethodPost, "/token", true, Use{Action: "fitconnect.token"}, s.handleToken},
 		{http.MethodGet, "/.well-known/jwks.json", true, Use{Action: "fitconnect.jwks"}, s.handleJWKS},
-		{http.MethodGet, "/v1/destinations/{destinationId}", false, Use{Action: "fitconnect.destination"}, s.authed(s.handleDestination)},
-		{http.MethodGet, "/v1/destinations/{destinationId}/keys/{keyId}", false, Use{Action: "fitconnect.key"}, s.authed(s.handleKey)},
-		{http.MethodPost, "/v1/submissions", false, Use{Action: "fitconnect.create", Changes: true, Personal: true}, s.authed(s.handleCreate)},
+		{http.MethodGet, "/v1/destinations/{destinationId}", false, Use{Action: "fitconnect.destination"}, s.handleDestination},
+		{http.MethodGet, "/v1/destinations/{destinationId}/keys/{keyId}", false, Use{Action: "fitconnect.key"}, s.handleKey},
+		{http.MethodPost, "/v1/submissions", false, Use{Action: "fitconnect.create", Changes: true, Personal: true}, s.handleCreate},
 		{http.MethodPut, "/v1/submissions/{submissionId}/attachments/{attachmentId}", false,
-			Use{Action: "fitconnect.attachment", Changes: true, Personal: true}, s.authed(s.handleAttachment)},
-		{http.MethodPut, "/v1/submissions/{submissionId}", false, Use{Action: "fitconnect.submit", Changes: true, Personal: true}, s.authed(s.handleSubmit)},
-		{http.MethodGet, "/v1/submissions/{submissionId}", false, Use{Action: "fitconnect.status", Personal: true}, s.authed(s.handleStatus)},
-		{http.MethodGet, "/v1/cases/{caseId}/events", false, Use{Action: "fitconnect.events", Personal: true}, s.authed(s.handleEvents)},
+			Use{Action: "fitconnect.attachment", Changes: true, Personal: true}, s.handleAttachment},
+		{http.MethodPut, "/v1/submissions/{submissionId}", false, Use{Action: "fitconnect.submit", Changes: true, Personal: true}, s.handleSubmit},
+		{http.MethodGet, "/v1/submissions/{submissionId}", false, Use{Action: "fitconnect.status", Personal: true}, s.handleStatus},
+		{http.MethodGet, "/v1/cases/{caseId}/events", false, Use{Action: "fitconnect.events", Personal: true}, s.handleEvents},
 	}
 }
 
 // Handler returns the API as one handler with its routes under prefix
-// (e.g. "/fit-connect"), for a host without a router of its own (the
-// sandbox destination).
+// (e.g. "/fit-connect"), for a host without a router and identity
+// middleware of its own (the sandbox destination, tests): it checks the
+// access tokens itself. A host that authenticates registers Routes.
 func (s *Server) Handler(prefix string) http.Handler {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		WriteProblem(w, http.StatusNotFound, fitconnect.Problem{Type: "about:blank", Title: "Not Found"})
 	})
 	for _, rt := range s.Routes() {
-		r.Handle(prefix+rt.Path, rt.Handler).Methods(rt.Method)
+		h := rt.Handler
+		if !rt.Open {
+			h = s.authed(h)
+		}
+		r.Handle(prefix+rt.Path, h).Methods(rt.Method)
 	}
 	return r
 }
@@ -182,8 +189,15 @@ func ClientFrom(ctx context.Context) string {
 	return c
 }
 
+// WithClient notes the authenticated sender of a request, for a host that
+// authenticates it before a route of Routes runs.
+func WithClient(ctx context.Context, client string) context.Context {
+	return context.WithValue(ctx, clientKey{}, client)
+}
+
 // authed lets through requests with a valid access token, noting its
-// client in the context; others get 401 with FIT-Connect's problem.
+// client in the context; others get 401 with FIT-Connect's problem. Only
+// Handler uses it: a host with identity middleware authenticates once.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -194,7 +208,7 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 				Detail: "A valid access token of the token endpoint is required."})
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, client)))
+		h(w, r.WithContext(WithClient(r.Context(), client)))
 	}
 }
 

@@ -12,12 +12,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/mux"
 
 	"github.com/ozgflow/ozgflow/fitconnect"
 	"github.com/ozgflow/ozgflow/fitconnect/submissionapi"
 	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
+	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
 const (
@@ -57,12 +60,19 @@ type fixture struct {
 	rec    *recorder
 	apiKey *rsa.PrivateKey
 	keys   submissionapi.Keys
+	store  submissionapi.Store
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, submissionapi.NewMemoryStore())
+}
+
+// newFixtureOn is a server keeping its submissions in store.
+func newFixtureOn(t *testing.T, store submissionapi.Store) *fixture {
+	t.Helper()
 	apiKey, keys := fitconnecttest.Keys(t)
-	f := &fixture{rec: &recorder{}, apiKey: apiKey, keys: keys}
+	f := &fixture{rec: &recorder{}, apiKey: apiKey, keys: keys, store: store}
 	dests := destinations{
 		destID: {Status: fitconnect.DestinationActive, Services: []fitconnect.DestinationService{{Identifier: service,
 			SubmissionSchemas: []fitconnect.SchemaRef{{SchemaURI: schemaURI, MimeType: "application/json"}}}}},
@@ -70,7 +80,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	api, err := submissionapi.New(submissionapi.Config{Issuer: "https://fit.example/fit-connect", Clients: map[string]string{"sender": "secret", "other": "secret2"},
 		TokenSecret: []byte("0123456789abcdef0123"), SigningKey: apiKey, Keys: keys, Destinations: dests,
-		Store: submissionapi.NewMemoryStore(), Receiver: f.rec})
+		Store: f.store, Receiver: f.rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,5 +423,131 @@ func TestSubmitAgainAfterAFailure(t *testing.T) {
 	other := fitconnect.SubmitSubmission{EncryptedMetadata: f.encrypt(t, mb), EncryptedData: f.encrypt(t, data)}
 	if _, err := f.client.Submit(ctx, created.SubmissionID, other); problemType(err) != fitconnect.ProblemSubmissionStateInvalid {
 		t.Errorf("another submit of an accepted submission: %v", err)
+	}
+}
+
+// TestAttachmentsDroppedOnceDecided: an accepted and a rejected
+// submission keep no attachments; their event logs stay.
+func TestAttachmentsDroppedOnceDecided(t *testing.T) {
+	f := newFixture(t)
+	data, pdf := []byte(`{"a":1}`), []byte("%PDF-1.7 test")
+	att := fitconnect.Attachment{AttachmentID: "a1", Purpose: "attachment", MimeType: "application/pdf",
+		Hash: fitconnect.Hash{Type: fitconnect.HashSHA512, Content: fitconnect.SHA512(pdf)}}
+	tests := []struct {
+		name    string
+		content []byte
+		events  string
+	}{
+		{"accepted", pdf, "create-submission submit-submission accept-submission"},
+		{"rejected", []byte("other"), "create-submission submit-submission reject-submission"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			created, _ := f.sendRaw(t, meta(fitconnect.DefaultMetadataSchema, data, att), f.encrypt(t, data),
+				map[string]string{"a1": f.encrypt(t, tt.content)})
+			if _, found, err := f.store.Attachment(context.Background(), created.SubmissionID, "a1"); found || err != nil {
+				t.Errorf("the attachment is still kept (err %v)", err)
+			}
+			if got := types(f.verify(t, f.client, created.CaseID)); got != tt.events {
+				t.Errorf("events: %s, want %s", got, tt.events)
+			}
+		})
+	}
+}
+
+// TestParallelUploadsStayWithinTheTotal: uploads at the same time together
+// never pass MaxTotalAttachmentBytes; those beyond are refused with 413.
+func TestParallelUploadsStayWithinTheTotal(t *testing.T) {
+	st := redistest.Store(t, "fitconnect-test:")
+	for name, store := range map[string]submissionapi.Store{
+		"memory": submissionapi.NewMemoryStore(),
+		"redis":  submissionapi.RedisStore{RDB: st.Client(), Prefix: st.Prefix(), TTL: time.Minute},
+	} {
+		t.Run(name, func(t *testing.T) { parallelUploads(t, newFixtureOn(t, store)) })
+	}
+}
+
+func parallelUploads(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	const n, size = 12, 7 << 20 // four fit into 32 MiB, five do not
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	created, err := f.client.Create(ctx, fitconnect.CreateSubmission{DestinationID: destID, AnnouncedAttachments: ids,
+		ServiceType: fitconnect.ServiceType{Identifier: service}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.store.DeleteAttachments(context.Background(), created.SubmissionID) })
+	jwe := "a.b.c.d." + strings.Repeat("x", size-8)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { errs[i] = f.client.UploadAttachment(ctx, created.SubmissionID, id, jwe) })
+	}
+	wg.Wait()
+	kept, total := 0, 0
+	for i, id := range ids {
+		var ae *fitconnect.APIError
+		switch {
+		case errs[i] == nil:
+			kept++
+		case !errors.As(errs[i], &ae) || ae.Status != http.StatusRequestEntityTooLarge:
+			t.Errorf("upload %d: %v", i, errs[i])
+		}
+		if v, found, _ := f.store.Attachment(ctx, created.SubmissionID, id); found {
+			total += len(v)
+		}
+	}
+	if want := submissionapi.MaxTotalAttachmentBytes / size; kept != want || total > submissionapi.MaxTotalAttachmentBytes {
+		t.Errorf("%d uploads kept with %d bytes, want %d within %d", kept, total, want, submissionapi.MaxTotalAttachmentBytes)
+	}
+}
+
+// TestRoutesTrustTheHost: a host that authenticates registers Routes and
+// notes the client; the handlers do not ask for a token again. The submit
+// answers 202 Accepted with the submission's IDs, as FIT-Connect's API does.
+func TestRoutesTrustTheHost(t *testing.T) {
+	f := newFixture(t)
+	r := mux.NewRouter()
+	for _, rt := range f.api.Routes() {
+		h := rt.Handler
+		if !rt.Open {
+			h = func(w http.ResponseWriter, r *http.Request) {
+				rt.Handler(w, r.WithContext(submissionapi.WithClient(r.Context(), "sender")))
+			}
+		}
+		r.Handle("/fit-connect"+rt.Path, h).Methods(rt.Method)
+	}
+	host := httptest.NewServer(r)
+	defer host.Close()
+	call := func(method, path string, body any, out any) int {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, host.URL+"/fit-connect/v1"+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(res.Body).Decode(out)
+		}
+		return res.StatusCode
+	}
+	var created fitconnect.SubmissionCreated
+	if st := call(http.MethodPost, "/submissions", fitconnect.CreateSubmission{DestinationID: destID,
+		ServiceType: fitconnect.ServiceType{Identifier: service}}, &created); st != http.StatusCreated {
+		t.Fatalf("create without a token behind an authenticating host: %d", st)
+	}
+	data := []byte(`{"a":1}`)
+	mb, _ := json.Marshal(meta(fitconnect.DefaultMetadataSchema, data))
+	var submitted fitconnect.SubmissionSubmitted
+	st := call(http.MethodPut, "/submissions/"+created.SubmissionID,
+		fitconnect.SubmitSubmission{EncryptedMetadata: f.encrypt(t, mb), EncryptedData: f.encrypt(t, data)}, &submitted)
+	if st != http.StatusAccepted || submitted.SubmissionID != created.SubmissionID || submitted.CaseID != created.CaseID {
+		t.Errorf("submit: %d %+v, want 202 with the submission's IDs", st, submitted)
 	}
 }

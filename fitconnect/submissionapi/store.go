@@ -45,11 +45,16 @@ type Store interface {
 	PutSubmission(ctx context.Context, s Submission) error
 	// Submission returns a submission; false when there is none.
 	Submission(ctx context.Context, id string) (Submission, bool, error)
-	PutAttachment(ctx context.Context, submissionID, attachmentID, jwe string) error
+	// PutAttachment keeps an attachment (replacing one of the same ID)
+	// unless the submission's attachments would then have more than
+	// maxTotal bytes together; false when they would. Check and put are
+	// one step, so uploads at the same time cannot pass the bound together.
+	PutAttachment(ctx context.Context, submissionID, attachmentID, jwe string, maxTotal int) (bool, error)
 	// Attachment returns an uploaded attachment; false when there is none.
 	Attachment(ctx context.Context, submissionID, attachmentID string) (string, bool, error)
-	// AttachmentSizes returns the size of every uploaded attachment.
-	AttachmentSizes(ctx context.Context, submissionID string) (map[string]int, error)
+	// DeleteAttachments drops a submission's attachments, once the
+	// destination has taken or refused them.
+	DeleteAttachments(ctx context.Context, submissionID string) error
 	// AppendEvent adds a signed event to the case's log; the case belongs
 	// to client from its first event on.
 	AppendEvent(ctx context.Context, caseID, client, event string) error
@@ -108,15 +113,24 @@ func (s RedisStore) Submission(ctx context.Context, id string) (Submission, bool
 	return sub, true, nil
 }
 
+// putWithin sets field ARGV[1] of hash KEYS[1] to ARGV[2] and renews the
+// TTL (ARGV[4] ms) unless the other fields and it together exceed ARGV[3]
+// bytes: 1 when set, 0 when refused.
+var putWithin = redis.NewScript(`
+local total = string.len(ARGV[2])
+for _, f in ipairs(redis.call("hkeys", KEYS[1])) do
+  if f ~= ARGV[1] then total = total + redis.call("hstrlen", KEYS[1], f) end
+end
+if total > tonumber(ARGV[3]) then return 0 end
+redis.call("hset", KEYS[1], ARGV[1], ARGV[2])
+redis.call("pexpire", KEYS[1], ARGV[4])
+return 1`)
+
 // PutAttachment implements Store.
-func (s RedisStore) PutAttachment(ctx context.Context, submissionID, attachmentID, jwe string) error {
-	k := s.key("attachments", submissionID)
-	_, err := s.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, k, attachmentID, jwe)
-		p.Expire(ctx, k, s.ttl())
-		return nil
-	})
-	return err
+func (s RedisStore) PutAttachment(ctx context.Context, submissionID, attachmentID, jwe string, maxTotal int) (bool, error) {
+	n, err := putWithin.Run(ctx, s.RDB, []string{s.key("attachments", submissionID)},
+		attachmentID, jwe, maxTotal, s.ttl().Milliseconds()).Int()
+	return n == 1, err
 }
 
 // Attachment implements Store.
@@ -128,22 +142,9 @@ func (s RedisStore) Attachment(ctx context.Context, submissionID, attachmentID s
 	return v, err == nil, err
 }
 
-// AttachmentSizes implements Store.
-func (s RedisStore) AttachmentSizes(ctx context.Context, submissionID string) (map[string]int, error) {
-	k := s.key("attachments", submissionID)
-	ids, err := s.RDB.HKeys(ctx, k).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]int, len(ids))
-	for _, id := range ids {
-		n, err := s.RDB.HStrLen(ctx, k, id).Result()
-		if err != nil {
-			return nil, err
-		}
-		out[id] = int(n)
-	}
-	return out, nil
+// DeleteAttachments implements Store.
+func (s RedisStore) DeleteAttachments(ctx context.Context, submissionID string) error {
+	return s.RDB.Del(ctx, s.key("attachments", submissionID)).Err()
 }
 
 // AppendEvent implements Store.
@@ -229,14 +230,23 @@ func (m *MemoryStore) Submission(_ context.Context, id string) (Submission, bool
 }
 
 // PutAttachment implements Store.
-func (m *MemoryStore) PutAttachment(_ context.Context, submissionID, attachmentID, jwe string) error {
+func (m *MemoryStore) PutAttachment(_ context.Context, submissionID, attachmentID, jwe string, maxTotal int) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	total := len(jwe)
+	for id, v := range m.attachments[submissionID] {
+		if id != attachmentID {
+			total += len(v)
+		}
+	}
+	if total > maxTotal {
+		return false, nil
+	}
 	if m.attachments[submissionID] == nil {
 		m.attachments[submissionID] = map[string]string{}
 	}
 	m.attachments[submissionID][attachmentID] = jwe
-	return nil
+	return true, nil
 }
 
 // Attachment implements Store.
@@ -247,15 +257,12 @@ func (m *MemoryStore) Attachment(_ context.Context, submissionID, attachmentID s
 	return v, ok, nil
 }
 
-// AttachmentSizes implements Store.
-func (m *MemoryStore) AttachmentSizes(_ context.Context, submissionID string) (map[string]int, error) {
+// DeleteAttachments implements Store.
+func (m *MemoryStore) DeleteAttachments(_ context.Context, submissionID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]int{}
-	for id, v := range m.attachments[submissionID] {
-		out[id] = len(v)
-	}
-	return out, nil
+	delete(m.attachments, submissionID)
+	return nil
 }
 
 // AppendEvent implements Store.

@@ -2,6 +2,10 @@ package submissionapi_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,8 +35,8 @@ func TestStores(t *testing.T) {
 			if err != nil || !found || got.CaseID != "c1" || got.Announced[0] != "x" {
 				t.Fatalf("got %+v %v %v", got, found, err)
 			}
-			if err := s.PutAttachment(ctx, "s1", "x", "a.b.c.d.e"); err != nil {
-				t.Fatal(err)
+			if ok, err := s.PutAttachment(ctx, "s1", "x", "a.b.c.d.e", 100); !ok || err != nil {
+				t.Fatalf("put attachment: %v %v", ok, err)
 			}
 			if v, found, _ := s.Attachment(ctx, "s1", "x"); !found || v != "a.b.c.d.e" {
 				t.Errorf("attachment %q %v", v, found)
@@ -40,8 +44,17 @@ func TestStores(t *testing.T) {
 			if _, found, _ := s.Attachment(ctx, "s1", "y"); found {
 				t.Error("an attachment never put was found")
 			}
-			if sizes, _ := s.AttachmentSizes(ctx, "s1"); sizes["x"] != 9 || len(sizes) != 1 {
-				t.Errorf("sizes %v", sizes)
+			if ok, _ := s.PutAttachment(ctx, "s1", "y", "1234567890", 18); ok {
+				t.Error("an attachment beyond the total was kept")
+			}
+			if ok, _ := s.PutAttachment(ctx, "s1", "x", "1234567890", 18); !ok {
+				t.Error("an attachment replacing another was counted twice")
+			}
+			if err := s.DeleteAttachments(ctx, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, found, _ := s.Attachment(ctx, "s1", "x"); found {
+				t.Error("a deleted attachment was found")
 			}
 			_ = s.AppendEvent(ctx, "c1", "a", "e1")
 			_ = s.AppendEvent(ctx, "c1", "b", "e2")
@@ -59,6 +72,38 @@ func TestStores(t *testing.T) {
 			unlock()
 			if _, ok, _ := s.Lock(ctx, "k", time.Minute); !ok {
 				t.Error("a released lock could not be taken")
+			}
+		})
+	}
+}
+
+// TestStoresKeepTheTotalUnderParallelPuts: of many puts at the same time,
+// only as many are kept as fit into the total.
+func TestStoresKeepTheTotalUnderParallelPuts(t *testing.T) {
+	st := redistest.Store(t, "fitconnect-test:")
+	stores := map[string]submissionapi.Store{
+		"memory": submissionapi.NewMemoryStore(),
+		"redis":  submissionapi.RedisStore{RDB: st.Client(), Prefix: st.Prefix(), TTL: time.Minute},
+	}
+	for name, s := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			sub := "parallel-" + name
+			t.Cleanup(func() { _ = s.DeleteAttachments(context.Background(), sub) })
+			var kept atomic.Int32
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					if ok, err := s.PutAttachment(ctx, sub, fmt.Sprint("a", i), strings.Repeat("x", 100), 350); err != nil {
+						t.Error(err)
+					} else if ok {
+						kept.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if kept.Load() != 3 {
+				t.Errorf("%d of 20 parallel puts kept, want 3 (350 bytes of 100 each)", kept.Load())
 			}
 		})
 	}

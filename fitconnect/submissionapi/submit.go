@@ -84,7 +84,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if sub.State == StateAccepted && sub.Tags != nil && sub.Tags.Metadata == fitconnect.AuthTag(req.EncryptedMetadata) {
 		// The same submit again (its answer was lost): the same answer.
-		writeJSON(w, http.StatusOK, fitconnect.SubmissionSubmitted{DestinationID: sub.DestinationID, SubmissionID: sub.ID, CaseID: sub.CaseID})
+		writeJSON(w, http.StatusAccepted, fitconnect.SubmissionSubmitted{DestinationID: sub.DestinationID, SubmissionID: sub.ID, CaseID: sub.CaseID})
 		return
 	}
 	if sub.State != StateAnnounced {
@@ -168,7 +168,8 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, "keep submission", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, fitconnect.SubmissionSubmitted{DestinationID: sub.DestinationID, SubmissionID: sub.ID, CaseID: sub.CaseID})
+	s.dropAttachments(r.Context(), sub)
+	writeJSON(w, http.StatusAccepted, fitconnect.SubmissionSubmitted{DestinationID: sub.DestinationID, SubmissionID: sub.ID, CaseID: sub.CaseID})
 }
 
 // reject records the destination's reject event and answers with the first
@@ -186,11 +187,22 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, sub Submission, 
 		s.unavailable(w, "keep submission", err)
 		return
 	}
+	s.dropAttachments(r.Context(), sub)
 	first := problems[0]
 	if len(problems) > 1 {
 		first.Detail = strings.TrimSpace(first.Detail + fmt.Sprintf(" (%d problems in all; the reject event lists them)", len(problems)))
 	}
 	WriteProblem(w, http.StatusUnprocessableEntity, first)
+}
+
+// dropAttachments deletes a decided submission's attachments: the
+// destination has them now (or refused them), and encrypted personal data
+// is kept no longer than needed. The event log stays. A failure is only
+// logged: the attachments then expire with the store's TTL.
+func (s *Server) dropAttachments(ctx context.Context, sub Submission) {
+	if err := s.cfg.Store.DeleteAttachments(context.WithoutCancel(ctx), sub.ID); err != nil {
+		s.cfg.Logger.Warn("FIT-Connect submission API: attachments of a decided submission not deleted", "submission", sub.ID, "error", err)
+	}
 }
 
 // open decrypts the metadata, the data and the attachments and checks

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -298,14 +299,32 @@ func returnedFromPayment(r *http.Request) bool {
 	return len(paymentReturnQuery) > 0
 }
 
+// paymentReturnEvery bounds how often an applicant's return from the
+// payment page asks the case: every ask is a workflow update, an entry in
+// the case's history, and a reload of the return address must not grow it
+// without end. A webhook or the case's own polling brings a later payment.
+const paymentReturnEvery = time.Minute
+
 // paymentReturned asks the case, back from the payment page with its
 // payment still open, to ask the provider now, so that the page shows a
-// payment made without waiting for the webhook. The case as it stands
-// then is shown; if the provider is slow or the case no longer waits, the
-// page shows c, and the live updates bring the payment when it comes.
+// payment made without waiting for the webhook, at most once per case in
+// paymentReturnEvery (remembered in Redis, for every gateway). The case as
+// it stands then is shown; if the provider is slow, the case no longer
+// waits or was asked just now, the page shows c, and the live updates
+// bring the payment when it comes.
 func (p *Pages) paymentReturned(r *http.Request, c ozgflow.Case) ozgflow.Case {
 	if c.Status != ozgflow.StatusAwaitingPayment || c.Payment == nil || c.Payment.Status != ozgflow.PaymentInitial {
 		return c
+	}
+	if p.cases.Store != nil {
+		first, err := p.cases.Store.FirstSeen(r.Context(), "payment-return", c.ID, paymentReturnEvery)
+		if err != nil {
+			p.logger.Warn("Payment return not remembered; the case is not asked", "case", c.ID, "error", err)
+			return c
+		}
+		if !first {
+			return c
+		}
 	}
 	pay, err := p.cases.PaymentReturned(r.Context(), c.ID)
 	if err != nil {

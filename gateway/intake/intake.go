@@ -67,9 +67,27 @@ func New(cases *casework.Service, cfg Config, logger *slog.Logger) (*Intake, err
 	return in, nil
 }
 
+// senderSubject prefixes an online service's client ID in its identity.
+const senderSubject = "fitconnect:"
+
 // Sender is the identity of an online service by its client ID.
 func Sender(client string) ozgflow.Identity {
-	return ozgflow.Identity{Subject: "fitconnect:" + client, Name: client + " (FIT-Connect)", Role: ozgflow.RoleFITConnect}
+	return ozgflow.Identity{Subject: senderSubject + client, Name: client + " (FIT-Connect)", Role: ozgflow.RoleFITConnect}
+}
+
+// asSender hands a Submission API handler the client ID of the online
+// service the identity middleware admitted: the request is authenticated
+// once, by the room, not again by the API.
+func asSender(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := ozgflow.IdentityFrom(r.Context())
+		client, ok := strings.CutPrefix(id.Subject, senderSubject)
+		if id.Role != ozgflow.RoleFITConnect || !ok || client == "" {
+			deny(w, r)
+			return
+		}
+		h(w, r.WithContext(submissionapi.WithClient(r.Context(), client)))
+	}
 }
 
 // Authenticate implements web.Authenticator: an access token of the
@@ -98,11 +116,11 @@ func (in *Intake) Register(root *mux.Router, rooms *web.Rooms) {
 		case rt.Use.Personal:
 			use = web.Reads(rt.Use.Action)
 		}
-		room := senders
+		room, h := senders, asSender(rt.Handler)
 		if rt.Open {
-			room = anyone
+			room, h = anyone, rt.Handler
 		}
-		room.Handle(rt.Path, in.audit.Declare(use, rt.Handler)).Methods(rt.Method)
+		room.Handle(rt.Path, in.audit.Declare(use, h)).Methods(rt.Method)
 	}
 }
 

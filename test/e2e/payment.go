@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/receipt"
 )
 
@@ -59,6 +63,7 @@ func (st *Stack) ReturnFromPayment(t *testing.T, s Submitted, back string) pageR
 // payment reference. The Fachverfahren receives both, and the receipt
 // prints them.
 func paymentFoundOnTheApplicantsReturn(t *testing.T, st *Stack) {
+	returnsReloadedAskOnce(t, st)
 	s := st.submit(t, gewerbeanmeldung(leipzig, "amt24-anna"))
 	res := st.PayAndReturn(t, s)
 	if res.Status != http.StatusOK {
@@ -98,5 +103,32 @@ func paymentFoundOnTheApplicantsReturn(t *testing.T, st *Stack) {
 	}
 	if lines := strings.Join(receipt.Lines(pdf.Body), "\n"); !strings.Contains(lines, kz) || !strings.Contains(lines, "Kassenzeichen") {
 		t.Errorf("the receipt does not print the Kassenzeichen %s:\n%s", kz, lines)
+	}
+}
+
+// returnsReloadedAskOnce: the applicant reloads the return address while
+// the payment is still open; the case is asked once, so that reloads do
+// not grow its history, and every reload still shows the page to pay.
+func returnsReloadedAskOnce(t *testing.T, st *Stack) {
+	t.Helper()
+	s := st.submit(t, gewerbeanmeldung(leipzig, "amt24-anna"))
+	for range 3 {
+		if res := st.ReturnFromPayment(t, s, ""); res.Status != http.StatusOK || !strings.Contains(res.Body, `id="pay-link"`) {
+			t.Fatalf("back without paying: %d, the page does not ask to pay", res.Status)
+		}
+	}
+	updates := 0
+	it := st.Temporal.GetWorkflowHistory(context.Background(), ozgflow.CaseWorkflowID(s.ID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == ozgflow.UpdatePaymentReturned {
+			updates++
+		}
+	}
+	if updates != 1 {
+		t.Errorf("three returns asked the case %d times, want once", updates)
 	}
 }
