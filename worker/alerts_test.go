@@ -96,7 +96,7 @@ func TestAlertFiresOnceAfterTheThresholdAndClearsOnRecovery(t *testing.T) {
 	}
 	mail := mailer.sent[0]
 	if mail.To != "betrieb@example.org" || !strings.Contains(mail.Subject, "gewerbe-leipzig gestört seit 27.11.2026") ||
-		!strings.Contains(mail.Text, "503 Service Unavailable") || !strings.Contains(mail.Text, "Wartende Vorgänge: 1") ||
+		!strings.Contains(mail.Text, "Letzter Fehler: Das Zielsystem meldet einen Fehler auf seiner Seite (Status 503).") || !strings.Contains(mail.Text, "Wartende Vorgänge: 1") ||
 		!strings.Contains(mail.Text, "https://ozgflow.example/verwaltung/stoerungen") {
 		t.Errorf("alert mail = %+v", mail)
 	}
@@ -157,7 +157,7 @@ func TestATargetNoCaseWaitsOnAnyMoreIsNoLongerFailing(t *testing.T) {
 		t.Fatalf("alert: %v %+v", err, sent)
 	}
 	// The case was cancelled: nothing waits on the payment provider.
-	if err := st.ForgetCallFailure(ctx, "c1"); err != nil {
+	if err := st.ForgetCallFailure(ctx, "c1", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := alerts.Check(ctx); err != nil || len(sent) != 2 || !sent[1].Recovered {
