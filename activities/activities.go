@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow"
@@ -360,9 +359,6 @@ type WithdrawRequest struct {
 // Deliveries carries cases to Fachverfahren and archives.
 type Deliveries struct {
 	Fachverfahren Fachverfahren
-	// Failures, if set, keeps which cases' deliveries fail right now, for
-	// the administrators' dashboard.
-	Failures DeliveryFailures
 	// Trail, if set, records every transmission of a case's personal data
 	// to a back-office system in the audit trail.
 	Trail AuditTrail
@@ -373,23 +369,9 @@ type AuditTrail interface {
 	Audit(ctx context.Context, e TrailEntry) error
 }
 
-// DeliveryFailures records deliveries that fail and clears them once they
-// succeed; a record that cannot be written is not worth failing a delivery.
-type DeliveryFailures interface {
-	DeliveryFailed(ctx context.Context, caseID string) error
-	DeliverySucceeded(ctx context.Context, caseID string) error
-}
-
 // Deliver sends a case; the receiver deduplicates by case and kind.
 func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, error) {
 	receipt, err := d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
-	if d.Failures != nil {
-		if err != nil {
-			_ = d.Failures.DeliveryFailed(ctx, req.Submission.CaseID)
-		} else if retried(ctx) {
-			_ = d.Failures.DeliverySucceeded(ctx, req.Submission.CaseID)
-		}
-	}
 	if err == nil {
 		// A delivery whose entry cannot be written is tried again; the
 		// receiver keeps it once.
@@ -408,12 +390,6 @@ func (d *Deliveries) audit(ctx context.Context, action, caseID, detail string) e
 		return fmt.Errorf("record the delivery of case %s: %w", caseID, err)
 	}
 	return nil
-}
-
-// retried reports whether this is a later attempt of an activity, after a
-// failure; only then can there be a failure to clear.
-func retried(ctx context.Context) bool {
-	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
 }
 
 // Withdraw tells the receiver that the applicant withdrew the case.

@@ -116,6 +116,22 @@ func (s *Store) CallFailures(ctx context.Context) ([]ozgflow.CallFailure, error)
 	return out, nil
 }
 
+// FailingDeliveries returns the cases whose delivery to a Fachverfahren
+// or archive fails right now, for the dashboard.
+func (s *Store) FailingDeliveries(ctx context.Context) (map[string]bool, error) {
+	calls, err := s.CallFailures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, f := range calls {
+		if f.Operation == "Deliver" {
+			out[f.CaseID] = true
+		}
+	}
+	return out, nil
+}
+
 // FailingTargets returns each target that fails right now and since when.
 func (s *Store) FailingTargets(ctx context.Context) (map[string]time.Time, error) {
 	return s.targetTimes(ctx, s.targetsKey())
