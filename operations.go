@@ -1,6 +1,9 @@
 package ozgflow
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // External calls: every call a case makes to a system outside ozgflow
 // (a Fachverfahren or archive, the payment provider, the signer, the mail
@@ -41,4 +44,14 @@ type CallFailure struct {
 	Attempt   int       `json:"attempt"`
 	At        time.Time `json:"at"`    // the last failed attempt
 	Since     time.Time `json:"since"` // the first failed attempt of this run
+}
+
+// emailAddress finds e-mail addresses in an error text.
+var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+
+// RedactCallError removes what may identify a person from a failed call's
+// technical message before it is kept or shown: e-mail addresses (a mail
+// server's reply names the recipient).
+func RedactCallError(msg string) string {
+	return emailAddress.ReplaceAllString(msg, "[E-Mail-Adresse]")
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ozgflow/ozgflow"
@@ -435,9 +434,6 @@ type Deliveries struct {
 	// FITConnect, if set, takes the deliveries to the targets it serves,
 	// as FIT-Connect submissions.
 	FITConnect Submitter
-	// Failures, if set, keeps which cases' deliveries fail right now, for
-	// the administrators' dashboard.
-	Failures DeliveryFailures
 	// Trail, if set, records every transmission of a case's personal data
 	// to a back-office system in the audit trail.
 	Trail AuditTrail
@@ -446,13 +442,6 @@ type Deliveries struct {
 // AuditTrail appends to the audit trail.
 type AuditTrail interface {
 	Audit(ctx context.Context, e TrailEntry) error
-}
-
-// DeliveryFailures records deliveries that fail and clears them once they
-// succeed; a record that cannot be written is not worth failing a delivery.
-type DeliveryFailures interface {
-	DeliveryFailed(ctx context.Context, caseID string) error
-	DeliverySucceeded(ctx context.Context, caseID string) error
 }
 
 // Deliver sends a case; the receiver deduplicates by case and kind (and
@@ -464,13 +453,6 @@ func (d *Deliveries) Deliver(ctx context.Context, req DeliverRequest) (Receipt, 
 		receipt, err = d.FITConnect.Submit(ctx, req.Target, max(req.Round, 1), req.Submission)
 	} else {
 		receipt, err = d.Fachverfahren.Deliver(ctx, req.Target, req.Kind, req.Submission)
-	}
-	if d.Failures != nil {
-		if err != nil {
-			_ = d.Failures.DeliveryFailed(ctx, req.Submission.CaseID)
-		} else if retried(ctx) {
-			_ = d.Failures.DeliverySucceeded(ctx, req.Submission.CaseID)
-		}
 	}
 	if err == nil {
 		// A delivery whose entry cannot be written is tried again; the
@@ -491,16 +473,6 @@ func (d *Deliveries) SubmissionOutcome(ctx context.Context, req OutcomeRequest) 
 	if err != nil {
 		return out, fmt.Errorf("outcome of submission %s of case %s: %w", req.Submission.SubmissionID, req.CaseID, err)
 	}
-	if d.Failures != nil {
-		// A rejected case counts among the failing deliveries until a
-		// resend is accepted.
-		switch out.Outcome {
-		case OutcomeRejected:
-			_ = d.Failures.DeliveryFailed(ctx, req.CaseID)
-		case OutcomeAccepted:
-			_ = d.Failures.DeliverySucceeded(ctx, req.CaseID)
-		}
-	}
 	if out.Outcome != OutcomePending {
 		detail := req.Target + " " + out.Outcome + " submission " + req.Submission.SubmissionID
 		if err := d.audit(ctx, "case.deliver.outcome", req.CaseID, detail); err != nil {
@@ -520,12 +492,6 @@ func (d *Deliveries) audit(ctx context.Context, action, caseID, detail string) e
 		return fmt.Errorf("record the delivery of case %s: %w", caseID, err)
 	}
 	return nil
-}
-
-// retried reports whether this is a later attempt of an activity, after a
-// failure; only then can there be a failure to clear.
-func retried(ctx context.Context) bool {
-	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
 }
 
 // Withdraw tells the receiver that the applicant withdrew the case.

@@ -14,7 +14,7 @@ import (
 type CallFailures interface {
 	CallFailed(ctx context.Context, f ozgflow.CallFailure) error
 	CallSucceeded(ctx context.Context, caseID, target string) error
-	ForgetCallFailure(ctx context.Context, caseID string) error
+	ForgetCallFailure(ctx context.Context, caseID, target string) error
 }
 
 // callTargets are the activities that call a system outside ozgflow and

@@ -70,20 +70,54 @@ func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 // errNotStuck says that a candidate no longer waits on its target.
 var errNotStuck = errors.New("not stuck")
 
+// WaitsOn says whether a candidate of the index of failing calls still
+// waits on its call: its workflow runs and the call is pending. A candidate
+// that does not is forgotten. The operator's alerts ask it before they
+// count a target as failing.
+func (s *Service) WaitsOn(ctx context.Context, f ozgflow.CallFailure) (bool, error) {
+	_, err := s.pendingCall(ctx, f)
+	switch {
+	case errors.Is(err, errNotStuck):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 // stuck completes a candidate from Temporal and the projection; a case
 // whose workflow ended or whose call is no longer pending is forgotten.
 func (s *Service) stuck(ctx context.Context, f ozgflow.CallFailure) (StuckCase, error) {
+	sc, err := s.pendingCall(ctx, f)
+	if err != nil {
+		return sc, err
+	}
+	if c, err := s.Store.Case(ctx, f.CaseID); err == nil {
+		sc.CaseNumber, sc.Service, sc.Authority = c.CaseNumber, c.Service, c.Authority
+		sc.ServiceName = c.ServiceName
+		if sc.ServiceName == "" {
+			sc.ServiceName = s.ServiceName(c.Service)
+		}
+		sc.AuthorityName = s.AuthorityName(c.Authority)
+	}
+	return sc, nil
+}
+
+// pendingCall completes a candidate from Temporal: its pending call's
+// attempts, last failure and next attempt. A case whose workflow ended is
+// forgotten on every target, a call no longer pending on its target.
+func (s *Service) pendingCall(ctx context.Context, f ozgflow.CallFailure) (StuckCase, error) {
 	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, ozgflow.CaseWorkflowID(f.CaseID), "")
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		_ = s.Store.ForgetCallFailure(ctx, f.CaseID)
+		_ = s.Store.ForgetCallFailure(ctx, f.CaseID, "")
 		return StuckCase{}, errNotStuck
 	case err != nil:
 		return StuckCase{}, FromTemporal(err)
 	}
 	if desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		_ = s.Store.ForgetCallFailure(ctx, f.CaseID)
+		_ = s.Store.ForgetCallFailure(ctx, f.CaseID, "")
 		return StuckCase{}, errNotStuck
 	}
 	sc := StuckCase{CaseID: f.CaseID, Target: f.Target, Operation: f.Operation, Since: f.Since,
@@ -103,7 +137,7 @@ func (s *Service) stuck(ctx context.Context, f ozgflow.CallFailure) (StuckCase, 
 		}
 		sc.Attempts = max(sc.Attempts, made)
 		if fail := pa.GetLastFailure(); fail != nil && fail.GetMessage() != "" {
-			sc.LastError = fail.GetMessage()
+			sc.LastError = ozgflow.RedactCallError(fail.GetMessage())
 		}
 		if t := pa.GetLastStartedTime(); t != nil && t.AsTime().After(sc.LastAttemptAt) {
 			sc.LastAttemptAt = t.AsTime()
@@ -114,16 +148,8 @@ func (s *Service) stuck(ctx context.Context, f ozgflow.CallFailure) (StuckCase, 
 		}
 	}
 	if !found {
-		_ = s.Store.ForgetCallFailure(ctx, f.CaseID)
+		_ = s.Store.ForgetCallFailure(ctx, f.CaseID, f.Target)
 		return StuckCase{}, errNotStuck
-	}
-	if c, err := s.Store.Case(ctx, f.CaseID); err == nil {
-		sc.CaseNumber, sc.Service, sc.Authority = c.CaseNumber, c.Service, c.Authority
-		sc.ServiceName = c.ServiceName
-		if sc.ServiceName == "" {
-			sc.ServiceName = s.ServiceName(c.Service)
-		}
-		sc.AuthorityName = s.AuthorityName(c.Authority)
 	}
 	return sc, nil
 }
@@ -140,7 +166,7 @@ func (s *Service) StuckCase(ctx context.Context, caseID string) (StuckCase, erro
 		}
 		sc, err := s.stuck(ctx, f)
 		if errors.Is(err, errNotStuck) {
-			break
+			continue // the case may wait on another target
 		}
 		return sc, err
 	}
@@ -194,7 +220,7 @@ func (s *Service) CancelStuck(ctx context.Context, caseID, reason string, by ozg
 	}
 	err := s.Update(ctx, caseID, ozgflow.UpdateCancel, &state, ozgflow.Cancellation{Reason: reason, By: by.Subject})
 	if err == nil {
-		_ = s.Store.ForgetCallFailure(ctx, caseID)
+		_ = s.Store.ForgetCallFailure(ctx, caseID, "")
 	}
 	return state, err
 }

@@ -2,6 +2,7 @@ package locale
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -45,7 +46,25 @@ func init() {
 	}
 }
 
-var httpStatus = regexp.MustCompile(`\b([1-5]\d\d)\b`)
+// httpStatus finds an HTTP status in an adapter's message: the status
+// line after the prefix ("fachverfahren x: 503 Service Unavailable"), "answer
+// 503", "status 503" or "HTTP/1.1 503"; not any three digits, such as a
+// port ("smtp mail:587: …").
+var httpStatus = regexp.MustCompile(`(?i)(?:^|: |answer |status:? |http/\d(?:\.\d)? )([1-5]\d\d)(?:[ :,;)]|$)`)
+
+// CallStatus returns the HTTP status a failed call's message names, or 0
+// when it names none. A mail server's reply codes are not HTTP statuses.
+func CallStatus(msg string) int {
+	if strings.HasPrefix(strings.ToLower(msg), "smtp") {
+		return 0
+	}
+	m := httpStatus.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
 
 // CallError says in German what a failed call to an external system
 // means, from the adapter's technical message: not reachable, no answer
@@ -61,7 +80,8 @@ func CallError(msg string) string {
 		strings.Contains(m, "connection reset") || strings.Contains(m, "eof"):
 		return "Das Zielsystem ist nicht erreichbar."
 	}
-	if s := httpStatus.FindString(msg); s != "" {
+	if n := CallStatus(msg); n != 0 {
+		s := strconv.Itoa(n)
 		switch {
 		case s == "429":
 			return "Das Zielsystem ist überlastet (Status 429) und bittet, später zu senden."

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ozgflow/ozgflow/activities"
+	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/worker"
 )
 
@@ -123,8 +124,9 @@ func startAlerts(ctx context.Context, cfg Config, conn connection, mailer activi
 			logger.Warn("Alerts are not mailed: OZGFLOW_OPERATOR_EMAIL needs OZGFLOW_SMTP_ADDR")
 		}
 	}
-	alerts := &worker.Alerts{Targets: conn.store, Policies: policies, Notify: sender.Send, Metrics: conn.metrics,
-		Logger: logger, Interval: cfg.AlertCheck}
+	cases := &casework.Service{Temporal: conn.temporal, Store: conn.store, Namespace: cfg.TemporalNamespace, Logger: logger}
+	alerts := &worker.Alerts{Targets: conn.store, Waits: cases.WaitsOn, Policies: policies, Notify: sender.Send,
+		Metrics: conn.metrics, Logger: logger, Interval: cfg.AlertCheck}
 	labelled(ctx, ProfileWorker, func() {
 		stops.addFunc(sync.OnceFunc(background(ctx, logger, "Alerts", alerts.Run)))
 	})

@@ -136,7 +136,12 @@ func TestDashboardFigures(t *testing.T) {
 	if err := s.SaveCase(ctx, stuck); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeliveryFailed(ctx, stuck.ID); err != nil {
+	if err := s.CallFailed(ctx, ozgflow.CallFailure{CaseID: stuck.ID, Target: "gewerbe-leipzig", Operation: "Deliver",
+		Error: "503 Service Unavailable", Attempt: 3, At: start}); err != nil {
+		t.Fatal(err)
+	}
+	// Its notice mail going out leaves the delivery failing.
+	if err := s.CallSucceeded(ctx, stuck.ID, ozgflow.TargetMail); err != nil {
 		t.Fatal(err)
 	}
 	stats, err := reports.Dashboard(ctx, s, leipzig, reports.Period{}, start.Add(30*24*time.Hour))

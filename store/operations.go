@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,24 +14,31 @@ import (
 )
 
 // The index of failing external calls: which cases wait on a target whose
-// calls fail (one record per case, its last failure and since when), and
-// since when each target fails without a success in between. The worker
-// writes it at every attempt of an external call; it is a cheap list of
-// candidates, while Temporal says whether a case still waits. Losing it
-// loses nothing: the next failing attempt writes it again.
+// calls fail (one record per case and target, its last failure and since
+// when), and since when each target fails without a success in between.
+// The worker writes it at every attempt of an external call; it is a cheap
+// list of candidates, while Temporal says whether a case still waits.
+// Losing it loses nothing: the next failing attempt writes it again.
 
 func (s *Store) callsKey() string   { return s.prefix + "ops:calls" }
 func (s *Store) targetsKey() string { return s.prefix + "ops:targets" }
 func (s *Store) alertedKey() string { return s.prefix + "ops:alerted" }
 
+// callField names the record of a case's calls to one target: a case may
+// wait on a Fachverfahren while its notice mail succeeds.
+func callField(caseID, target string) string { return caseID + "|" + target }
+
 // CallFailed records a failed attempt of a case's call to f.Target. The
 // run's start (Since) stays that of the case's earlier failures on the same
-// target, and the target counts as failing from its first failure on.
+// target, and the target counts as failing from its first failure on. The
+// message is kept without e-mail addresses.
 func (s *Store) CallFailed(ctx context.Context, f ozgflow.CallFailure) error {
 	f.Since = f.At
-	if b, err := s.rdb.HGet(ctx, s.callsKey(), f.CaseID).Bytes(); err == nil {
+	f.Error = ozgflow.RedactCallError(f.Error)
+	field := callField(f.CaseID, f.Target)
+	if b, err := s.rdb.HGet(ctx, s.callsKey(), field).Bytes(); err == nil {
 		var prev ozgflow.CallFailure
-		if json.Unmarshal(b, &prev) == nil && prev.Target == f.Target && !prev.Since.IsZero() && prev.Since.Before(f.At) {
+		if json.Unmarshal(b, &prev) == nil && !prev.Since.IsZero() && prev.Since.Before(f.At) {
 			f.Since = prev.Since
 		}
 	} else if err != redis.Nil {
@@ -41,7 +49,8 @@ func (s *Store) CallFailed(ctx context.Context, f ozgflow.CallFailure) error {
 		return err
 	}
 	p := s.rdb.TxPipeline()
-	p.HSet(ctx, s.callsKey(), f.CaseID, b)
+	p.HSet(ctx, s.callsKey(), field, b)
+	p.HDel(ctx, s.callsKey(), f.CaseID) // a record of the case alone, as kept before
 	p.HSetNX(ctx, s.targetsKey(), f.Target, f.At.UTC().Format(time.RFC3339Nano))
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("record failing call of case %s: %w", f.CaseID, err)
@@ -49,11 +58,12 @@ func (s *Store) CallFailed(ctx context.Context, f ozgflow.CallFailure) error {
 	return nil
 }
 
-// CallSucceeded clears the case's failing call and the target's failure:
-// the target answers again.
+// CallSucceeded clears the case's failing call to the target and the
+// target's failure: the target answers again. The case's calls to other
+// targets keep their records.
 func (s *Store) CallSucceeded(ctx context.Context, caseID, target string) error {
 	p := s.rdb.Pipeline()
-	p.HDel(ctx, s.callsKey(), caseID)
+	p.HDel(ctx, s.callsKey(), callField(caseID, target))
 	p.HDel(ctx, s.targetsKey(), target)
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("clear failing call of case %s: %w", caseID, err)
@@ -62,9 +72,23 @@ func (s *Store) CallSucceeded(ctx context.Context, caseID, target string) error 
 }
 
 // ForgetCallFailure drops the record of a case that no longer waits on a
-// target (it was cancelled, ended, or its call failed for good).
-func (s *Store) ForgetCallFailure(ctx context.Context, caseID string) error {
-	if err := s.rdb.HDel(ctx, s.callsKey(), caseID).Err(); err != nil {
+// target (its call failed for good, or it was resent); an empty target
+// drops the case's records of every target (it was cancelled or ended).
+func (s *Store) ForgetCallFailure(ctx context.Context, caseID, target string) error {
+	fields := []string{caseID, callField(caseID, target)} // with a record of the case alone, as kept before
+	if target == "" {
+		keys, err := s.rdb.HKeys(ctx, s.callsKey()).Result()
+		if err != nil {
+			return fmt.Errorf("forget failing calls of case %s: %w", caseID, err)
+		}
+		fields = []string{caseID}
+		for _, k := range keys {
+			if strings.HasPrefix(k, caseID+"|") {
+				fields = append(fields, k)
+			}
+		}
+	}
+	if err := s.rdb.HDel(ctx, s.callsKey(), fields...).Err(); err != nil {
 		return fmt.Errorf("forget failing call of case %s: %w", caseID, err)
 	}
 	return nil
@@ -92,6 +116,22 @@ func (s *Store) CallFailures(ctx context.Context) ([]ozgflow.CallFailure, error)
 	return out, nil
 }
 
+// FailingDeliveries returns the cases whose delivery to a Fachverfahren
+// or archive fails right now, for the dashboard.
+func (s *Store) FailingDeliveries(ctx context.Context) (map[string]bool, error) {
+	calls, err := s.CallFailures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, f := range calls {
+		if f.Operation == "Deliver" {
+			out[f.CaseID] = true
+		}
+	}
+	return out, nil
+}
+
 // FailingTargets returns each target that fails right now and since when.
 func (s *Store) FailingTargets(ctx context.Context) (map[string]time.Time, error) {
 	return s.targetTimes(ctx, s.targetsKey())
@@ -102,15 +142,29 @@ func (s *Store) ClearTarget(ctx context.Context, target string) error {
 	return s.rdb.HDel(ctx, s.targetsKey(), target).Err()
 }
 
-// MarkAlerted notes that the operator was alerted of the target's
-// failure that began at since; it reports false when that was noted
+// markAlerted notes an incident (a target and the start of its failure)
+// unless that very incident is noted; a mark of an earlier incident is
+// replaced.
+var markAlerted = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`)
+
+// clearAlerted drops the mark of an incident, if it is still the one noted.
+var clearAlerted = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])`)
+
+// MarkAlerted notes that the operator is alerted of the target's failure
+// that began at since; it reports false when that incident was noted
 // before, so that an incident is alerted once however many workers watch.
+// A mark of an earlier incident of the target gives way to the new one.
 func (s *Store) MarkAlerted(ctx context.Context, target string, since time.Time) (bool, error) {
-	ok, err := s.rdb.HSetNX(ctx, s.alertedKey(), target, since.UTC().Format(time.RFC3339Nano)).Result()
+	n, err := markAlerted.Run(ctx, s.rdb, []string{s.alertedKey()}, target, since.UTC().Format(time.RFC3339Nano)).Int()
 	if err != nil {
 		return false, fmt.Errorf("note alert of %s: %w", target, err)
 	}
-	return ok, nil
+	return n == 1, nil
 }
 
 // AlertedTargets returns the targets the operator was alerted of and not
@@ -119,10 +173,12 @@ func (s *Store) AlertedTargets(ctx context.Context) (map[string]time.Time, error
 	return s.targetTimes(ctx, s.alertedKey())
 }
 
-// ClearAlerted notes that the operator was told of the target's recovery;
-// it reports false when another worker did so first.
-func (s *Store) ClearAlerted(ctx context.Context, target string) (bool, error) {
-	n, err := s.rdb.HDel(ctx, s.alertedKey(), target).Result()
+// ClearAlerted drops the mark of the target's incident that began at
+// since: its recovery is told, or its alert could not be sent and is tried
+// again. It reports false when that mark is gone (another worker did it)
+// or belongs to another incident.
+func (s *Store) ClearAlerted(ctx context.Context, target string, since time.Time) (bool, error) {
+	n, err := clearAlerted.Run(ctx, s.rdb, []string{s.alertedKey()}, target, since.UTC().Format(time.RFC3339Nano)).Int()
 	if err != nil {
 		return false, fmt.Errorf("clear alert of %s: %w", target, err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,34 +35,94 @@ func TestFailingCallsKeepSinceWhenAndClearOnSuccess(t *testing.T) {
 	if !targets["dms"].Equal(t0) || !targets["payment"].Equal(t0.Add(2*time.Minute)) {
 		t.Errorf("failing targets = %v", targets)
 	}
-	// The same case failing on another target starts a new run.
+	// The same case failing on another target is a record of its own.
 	if err := s.CallFailed(ctx, ozgflow.CallFailure{CaseID: "c1", Target: "gewerbe-leipzig", Operation: "Deliver",
 		Error: "503", Attempt: 1, At: t0.Add(4 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.CallFailures(ctx)
-	if got[1].CaseID != "c1" || !got[1].Since.Equal(t0.Add(4*time.Minute)) {
-		t.Errorf("after a change of target: %+v", got)
+	if len(got) != 3 || got[0].Target != "dms" || !got[0].Since.Equal(t0) ||
+		got[2].CaseID != "c1" || got[2].Target != "gewerbe-leipzig" || !got[2].Since.Equal(t0.Add(4*time.Minute)) {
+		t.Errorf("after a second target: %+v", got)
 	}
 	if err := s.CallSucceeded(ctx, "c2", "payment"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.CallFailures(ctx)
 	targets, _ = s.FailingTargets(ctx)
-	if len(got) != 1 || got[0].CaseID != "c1" || !targets["payment"].IsZero() || targets["dms"].IsZero() {
+	if len(got) != 2 || got[0].CaseID != "c1" || !targets["payment"].IsZero() || targets["dms"].IsZero() {
 		t.Errorf("after a success: failures %+v targets %v", got, targets)
 	}
-	// Alerts are noted once per incident.
+	// A case that ended is forgotten on every target.
+	if err := s.ForgetCallFailure(ctx, "c1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.CallFailures(ctx); len(got) != 0 {
+		t.Errorf("after forgetting c1: %+v", got)
+	}
+}
+
+func TestACaseWaitingOnOneTargetStaysWhenAnotherAnswers(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "test:")
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	fail := func(target, op string, at time.Time) {
+		t.Helper()
+		if err := s.CallFailed(ctx, ozgflow.CallFailure{CaseID: "c1", Target: target, Operation: op,
+			Error: "smtp mail:25: 550 5.1.1 <anna.beispiel@example.org>: Recipient address rejected", Attempt: 1, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail("gewerbe-leipzig", "Deliver", t0)
+	fail("mail", "Email", t0.Add(time.Minute))
+	fail("gewerbe-leipzig", "Deliver", t0.Add(2*time.Minute))
+	// The notice mail goes out; the delivery still fails and keeps its start.
+	if err := s.CallSucceeded(ctx, "c1", "mail"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.CallFailures(ctx)
+	if len(got) != 1 || got[0].Target != "gewerbe-leipzig" || !got[0].Since.Equal(t0) {
+		t.Fatalf("the delivery's record after the mail's success: %+v", got)
+	}
+	if strings.Contains(got[0].Error, "anna.beispiel@example.org") || !strings.Contains(got[0].Error, "550 5.1.1") {
+		t.Errorf("kept error = %q, want it without the address", got[0].Error)
+	}
+	// A payment refused for good leaves only its own record.
+	fail("payment", "CreatePayment", t0.Add(3*time.Minute))
+	if err := s.ForgetCallFailure(ctx, "c1", "payment"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.CallFailures(ctx); len(got) != 1 || got[0].Target != "gewerbe-leipzig" {
+		t.Errorf("after the payment's refusal: %+v", got)
+	}
+}
+
+func TestAnAlertIsNotedPerIncident(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "test:")
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	if first, err := s.MarkAlerted(ctx, "dms", t0); err != nil || !first {
 		t.Fatalf("first alert: %v %v", first, err)
 	}
 	if first, _ := s.MarkAlerted(ctx, "dms", t0); first {
 		t.Error("a second alert of the same incident")
 	}
-	if cleared, _ := s.ClearAlerted(ctx, "dms"); !cleared {
+	// The target recovered and failed again between two checks: the new
+	// incident is alerted, and the old one's recovery no longer clears it.
+	t1 := t0.Add(time.Hour)
+	if first, _ := s.MarkAlerted(ctx, "dms", t1); !first {
+		t.Error("a new incident of the same target not alerted")
+	}
+	if cleared, _ := s.ClearAlerted(ctx, "dms", t0); cleared {
+		t.Error("the old incident's recovery cleared the new incident's mark")
+	}
+	if got, _ := s.AlertedTargets(ctx); !got["dms"].Equal(t1) {
+		t.Errorf("alerted = %v, want dms since %v", got, t1)
+	}
+	if cleared, _ := s.ClearAlerted(ctx, "dms", t1); !cleared {
 		t.Error("recovery not noted")
 	}
-	if cleared, _ := s.ClearAlerted(ctx, "dms"); cleared {
+	if cleared, _ := s.ClearAlerted(ctx, "dms", t1); cleared {
 		t.Error("a second recovery of the same incident")
 	}
 }

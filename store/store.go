@@ -277,31 +277,6 @@ func (s *Store) writeNotices(ctx context.Context, p redis.Pipeliner, c ozgflow.C
 	}
 }
 
-func (s *Store) failingKey() string { return s.prefix + "deliveries:failing" }
-
-// DeliveryFailed notes that a case's delivery fails right now.
-func (s *Store) DeliveryFailed(ctx context.Context, caseID string) error {
-	return s.rdb.SAdd(ctx, s.failingKey(), caseID).Err()
-}
-
-// DeliverySucceeded clears a failing delivery.
-func (s *Store) DeliverySucceeded(ctx context.Context, caseID string) error {
-	return s.rdb.SRem(ctx, s.failingKey(), caseID).Err()
-}
-
-// FailingDeliveries returns the cases whose delivery fails right now.
-func (s *Store) FailingDeliveries(ctx context.Context) (map[string]bool, error) {
-	ids, err := s.rdb.SMembers(ctx, s.failingKey()).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read failing deliveries: %w", err)
-	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
-}
-
 // EachCase calls fn with every case of an authority, oldest submission first,
 // reading them in batches so that memory stays flat however many there are.
 func (s *Store) EachCase(ctx context.Context, ars string, fn func(ozgflow.Case) error) error {

@@ -25,7 +25,7 @@ type FailingTargets interface {
 	ClearTarget(ctx context.Context, target string) error
 	MarkAlerted(ctx context.Context, target string, since time.Time) (bool, error)
 	AlertedTargets(ctx context.Context) (map[string]time.Time, error)
-	ClearAlerted(ctx context.Context, target string) (bool, error)
+	ClearAlerted(ctx context.Context, target string, since time.Time) (bool, error)
 }
 
 // Alert tells the operator that a target has failed for longer than its
@@ -37,7 +37,11 @@ type Alert struct {
 	At        time.Time     `json:"at"`             // when the check saw it
 	Failing   time.Duration `json:"failingSeconds"` // how long it failed, in nanoseconds in Go, seconds in JSON
 	Cases     int           `json:"cases"`          // cases waiting on the target
+	// LastError says in German how the last call failed
+	// (locale.CallError); the technical message stays out of alerts, it
+	// may name a person.
 	LastError string        `json:"lastError,omitempty"`
+	Status    int           `json:"status,omitempty"` // the HTTP status of the last failure, if any
 	Threshold time.Duration `json:"thresholdSeconds"` // the target's alert threshold
 }
 
@@ -60,6 +64,9 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 type Alerts struct {
 	Targets  FailingTargets
 	Policies TargetPolicies
+	// Waits says whether a case of the index still waits on its call
+	// (casework.Service.WaitsOn asks Temporal); nil trusts the index.
+	Waits func(ctx context.Context, f ozgflow.CallFailure) (bool, error)
 	// Notify sends an alert or recovery to the operator; nil only logs.
 	Notify  func(ctx context.Context, a Alert) error
 	Metrics *metrics.Metrics
@@ -109,23 +116,54 @@ func (a *Alerts) Check(ctx context.Context) error {
 		return err
 	}
 	waiting := map[string][]ozgflow.CallFailure{}
+	var errs []error
 	for _, f := range calls {
+		if a.Waits != nil {
+			waits, err := a.Waits(ctx, f)
+			if err != nil {
+				errs = append(errs, err) // unknown: counted as waiting
+			} else if !waits {
+				continue
+			}
+		}
 		waiting[f.Target] = append(waiting[f.Target], f)
 	}
 	alerted, err := a.Targets.AlertedTargets(ctx)
 	if err != nil {
 		return err
 	}
-	var errs []error
 	for _, target := range sortedTargets(failing) {
-		since := failing[target]
 		if len(waiting[target]) == 0 {
 			if err := a.Targets.ClearTarget(ctx, target); err != nil {
 				errs = append(errs, err)
 			}
 			delete(failing, target)
+		}
+	}
+	// Incidents alerted that are over: the target answers, no case waits
+	// on it, or it recovered and fails again since another time.
+	for _, target := range sortedTargets(alerted) {
+		since := alerted[target]
+		if cur, still := failing[target]; still && cur.Equal(since) {
 			continue
 		}
+		first, err := a.Targets.ClearAlerted(ctx, target, since)
+		if err != nil || !first {
+			errs = append(errs, err)
+			continue
+		}
+		a.Logger.Info("External target recovered", "target", target, "since", since, "failed", now.Sub(since).Round(time.Second))
+		if err := a.notify(ctx, Alert{Target: target, Recovered: true, Since: since, At: now,
+			Failing: max(now.Sub(since), 0), Threshold: a.Policies.For(target).AlertAfter}); err != nil {
+			errs = append(errs, err)
+			if _, still := failing[target]; !still {
+				// Told at the next check.
+				_, _ = a.Targets.MarkAlerted(ctx, target, since)
+			}
+		}
+	}
+	for _, target := range sortedTargets(failing) {
+		since := failing[target]
 		d := max(now.Sub(since), 0)
 		a.gauge(target, d)
 		policy := a.Policies.For(target)
@@ -142,24 +180,17 @@ func (a *Alerts) Check(ctx context.Context) error {
 		}
 		last := latest(waiting[target])
 		alert := Alert{Target: target, Since: since, At: now, Failing: d, Cases: len(waiting[target]),
-			LastError: last.Error, Threshold: policy.AlertAfter}
+			LastError: locale.CallError(last.Error), Status: locale.CallStatus(last.Error), Threshold: policy.AlertAfter}
 		a.Logger.Error("External target failing longer than its threshold", "target", target, "since", since,
-			"failing", d.Round(time.Second), "threshold", policy.AlertAfter, "cases", alert.Cases, "lastError", last.Error)
-		errs = append(errs, a.notify(ctx, alert))
-	}
-	for _, target := range sortedTargets(alerted) {
-		if _, still := failing[target]; still {
-			continue
-		}
-		first, err := a.Targets.ClearAlerted(ctx, target)
-		if err != nil || !first {
+			"failing", d.Round(time.Second), "threshold", policy.AlertAfter, "cases", alert.Cases,
+			"lastError", alert.LastError, "status", alert.Status)
+		if err := a.notify(ctx, alert); err != nil {
+			// Not sent: the next check tries again.
 			errs = append(errs, err)
-			continue
+			if _, err := a.Targets.ClearAlerted(ctx, target, since); err != nil {
+				errs = append(errs, err)
+			}
 		}
-		since := alerted[target]
-		a.Logger.Info("External target recovered", "target", target, "since", since, "failed", now.Sub(since).Round(time.Second))
-		errs = append(errs, a.notify(ctx, Alert{Target: target, Recovered: true, Since: since, At: now,
-			Failing: max(now.Sub(since), 0), Threshold: a.Policies.For(target).AlertAfter}))
 	}
 	for target := range a.shown {
 		if _, still := failing[target]; !still {
@@ -226,10 +257,11 @@ type AlertSender struct {
 }
 
 // Send sends one alert both ways; the mail's ID makes a repeat arrive once
-// where the mail system honours it.
+// where the mail system honours it. An alert about the mail server itself
+// goes by webhook only: it could not be mailed.
 func (s AlertSender) Send(ctx context.Context, a Alert) error {
 	var errs []error
-	if s.Mailer != nil && s.To != "" {
+	if s.Mailer != nil && s.To != "" && a.Target != ozgflow.TargetMail {
 		kind := "alert"
 		if a.Recovered {
 			kind = "recovery"

@@ -62,8 +62,9 @@ func (p TargetPolicies) For(target string) TargetPolicy {
 // callTracking bounds every attempt of an external call by its target's
 // timeout, counts it in the metrics by target, operation and outcome, and
 // keeps the index of failing calls: a failed attempt is recorded, a
-// success clears the case and the target, and a call that failed for good
-// leaves the case, which waits on it no more.
+// success clears the case's call and the target, a call that failed for
+// good (refused, or its last attempt) leaves the case, which waits on it no
+// more, and a cancelled attempt is no failure of the target.
 type callTracking struct {
 	interceptor.WorkerInterceptorBase
 	policies TargetPolicies
@@ -109,11 +110,16 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	rec, done := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer done()
 	var recErr error
-	switch outcome {
-	case metrics.CallOK:
+	switch {
+	case outcome == metrics.CallOK:
 		recErr = s.c.failures.CallSucceeded(rec, caseID, target)
-	case metrics.CallRejected:
-		recErr = s.c.failures.ForgetCallFailure(rec, caseID)
+	case outcome == metrics.CallRejected || lastAttempt(info):
+		// Failed for good: the case waits on this call no more.
+		recErr = s.c.failures.ForgetCallFailure(rec, caseID, target)
+	case errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		// Cancelled (the case ended, the worker stops): the target did
+		// not fail; the record stays as it was, and whether the case still
+		// waits is Temporal's to say.
 	default:
 		text := err.Error()
 		if len(text) > maxErrorText {
@@ -126,6 +132,13 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 		s.c.logger.Warn("Failing calls not recorded", "target", target, "error", recErr)
 	}
 	return res, err
+}
+
+// lastAttempt says whether a failed attempt was the last its retry policy
+// allows, so that the call failed for good; unknown without a policy.
+func lastAttempt(info activity.Info) bool {
+	p := info.RetryPolicy
+	return p != nil && p.MaximumAttempts > 0 && info.Attempt >= p.MaximumAttempts
 }
 
 // callOutcome names how an attempt ended: ok, rejected (a non-retryable

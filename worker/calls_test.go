@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
@@ -67,10 +68,10 @@ func (r *recordedCalls) CallSucceeded(_ context.Context, caseID, target string) 
 	return nil
 }
 
-func (r *recordedCalls) ForgetCallFailure(_ context.Context, caseID string) error {
+func (r *recordedCalls) ForgetCallFailure(_ context.Context, caseID, target string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.forgotten = append(r.forgotten, caseID)
+	r.forgotten = append(r.forgotten, caseID+" "+target)
 	return nil
 }
 
@@ -128,6 +129,38 @@ func TestARejectedCallLeavesTheIndex(t *testing.T) {
 	}
 	if got := counterValue(t, m, "gewerbe-leipzig", "Deliver", metrics.CallRejected); got != 1 {
 		t.Errorf("rejected calls: %v", got)
+	}
+}
+
+// The test environment does not hand activities their retry policy, as
+// the server does; the decision is tested on the activity's info.
+func TestTheLastAttemptOfARetryPolicyIsAFailureForGood(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		attempt int32
+		policy  *temporal.RetryPolicy
+		want    bool
+	}{
+		{"poll, second of two", 2, &temporal.RetryPolicy{MaximumAttempts: 2}, true},
+		{"poll, first of two", 1, &temporal.RetryPolicy{MaximumAttempts: 2}, false},
+		{"delivery, unlimited", 40, &temporal.RetryPolicy{}, false},
+		{"policy unknown", 5, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := lastAttempt(activity.Info{Attempt: tc.attempt, RetryPolicy: tc.policy}); got != tc.want {
+				t.Errorf("lastAttempt = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestACancelledAttemptIsNoFailureOfTheTarget(t *testing.T) {
+	rec, _, err := runDelivery(t, []error{context.Canceled, nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.failed) != 0 || len(rec.succeeded) != 1 {
+		t.Errorf("index: failed %+v succeeded %v, want no failure recorded", rec.failed, rec.succeeded)
 	}
 }
 

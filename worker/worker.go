@@ -79,8 +79,6 @@ type Adapters struct {
 	// destinations.
 	FITConnect  activities.Submitter
 	Projections activities.ProjectionStore
-	// DeliveryFailures, if set, keeps which deliveries fail right now.
-	DeliveryFailures activities.DeliveryFailures
 	// CallFailures, if set, keeps which cases' calls to external systems
 	// fail right now, and since when each target fails.
 	CallFailures activities.CallFailures
@@ -132,7 +130,7 @@ func Register(w worker.Registry, a Adapters) {
 	if a.Records != nil {
 		trail = a.Records
 	}
-	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, FITConnect: a.FITConnect, Failures: a.DeliveryFailures, Trail: trail})
+	w.RegisterActivity(&activities.Deliveries{Fachverfahren: a.Fachverfahren, FITConnect: a.FITConnect, Trail: trail})
 	w.RegisterActivity(&activities.Projections{Store: a.Projections})
 	w.RegisterActivity(&activities.Notices{Mailer: a.Mailer, StatusURL: a.StatusURL})
 	w.RegisterActivity(&activities.CaseNumbers{Store: a.CaseNumbers})

@@ -27,21 +27,13 @@ var (
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	}
-	// providerOptions: calls to the signer, retried briefly.
+	// providerOptions: calls to the signer and to the payment provider
+	// (opening and refunding a payment). The provider deduplicates by
+	// request ID and refunds once, so a retry is safe; the client bounds
+	// each call (OZGFLOW_PAYMENT_TIMEOUT, default 10 s) and a refused request
+	// is not retried. A provider that is down is tried again after 1, 2, 4 …
+	// s, at most a minute apart, until it answers.
 	providerOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	}
-	// paymentOptions: opening and refunding a payment. The provider
-	// deduplicates by request ID and refunds once, so a retry is safe; the
-	// client bounds each call (OZGFLOW_PAYMENT_TIMEOUT, default 10 s) and a
-	// refused request is not retried. A provider that is down is tried
-	// again after 1, 2, 4 … s, at most a minute apart, until it answers.
-	paymentOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,

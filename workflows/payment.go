@@ -75,7 +75,7 @@ func (c *caseImpl) openPayment(ctx workflow.Context) error {
 		Items:     p.Items,
 	}
 	var info activities.PaymentInfo
-	if err := c.execute(ctx, paymentOptions, payments.CreatePayment, req).Get(ctx, &info); err != nil {
+	if err := c.execute(ctx, providerOptions, payments.CreatePayment, req).Get(ctx, &info); err != nil {
 		return fmt.Errorf("open payment: %w", err)
 	}
 	p.Attempt, p.ID, p.RedirectURL, p.Status = attempt, info.PaymentID, info.RedirectURL, info.Status

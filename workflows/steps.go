@@ -282,7 +282,7 @@ func (c *caseImpl) compensate(ctx workflow.Context) {
 	if p := c.state.Payment; p != nil && p.Status == ozgflow.PaymentPayed && p.Refund != ozgflow.RefundRefunded {
 		p.Refund = ozgflow.RefundPending
 		var info activities.PaymentInfo
-		if err := c.execute(ctx, paymentOptions, payments.Refund, p.ID).Get(ctx, &info); err != nil {
+		if err := c.execute(ctx, providerOptions, payments.Refund, p.ID).Get(ctx, &info); err != nil {
 			c.logger.Error("Refund failed", "error", err)
 		} else {
 			p.Refund = ozgflow.RefundRefunded

@@ -32,7 +32,7 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//caption[contains(., "gestörtes System")]`, chromedp.BySearch),
 		chromedp.Click(`summary`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#erneut-`+s.ID, chromedp.ByID),
+		chromedp.WaitVisible(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
 	for _, want := range []string{"Hundesteuer", "steueramt-dresden", "Das Zielsystem meldet einen Fehler", "Erneut senden", "Abbrechen"} {
@@ -46,7 +46,7 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	d.Fachverfahren.SetDown(false)
 	var url string
 	run(t, ctx, "resend from the page",
-		chromedp.Click(`#erneut-`+s.ID, chromedp.ByID),
+		chromedp.Click(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
 		chromedp.Click(`//form[contains(@action, "/erneut")]//button`, chromedp.BySearch),
 		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
 		chromedp.Location(&url),
