@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/internal/fitconnecttest"
 	"github.com/ozgflow/ozgflow/internal/oidctest"
 	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
@@ -58,7 +59,12 @@ func TestSuiteAgainstSeparateProcesses(t *testing.T) {
 	temporalAddr, gatewayAddr, sandboxAddr, workerOps := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	smtpAddr := freeAddr(t)
 	fachverfahrenSecret := newSecret()
+	// The gateway serves the FIT-Connect intake with keys made beforehand,
+	// as in production (the test binaries share them).
+	fitconnecttest.Keys(t)
 	common := []string{
+		"OZGFLOW_FITCONNECT_CLIENTS=external-sender=" + newSecret(),
+		"OZGFLOW_FITCONNECT_KEYS_DIR=" + fitconnecttest.Dir(),
 		"TEMPORAL_ADDRESS=" + temporalAddr,
 		"TEMPORAL_NAMESPACE=ozgflow",
 		"REDIS_URL=" + redistest.URL(),
