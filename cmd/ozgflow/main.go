@@ -172,6 +172,7 @@ ozgflow dev is running. Data: %s
   Payment sandbox        %[2]s/sandbox/payments/{paymentId}
   Signing sandbox        %[2]s/sandbox/signatur/{sessionId}
   Fachverfahren sandbox  %[2]s/sandbox/fachverfahren/received  (reports back to %[2]s/api/v1/fachverfahren/callbacks)
+  FIT-Connect sandbox    %[2]s/sandbox/fitconnect/received  (the destination of lasttest-fitconnect; rejects the next n after PUT %[2]s/sandbox/fitconnect/reject {"next": n})
   Broken Fachverfahren   %[2]s/sandbox/kaputtes-fachverfahren  (fails the conformance kit; secret dev-fachverfahren-secret)
   Portal sandbox         %[2]s/sandbox/portal/events  (undeliverable: %[2]s/verwaltung/zustellungen)
   Mail sink              %[2]s/sandbox/mail  (SMTP %[7]s)
