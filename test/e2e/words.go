@@ -24,7 +24,7 @@ var englishStatus = regexp.MustCompile(`(?i)\b(published|retired|draft|received|
 	`unchanged|changed)\b|\b(INITIAL|FAILED|PAYED|CANCELED|REFUNDED)\b|\b(open|claimed|done)\b`)
 
 // utcTime matches a time written in UTC or as a machine timestamp.
-var utcTime = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\bUTC\b|GMT|[+-]0000\b|\d{2}:\d{2}(:\d{2})?Z\b`)
+var utcTime = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\bUTC\b|\bGMT\b|[+-]0000\b|\d{2}:\d{2}(:\d{2})?Z\b`)
 
 var (
 	hiddenBlocks = regexp.MustCompile(`(?is)<(script|style|textarea|pre|code)\b.*?</(script|style|textarea|pre|code)>`)
