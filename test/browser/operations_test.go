@@ -43,7 +43,9 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	assertAccessible(t, ctx, "stuck cases")
 	docScreenshot(t, ctx, "staff-stoerungen.jpg", "")
 
-	d.Fachverfahren.SetDown(false)
+	// The Fachverfahren comes back only after the click: were it back
+	// before, the case's own next attempt could deliver it first and
+	// there would be nothing left to resend.
 	var url string
 	run(t, ctx, "resend from the page",
 		chromedp.Click(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
@@ -55,5 +57,6 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	if !strings.Contains(page, "wird jetzt erneut gesendet") {
 		t.Errorf("after the resend (%s):\n%s", url, page)
 	}
+	d.Fachverfahren.SetDown(false)
 	st.WaitStatus(t, s, "approved")
 }
