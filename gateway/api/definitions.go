@@ -111,16 +111,33 @@ func (s *API) handleEditVersion(w http.ResponseWriter, r *http.Request, id ozgfl
 	if revision == "*" {
 		revision = ""
 	}
-	if revision != "" {
-		cat := s.catalog.Snapshot()
-		if err := cat.CheckRevision(defID, number, revision); ozgflow.ErrorCode(err) == ozgflow.ECONFLICT {
-			web.WriteProblem(w, web.Problem{Type: "urn:ozgflow:problem:precondition", Title: http.StatusText(http.StatusPreconditionFailed),
-				Status: http.StatusPreconditionFailed, Detail: ozgflow.ErrorMessage(err)})
+	if revision != "" && s.writeStaleRevision(w, defID, number, revision) {
+		return
+	}
+	ch := ozgflow.DefinitionChange{ID: defID, Version: number, Document: doc, By: id.Subject, Revision: revision}
+	cat, err := s.catalog.Change(r.Context(), ozgflow.UpdateDefinitionEdit, ch)
+	if ozgflow.ErrorCode(err) == ozgflow.ECONFLICT && revision != "" {
+		// The workflow refused: a change may have come in between the
+		// check above and the edit. Then the answer is the same 412.
+		if s.catalog.Refresh(r.Context()) == nil && s.writeStaleRevision(w, defID, number, revision) {
 			return
 		}
 	}
-	s.applyChange(w, r, http.StatusOK, ozgflow.UpdateDefinitionEdit,
-		ozgflow.DefinitionChange{ID: defID, Version: number, Document: doc, By: id.Subject, Revision: revision}, defID, number)
+	s.answerChange(w, r, http.StatusOK, ozgflow.UpdateDefinitionEdit, cat, err, defID, number)
+}
+
+// writeStaleRevision answers 412 and reports true when the version, as the
+// gateway last saw the catalog, is no longer at the revision the edit was
+// made on.
+func (s *API) writeStaleRevision(w http.ResponseWriter, defID string, number int, revision string) bool {
+	cat := s.catalog.Snapshot()
+	err := cat.CheckRevision(defID, number, revision)
+	if ozgflow.ErrorCode(err) != ozgflow.ECONFLICT {
+		return false
+	}
+	web.WriteProblem(w, web.Problem{Type: "urn:ozgflow:problem:precondition", Title: http.StatusText(http.StatusPreconditionFailed),
+		Status: http.StatusPreconditionFailed, Detail: ozgflow.ErrorMessage(err)})
+	return true
 }
 
 // changeVersion publishes or retires a version.
@@ -139,6 +156,12 @@ func (s *API) changeVersion(update string) func(http.ResponseWriter, *http.Reque
 // applyChange sends a change and answers with the entry as it is after it.
 func (s *API) applyChange(w http.ResponseWriter, r *http.Request, status int, update string, ch ozgflow.DefinitionChange, defID string, number int) {
 	cat, err := s.catalog.Change(r.Context(), update, ch)
+	s.answerChange(w, r, status, update, cat, err, defID, number)
+}
+
+// answerChange answers with the entry as it is after a change, or with why
+// the change was refused.
+func (s *API) answerChange(w http.ResponseWriter, r *http.Request, status int, update string, cat definitions.Catalog, err error, defID string, number int) {
 	if err != nil {
 		s.errors.Write(w, r, err)
 		return

@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -93,5 +97,27 @@ func concurrentDraftEdits(t *testing.T, st *Stack) {
 	}
 	if name := versionOf(t, st, id, number)["document"].(map[string]any)["name"]; name != "Gewerbeabmeldung (Leipzig, über die API)" {
 		t.Errorf("the draft after the stale API edit is named %v", name)
+	}
+
+	// Two edits sent at once on the same ETag: one applies, the other is
+	// 412 as well, also when both passed the gateway's look at the catalog
+	// and the catalog workflow refused the later one.
+	current := edited.Header.Get("ETag")
+	answers := make([]Response, 2)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := maps.Clone(doc)
+			mine["name"] = fmt.Sprintf("Gewerbeabmeldung (Leipzig, gleichzeitig %d)", i+1)
+			answers[i] = Call(t, st.URL, http.MethodPut, path, st.token(t, "dev-admin"), mine, "If-Match", current)
+		}()
+	}
+	wg.Wait()
+	statuses := []int{answers[0].Status, answers[1].Status}
+	slices.Sort(statuses)
+	if statuses[0] != http.StatusOK || statuses[1] != http.StatusPreconditionFailed {
+		t.Errorf("two edits at once on one ETag: %v, want one 200 and one 412", statuses)
 	}
 }
