@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/worker"
@@ -62,6 +63,9 @@ func (c Config) validateOperations() []error {
 	if c.TargetTimeout > worker.MaxCallTimeout {
 		errs = append(errs, fmt.Errorf("OZGFLOW_TARGET_TIMEOUT %s: at most %s, the time an attempt may take", c.TargetTimeout, worker.MaxCallTimeout))
 	}
+	if c.PaymentTimeout > worker.MaxCallTimeout {
+		errs = append(errs, fmt.Errorf("OZGFLOW_PAYMENT_TIMEOUT %s: at most %s, the time an attempt may take", c.PaymentTimeout, worker.MaxCallTimeout))
+	}
 	if _, err := c.Policies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -79,7 +83,8 @@ func (c Config) validateOperations() []error {
 }
 
 // Policies are the targets' policies: the defaults, overridden per target
-// by OZGFLOW_TARGET_POLICIES.
+// by OZGFLOW_TARGET_POLICIES. OZGFLOW_PAYMENT_TIMEOUT is the payment
+// provider's timeout unless OZGFLOW_TARGET_POLICIES states one for payment.
 func (c Config) Policies() (worker.TargetPolicies, error) {
 	p := worker.TargetPolicies{Default: worker.TargetPolicy{Timeout: c.TargetTimeout, AlertAfter: c.TargetAlertAfter},
 		Targets: map[string]worker.TargetPolicy{}}
@@ -93,6 +98,10 @@ func (c Config) Policies() (worker.TargetPolicies, error) {
 			return p, err
 		}
 		p.Targets[target] = tp
+	}
+	if pay := p.Targets[ozgflow.TargetPayment]; pay.Timeout == 0 && c.PaymentTimeout > 0 {
+		pay.Timeout = c.PaymentTimeout
+		p.Targets[ozgflow.TargetPayment] = pay
 	}
 	return p, nil
 }

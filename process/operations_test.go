@@ -25,7 +25,7 @@ func TestTargetPoliciesFromTheEnvironment(t *testing.T) {
 	for target, want := range map[string][2]time.Duration{
 		"gewerbe-leipzig": {5 * time.Second, time.Hour},
 		"dms":             {15 * time.Second, 2 * time.Hour},
-		"payment":         {15 * time.Second, 20 * time.Minute},
+		"payment":         {10 * time.Second, 20 * time.Minute}, // OZGFLOW_PAYMENT_TIMEOUT's default
 		"signer":          {15 * time.Second, 20 * time.Minute},
 	} {
 		got := p.For(target)
@@ -76,6 +76,42 @@ func TestTargetRetryFromTheEnvironment(t *testing.T) {
 	}
 }
 
+// TestPaymentTimeoutIsThePaymentTargetsTimeout: OZGFLOW_PAYMENT_TIMEOUT
+// bounds the attempts to the payment provider, unless
+// OZGFLOW_TARGET_POLICIES states a timeout for payment.
+func TestPaymentTimeoutIsThePaymentTargetsTimeout(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want time.Duration
+	}{
+		{"default", nil, 10 * time.Second},
+		{"set", map[string]string{"OZGFLOW_PAYMENT_TIMEOUT": "3s", "OZGFLOW_TARGET_TIMEOUT": "25s"}, 3 * time.Second},
+		{"payment named without a timeout", map[string]string{"OZGFLOW_PAYMENT_TIMEOUT": "3s",
+			"OZGFLOW_TARGET_POLICIES": "payment:alert=1h;retry=5s"}, 3 * time.Second},
+		{"the target policy wins", map[string]string{"OZGFLOW_PAYMENT_TIMEOUT": "3s",
+			"OZGFLOW_TARGET_POLICIES": "payment:timeout=7s"}, 7 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := FromEnv(func(k string) string { return tt.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := cfg.Policies()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.For("payment").Timeout; got != tt.want {
+				t.Errorf("payment timeout %s, want %s", got, tt.want)
+			}
+			if got, want := p.For("signer").Timeout, cfg.TargetTimeout; got != want {
+				t.Errorf("signer timeout %s, want OZGFLOW_TARGET_TIMEOUT's %s", got, want)
+			}
+		})
+	}
+}
+
 func TestOperationsValidationNamesTheVariable(t *testing.T) {
 	for name, tc := range map[string]struct{ key, value string }{
 		"policy without target":       {"OZGFLOW_TARGET_POLICIES", "timeout=5s"},
@@ -94,6 +130,7 @@ func TestOperationsValidationNamesTheVariable(t *testing.T) {
 		"maxinterval below retry":     {"OZGFLOW_TARGET_POLICIES", "dms:retry=10m;maxinterval=5m"},
 		"max attempts":                {"OZGFLOW_TARGET_POLICIES", "dms:attempts=5"},
 		"timeout too long":            {"OZGFLOW_TARGET_TIMEOUT", "45s"},
+		"payment timeout too long":    {"OZGFLOW_PAYMENT_TIMEOUT", "45s"},
 		"operator address":            {"OZGFLOW_OPERATOR_EMAIL", "betrieb"},
 		"webhook":                     {"OZGFLOW_ALERT_WEBHOOK_URL", "ftp://x"},
 	} {

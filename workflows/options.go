@@ -43,10 +43,11 @@ var (
 	}
 	// providerOptions: calls to the signer and to the payment provider
 	// (opening and refunding a payment). The provider deduplicates by
-	// request ID and refunds once, so a retry is safe; the client bounds
-	// each call (OZGFLOW_PAYMENT_TIMEOUT, default 10 s) and a refused request
-	// is not retried. A provider that is down is tried again after 1, 2, 4 …
-	// s, at most a minute apart, until it answers.
+	// request ID and refunds once, so a retry is safe; the worker bounds
+	// each attempt (OZGFLOW_PAYMENT_TIMEOUT, default 10 s, for the payment
+	// provider) and a refused request is not retried. A provider that is
+	// down is tried again after 1, 2, 4 … s, at most a minute apart, until
+	// it answers.
 	providerOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
