@@ -411,6 +411,10 @@ type DeliverRequest struct {
 	// the first; a resend after a rejection is a new round. Ozgflow's own
 	// delivery ignores it.
 	Round int `json:"round,omitempty"`
+	// StepRetry says that the variant's step states how this delivery is
+	// tried again (definitions.Retry): the workflow's retry policy decides
+	// then, not a retry stated for the target in the worker's configuration.
+	StepRetry bool `json:"stepRetry,omitempty"`
 }
 
 // OutcomeRequest asks for the destination's answer to a FIT-Connect

@@ -36,6 +36,25 @@ func (r DeliverRequest) CallTarget() string { return r.Target }
 // delivery.
 func (r WithdrawRequest) CallTarget() string { return r.Target }
 
+// RetryStatedByStep implements retryStated: a delivery's step may state
+// its retry.
+func (r DeliverRequest) RetryStatedByStep() bool { return r.StepRetry }
+
+// retryStated is a request that may carry its step's retry.
+type retryStated interface{ RetryStatedByStep() bool }
+
+// RetryStatedByStep says whether the variant's step states how the call
+// with these arguments is tried again; that retry wins over one stated for
+// the call's target.
+func RetryStatedByStep(args []any) bool {
+	for _, a := range args {
+		if r, ok := a.(retryStated); ok && r.RetryStatedByStep() {
+			return true
+		}
+	}
+	return false
+}
+
 // CallTarget says which external target an activity execution calls, from
 // the activity's name and its arguments; ok is false for activities that
 // stay inside ozgflow.

@@ -190,8 +190,9 @@ type Step struct {
 	Mode string `json:"mode,omitempty" yaml:"mode,omitempty"`
 	// deliver, archive: the name of the receiving system.
 	Target string `json:"target,omitempty" yaml:"target,omitempty"`
-	// deliver, archive: how a failed call to the target is tried again;
-	// without it, after 2 s, doubling, at most 5 minutes apart.
+	// deliver, archive: how a failed call to the target is tried again,
+	// before what the worker's configuration states for the target;
+	// without either, after 2 s, doubling, at most 5 minutes apart.
 	Retry *Retry `json:"retry,omitempty" yaml:"retry,omitempty"`
 
 	// task

@@ -25,7 +25,6 @@ type Metrics struct {
 	httpDuration     *prometheus.HistogramVec
 	stepDuration     *prometheus.HistogramVec
 	externalFailures *prometheus.CounterVec
-	paymentCalls     *prometheus.HistogramVec
 	calls            *prometheus.CounterVec
 	callDuration     *prometheus.HistogramVec
 	targetFailing    *prometheus.GaugeVec
@@ -51,11 +50,6 @@ func New() *Metrics {
 		externalFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ozgflow_external_call_failures_total", Help: "Failed calls to external systems (payment, signer, Fachverfahren) by activity.",
 		}, []string{"activity"}),
-		paymentCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ozgflow_payment_provider_call_duration_seconds",
-			Help:    "Calls to the payment provider by operation (create, status, refund) and outcome (ok, rejected, not_found, unavailable, timeout, error).",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"operation", "outcome"}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ozgflow_external_calls_total", Help: "Calls to external systems by target, operation and outcome (ok, error, timeout, rejected).",
 		}, []string{"target", "operation", "outcome"}),
@@ -67,7 +61,7 @@ func New() *Metrics {
 			Name: "ozgflow_target_failing_seconds", Help: "How long each failing target has failed without a success in between; 0 once it answers again.",
 		}, []string{"target"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.calls, m.callDuration, m.targetFailing, m.paymentCalls,
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.stepDuration, m.externalFailures, m.calls, m.callDuration, m.targetFailing,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -96,12 +90,6 @@ func (m *Metrics) ObserveStep(activity string, err error, external bool, d time.
 	m.stepDuration.WithLabelValues(activity, result).Observe(d.Seconds())
 }
 
-// ObservePaymentCall records one call to the payment provider; its count
-// by outcome is the histogram's _count.
-func (m *Metrics) ObservePaymentCall(operation, outcome string, d time.Duration) {
-	m.paymentCalls.WithLabelValues(operation, outcome).Observe(d.Seconds())
-}
-
 // Outcomes of an external call.
 const (
 	CallOK       = "ok"       // the target answered
@@ -110,7 +98,9 @@ const (
 	CallRejected = "rejected" // it refused for good (a non-retryable error)
 )
 
-// ObserveCall records one call to an external target.
+// ObserveCall records one call to an external target: the payment
+// provider (target "payment"), the signer, a Fachverfahren or archive, the
+// mail server.
 func (m *Metrics) ObserveCall(target, operation, outcome string, d time.Duration) {
 	m.calls.WithLabelValues(target, operation, outcome).Inc()
 	m.callDuration.WithLabelValues(target, operation).Observe(d.Seconds())

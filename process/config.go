@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ozgflow/ozgflow/activities/payment"
 	"github.com/ozgflow/ozgflow/activities/portal"
 )
 
@@ -39,9 +38,10 @@ type Config struct {
 	PaymentAPIKey        string // OZGFLOW_PAYMENT_API_KEY
 	PaymentWebhookSecret string // OZGFLOW_PAYMENT_WEBHOOK_SECRET
 	PaymentWebhookURL    string // OZGFLOW_PAYMENT_WEBHOOK_URL: where the sandbox provider posts (sandbox process)
-	// PaymentTimeout bounds each call to the payment provider
-	// (OZGFLOW_PAYMENT_TIMEOUT), default 10s; the activities retry a call
-	// that timed out.
+	// PaymentTimeout bounds each attempt of a call to the payment provider
+	// (OZGFLOW_PAYMENT_TIMEOUT), default 10s, at most 30s: the payment
+	// target's timeout, unless OZGFLOW_TARGET_POLICIES states one for
+	// payment. The activities retry a call that timed out.
 	PaymentTimeout time.Duration
 	SignerURL      string // OZGFLOW_SIGNER_URL: signer API (seal, jwks, signatures)
 	// SignatureWebhookSecret is the HMAC key of the signing service's
@@ -127,7 +127,7 @@ func DefaultConfig() Config {
 		WorkerCacheSize:    1000,
 		PayloadCompression: true,
 		ProjectionsCheck:   5 * time.Second,
-		PaymentTimeout:     payment.DefaultTimeout,
+		PaymentTimeout:     defaultPaymentTimeout,
 		LogLevel:           slog.LevelInfo,
 
 		PortalMaxAttempts:    portal.DefaultMaxAttempts,
@@ -172,6 +172,10 @@ func requirer(errs *[]error) func(v, name, why string) {
 		}
 	}
 }
+
+// defaultPaymentTimeout bounds an attempt of a call to the payment
+// provider unless OZGFLOW_PAYMENT_TIMEOUT says otherwise.
+const defaultPaymentTimeout = 10 * time.Second
 
 // FromEnv returns the defaults overridden by the environment.
 func FromEnv(getenv func(string) string) (Config, error) {

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/worker"
@@ -24,8 +26,12 @@ type OperationsConfig struct {
 	// TargetAlertAfter is how long a target may fail before the operator
 	// is alerted (OZGFLOW_TARGET_ALERT_AFTER, default 15m).
 	TargetAlertAfter time.Duration
-	// TargetPolicies override both per target
-	// (OZGFLOW_TARGET_POLICIES: "target:timeout=10s;alert=30m,other:alert=2h").
+	// TargetPolicies override both per target and may state how a failed
+	// call to the target is tried again: first after retry, each wait
+	// backoff times the one before, at most maxinterval apart
+	// (OZGFLOW_TARGET_POLICIES:
+	// "target:timeout=10s;alert=30m;retry=2s;backoff=2;maxinterval=5m,other:alert=2h").
+	// A variant's deliver or archive step that states its own retry keeps it.
 	TargetPolicies string
 	// OperatorEmail receives the alerts by email (OZGFLOW_OPERATOR_EMAIL),
 	// through the SMTP server of the email notices.
@@ -57,6 +63,9 @@ func (c Config) validateOperations() []error {
 	if c.TargetTimeout > worker.MaxCallTimeout {
 		errs = append(errs, fmt.Errorf("OZGFLOW_TARGET_TIMEOUT %s: at most %s, the time an attempt may take", c.TargetTimeout, worker.MaxCallTimeout))
 	}
+	if c.PaymentTimeout > worker.MaxCallTimeout {
+		errs = append(errs, fmt.Errorf("OZGFLOW_PAYMENT_TIMEOUT %s: at most %s, the time an attempt may take", c.PaymentTimeout, worker.MaxCallTimeout))
+	}
 	if _, err := c.Policies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -74,43 +83,102 @@ func (c Config) validateOperations() []error {
 }
 
 // Policies are the targets' policies: the defaults, overridden per target
-// by OZGFLOW_TARGET_POLICIES.
+// by OZGFLOW_TARGET_POLICIES. OZGFLOW_PAYMENT_TIMEOUT is the payment
+// provider's timeout unless OZGFLOW_TARGET_POLICIES states one for payment.
 func (c Config) Policies() (worker.TargetPolicies, error) {
 	p := worker.TargetPolicies{Default: worker.TargetPolicy{Timeout: c.TargetTimeout, AlertAfter: c.TargetAlertAfter},
 		Targets: map[string]worker.TargetPolicy{}}
-	const msg = "OZGFLOW_TARGET_POLICIES: %q: want target:timeout=10s;alert=30m"
 	for _, entry := range strings.Split(c.TargetPolicies, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		target, settings, ok := strings.Cut(entry, ":")
-		target = strings.TrimSpace(target)
-		if !ok || target == "" {
-			return p, fmt.Errorf(msg, entry)
-		}
-		var tp worker.TargetPolicy
-		for _, kv := range strings.Split(settings, ";") {
-			key, value, ok := strings.Cut(strings.TrimSpace(kv), "=")
-			d, err := time.ParseDuration(strings.TrimSpace(value))
-			if !ok || err != nil || d <= 0 {
-				return p, fmt.Errorf(msg, entry)
-			}
-			switch strings.TrimSpace(key) {
-			case "timeout":
-				if d > worker.MaxCallTimeout {
-					return p, fmt.Errorf("OZGFLOW_TARGET_POLICIES: timeout of %s is %s: at most %s", target, d, worker.MaxCallTimeout)
-				}
-				tp.Timeout = d
-			case "alert":
-				tp.AlertAfter = d
-			default:
-				return p, fmt.Errorf(msg, entry)
-			}
+		target, tp, err := parseTargetPolicy(entry)
+		if err != nil {
+			return p, err
 		}
 		p.Targets[target] = tp
 	}
+	if pay := p.Targets[ozgflow.TargetPayment]; pay.Timeout == 0 && c.PaymentTimeout > 0 {
+		pay.Timeout = c.PaymentTimeout
+		p.Targets[ozgflow.TargetPayment] = pay
+	}
 	return p, nil
+}
+
+// Limits of a retry stated in OZGFLOW_TARGET_POLICIES, the same as a
+// variant's (definitions.Retry).
+const (
+	minRetryInterval = time.Second
+	maxRetryInterval = 24 * time.Hour
+	maxRetryBackoff  = 10
+)
+
+// parseTargetPolicy reads one entry of OZGFLOW_TARGET_POLICIES,
+// "target:timeout=10s;alert=30m;retry=2s;backoff=2;maxinterval=5m".
+func parseTargetPolicy(entry string) (string, worker.TargetPolicy, error) {
+	var tp worker.TargetPolicy
+	target, settings, ok := strings.Cut(entry, ":")
+	target = strings.TrimSpace(target)
+	if !ok || target == "" {
+		return target, tp, fmt.Errorf("OZGFLOW_TARGET_POLICIES: %q: want target:timeout=10s;alert=30m;retry=2s;backoff=2;maxinterval=5m", entry)
+	}
+	for _, kv := range strings.Split(settings, ";") {
+		key, value, _ := strings.Cut(kv, "=")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		bad := func(want string) error {
+			return fmt.Errorf("OZGFLOW_TARGET_POLICIES: %s of %s is %q: %s", key, target, value, want)
+		}
+		if key == "backoff" {
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil || !(f >= 1 && f <= maxRetryBackoff) { // NaN too
+				return target, tp, bad(fmt.Sprintf("want a factor between 1 and %d", maxRetryBackoff))
+			}
+			tp.Retry.Backoff = f
+			continue
+		}
+		var dst *time.Duration
+		var least, most time.Duration
+		switch key {
+		case "timeout":
+			dst, most = &tp.Timeout, worker.MaxCallTimeout
+		case "alert":
+			dst = &tp.AlertAfter
+		case "retry":
+			dst, least, most = &tp.Retry.Initial, minRetryInterval, maxRetryInterval
+		case "maxinterval":
+			dst, least, most = &tp.Retry.Maximum, minRetryInterval, maxRetryInterval
+		default:
+			return target, tp, fmt.Errorf("OZGFLOW_TARGET_POLICIES: %q: %q is no setting; want timeout, alert, retry, backoff or maxinterval, as in target:timeout=10s;alert=30m;retry=2s;backoff=2;maxinterval=5m", entry, key)
+		}
+		d, err := time.ParseDuration(value)
+		switch {
+		case err != nil || d <= 0:
+			return target, tp, bad("want a duration such as 30s")
+		case d < least:
+			return target, tp, bad("at least " + shortDuration(least))
+		case most > 0 && d > most:
+			return target, tp, bad("at most " + shortDuration(most))
+		}
+		*dst = d
+	}
+	if r := tp.Retry; r.Maximum > 0 && r.Maximum < r.Initial {
+		return target, tp, fmt.Errorf("OZGFLOW_TARGET_POLICIES: maxinterval of %s is %s: not shorter than its retry %s",
+			target, shortDuration(r.Maximum), shortDuration(r.Initial))
+	}
+	return target, tp, nil
+}
+
+// shortDuration writes d without zero units: 24h, 5m, 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // startAlerts starts the periodic check of failing targets, which alerts

@@ -75,8 +75,10 @@ const workerStopTimeout = 20 * time.Second
 // projections when Redis lost them.
 func startWorker(ctx context.Context, cfg Config, conn connection, mailer activities.Mailer,
 	logger *slog.Logger, stops *closers) (stop func(), err error) {
-	// Each attempt is bounded by its target's timeout (OZGFLOW_TARGET_*);
-	// the client's own is a backstop at the longest an attempt may take.
+	// Each attempt is bounded by its target's timeout (OZGFLOW_TARGET_*,
+	// OZGFLOW_PAYMENT_TIMEOUT for the payment provider) and measured by
+	// the worker's interceptor; the HTTP client's own timeout is a backstop
+	// at the longest an attempt may take.
 	hc := &http.Client{Timeout: worker.MaxCallTimeout}
 	policies, _ := cfg.Policies()
 	targets, _ := cfg.Targets()
@@ -97,8 +99,7 @@ func startWorker(ctx context.Context, cfg Config, conn connection, mailer activi
 	// workers start first, so dev hands the size to devserver as well.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	w := worker.New(conn.temporal, worker.Adapters{
-		Payments: payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc,
-			payment.WithTimeout(cfg.PaymentTimeout), payment.WithObserver(conn.metrics)),
+		Payments:        payment.NewClient(cfg.PaymentURL, cfg.PaymentAPIKey, hc),
 		Signer:          signerClient,
 		ApplicantSigner: signerClient,
 		Fachverfahren: fachverfahren.NewClient(fachverfahren.ClientConfig{

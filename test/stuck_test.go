@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,13 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/ozgflow/ozgflow/process"
 	"github.com/ozgflow/ozgflow/test/e2e"
 )
 
 // stuckCase finds a case in the administrators' list of stuck cases.
 func stuckCase(t *testing.T, caseID string) map[string]any {
 	t.Helper()
-	res := e2e.Call(t, dev.URL, http.MethodGet, "/api/v1/operations/stuck", "dev-admin", nil)
+	return stuckCaseAt(t, dev, caseID)
+}
+
+// stuckCaseAt is stuckCase in the instance d.
+func stuckCaseAt(t *testing.T, d *process.Dev, caseID string) map[string]any {
+	t.Helper()
+	res := e2e.Call(t, d.URL, http.MethodGet, "/api/v1/operations/stuck", "dev-admin", nil)
 	if res.Status != http.StatusOK {
 		t.Fatalf("stuck cases: %d %s", res.Status, res.Body)
 	}
@@ -164,5 +174,34 @@ func TestCancellingAStuckCaseEndsItAndTellsTheApplicant(t *testing.T) {
 	}
 	if res := e2e.Call(t, dev.URL, http.MethodPost, "/api/v1/operations/stuck/"+s.ID+"/cancel", "dev-admin", map[string]any{"reason": "noch einmal"}); res.Status != http.StatusConflict {
 		t.Errorf("cancel of a cancelled case: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestATargetsStatedRetrySetsTheNextAttempt: with a retry stated for the
+// target in OZGFLOW_TARGET_POLICIES, Temporal schedules the next attempt of
+// a failed delivery as it says (an hour), not after the default 2 s.
+func TestATargetsStatedRetrySetsTheNextAttempt(t *testing.T) {
+	cfg := devConfig(t.TempDir(), "127.0.0.1:0")
+	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
+	cfg.TargetPolicies = "steueramt-dresden:retry=1h;maxinterval=2h"
+	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.Fachverfahren.SetDown(true)
+	st := stackOf(d)
+	s := st.Submit(t, e2e.Hundesteuer(e2e.Dresden))
+	var stuck map[string]any
+	e2e.WaitFor(t, "the case on the list with its next attempt", 30*time.Second, func() bool {
+		stuck = stuckCaseAt(t, d, s.ID)
+		return stuck != nil && stuck["nextAttemptAt"] != nil
+	})
+	next, err := time.Parse(time.RFC3339Nano, stuck["nextAttemptAt"].(string))
+	if err != nil || time.Until(next) < 55*time.Minute || time.Until(next) > time.Hour {
+		t.Errorf("next attempt at %v (%v), want in an hour", stuck["nextAttemptAt"], err)
+	}
+	if stuck["attempts"].(float64) != 1 || !strings.Contains(stuck["lastError"].(string), "503") {
+		t.Errorf("stuck case = %v", stuck)
 	}
 }

@@ -1,9 +1,12 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"math"
+	"reflect"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -16,12 +19,47 @@ import (
 )
 
 // TargetPolicy is how ozgflow treats calls to one external target: how
-// long one attempt may take, and how long the target may fail before the
-// operator is alerted. How often a call is tried again is the workflow's
-// retry policy of its kind (workflows/options.go).
+// long one attempt may take, how long the target may fail before the
+// operator is alerted, and, if the configuration states it, how a failed
+// call is tried again. Without a stated retry the workflow's retry policy
+// of the call's kind decides (workflows/options.go).
 type TargetPolicy struct {
 	Timeout    time.Duration
 	AlertAfter time.Duration
+	Retry      Retry
+}
+
+// Retry is how a failed call to a target is tried again where the
+// configuration states it: the first time after Initial, each wait Backoff
+// times the one before, at most Maximum apart. A zero field keeps the
+// value of the call's own retry policy. The count of attempts stays the
+// workflow's: a call is tried until it answers or an administrator acts.
+type Retry struct {
+	Initial time.Duration
+	Backoff float64
+	Maximum time.Duration
+}
+
+// Stated says whether the configuration states a retry at all.
+func (r Retry) Stated() bool { return r != Retry{} }
+
+// Delay is how long to wait after the failed attempt (1 for the first):
+// Initial·Backoff^(attempt-1), at most Maximum. What r leaves out comes
+// from own, the call's retry policy, and then from Temporal's defaults.
+func (r Retry) Delay(attempt int32, own *temporal.RetryPolicy) time.Duration {
+	if own != nil {
+		r.Initial = cmp.Or(r.Initial, own.InitialInterval)
+		r.Backoff = cmp.Or(r.Backoff, own.BackoffCoefficient)
+		r.Maximum = cmp.Or(r.Maximum, own.MaximumInterval)
+	}
+	r.Initial = cmp.Or(r.Initial, time.Second)
+	r.Backoff = cmp.Or(r.Backoff, 2)
+	r.Maximum = max(cmp.Or(r.Maximum, 100*r.Initial), r.Initial)
+	d := float64(r.Initial) * math.Pow(r.Backoff, float64(max(attempt, 1)-1))
+	if math.IsNaN(d) || d >= float64(r.Maximum) {
+		return r.Maximum
+	}
+	return time.Duration(d)
 }
 
 // Defaults of a target's policy.
@@ -56,6 +94,9 @@ func (p TargetPolicies) For(target string) TargetPolicy {
 	if out.AlertAfter <= 0 {
 		out.AlertAfter = DefaultAlertAfter
 	}
+	if !out.Retry.Stated() {
+		out.Retry = p.Default.Retry
+	}
 	return out
 }
 
@@ -64,7 +105,10 @@ func (p TargetPolicies) For(target string) TargetPolicy {
 // keeps the index of failing calls: a failed attempt is recorded, a
 // success clears the case's call and the target, a call that failed for
 // good (refused, or its last attempt) leaves the case, which waits on it no
-// more, and a cancelled attempt is no failure of the target.
+// more, and a cancelled attempt is no failure of the target. Where the
+// configuration states a retry for the target, an attempt that failed and
+// may be tried again asks Temporal to wait as that retry says, unless the
+// variant's step states its own.
 type callTracking struct {
 	interceptor.WorkerInterceptorBase
 	policies TargetPolicies
@@ -94,7 +138,8 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	if !ok {
 		return s.Next.ExecuteActivity(ctx, in)
 	}
-	callCtx, cancel := context.WithTimeout(ctx, s.c.policies.For(target).Timeout)
+	policy := s.c.policies.For(target)
+	callCtx, cancel := context.WithTimeout(ctx, policy.Timeout)
 	defer cancel()
 	start := time.Now()
 	res, err := s.Next.ExecuteActivity(callCtx, in)
@@ -102,9 +147,21 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	if s.c.metrics != nil {
 		s.c.metrics.ObserveCall(target, name, outcome, time.Since(start))
 	}
+	// Cancelled (the case ended, the worker stops): the target did not fail.
+	cancelled := errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded)
+	s.record(ctx, info, target, outcome, cancelled, err)
+	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
+		policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) {
+		err = retryAfter(err, policy.Retry.Delay(info.Attempt, info.RetryPolicy))
+	}
+	return res, err
+}
+
+// record keeps the attempt's outcome in the index of failing calls.
+func (s *callTrackingInbound) record(ctx context.Context, info activity.Info, target, outcome string, cancelled bool, err error) {
 	caseID, isCase := ozgflow.CaseIDFromWorkflowID(info.WorkflowExecution.ID)
 	if s.c.failures == nil || !isCase {
-		return res, err
+		return
 	}
 	// The record is written even when the attempt's context has ended.
 	rec, done := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -116,22 +173,56 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	case outcome == metrics.CallRejected || lastAttempt(info):
 		// Failed for good: the case waits on this call no more.
 		recErr = s.c.failures.ForgetCallFailure(rec, caseID, target)
-	case errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded):
-		// Cancelled (the case ended, the worker stops): the target did
-		// not fail; the record stays as it was, and whether the case still
-		// waits is Temporal's to say.
+	case cancelled:
+		// The record stays as it was, and whether the case still waits is
+		// Temporal's to say.
 	default:
 		text := err.Error()
 		if len(text) > maxErrorText {
 			text = text[:maxErrorText] + "…"
 		}
-		recErr = s.c.failures.CallFailed(rec, ozgflow.CallFailure{CaseID: caseID, Target: target, Operation: name,
+		recErr = s.c.failures.CallFailed(rec, ozgflow.CallFailure{CaseID: caseID, Target: target, Operation: info.ActivityType.Name,
 			Error: text, Attempt: int(info.Attempt), At: time.Now().UTC()})
 	}
 	if recErr != nil && s.c.logger != nil {
 		s.c.logger.Warn("Failing calls not recorded", "target", target, "error", recErr)
 	}
-	return res, err
+}
+
+// retryAfter returns the failure of an attempt that may be tried again as
+// an ApplicationError that asks Temporal to try again after delay instead
+// of the activity's own backoff. Its type and message are err's as
+// Temporal would report them, and err is its cause, so what the workflow
+// looks at stays the same. A failure that names its own delay (a target
+// that said when to come back) keeps it, and an activity that completes
+// later stays pending.
+func retryAfter(err error, delay time.Duration) error {
+	if err == activity.ErrResultPending {
+		return err
+	}
+	msg, typ := err.Error(), errorType(err)
+	var category temporal.ApplicationErrorCategory
+	if app, ok := err.(*temporal.ApplicationError); ok {
+		if app.NextRetryDelay() > 0 {
+			return err
+		}
+		msg, typ, category = app.Message(), app.Type(), app.Category()
+	}
+	return temporal.NewApplicationErrorWithOptions(msg, typ, temporal.ApplicationErrorOptions{
+		Cause: err, NextRetryDelay: delay, Category: category})
+}
+
+// errorType is the type Temporal gives an error that is no
+// ApplicationError: the name of its Go type, none for errors.New's.
+func errorType(err error) string {
+	t := reflect.TypeOf(err)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(errors.New("")).Elem() {
+		return ""
+	}
+	return t.Name()
 }
 
 // lastAttempt says whether a failed attempt was the last its retry policy

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -75,28 +76,59 @@ func (r *recordedCalls) ForgetCallFailure(_ context.Context, caseID, target stri
 	return nil
 }
 
-// deliverWorkflow delivers once, with up to four attempts.
-func deliverWorkflow(ctx workflow.Context, req activities.DeliverRequest) error {
+// deliverWorkflow delivers once, with up to four attempts, and returns how
+// long it took in the workflow's time.
+func deliverWorkflow(ctx workflow.Context, req activities.DeliverRequest) (time.Duration, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Millisecond, MaximumAttempts: 4}})
 	var d *activities.Deliveries
-	return workflow.ExecuteActivity(ctx, d.Deliver, req).Get(ctx, nil)
+	start := workflow.Now(ctx)
+	err := workflow.ExecuteActivity(ctx, d.Deliver, req).Get(ctx, nil)
+	return workflow.Now(ctx).Sub(start), err
+}
+
+// delivery is one run of deliverWorkflow to gewerbe-leipzig under policy,
+// whose attempts end with errs in turn.
+type delivery struct {
+	policy    TargetPolicy
+	stepRetry bool
+	errs      []error
+}
+
+// deliveryResult is what a delivery left: the index, the metrics, how long
+// it took and how it ended.
+type deliveryResult struct {
+	rec     *recordedCalls
+	metrics *metrics.Metrics
+	took    time.Duration
+	err     error
+}
+
+func (d delivery) run(t *testing.T) deliveryResult {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	out := deliveryResult{rec: &recordedCalls{}, metrics: metrics.New()}
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&callTracking{
+		policies: TargetPolicies{Targets: map[string]TargetPolicy{"gewerbe-leipzig": d.policy}},
+		failures: out.rec, metrics: out.metrics}}})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ozgflow.CaseWorkflowID("c1")})
+	env.RegisterWorkflow(deliverWorkflow)
+	env.RegisterActivity(&activities.Deliveries{Fachverfahren: &scriptedFachverfahren{errs: d.errs}})
+	env.ExecuteWorkflow(deliverWorkflow, activities.DeliverRequest{Target: "gewerbe-leipzig", Kind: "case",
+		Submission: activities.Submission{CaseID: "c1"}, StepRetry: d.stepRetry})
+	if out.err = env.GetWorkflowError(); out.err == nil {
+		if err := env.GetWorkflowResult(&out.took); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
 
 func runDelivery(t *testing.T, errs []error) (*recordedCalls, *metrics.Metrics, error) {
 	t.Helper()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	rec, m := &recordedCalls{}, metrics.New()
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&callTracking{
-		policies: TargetPolicies{Targets: map[string]TargetPolicy{"gewerbe-leipzig": {Timeout: 50 * time.Millisecond}}},
-		failures: rec, metrics: m}}})
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ozgflow.CaseWorkflowID("c1")})
-	env.RegisterWorkflow(deliverWorkflow)
-	env.RegisterActivity(&activities.Deliveries{Fachverfahren: &scriptedFachverfahren{errs: errs}})
-	env.ExecuteWorkflow(deliverWorkflow, activities.DeliverRequest{Target: "gewerbe-leipzig", Kind: "case",
-		Submission: activities.Submission{CaseID: "c1"}})
-	return rec, m, env.GetWorkflowError()
+	r := delivery{policy: TargetPolicy{Timeout: 50 * time.Millisecond}, errs: errs}.run(t)
+	return r.rec, r.metrics, r.err
 }
 
 func TestCallTrackingBoundsRecordsAndClearsFailingCalls(t *testing.T) {
@@ -162,6 +194,130 @@ func TestACancelledAttemptIsNoFailureOfTheTarget(t *testing.T) {
 	if len(rec.failed) != 0 || len(rec.succeeded) != 1 {
 		t.Errorf("index: failed %+v succeeded %v, want no failure recorded", rec.failed, rec.succeeded)
 	}
+}
+
+// TestAStatedRetryWaitsAsItSays: the wait after attempt n is
+// initial·backoff^(n-1), at most the maximum; what the configuration leaves
+// out comes from the call's own retry policy.
+func TestAStatedRetryWaitsAsItSays(t *testing.T) {
+	stated := Retry{Initial: 2 * time.Second, Backoff: 2, Maximum: 5 * time.Minute}
+	own := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 3, MaximumInterval: time.Minute}
+	for _, tc := range []struct {
+		name  string
+		retry Retry
+		own   *temporal.RetryPolicy
+		want  []time.Duration // after attempts 1, 2, …
+	}{
+		{"all stated", stated, own, []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second,
+			32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, 5 * time.Minute, 5 * time.Minute}},
+		{"only the first wait", Retry{Initial: 10 * time.Second}, own, []time.Duration{10 * time.Second, 30 * time.Second,
+			time.Minute, time.Minute}},
+		{"only the maximum", Retry{Maximum: 5 * time.Second}, own, []time.Duration{time.Second, 3 * time.Second, 5 * time.Second}},
+		{"no policy of its own", Retry{Backoff: 1.5}, nil, []time.Duration{time.Second, 1500 * time.Millisecond, 2250 * time.Millisecond}},
+		{"constant", Retry{Initial: time.Minute, Backoff: 1}, own, []time.Duration{time.Minute, time.Minute, time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i, want := range tc.want {
+				attempt := int32(i + 1)
+				if got := tc.retry.Delay(attempt, tc.own); got != want {
+					t.Errorf("after attempt %d: %s, want %s", attempt, got, want)
+				}
+			}
+		})
+	}
+	if got := stated.Delay(200, nil); got != 5*time.Minute {
+		t.Errorf("after attempt 200: %s, want the maximum", got)
+	}
+}
+
+// TestARetriedFailureKeepsWhatTheWorkflowSees: the failure that asks for
+// the stated wait has the original's type and message, and the original as
+// its cause.
+func TestARetriedFailureKeepsWhatTheWorkflowSees(t *testing.T) {
+	typed := temporal.NewApplicationError("fachverfahren gewerbe-leipzig: 503", "DeliveryFailed", false, nil)
+	plain := errors.New("fachverfahren gewerbe-leipzig: 503")
+	wrapped := fmt.Errorf("deliver: %w", plain)
+	for _, tc := range []struct {
+		name          string
+		err           error
+		wantType      string
+		wantMessage   string
+		wantNextRetry time.Duration
+	}{
+		{"application error", typed, "DeliveryFailed", "fachverfahren gewerbe-leipzig: 503", time.Minute},
+		{"plain error", plain, "", "fachverfahren gewerbe-leipzig: 503", time.Minute},
+		{"wrapped error", wrapped, "wrapError", "deliver: fachverfahren gewerbe-leipzig: 503", time.Minute},
+		{"timeout", context.DeadlineExceeded, "deadlineExceededError", "context deadline exceeded", time.Minute},
+		{"a delay of its own", temporal.NewApplicationErrorWithOptions("429", "Busy",
+			temporal.ApplicationErrorOptions{NextRetryDelay: time.Hour}), "Busy", "429", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := retryAfter(tc.err, time.Minute)
+			var app *temporal.ApplicationError
+			if !errors.As(got, &app) {
+				t.Fatalf("%v: no ApplicationError", got)
+			}
+			if app.Type() != tc.wantType || app.Message() != tc.wantMessage || app.NonRetryable() ||
+				app.NextRetryDelay() != tc.wantNextRetry {
+				t.Errorf("type %q message %q non-retryable %v next retry %s; want %q %q false %s",
+					app.Type(), app.Message(), app.NonRetryable(), app.NextRetryDelay(), tc.wantType, tc.wantMessage, tc.wantNextRetry)
+			}
+			if !errors.Is(got, tc.err) {
+				t.Errorf("%v does not hold the original %v", got, tc.err)
+			}
+		})
+	}
+}
+
+// TestAStatedRetryOfTheTargetSetsTheWaits: attempts to a target with a
+// stated retry are tried again after its waits, not the activity's own;
+// a refusal stays final and a step's own retry stays the workflow's.
+func TestAStatedRetryOfTheTargetSetsTheWaits(t *testing.T) {
+	down := errors.New("fachverfahren gewerbe-leipzig: 503 Service Unavailable")
+	stated := TargetPolicy{Timeout: time.Second, Retry: Retry{Initial: time.Minute, Backoff: 2, Maximum: 3 * time.Minute}}
+
+	t.Run("waits as stated", func(t *testing.T) {
+		r := delivery{policy: stated, errs: []error{down, down, down, nil}}.run(t)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if want := 6 * time.Minute; r.took < want || r.took > want+time.Second { // 1 + 2 + 3 (the maximum)
+			t.Errorf("delivered after %s, want %s", r.took, want)
+		}
+		if len(r.rec.failed) != 3 || len(r.rec.succeeded) != 1 {
+			t.Errorf("index: failed %+v succeeded %v", r.rec.failed, r.rec.succeeded)
+		}
+	})
+	t.Run("the last failure asks for the wait", func(t *testing.T) {
+		r := delivery{policy: stated, errs: []error{down, down, down, down}}.run(t)
+		var app *temporal.ApplicationError
+		if !errors.As(r.err, &app) || app.Message() != down.Error() || app.NonRetryable() || app.NextRetryDelay() != 3*time.Minute {
+			t.Fatalf("workflow error %v, want the delivery's message with a next retry after 3m", r.err)
+		}
+	})
+	t.Run("without a stated retry", func(t *testing.T) {
+		r := delivery{policy: TargetPolicy{Timeout: time.Second}, errs: []error{down, down, nil}}.run(t)
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("delivered after %s (%v), want the activity's millisecond waits", r.took, r.err)
+		}
+	})
+	t.Run("the step states its own", func(t *testing.T) {
+		r := delivery{policy: stated, stepRetry: true, errs: []error{down, down, nil}}.run(t)
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("delivered after %s (%v), want the step's millisecond waits", r.took, r.err)
+		}
+	})
+	t.Run("a refusal stays final", func(t *testing.T) {
+		rejected := temporal.NewNonRetryableApplicationError("fachverfahren gewerbe-leipzig: 422", "DeliveryRejected", nil)
+		r := delivery{policy: stated, errs: []error{rejected}}.run(t)
+		var app *temporal.ApplicationError
+		if !errors.As(r.err, &app) || app.Type() != "DeliveryRejected" || !app.NonRetryable() || app.NextRetryDelay() != 0 {
+			t.Fatalf("workflow error %v, want the refusal as it was", r.err)
+		}
+		if len(r.rec.forgotten) != 1 {
+			t.Errorf("index: forgotten %v", r.rec.forgotten)
+		}
+	})
 }
 
 func counterValue(t *testing.T, m *metrics.Metrics, labels ...string) float64 {

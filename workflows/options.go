@@ -20,7 +20,21 @@ var (
 	notices     *activities.Notices
 )
 
-// Retry and timeout policies by kind of call.
+// Retry and timeout policies by kind of call. How a failed call to an
+// external system is tried again is decided, first to last, by:
+//
+//  1. the variant's deliver or archive step, for that step's calls
+//     (`retry:`, definitions.Retry; deliveryOptionsOf), marked in the
+//     request (activities.DeliverRequest.StepRetry);
+//  2. the worker's configuration for the call's target
+//     (OZGFLOW_TARGET_POLICIES: retry, backoff, maxinterval), which asks
+//     Temporal for the next wait with each failure (worker/calls.go);
+//  3. the policies below.
+//
+// None limits the attempts of a call to an external system that may be
+// down for a while: the case waits until it answers or an administrator
+// resends or cancels it (the stuck cases). The timeout of one attempt is
+// the worker's, by target; StartToCloseTimeout is its upper bound.
 var (
 	// projectionOptions: a quick local write; a failure is healed by the next one.
 	projectionOptions = workflow.LocalActivityOptions{
@@ -29,10 +43,11 @@ var (
 	}
 	// providerOptions: calls to the signer and to the payment provider
 	// (opening and refunding a payment). The provider deduplicates by
-	// request ID and refunds once, so a retry is safe; the client bounds
-	// each call (OZGFLOW_PAYMENT_TIMEOUT, default 10 s) and a refused request
-	// is not retried. A provider that is down is tried again after 1, 2, 4 …
-	// s, at most a minute apart, until it answers.
+	// request ID and refunds once, so a retry is safe; the worker bounds
+	// each attempt (OZGFLOW_PAYMENT_TIMEOUT, default 10 s, for the payment
+	// provider) and a refused request is not retried. A provider that is
+	// down is tried again after 1, 2, 4 … s, at most a minute apart, until
+	// it answers.
 	providerOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -75,8 +90,10 @@ const (
 )
 
 // deliveryOptionsOf is deliveryOptions with the retry the step states
-// (definitions.Retry); what it leaves out keeps the default. It depends on
-// the case's variant snapshot only, so a replay computes the same.
+// (definitions.Retry); what it leaves out keeps the default. A stated retry
+// wins over the target's in the worker's configuration: the step's
+// requests say so (StepRetry). It depends on the case's variant snapshot
+// only, so a replay computes the same.
 func deliveryOptionsOf(step definitions.Step) workflow.ActivityOptions {
 	opts := deliveryOptions
 	r := step.Retry

@@ -1,9 +1,15 @@
 package workflows
 
 import (
+	"context"
+	"maps"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
+
+	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/definitions"
 )
 
@@ -32,5 +38,39 @@ func TestDeliveryRetryFollowsTheVariant(t *testing.T) {
 	}
 	if deliveryOptions.RetryPolicy.InitialInterval != 2*time.Second {
 		t.Error("a variant's retry changed the default")
+	}
+}
+
+// TestAStepsRetryIsMarkedInItsRequests: the requests of a deliver or
+// archive step that states its retry say so, so that the worker leaves
+// their retry to the step; a step without one leaves it to the target's.
+func TestAStepsRetryIsMarkedInItsRequests(t *testing.T) {
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	def := definition(t, "hundesteuer-anmeldung", dresden)
+	var steps []definitions.Step
+	for _, s := range def.Steps {
+		if s.Kind == definitions.KindDeliver {
+			s.Retry = &definitions.Retry{Initial: definitions.Duration(10 * time.Second)}
+		}
+		steps = append(steps, s)
+	}
+	def.Steps = append(steps, definitions.Step{ID: "archive", Kind: definitions.KindArchive, Target: "dms"})
+	if err := def.Validate(); err != nil {
+		t.Fatalf("definition invalid: %v %v", err, ozgflow.ErrorFields(err))
+	}
+	h := newHarness(t, def, data)
+	stepRetry := map[string]bool{}
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.DeliverRequest) (activities.Receipt, error) {
+			stepRetry[req.Kind+" "+req.Target] = req.StepRetry
+			return activities.Receipt{Reference: "FV-1"}, nil
+		})
+	if got := h.run(); got.Status != ozgflow.StatusApproved {
+		t.Fatalf("status %s", got.Status)
+	}
+	want := map[string]bool{deliveryKindCase + " steueramt-dresden": true, deliveryKindArchive + " dms": false}
+	if !maps.Equal(stepRetry, want) {
+		t.Errorf("step retry in the requests %v, want %v", stepRetry, want)
 	}
 }

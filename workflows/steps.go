@@ -110,7 +110,8 @@ func (c *caseImpl) submission() activities.Submission {
 
 // runDeliver hands the case to its Fachverfahren, retrying while it is down.
 func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error {
-	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindCase, Submission: c.submission()}
+	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindCase, Submission: c.submission(),
+		StepRetry: step.Retry != nil}
 	if c.features >= featuresCallbacks {
 		req.Submission.AwaitsDecision = c.def.DecidedByFachverfahren()
 	}
@@ -131,7 +132,8 @@ func (c *caseImpl) runDeliver(ctx workflow.Context, step definitions.Step) error
 
 // runArchive files the decided case with the archive (DMS) target.
 func (c *caseImpl) runArchive(ctx workflow.Context, step definitions.Step) error {
-	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindArchive, Submission: c.submission()}
+	req := activities.DeliverRequest{Target: step.Target, Kind: deliveryKindArchive, Submission: c.submission(),
+		StepRetry: step.Retry != nil}
 	if err := c.execute(ctx, deliveryOptionsOf(step), deliveries.Deliver, req).Get(ctx, nil); err != nil {
 		return fmt.Errorf("archive to %s: %w", step.Target, err)
 	}

@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -184,45 +185,21 @@ func TestWebhooksCanBeSwitchedOff(t *testing.T) {
 	}
 }
 
-// recorder is an Observer that keeps what it saw.
-type recorder struct{ calls []string }
-
-func (r *recorder) ObservePaymentCall(op, outcome string, _ time.Duration) {
-	r.calls = append(r.calls, op+" "+outcome)
-}
-
-func TestClientReportsEveryCall(t *testing.T) {
-	e := newEnv(t, "")
-	rec := &recorder{}
-	c := payment.NewClient(e.server.URL+payment.ProviderPath, apiKey, e.server.Client(), payment.WithObserver(rec))
-	ctx := context.Background()
-	p, err := c.CreatePayment(ctx, request(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = c.PaymentStatus(ctx, p.PaymentID)
-	_, _ = c.PaymentStatus(ctx, "pay_unknown")
-	_, _ = c.Refund(ctx, p.PaymentID)
-	want := []string{"create ok", "status ok", "status not_found", "refund rejected"}
-	if strings.Join(rec.calls, ", ") != strings.Join(want, ", ") {
-		t.Errorf("observed %v, want %v", rec.calls, want)
-	}
-}
-
-func TestClientTimesOut(t *testing.T) {
+// TestClientEndsACallAtItsDeadline: the worker bounds each attempt by the
+// payment target's timeout through the context; a provider that does not
+// answer by then is a failure the activity tries again.
+func TestClientEndsACallAtItsDeadline(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 	}))
 	t.Cleanup(slow.Close)
-	rec := &recorder{}
-	c := payment.NewClient(slow.URL, apiKey, nil, payment.WithTimeout(50*time.Millisecond), payment.WithObserver(rec))
+	c := payment.NewClient(slow.URL, apiKey, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
 	start := time.Now()
-	_, err := c.PaymentStatus(context.Background(), "p")
-	if !retryable(err) || time.Since(start) > 5*time.Second {
-		t.Errorf("slow provider: %v after %s, want a retryable error after the timeout", err, time.Since(start))
-	}
-	if len(rec.calls) != 1 || rec.calls[0] != "status timeout" {
-		t.Errorf("observed %v, want a timeout", rec.calls)
+	_, err := c.PaymentStatus(ctx, "p")
+	if !retryable(err) || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("slow provider: %v after %s, want a retryable error at the deadline", err, time.Since(start))
 	}
 }
 

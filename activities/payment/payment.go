@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -31,49 +30,26 @@ const (
 // maxAnswer bounds how much of a provider answer the client reads.
 const maxAnswer = 1 << 20
 
-// Client talks to a payment provider's REST API. It is safe for concurrent use.
+// Client talks to a payment provider's REST API. It is safe for concurrent
+// use. A call ends at its context's deadline: the worker bounds every
+// attempt by the payment target's timeout (OZGFLOW_PAYMENT_TIMEOUT), and
+// the HTTP client the worker hands it ends a call after the longest an
+// attempt may take.
 type Client struct {
 	baseURL string
 	apiKey  string
 	hc      *http.Client
-	timeout time.Duration
-	observe Observer
 }
 
 var _ activities.PaymentProvider = (*Client)(nil)
 
-// Observer records one call to the provider: its operation (create, status,
-// refund), its outcome (ok, rejected, not_found, unavailable, timeout,
-// error) and how long it took. metrics.Metrics is one.
-type Observer interface {
-	ObservePaymentCall(operation, outcome string, d time.Duration)
-}
-
-// Option configures a Client.
-type Option func(*Client)
-
-// WithTimeout bounds each call to the provider; zero or less leaves it to
-// the context and the HTTP client. The default is DefaultTimeout.
-func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
-
-// WithObserver reports every call to o.
-func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
-
-// DefaultTimeout bounds a call to the provider unless WithTimeout says
-// otherwise (OZGFLOW_PAYMENT_TIMEOUT).
-const DefaultTimeout = 10 * time.Second
-
 // NewClient returns a client for the provider API at baseURL, authenticating
 // with apiKey as a bearer token; a nil hc means http.DefaultClient.
-func NewClient(baseURL, apiKey string, hc *http.Client, opts ...Option) *Client {
+func NewClient(baseURL, apiKey string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	c := &Client{baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey, hc: hc, timeout: DefaultTimeout}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
+	return &Client{baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey, hc: hc}
 }
 
 // CreatePayment opens a payment. The provider deduplicates by RequestID, so a
@@ -83,7 +59,7 @@ func (c *Client) CreatePayment(ctx context.Context, req activities.PaymentReques
 	if err != nil {
 		return activities.PaymentInfo{}, fmt.Errorf("create payment for case %s: %w", req.CaseID, err)
 	}
-	info, err := c.call(ctx, "create", http.MethodPost, "/payments", body, false)
+	info, err := c.do(ctx, http.MethodPost, "/payments", body, false)
 	if err != nil {
 		return info, fmt.Errorf("create payment for case %s: %w", req.CaseID, err)
 	}
@@ -93,7 +69,7 @@ func (c *Client) CreatePayment(ctx context.Context, req activities.PaymentReques
 // PaymentStatus asks where a payment stands; an unknown payment is a
 // non-retryable error of type PaymentNotFound.
 func (c *Client) PaymentStatus(ctx context.Context, paymentID string) (activities.PaymentInfo, error) {
-	info, err := c.call(ctx, "status", http.MethodGet, "/payments/"+url.PathEscape(paymentID), nil, true)
+	info, err := c.do(ctx, http.MethodGet, "/payments/"+url.PathEscape(paymentID), nil, true)
 	if err != nil {
 		return info, fmt.Errorf("status of payment %s: %w", paymentID, err)
 	}
@@ -103,45 +79,11 @@ func (c *Client) PaymentStatus(ctx context.Context, paymentID string) (activitie
 // Refund pays a collected fee back. Refunding twice returns the refunded
 // payment; refunding an unpaid one is refused.
 func (c *Client) Refund(ctx context.Context, paymentID string) (activities.PaymentInfo, error) {
-	info, err := c.call(ctx, "refund", http.MethodPost, "/payments/"+url.PathEscape(paymentID)+"/refund", nil, false)
+	info, err := c.do(ctx, http.MethodPost, "/payments/"+url.PathEscape(paymentID)+"/refund", nil, false)
 	if err != nil {
 		return info, fmt.Errorf("refund payment %s: %w", paymentID, err)
 	}
 	return info, nil
-}
-
-// call sends one request within the client's timeout and reports it to the
-// observer.
-func (c *Client) call(ctx context.Context, op, method, path string, body []byte, notFound bool) (activities.PaymentInfo, error) {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	start := time.Now()
-	info, err := c.do(ctx, method, path, body, notFound)
-	if c.observe != nil {
-		c.observe.ObservePaymentCall(op, outcome(ctx, err), time.Since(start))
-	}
-	return info, err
-}
-
-// outcome names how a call ended, for the metrics.
-func outcome(ctx context.Context, err error) string {
-	var appErr *temporal.ApplicationError
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &appErr) && appErr.Type() == ErrTypeNotFound:
-		return "not_found"
-	case errors.As(err, &appErr) && appErr.NonRetryable():
-		return "rejected"
-	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
-		return "timeout"
-	case errors.Is(err, errUnavailable):
-		return "unavailable"
-	}
-	return "error"
 }
 
 // errUnavailable marks answers that ask to come back later.
