@@ -22,8 +22,14 @@ type CallFailures interface {
 var callTargets = map[string]string{
 	"CreatePayment": ozgflow.TargetPayment, "PaymentStatus": ozgflow.TargetPayment, "Refund": ozgflow.TargetPayment,
 	"Seal": ozgflow.TargetSigner, "StartSignature": ozgflow.TargetSigner, "SignatureStatus": ozgflow.TargetSigner,
-	"Deliver": "", "Withdraw": "",
+	"Deliver": "", "Withdraw": "", "SubmissionOutcome": "",
 	"Email": ozgflow.TargetMail,
+}
+
+// IsCall says whether an activity calls a system outside ozgflow.
+func IsCall(activity string) bool {
+	_, ok := callTargets[activity]
+	return ok
 }
 
 // targeted is a request that names its target.
@@ -31,6 +37,10 @@ type targeted interface{ CallTarget() string }
 
 // CallTarget implements targeted: a delivery goes to its target.
 func (r DeliverRequest) CallTarget() string { return r.Target }
+
+// CallTarget implements targeted: the answer to a FIT-Connect submission
+// is read from the destination it went to.
+func (r OutcomeRequest) CallTarget() string { return r.Target }
 
 // CallTarget implements targeted: a withdrawal goes to the target of the
 // delivery.

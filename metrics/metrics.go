@@ -48,7 +48,7 @@ func New() *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"activity", "result"}),
 		externalFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ozgflow_external_call_failures_total", Help: "Failed calls to external systems (payment, signer, Fachverfahren) by activity.",
+			Name: "ozgflow_external_call_failures_total", Help: "Failed calls to external systems (payment, signer, Fachverfahren, FIT-Connect, mail) by activity.",
 		}, []string{"activity"}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ozgflow_external_calls_total", Help: "Calls to external systems by target, operation and outcome (ok, error, timeout, rejected).",

@@ -7,14 +7,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 
+	"github.com/ozgflow/ozgflow/activities"
 	"github.com/ozgflow/ozgflow/metrics"
 )
-
-// externalActivities call systems outside ozgflow; their failures are counted.
-var externalActivities = map[string]bool{
-	"CreatePayment": true, "PaymentStatus": true, "Refund": true,
-	"Seal": true, "Deliver": true, "Withdraw": true, "SubmissionOutcome": true,
-}
 
 // stepMetrics times every activity execution, local ones included.
 type stepMetrics struct {
@@ -37,6 +32,6 @@ func (s *stepMetricsInbound) ExecuteActivity(ctx context.Context, in *intercepto
 	start := time.Now()
 	res, err := s.Next.ExecuteActivity(ctx, in)
 	name := activity.GetInfo(ctx).ActivityType.Name
-	s.m.ObserveStep(name, err, externalActivities[name], time.Since(start))
+	s.m.ObserveStep(name, err, activities.IsCall(name), time.Since(start))
 	return res, err
 }
