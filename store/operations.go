@@ -200,3 +200,45 @@ func (s *Store) targetTimes(ctx context.Context, key string) (map[string]time.Ti
 	}
 	return out, nil
 }
+
+// The index of rejected deliveries: the cases delivered by FIT-Connect
+// whose destination rejected the submission (or did not answer before the
+// deadline) and that wait for an administrator to resend them, each scored
+// by the rejection's time. The projection's write keeps it (writeCase); it
+// is a cheap list of candidates, the projection says whether a case still
+// waits.
+
+func (s *Store) rejectedKey() string { return s.prefix + "ops:rejected" }
+
+// indexRejection queues the change of the index of rejected deliveries
+// that a snapshot makes: a rejected case goes in, any other case delivered
+// by FIT-Connect goes out. Cases delivered otherwise cost nothing.
+func (s *Store) indexRejection(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
+	if c.Delivery == nil || c.Delivery.Protocol != ozgflow.DeliveryFITConnect {
+		return
+	}
+	if c.DeliveryRejected() {
+		p.ZAdd(ctx, s.rejectedKey(), redis.Z{Score: float64(c.Delivery.Rejected.Since.UnixMilli()), Member: c.ID})
+		return
+	}
+	p.ZRem(ctx, s.rejectedKey(), c.ID)
+}
+
+// RejectedDeliveries returns the IDs of the cases whose delivery its
+// destination rejected, longest waiting first.
+func (s *Store) RejectedDeliveries(ctx context.Context) ([]string, error) {
+	ids, err := s.rdb.ZRange(ctx, s.rejectedKey(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read rejected deliveries: %w", err)
+	}
+	return ids, nil
+}
+
+// ForgetRejectedDelivery drops a case from the index of rejected
+// deliveries: it was resent, cancelled, or its projection is gone.
+func (s *Store) ForgetRejectedDelivery(ctx context.Context, caseID string) error {
+	if err := s.rdb.ZRem(ctx, s.rejectedKey(), caseID).Err(); err != nil {
+		return fmt.Errorf("forget rejected delivery of case %s: %w", caseID, err)
+	}
+	return nil
+}
