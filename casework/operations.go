@@ -263,7 +263,7 @@ func (s *Service) StuckCase(ctx context.Context, caseID, target string) (StuckCa
 	if target != "" && len(rows) > 0 {
 		return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on the target named.", caseID)
 	}
-	return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on a failing external system.", caseID)
+	return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on a failing external system or a resend of its delivery.", caseID)
 }
 
 // stuckRows returns the rows of one case, longest waiting first: its
