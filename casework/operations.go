@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 // Cases stuck on an external system: a case whose current call to a target
@@ -101,8 +102,8 @@ func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 	if err != nil {
 		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of rejected deliveries cannot be read right now.")
 	}
-	for _, id := range rejected {
-		sc, err := s.rejectedDelivery(ctx, id)
+	for _, r := range rejected {
+		sc, err := s.rejectedDelivery(ctx, r)
 		switch {
 		case errors.Is(err, errNotStuck):
 			continue
@@ -123,18 +124,19 @@ func sortStuck(cases []StuckCase) {
 
 // rejectedDelivery completes a candidate of the index of rejected
 // deliveries from its projection; a case whose delivery is no longer
-// rejected (resent, cancelled, gone) is forgotten.
-func (s *Service) rejectedDelivery(ctx context.Context, caseID string) (StuckCase, error) {
-	c, err := s.Store.Case(ctx, caseID)
+// rejected (resent, cancelled, gone) is forgotten, unless it was rejected
+// anew meanwhile.
+func (s *Service) rejectedDelivery(ctx context.Context, r store.RejectedDelivery) (StuckCase, error) {
+	c, err := s.Store.Case(ctx, r.CaseID)
 	switch {
 	case ozgflow.ErrorCode(err) == ozgflow.ENOTFOUND:
-		_ = s.Store.ForgetRejectedDelivery(ctx, caseID)
+		_ = s.Store.ForgetRejectedDelivery(ctx, r.CaseID, r.Since)
 		return StuckCase{}, errNotStuck
 	case err != nil:
 		return StuckCase{}, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of rejected deliveries cannot be read right now.")
 	}
 	if !c.DeliveryRejected() {
-		_ = s.Store.ForgetRejectedDelivery(ctx, caseID)
+		_ = s.Store.ForgetRejectedDelivery(ctx, r.CaseID, r.Since)
 		return StuckCase{}, errNotStuck
 	}
 	return s.rejectedRow(c), nil
@@ -356,7 +358,7 @@ func (s *Service) CancelStuck(ctx context.Context, caseID, target, reason string
 	err := s.Update(ctx, caseID, ozgflow.UpdateCancel, &state, ozgflow.Cancellation{Reason: reason, By: by.Subject})
 	if err == nil {
 		_ = s.Store.ForgetCallFailure(ctx, caseID, "")
-		_ = s.Store.ForgetRejectedDelivery(ctx, caseID)
+		_ = s.Store.ForgetRejectedDelivery(ctx, caseID, time.Time{})
 	}
 	return state, err
 }

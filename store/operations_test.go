@@ -8,6 +8,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/redistest"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 func TestFailingCallsKeepSinceWhenAndClearOnSuccess(t *testing.T) {
@@ -145,15 +146,20 @@ func TestRejectedDeliveriesFollowTheProjection(t *testing.T) {
 	ctx := context.Background()
 	s := redistest.Store(t, "test:")
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	rejected := func(want ...string) {
+	rejected := func(want ...string) []store.RejectedDelivery {
 		t.Helper()
 		got, err := s.RejectedDeliveries(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Errorf("rejected deliveries = %v, want %v", got, want)
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.CaseID)
 		}
+		if strings.Join(ids, " ") != strings.Join(want, " ") {
+			t.Errorf("rejected deliveries = %v, want %v", ids, want)
+		}
+		return got
 	}
 	save := func(c ozgflow.Case) {
 		t.Helper()
@@ -168,7 +174,9 @@ func TestRejectedDeliveriesFollowTheProjection(t *testing.T) {
 	own := fitConnectCase("c4", 1, t0)
 	own.Delivery.Protocol = ""
 	save(own)
-	rejected("c2", "c1") // longest waiting first
+	if got := rejected("c2", "c1"); len(got) == 2 && !got[0].Since.Equal(t0) { // longest waiting first
+		t.Errorf("c2 indexed since %v, want %v", got[0].Since, t0)
+	}
 
 	// Resent: the new submission waits for its answer.
 	resent := fitConnectCase("c1", 2, time.Time{})
@@ -197,7 +205,21 @@ func TestRejectedDeliveriesFollowTheProjection(t *testing.T) {
 		t.Fatalf("removed %d unknown cases: %v", n, err)
 	}
 	rejected("c5")
-	if err := s.ForgetRejectedDelivery(ctx, "c5"); err != nil {
+	// Rejected again after a resend: forgetting the earlier rejection
+	// leaves the newer one.
+	again := fitConnectCase("c5", 5, t0.Add(time.Hour))
+	again.Delivery.Round = 2
+	save(again)
+	if err := s.ForgetRejectedDelivery(ctx, "c5", t0); err != nil {
+		t.Fatal(err)
+	}
+	rejected("c5")
+	if err := s.ForgetRejectedDelivery(ctx, "c5", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rejected()
+	save(fitConnectCase("c7", 1, t0))
+	if err := s.ForgetRejectedDelivery(ctx, "c7", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	rejected()
