@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,18 +15,37 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/ozgflow/ozgflow"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 // Cases stuck on an external system: a case whose current call to a target
 // (a Fachverfahren, the archive, the payment provider, the signer, the
-// mail server) keeps failing. The worker keeps a cheap index of candidates
-// (store.CallFailures); Temporal says whether the call is still pending,
-// how often it was tried and how it last failed. Administrators resend
-// such a call at once (Temporal's ResetActivity: a fresh count of
-// attempts, tried now) or cancel the case with a reason the applicant is
-// told.
+// mail server) keeps failing, or whose FIT-Connect destination rejected
+// its delivery (or did not answer before the deadline). The worker keeps a
+// cheap index of failing calls (store.CallFailures); Temporal says whether
+// the call is still pending, how often it was tried and how it last
+// failed. The projection's write keeps an index of rejected deliveries
+// (store.RejectedDeliveries); the projection says whether the case still
+// waits. Administrators resend a failing call at once (Temporal's
+// ResetActivity: a fresh count of attempts, tried now), a rejected
+// delivery as its delivery page does (a new submission), or cancel the
+// case with a reason the applicant is told. A case may wait on two
+// targets, one row each; the administrator names the row by its target.
 
-// StuckCase is one case waiting on a failing target.
+// Why a case is on the list of stuck cases (StuckCase.State).
+const (
+	// StuckFailing: the case's call to the target keeps failing.
+	StuckFailing = "failing"
+	// StuckRejected: the FIT-Connect destination rejected the case's
+	// delivery, or did not answer before the deadline; the case waits
+	// for an administrator to resend it.
+	StuckRejected = "rejected"
+)
+
+// StuckCase is one case waiting on a target: its call fails, or the
+// destination rejected its delivery. For a rejected delivery Since is the
+// rejection's time, Attempts counts the submissions (rounds) and LastError
+// is the destination's reason.
 type StuckCase struct {
 	CaseID        string    `json:"caseId"`
 	CaseNumber    string    `json:"caseNumber,omitempty"`
@@ -41,13 +61,27 @@ type StuckCase struct {
 	Attempts      int        `json:"attempts"`
 	LastError     string     `json:"lastError"`
 	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// State says why the case waits: StuckFailing or StuckRejected.
+	State string `json:"state"`
+	// Rejection is the destination's rejection of a StuckRejected case.
+	Rejection *StuckRejection `json:"rejection,omitempty"`
 
 	activityID string
 }
 
+// StuckRejection is the destination's rejection of a case's delivery, with
+// the round it rejected.
+type StuckRejection struct {
+	ozgflow.DeliveryRejection
+	// Round is the submission the destination rejected: 1 for the first,
+	// one more for every resend.
+	Round int `json:"round,omitempty"`
+}
+
 // StuckCases lists the cases whose call to an external target keeps
-// failing, longest failing first. Candidates whose case has ended or no
-// longer waits on the call are dropped from the index.
+// failing and those whose delivery their destination rejected, longest
+// waiting first. Candidates whose case has ended or no longer waits are
+// dropped from the indexes.
 func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 	candidates, err := s.Store.CallFailures(ctx)
 	if err != nil {
@@ -64,7 +98,73 @@ func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 		}
 		out = append(out, sc)
 	}
+	rejected, err := s.Store.RejectedDeliveries(ctx)
+	if err != nil {
+		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of rejected deliveries cannot be read right now.")
+	}
+	for _, r := range rejected {
+		sc, err := s.rejectedDelivery(ctx, r)
+		switch {
+		case errors.Is(err, errNotStuck):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	sortStuck(out)
 	return out, nil
+}
+
+// sortStuck orders stuck cases longest waiting first; the failing calls
+// come sorted, so that equal times keep their order.
+func sortStuck(cases []StuckCase) {
+	sort.SliceStable(cases, func(i, j int) bool { return cases[i].Since.Before(cases[j].Since) })
+}
+
+// rejectedDelivery completes a candidate of the index of rejected
+// deliveries from its projection; a case whose delivery is no longer
+// rejected (resent, cancelled, gone) is forgotten, unless it was rejected
+// anew meanwhile.
+func (s *Service) rejectedDelivery(ctx context.Context, r store.RejectedDelivery) (StuckCase, error) {
+	c, err := s.Store.Case(ctx, r.CaseID)
+	switch {
+	case ozgflow.ErrorCode(err) == ozgflow.ENOTFOUND:
+		_ = s.Store.ForgetRejectedDelivery(ctx, r.CaseID, r.Since)
+		return StuckCase{}, errNotStuck
+	case err != nil:
+		return StuckCase{}, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of rejected deliveries cannot be read right now.")
+	}
+	if !c.DeliveryRejected() {
+		_ = s.Store.ForgetRejectedDelivery(ctx, r.CaseID, r.Since)
+		return StuckCase{}, errNotStuck
+	}
+	return s.rejectedRow(c), nil
+}
+
+// rejectedRow is the row of a case whose delivery is rejected.
+func (s *Service) rejectedRow(c ozgflow.Case) StuckCase {
+	d := c.Delivery
+	r := *d.Rejected
+	if r.Target == "" {
+		r.Target = d.Target
+	}
+	sc := StuckCase{CaseID: c.ID, Target: r.Target, Operation: "Deliver", Since: r.Since, LastAttemptAt: r.Since,
+		Attempts: max(d.Round, 1), LastError: r.Reason, State: StuckRejected,
+		Rejection: &StuckRejection{DeliveryRejection: r, Round: max(d.Round, 1)}}
+	s.describeStuck(&sc, c)
+	return sc
+}
+
+// describeStuck names the case of a row: its number, service and
+// authority, from the projection.
+func (s *Service) describeStuck(sc *StuckCase, c ozgflow.Case) {
+	sc.CaseNumber, sc.Service, sc.Authority = c.CaseNumber, c.Service, c.Authority
+	sc.ServiceName = c.ServiceName
+	if sc.ServiceName == "" {
+		sc.ServiceName = s.ServiceName(c.Service)
+	}
+	sc.AuthorityName = s.AuthorityName(c.Authority)
 }
 
 // errNotStuck says that a candidate no longer waits on its target.
@@ -93,12 +193,7 @@ func (s *Service) stuck(ctx context.Context, f ozgflow.CallFailure) (StuckCase, 
 		return sc, err
 	}
 	if c, err := s.Store.Case(ctx, f.CaseID); err == nil {
-		sc.CaseNumber, sc.Service, sc.Authority = c.CaseNumber, c.Service, c.Authority
-		sc.ServiceName = c.ServiceName
-		if sc.ServiceName == "" {
-			sc.ServiceName = s.ServiceName(c.Service)
-		}
-		sc.AuthorityName = s.AuthorityName(c.Authority)
+		s.describeStuck(&sc, c)
 	}
 	return sc, nil
 }
@@ -121,7 +216,7 @@ func (s *Service) pendingCall(ctx context.Context, f ozgflow.CallFailure) (Stuck
 		return StuckCase{}, errNotStuck
 	}
 	sc := StuckCase{CaseID: f.CaseID, Target: f.Target, Operation: f.Operation, Since: f.Since,
-		LastAttemptAt: f.At, Attempts: f.Attempt, LastError: f.Error}
+		LastAttemptAt: f.At, Attempts: f.Attempt, LastError: f.Error, State: StuckFailing}
 	found := false
 	for _, pa := range desc.GetPendingActivities() {
 		if pa.GetActivityType().GetName() != f.Operation {
@@ -154,30 +249,71 @@ func (s *Service) pendingCall(ctx context.Context, f ozgflow.CallFailure) (Stuck
 	return sc, nil
 }
 
-// StuckCase returns one stuck case; a case that is not stuck is a conflict.
-func (s *Service) StuckCase(ctx context.Context, caseID string) (StuckCase, error) {
+// StuckCase returns the row of a stuck case on target, or its first row
+// (longest waiting) when target is empty; a case that does not wait on
+// target, or on any, is a conflict.
+func (s *Service) StuckCase(ctx context.Context, caseID, target string) (StuckCase, error) {
+	rows, err := s.stuckRows(ctx, caseID)
+	if err != nil {
+		return StuckCase{}, err
+	}
+	for _, sc := range rows {
+		if target == "" || sc.Target == target {
+			return sc, nil
+		}
+	}
+	if target != "" && len(rows) > 0 {
+		return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on the target named.", caseID)
+	}
+	return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on a failing external system or a resend of its delivery.", caseID)
+}
+
+// stuckRows returns the rows of one case, longest waiting first: its
+// failing calls Temporal says are pending, and its rejected delivery,
+// which its projection says (it holds a rejection from before the index
+// too).
+func (s *Service) stuckRows(ctx context.Context, caseID string) ([]StuckCase, error) {
 	candidates, err := s.Store.CallFailures(ctx)
 	if err != nil {
-		return StuckCase{}, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of failing calls cannot be read right now.")
+		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of failing calls cannot be read right now.")
 	}
+	var rows []StuckCase
 	for _, f := range candidates {
 		if f.CaseID != caseID {
 			continue
 		}
 		sc, err := s.stuck(ctx, f)
-		if errors.Is(err, errNotStuck) {
+		switch {
+		case errors.Is(err, errNotStuck):
 			continue // the case may wait on another target
+		case err != nil:
+			return nil, err
 		}
-		return sc, err
+		rows = append(rows, sc)
 	}
-	return StuckCase{}, ozgflow.Errorf(ozgflow.ECONFLICT, "Application %s does not wait on a failing external system.", caseID)
+	c, err := s.Store.Case(ctx, caseID)
+	switch {
+	case err == nil && c.DeliveryRejected():
+		rows = append(rows, s.rejectedRow(c))
+	case err != nil && ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND:
+		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "Application %s cannot be read right now.", caseID)
+	}
+	sortStuck(rows)
+	return rows, nil
 }
 
-// ResendStuck tries a stuck case's call again now, with a fresh count of
-// attempts; if the target still fails, the retry policy goes on from there.
-func (s *Service) ResendStuck(ctx context.Context, caseID string) (StuckCase, error) {
-	sc, err := s.StuckCase(ctx, caseID)
+// ResendStuck sends a stuck case again on target (its first row when
+// target is empty); by names the administrator. A failing call is tried
+// again now, with a fresh count of attempts; if the target still fails,
+// the retry policy goes on from there. A rejected delivery goes to its
+// destination as a new submission, as on the case's delivery page.
+func (s *Service) ResendStuck(ctx context.Context, caseID, target string, by ozgflow.Identity) (StuckCase, error) {
+	sc, err := s.StuckCase(ctx, caseID, target)
 	if err != nil {
+		return sc, err
+	}
+	if sc.State == StuckRejected {
+		_, err := s.ResendDelivery(ctx, by.Subject, caseID)
 		return sc, err
 	}
 	_, err = s.Temporal.WorkflowService().ResetActivity(ctx, &workflowservice.ResetActivityRequest{
@@ -199,9 +335,10 @@ func (s *Service) ResendStuck(ctx context.Context, caseID string) (StuckCase, er
 // MaxCancelReason bounds the reason of a cancellation, in characters.
 const MaxCancelReason = 1000
 
-// CancelStuck ends a stuck case: the applicant is told the reason, a paid
-// fee is refunded; by names the administrator.
-func (s *Service) CancelStuck(ctx context.Context, caseID, reason string, by ozgflow.Identity) (ozgflow.Case, error) {
+// CancelStuck ends a case stuck on target (on any, when target is empty):
+// the applicant is told the reason, a paid fee is refunded; by names the
+// administrator.
+func (s *Service) CancelStuck(ctx context.Context, caseID, target, reason string, by ozgflow.Identity) (ozgflow.Case, error) {
 	var state ozgflow.Case
 	reason = strings.TrimSpace(reason)
 	detail := ""
@@ -215,12 +352,13 @@ func (s *Service) CancelStuck(ctx context.Context, caseID, reason string, by ozg
 		return state, &ozgflow.Error{Code: ozgflow.EINVALID, Message: "The cancellation is invalid.",
 			Fields: []ozgflow.FieldError{{Pointer: "/reason", Detail: detail}}}
 	}
-	if _, err := s.StuckCase(ctx, caseID); err != nil {
+	if _, err := s.StuckCase(ctx, caseID, target); err != nil {
 		return state, err
 	}
 	err := s.Update(ctx, caseID, ozgflow.UpdateCancel, &state, ozgflow.Cancellation{Reason: reason, By: by.Subject})
 	if err == nil {
 		_ = s.Store.ForgetCallFailure(ctx, caseID, "")
+		_ = s.Store.ForgetRejectedDelivery(ctx, caseID, time.Time{})
 	}
 	return state, err
 }

@@ -19,6 +19,14 @@ var operationsText = map[Lang]map[string]string{
 		"staff.problem.stuck.act":   "Die Aktion wurde nicht ausgeführt.",
 		"staff.problem.stuck.gone":  "Der Vorgang wartet nicht mehr auf ein gestörtes System.",
 		"staff.problem.stuck.empty": "Bitte geben Sie einen Grund an. Die antragstellende Person liest ihn.",
+		"staff.stuck.failing":       "Aufruf schlägt fehl",
+		"staff.stuck.rejected":      "Von der Empfangsstelle abgelehnt",
+		"staff.stuck.noanswer":      "Keine Antwort der Empfangsstelle",
+		"staff.stuck.round":         "Sendung",
+		"staff.stuck.reason":        "Grund der Empfangsstelle",
+		"staff.stuck.submission":    "Kennung der Einreichung",
+		"staff.stuck.delivery":      "Zustellung des Vorgangs ansehen",
+		"staff.stuck.resend.hint":   "Beheben Sie zuerst die Ursache, etwa in der Prozessvariante oder bei der Empfangsstelle. Dann geht eine neue Einreichung an die Empfangsstelle, und der Vorgang wartet wieder auf ihre Antwort.",
 	},
 	EN: {
 		"staff.title.stuck":         "Failing external systems",
@@ -28,6 +36,14 @@ var operationsText = map[Lang]map[string]string{
 		"staff.problem.stuck.act":   "The action was not carried out.",
 		"staff.problem.stuck.gone":  "The case no longer waits on a failing system.",
 		"staff.problem.stuck.empty": "Please give a reason. The applicant reads it.",
+		"staff.stuck.failing":       "Call keeps failing",
+		"staff.stuck.rejected":      "Rejected by the destination",
+		"staff.stuck.noanswer":      "No answer from the destination",
+		"staff.stuck.round":         "Submission",
+		"staff.stuck.reason":        "The destination's reason",
+		"staff.stuck.submission":    "Submission ID",
+		"staff.stuck.delivery":      "See the case's delivery",
+		"staff.stuck.resend.hint":   "First fix the cause, in the process variant or at the destination. Then a new submission goes to the destination, and the case waits for its answer again.",
 	},
 }
 
@@ -92,4 +108,14 @@ func CallError(msg string) string {
 		}
 	}
 	return "Der Aufruf ist fehlgeschlagen."
+}
+
+// DeliveryRejection says in German why a case's FIT-Connect delivery does
+// not go on: its destination rejected it, or did not answer before the
+// deadline.
+func DeliveryRejection(timedOut bool) string {
+	if timedOut {
+		return "Die Empfangsstelle hat bis zur Frist nicht geantwortet."
+	}
+	return "Die Empfangsstelle hat den Vorgang abgelehnt."
 }

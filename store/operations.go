@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,4 +200,75 @@ func (s *Store) targetTimes(ctx context.Context, key string) (map[string]time.Ti
 		out[target] = t
 	}
 	return out, nil
+}
+
+// The index of rejected deliveries: the cases delivered by FIT-Connect
+// whose destination rejected the submission (or did not answer before the
+// deadline) and that wait for an administrator to resend them, each scored
+// by the rejection's time. The projection's write keeps it (writeCase); it
+// is a cheap list of candidates, the projection says whether a case still
+// waits.
+
+func (s *Store) rejectedKey() string { return s.prefix + "ops:rejected" }
+
+// indexRejection queues the change of the index of rejected deliveries
+// that a snapshot makes: a rejected case goes in, any other case delivered
+// by FIT-Connect goes out. Cases delivered otherwise cost nothing.
+func (s *Store) indexRejection(ctx context.Context, p redis.Pipeliner, c ozgflow.Case) {
+	if c.Delivery == nil || c.Delivery.Protocol != ozgflow.DeliveryFITConnect {
+		return
+	}
+	if c.DeliveryRejected() {
+		p.ZAdd(ctx, s.rejectedKey(), redis.Z{Score: float64(c.Delivery.Rejected.Since.UnixMilli()), Member: c.ID})
+		return
+	}
+	p.ZRem(ctx, s.rejectedKey(), c.ID)
+}
+
+// RejectedDelivery is an entry of the index of rejected deliveries: a case
+// and the time of the rejection it was indexed with.
+type RejectedDelivery struct {
+	CaseID string
+	Since  time.Time
+}
+
+// RejectedDeliveries returns the cases whose delivery its destination
+// rejected, longest waiting first.
+func (s *Store) RejectedDeliveries(ctx context.Context) ([]RejectedDelivery, error) {
+	entries, err := s.rdb.ZRangeWithScores(ctx, s.rejectedKey(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read rejected deliveries: %w", err)
+	}
+	out := make([]RejectedDelivery, 0, len(entries))
+	for _, z := range entries {
+		id, ok := z.Member.(string)
+		if !ok {
+			continue
+		}
+		out = append(out, RejectedDelivery{CaseID: id, Since: time.UnixMilli(int64(z.Score)).UTC()})
+	}
+	return out, nil
+}
+
+// forgetRejected drops a case from the index if its entry is of the
+// rejection at ARGV[2] (in milliseconds), or of any when ARGV[2] is empty.
+var forgetRejected = redis.NewScript(`
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+if ARGV[2] ~= '' and tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+return redis.call('ZREM', KEYS[1], ARGV[1])`)
+
+// ForgetRejectedDelivery drops a case from the index of rejected
+// deliveries (it was resent, cancelled, or its projection is gone) if its
+// entry is of the rejection at since, so that a newer rejection written
+// meanwhile stays; a zero since drops the entry whatever its rejection.
+func (s *Store) ForgetRejectedDelivery(ctx context.Context, caseID string, since time.Time) error {
+	at := ""
+	if !since.IsZero() {
+		at = strconv.FormatInt(since.UnixMilli(), 10)
+	}
+	if err := forgetRejected.Run(ctx, s.rdb, []string{s.rejectedKey()}, caseID, at).Err(); err != nil {
+		return fmt.Errorf("forget rejected delivery of case %s: %w", caseID, err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/internal/redistest"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 func TestFailingCallsKeepSinceWhenAndClearOnSuccess(t *testing.T) {
@@ -125,4 +126,101 @@ func TestAnAlertIsNotedPerIncident(t *testing.T) {
 	if cleared, _ := s.ClearAlerted(ctx, "dms", t1); cleared {
 		t.Error("a second recovery of the same incident")
 	}
+}
+
+// fitConnectCase is an open case delivered by FIT-Connect, in round 1,
+// rejected at since unless since is zero.
+func fitConnectCase(id string, revision int64, since time.Time) ozgflow.Case {
+	c := ozgflow.Case{ID: id, Revision: revision, Authority: "145110000000", Service: "lasttest-fitconnect",
+		Status: ozgflow.StatusReceived, SubmittedAt: since.Add(-time.Minute), UpdatedAt: since,
+		Delivery: &ozgflow.Delivery{Target: "fitconnect-chemnitz", Reference: id + "-sub", Protocol: ozgflow.DeliveryFITConnect, Round: 1}}
+	if !since.IsZero() {
+		c.Delivery.Rejected = &ozgflow.DeliveryRejection{Target: "fitconnect-chemnitz", SubmissionID: id + "-sub", Since: since, Reason: "Inhalt nicht angenommen"}
+	} else {
+		c.Delivery.Pending = true
+	}
+	return c
+}
+
+func TestRejectedDeliveriesFollowTheProjection(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "test:")
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	rejected := func(want ...string) []store.RejectedDelivery {
+		t.Helper()
+		got, err := s.RejectedDeliveries(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.CaseID)
+		}
+		if strings.Join(ids, " ") != strings.Join(want, " ") {
+			t.Errorf("rejected deliveries = %v, want %v", ids, want)
+		}
+		return got
+	}
+	save := func(c ozgflow.Case) {
+		t.Helper()
+		if err := s.SaveCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(fitConnectCase("c1", 1, t0.Add(time.Hour)))
+	save(fitConnectCase("c2", 1, t0))
+	save(fitConnectCase("c3", 1, time.Time{})) // sent, its answer still to come
+	// A case delivered by ozgflow's own protocol is never in it.
+	own := fitConnectCase("c4", 1, t0)
+	own.Delivery.Protocol = ""
+	save(own)
+	if got := rejected("c2", "c1"); len(got) == 2 && !got[0].Since.Equal(t0) { // longest waiting first
+		t.Errorf("c2 indexed since %v, want %v", got[0].Since, t0)
+	}
+
+	// Resent: the new submission waits for its answer.
+	resent := fitConnectCase("c1", 2, time.Time{})
+	resent.Delivery.Round = 2
+	save(resent)
+	rejected("c2")
+	// A snapshot that is not newer changes nothing.
+	save(fitConnectCase("c1", 1, t0.Add(time.Hour)))
+	rejected("c2")
+	// Cancelled while rejected: it waits for nothing any more.
+	cancelled := fitConnectCase("c2", 2, t0)
+	cancelled.Status = ozgflow.StatusCancelled
+	save(cancelled)
+	rejected()
+
+	// Redis lost: the rebuild's snapshots write the index again, and a
+	// case the engine does not know leaves it.
+	if err := s.DropAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RestoreCases(ctx, []ozgflow.Case{fitConnectCase("c5", 3, t0), fitConnectCase("c6", 1, t0.Add(time.Minute))}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rejected("c5", "c6")
+	if n, err := s.RemoveUnknownCases(ctx, func(id string) bool { return id != "c6" }, t0.Add(24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("removed %d unknown cases: %v", n, err)
+	}
+	rejected("c5")
+	// Rejected again after a resend: forgetting the earlier rejection
+	// leaves the newer one.
+	again := fitConnectCase("c5", 5, t0.Add(time.Hour))
+	again.Delivery.Round = 2
+	save(again)
+	if err := s.ForgetRejectedDelivery(ctx, "c5", t0); err != nil {
+		t.Fatal(err)
+	}
+	rejected("c5")
+	if err := s.ForgetRejectedDelivery(ctx, "c5", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rejected()
+	save(fitConnectCase("c7", 1, t0))
+	if err := s.ForgetRejectedDelivery(ctx, "c7", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	rejected()
 }

@@ -192,7 +192,8 @@ func (s *Store) RemoveUnknownCases(ctx context.Context, known func(id string) bo
 }
 
 // removeCase removes a case's projection with its tasks, notices and
-// portal events, and takes it out of the counts.
+// portal events, takes it out of the counts and out of the index of
+// rejected deliveries.
 func (s *Store) removeCase(ctx context.Context, c ozgflow.Case) error {
 	docs, err := s.searchDocs(ctx, s.rdb, []string{s.searchDocKey(c.ID)})
 	if err != nil {
@@ -214,6 +215,7 @@ func (s *Store) removeCase(ctx context.Context, c ozgflow.Case) error {
 			p.ZRem(ctx, s.casesKey(c.Authority), c.ID)
 			p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 		}
+		p.ZRem(ctx, s.rejectedKey(), c.ID)
 		p.Del(ctx, s.caseKey(c.ID))
 		return nil
 	})

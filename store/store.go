@@ -178,6 +178,7 @@ func (s *Store) writeCase(ctx context.Context, p redis.Pipeliner, c ozgflow.Case
 	}
 	s.writeNotices(ctx, p, c, min(len(stored.Timeline), len(c.Timeline)), refiled)
 	s.indexSearch(ctx, p, c, stored.search)
+	s.indexRejection(ctx, p, c)
 	p.Publish(ctx, s.EventsChannel(c.Authority), c.ID)
 	return true
 }

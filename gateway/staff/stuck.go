@@ -12,18 +12,30 @@ import (
 )
 
 // Cases stuck on an external system (casework.StuckCases): the page
-// /verwaltung/stoerungen lists them with since when their target fails,
-// how often the call was tried and its last error in words, and lets an
-// administrator send a case again now or cancel it with a reason the
-// applicant reads. Both ask for a confirmation.
+// /verwaltung/stoerungen lists them, one row per case and target, with
+// since when their target fails, how often the call was tried and its last
+// error in words, or, for a delivery its FIT-Connect destination rejected,
+// the destination's reason, since when and the round. It lets an
+// administrator send the row's case again now (a rejected delivery as a
+// new submission) or cancel it with a reason the applicant reads. Both ask
+// for a confirmation, and the forms name the row's target.
 
 // stuckData is what the page of stuck cases shows.
 type stuckData struct {
 	Cases     []casework.StuckCase
 	MaxReason int
-	// Reasons keep what was typed into a cancellation that was refused.
+	// Reasons keep what was typed into a cancellation that was refused,
+	// by its row (stuckRow).
 	Reasons map[string]string
 }
+
+// Reason is what was typed into the refused cancellation of a row.
+func (d stuckData) Reason(sc casework.StuckCase) string {
+	return d.Reasons[stuckRow(sc.CaseID, sc.Target)]
+}
+
+// stuckRow names a row of the page: a case waits on each target once.
+func stuckRow(caseID, target string) string { return caseID + "|" + target }
 
 // handleStuckPage lists the stuck cases, longest failing first.
 func (p *Pages) handleStuckPage(w http.ResponseWriter, r *http.Request, v view) {
@@ -56,14 +68,14 @@ func (p *Pages) showStuck(w http.ResponseWriter, r *http.Request, status int, v 
 // confirmed reports whether the form's confirmation box was ticked.
 func confirmed(r *http.Request) bool { return r.PostFormValue("bestaetigt") == "ja" }
 
-// handleStuckResendPage sends a stuck case's call again now.
+// handleStuckResendPage sends a stuck case again now on the row's target.
 func (p *Pages) handleStuckResendPage(w http.ResponseWriter, r *http.Request, v view) {
 	caseID := mux.Vars(r)["caseId"]
 	if !confirmed(r) {
 		p.stuckProblem(w, r, v, ozgflow.Errorf(ozgflow.EINVALID, "Bitte bestätigen Sie, dass der Vorgang jetzt erneut gesendet wird."), nil)
 		return
 	}
-	sc, err := p.cases.ResendStuck(r.Context(), caseID)
+	sc, err := p.cases.ResendStuck(r.Context(), caseID, r.PostFormValue("target"), ozgflow.IdentityFrom(r.Context()))
 	if err != nil {
 		p.stuckProblem(w, r, v, err, nil)
 		return
@@ -71,18 +83,19 @@ func (p *Pages) handleStuckResendPage(w http.ResponseWriter, r *http.Request, v 
 	http.Redirect(w, r, "/verwaltung/stoerungen?erneut="+url.QueryEscape(caseLabel(sc)), http.StatusSeeOther)
 }
 
-// handleStuckCancelPage cancels a stuck case with the reason given.
+// handleStuckCancelPage cancels a case stuck on the row's target with
+// the reason given.
 func (p *Pages) handleStuckCancelPage(w http.ResponseWriter, r *http.Request, v view) {
-	caseID := mux.Vars(r)["caseId"]
+	caseID, target := mux.Vars(r)["caseId"], r.PostFormValue("target")
 	reason := r.PostFormValue("grund")
-	reasons := map[string]string{caseID: reason}
+	reasons := map[string]string{stuckRow(caseID, target): reason}
 	if !confirmed(r) {
 		p.stuckProblem(w, r, v, ozgflow.Errorf(ozgflow.EINVALID, "Bitte bestätigen Sie, dass der Vorgang endgültig abgebrochen wird."), reasons)
 		return
 	}
-	sc, err := p.cases.StuckCase(r.Context(), caseID)
+	sc, err := p.cases.StuckCase(r.Context(), caseID, target)
 	if err == nil {
-		_, err = p.cases.CancelStuck(r.Context(), caseID, reason, ozgflow.IdentityFrom(r.Context()))
+		_, err = p.cases.CancelStuck(r.Context(), caseID, target, reason, ozgflow.IdentityFrom(r.Context()))
 	}
 	if err != nil {
 		if ozgflow.ErrorCode(err) == ozgflow.EINVALID {

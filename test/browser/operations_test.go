@@ -12,18 +12,28 @@ import (
 )
 
 // TestAdministratorResendsAStuckCase opens the page of cases stuck on an
-// external system during a Fachverfahren outage, checks it with axe-core
-// with a case's actions open, and sends the case again from the page once
-// the Fachverfahren is back.
+// external system during a Fachverfahren outage, beside a delivery the
+// FIT-Connect destination rejected, checks it with axe-core with both
+// rows' actions open, and sends each case again from its row: the failing
+// call once the Fachverfahren is back, the rejected delivery as a new
+// submission the destination accepts.
 func TestAdministratorResendsAStuckCase(t *testing.T) {
 	d := startDev(t)
 	d.Fachverfahren.SetDown(true)
 	defer d.Fachverfahren.SetDown(false)
 	st := &e2e.Stack{URL: d.URL, SandboxURL: d.URL, Temporal: d.Client, Namespace: "ozgflow"}
+	if res := e2e.Call(t, d.URL, http.MethodPut, "/sandbox/fitconnect/reject", "", map[string]int{"next": 1}); res.Status != http.StatusOK {
+		t.Fatalf("sandbox reject: %d %s", res.Status, res.Body)
+	}
 	s := st.Submit(t, e2e.Hundesteuer(e2e.Dresden))
-	e2e.WaitFor(t, "the case stuck", 30*time.Second, func() bool {
+	rejected := st.Submit(t, map[string]any{
+		"service": "lasttest-fitconnect", "authority": e2e.Chemnitz,
+		"applicant": map[string]any{"name": "Lasttest", "portalAccount": "amt24-lasttest"},
+		"data":      map[string]any{"betreff": "Zustellung über FIT-Connect"},
+	})
+	e2e.WaitFor(t, "the case stuck and the delivery rejected", 30*time.Second, func() bool {
 		res := e2e.Call(t, d.URL, http.MethodGet, "/api/v1/operations/stuck", "dev-admin", nil)
-		return strings.Contains(string(res.Body), s.ID)
+		return strings.Contains(string(res.Body), s.ID) && strings.Contains(string(res.Body), rejected.ID)
 	})
 	ctx := browser(t)
 	var page string
@@ -31,11 +41,15 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 		chromedp.Navigate(d.URL+"/anmelden?next=%2Fverwaltung%2Fstoerungen"),
 		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//caption[contains(., "gestörtes System")]`, chromedp.BySearch),
-		chromedp.Click(`summary`, chromedp.ByQuery),
+		chromedp.Click(`//tr[contains(., "steueramt-dresden")]//summary`, chromedp.BySearch),
+		chromedp.Click(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
 		chromedp.WaitVisible(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
+		chromedp.WaitVisible(`#erneut-`+rejected.ID+`-fitconnect-chemnitz`, chromedp.ByID),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
-	for _, want := range []string{"Hundesteuer", "steueramt-dresden", "Das Zielsystem meldet einen Fehler", "Erneut senden", "Abbrechen"} {
+	for _, want := range []string{"Hundesteuer", "steueramt-dresden", "Aufruf schlägt fehl", "Das Zielsystem meldet einen Fehler",
+		"Lasttest (FIT-Connect)", "fitconnect-chemnitz", "Von der Empfangsstelle abgelehnt", "Inhalt nicht angenommen", "Sendung 1",
+		"Beheben Sie zuerst die Ursache", "Erneut senden", "Abbrechen"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
 		}
@@ -49,7 +63,7 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	var url string
 	run(t, ctx, "resend from the page",
 		chromedp.Click(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
-		chromedp.Click(`//form[contains(@action, "/erneut")]//button`, chromedp.BySearch),
+		chromedp.Click(`//form[contains(@action, "/`+s.ID+`/erneut")]//button`, chromedp.BySearch),
 		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
 		chromedp.Location(&url),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
@@ -59,4 +73,19 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	}
 	d.Fachverfahren.SetDown(false)
 	st.WaitStatus(t, s, "approved")
+
+	// The rejected delivery's row sends it as a new submission.
+	run(t, ctx, "resend the rejected delivery from the page",
+		chromedp.Navigate(d.URL+"/verwaltung/stoerungen"),
+		chromedp.WaitVisible(`//caption[contains(., "gestörtes System")]`, chromedp.BySearch),
+		chromedp.Click(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
+		chromedp.Click(`#erneut-`+rejected.ID+`-fitconnect-chemnitz`, chromedp.ByID),
+		chromedp.Click(`//form[contains(@action, "/`+rejected.ID+`/erneut")]//button`, chromedp.BySearch),
+		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
+		chromedp.Text(`main`, &page, chromedp.ByQuery),
+	)
+	if !strings.Contains(page, "wird jetzt erneut gesendet") || strings.Contains(page, "Von der Empfangsstelle abgelehnt") {
+		t.Errorf("after the rejected delivery's resend:\n%s", page)
+	}
+	st.WaitStatus(t, rejected, "approved")
 }
