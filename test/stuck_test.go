@@ -412,7 +412,7 @@ func TestATargetsStatedRetrySetsTheNextAttempt(t *testing.T) {
 	s := st.Submit(t, e2e.Hundesteuer(e2e.Dresden))
 	var stuck map[string]any
 	e2e.WaitFor(t, "the case on the list with its next attempt", 30*time.Second, func() bool {
-		stuck = stuckCaseAt(t, d, s.ID)
+		stuck = stuckRow(t, d.URL, s.ID, "steueramt-dresden")
 		return stuck != nil && stuck["nextAttemptAt"] != nil
 	})
 	next, err := time.Parse(time.RFC3339Nano, stuck["nextAttemptAt"].(string))
