@@ -151,10 +151,18 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	cancelled := errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	s.record(ctx, info, target, outcome, cancelled, err)
 	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
-		policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) {
+		policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) && !triedAFewTimes(info) {
 		err = retryAfter(err, policy.Retry.Delay(info.Attempt, info.RetryPolicy))
 	}
 	return res, err
+}
+
+// triedAFewTimes says whether the call's own policy tries it only a few
+// times: a status poll, which the case waits for in line and which the
+// next poll replaces anyway. A target's stated retry would only hold the
+// case up, so such calls keep their own.
+func triedAFewTimes(info activity.Info) bool {
+	return info.RetryPolicy != nil && info.RetryPolicy.MaximumAttempts > 0
 }
 
 // record keeps the attempt's outcome in the index of failing calls.
@@ -202,10 +210,10 @@ func retryAfter(err error, delay time.Duration) error {
 	}
 	msg, typ := err.Error(), errorType(err)
 	var category temporal.ApplicationErrorCategory
+	if named := (*temporal.ApplicationError)(nil); errors.As(err, &named) && named.NextRetryDelay() > 0 {
+		return err
+	}
 	if app, ok := err.(*temporal.ApplicationError); ok {
-		if app.NextRetryDelay() > 0 {
-			return err
-		}
 		msg, typ, category = app.Message(), app.Type(), app.Category()
 	}
 	return temporal.NewApplicationErrorWithOptions(msg, typ, temporal.ApplicationErrorOptions{

@@ -33,7 +33,8 @@ var (
 //
 // None limits the attempts of a call to an external system that may be
 // down for a while: the case waits until it answers or an administrator
-// resends or cancels it (the stuck cases). The timeout of one attempt is
+// resends or cancels it (the stuck cases). The polls do (pollOptions),
+// and keep their own waits whatever the target's configuration says. The timeout of one attempt is
 // the worker's, by target; StartToCloseTimeout is its upper bound.
 var (
 	// projectionOptions: a quick local write; a failure is healed by the next one.
