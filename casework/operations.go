@@ -87,23 +87,27 @@ func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 	if err != nil {
 		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of failing calls cannot be read right now.")
 	}
-	out := make([]StuckCase, 0, len(candidates))
-	for _, f := range candidates {
-		sc, err := s.stuck(ctx, f)
-		switch {
-		case errors.Is(err, errNotStuck):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		out = append(out, sc)
+	out, err := appendStuck(ctx, make([]StuckCase, 0, len(candidates)), candidates, s.stuck)
+	if err != nil {
+		return nil, err
 	}
 	rejected, err := s.Store.RejectedDeliveries(ctx)
 	if err != nil {
 		return nil, ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The list of rejected deliveries cannot be read right now.")
 	}
-	for _, r := range rejected {
-		sc, err := s.rejectedDelivery(ctx, r)
+	if out, err = appendStuck(ctx, out, rejected, s.rejectedDelivery); err != nil {
+		return nil, err
+	}
+	sortStuck(out)
+	return out, nil
+}
+
+// appendStuck completes each candidate of an index and appends those that
+// still wait; a candidate that no longer does is left out.
+func appendStuck[C any](ctx context.Context, out []StuckCase, candidates []C,
+	complete func(context.Context, C) (StuckCase, error)) ([]StuckCase, error) {
+	for _, c := range candidates {
+		sc, err := complete(ctx, c)
 		switch {
 		case errors.Is(err, errNotStuck):
 			continue
@@ -112,7 +116,6 @@ func (s *Service) StuckCases(ctx context.Context) ([]StuckCase, error) {
 		}
 		out = append(out, sc)
 	}
-	sortStuck(out)
 	return out, nil
 }
 

@@ -302,16 +302,9 @@ func TestACaseStuckOnTwoTargetsIsResentOnTheRowClicked(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	cfg := devConfig(t.TempDir(), "127.0.0.1:0")
-	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
-	cfg.SMTPAddr, cfg.SMTPFrom = closed, "noreply@example.org"
-	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, testLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	d.Fachverfahren.SetDown(true)
-	st := stackOf(d)
+	d, st := startWithFachverfahrenDown(t, func(cfg *process.Config) {
+		cfg.SMTPAddr, cfg.SMTPFrom = closed, "noreply@example.org"
+	})
 	s := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Dresden, "amt24-anna"))
 	e2e.Pay(t, s.PaymentURL, "pay")
 
@@ -399,16 +392,9 @@ func TestACaseStuckOnTwoTargetsIsResentOnTheRowClicked(t *testing.T) {
 // target in OZGFLOW_TARGET_POLICIES, Temporal schedules the next attempt of
 // a failed delivery as it says (an hour), not after the default 2 s.
 func TestATargetsStatedRetrySetsTheNextAttempt(t *testing.T) {
-	cfg := devConfig(t.TempDir(), "127.0.0.1:0")
-	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
-	cfg.TargetPolicies = "steueramt-dresden:retry=1h;maxinterval=2h"
-	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, testLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	d.Fachverfahren.SetDown(true)
-	st := stackOf(d)
+	d, st := startWithFachverfahrenDown(t, func(cfg *process.Config) {
+		cfg.TargetPolicies = "steueramt-dresden:retry=1h;maxinterval=2h"
+	})
 	s := st.Submit(t, e2e.Hundesteuer(e2e.Dresden))
 	var stuck map[string]any
 	e2e.WaitFor(t, "the case on the list with its next attempt", 30*time.Second, func() bool {
@@ -422,4 +408,21 @@ func TestATargetsStatedRetrySetsTheNextAttempt(t *testing.T) {
 	if stuck["attempts"].(float64) != 1 || !strings.Contains(stuck["lastError"].(string), "503") {
 		t.Errorf("stuck case = %v", stuck)
 	}
+}
+
+// startWithFachverfahrenDown starts a dev instance of its own, configured
+// by configure, whose Fachverfahren simulator is down; it stops with the
+// test.
+func startWithFachverfahrenDown(t *testing.T, configure func(*process.Config)) (*process.Dev, *e2e.Stack) {
+	t.Helper()
+	cfg := devConfig(t.TempDir(), "127.0.0.1:0")
+	cfg.RedisPrefix = "e2e:" + uuid.NewString() + ":"
+	configure(&cfg)
+	d, err := process.StartDev(context.Background(), cfg, process.DevOptions{InMemory: true, RequireRedis: true}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	d.Fachverfahren.SetDown(true)
+	return d, stackOf(d)
 }
