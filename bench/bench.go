@@ -27,6 +27,7 @@ import (
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/process"
+	"github.com/ozgflow/ozgflow/store"
 )
 
 // Options say what to measure and how hard to push.
@@ -101,6 +102,17 @@ type Report struct {
 
 const chemnitz = "145110000000"
 
+// dropProjections deletes the run's keys in Redis once dev has stopped:
+// dropped while its worker still ran, the keys its last writes made stayed.
+func dropProjections(ctx context.Context, url, prefix string) {
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	_ = s.WithPrefix(prefix).DropAll(ctx)
+}
+
 // runner holds the running dev instance and an HTTP client for it.
 type runner struct {
 	opts Options
@@ -135,10 +147,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	if fresh {
-		defer func() { _ = d.Store.DropAll(context.WithoutCancel(ctx)) }()
-	}
+	defer func() {
+		d.Close()
+		if fresh {
+			dropProjections(context.WithoutCancel(ctx), cfg.RedisURL, cfg.RedisPrefix)
+		}
+	}()
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * opts.Concurrency, MaxConnsPerHost: 0}
 	r := &runner{opts: opts, dev: d, http: &http.Client{Transport: transport, Timeout: time.Minute}}
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ozgflow/ozgflow/bench"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
@@ -15,6 +17,7 @@ import (
 // TestBenchRunsEveryPhase runs each phase briefly against an in-memory dev:
 // the benchmark that BENCHMARKS.md quotes must keep working.
 func TestBenchRunsEveryPhase(t *testing.T) {
+	before := benchKeys(t)
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
@@ -23,6 +26,11 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The run's keys in Redis are gone with it, those its worker wrote
+	// last included.
+	if after := benchKeys(t); after > before {
+		t.Errorf("%d keys of bench runs in Redis after the run, %d before", after, before)
 	}
 	if report.Shape.Activities != 1 || report.Shape.LocalActivities < 1 || report.Shape.BaselineEvents == 0 {
 		t.Errorf("shape = %+v", report.Shape)
@@ -54,4 +62,24 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		m.After.HeapLive == 0 || m.After.RSS == 0 || m.After.Goroutines == 0 {
 		t.Errorf("waiting phase's memory = %+v", m)
 	}
+}
+
+// benchKeys counts the keys of bench runs' fresh prefixes in Redis.
+func benchKeys(t *testing.T) int {
+	t.Helper()
+	opts, err := redis.ParseURL(redistest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	n := 0
+	iter := rdb.Scan(context.Background(), 0, "ozgflow-bench-*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
