@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -90,11 +93,11 @@ func removeProfile(t *testing.T, dir string) {
 	t.Logf("browser profile %s not removed: %v", dir, err)
 }
 
-// run performs browser actions; on failure it saves a screenshot under
-// test/artifacts and fails the test.
+// run performs browser actions one after the other; on failure it saves a
+// screenshot under test/artifacts and fails the test.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
 	t.Helper()
-	if err := chromedp.Run(ctx, actions...); err != nil {
+	if err := runEach(ctx, actions); err != nil {
 		var shot []byte
 		if chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 80)) == nil {
 			dir := filepath.Join("..", "artifacts")
@@ -106,6 +109,58 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 		}
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// runEach performs the actions in order. An action that failed because the
+// page replaced its nodes meanwhile (a live update of a region, or the next
+// page loading after a form was sent) is done again on the page as it is now.
+// Such a failure comes before any input reaches the page: a click or a key
+// press is never repeated.
+func runEach(ctx context.Context, actions []chromedp.Action) error {
+	for _, action := range actions {
+		err := chromedp.Run(ctx, action)
+		for tries := 0; err != nil && pageReplaced(err) && tries < 20 && ctx.Err() == nil; tries++ {
+			time.Sleep(100 * time.Millisecond)
+			err = chromedp.Run(ctx, action)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// press activates the first visible element the selector finds, as a
+// click does, but on the element itself rather than at the place on the
+// screen where it was a moment before: a live update that moves the page
+// (a notice shown above a form) cannot make it miss.
+func press(sel string, opts ...chromedp.QueryOption) chromedp.QueryAction {
+	return chromedp.QueryAfter(sel, func(ctx context.Context, _ runtime.ExecutionContextID, nodes ...*cdp.Node) error {
+		if len(nodes) == 0 {
+			return fmt.Errorf("selector %q did not return any nodes", sel)
+		}
+		obj, err := dom.ResolveNode().WithNodeID(nodes[0].NodeID).Do(ctx)
+		if err != nil {
+			return err
+		}
+		return chromedp.CallFunctionOn(`function () { this.click(); }`, nil,
+			func(p *runtime.CallFunctionOnParams) *runtime.CallFunctionOnParams {
+				return p.WithObjectID(obj.ObjectID)
+			}).Do(ctx)
+	}, append(opts, chromedp.NodeVisible)...)
+}
+
+// pageReplaced tells whether Chromium refused an action because the node or
+// the script context it addressed belongs to a document that is gone.
+func pageReplaced(err error) bool {
+	for _, gone := range []string{"No node with given id found", "Could not find node with given id",
+		"Cannot find context with specified id", "Node with given id does not belong to the document",
+		"Execution context was destroyed"} {
+		if strings.Contains(err.Error(), gone) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestAdministratorEditsAndPublishesAVariant signs in, makes a draft of the
@@ -120,7 +175,7 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	run(t, ctx, "sign in",
 		chromedp.Navigate(d.URL+"/verwaltung"),
 		chromedp.WaitVisible(`button[type=submit]`, chromedp.ByQuery),
-		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		press(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`table`, chromedp.ByQuery),
 		chromedp.Text(`main`, &listing, chromedp.ByQuery),
 	)
@@ -128,9 +183,9 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 		t.Fatalf("the list of definitions lacks %s:\n%s", variant, listing)
 	}
 	run(t, ctx, "make a draft",
-		chromedp.Click(`//a[text()="`+variant+`"]`, chromedp.BySearch),
+		press(`//a[text()="`+variant+`"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
-		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		press(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#document`, chromedp.ByID),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Value(`#document`, &document, chromedp.ByID),
@@ -141,7 +196,7 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	edited := strings.TrimRight(document, "\n") + "\nfee:\n    amount: 4000\n    purpose: Gebühr Anwohnerparkausweis Stadt Leipzig\n"
 	run(t, ctx, "edit and publish",
 		chromedp.SetValue(`#document`, edited, chromedp.ByID),
-		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
+		press(`#yaml button[value="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "veröffentlicht")]`, chromedp.BySearch),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Text(`.status-published`, &status, chromedp.ByQuery),
@@ -158,10 +213,10 @@ func TestAdministratorEditsAndPublishesAVariant(t *testing.T) {
 	var problems string
 	run(t, ctx, "a broken draft is refused",
 		chromedp.Navigate(d.URL+"/verwaltung/definitionen/"+variant),
-		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		press(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#document`, chromedp.ByID),
 		chromedp.SetValue(`#document`, "id: "+variant+"\nextends: anwohnerparkausweis\nauthority: \"147130000000\"\nsteps:\n  - id: review\n    kind: teleport\n", chromedp.ByID),
-		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
+		press(`#yaml button[value="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
 		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
 	)
@@ -200,7 +255,7 @@ func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testin
 	var page string
 	run(t, ctx, "sign in and open the variants",
 		chromedp.Navigate(d.URL+"/verwaltung"),
-		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		press(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`table`, chromedp.ByQuery),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
@@ -216,13 +271,13 @@ func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testin
 
 	var document string
 	run(t, ctx, "make a draft",
-		chromedp.Click(`//a[text()="`+variant+`"]`, chromedp.BySearch),
+		press(`//a[text()="`+variant+`"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
 	assertAccessible(t, ctx, "variant")
 	run(t, ctx, "open the draft",
-		chromedp.Click(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
+		press(`//button[contains(., "Neuen Entwurf")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#settings`, chromedp.ByID),
 		chromedp.Value(`#document`, &document, chromedp.ByID),
 	)
@@ -235,7 +290,7 @@ func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testin
 	run(t, ctx, "change fee and reminder in the form",
 		chromedp.SetValue(`#fee\.amount`, "31,00", chromedp.ByQuery),
 		chromedp.SetValue(`#step\.review\.remindBefore`, "3d", chromedp.ByQuery),
-		chromedp.Click(`#settings button[value="save"]`, chromedp.ByQuery),
+		press(`#settings button[value="save"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "gespeichert")]`, chromedp.BySearch),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Value(`#document`, &document, chromedp.ByID),
@@ -271,7 +326,7 @@ func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testin
 	}
 	run(t, ctx, "publish a mistyped queue",
 		chromedp.SetValue(`#document`, typo, chromedp.ByID),
-		chromedp.Click(`#yaml button[value="publish"]`, chromedp.ByQuery),
+		press(`#yaml button[value="publish"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
 		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
 		chromedp.Text(`.status-draft`, &status, chromedp.ByQuery),
@@ -285,7 +340,7 @@ func TestAdministratorUsesTheFormSeesTheDiffAndIsRefusedAnUnknownQueue(t *testin
 
 	run(t, ctx, "a YAML mistake",
 		chromedp.SetValue(`#document`, "id: "+variant+"\nextends: gewerbeanmeldung\nsteps:\n  - id: review\n   queue: gewerbe\n", chromedp.ByID),
-		chromedp.Click(`#yaml button[value="save"]`, chromedp.ByQuery),
+		press(`#yaml button[value="save"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//div[contains(@class, "problems") and contains(., "YAML")]`, chromedp.BySearch),
 		chromedp.Text(`.problems`, &problems, chromedp.ByQuery),
 	)
@@ -315,7 +370,7 @@ func TestDashboardShowsCasesByStatus(t *testing.T) {
 	var page string
 	run(t, ctx, "dashboard",
 		chromedp.Navigate(d.URL+"/anmelden?next=%2Fverwaltung%2Fauswertung%3Fauthority%3D146120000000"),
-		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		press(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`svg`, chromedp.ByQuery),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
@@ -340,7 +395,7 @@ func TestDashboardShowsCasesByStatus(t *testing.T) {
 		t.Errorf("range from %s: period %q, link %q, page:\n%s", tomorrow, period, casesLink, page)
 	}
 	run(t, ctx, "the last 7 days",
-		chromedp.Click(`//a[text()="Letzte 7 Tage"]`, chromedp.BySearch),
+		press(`//a[text()="Letzte 7 Tage"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//a[text()="Letzte 7 Tage" and @aria-current]`, chromedp.BySearch),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)

@@ -304,9 +304,9 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	// The sandbox's page sends the browser back to the status page.
 	var back, flash string
 	run(t, ctx, "pay on the sandbox's page",
-		chromedp.Click(`#pay-link`, chromedp.ByQuery),
+		press(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
-		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
+		press(`//button[@value="pay"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Location(&back),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
@@ -341,7 +341,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	run(t, ctx, "a file too large is refused readably",
 		chromedp.SendKeys(`#answer-text`, "Der Auszug liegt bei.", chromedp.ByQuery),
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.TooLarge}, chromedp.ByQuery),
-		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
+		press(`#answer-submit`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#problems`, chromedp.ByQuery),
 		chromedp.Text(`#problems`, &problems, chromedp.ByQuery),
 		chromedp.Value(`#answer-text`, &text, chromedp.ByQuery),
@@ -353,7 +353,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	docScreenshot(t, ctx, "antrag-antwort-abgelehnt.jpg", "")
 	run(t, ctx, "a file that is no PDF is refused readably",
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.NotAPDF}, chromedp.ByQuery),
-		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
+		press(`#answer-submit`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//div[@id="problems"]//a[contains(., "Notiz.pdf")]`, chromedp.BySearch),
 		chromedp.Text(`#problems`, &problems, chromedp.ByQuery),
 	)
@@ -363,7 +363,7 @@ func TestApplicantFollowsTheCaseFromPaymentToVerifiedReceipt(t *testing.T) {
 	flash = ""
 	run(t, ctx, "answer with the PDF",
 		chromedp.SetUploadFiles(`#answer-files`, []string{docs.Auszug}, chromedp.ByQuery),
-		chromedp.Click(`#answer-submit`, chromedp.ByQuery),
+		press(`#answer-submit`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.WaitVisible(`body[data-live="on"]`, chromedp.ByQuery),
@@ -449,7 +449,7 @@ func verifyReceipts(t *testing.T, ctx context.Context, d *process.Dev, pdf []byt
 		} else {
 			actions = append(actions, chromedp.SendKeys(`#verify-text`, tt.text, chromedp.ByQuery))
 		}
-		actions = append(actions, chromedp.Click(`#verify-submit`, chromedp.ByQuery),
+		actions = append(actions, press(`#verify-submit`, chromedp.ByQuery),
 			chromedp.WaitVisible(`#verdict[data-verdict="`+tt.verdict+`"]`, chromedp.ByQuery),
 			chromedp.Text(`#verdict`, &result, chromedp.ByQuery))
 		run(t, ctx, "verify a "+tt.name+" receipt", actions...)
@@ -545,7 +545,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 
 	var lang string
 	run(t, ctx, "switch to English",
-		chromedp.Click(`#switch-lang`, chromedp.ByQuery),
+		press(`#switch-lang`, chromedp.ByQuery),
 		chromedp.WaitVisible(`html[lang="en"]`, chromedp.ByQuery),
 		chromedp.Text(`#status-sentence`, &text, chromedp.ByQuery),
 		chromedp.AttributeValue(`html`, "lang", &lang, nil, chromedp.ByQuery),
@@ -558,7 +558,7 @@ func TestApplicantPagesWorkByKeyboardAndOnSmallScreens(t *testing.T) {
 	checkLayouts(t, ctx, "English status page")
 
 	run(t, ctx, "easy-to-read German",
-		chromedp.Click(`#switch-easy`, chromedp.ByQuery),
+		press(`#switch-easy`, chromedp.ByQuery),
 		chromedp.WaitVisible(`html[lang="de"]`, chromedp.ByQuery),
 		chromedp.Text(`#timeline`, &text, chromedp.ByQuery),
 	)
@@ -613,9 +613,9 @@ func TestApplicantSignsFromTheStatusPage(t *testing.T) {
 
 	var location string
 	run(t, ctx, "sign at the signing service and come back",
-		chromedp.Click(`#sign-link`, chromedp.ByQuery),
+		press(`#sign-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="sign"]`, chromedp.BySearch),
-		chromedp.Click(`//button[@value="sign"]`, chromedp.BySearch),
+		press(`//button[@value="sign"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#status-sentence`, chromedp.ByQuery),
 		chromedp.Location(&location),
 		chromedp.WaitNotPresent(`#status-sentence[data-status="awaiting_signature"]`, chromedp.ByQuery),
@@ -647,9 +647,9 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 		chromedp.Navigate(page+"?token="+s.Token),
 		status("awaiting_payment"),
 		chromedp.Text(`#case-number`, &shown, chromedp.ByQuery),
-		chromedp.Click(`#pay-link`, chromedp.ByQuery),
+		press(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#return-link`, chromedp.ByQuery),
-		chromedp.Click(`//button[@value="cancel"]`, chromedp.BySearch),
+		press(`//button[@value="cancel"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Location(&back),
 	)
@@ -662,14 +662,14 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	}
 	run(t, ctx, "pay after all",
 		chromedp.WaitVisible(`#pay-retry`, chromedp.ByQuery),
-		chromedp.Click(`#pay-retry`, chromedp.ByQuery),
+		press(`#pay-retry`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#pay-link`, chromedp.ByQuery),
-		chromedp.Click(`#pay-link`, chromedp.ByQuery),
+		press(`#pay-link`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//button[@value="pay"]`, chromedp.BySearch),
 	)
 	docScreenshot(t, ctx, "antrag-bezahl-sandbox.jpg", "")
 	run(t, ctx, "pay",
-		chromedp.Click(`//button[@value="pay"]`, chromedp.BySearch),
+		press(`//button[@value="pay"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Location(&back),
 	)
@@ -704,7 +704,7 @@ func TestRejectionInTheVariantsWordsAndEasyLanguage(t *testing.T) {
 	var easy string
 	run(t, ctx, "the rejection in easy-to-read German",
 		chromedp.EmulateViewport(1280, 900),
-		chromedp.Click(`#switch-easy`, chromedp.ByQuery),
+		press(`#switch-easy`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#h-remedy`, chromedp.ByQuery),
 		chromedp.Text(`main`, &easy, chromedp.ByQuery),
 	)

@@ -45,7 +45,7 @@ func TestAdministratorResendsARejectedFITConnectDelivery(t *testing.T) {
 	var text string
 	run(t, ctx, "sign in and open the delivery",
 		chromedp.Navigate(d.URL+"/verwaltung"),
-		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		press(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`table`, chromedp.ByQuery),
 		chromedp.Navigate(d.URL+page),
 		chromedp.WaitVisible(`//button[contains(., "erneut senden")]`, chromedp.BySearch),
@@ -60,7 +60,7 @@ func TestAdministratorResendsARejectedFITConnectDelivery(t *testing.T) {
 	docScreenshot(t, ctx, "staff-zustellung-abgelehnt.jpg", "")
 
 	run(t, ctx, "send again",
-		chromedp.Click(`//button[contains(., "erneut senden")]`, chromedp.BySearch),
+		press(`//button[contains(., "erneut senden")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "erneut")]`, chromedp.BySearch),
 	)
 	st.WaitStatus(t, s, "approved")

@@ -31,7 +31,7 @@ func TestCaseWorkerSignsInAtTheIdentityProvider(t *testing.T) {
 	run(t, ctx, "go to the identity provider",
 		chromedp.Navigate(d.URL+"/anmelden"),
 		chromedp.WaitVisible(`#anmelden-idp`, chromedp.ByID),
-		chromedp.Click(`#anmelden-idp`, chromedp.ByID),
+		press(`#anmelden-idp`, chromedp.ByID),
 		chromedp.WaitVisible(`#username`, chromedp.ByID),
 		chromedp.Location(&location),
 	)
@@ -42,7 +42,7 @@ func TestCaseWorkerSignsInAtTheIdentityProvider(t *testing.T) {
 	run(t, ctx, "sign in at the provider",
 		chromedp.SendKeys(`#username`, person.Username, chromedp.ByID),
 		chromedp.SendKeys(`#password`, person.Password, chromedp.ByID),
-		chromedp.Click(`#anmelden`, chromedp.ByID),
+		press(`#anmelden`, chromedp.ByID),
 		chromedp.WaitVisible(`//h1[contains(., "Arbeitskorb")]`, chromedp.BySearch),
 		chromedp.Location(&location),
 		chromedp.Text(`header`, &header, chromedp.ByQuery),
@@ -53,7 +53,7 @@ func TestCaseWorkerSignsInAtTheIdentityProvider(t *testing.T) {
 
 	var flash string
 	run(t, ctx, "sign out",
-		chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
+		press(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Location(&location),

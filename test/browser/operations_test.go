@@ -39,10 +39,10 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	var page string
 	run(t, ctx, "page of stuck cases",
 		chromedp.Navigate(d.URL+"/anmelden?next=%2Fverwaltung%2Fstoerungen"),
-		chromedp.Click(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
+		press(`//button[contains(., "Fachadministration")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//caption[contains(., "gestörtes System")]`, chromedp.BySearch),
-		chromedp.Click(`//tr[contains(., "steueramt-dresden")]//summary`, chromedp.BySearch),
-		chromedp.Click(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
+		press(`//tr[contains(., "steueramt-dresden")]//summary`, chromedp.BySearch),
+		press(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
 		chromedp.WaitVisible(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
 		chromedp.WaitVisible(`#erneut-`+rejected.ID+`-fitconnect-chemnitz`, chromedp.ByID),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
@@ -62,8 +62,8 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	// there would be nothing left to resend.
 	var url string
 	run(t, ctx, "resend from the page",
-		chromedp.Click(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
-		chromedp.Click(`//form[contains(@action, "/`+s.ID+`/erneut")]//button`, chromedp.BySearch),
+		press(`#erneut-`+s.ID+`-steueramt-dresden`, chromedp.ByID),
+		press(`//form[contains(@action, "/`+s.ID+`/erneut")]//button`, chromedp.BySearch),
 		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
 		chromedp.Location(&url),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
@@ -78,9 +78,9 @@ func TestAdministratorResendsAStuckCase(t *testing.T) {
 	run(t, ctx, "resend the rejected delivery from the page",
 		chromedp.Navigate(d.URL+"/verwaltung/stoerungen"),
 		chromedp.WaitVisible(`//caption[contains(., "gestörtes System")]`, chromedp.BySearch),
-		chromedp.Click(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
-		chromedp.Click(`#erneut-`+rejected.ID+`-fitconnect-chemnitz`, chromedp.ByID),
-		chromedp.Click(`//form[contains(@action, "/`+rejected.ID+`/erneut")]//button`, chromedp.BySearch),
+		press(`//tr[contains(., "Von der Empfangsstelle abgelehnt")]//summary`, chromedp.BySearch),
+		press(`#erneut-`+rejected.ID+`-fitconnect-chemnitz`, chromedp.ByID),
+		press(`//form[contains(@action, "/`+rejected.ID+`/erneut")]//button`, chromedp.BySearch),
 		chromedp.WaitVisible(`p.flash, .problem, [role="alert"]`, chromedp.ByQuery),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)

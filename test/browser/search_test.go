@@ -34,16 +34,16 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 	var page string
 	run(t, ctx, "sign in, open the case and claim it",
 		chromedp.Navigate(d.URL+"/anmelden"),
-		chromedp.Click(`//button[contains(., "Sachbearbeitung Dresden (Teamleitung)")]`, chromedp.BySearch),
+		press(`//button[contains(., "Sachbearbeitung Dresden (Teamleitung)")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`tr[data-task="`+task+`"]`, chromedp.ByQuery),
 		chromedp.Navigate(d.URL+"/arbeitskorb/vorgaenge/"+s.ID),
-		chromedp.Click(`//button[text()="Übernehmen"]`, chromedp.BySearch),
+		press(`//button[text()="Übernehmen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#followup-date`, chromedp.ByID),
 	)
 	run(t, ctx, "set a follow-up in three days with a note",
 		chromedp.SetValue(`#followup-date`, day.Format("2006-01-02"), chromedp.ByID),
 		chromedp.SendKeys(`#followup-note`, "Gewerbezentralregister abfragen", chromedp.ByID),
-		chromedp.Click(`//button[text()="Wiedervorlage setzen"]`, chromedp.BySearch),
+		press(`//button[text()="Wiedervorlage setzen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "Wiedervorlage ist gesetzt")]`, chromedp.BySearch),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
@@ -78,7 +78,7 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 		// The browser's own check of min would stop the form; the server must refuse too.
 		chromedp.Evaluate(`document.getElementById('followup-date').removeAttribute('min')`, nil),
 		chromedp.SetValue(`#followup-date`, now.AddDate(0, 0, -1).Format("2006-01-02"), chromedp.ByID),
-		chromedp.Click(`//button[text()="Wiedervorlage setzen"]`, chromedp.BySearch),
+		press(`//button[text()="Wiedervorlage setzen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
 		chromedp.Text(`.problems`, &refused, chromedp.ByQuery),
 	)
@@ -88,19 +88,19 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 
 	run(t, ctx, "remove it, then decide",
 		chromedp.Navigate(d.URL+"/arbeitskorb/vorgaenge/"+s.ID),
-		chromedp.Click(`//button[contains(., "Wiedervorlage erledigt")]`, chromedp.BySearch),
+		press(`//button[contains(., "Wiedervorlage erledigt")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "Wiedervorlage ist entfernt")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[text()="Keine Wiedervorlage gesetzt."]`, chromedp.BySearch),
-		chromedp.Click(`#outcome-approve`, chromedp.ByID),
-		chromedp.Click(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
-		chromedp.Click(`//button[text()="Entscheidung speichern und Nachricht senden"]`, chromedp.BySearch),
+		press(`#outcome-approve`, chromedp.ByID),
+		press(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
+		press(`//button[text()="Entscheidung speichern und Nachricht senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
 	)
 	st.WaitStatus(t, s, "approved")
 
 	var closed string
 	run(t, ctx, "the case is under Erledigt with its decision",
-		chromedp.Click(`//nav//a[text()="Erledigt"]`, chromedp.BySearch),
+		press(`//nav//a[text()="Erledigt"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`tr[data-case="`+s.ID+`"]`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-case="`+s.ID+`"]`, &closed, chromedp.ByQuery),
 	)
@@ -112,18 +112,18 @@ func TestCaseWorkerSetsAFollowUpAndFindsTheClosedCase(t *testing.T) {
 
 	var found string
 	run(t, ctx, "search by the period of receipt",
-		chromedp.Click(`//nav//a[text()="Suche"]`, chromedp.BySearch),
+		press(`//nav//a[text()="Suche"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#q`, chromedp.ByID),
 		chromedp.SetValue(`#von`, now.Format("2006-01-02"), chromedp.ByID),
 		chromedp.SetValue(`#bis`, now.Format("2006-01-02"), chromedp.ByID),
-		chromedp.Click(`//button[text()="Suchen"]`, chromedp.BySearch),
+		press(`//button[text()="Suchen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#treffer`, chromedp.ByID),
 		chromedp.Text(`#treffer`, &found, chromedp.ByQuery),
 	)
 	pageShot(t, ctx, "search by period")
 	assertAccessible(t, ctx, "search results")
 	run(t, ctx, "open a case found",
-		chromedp.Click(`tr[data-case="`+s.ID+`"] a`, chromedp.ByQuery),
+		press(`tr[data-case="`+s.ID+`"] a`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
 	)
 	if !strings.Contains(found, "1 Vorgang gefunden") {

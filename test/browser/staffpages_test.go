@@ -40,7 +40,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 		run(t, ctx, "sign in as "+who,
 			chromedp.Navigate(d.URL+"/anmelden"),
 			chromedp.WaitVisible(`//button[contains(., "`+who+`")]`, chromedp.BySearch),
-			chromedp.Click(`//button[contains(., "`+who+`")]`, chromedp.BySearch),
+			press(`//button[contains(., "`+who+`")]`, chromedp.BySearch),
 			chromedp.WaitVisible(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		)
 	}
@@ -75,8 +75,8 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 	run(t, ctx, "a bulk action's result",
 		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe"),
 		chromedp.WaitVisible(`#sel-`+cssEscape(open), chromedp.ByQuery),
-		chromedp.Click(`#sel-`+cssEscape(open), chromedp.ByQuery),
-		chromedp.Click(`//button[@value="claim"]`, chromedp.BySearch),
+		press(`#sel-`+cssEscape(open), chromedp.ByQuery),
+		press(`//button[@value="claim"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//h2[contains(., "Sammelaktion")]`, chromedp.BySearch),
 		chromedp.Text(`main`, &result, chromedp.ByQuery),
 	)
@@ -85,7 +85,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 	}
 	assertAccessible(t, ctx, "bulk action's result")
 	docScreenshot(t, ctx, "staff-sammelaktion.jpg", "")
-	run(t, ctx, "sign out", chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
+	run(t, ctx, "sign out", press(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch))
 	assertAccessible(t, ctx, "signed out")
 
@@ -116,7 +116,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 	var stale, kept string
 	run(t, ctx, "save the text loaded before the colleague's edit",
 		chromedp.Evaluate(`document.getElementById('document').value += "\nname: Hundesteuer (meine Änderung)\n"`, nil),
-		chromedp.Click(`#yaml button[value="save"]`, chromedp.ByQuery),
+		press(`#yaml button[value="save"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#stale`, chromedp.ByID),
 		chromedp.Text(`main`, &stale, chromedp.ByQuery),
 		chromedp.Value(`#document`, &kept, chromedp.ByID),
@@ -127,7 +127,7 @@ func TestEveryStaffPageIsAccessible(t *testing.T) {
 	}
 	assertAccessible(t, ctx, "stale save of a draft")
 	docScreenshot(t, ctx, "staff-entwurf-veraltet.jpg", "")
-	run(t, ctx, "sign out", chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
+	run(t, ctx, "sign out", press(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch))
 
 	signIn("Datenschutz")

@@ -32,7 +32,7 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	var list string
 	run(t, ctx, "sign in and open the Arbeitskorb",
 		chromedp.Navigate(d.URL+"/anmelden"),
-		chromedp.Click(`//button[contains(., "Sachbearbeitung Dresden (Teamleitung)")]`, chromedp.BySearch),
+		press(`//button[contains(., "Sachbearbeitung Dresden (Teamleitung)")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`tr[data-task="`+tasks[1]+`"]`, chromedp.ByQuery),
 		chromedp.Text(`main`, &list, chromedp.ByQuery),
 	)
@@ -45,10 +45,10 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 
 	var flash, page string
 	run(t, ctx, "claim",
-		chromedp.Click(`//tr[@data-task="`+tasks[0]+`"]//a`, chromedp.BySearch),
+		press(`//tr[@data-task="`+tasks[0]+`"]//a`, chromedp.BySearch),
 		chromedp.WaitVisible(`//button[text()="Übernehmen"]`, chromedp.BySearch),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
-		chromedp.Click(`//button[text()="Übernehmen"]`, chromedp.BySearch),
+		press(`//button[text()="Übernehmen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 	)
@@ -64,9 +64,9 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	run(t, ctx, "ask the applicant, after the preview",
 		chromedp.SendKeys(`#question`, "Bitte reichen Sie den Handelsregisterauszug nach.", chromedp.ByID),
 		chromedp.SendKeys(`#fields`, "handelsregisterauszug", chromedp.ByID),
-		chromedp.Click(`//button[text()="Weiter zur Vorschau der Rückfrage"]`, chromedp.BySearch),
+		press(`//button[text()="Weiter zur Vorschau der Rückfrage"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//article[@id="nachricht"]//p[contains(., "Bitte reichen Sie den Handelsregisterauszug nach.")]`, chromedp.BySearch),
-		chromedp.Click(`//button[text()="Rückfrage senden"]`, chromedp.BySearch),
+		press(`//button[text()="Rückfrage senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "Rückfrage")]`, chromedp.BySearch),
 	)
 	st.WaitStatus(t, cases[0], "information_requested")
@@ -78,11 +78,11 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	run(t, ctx, "the answer arrives and the case worker rejects",
 		chromedp.Reload(),
 		chromedp.WaitVisible(`//p[@data-answer and contains(., "Der Auszug liegt bei.")]`, chromedp.BySearch),
-		chromedp.Click(`#outcome-reject`, chromedp.ByID),
+		press(`#outcome-reject`, chromedp.ByID),
 		chromedp.SendKeys(`#comment`, "Die Tätigkeit ist erlaubnispflichtig.", chromedp.ByID),
-		chromedp.Click(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
+		press(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#nachricht`, chromedp.ByID),
-		chromedp.Click(`//button[text()="Entscheidung speichern und Nachricht senden"]`, chromedp.BySearch),
+		press(`//button[text()="Entscheidung speichern und Nachricht senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//dd[@data-status="rejected"]`, chromedp.BySearch),
 		chromedp.Text(`main`, &page, chromedp.ByQuery),
 	)
@@ -125,8 +125,8 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	run(t, ctx, "a conflict names the holder",
 		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe"),
 		chromedp.WaitVisible(`#sel-`+cssEscape(tasks[1]), chromedp.ByQuery),
-		chromedp.Click(`#sel-`+cssEscape(tasks[1]), chromedp.ByQuery),
-		chromedp.Click(`//button[@value="claim"]`, chromedp.BySearch),
+		press(`#sel-`+cssEscape(tasks[1]), chromedp.ByQuery),
+		press(`//button[@value="claim"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//h2[contains(., "Sammelaktion")]`, chromedp.BySearch),
 		chromedp.Text(`main`, &problems, chromedp.ByQuery),
 	)
@@ -140,10 +140,10 @@ func TestCaseWorkerClaimsAsksAndDecides(t *testing.T) {
 	run(t, ctx, "a refused bulk hand-over says why",
 		chromedp.Navigate(d.URL+"/arbeitskorb?queue=gewerbe"),
 		chromedp.WaitVisible(`#sel-`+cssEscape(tasks[2]), chromedp.ByQuery),
-		chromedp.Click(`#sel-`+cssEscape(tasks[2]), chromedp.ByQuery),
+		press(`#sel-`+cssEscape(tasks[2]), chromedp.ByQuery),
 		chromedp.SetValue(`#bulk-to`, "sb-dresden-2", chromedp.ByID),
 		chromedp.SetValue(`#bulk-queue`, "gewerbe-leitung", chromedp.ByID),
-		chromedp.Click(`//button[@value="handover"]`, chromedp.BySearch),
+		press(`//button[@value="handover"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//h2[contains(., "Sammelaktion")]`, chromedp.BySearch),
 		chromedp.Text(`main`, &refused, chromedp.ByQuery),
 	)
@@ -192,7 +192,7 @@ func TestCaseWorkersDay(t *testing.T) {
 	run(t, ctx, "the team lead signs in and finds the case by who applied",
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(d.URL+"/anmelden"),
-		chromedp.Click(`//button[contains(., "Sachbearbeitung Leipzig (Teamleitung)")]`, chromedp.BySearch),
+		press(`//button[contains(., "Sachbearbeitung Leipzig (Teamleitung)")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`tr[data-task="`+task+`"]`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-task="`+cssEscape(task)+`"]`, &row, chromedp.ByQuery),
 	)
@@ -209,7 +209,7 @@ func TestCaseWorkersDay(t *testing.T) {
 
 	var page, contact string
 	run(t, ctx, "open the case beside the list",
-		chromedp.Click(`//tr[@data-task="`+task+`"]//a`, chromedp.BySearch),
+		press(`//tr[@data-task="`+task+`"]//a`, chromedp.BySearch),
 		chromedp.WaitVisible(`#h-antragsteller`, chromedp.ByID),
 		chromedp.WaitVisible(`//nav[@id="arbeitsliste"]//a[@aria-current="true" and @data-task="`+task+`"]`, chromedp.BySearch),
 		chromedp.Text(`#h-antragsteller + dl`, &contact, chromedp.ByQuery),
@@ -245,10 +245,10 @@ func TestCaseWorkersDay(t *testing.T) {
 
 	var notes, flash string
 	run(t, ctx, "claim and write an internal note",
-		chromedp.Click(`//button[text()="Übernehmen"]`, chromedp.BySearch),
+		press(`//button[text()="Übernehmen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "übernommen")]`, chromedp.BySearch),
 		chromedp.SendKeys(`#new-note`, note, chromedp.ByID),
-		chromedp.Click(`//button[text()="Notiz speichern"]`, chromedp.BySearch),
+		press(`//button[text()="Notiz speichern"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`li[data-note]`, chromedp.ByQuery),
 		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
 		chromedp.Text(`ul.notes`, &notes, chromedp.ByQuery),
@@ -260,10 +260,10 @@ func TestCaseWorkersDay(t *testing.T) {
 
 	var preview string
 	run(t, ctx, "decide: the message is previewed as the applicant reads it",
-		chromedp.Click(`#outcome-approve`, chromedp.ByID),
+		press(`#outcome-approve`, chromedp.ByID),
 		chromedp.SendKeys(`#comment`, message, chromedp.ByID),
 		chromedp.SendKeys(`#decide-note`, "Telefonisch mit Frau Muster geklärt.", chromedp.ByID),
-		chromedp.Click(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
+		press(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#nachricht`, chromedp.ByID),
 		chromedp.Text(`section.preview`, &preview, chromedp.ByQuery),
 	)
@@ -278,12 +278,12 @@ func TestCaseWorkersDay(t *testing.T) {
 	docScreenshot(t, ctx, "workspace-vorschau.png", "section.actions")
 	var comment string
 	run(t, ctx, "change, preview again and propose",
-		chromedp.Click(`//button[text()="Ändern"]`, chromedp.BySearch),
+		press(`//button[text()="Ändern"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#comment`, chromedp.ByID),
 		chromedp.Value(`#comment`, &comment, chromedp.ByID),
-		chromedp.Click(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
+		press(`//button[text()="Weiter zur Vorschau der Entscheidung"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`#nachricht`, chromedp.ByID),
-		chromedp.Click(`//button[text()="Entscheidung vorschlagen"]`, chromedp.BySearch),
+		press(`//button[text()="Entscheidung vorschlagen"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[contains(@class, "flash") and contains(., "vorgeschlagen")]`, chromedp.BySearch),
 		chromedp.Text(`ul.notes`, &notes, chromedp.ByQuery),
 	)
@@ -293,12 +293,12 @@ func TestCaseWorkersDay(t *testing.T) {
 
 	var refused, invalid string
 	run(t, ctx, "the colleague returns the decision without a reason",
-		chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
+		press(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch),
 		chromedp.Navigate(d.URL+"/anmelden?next=%2Farbeitskorb%2Fvorgaenge%2F"+s.ID),
-		chromedp.Click(`//button[contains(., "Sachbearbeitung Leipzig 2")]`, chromedp.BySearch),
+		press(`//button[contains(., "Sachbearbeitung Leipzig 2")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//legend[contains(., "Vier-Augen-Prinzip")]`, chromedp.BySearch),
-		chromedp.Click(`//button[text()="Zurückgeben"]`, chromedp.BySearch),
+		press(`//button[text()="Zurückgeben"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.problems`, chromedp.ByQuery),
 		chromedp.Text(`.problems`, &refused, chromedp.ByQuery),
 		chromedp.AttributeValue(`#approval-comment`, "aria-invalid", &invalid, nil, chromedp.ByID),
@@ -310,7 +310,7 @@ func TestCaseWorkersDay(t *testing.T) {
 	assertAccessible(t, ctx, "refused return")
 	docScreenshot(t, ctx, "workspace-zurueckgeben.png", "section.actions")
 	run(t, ctx, "the colleague confirms",
-		chromedp.Click(`//button[text()="Entscheidung bestätigen und Nachricht senden"]`, chromedp.BySearch),
+		press(`//button[text()="Entscheidung bestätigen und Nachricht senden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//dd[@data-status="approved"]`, chromedp.BySearch),
 	)
 	c := st.WaitStatus(t, s, "approved")
@@ -325,11 +325,11 @@ func TestCaseWorkersDay(t *testing.T) {
 
 	var dashboard string
 	run(t, ctx, "the team lead sees the authority's dashboard",
-		chromedp.Click(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
+		press(`//header//button[text()="Abmelden"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//p[@class="flash" and text()="Sie sind abgemeldet."]`, chromedp.BySearch),
-		chromedp.Click(`//button[contains(., "Sachbearbeitung Leipzig (Teamleitung)")]`, chromedp.BySearch),
+		press(`//button[contains(., "Sachbearbeitung Leipzig (Teamleitung)")]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//header//a[text()="Auswertung"]`, chromedp.BySearch),
-		chromedp.Click(`//header//a[text()="Auswertung"]`, chromedp.BySearch),
+		press(`//header//a[text()="Auswertung"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`//h2[text()="Gewerbeanmeldung"]`, chromedp.BySearch),
 		chromedp.Text(`main`, &dashboard, chromedp.ByQuery),
 	)
