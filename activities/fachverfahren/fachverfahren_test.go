@@ -549,6 +549,67 @@ func TestRecordsSurviveRestart(t *testing.T) {
 	}
 }
 
+// TestOlderRecordsAreListedWholeFromTheJournal keeps two whole records in
+// memory and delivers five: every record is listed with its whole
+// submission, callbacks still reach the older ones, and a redelivery of the
+// first is still known, also after a restart.
+func TestOlderRecordsAreListedWholeFromTheJournal(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "fachverfahren.jsonl")
+	open := func() (*fachverfahren.Simulator, *fachverfahren.Client) {
+		sim, err := fachverfahren.NewSimulator(fachverfahren.SimulatorConfig{Secret: secret, StateFile: file, KeptInMemory: 2,
+			Callbacks: fachverfahren.CallbacksOff, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sim.Close() })
+		r := mux.NewRouter()
+		sim.Register(r)
+		srv := httptest.NewServer(r)
+		t.Cleanup(srv.Close)
+		return sim, newClient(srv, secret)
+	}
+	sim, c := open()
+	var first activities.Receipt
+	for i := range 5 {
+		sub := submission(fmt.Sprint("c", i))
+		sub.Data = json.RawMessage(fmt.Sprintf(`{"gewerbe":"Bäckerei %d"}`, i))
+		receipt, err := c.Deliver(ctx, "gewerbe", "case", sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = receipt
+		}
+	}
+	if err := c.Withdraw(ctx, "gewerbe", "c0", "Umzug"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(sim *fachverfahren.Simulator, when string) {
+		t.Helper()
+		got := sim.Received()
+		if len(got) != 5 {
+			t.Fatalf("%s: %d records, want 5", when, len(got))
+		}
+		for i, rec := range got {
+			want := fmt.Sprintf(`{"gewerbe":"Bäckerei %d"}`, i)
+			if string(rec.Submission.Data) != want || rec.Submission.Authority != "147130000000" || rec.Submission.CaseID != rec.CaseID {
+				t.Errorf("%s: record %d has submission %+v, want data %s", when, i, rec.Submission, want)
+			}
+		}
+		if !got[0].Withdrawn || got[0].WithdrawalReason != "Umzug" {
+			t.Errorf("%s: the withdrawal of the first record is lost: %+v", when, got[0])
+		}
+	}
+	check(sim, "before a restart")
+	sim.Close()
+	sim, c = open()
+	check(sim, "after a restart")
+	if again, err := c.Deliver(ctx, "gewerbe", "case", submission("c0")); err != nil || again.Reference != first.Reference {
+		t.Errorf("redelivery of the first after a restart = %+v, %v; want reference %s", again, err, first.Reference)
+	}
+}
+
 func TestCorruptStateFileFailsTheStart(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "fv.json")
 	if err := os.WriteFile(file, []byte(`{"records": 1}`), 0o600); err != nil {

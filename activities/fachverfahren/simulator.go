@@ -41,6 +41,11 @@ type SimulatorConfig struct {
 	Logger    *slog.Logger // nil means slog.Default()
 	// Path is where Register serves the simulator; empty means Path.
 	Path string
+	// KeptInMemory is how many of the newest records keep their whole
+	// submission in memory when StateFile is set; older ones keep what
+	// callbacks need and are completed from the journal when listed. Zero
+	// means sandbox.KeptInMemory.
+	KeptInMemory int
 
 	// Callbacks says on which deliveries the simulator reports back to the
 	// delivery's callbackUrl; the zero value is CallbacksDecisions.
@@ -156,6 +161,17 @@ type Record struct {
 	CallbackURL string `json:"callbackUrl,omitempty"`
 	// Callbacks are the reports the simulator sent back, in order.
 	Callbacks []SentCallback `json:"callbacks,omitempty"`
+
+	// partial says that Submission holds only what callbacks need; the
+	// whole of it is in the journal.
+	partial bool
+}
+
+// partOfSubmission is what a record older than the newest
+// SimulatorConfig.KeptInMemory keeps of its submission in memory: what callbacks
+// need. The journal has the rest.
+func partOfSubmission(sub activities.Submission) activities.Submission {
+	return activities.Submission{CaseID: sub.CaseID, Service: sub.Service, AwaitsDecision: sub.AwaitsDecision}
 }
 
 // SentCallback is one callback the simulator sent, as GET /received shows it.
@@ -177,7 +193,8 @@ type simState struct {
 }
 
 // journalEntry is one line of the journal: a record as it is now and, for a
-// new delivery, its idempotency key.
+// new delivery, its idempotency key. A record's submission never changes:
+// the first line of a reference has it, and later lines' is not read.
 type journalEntry struct {
 	Key    string `json:"key,omitempty"`
 	Next   int    `json:"next,omitempty"`
@@ -219,6 +236,9 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	}
 	if cfg.Callbacks == "" {
 		cfg.Callbacks = CallbacksDecisions
+	}
+	if cfg.KeptInMemory <= 0 {
+		cfg.KeptInMemory = sandbox.KeptInMemory
 	}
 	if cfg.CallbackDelay <= 0 {
 		cfg.CallbackDelay = 200 * time.Millisecond
@@ -273,16 +293,28 @@ func (s *Simulator) replay(line []byte) error {
 		return fmt.Errorf("record without reference or case")
 	}
 	if i, ok := s.byRef[e.Record.Reference]; ok {
+		e.Record.Submission, e.Record.partial = s.state.Records[i].Submission, s.state.Records[i].partial
 		s.state.Records[i] = e.Record
 	} else {
-		s.byRef[e.Record.Reference] = len(s.state.Records)
-		s.state.Records = append(s.state.Records, e.Record)
+		s.add(e.Record)
 	}
 	if e.Key != "" {
 		s.state.Keys[e.Key] = e.Record.Reference
 	}
 	s.state.Next = max(s.state.Next, e.Next)
 	return nil
+}
+
+// add appends a new record and, when the journal is a file, keeps only
+// part of the submission of the record that is now older than the newest
+// cfg.KeptInMemory.
+func (s *Simulator) add(rec Record) {
+	s.byRef[rec.Reference] = len(s.state.Records)
+	s.state.Records = append(s.state.Records, rec)
+	if old := len(s.state.Records) - 1 - s.cfg.KeptInMemory; old >= 0 && s.cfg.StateFile != "" {
+		s.state.Records[old].Submission = partOfSubmission(s.state.Records[old].Submission)
+		s.state.Records[old].partial = true
+	}
 }
 
 // Close ends the callbacks under way and closes the journal.
@@ -329,11 +361,42 @@ func (s *Simulator) SetDown(down bool) { s.outage.SetDown(down) }
 // Down reports whether the simulated outage is on.
 func (s *Simulator) Down() bool { return s.outage.Down() }
 
-// Received returns a copy of the records in arrival order.
+// Received returns a copy of the records in arrival order, as far as they
+// could be read.
 func (s *Simulator) Received() []Record {
+	out, _ := s.records(func(Record) bool { return true })
+	return out
+}
+
+// records returns copies of the records that keep selects, in arrival
+// order, with the whole submission of each, read from the journal where
+// memory keeps only part of it. An error is the disk's.
+func (s *Simulator) records(keep func(Record) bool) ([]Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Record(nil), s.state.Records...)
+	out, partial := []Record{}, map[string]int{}
+	for _, rec := range s.state.Records {
+		if keep(rec) {
+			if rec.partial {
+				partial[rec.Reference] = len(out)
+			}
+			out = append(out, rec)
+		}
+	}
+	if len(partial) == 0 {
+		return out, nil
+	}
+	return out, s.journal.Read(func(line []byte) error {
+		var e journalEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return err
+		}
+		if i, ok := partial[e.Record.Reference]; ok {
+			out[i].Submission, out[i].partial = e.Record.Submission, false
+			delete(partial, e.Record.Reference)
+		}
+		return nil
+	})
 }
 
 // readSigned reads a request body and checks the outage switch and the
@@ -400,18 +463,14 @@ func (s *Simulator) handleDeliver(w http.ResponseWriter, r *http.Request) {
 	rec := Record{CaseID: d.Submission.CaseID, Kind: d.Kind, Target: d.Target,
 		Reference: fmt.Sprintf("FV-%d-%06d", now.Year(), s.state.Next), ReceivedAt: now, Submission: d.Submission,
 		CallbackURL: d.CallbackURL}
-	s.state.Records = append(s.state.Records, rec)
-	s.state.Keys[key] = rec.Reference
-	s.byRef[rec.Reference] = len(s.state.Records) - 1
 	if err := s.journal.Append(journalEntry{Key: key, Next: s.state.Next, Record: rec}); err != nil {
-		s.state.Records = s.state.Records[:len(s.state.Records)-1]
-		delete(s.state.Keys, key)
-		delete(s.byRef, rec.Reference)
 		s.state.Next--
 		s.log.Error("Delivery not saved", "caseId", rec.CaseID, "error", err)
 		sandbox.WriteError(w, http.StatusInternalServerError, "delivery not saved")
 		return
 	}
+	s.add(rec)
+	s.state.Keys[key] = rec.Reference
 	s.log.Info("Case received", "caseId", rec.CaseID, "kind", rec.Kind, "target", rec.Target, "reference", rec.Reference)
 	if s.reportsOn(rec) {
 		s.startCallbacks(rec.Reference)
@@ -482,11 +541,11 @@ func (s *Simulator) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) handleReceived(w http.ResponseWriter, r *http.Request) {
 	caseID := r.URL.Query().Get("caseId")
-	out := []Record{}
-	for _, rec := range s.Received() {
-		if caseID == "" || rec.CaseID == caseID {
-			out = append(out, rec)
-		}
+	out, err := s.records(func(rec Record) bool { return caseID == "" || rec.CaseID == caseID })
+	if err != nil {
+		s.log.Error("Records not listed", "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "journal not read")
+		return
 	}
 	sandbox.WriteJSON(w, http.StatusOK, out)
 }

@@ -335,7 +335,13 @@ type mailList struct {
 func (s *Sink) handleList(w http.ResponseWriter, r *http.Request) {
 	to := strings.ToLower(r.URL.Query().Get("to"))
 	out := mailList{SMTP: s.Addr()}
-	out.Mails, out.Duplicates = s.mails.List(func(m Received) bool { return to == "" || containsFold(m.To, to) })
+	var err error
+	out.Mails, out.Duplicates, err = s.mails.List(func(m Received) bool { return to == "" || containsFold(m.To, to) })
+	if err != nil {
+		s.log.Error("Mails not listed", "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "journal not read")
+		return
+	}
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := listPage.Execute(w, out); err != nil {

@@ -151,6 +151,12 @@ type eventList struct {
 func (s *Sandbox) handleList(w http.ResponseWriter, r *http.Request) {
 	caseID := r.URL.Query().Get("caseId")
 	out := eventList{Down: s.Down()}
-	out.Events, out.Duplicates = s.received.List(func(rec Received) bool { return caseID == "" || rec.Subject == caseID })
+	var err error
+	out.Events, out.Duplicates, err = s.received.List(func(rec Received) bool { return caseID == "" || rec.Subject == caseID })
+	if err != nil {
+		s.log.Error("Events not listed", "error", err)
+		sandbox.WriteError(w, http.StatusInternalServerError, "journal not read")
+		return
+	}
 	sandbox.WriteJSON(w, http.StatusOK, out)
 }

@@ -1,11 +1,19 @@
 package sandbox
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 )
+
+// KeptInMemory is how many items Arrivals keeps decoded in memory. Beyond
+// it, a sandbox whose journal is a file keeps only the IDs it has seen and
+// answers its listings from the journal, so that a portal or mail sink
+// holding the notices of a hundred thousand cases costs a few megabytes,
+// not hundreds.
+const KeptInMemory = 5000
 
 // Arrivals keeps what a sandbox received (portal events, mails) once per ID,
 // in order of first arrival, and counts how often each came: a real
@@ -16,11 +24,23 @@ type Arrivals[T any] struct {
 	name       string
 	id         func(T) string
 	deliveries func(*T) *int
+	limit      int  // items kept decoded; beyond, lists read the journal
+	spillable  bool // the journal is a file that lists can read
 
 	mu      sync.Mutex
-	items   []T
-	byID    map[string]int
+	items   []T           // every item, while there are no more than limit; then nil
+	seen    map[idKey]int // every ID, with its index in items while they are kept
+	spilled bool          // items are no longer kept
 	journal *Journal
+}
+
+// idKey stands for an ID: half of its SHA-256, a third of the memory of a
+// typical ID and its string header.
+type idKey [16]byte
+
+func keyOf(id string) idKey {
+	sum := sha256.Sum256([]byte(id))
+	return idKey(sum[:16])
 }
 
 // OpenArrivals replays the journal at path (empty keeps nothing) and opens
@@ -28,7 +48,11 @@ type Arrivals[T any] struct {
 // item's ID and deliveries the item's count of deliveries, which Arrivals
 // keeps.
 func OpenArrivals[T any](path, name string, id func(T) string, deliveries func(*T) *int) (*Arrivals[T], error) {
-	a := &Arrivals[T]{name: name, id: id, deliveries: deliveries, byID: map[string]int{}}
+	return openArrivals(path, name, id, deliveries, KeptInMemory)
+}
+
+func openArrivals[T any](path, name string, id func(T) string, deliveries func(*T) *int, limit int) (*Arrivals[T], error) {
+	a := &Arrivals[T]{name: name, id: id, deliveries: deliveries, limit: limit, spillable: path != "", seen: map[idKey]int{}}
 	j, err := OpenJournal(path, a.replay)
 	if err != nil {
 		return nil, err
@@ -40,38 +64,63 @@ func OpenArrivals[T any](path, name string, id func(T) string, deliveries func(*
 // duplicateKey is the journal's key of a repeat.
 const duplicateKey = "duplicate"
 
-func (a *Arrivals[T]) replay(line []byte) error {
+// parseArrival reads one journal line: a new item, or the ID of a repeat.
+func parseArrival[T any](line []byte, name string, idOf func(T) string) (item *T, repeat string, err error) {
 	var entry map[string]json.RawMessage
 	if err := json.Unmarshal(line, &entry); err != nil {
+		return nil, "", err
+	}
+	if raw, ok := entry[name]; ok && string(raw) != "null" {
+		item = new(T)
+		if err := json.Unmarshal(raw, item); err != nil {
+			return nil, "", err
+		}
+		if idOf(*item) == "" {
+			return nil, "", fmt.Errorf("%s without an ID", name)
+		}
+		return item, "", nil
+	}
+	if raw, ok := entry[duplicateKey]; ok {
+		if err := json.Unmarshal(raw, &repeat); err != nil {
+			return nil, "", err
+		}
+	}
+	if repeat == "" {
+		return nil, "", errors.New("empty entry")
+	}
+	return nil, repeat, nil
+}
+
+func (a *Arrivals[T]) replay(line []byte) error {
+	item, repeat, err := parseArrival(line, a.name, a.id)
+	if err != nil {
 		return err
 	}
-	if raw, ok := entry[a.name]; ok && string(raw) != "null" {
-		var item T
-		if err := json.Unmarshal(raw, &item); err != nil {
-			return err
-		}
-		if a.id(item) == "" {
-			return fmt.Errorf("%s without an ID", a.name)
-		}
-		a.byID[a.id(item)] = len(a.items)
-		a.items = append(a.items, item)
+	if item != nil {
+		a.keep(*item)
 		return nil
 	}
-	var id string
-	if raw, ok := entry[duplicateKey]; ok {
-		if err := json.Unmarshal(raw, &id); err != nil {
-			return err
-		}
-	}
-	if id == "" {
-		return errors.New("empty entry")
-	}
-	i, ok := a.byID[id]
+	i, ok := a.seen[keyOf(repeat)]
 	if !ok {
-		return fmt.Errorf("duplicate of unknown %s %q", a.name, id)
+		return fmt.Errorf("duplicate of unknown %s %q", a.name, repeat)
 	}
-	*a.deliveries(&a.items[i])++
+	if !a.spilled {
+		*a.deliveries(&a.items[i])++
+	}
 	return nil
+}
+
+// keep notes a new item, and stops keeping items decoded once there are
+// more than the limit and the journal can list them.
+func (a *Arrivals[T]) keep(item T) {
+	a.seen[keyOf(a.id(item))] = len(a.items)
+	if a.spilled {
+		return
+	}
+	a.items = append(a.items, item)
+	if len(a.items) > a.limit && a.spillable {
+		a.items, a.spilled = nil, true
+	}
 }
 
 // Add keeps item, delivered once, unless an item with its ID is here
@@ -81,40 +130,65 @@ func (a *Arrivals[T]) Add(item T) (duplicate bool, err error) {
 	id := a.id(item)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if i, ok := a.byID[id]; ok {
+	if i, ok := a.seen[keyOf(id)]; ok {
 		if err := a.journal.Append(map[string]string{duplicateKey: id}); err != nil {
 			return true, err
 		}
-		*a.deliveries(&a.items[i])++
+		if !a.spilled {
+			*a.deliveries(&a.items[i])++
+		}
 		return true, nil
 	}
 	*a.deliveries(&item) = 1
 	if err := a.journal.Append(map[string]*T{a.name: &item}); err != nil {
 		return false, err
 	}
-	a.byID[id] = len(a.items)
-	a.items = append(a.items, item)
+	a.keep(item)
 	return false, nil
 }
 
-// All returns a copy of the items, in order of first arrival.
+// All returns a copy of the items, in order of first arrival, as far as
+// they could be read.
 func (a *Arrivals[T]) All() []T {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]T(nil), a.items...)
+	items, _, _ := a.List(func(T) bool { return true })
+	return items
 }
 
 // List returns the items that keep selects, in order of first arrival and
-// never nil, and how many repeats of them came.
-func (a *Arrivals[T]) List(keep func(T) bool) (items []T, duplicates int) {
+// never nil, and how many repeats of them came. Once the items are no
+// longer kept in memory, it reads them from the journal; an error is the
+// disk's, and the items are then those read before it.
+func (a *Arrivals[T]) List(keep func(T) bool) (items []T, duplicates int, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	items = []T{}
-	for _, item := range a.All() {
-		if keep(item) {
-			items = append(items, item)
-			duplicates += *a.deliveries(&item) - 1
+	if !a.spilled {
+		for _, item := range a.items {
+			if keep(item) {
+				items = append(items, item)
+				duplicates += *a.deliveries(&item) - 1
+			}
 		}
+		return items, duplicates, nil
 	}
-	return items, duplicates
+	index := map[string]int{}
+	err = a.journal.Read(func(line []byte) error {
+		item, repeat, err := parseArrival(line, a.name, a.id)
+		switch {
+		case err != nil:
+			return err
+		case item != nil && keep(*item):
+			index[a.id(*item)] = len(items)
+			items = append(items, *item)
+		case item == nil:
+			if i, ok := index[repeat]; ok {
+				*a.deliveries(&items[i])++
+				duplicates++
+			}
+		}
+		return nil
+	})
+	return items, duplicates, err
 }
 
 // Close closes the journal.

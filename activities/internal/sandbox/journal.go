@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,8 +18,9 @@ import (
 // line, so saving costs the same for the first record and the
 // hundred-thousandth. At start the lines are replayed in order.
 type Journal struct {
-	mu sync.Mutex
-	f  *os.File
+	mu   sync.Mutex
+	f    *os.File
+	path string
 }
 
 // OpenJournal replays the journal at path through replay, line by line, and
@@ -73,7 +76,7 @@ func OpenJournal(path string, replay func(line []byte) error) (*Journal, error) 
 		f.Close()
 		return nil, fmt.Errorf("mend journal %s: %w", path, err)
 	}
-	return &Journal{f: f}, nil
+	return &Journal{f: f, path: path}, nil
 }
 
 // Append writes v as one line.
@@ -91,6 +94,37 @@ func (j *Journal) Append(v any) error {
 		return fmt.Errorf("append to journal: %w", err)
 	}
 	return nil
+}
+
+// Read passes each line of the journal to fn, in order, while appends wait,
+// so that every line read is whole. A journal that keeps nothing has no
+// lines. The first error of fn ends the reading and is returned.
+func (j *Journal) Read(fn func(line []byte) error) error {
+	if j.f == nil {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.Open(j.path)
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := fn(line); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read journal: %w", err)
+		}
+	}
 }
 
 // Close closes the file.
