@@ -44,7 +44,7 @@ type SimulatorConfig struct {
 	// KeptInMemory is how many of the newest records keep their whole
 	// submission in memory when StateFile is set; older ones keep what
 	// callbacks need and are completed from the journal when listed. Zero
-	// means sandbox.KeptInMemory.
+	// or less means sandbox.KeptInMemory.
 	KeptInMemory int
 
 	// Callbacks says on which deliveries the simulator reports back to the
@@ -194,7 +194,9 @@ type simState struct {
 
 // journalEntry is one line of the journal: a record as it is now and, for a
 // new delivery, its idempotency key. A record's submission never changes:
-// the first line of a reference has it, and later lines' is not read.
+// the first line of a reference has it, and later lines' is not read (for
+// records older than the newest KeptInMemory it holds only what callbacks
+// need).
 type journalEntry struct {
 	Key    string `json:"key,omitempty"`
 	Next   int    `json:"next,omitempty"`
@@ -361,19 +363,24 @@ func (s *Simulator) SetDown(down bool) { s.outage.SetDown(down) }
 // Down reports whether the simulated outage is on.
 func (s *Simulator) Down() bool { return s.outage.Down() }
 
-// Received returns a copy of the records in arrival order, as far as they
-// could be read.
+// Received returns a copy of the records in arrival order. When the
+// journal cannot complete an older record, it logs the error and returns
+// the records as far as they could be completed.
 func (s *Simulator) Received() []Record {
-	out, _ := s.records(func(Record) bool { return true })
+	out, err := s.records(func(Record) bool { return true })
+	if err != nil {
+		s.log.Error("Records not read", "error", err)
+	}
 	return out
 }
 
 // records returns copies of the records that keep selects, in arrival
 // order, with the whole submission of each, read from the journal where
-// memory keeps only part of it. An error is the disk's.
+// memory keeps only part of it. The journal is read without holding up
+// deliveries: a record's submission never changes, and its first line is
+// written before the record is kept.
 func (s *Simulator) records(keep func(Record) bool) ([]Record, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	out, partial := []Record{}, map[string]int{}
 	for _, rec := range s.state.Records {
 		if keep(rec) {
@@ -383,10 +390,11 @@ func (s *Simulator) records(keep func(Record) bool) ([]Record, error) {
 			out = append(out, rec)
 		}
 	}
+	s.mu.Unlock()
 	if len(partial) == 0 {
 		return out, nil
 	}
-	return out, s.journal.Read(func(line []byte) error {
+	err := s.journal.Read(func(line []byte) error {
 		var e journalEntry
 		if err := json.Unmarshal(line, &e); err != nil {
 			return err
@@ -395,8 +403,15 @@ func (s *Simulator) records(keep func(Record) bool) ([]Record, error) {
 			out[i].Submission, out[i].partial = e.Record.Submission, false
 			delete(partial, e.Record.Reference)
 		}
+		if len(partial) == 0 {
+			return sandbox.ErrStop
+		}
 		return nil
 	})
+	if err == nil && len(partial) > 0 {
+		err = fmt.Errorf("the journal lacks the deliveries of %d records", len(partial))
+	}
+	return out, err
 }
 
 // readSigned reads a request body and checks the outage switch and the

@@ -85,8 +85,16 @@ func (s *Sandbox) SetDown(down bool) { s.outage.SetDown(down) }
 // Down reports whether the simulated outage is on.
 func (s *Sandbox) Down() bool { return s.outage.Down() }
 
-// Received returns a copy of what arrived, in order of first arrival.
-func (s *Sandbox) Received() []Received { return s.received.All() }
+// Received returns a copy of what arrived, in order of first arrival. When
+// the journal cannot be read (beyond sandbox.KeptInMemory events), it logs
+// the error and returns the events read before it.
+func (s *Sandbox) Received() []Received {
+	all, _, err := s.received.List(func(Received) bool { return true })
+	if err != nil {
+		s.log.Error("Events not read", "error", err)
+	}
+	return all
+}
 
 func (s *Sandbox) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if s.Down() {

@@ -114,8 +114,11 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 // runEach performs the actions in order. An action that failed because the
 // page replaced its nodes meanwhile (a live update of a region, or the next
 // page loading after a form was sent) is done again on the page as it is now.
-// Such a failure comes before any input reaches the page: a click or a key
-// press is never repeated.
+// For a query action (press, SendKeys, SetValue, a read) such a failure
+// comes before any input reaches the page, so no click or key is repeated;
+// an action of several steps is done again whole (tabTo presses Tab until
+// the focus is where it wants it, the accessibility check is one
+// evaluation).
 func runEach(ctx context.Context, actions []chromedp.Action) error {
 	for _, action := range actions {
 		err := chromedp.Run(ctx, action)

@@ -9,10 +9,10 @@ import (
 )
 
 // KeptInMemory is how many items Arrivals keeps decoded in memory. Beyond
-// it, a sandbox whose journal is a file keeps only the IDs it has seen and
-// answers its listings from the journal, so that a portal or mail sink
-// holding the notices of a hundred thousand cases costs a few megabytes,
-// not hundreds.
+// it, a sandbox whose journal is a file keeps only a 16-byte hash of each
+// ID it has seen and answers its listings from the journal, so that a
+// portal or mail sink holding the notices of a hundred thousand cases costs
+// a few megabytes, not hundreds.
 const KeptInMemory = 5000
 
 // Arrivals keeps what a sandbox received (portal events, mails) once per ID,
@@ -147,22 +147,17 @@ func (a *Arrivals[T]) Add(item T) (duplicate bool, err error) {
 	return false, nil
 }
 
-// All returns a copy of the items, in order of first arrival, as far as
-// they could be read.
-func (a *Arrivals[T]) All() []T {
-	items, _, _ := a.List(func(T) bool { return true })
-	return items
-}
-
 // List returns the items that keep selects, in order of first arrival and
 // never nil, and how many repeats of them came. Once the items are no
-// longer kept in memory, it reads them from the journal; an error is the
-// disk's, and the items are then those read before it.
+// longer kept in memory, it reads them from the journal, as far as the
+// journal held when List was called, while new ones arrive; an error
+// reading it (the disk's, or a line that is no entry) comes with the items
+// read before it.
 func (a *Arrivals[T]) List(keep func(T) bool) (items []T, duplicates int, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	items = []T{}
+	a.mu.Lock()
 	if !a.spilled {
+		defer a.mu.Unlock()
 		for _, item := range a.items {
 			if keep(item) {
 				items = append(items, item)
@@ -171,6 +166,7 @@ func (a *Arrivals[T]) List(keep func(T) bool) (items []T, duplicates int, err er
 		}
 		return items, duplicates, nil
 	}
+	a.mu.Unlock() // once spilled, always: the journal holds every item
 	index := map[string]int{}
 	err = a.journal.Read(func(line []byte) error {
 		item, repeat, err := parseArrival(line, a.name, a.id)

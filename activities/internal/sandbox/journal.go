@@ -21,6 +21,7 @@ type Journal struct {
 	mu   sync.Mutex
 	f    *os.File
 	path string
+	size int64 // bytes of whole lines in the file
 }
 
 // OpenJournal replays the journal at path through replay, line by line, and
@@ -67,19 +68,22 @@ func OpenJournal(path string, replay func(line []byte) error) (*Journal, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
+	size := int64(keep)
 	if keep < len(b) {
-		err = f.Truncate(int64(keep))
+		err = f.Truncate(size)
 	} else if newline {
 		_, err = f.Write([]byte("\n"))
+		size++
 	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("mend journal %s: %w", path, err)
 	}
-	return &Journal{f: f, path: path}, nil
+	return &Journal{f: f, path: path, size: size}, nil
 }
 
-// Append writes v as one line.
+// Append writes v as one line. A line whose write failed is cut off
+// again, so that the next one starts on a line of its own.
 func (j *Journal) Append(v any) error {
 	if j.f == nil {
 		return nil
@@ -91,30 +95,39 @@ func (j *Journal) Append(v any) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("append to journal: %w", err)
+		return errors.Join(fmt.Errorf("append to journal: %w", err), j.f.Truncate(j.size))
 	}
+	j.size += int64(len(b)) + 1
 	return nil
 }
 
-// Read passes each line of the journal to fn, in order, while appends wait,
-// so that every line read is whole. A journal that keeps nothing has no
-// lines. The first error of fn ends the reading and is returned.
+// ErrStop ends a Read early without an error.
+var ErrStop = errors.New("stop reading the journal")
+
+// Read passes each line the journal holds when Read is called to fn, in
+// order; appends meanwhile go on and are not read. A journal that keeps
+// nothing has no lines. fn returning ErrStop ends the reading; any other
+// error of fn ends it and is returned.
 func (j *Journal) Read(fn func(line []byte) error) error {
 	if j.f == nil {
 		return nil
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	size := j.size
+	j.mu.Unlock()
 	f, err := os.Open(j.path)
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
+	r := bufio.NewReaderSize(io.LimitReader(f, size), 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			if err := fn(line); err != nil {
+			switch err := fn(line); {
+			case errors.Is(err, ErrStop):
+				return nil
+			case err != nil:
 				return err
 			}
 		}
