@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -304,24 +305,40 @@ func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config
 	return &conf
 }
 
+// freePorts finds n distinct ports of 127.0.0.1 that nothing listens on
+// and this process has not handed out before. They are drawn below the
+// usual start of the kernel's ephemeral ports (32768), so that between the
+// check and the server's bind an outgoing connection or a listener on port
+// 0 is unlikely to be given one of them, as happened when many test
+// processes ran beside each other.
 func freePorts(n int) ([]int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	ports := make([]int, 0, n)
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("find a free port: none of 1000 tried from %d to %d", lowestPort, lowestPort+portRange-1)
 		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+		port := lowestPort + rand.IntN(portRange)
+		if portsGiven[port] || portFree(port) != nil {
+			continue
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		portsGiven[port] = true
+		ports = append(ports, port)
 	}
 	return ports, nil
 }
+
+// The ports freePorts draws from.
+const (
+	lowestPort = 20000
+	portRange  = 12000
+)
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{} // ports freePorts handed out, never twice in a process
+)
 
 func waitForPort(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
