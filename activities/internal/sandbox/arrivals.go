@@ -34,8 +34,8 @@ type Arrivals[T any] struct {
 	journal *Journal
 }
 
-// idKey stands for an ID: half of its SHA-256, a third of the memory of a
-// typical ID and its string header.
+// idKey stands for an ID: half of its SHA-256, smaller than a UUID's
+// string and its header.
 type idKey [16]byte
 
 func keyOf(id string) idKey {
@@ -64,19 +64,19 @@ func openArrivals[T any](path, name string, id func(T) string, deliveries func(*
 // duplicateKey is the journal's key of a repeat.
 const duplicateKey = "duplicate"
 
-// parseArrival reads one journal line: a new item, or the ID of a repeat.
-func parseArrival[T any](line []byte, name string, idOf func(T) string) (item *T, repeat string, err error) {
+// parse reads one journal line: a new item, or the ID of a repeat.
+func (a *Arrivals[T]) parse(line []byte) (item *T, repeat string, err error) {
 	var entry map[string]json.RawMessage
 	if err := json.Unmarshal(line, &entry); err != nil {
 		return nil, "", err
 	}
-	if raw, ok := entry[name]; ok && string(raw) != "null" {
+	if raw, ok := entry[a.name]; ok && string(raw) != "null" {
 		item = new(T)
 		if err := json.Unmarshal(raw, item); err != nil {
 			return nil, "", err
 		}
-		if idOf(*item) == "" {
-			return nil, "", fmt.Errorf("%s without an ID", name)
+		if a.id(*item) == "" {
+			return nil, "", fmt.Errorf("%s without an ID", a.name)
 		}
 		return item, "", nil
 	}
@@ -92,12 +92,12 @@ func parseArrival[T any](line []byte, name string, idOf func(T) string) (item *T
 }
 
 func (a *Arrivals[T]) replay(line []byte) error {
-	item, repeat, err := parseArrival(line, a.name, a.id)
+	item, repeat, err := a.parse(line)
 	if err != nil {
 		return err
 	}
 	if item != nil {
-		a.keep(*item)
+		a.remember(*item)
 		return nil
 	}
 	i, ok := a.seen[keyOf(repeat)]
@@ -110,9 +110,9 @@ func (a *Arrivals[T]) replay(line []byte) error {
 	return nil
 }
 
-// keep notes a new item, and stops keeping items decoded once there are
-// more than the limit and the journal can list them.
-func (a *Arrivals[T]) keep(item T) {
+// remember notes a new item, and stops keeping items decoded once there
+// are more than the limit and the journal can list them.
+func (a *Arrivals[T]) remember(item T) {
 	a.seen[keyOf(a.id(item))] = len(a.items)
 	if a.spilled {
 		return
@@ -143,7 +143,7 @@ func (a *Arrivals[T]) Add(item T) (duplicate bool, err error) {
 	if err := a.journal.Append(map[string]*T{a.name: &item}); err != nil {
 		return false, err
 	}
-	a.keep(item)
+	a.remember(item)
 	return false, nil
 }
 
@@ -169,7 +169,7 @@ func (a *Arrivals[T]) List(keep func(T) bool) (items []T, duplicates int, err er
 	a.mu.Unlock() // once spilled, always: the journal holds every item
 	index := map[string]int{}
 	err = a.journal.Read(func(line []byte) error {
-		item, repeat, err := parseArrival(line, a.name, a.id)
+		item, repeat, err := a.parse(line)
 		switch {
 		case err != nil:
 			return err
