@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -175,6 +176,26 @@ func historyShape(ctx context.Context, c client.Client, workflowID, runID string
 		}
 	}
 	return shape, nil
+}
+
+// awaitClose waits for the close event of a workflow's current run and
+// reports a run that did not complete. Unlike the SDK's GetWorkflow without
+// a run ID it asks the engine no DescribeWorkflowExecution first: the
+// submit answers with the case ID only, and that extra call per case is
+// the benchmark client's, not ozgflow's.
+func awaitClose(ctx context.Context, c client.Client, workflowID string) error {
+	it := c.GetWorkflowHistory(ctx, workflowID, "", true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return err
+		}
+		if t := ev.GetEventType(); t != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
+			return fmt.Errorf("workflow %s ended with %s", workflowID, t)
+		}
+		return nil
+	}
+	return fmt.Errorf("workflow %s: no close event", workflowID)
 }
 
 // localActivityMarker is the name of the marker a local activity records.

@@ -304,8 +304,10 @@ func (r *runner) call(ctx context.Context, method, path, token string, body any)
 	return res.StatusCode, b, err
 }
 
+// awaitFinal waits for a case's workflow to end, as the baseline's client
+// waits for its workflow.
 func (r *runner) awaitFinal(ctx context.Context, id string) error {
-	return r.dev.Client.GetWorkflow(ctx, ozgflow.CaseWorkflowID(id), "").Get(ctx, nil)
+	return awaitClose(ctx, r.dev.Client, ozgflow.CaseWorkflowID(id))
 }
 
 // autoCase submits an application that needs no human step and waits for

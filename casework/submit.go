@@ -192,7 +192,7 @@ func checkSubmission(sub Submission) error {
 func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Application, def definitions.Definition,
 	contact *definitions.Contact, requestHash string) (ozgflow.Case, error) {
 	in := definitions.CaseInput{CaseID: caseID, Application: app, Definition: def, Contact: contact,
-		SubmittedAt: s.Now().UTC(), RequestHash: requestHash}
+		SubmittedAt: s.Now().UTC(), RequestHash: requestHash, Features: definitions.CaseFeatures}
 	wfID := ozgflow.CaseWorkflowID(caseID)
 	opts := client.StartWorkflowOptions{
 		ID:                       wfID,

@@ -138,7 +138,18 @@ type CaseInput struct {
 	// RequestHash identifies the submit request, so a retried submit with the
 	// same idempotency key can be told apart from a different one.
 	RequestHash string `json:"requestHash,omitempty"`
+	// Features is the version of the case workflow's features the case
+	// runs with (CaseFeatures when it was started). Cases started before
+	// the input carried it (0) recorded theirs with a version marker.
+	Features int `json:"features,omitempty"`
 }
+
+// CaseFeatures is the version of the case workflow's features a case
+// started now runs with. Its starter passes it in the input: a version
+// marker would cost every case an event and a search-attribute upsert, one
+// more write to the engine's visibility store. Workers are deployed before
+// the gateways that start cases with a newer one.
+const CaseFeatures = 3
 
 // Fee is what the applicant pays, in cents. Purpose is the
 // Verwendungszweck; Items, if given, are the lines of the fee with the

@@ -128,7 +128,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
 func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
-	c.features = workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresNewest)
+	c.features = c.caseFeatures(ctx)
 	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
 	c.touch()
@@ -454,9 +454,10 @@ func (c *caseImpl) snapshot() ozgflow.Case {
 	return s
 }
 
-// versionCaseFeatures is the one version a case records at its start for
-// what it does beyond its first version; each version costs a marker and a
-// search attribute upsert, so features share it.
+// versionCaseFeatures is the one version a case started without features
+// in its input records at its start for what it does beyond its first
+// version; each version costs a marker and a search attribute upsert, so
+// features share it, and newer cases take them from their input.
 const versionCaseFeatures = "case-features"
 
 // featuresMemoAndRecord: the projection is kept in the memo, and the final
@@ -489,8 +490,24 @@ const featuresMemoOnce workflow.Version = 3
 // version of their own (versionFITConnectDelivery) at their delivery.
 const featuresFITConnectDelivery workflow.Version = 3
 
-// featuresNewest is the version a new case records.
+// featuresNewest is the version a new case runs with: its starter names
+// it in the input (definitions.CaseFeatures).
 const featuresNewest = featuresPaymentLines
+
+// caseFeatures returns the features the case runs with: those its input
+// names, or, for a case started without them, those it records with a
+// version marker at its start. A case that names newer features than this
+// worker knows fails its workflow task, which a newer worker then takes.
+func (c *caseImpl) caseFeatures(ctx workflow.Context) workflow.Version {
+	if c.in.Features == 0 {
+		return workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresNewest)
+	}
+	v := workflow.Version(c.in.Features)
+	if v < featuresMemoAndRecord || v > featuresNewest {
+		panic(fmt.Sprintf("case features %d unknown to this worker (it knows %d to %d)", v, featuresMemoAndRecord, featuresNewest))
+	}
+	return v
+}
 
 // upsertMemo keeps the snapshot in the workflow's memo, encrypted by the
 // payload codec, where the engine's visibility listing returns it: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/activities"
@@ -431,6 +433,47 @@ func TestHundesteuerIsDeliveredAndApprovedWithoutFee(t *testing.T) {
 	if got.Payment != nil {
 		t.Errorf("payment = %+v, want none", got.Payment)
 	}
+}
+
+// TestCaseTakesItsFeaturesFromItsInput: a case whose starter names its
+// features in the input runs with them, whatever a version marker would
+// say; one without records them with the marker, as cases started before
+// did; and features newer than this worker knows fail the case's workflow
+// task instead of running with others.
+func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
+	if definitions.CaseFeatures != int(featuresNewest) {
+		t.Fatalf("gateways start cases with features %d, the workflow's newest are %d", definitions.CaseFeatures, featuresNewest)
+	}
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	// The marker answers with the first version, which draws no case number.
+	tests := []struct {
+		name       string
+		features   int
+		wantNumber bool
+	}{
+		{"from the input", definitions.CaseFeatures, true},
+		{"from the version marker", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+			h.env.OnGetVersion(versionCaseFeatures, workflow.DefaultVersion, featuresNewest).Return(workflow.DefaultVersion)
+			h.expectSealAndDelivery()
+			h.in.Features = tt.features
+			if got := h.run(); (got.CaseNumber != "") != tt.wantNumber {
+				t.Errorf("case number %q, want one: %v", got.CaseNumber, tt.wantNumber)
+			}
+		})
+	}
+	t.Run("newer than the worker", func(t *testing.T) {
+		h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+		h.in.Features = int(featuresNewest) + 1
+		h.env.ExecuteWorkflow(CaseWorkflow, h.in)
+		if err := h.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "unknown to this worker") {
+			t.Errorf("workflow error %v, want the features refused", err)
+		}
+	})
 }
 
 func TestInformationRequestRoundTrip(t *testing.T) {
