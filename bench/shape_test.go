@@ -98,3 +98,19 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("Over: %v at 499 MiB, %v at 501 MiB; want false, true", within.Over(), over.Over())
 	}
 }
+
+// TestRatioTakesTheMeanOfAPhasesRuns: a comparison run as A B B A counts
+// each phase with the mean of its runs.
+func TestRatioTakesTheMeanOfAPhasesRuns(t *testing.T) {
+	results := []Result{{Phase: "baseline", PerSecond: 40}, {Phase: "auto", PerSecond: 33},
+		{Phase: "auto", PerSecond: 27}, {Phase: "baseline", PerSecond: 30}, {Phase: "review", PerSecond: 9}}
+	if got := meanRate(results, "baseline"); got != 35 {
+		t.Errorf("baseline mean = %v, want 35", got)
+	}
+	if got := meanRate(results, "auto"); got != 30 {
+		t.Errorf("auto mean = %v, want 30", got)
+	}
+	if got := meanRate(results, "gewerbe"); got != 0 {
+		t.Errorf("gewerbe mean = %v, want 0 (not run)", got)
+	}
+}

@@ -235,3 +235,23 @@ func TestDeliveryRetryStatedInTheVariant(t *testing.T) {
 		t.Errorf("a delivery with a stated retry is refused: %v", err)
 	}
 }
+
+// TestValidateDataKeepsEachSchemaApart: the compiled schemas a process
+// keeps are told apart by the schema itself, not only the variant's ID, so
+// a new version of a variant validates with its own.
+func TestValidateDataKeepsEachSchemaApart(t *testing.T) {
+	loose := definitions.Definition{ID: "schema-cache", Schema: definitions.Schema(`{"type":"object"}`)}
+	strict := definitions.Definition{ID: "schema-cache", Schema: definitions.Schema(`{"type":"object","required":["name"]}`)}
+	for i := 0; i < 2; i++ { // the second round reads from the cache
+		if errs, err := loose.ValidateData([]byte(`{}`)); err != nil || len(errs) != 0 {
+			t.Errorf("round %d, loose schema: %v %v", i, errs, err)
+		}
+		if errs, err := strict.ValidateData([]byte(`{}`)); err != nil || len(errs) != 1 {
+			t.Errorf("round %d, strict schema: %v %v, want one violation", i, errs, err)
+		}
+	}
+	broken := definitions.Definition{ID: "schema-cache", Schema: definitions.Schema(`{"type":`)}
+	if _, err := broken.ValidateData([]byte(`{}`)); err == nil {
+		t.Error("a schema that is no JSON validated")
+	}
+}

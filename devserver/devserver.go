@@ -186,6 +186,12 @@ func dynamicConfig(opts Options) *dynamicconfig.MemoryClient {
 		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 20000,
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():  20000,
 		dynamicconfig.MatchingPersistenceMaxQPS.Key(): 20000,
+		// A queue keeps the tasks it finished until its next checkpoint,
+		// and walks all of them whenever new tasks arrive: at the default
+		// of 30 s that walk took 4 to 9 % of the CPU under load
+		// (BENCHMARKS.md). A checkpoint is one small write.
+		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   2 * time.Second,
+		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key(): 2 * time.Second,
 	}
 	if opts.WorkerCacheSize > 0 {
 		// The server hands this to worker.SetStickyWorkflowCacheSize

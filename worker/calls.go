@@ -115,6 +115,14 @@ type callTracking struct {
 	failures activities.CallFailures
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
+	// cases tells a case whose call failed its first attempt so
+	// (SignalCallFailing); nil tells none.
+	cases caseSignaller
+}
+
+// caseSignaller sends a signal to a case's workflow (client.Client does).
+type caseSignaller interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
 func (c *callTracking) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
@@ -150,6 +158,9 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	// Cancelled (the case ended, the worker stops): the target did not fail.
 	cancelled := errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	s.record(ctx, info, target, outcome, cancelled, err)
+	if info.Attempt == 1 && (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled {
+		s.tellCase(ctx, info)
+	}
 	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
 		policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) && !triedAFewTimes(info) {
 		err = retryAfter(err, policy.Retry.Delay(info.Attempt, info.RetryPolicy))
@@ -194,6 +205,24 @@ func (s *callTrackingInbound) record(ctx context.Context, info activity.Info, ta
 	}
 	if recErr != nil && s.c.logger != nil {
 		s.c.logger.Warn("Failing calls not recorded", "target", target, "error", recErr)
+	}
+}
+
+// tellCase signals the case that the first attempt of a call it waits on
+// failed, so that it writes its state to the memo before it may wait long.
+// A signal that is not sent leaves the memo to the case's next wait.
+func (s *callTrackingInbound) tellCase(ctx context.Context, info activity.Info) {
+	if s.c.cases == nil || info.IsLocalActivity {
+		return
+	}
+	if _, isCase := ozgflow.CaseIDFromWorkflowID(info.WorkflowExecution.ID); !isCase {
+		return
+	}
+	sig, done := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer done()
+	err := s.c.cases.SignalWorkflow(sig, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, ozgflow.SignalCallFailing, nil)
+	if err != nil && s.c.logger != nil {
+		s.c.logger.Warn("Case not told of its failing call", "workflowId", info.WorkflowExecution.ID, "error", err)
 	}
 }
 

@@ -103,18 +103,33 @@ type delivery struct {
 type deliveryResult struct {
 	rec     *recordedCalls
 	metrics *metrics.Metrics
+	signals *signalledCases
 	took    time.Duration
 	err     error
+}
+
+// signalledCases keeps the signals the tracking sent, as workflow ID and
+// signal name.
+type signalledCases struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *signalledCases) SignalWorkflow(_ context.Context, workflowID, _, name string, _ any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, workflowID+" "+name)
+	return nil
 }
 
 func (d delivery) run(t *testing.T) deliveryResult {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	out := deliveryResult{rec: &recordedCalls{}, metrics: metrics.New()}
+	out := deliveryResult{rec: &recordedCalls{}, metrics: metrics.New(), signals: &signalledCases{}}
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&callTracking{
 		policies: TargetPolicies{Targets: map[string]TargetPolicy{"gewerbe-leipzig": d.policy}},
-		failures: out.rec, metrics: out.metrics}}})
+		failures: out.rec, metrics: out.metrics, cases: out.signals}}})
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ozgflow.CaseWorkflowID("c1")})
 	env.RegisterWorkflow(deliverWorkflow)
 	env.RegisterActivity(&activities.Deliveries{Fachverfahren: &scriptedFachverfahren{errs: d.errs}})
@@ -157,6 +172,37 @@ func TestCallTrackingBoundsRecordsAndClearsFailingCalls(t *testing.T) {
 		if got := counterValue(t, m, "gewerbe-leipzig", "Deliver", outcome); got != want {
 			t.Errorf("calls with outcome %s: %v, want %v", outcome, got, want)
 		}
+	}
+}
+
+// TestTheCaseIsToldOnceItsCallFails: the first failed attempt of a call
+// signals its case, which then writes its memo; later attempts and a call
+// that succeeds at once send nothing.
+func TestTheCaseIsToldOnceItsCallFails(t *testing.T) {
+	tests := []struct {
+		name string
+		errs []error
+		want int
+	}{
+		{"answers at once", []error{nil}, 0},
+		{"fails twice, then answers", []error{errors.New("503 Service Unavailable"), errSlow, nil}, 1},
+		{"first attempt cancelled", []error{context.Canceled, nil}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := delivery{policy: TargetPolicy{Timeout: 50 * time.Millisecond}, errs: tt.errs}.run(t)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if len(r.signals.sent) != tt.want {
+				t.Fatalf("signals %v, want %d", r.signals.sent, tt.want)
+			}
+			for _, sent := range r.signals.sent {
+				if want := ozgflow.CaseWorkflowID("c1") + " " + ozgflow.SignalCallFailing; sent != want {
+					t.Errorf("signal %q, want %q", sent, want)
+				}
+			}
+		})
 	}
 }
 

@@ -114,7 +114,7 @@ func New(c client.Client, a Adapters, m *metrics.Metrics, opts worker.Options) w
 	if m != nil {
 		opts.Interceptors = append(opts.Interceptors, &stepMetrics{m: m})
 	}
-	opts.Interceptors = append(opts.Interceptors, &callTracking{policies: a.Policies, failures: a.CallFailures, metrics: m, logger: a.Logger})
+	opts.Interceptors = append(opts.Interceptors, &callTracking{policies: a.Policies, failures: a.CallFailures, metrics: m, logger: a.Logger, cases: c})
 	w := worker.New(c, ozgflow.CaseTaskQueue, opts)
 	Register(w, a)
 	return w

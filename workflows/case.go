@@ -425,9 +425,10 @@ func (c *caseImpl) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond 
 // execute flushes what changed, then runs an activity with the given
 // options. Before a quick step's activity the memo is left as it is: the
 // step's end flushes again, and an upsert is an event and a visibility
-// write.
+// write. Since featuresMemoAtWaits no call writes it beforehand: most
+// answer at once, and one that fails is signalled (SignalCallFailing).
 func (c *caseImpl) execute(ctx workflow.Context, opts workflow.ActivityOptions, activity any, args ...any) workflow.Future {
-	c.flushAnd(ctx, resting(c.state.StageKind))
+	c.flushAnd(ctx, resting(c.state.StageKind) && c.features < featuresMemoAtWaits)
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args...)
 }
 
@@ -490,9 +491,18 @@ const featuresMemoOnce workflow.Version = 3
 // version of their own (versionFITConnectDelivery) at their delivery.
 const featuresFITConnectDelivery workflow.Version = 3
 
+// featuresMemoAtWaits: the memo is written where the case waits for a
+// person, another system's message or a timer, and at its end; for a call
+// (a delivery, a payment's creation) only once its first attempt failed,
+// which the worker signals (SignalCallFailing). A call that answers at
+// once, as nearly all do, then costs no memo upsert, which is an event and
+// a visibility write. A case resting at a call without a memo is asked
+// through its query by a rebuild.
+const featuresMemoAtWaits workflow.Version = 4
+
 // featuresNewest is the version a new case runs with: its starter names
 // it in the input (definitions.CaseFeatures).
-const featuresNewest = featuresPaymentLines
+const featuresNewest = featuresMemoAtWaits
 
 // caseFeatures returns the features the case runs with: those its input
 // names, or, for a case started without them, those it records with a

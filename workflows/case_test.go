@@ -476,6 +476,53 @@ func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
 	})
 }
 
+// TestACallWritesTheMemoOnlyOnceItFails: a case no longer writes its memo
+// before a delivery, which nearly always answers at once; when the worker
+// signals that the delivery's first attempt failed, the case writes it, so
+// that a rebuild during the outage finds the case. Cases started with the
+// features before keep writing it beforehand.
+func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
+	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
+		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	tests := []struct {
+		name     string
+		features int
+		signal   bool
+		// memos written while the delivery runs: before the signal, after it
+		before, after int
+	}{
+		{"a delivery that answers", definitions.CaseFeatures, false, 0, 0},
+		{"a delivery that fails", definitions.CaseFeatures, true, 0, 1},
+		{"a case of the features before", int(featuresMemoAtWaits) - 1, true, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+			h.in.Features = tt.features
+			h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).Return(ozgflow.Seal{JWS: "a.b.c", KeyID: "k1"}, nil)
+			h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).After(time.Hour).Return(
+				activities.Receipt{Reference: "FV-1", ReceivedAt: time.Now()}, nil)
+			memos := 0
+			h.env.OnUpsertMemo(mock.Anything).Return(nil).Run(func(mock.Arguments) { memos++ })
+			var before, after int
+			h.at(10*time.Minute, func() {
+				before = memos
+				if tt.signal {
+					h.env.SignalWorkflow(ozgflow.SignalCallFailing, nil)
+				}
+			})
+			h.at(20*time.Minute, func() { after = memos })
+			got := h.run()
+			if before != tt.before || after != tt.after {
+				t.Errorf("memos while delivering: %d before the signal, %d after; want %d and %d", before, after, tt.before, tt.after)
+			}
+			if got.Status != ozgflow.StatusApproved || memos != tt.after+1 {
+				t.Errorf("status %s after %d memos, want approved after %d", got.Status, memos, tt.after+1)
+			}
+		})
+	}
+}
+
 func TestInformationRequestRoundTrip(t *testing.T) {
 	h := newHarness(t, definition(t, "gewerbeanmeldung", dresden), gewerbeData)
 	h.expectPayment()

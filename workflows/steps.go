@@ -250,6 +250,7 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 	paymentCh := workflow.GetSignalChannel(ctx, ozgflow.SignalPayment)
 	signatureCh := workflow.GetSignalChannel(ctx, ozgflow.SignalSignature)
 	externalCh := workflow.GetSignalChannel(ctx, ozgflow.SignalExternal)
+	callFailingCh := workflow.GetSignalChannel(ctx, ozgflow.SignalCallFailing)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -268,6 +269,12 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 				ch.Receive(ctx, &ev)
 				if ev.Event != "" {
 					c.external[ev.Event] = ev
+				}
+			})
+			sel.AddReceive(callFailingCh, func(ch workflow.ReceiveChannel, _ bool) {
+				ch.Receive(ctx, nil)
+				if c.features >= featuresMemoAtWaits {
+					c.flushBeside(ctx) // writes the memo the call left owing
 				}
 			})
 			sel.Select(ctx)
