@@ -136,6 +136,7 @@ type runner struct {
 	opts Options
 	dev  *process.Dev
 	http *http.Client
+	runs map[string]int // runs of each phase so far, the one running included
 }
 
 // Run starts `dev`, runs the phases in order and returns what they measured.
@@ -194,7 +195,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		report.GewerbeShape = &shape
 	}
+	r.runs = map[string]int{}
 	for _, phase := range opts.Phases {
+		r.runs[phase]++
 		var res Result
 		switch phase {
 		case "baseline":
@@ -543,10 +546,13 @@ func (r *runner) drain(ctx context.Context) {
 }
 
 // profilePath is where a phase's profile of a kind goes, empty when no
-// profiles are asked for.
+// profiles are asked for; a phase's second run writes PHASE-2.KIND.pprof.
 func (r *runner) profilePath(phase, kind string) string {
 	if r.opts.ProfileDir == "" {
 		return ""
+	}
+	if n := r.runs[phase]; n > 1 {
+		phase = fmt.Sprintf("%s-%d", phase, n)
 	}
 	if kind == "goroutines" {
 		return filepath.Join(r.opts.ProfileDir, phase+".goroutines.txt")

@@ -158,7 +158,8 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	// Cancelled (the case ended, the worker stops): the target did not fail.
 	cancelled := errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	s.record(ctx, info, target, outcome, cancelled, err)
-	if info.Attempt == 1 && (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled {
+	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
+		target != ozgflow.TargetMail && !triedAFewTimes(info) && tellsTheCase(info.Attempt) {
 		s.tellCase(ctx, info)
 	}
 	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
@@ -208,9 +209,18 @@ func (s *callTrackingInbound) record(ctx context.Context, info activity.Info, ta
 	}
 }
 
-// tellCase signals the case that the first attempt of a call it waits on
-// failed, so that it writes its state to the memo before it may wait long.
-// A signal that is not sent leaves the memo to the case's next wait.
+// tellsTheCase says whether a failed attempt is signalled to its case: the
+// first, and then the second, fourth, eighth and so on, in case an earlier
+// signal was lost (a worker that stopped in the attempt, an engine that did
+// not answer). A case that owes no memo writes nothing.
+func tellsTheCase(attempt int32) bool {
+	return attempt > 0 && attempt&(attempt-1) == 0
+}
+
+// tellCase signals the case that an attempt of a call it waits on failed,
+// so that it writes its state to the memo before it may wait long. Email
+// notices, which the case does not wait on, and status polls, which follow
+// a wait that wrote the memo, tell nothing.
 func (s *callTrackingInbound) tellCase(ctx context.Context, info activity.Info) {
 	if s.c.cases == nil || info.IsLocalActivity {
 		return

@@ -176,8 +176,8 @@ func TestCallTrackingBoundsRecordsAndClearsFailingCalls(t *testing.T) {
 }
 
 // TestTheCaseIsToldOnceItsCallFails: the first failed attempt of a call
-// signals its case, which then writes its memo; later attempts and a call
-// that succeeds at once send nothing.
+// signals its case, which then writes its memo, and so do the second,
+// fourth, eighth and so on; a call that succeeds at once sends nothing.
 func TestTheCaseIsToldOnceItsCallFails(t *testing.T) {
 	tests := []struct {
 		name string
@@ -185,12 +185,13 @@ func TestTheCaseIsToldOnceItsCallFails(t *testing.T) {
 		want int
 	}{
 		{"answers at once", []error{nil}, 0},
-		{"fails twice, then answers", []error{errors.New("503 Service Unavailable"), errSlow, nil}, 1},
+		{"fails twice, then answers", []error{errors.New("503 Service Unavailable"), errSlow, nil}, 2},
+		{"fails five times, then answers", []error{errSlow, errSlow, errSlow, errSlow, errSlow, nil}, 3},
 		{"first attempt cancelled", []error{context.Canceled, nil}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := delivery{policy: TargetPolicy{Timeout: 50 * time.Millisecond}, errs: tt.errs}.run(t)
+			r := delivery{policy: TargetPolicy{Timeout: 50 * time.Millisecond}, unlimited: true, errs: tt.errs}.run(t)
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -203,6 +204,18 @@ func TestTheCaseIsToldOnceItsCallFails(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFailedAttemptsThatTellTheCase(t *testing.T) {
+	var told []int32
+	for attempt := int32(0); attempt <= 40; attempt++ {
+		if tellsTheCase(attempt) {
+			told = append(told, attempt)
+		}
+	}
+	if fmt.Sprint(told) != "[1 2 4 8 16 32]" {
+		t.Errorf("attempts told: %v", told)
 	}
 }
 

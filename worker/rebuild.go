@@ -38,7 +38,9 @@ type ClosedRecords interface {
 // whose history the engine no longer keeps from their final records, and
 // every case the engine holds from the snapshot its workflow keeps in the
 // memo, which the visibility listing returns page by page. A case without
-// a memo (started before cases kept one) is asked through its query.
+// a memo (started before cases kept one, resting at a call it is trying
+// for the first time, or too large for one), or whose memo is behind its
+// listed search attributes, is asked through its query.
 type Rebuild struct {
 	Client    client.Client
 	Namespace string
@@ -245,15 +247,15 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 }
 
 // snapshotOf decodes the snapshot in a listed case's memo or, without
-// one (or with an empty one), asks the case through its query; queried
-// tells which.
+// one (or with an empty one, or one behind the listing), asks the case
+// through its query; queried tells which.
 func (r Rebuild) snapshotOf(ctx context.Context, ex *workflowpb.WorkflowExecutionInfo) (c ozgflow.Case, queried bool, err error) {
 	if p := memoCase(ex.GetMemo()); p != nil {
 		var memo *ozgflow.Case // nil: the case was too large for its memo
 		if err := r.Converter.FromPayload(p, &memo); err != nil {
 			return c, false, fmt.Errorf("decode the memo: %w", err)
 		}
-		if memo != nil && memo.ID != "" {
+		if memo != nil && memo.ID != "" && memoCurrent(*memo, ex.GetSearchAttributes()) {
 			return *memo, false, nil
 		}
 	}
@@ -262,6 +264,38 @@ func (r Rebuild) snapshotOf(ctx context.Context, ex *workflowpb.WorkflowExecutio
 		return c, true, err
 	}
 	return c, true, val.Get(&c)
+}
+
+// memoCurrent says whether a memo shows the status and the queue the case
+// last wrote to its search attributes. The search attributes follow every
+// change of either; the memo of a case resting at a call may be as old as
+// its last wait when the signal of the call's failure was lost. A listing
+// without them (cases started without) says nothing against the memo.
+func memoCurrent(memo ozgflow.Case, listed *commonpb.SearchAttributes) bool {
+	status, ok := keywordOf(listed, ozgflow.SearchAttrStatus)
+	if !ok {
+		return true
+	}
+	queue := ""
+	if open := memo.OpenTasks(); len(open) > 0 {
+		queue = open[0].Queue
+	}
+	listedQueue, _ := keywordOf(listed, ozgflow.SearchAttrQueue) // unset: no open task
+	return status == string(memo.Status) && listedQueue == queue
+}
+
+// keywordOf decodes one keyword of listed search attributes; ok is false
+// where it is not set.
+func keywordOf(listed *commonpb.SearchAttributes, name string) (string, bool) {
+	p, ok := listed.GetIndexedFields()[name]
+	if !ok {
+		return "", false
+	}
+	var v string
+	if converter.GetDefaultDataConverter().FromPayload(p, &v) != nil || v == "" {
+		return "", false
+	}
+	return v, true
 }
 
 func memoCase(m *commonpb.Memo) *commonpb.Payload {

@@ -494,10 +494,12 @@ const featuresFITConnectDelivery workflow.Version = 3
 // featuresMemoAtWaits: the memo is written where the case waits for a
 // person, another system's message or a timer, and at its end; for a call
 // (a delivery, a payment's creation) only once its first attempt failed,
-// which the worker signals (SignalCallFailing). A call that answers at
-// once, as nearly all do, then costs no memo upsert, which is an event and
-// a visibility write. A case resting at a call without a memo is asked
-// through its query by a rebuild.
+// which the worker signals (SignalCallFailing), and again at the second,
+// fourth, eighth attempt. A call that answers at once, as nearly all do,
+// then costs no memo upsert, which is an event and a visibility write. A
+// rebuild asks a case resting at a call through its query where it has no
+// memo yet, or one from an earlier wait that its listed status or queue
+// contradicts.
 const featuresMemoAtWaits workflow.Version = 4
 
 // featuresNewest is the version a new case runs with: its starter names
@@ -506,11 +508,20 @@ const featuresNewest = featuresMemoAtWaits
 
 // caseFeatures returns the features the case runs with: those its input
 // names, or, for a case started without them, those it records with a
-// version marker at its start. A case that names newer features than this
-// worker knows fails its workflow task, which a newer worker then takes.
+// version marker at its start. A worker from before the input carried
+// features ignored them and recorded its own with the marker; a replay of
+// such a case finds the marker and keeps them (GetVersion records nothing
+// while replaying, and answers DefaultVersion where no marker was
+// recorded). A case that names newer features than this worker knows
+// fails its workflow task, which a newer worker then takes.
 func (c *caseImpl) caseFeatures(ctx workflow.Context) workflow.Version {
 	if c.in.Features == 0 {
 		return workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresNewest)
+	}
+	if workflow.IsReplaying(ctx) {
+		if v := workflow.GetVersion(ctx, versionCaseFeatures, workflow.DefaultVersion, featuresNewest); v != workflow.DefaultVersion {
+			return v
+		}
 	}
 	v := workflow.Version(c.in.Features)
 	if v < featuresMemoAndRecord || v > featuresNewest {
@@ -523,10 +534,12 @@ func (c *caseImpl) caseFeatures(ctx workflow.Context) workflow.Version {
 // payload codec, where the engine's visibility listing returns it: a
 // rebuild of the projections pages through the listing instead of asking
 // every case. It follows every flush before the case waits (for a
-// signal, an update, a timer, or an activity of a step it may rest in)
-// and at the end, so that the memo is as new as the projection wherever
-// the case may stay. A snapshot too large for a memo leaves none: the
-// rebuild then asks the case through its query.
+// signal, an update or a timer; before featuresMemoAtWaits also before an
+// activity of a step it may rest in; since then once such a call failed,
+// SignalCallFailing) and at the end, so that the memo is as new as the
+// projection wherever the case may stay for long. A snapshot too large for
+// a memo leaves none: the rebuild then asks the case through its query, as
+// it does where the memo is behind the listed search attributes.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 	if c.features < featuresMemoAndRecord {
 		return

@@ -484,23 +484,38 @@ func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
 func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
 		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	before := int(featuresMemoAtWaits) - 1
 	tests := []struct {
 		name     string
 		features int
+		slowSeal bool // the seal, a quick step, takes long instead of the delivery
 		signal   bool
-		// memos written while the delivery runs: before the signal, after it
-		before, after int
+		// memos written while the slow call runs: before the signal, after
+		// it; and in all
+		before, after, total int
 	}{
-		{"a delivery that answers", definitions.CaseFeatures, false, 0, 0},
-		{"a delivery that fails", definitions.CaseFeatures, true, 0, 1},
-		{"a case of the features before", int(featuresMemoAtWaits) - 1, true, 1, 1},
+		{"a delivery that answers", definitions.CaseFeatures, false, false, 0, 0, 1},
+		{"a delivery that fails", definitions.CaseFeatures, false, true, 0, 1, 2},
+		{"a seal that fails", definitions.CaseFeatures, true, true, 0, 1, 2},
+		{"a case of the features before", before, false, true, 1, 1, 2},
+		// The signal finds the memo owing and leaves it so.
+		{"a seal of the features before", before, true, true, 0, 0, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
+			def := definition(t, "hundesteuer-anmeldung", dresden)
+			// A seal, a quick step, before the delivery.
+			def.Steps = append([]definitions.Step{def.Steps[0], {ID: "seal", Kind: definitions.KindSignature, Mode: "seal"}},
+				def.Steps[1:]...)
+			h := newHarness(t, def, data)
 			h.in.Features = tt.features
-			h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).Return(ozgflow.Seal{JWS: "a.b.c", KeyID: "k1"}, nil)
-			h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).After(time.Hour).Return(
+			sealTakes, deliveryTakes := time.Duration(0), time.Hour
+			if tt.slowSeal {
+				sealTakes, deliveryTakes = time.Hour, 0
+			}
+			h.env.OnActivity(seals.Seal, mock.Anything, mock.Anything).After(sealTakes).Return(
+				ozgflow.Seal{JWS: "a.b.c", KeyID: "k1"}, nil)
+			h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).After(deliveryTakes).Return(
 				activities.Receipt{Reference: "FV-1", ReceivedAt: time.Now()}, nil)
 			memos := 0
 			h.env.OnUpsertMemo(mock.Anything).Return(nil).Run(func(mock.Arguments) { memos++ })
@@ -516,8 +531,8 @@ func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 			if before != tt.before || after != tt.after {
 				t.Errorf("memos while delivering: %d before the signal, %d after; want %d and %d", before, after, tt.before, tt.after)
 			}
-			if got.Status != ozgflow.StatusApproved || memos != tt.after+1 {
-				t.Errorf("status %s after %d memos, want approved after %d", got.Status, memos, tt.after+1)
+			if got.Status != ozgflow.StatusApproved || memos != tt.total {
+				t.Errorf("status %s after %d memos, want approved after %d", got.Status, memos, tt.total)
 			}
 		})
 	}

@@ -244,8 +244,9 @@ func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) 
 	return nil
 }
 
-// listenForSignals drains the payment and external-event signals for the
-// whole life of the case.
+// listenForSignals drains the payment, signature, external-event and
+// call-failing signals for the whole life of the case; a failing call
+// writes the memo the case owes (featuresMemoAtWaits).
 func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 	paymentCh := workflow.GetSignalChannel(ctx, ozgflow.SignalPayment)
 	signatureCh := workflow.GetSignalChannel(ctx, ozgflow.SignalSignature)

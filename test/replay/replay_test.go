@@ -11,6 +11,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/ozgflow/ozgflow/definitions"
 )
 
 // TestRecordedHistoriesReplay replays every recorded case against the current
@@ -177,4 +179,35 @@ func scheduledEventID(ev *historypb.HistoryEvent) int64 {
 		return ev.GetActivityTaskCanceledEventAttributes().GetScheduledEventId()
 	}
 	return 0
+}
+
+// TestACaseStartedWithFeaturesOnAnOlderWorkerReplays: during a rollout a
+// gateway that passes the case's features in its input may start a case
+// that a worker from before takes; that worker ignores them and records
+// its own features with the version marker. Such a history (a recorded
+// one, with the newest features written into its input) replays on the
+// current code, which then keeps the marker's features.
+func TestACaseStartedWithFeaturesOnAnOlderWorkerReplays(t *testing.T) {
+	dc := dataConverter(t)
+	for _, name := range []string{"lasttest-auto-chemnitz", "gewerbeanmeldung-leipzig"} {
+		t.Run(name, func(t *testing.T) {
+			h := readHistory(t, filepath.Join(historyDir, "before-features-in-input", name+".json"))
+			in, err := caseInput(h, dc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Features != 0 {
+				t.Fatalf("the recorded case names features %d in its input already", in.Features)
+			}
+			in.Features = definitions.CaseFeatures
+			payloads, err := dc.ToPayloads(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().Input = payloads
+			if err := newReplayer(t).ReplayWorkflowHistory(replayLogger(t), h); err != nil {
+				t.Errorf("a case an older worker ran with the marker's features does not replay: %v", err)
+			}
+		})
+	}
 }
