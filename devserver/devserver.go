@@ -188,8 +188,9 @@ func dynamicConfig(opts Options) *dynamicconfig.MemoryClient {
 		dynamicconfig.MatchingPersistenceMaxQPS.Key(): 20000,
 		// A queue keeps the tasks it finished until its next checkpoint,
 		// and walks all of them whenever new tasks arrive: at the default
-		// of 30 s that walk took 4 to 9 % of the CPU under load
-		// (BENCHMARKS.md). A checkpoint is one small write.
+		// of 30 s that walk took 5.8 to 8.7 % of the CPU under load, and
+		// more as a run went on (BENCHMARKS.md). A checkpoint is one small
+		// write.
 		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   2 * time.Second,
 		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key(): 2 * time.Second,
 	}
