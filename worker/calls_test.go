@@ -175,10 +175,10 @@ func TestCallTrackingBoundsRecordsAndClearsFailingCalls(t *testing.T) {
 	}
 }
 
-// TestTheCaseIsToldOnceItsCallFails: the first failed attempt of a call
+// TestTheCaseIsToldWhenItsCallFails: the first failed attempt of a call
 // signals its case, which then writes its memo, and so do the second,
 // fourth, eighth and so on; a call that succeeds at once sends nothing.
-func TestTheCaseIsToldOnceItsCallFails(t *testing.T) {
+func TestTheCaseIsToldWhenItsCallFails(t *testing.T) {
 	tests := []struct {
 		name string
 		errs []error

@@ -64,7 +64,7 @@ type Rebuild struct {
 type RebuildResult struct {
 	Cases     int // projections of cases the engine holds, written or found current
 	Written   int // of those and the closed ones, written because Redis lacked them or held them stale
-	FromQuery int // cases without a memo, asked through their query
+	FromQuery int // cases without a memo, or with one behind the listing, asked through their query
 	Closed    int // closed cases restored from their final records
 	Removed   int // projections of cases neither the engine nor the records know
 	Skipped   int // cases that could not be read; the projections stay incomplete

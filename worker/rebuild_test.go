@@ -45,6 +45,7 @@ func TestAMemoBehindTheListingIsNotTrusted(t *testing.T) {
 		{"decided, memo current", approved, listed(t, map[string]string{ozgflow.SearchAttrStatus: "approved"}), true},
 		{"handed to another queue", inReview,
 			listed(t, map[string]string{ozgflow.SearchAttrStatus: "in_review", ozgflow.SearchAttrQueue: "gewerbe-leipzig-2"}), false},
+		{"its task done, the status unchanged", inReview, listed(t, map[string]string{ozgflow.SearchAttrStatus: "in_review"}), false},
 		{"listed without search attributes", inReview, nil, true},
 	}
 	for _, tt := range tests {

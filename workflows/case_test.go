@@ -526,6 +526,11 @@ func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 					h.env.SignalWorkflow(ozgflow.SignalCallFailing, nil)
 				}
 			})
+			h.at(15*time.Minute, func() {
+				if tt.signal { // a second signal finds nothing owed and writes nothing
+					h.env.SignalWorkflow(ozgflow.SignalCallFailing, nil)
+				}
+			})
 			h.at(20*time.Minute, func() { after = memos })
 			got := h.run()
 			if before != tt.before || after != tt.after {
