@@ -47,9 +47,10 @@ const (
 	SignalPayment        = "payment"
 	SignalExternal       = "external"
 	SignalSignature      = "signature"
-	// SignalCallFailing tells a case that the first attempt of a call it
-	// waits on (a delivery, a payment's creation) failed: it may wait long
-	// now, so it writes its state to the memo, where a rebuild finds it.
+	// SignalCallFailing tells a case that an attempt of a call it waits on
+	// (a delivery, a payment's creation) failed, the first and again the
+	// second, fourth, eighth …: it may wait long now, so it writes its state
+	// to the memo, where a rebuild finds it.
 	SignalCallFailing = "call-failing"
 )
 

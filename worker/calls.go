@@ -115,8 +115,8 @@ type callTracking struct {
 	failures activities.CallFailures
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
-	// cases tells a case whose call failed its first attempt so
-	// (SignalCallFailing); nil tells none.
+	// cases tells a case whose call keeps failing so (SignalCallFailing,
+	// tellsTheCase); nil tells none.
 	cases caseSignaller
 }
 
@@ -158,12 +158,12 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	// Cancelled (the case ended, the worker stops): the target did not fail.
 	cancelled := errors.Is(err, context.Canceled) && !errors.Is(callCtx.Err(), context.DeadlineExceeded)
 	s.record(ctx, info, target, outcome, cancelled, err)
-	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
-		target != ozgflow.TargetMail && !triedAFewTimes(info) && tellsTheCase(info.Attempt) {
+	// A failed attempt that Temporal tries again while the case waits on it.
+	retried := (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled && !triedAFewTimes(info)
+	if retried && target != ozgflow.TargetMail && tellsTheCase(info.Attempt) {
 		s.tellCase(ctx, info)
 	}
-	if (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled &&
-		policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) && !triedAFewTimes(info) {
+	if retried && policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) {
 		err = retryAfter(err, policy.Retry.Delay(info.Attempt, info.RetryPolicy))
 	}
 	return res, err
