@@ -424,8 +424,7 @@ func TestParkingPermitDecidedByRule(t *testing.T) {
 }
 
 func TestHundesteuerIsDeliveredAndApprovedWithoutFee(t *testing.T) {
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
 	h.expectSealAndDelivery()
 	got := h.run()
@@ -444,8 +443,7 @@ func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
 	if definitions.CaseFeatures != int(featuresNewest) {
 		t.Fatalf("gateways start cases with features %d, the workflow's newest are %d", definitions.CaseFeatures, featuresNewest)
 	}
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	// The marker answers with the first version, which draws no case number.
 	tests := []struct {
 		name       string
@@ -482,8 +480,7 @@ func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
 // that a rebuild during the outage finds the case. Cases started with the
 // features before keep writing it beforehand.
 func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	before := int(featuresMemoAtWaits) - 1
 	tests := []struct {
 		name     string
@@ -601,8 +598,7 @@ func TestWithdrawalRefundsAndTellsFachverfahren(t *testing.T) {
 }
 
 func TestDeliveryOutageIsRetriedUntilTheTargetIsBack(t *testing.T) {
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), data)
 	down := errors.New("fachverfahren steueramt-dresden: 503 Service Unavailable")
 	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(activities.Receipt{}, down).Times(3)
@@ -642,8 +638,7 @@ func customDefinition(t *testing.T) definitions.Definition {
 }
 
 func TestRequestInfoNotifyAndWaitExternalSteps(t *testing.T) {
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	t.Run("external event decides", func(t *testing.T) {
 		h := newHarness(t, customDefinition(t), data)
 		h.at(time.Hour, func() { h.update(ozgflow.UpdateRespond, "", ozgflow.Response{Text: "276098106543210"}) })

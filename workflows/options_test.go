@@ -45,8 +45,7 @@ func TestDeliveryRetryFollowsTheVariant(t *testing.T) {
 // archive step that states its retry say so, so that the worker leaves
 // their retry to the step; a step without one leaves it to the target's.
 func TestAStepsRetryIsMarkedInItsRequests(t *testing.T) {
-	data := `{"hund":{"name":"Bello","rasse":"Dackel","geburtsdatum":"2024-03-01"},"haltungSeit":"2026-10-01",
-		"anschrift":{"strasse":"Prager Straße","hausnummer":"3","plz":"01069","ort":"Dresden"}}`
+	data := hundData
 	def := definition(t, "hundesteuer-anmeldung", dresden)
 	var steps []definitions.Step
 	for _, s := range def.Steps {
