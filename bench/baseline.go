@@ -123,11 +123,9 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 func Noop(context.Context) error { return nil }
 
 // runBaseline starts one baseline workflow of shape, sends it the case's
-// interactions in order and waits for its end. Eager asks for the first
-// workflow task with the start, as dev's gateway starts a case.
-func runBaseline(ctx context.Context, c client.Client, shape BaselineShape, eager bool) (client.WorkflowRun, error) {
-	opts := client.StartWorkflowOptions{TaskQueue: baselineQueue, EnableEagerStart: eager}
-	run, err := c.ExecuteWorkflow(ctx, opts, BaselineWorkflow, shape)
+// interactions in order and waits for its end.
+func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +204,7 @@ const localActivityMarker = "LocalActivity"
 // mirror runs one baseline workflow of a case's shape and completes the
 // shape with the length and size of the baseline's history.
 func (r *runner) mirror(ctx context.Context, shape BaselineShape) (BaselineShape, error) {
-	run, err := runBaseline(ctx, r.dev.Client, shape, false)
+	run, err := runBaseline(ctx, r.dev.Client, shape)
 	if err != nil {
 		return shape, err
 	}

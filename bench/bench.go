@@ -34,7 +34,7 @@ import (
 type Options struct {
 	Concurrency int           // clients working in parallel (closed loop)
 	Duration    time.Duration // per throughput phase
-	Phases      []string      // baseline, baseline-eager, auto, review, gewerbe-baseline, gewerbe, latency, waiting
+	Phases      []string      // baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting
 	Rate        int           // submits per second of the latency phase
 	Waiting     int           // cases left waiting for a case worker in the waiting phase
 	DataDir     string        // dev's data directory; the SQLite file lives there
@@ -98,10 +98,6 @@ type Report struct {
 	// engine slows as its database grows during a run, so the phases of a
 	// comparison run in the order A B B A, which cancels a steady drift.
 	Ratio float64 `json:"ratio"`
-	// EagerRatio is the auto phase's throughput divided by that of the
-	// baseline-eager phase: the same baseline started eagerly, as dev's
-	// gateway starts a case.
-	EagerRatio float64 `json:"eagerRatio,omitempty"`
 	// GewerbeRatio is the gewerbe phase's throughput divided by that of its
 	// baseline, the same way.
 	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
@@ -204,17 +200,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		r.runs[phase]++
 		var res Result
 		switch phase {
-		case "baseline", "baseline-eager":
-			eager := phase == "baseline-eager"
+		case "baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
-				_, err := runBaseline(ctx, r.dev.Client, report.Shape, eager)
+				_, err := runBaseline(ctx, r.dev.Client, report.Shape)
 				return 0, err
 			})
 		case "auto":
 			res = r.closedLoop(ctx, phase, r.autoCase)
 		case "gewerbe-baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
-				_, err := runBaseline(ctx, r.dev.Client, *report.GewerbeShape, false)
+				_, err := runBaseline(ctx, r.dev.Client, *report.GewerbeShape)
 				return 0, err
 			})
 		case "gewerbe":
@@ -236,9 +231,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
 		report.Ratio = meanRate(report.Results, "auto") / baseline
-	}
-	if baseline := meanRate(report.Results, "baseline-eager"); baseline > 0 {
-		report.EagerRatio = meanRate(report.Results, "auto") / baseline
 	}
 	if baseline := meanRate(report.Results, "gewerbe-baseline"); baseline > 0 {
 		report.GewerbeRatio = meanRate(report.Results, "gewerbe") / baseline

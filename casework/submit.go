@@ -201,10 +201,6 @@ func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Applicat
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// A case already started under this ID is answered from its state.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		// Where a worker shares this client, as in dev, the case's first
-		// workflow task comes back with the start and runs there at once,
-		// without a trip through the engine's task queue.
-		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrService).ValueSet(def.Service),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrAuthority).ValueSet(app.Authority),

@@ -23,7 +23,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.SetOutput(stderr)
 	opts := bench.Options{Logger: logger, RedisURL: redisURL}
 	phases := fs.String("phases", "baseline,auto,auto,baseline,review",
-		"phases to run, in order: baseline, baseline-eager (the baseline started eagerly, as dev starts a case), auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
+		"phases to run, in order: baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
 	fs.IntVar(&opts.Rate, "rate", 100, "submits per second in the latency phase")
@@ -133,9 +133,6 @@ func printReport(w io.Writer, r *bench.Report) {
 	}
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
-	}
-	if r.EagerRatio > 0 {
-		fmt.Fprintf(w, "ozgflow (auto) / baseline-eager throughput: %.2f\n", r.EagerRatio)
 	}
 	if r.GewerbeRatio > 0 {
 		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
