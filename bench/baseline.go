@@ -31,8 +31,15 @@ const (
 // BaselineShape is what one case did, counted from its history; the
 // baseline workflow does as much, each step doing nothing.
 type BaselineShape struct {
-	Activities      int `json:"activities"`
-	LocalActivities int `json:"localActivities"`
+	Activities int `json:"activities"`
+	// ActivityTimeouts are the activities' start-to-close timeouts, in the
+	// order the case scheduled them; the baseline's activities take them
+	// in turn. The engine keeps a timer for each started activity that
+	// fires after the timeout whether or not the activity finished, and
+	// reads the workflow back from its database when it is no longer in
+	// its cache: a cost of the timeout, not of what the activity does.
+	ActivityTimeouts []time.Duration `json:"activityTimeouts,omitempty"`
+	LocalActivities  int             `json:"localActivities"`
 	// Markers are the other markers: versions and side effects.
 	Markers int `json:"markers,omitempty"`
 	// Timers are the timers the case started (deadlines, reminders); the
@@ -64,7 +71,15 @@ func (s BaselineShape) Events() int {
 // or a system, it waits for the client's update or signal; the activities
 // are spread evenly over the stretches between.
 func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	scheduled := 0 // activities scheduled so far
+	actx := func() workflow.Context {
+		timeout := defaultActivityTimeout
+		if scheduled < len(shape.ActivityTimeouts) && shape.ActivityTimeouts[scheduled] > 0 {
+			timeout = shape.ActivityTimeouts[scheduled]
+		}
+		scheduled++
+		return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: timeout})
+	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	open, taken := 0, 0 // updates the run waits for, updates taken
 	if err := workflow.SetUpdateHandler(ctx, baselineStep, func(ctx workflow.Context) error {
@@ -91,7 +106,7 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 	for k := range stretches {
 		from, to := span(shape.Activities, k)
 		for range to - from {
-			if err := workflow.ExecuteActivity(actx, Noop).Get(ctx, nil); err != nil {
+			if err := workflow.ExecuteActivity(actx(), Noop).Get(ctx, nil); err != nil {
 				return err
 			}
 		}
@@ -119,11 +134,17 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
+// defaultActivityTimeout is the start-to-close timeout of a baseline
+// activity whose case's timeout is not known.
+const defaultActivityTimeout = 10 * time.Second
+
 // Noop is the activity of the baseline: it does nothing.
 func Noop(context.Context) error { return nil }
 
 // runBaseline starts one baseline workflow of shape, sends it the case's
-// interactions in order and waits for its end.
+// interactions in order and waits for its end. It waits as the client of a
+// case does (awaitClose), by the workflow ID alone: that client learns no
+// run ID from the submit, and the engine looks the current run up for it.
 func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
 	if err != nil {
@@ -144,7 +165,7 @@ func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (cli
 			return run, err
 		}
 	}
-	return run, run.Get(ctx, nil)
+	return run, awaitClose(ctx, c, run.GetID())
 }
 
 // historyShape counts what a closed workflow did from its history.
@@ -161,6 +182,8 @@ func historyShape(ctx context.Context, c client.Client, workflowID, runID string
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape.Activities++
+			timeout := ev.GetActivityTaskScheduledEventAttributes().GetStartToCloseTimeout().AsDuration()
+			shape.ActivityTimeouts = append(shape.ActivityTimeouts, timeout)
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
 			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
 				shape.LocalActivities++

@@ -12,15 +12,20 @@ import (
 )
 
 // TestBaselineMirrorsTheShape: the baseline workflow runs as many
-// activities and local activities as the case it mirrors, and takes the
-// case's updates and signals, in their order, before it ends.
+// activities and local activities as the case it mirrors, each activity
+// with the case's start-to-close timeout, and takes the case's updates and
+// signals, in their order, before it ends.
 func TestBaselineMirrorsTheShape(t *testing.T) {
 	tests := []struct {
 		name  string
 		shape BaselineShape
 	}{
-		{"automatic case", BaselineShape{Activities: 1, LocalActivities: 3, Markers: 1}},
+		{"automatic case", BaselineShape{Activities: 1, ActivityTimeouts: []time.Duration{30 * time.Second},
+			LocalActivities: 3, Markers: 1}},
+		{"timeouts not known", BaselineShape{Activities: 2, LocalActivities: 1}},
 		{"Gewerbeanmeldung", BaselineShape{Activities: 9, LocalActivities: 11, Markers: 1, Timers: 3,
+			ActivityTimeouts: []time.Duration{30 * time.Second, 15 * time.Second, 30 * time.Second, 15 * time.Second,
+				30 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second},
 			Interactions: []string{InteractionUpdate, InteractionSignal, InteractionUpdate, InteractionUpdate, InteractionUpdate}}},
 	}
 	for _, tt := range tests {
@@ -32,7 +37,16 @@ func TestBaselineMirrorsTheShape(t *testing.T) {
 			env.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 			env.RegisterActivity(Noop)
 			activities, locals, updates := 0, 0, 0
-			env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activities++ })
+			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				want := defaultActivityTimeout
+				if activities < len(tt.shape.ActivityTimeouts) {
+					want = tt.shape.ActivityTimeouts[activities]
+				}
+				if info.StartToCloseTimeout != want {
+					t.Errorf("activity %d: start-to-close timeout %v, want %v", activities, info.StartToCloseTimeout, want)
+				}
+				activities++
+			})
 			env.SetOnLocalActivityStartedListener(func(*activity.Info, context.Context, []any) { locals++ })
 			for i, kind := range tt.shape.Interactions {
 				env.RegisterDelayedCallback(func() {

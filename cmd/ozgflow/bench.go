@@ -141,9 +141,9 @@ func printReport(w io.Writer, r *bench.Report) {
 
 // printShape prints what one case did, which its baseline mirrors.
 func printShape(w io.Writer, title string, s bench.BaselineShape) {
-	fmt.Fprintf(w, "\n%s: %d activities, %d local activities, %d other markers, %d timers, interactions %v "+
+	fmt.Fprintf(w, "\n%s: %d activities (start-to-close %v), %d local activities, %d other markers, %d timers, interactions %v "+
 		"(the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
-		title, s.Activities, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
+		title, s.Activities, s.ActivityTimeouts, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
 		s.Events(), s.CaseBytes, s.BaselineEvents, s.BaselineBytes)
 	types := make([]string, 0, len(s.CaseEvents))
 	for t := range s.CaseEvents {
