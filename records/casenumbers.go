@@ -37,9 +37,19 @@ func (db *DB) AssignCaseNumber(ctx context.Context, workflowID string, key CaseN
 		return "", errors.New("assign case number: workflow, prefix and year are required")
 	}
 	workflowID = text(workflowID)
-	if number, err := db.CaseNumber(ctx, workflowID); err != nil || number != "" {
-		return number, err
+	next, err := db.prepared(ctx, "INSERT INTO case_number_sequences (seq_key, last) VALUES (?, 1) "+
+		"ON CONFLICT (seq_key) DO UPDATE SET last = case_number_sequences.last + 1 RETURNING last")
+	if err != nil {
+		return "", fmt.Errorf("assign case number: %w", err)
 	}
+	keep, err := db.prepared(ctx, "INSERT INTO case_numbers (workflow_id, seq_key, seq, number, assigned_at) VALUES (?, ?, ?, ?, ?) "+
+		"ON CONFLICT (workflow_id) DO NOTHING")
+	if err != nil {
+		return "", fmt.Errorf("assign case number: %w", err)
+	}
+	// A draw again for a case that has its number (a retried activity)
+	// draws and gives back: the first draw of a case needs no lookup
+	// before it.
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("assign case number: %w", err)
@@ -49,17 +59,11 @@ func (db *DB) AssignCaseNumber(ctx context.Context, workflowID string, key CaseN
 	var n int64
 	// The counter's row stays locked until the commit: draws of one
 	// counter follow one another.
-	if err := tx.QueryRowContext(ctx, db.bind(
-		"INSERT INTO case_number_sequences (seq_key, last) VALUES (?, 1) "+
-			"ON CONFLICT (seq_key) DO UPDATE SET last = case_number_sequences.last + 1 RETURNING last"),
-		seqKey).Scan(&n); err != nil {
+	if err := tx.StmtContext(ctx, next).QueryRowContext(ctx, seqKey).Scan(&n); err != nil {
 		return "", fmt.Errorf("assign case number: %w", err)
 	}
 	number := key.Format(n)
-	res, err := tx.ExecContext(ctx, db.bind(
-		"INSERT INTO case_numbers (workflow_id, seq_key, seq, number, assigned_at) VALUES (?, ?, ?, ?, ?) "+
-			"ON CONFLICT (workflow_id) DO NOTHING"),
-		workflowID, seqKey, n, text(number), micros(db.Now()))
+	res, err := tx.StmtContext(ctx, keep).ExecContext(ctx, workflowID, seqKey, n, text(number), micros(db.Now()))
 	if err != nil {
 		return "", fmt.Errorf("assign case number: %w", err)
 	}
@@ -80,9 +84,12 @@ func (db *DB) AssignCaseNumber(ctx context.Context, workflowID string, key CaseN
 // CaseNumber returns the number the case of workflowID drew; "" when it
 // drew none.
 func (db *DB) CaseNumber(ctx context.Context, workflowID string) (string, error) {
+	lookup, err := db.prepared(ctx, "SELECT number FROM case_numbers WHERE workflow_id = ?")
+	if err != nil {
+		return "", fmt.Errorf("read case number: %w", err)
+	}
 	var number string
-	err := db.sql.QueryRowContext(ctx, db.bind("SELECT number FROM case_numbers WHERE workflow_id = ?"),
-		text(workflowID)).Scan(&number)
+	err = lookup.QueryRowContext(ctx, text(workflowID)).Scan(&number)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -47,16 +47,18 @@ func (db *DB) SaveClosedCase(ctx context.Context, rec ClosedCase) error {
 	if p := c.Payment; p != nil {
 		fee, currency, paymentStatus = p.Amount, p.Currency, p.Status
 	}
-	_, err = db.sql.ExecContext(ctx, db.bind(
-		`INSERT INTO closed_cases (case_id, revision, service, service_name, authority, definition, status, outcome,
+	upsert, err := db.prepared(ctx, `INSERT INTO closed_cases (case_id, revision, service, service_name, authority, definition, status, outcome,
 		   submitted_at, decided_at, fee_cents, fee_currency, payment_status, closed_at, retain_until, account, key_id, sealed)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (case_id) DO UPDATE SET revision = excluded.revision, status = excluded.status,
 		   outcome = excluded.outcome, decided_at = excluded.decided_at, fee_cents = excluded.fee_cents,
 		   fee_currency = excluded.fee_currency, payment_status = excluded.payment_status, closed_at = excluded.closed_at,
 		   retain_until = excluded.retain_until, key_id = excluded.key_id, sealed = excluded.sealed
-		 WHERE closed_cases.revision < excluded.revision AND closed_cases.erased_at = 0`),
-		c.ID, c.Revision, c.Service, c.ServiceName, c.Authority, fmt.Sprintf("%s@%d", c.DefinitionID, c.DefinitionVersion),
+		 WHERE closed_cases.revision < excluded.revision AND closed_cases.erased_at = 0`)
+	if err != nil {
+		return fmt.Errorf("keep the record of case %s: %w", c.ID, err)
+	}
+	_, err = upsert.ExecContext(ctx, c.ID, c.Revision, c.Service, c.ServiceName, c.Authority, fmt.Sprintf("%s@%d", c.DefinitionID, c.DefinitionVersion),
 		string(c.Status), outcome, micros(c.SubmittedAt), micros(decidedAt), fee, currency, paymentStatus,
 		micros(rec.ClosedAt), micros(rec.RetainUntil),
 		text(c.PortalAccount), keyID, sealed)

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +35,9 @@ type DB struct {
 	keys    *keyring.Ring
 	// Now gives the time entries are stamped with; tests may set it.
 	Now func() time.Time
+	// statements are the prepared statements of the writes every case
+	// makes, by query (see prepared).
+	statements sync.Map
 }
 
 // dialect is what differs between SQLite and PostgreSQL.
@@ -86,7 +90,32 @@ func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.statements.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
+	return db.sql.Close()
+}
+
+// prepared returns query, bound to the dialect, as a statement prepared
+// once: the writes every case makes (its number, its audit entries, its
+// final record) are not parsed again for each case. database/sql prepares
+// it again on a connection that has not seen it.
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.statements.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.sql.PrepareContext(ctx, db.bind(query))
+	if err != nil {
+		return nil, err
+	}
+	if first, loaded := db.statements.LoadOrStore(query, s); loaded {
+		s.Close()
+		return first.(*sql.Stmt), nil
+	}
+	return s, nil
+}
 
 // Ping checks that the database answers, for readiness.
 func (db *DB) Ping(ctx context.Context) error {

@@ -39,10 +39,12 @@ func (db *DB) Append(ctx context.Context, e Entry) error {
 	if e.Action == "" || e.Actor == "" {
 		return fmt.Errorf("audit entry without action or actor")
 	}
-	_, err := db.sql.ExecContext(ctx, db.bind(
-		`INSERT INTO trail (at, actor, role, authority, case_id, account, action, detail, address)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		micros(e.At), clip(e.Actor, maxEntryField), clip(e.Role, maxEntryField), clip(e.Authority, maxEntryField),
+	insert, err := db.prepared(ctx, `INSERT INTO trail (at, actor, role, authority, case_id, account, action, detail, address)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("append to the audit trail: %w", err)
+	}
+	_, err = insert.ExecContext(ctx, micros(e.At), clip(e.Actor, maxEntryField), clip(e.Role, maxEntryField), clip(e.Authority, maxEntryField),
 		clip(e.CaseID, maxEntryField), clip(e.Account, maxEntryField), clip(e.Action, maxEntryField),
 		clip(e.Detail, maxEntryDetail), clip(e.Address, maxEntryField))
 	if err != nil {

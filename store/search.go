@@ -141,14 +141,23 @@ func (s *Store) searchDocs(ctx context.Context, r redis.Cmdable, keys []string) 
 	}
 	docs := make([]*searchDoc, len(keys))
 	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			var d searchDoc
-			if json.Unmarshal([]byte(str), &d) == nil {
-				docs[i] = &d
-			}
-		}
+		docs[i] = searchDocOf(v)
 	}
 	return docs, nil
+}
+
+// searchDocOf decodes a search record as Redis answered it; nil when
+// there is none or it is broken.
+func searchDocOf(v any) *searchDoc {
+	str, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	var d searchDoc
+	if json.Unmarshal([]byte(str), &d) != nil {
+		return nil
+	}
+	return &d
 }
 
 // indexSearch queues what changes the index from old to what c needs.

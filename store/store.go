@@ -119,11 +119,8 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			heads, err := headsOf(ctx, tx, keys)
+			heads, err := headsOf(ctx, tx, watched, len(cases))
 			if err != nil {
-				return err
-			}
-			if err := s.readSearchDocs(ctx, tx, cases, heads); err != nil {
 				return err
 			}
 			written = 0
@@ -224,20 +221,23 @@ type caseHead struct {
 	search *searchDoc
 }
 
-// headsOf reads the heads of the stored cases; a missing or broken
-// projection has the zero head and is overwritten.
-func headsOf(ctx context.Context, tx *redis.Tx, keys []string) ([]caseHead, error) {
+// headsOf reads the heads of n stored cases and what the search holds of
+// them in one round trip: keys are the cases' keys, then their search
+// records' keys. A missing or broken projection has the zero head and is
+// overwritten.
+func headsOf(ctx context.Context, tx *redis.Tx, keys []string, n int) ([]caseHead, error) {
 	vals, err := tx.MGet(ctx, keys...).Result()
 	if err != nil {
 		return nil, err
 	}
-	heads := make([]caseHead, len(keys))
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
+	heads := make([]caseHead, n)
+	for i := range heads {
+		if str, ok := vals[i].(string); ok {
 			if json.Unmarshal([]byte(str), &heads[i]) != nil {
 				heads[i] = caseHead{}
 			}
 		}
+		heads[i].search = searchDocOf(vals[n+i])
 	}
 	return heads, nil
 }
