@@ -49,8 +49,9 @@ const (
 	SignalSignature      = "signature"
 	// SignalCallFailing tells a case that an attempt of a call it waits on
 	// (a delivery, a payment's creation) failed, the first and again the
-	// second, fourth, eighth …: it may wait long now, so it writes its state
-	// to the memo, where a rebuild finds it.
+	// second, fourth, eighth …, or that the first is slow to answer: it may
+	// wait long now, so it writes its state to its projection and to the
+	// memo, where a rebuild finds it.
 	SignalCallFailing = "call-failing"
 )
 

@@ -149,7 +149,7 @@ type CaseInput struct {
 // marker would cost every case an event and a search-attribute upsert, one
 // more write to the engine's visibility store. Workers are deployed before
 // the gateways that start cases with a newer one.
-const CaseFeatures = 4
+const CaseFeatures = 5
 
 // Fee is what the applicant pays, in cents. Purpose is the
 // Verwendungszweck; Items, if given, are the lines of the fee with the

@@ -142,6 +142,19 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 		t.Error("intact projections counted as missing")
 	}
 	t.Logf("start on an intact Redis took %s", time.Since(began).Round(time.Millisecond))
+	// The approved case wrote no memo at its end, which still holds its
+	// review: the rebuild takes it from its final record, and asks no case.
+	rebuilt, err := d.Rebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt.FromQuery != 0 || rebuilt.Closed != 1 || rebuilt.Cases != 2 {
+		t.Errorf("rebuild: %d closed from records, %d cases listed, %d asked through their query; want 1, 2, 0",
+			rebuilt.Closed, rebuilt.Cases, rebuilt.FromQuery)
+	}
+	if c, err := d.Store.Case(ctx, inReview.ID); err != nil || c.Status != ozgflow.StatusApproved {
+		t.Errorf("the closed case after the rebuild: %s, %v", c.Status, err)
+	}
 	// Projections of another installation are replaced.
 	if err := d.Store.MarkInstallation(ctx, uuid.NewString()); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -118,6 +119,22 @@ type callTracking struct {
 	// cases tells a case whose call keeps failing so (SignalCallFailing,
 	// tellsTheCase); nil tells none.
 	cases caseSignaller
+	// slowCall is how long the first attempt of a call may run before its
+	// case is told, as of a failed one; zero means SlowCallAfter.
+	slowCall time.Duration
+}
+
+// SlowCallAfter is how long the first attempt of a call may take before
+// the case is told (SignalCallFailing): the case writes no projection
+// before a call, so that its state and notices reach the store and the
+// portal no later than this while a target is slow to answer.
+const SlowCallAfter = 2 * time.Second
+
+func (c *callTracking) slowAfter() time.Duration {
+	if c.slowCall > 0 {
+		return c.slowCall
+	}
+	return SlowCallAfter
 }
 
 // caseSignaller sends a signal to a case's workflow (client.Client does).
@@ -150,6 +167,14 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	callCtx, cancel := context.WithTimeout(ctx, policy.Timeout)
 	defer cancel()
 	start := time.Now()
+	var told atomic.Bool // the case was told of this attempt already
+	if info.Attempt == 1 && target != ozgflow.TargetMail && !triedAFewTimes(info) {
+		slow := time.AfterFunc(s.c.slowAfter(), func() {
+			told.Store(true)
+			s.tellCase(ctx, info)
+		})
+		defer slow.Stop()
+	}
 	res, err := s.Next.ExecuteActivity(callCtx, in)
 	outcome := callOutcome(callCtx, err)
 	if s.c.metrics != nil {
@@ -160,7 +185,7 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	s.record(ctx, info, target, outcome, cancelled, err)
 	// A failed attempt that Temporal tries again while the case waits on it.
 	retried := (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled && !triedAFewTimes(info)
-	if retried && target != ozgflow.TargetMail && tellsTheCase(info.Attempt) {
+	if retried && target != ozgflow.TargetMail && tellsTheCase(info.Attempt) && !told.Load() {
 		s.tellCase(ctx, info)
 	}
 	if retried && policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) {
@@ -217,8 +242,9 @@ func tellsTheCase(attempt int32) bool {
 	return attempt > 0 && attempt&(attempt-1) == 0
 }
 
-// tellCase signals the case that an attempt of a call it waits on failed,
-// so that it writes its state to the memo before it may wait long. Email
+// tellCase signals the case that an attempt of a call it waits on failed
+// or is slow, so that it writes its state to its projection and the memo
+// before it may wait long. Email
 // notices, which the case does not wait on, and status polls, which follow
 // a wait that wrote the memo, tell nothing.
 func (s *callTrackingInbound) tellCase(ctx context.Context, info activity.Info) {

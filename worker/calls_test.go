@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,11 @@ type scriptedFachverfahren struct {
 	errs []error
 }
 
-var errSlow = errors.New("slow")
+var (
+	errSlow = errors.New("slow")
+	// errLate: the attempt answers, 100 ms late.
+	errLate = errors.New("late")
+)
 
 func (f *scriptedFachverfahren) Deliver(ctx context.Context, target, kind string, s activities.Submission) (activities.Receipt, error) {
 	f.mu.Lock()
@@ -38,6 +43,14 @@ func (f *scriptedFachverfahren) Deliver(ctx context.Context, target, kind string
 	if err == errSlow {
 		<-ctx.Done()
 		return activities.Receipt{}, ctx.Err()
+	}
+	if err == errLate {
+		select {
+		case <-ctx.Done():
+			return activities.Receipt{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			err = nil
+		}
 	}
 	if err != nil {
 		return activities.Receipt{}, err
@@ -96,6 +109,9 @@ type delivery struct {
 	// otherwise at most four attempts.
 	unlimited bool
 	errs      []error
+	// slowCall is how long the first attempt may take before the case is
+	// told; zero means an hour, longer than any of these tests.
+	slowCall time.Duration
 }
 
 // deliveryResult is what a delivery left: the index, the metrics, how long
@@ -129,7 +145,7 @@ func (d delivery) run(t *testing.T) deliveryResult {
 	out := deliveryResult{rec: &recordedCalls{}, metrics: metrics.New(), signals: &signalledCases{}}
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&callTracking{
 		policies: TargetPolicies{Targets: map[string]TargetPolicy{"gewerbe-leipzig": d.policy}},
-		failures: out.rec, metrics: out.metrics, cases: out.signals}}})
+		failures: out.rec, metrics: out.metrics, cases: out.signals, slowCall: cmp.Or(d.slowCall, time.Hour)}}})
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ozgflow.CaseWorkflowID("c1")})
 	env.RegisterWorkflow(deliverWorkflow)
 	env.RegisterActivity(&activities.Deliveries{Fachverfahren: &scriptedFachverfahren{errs: d.errs}})
@@ -202,6 +218,35 @@ func TestTheCaseIsToldWhenItsCallFails(t *testing.T) {
 				if want := ozgflow.CaseWorkflowID("c1") + " " + ozgflow.SignalCallFailing; sent != want {
 					t.Errorf("signal %q, want %q", sent, want)
 				}
+			}
+		})
+	}
+}
+
+// TestTheCaseIsToldWhenItsCallIsSlow: a first attempt that has not
+// answered in time tells the case once, whether it answers late or fails.
+func TestTheCaseIsToldWhenItsCallIsSlow(t *testing.T) {
+	tests := []struct {
+		name     string
+		errs     []error
+		slowCall time.Duration
+		want     int
+	}{
+		{"answers late", []error{errLate}, 20 * time.Millisecond, 1},
+		{"answers within the time", []error{errLate}, time.Second, 0},
+		{"is slow, fails, then answers", []error{errSlow, nil}, 20 * time.Millisecond, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := delivery{policy: TargetPolicy{Timeout: 500 * time.Millisecond}, unlimited: true, errs: tt.errs,
+				slowCall: tt.slowCall}.run(t)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			r.signals.mu.Lock()
+			defer r.signals.mu.Unlock()
+			if len(r.signals.sent) != tt.want {
+				t.Fatalf("signals %v, want %d", r.signals.sent, tt.want)
 			}
 		})
 	}

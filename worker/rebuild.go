@@ -9,6 +9,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -35,12 +36,12 @@ type ClosedRecords interface {
 }
 
 // Rebuild writes the projections of every case again: the closed cases
-// whose history the engine no longer keeps from their final records, and
-// every case the engine holds from the snapshot its workflow keeps in the
-// memo, which the visibility listing returns page by page. A case without
-// a memo (started before cases kept one, resting at a call it is trying
-// for the first time, or too large for one), or whose memo is behind its
-// listed search attributes, is asked through its query.
+// from their final records, and every other case the engine holds from
+// the snapshot its workflow keeps in the memo, which the visibility
+// listing returns page by page. A case without a memo (started before
+// cases kept one, resting at a call it is trying for the first time, or
+// too large for one), or whose memo is behind its listed search
+// attributes, is asked through its query.
 type Rebuild struct {
 	Client    client.Client
 	Namespace string
@@ -91,6 +92,7 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 	before := start.Add(-lag)
 	var res RebuildResult
 	known := map[string]bool{}
+	recorded := map[string]bool{} // closed cases restored from their final records
 	erased := map[string]bool{}
 	var batch []records.ClosedCase
 	restoreBatch := func() error {
@@ -115,6 +117,7 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 	}
 	if err := r.Records.EachClosedCase(ctx, "", func(rec records.ClosedCase) error {
 		known[rec.Case.ID] = true
+		recorded[rec.Case.ID] = true
 		if !rec.ErasedAt.IsZero() {
 			// The statistics alone, as the erasure left them.
 			erased[rec.Case.ID] = true
@@ -132,7 +135,7 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 	if err := restoreBatch(); err != nil {
 		return res, fmt.Errorf("restore closed cases: %w", err)
 	}
-	listed, err := r.restoreListed(ctx, before, erased, &res)
+	listed, err := r.restoreListed(ctx, before, recorded, erased, &res)
 	if err != nil {
 		return res, err
 	}
@@ -151,7 +154,10 @@ func (r Rebuild) Run(ctx context.Context) (RebuildResult, error) {
 
 // restoreListed pages through the case workflows the engine lists and
 // writes each one's projection, several at once; it returns the IDs seen.
-func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map[string]bool, res *RebuildResult) (map[string]bool, error) {
+// A closed case restored from its final record is as its record says: the
+// record holds its last state, and its memo may be older (since
+// featuresProjectionAtWaits a case with a record writes none at its end).
+func (r Rebuild) restoreListed(ctx context.Context, before time.Time, recorded, erased map[string]bool, res *RebuildResult) (map[string]bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	writers, pageSize := r.Writers, r.PageSize
@@ -219,6 +225,10 @@ func (r Rebuild) restoreListed(ctx context.Context, before time.Time, erased map
 				continue // not a case, an older run of the case, or an erased case whose history is on its way out
 			}
 			seen[id] = true
+			if recorded[id] && ex.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				cases.Add(1)
+				continue
+			}
 			if batch = append(batch, ex); len(batch) == rebuildBatch {
 				work <- batch
 				batch = nil

@@ -165,6 +165,26 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.closeTasks(ozgflow.TaskCancelled)
 	c.state.Stage, c.state.StageKind = "done", ""
 	c.touch()
+	c.close(ctx)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return c.state, err
+	}
+	c.awaitEmails(ctx)
+	return c.state, nil
+}
+
+// close publishes the final state and keeps the final record. Since
+// featuresProjectionAtWaits the memo follows only where the record could
+// not be kept: a rebuild restores a closed case from its record, so the
+// memo would be an event and a larger visibility row for nothing.
+func (c *caseImpl) close(ctx workflow.Context) {
+	if c.features >= featuresProjectionAtWaits {
+		c.flushAnd(ctx, false)
+		if !c.keepRecord(ctx) {
+			c.flush(ctx) // the memo it owes, for a rebuild without the record
+		}
+		return
+	}
 	c.flush(ctx)
 	// Cases started before the features' version decide on the final
 	// record with a version of its own, at their close.
@@ -172,11 +192,6 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 		workflow.GetVersion(ctx, versionClosedCaseRecord, workflow.DefaultVersion, 1) == 1 {
 		c.keepRecord(ctx)
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return c.state, err
-	}
-	c.awaitEmails(ctx)
-	return c.state, nil
 }
 
 // lastPaymentStep returns the index of the last payment step, -1 if none.
@@ -422,13 +437,18 @@ func (c *caseImpl) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond 
 	return workflow.AwaitWithTimeout(ctx, d, cond)
 }
 
-// execute flushes what changed, then runs an activity with the given
-// options. Before a quick step's activity the memo is left as it is: the
-// step's end flushes again, and an upsert is an event and a visibility
-// write. Since featuresMemoAtWaits no call writes it beforehand: most
-// answer at once, and one that fails is signalled (SignalCallFailing).
+// execute runs an activity with the given options. Cases before
+// featuresProjectionAtWaits flush what changed first; before a quick
+// step's activity they leave the memo as it is, since the step's end
+// flushes again and an upsert is an event and a visibility write, and
+// since featuresMemoAtWaits no call writes the memo beforehand. Since
+// featuresProjectionAtWaits a call writes nothing beforehand: most answer
+// at once, the next wait or the end writes the change, and a call that
+// fails or keeps the case waiting is signalled (SignalCallFailing).
 func (c *caseImpl) execute(ctx workflow.Context, opts workflow.ActivityOptions, activity any, args ...any) workflow.Future {
-	c.flushAnd(ctx, resting(c.state.StageKind) && c.features < featuresMemoAtWaits)
+	if c.features < featuresProjectionAtWaits {
+		c.flushAnd(ctx, resting(c.state.StageKind) && c.features < featuresMemoAtWaits)
+	}
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, args...)
 }
 
@@ -502,9 +522,17 @@ const featuresFITConnectDelivery workflow.Version = 3
 // contradicts.
 const featuresMemoAtWaits workflow.Version = 4
 
+// featuresProjectionAtWaits: the projection, too, is written where the
+// case waits, when a call failed or is slow to answer (SignalCallFailing)
+// and at the end, not before every call: a case that passes its calls at
+// once, as an automatic one does, writes its projection once, at its end,
+// and the portal learns of its receipt then. At the end the memo is
+// written only where the final record could not be kept.
+const featuresProjectionAtWaits workflow.Version = 5
+
 // featuresNewest is the version a new case runs with: its starter names
 // it in the input (definitions.CaseFeatures).
-const featuresNewest = featuresMemoAtWaits
+const featuresNewest = featuresProjectionAtWaits
 
 // caseFeatures returns the features the case runs with: those its input
 // names, or, for a case started without them, those it records with a

@@ -474,14 +474,16 @@ func TestCaseTakesItsFeaturesFromItsInput(t *testing.T) {
 	})
 }
 
-// TestACallWritesTheMemoOnlyOnceItFails: a case no longer writes its memo
-// before a delivery, which nearly always answers at once; when the worker
-// signals that the delivery's first attempt failed, the case writes it, so
-// that a rebuild during the outage finds the case. Cases started with the
-// features before keep writing it beforehand.
-func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
+// TestACallWritesNothingUntilItFails: a case writes neither its memo nor
+// its projection before a delivery, which nearly always answers at once;
+// when the worker signals that the delivery's first attempt failed (or is
+// slow), the case writes both, so that the portal learns of the case and a
+// rebuild during the outage finds it. At its end the case writes its
+// projection, and the memo only where the final record was not kept.
+// Cases started with the features before keep what they did.
+func TestACallWritesNothingUntilItFails(t *testing.T) {
 	data := hundData
-	before := int(featuresMemoAtWaits) - 1
+	memoAtWaits, before := int(featuresMemoAtWaits), int(featuresMemoAtWaits)-1
 	tests := []struct {
 		name     string
 		features int
@@ -490,13 +492,17 @@ func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 		// memos written while the slow call runs: before the signal, after
 		// it; and in all
 		before, after, total int
+		// whether the projection showed the case before the signal, and after
+		projectedBefore, projectedAfter bool
 	}{
-		{"a delivery that answers", definitions.CaseFeatures, false, false, 0, 0, 1},
-		{"a delivery that fails", definitions.CaseFeatures, false, true, 0, 1, 2},
-		{"a seal that fails", definitions.CaseFeatures, true, true, 0, 1, 2},
-		{"a case of the features before", before, false, true, 1, 1, 2},
+		{"a delivery that answers", definitions.CaseFeatures, false, false, 0, 0, 0, false, false},
+		{"a delivery that fails", definitions.CaseFeatures, false, true, 0, 1, 1, false, true},
+		{"a seal that fails", definitions.CaseFeatures, true, true, 0, 1, 1, false, true},
+		{"a delivery that answers, memo at waits", memoAtWaits, false, false, 0, 0, 1, true, true},
+		{"a delivery that fails, memo at waits", memoAtWaits, false, true, 0, 1, 2, true, true},
+		{"a case of the features before", before, false, true, 1, 1, 2, true, true},
 		// The signal finds the memo owing and leaves it so.
-		{"a seal of the features before", before, true, true, 0, 0, 2},
+		{"a seal of the features before", before, true, true, 0, 0, 2, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -517,8 +523,9 @@ func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 			memos := 0
 			h.env.OnUpsertMemo(mock.Anything).Return(nil).Run(func(mock.Arguments) { memos++ })
 			var before, after int
+			var projectedBefore, projectedAfter bool
 			h.at(10*time.Minute, func() {
-				before = memos
+				before, projectedBefore = memos, h.store.get("c1").ID != ""
 				if tt.signal {
 					h.env.SignalWorkflow(ozgflow.SignalCallFailing, nil)
 				}
@@ -528,15 +535,47 @@ func TestACallWritesTheMemoOnlyOnceItFails(t *testing.T) {
 					h.env.SignalWorkflow(ozgflow.SignalCallFailing, nil)
 				}
 			})
-			h.at(20*time.Minute, func() { after = memos })
+			h.at(20*time.Minute, func() { after, projectedAfter = memos, h.store.get("c1").ID != "" })
 			got := h.run()
 			if before != tt.before || after != tt.after {
 				t.Errorf("memos while delivering: %d before the signal, %d after; want %d and %d", before, after, tt.before, tt.after)
 			}
+			if projectedBefore != tt.projectedBefore || projectedAfter != tt.projectedAfter {
+				t.Errorf("projected while delivering: %t before the signal, %t after; want %t and %t",
+					projectedBefore, projectedAfter, tt.projectedBefore, tt.projectedAfter)
+			}
 			if got.Status != ozgflow.StatusApproved || memos != tt.total {
 				t.Errorf("status %s after %d memos, want approved after %d", got.Status, memos, tt.total)
 			}
+			if len(h.records.kept) != 1 {
+				t.Errorf("%d final records kept, want 1", len(h.records.kept))
+			}
 		})
+	}
+}
+
+// TestAClosedCaseWithoutItsRecordWritesTheMemo: where the final record
+// cannot be kept, the case's end writes its last state to the memo, for a
+// rebuild that finds no record.
+func TestAClosedCaseWithoutItsRecordWritesTheMemo(t *testing.T) {
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), hundData)
+	h.in.Features = definitions.CaseFeatures
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(
+		activities.Receipt{Reference: "FV-1", ReceivedAt: time.Now()}, nil)
+	h.env.OnActivity(retention.KeepClosedCase, mock.Anything, mock.Anything).Return(
+		temporal.NewNonRetryableApplicationError("records database refuses", "Refused", nil))
+	var memo ozgflow.Case
+	memos := 0
+	h.env.OnUpsertMemo(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		memos++
+		if c, ok := args.Get(0).(map[string]any)[ozgflow.MemoCase].(ozgflow.Case); ok {
+			memo = c
+		}
+	})
+	got := h.run()
+	if memos != 1 || memo.Status != got.Status || memo.Revision != got.Revision {
+		t.Errorf("%d memos, the last at status %s revision %d; want 1 with the final state %s at %d",
+			memos, memo.Status, memo.Revision, got.Status, got.Revision)
 	}
 }
 

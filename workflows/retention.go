@@ -44,8 +44,9 @@ var (
 const versionClosedCaseRecord = "closed-case-record"
 
 // keepRecord writes the final record of the case to the records database
-// and lets its projection expire when the variant's retention ends.
-func (c *caseImpl) keepRecord(ctx workflow.Context) {
+// and lets its projection expire when the variant's retention ends; it
+// reports whether the record was kept.
+func (c *caseImpl) keepRecord(ctx workflow.Context) bool {
 	closedAt := workflow.Now(ctx).UTC()
 	rec := activities.FinalRecord{
 		Case:        c.snapshot(),
@@ -56,7 +57,9 @@ func (c *caseImpl) keepRecord(ctx workflow.Context) {
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), retention.KeepClosedCase, rec).Get(ctx, nil)
 	if err != nil {
 		c.logger.Error("Final record not kept", "error", err)
+		return false
 	}
+	return true
 }
 
 // retentionPage is how many due cases one query returns.

@@ -245,8 +245,9 @@ func (c *caseImpl) runWaitExternal(ctx workflow.Context, step definitions.Step) 
 }
 
 // listenForSignals drains the payment, signature, external-event and
-// call-failing signals for the whole life of the case; a failing call
-// writes the memo the case owes (featuresMemoAtWaits).
+// call-failing signals for the whole life of the case; a failing or slow
+// call writes the memo the case owes (featuresMemoAtWaits) and the change
+// its projection has not seen (featuresProjectionAtWaits).
 func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 	paymentCh := workflow.GetSignalChannel(ctx, ozgflow.SignalPayment)
 	signatureCh := workflow.GetSignalChannel(ctx, ozgflow.SignalSignature)
@@ -275,7 +276,7 @@ func (c *caseImpl) listenForSignals(ctx workflow.Context) {
 			sel.AddReceive(callFailingCh, func(ch workflow.ReceiveChannel, _ bool) {
 				ch.Receive(ctx, nil)
 				if c.features >= featuresMemoAtWaits {
-					c.flushBeside(ctx) // writes the memo the call left owing
+					c.flushBeside(ctx) // writes what the call left owing
 				}
 			})
 			sel.Select(ctx)
