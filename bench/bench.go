@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/ozgflow/ozgflow"
@@ -55,7 +56,11 @@ type Options struct {
 	// garbage collection (waiting.heap.pprof) and its goroutines
 	// (waiting.goroutines.txt).
 	ProfileDir string
-	Logger     *slog.Logger
+	// Timeline, if set, is how many cases of each closed-loop phase the
+	// benchmark follows through their histories afterwards, to tell where
+	// a case's time goes (Result.Timeline).
+	Timeline int
+	Logger   *slog.Logger
 }
 
 // Result is what one phase measured.
@@ -82,7 +87,9 @@ type Result struct {
 	RSS int64 `json:"rss"`
 	// Memory is what the waiting phase measured against its budget.
 	Memory *MemoryCheck `json:"memory,omitempty"`
-	Note   string       `json:"note,omitempty"`
+	// Timeline is where the cases followed spent their time (Options.Timeline).
+	Timeline *Timeline `json:"timeline,omitempty"`
+	Note     string    `json:"note,omitempty"`
 }
 
 // Report is a whole run.
@@ -201,16 +208,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		var res Result
 		switch phase {
 		case "baseline":
-			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
-				_, err := runBaseline(ctx, r.dev.Client, report.Shape)
-				return 0, err
+			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
+				return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape))
 			})
 		case "auto":
 			res = r.closedLoop(ctx, phase, r.autoCase)
 		case "gewerbe-baseline":
-			res = r.closedLoop(ctx, phase, func(ctx context.Context) (time.Duration, error) {
-				_, err := runBaseline(ctx, r.dev.Client, *report.GewerbeShape)
-				return 0, err
+			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
+				return baselineRun(runBaseline(ctx, r.dev.Client, *report.GewerbeShape))
 			})
 		case "gewerbe":
 			res = r.closedLoop(ctx, phase, r.gewerbeCase)
@@ -328,30 +333,32 @@ func (r *runner) awaitFinal(ctx context.Context, id string) error {
 
 // autoCase submits an application that needs no human step and waits for
 // its final status.
-func (r *runner) autoCase(ctx context.Context) (time.Duration, error) {
-	var latency time.Duration
-	id, _, err := r.submit(ctx, "lasttest-auto", &latency)
+func (r *runner) autoCase(ctx context.Context) (caseRun, error) {
+	var run caseRun
+	id, _, err := r.submit(ctx, "lasttest-auto", &run.submit)
 	if err != nil {
-		return latency, err
+		return run, err
 	}
-	return latency, r.awaitFinal(ctx, id)
+	run.workflowID = ozgflow.CaseWorkflowID(id)
+	return run, r.awaitFinal(ctx, id)
 }
 
 // reviewCase submits an application, waits for its task like a case worker
 // watching the queue, decides it and waits for the final status.
-func (r *runner) reviewCase(ctx context.Context) (time.Duration, error) {
-	var latency time.Duration
-	id, _, err := r.submit(ctx, "lasttest-pruefung", &latency)
+func (r *runner) reviewCase(ctx context.Context) (caseRun, error) {
+	var run caseRun
+	id, _, err := r.submit(ctx, "lasttest-pruefung", &run.submit)
 	if err != nil {
-		return latency, err
+		return run, err
 	}
+	run.workflowID = ozgflow.CaseWorkflowID(id)
 	if err := r.awaitReview(ctx, id); err != nil {
-		return latency, err
+		return run, err
 	}
 	if err := r.taskAction(ctx, id, "decide", "complete", "dev-sb-chemnitz", map[string]any{"outcome": "approve"}); err != nil {
-		return latency, err
+		return run, err
 	}
-	return latency, r.awaitFinal(ctx, id)
+	return run, r.awaitFinal(ctx, id)
 }
 
 // taskAction acts on the first task of a step as a case worker.
@@ -383,11 +390,13 @@ func (r *runner) awaitReview(ctx context.Context, id string) error {
 }
 
 // closedLoop runs Concurrency clients, each starting its next case when the
-// last one ended, for Duration.
-func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.Context) (time.Duration, error)) Result {
+// last one ended, for Duration; afterwards it follows the first
+// Options.Timeline cases through their histories.
+func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.Context) (caseRun, error)) Result {
 	var (
 		mu                 sync.Mutex
 		submits, endToEnds Latencies
+		sampled            []sampledCase
 		completed, errs    atomic.Int64
 		wg                 sync.WaitGroup
 	)
@@ -402,14 +411,17 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				began := time.Now()
-				submit, err := one(ctx)
+				run, err := one(ctx)
 				if err != nil {
 					errs.Add(1)
 					continue
 				}
 				completed.Add(1)
 				mu.Lock()
-				submits, endToEnds = append(submits, submit), append(endToEnds, time.Since(began))
+				submits, endToEnds = append(submits, run.submit), append(endToEnds, time.Since(began))
+				if len(sampled) < r.opts.Timeline {
+					sampled = append(sampled, sampledCase{workflowID: run.workflowID, began: began})
+				}
 				mu.Unlock()
 			}
 		})
@@ -418,7 +430,21 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	elapsed := time.Since(start)
 	res := r.result(phase, completed.Load(), errs.Load(), elapsed, cpuStart, submits, endToEnds)
 	res.CPUByRole = roles.stop(elapsed, r.profilePath(phase, "cpu"))
+	if len(sampled) > 0 {
+		var err error
+		if res.Timeline, err = timelineOf(ctx, r.dev.Client, sampled); err != nil {
+			res.Note = "no timeline: " + err.Error()
+		}
+	}
 	return res
+}
+
+// baselineRun is the caseRun of a baseline workflow.
+func baselineRun(run client.WorkflowRun, err error) (caseRun, error) {
+	if err != nil {
+		return caseRun{}, err
+	}
+	return caseRun{workflowID: run.GetID()}, nil
 }
 
 // openLoop submits at a fixed rate, whatever the answers take, and measures

@@ -21,7 +21,7 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
-		DataDir: t.TempDir(), RedisURL: redistest.URL(),
+		DataDir: t.TempDir(), RedisURL: redistest.URL(), Timeline: 3,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -52,6 +52,25 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		}
 		if (r.Phase == "auto" || r.Phase == "gewerbe") && (r.SubmitP99 == 0 || r.EndToEndP50 == 0 || r.CPUByRole["engine"] == 0) {
 			t.Errorf("auto phase lacks figures: %+v", r)
+		}
+		// The cases followed through their histories: each closed-loop
+		// phase's timeline starts with the workflow's start, ends with its
+		// completion and took time in between.
+		if r.Phase == "latency" || r.Phase == "waiting" {
+			continue
+		}
+		tl := r.Timeline
+		if tl == nil || tl.Cases == 0 || len(tl.Events) < 3 ||
+			tl.Events[0].Type != "WORKFLOW_EXECUTION_STARTED" || tl.Events[len(tl.Events)-1].Type != "WORKFLOW_EXECUTION_COMPLETED" {
+			t.Errorf("%s: timeline %+v", r.Phase, tl)
+			continue
+		}
+		var took time.Duration
+		for _, ev := range tl.Events {
+			took += ev.Gap
+		}
+		if took <= 0 || took > r.EndToEndP99+time.Second {
+			t.Errorf("%s: the timeline's events took %v, end to end p99 %v", r.Phase, took, r.EndToEndP99)
 		}
 	}
 	if report.Ratio <= 0 || report.GewerbeRatio <= 0 {

@@ -94,10 +94,11 @@ func (r *runner) measureGewerbe(ctx context.Context) (BaselineShape, error) {
 }
 
 // gewerbeCase runs one Gewerbeanmeldung from submit to its end.
-func (r *runner) gewerbeCase(ctx context.Context) (time.Duration, error) {
-	var latency time.Duration
-	_, err := r.gewerbeThrough(ctx, &latency)
-	return latency, err
+func (r *runner) gewerbeCase(ctx context.Context) (caseRun, error) {
+	var run caseRun
+	id, err := r.gewerbeThrough(ctx, &run.submit)
+	run.workflowID = ozgflow.CaseWorkflowID(id)
+	return run, err
 }
 
 // gewerbeThrough submits a Gewerbeanmeldung as the portal, pays its fee on

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.StringVar(&opts.PostgresURL, "postgres", "", "keep Temporal in PostgreSQL instead: postgres://user@host:5432/database (created if missing)")
 	fs.StringVar(&opts.RedisPrefix, "redis-prefix", "", "key prefix of the projections in Redis (default: a fresh one, dropped at the end)")
 	fs.IntVar(&opts.WorkerCacheSize, "worker-cache", 0, "workflows the worker keeps in memory (default: dev's, OZGFLOW_WORKER_CACHE_SIZE's default)")
+	fs.IntVar(&opts.Timeline, "timeline", 0, "follow this many cases of each closed-loop phase through their histories and print where their time went")
 	fs.StringVar(&opts.ProfileDir, "profile-dir", "", "write each phase's profiles to this directory: CPU per throughput phase, heap and goroutines after the waiting phase")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -113,6 +114,11 @@ func printReport(w io.Writer, r *bench.Report) {
 				fmt.Fprintf(w, "!!! MEMORY OVER BUDGET: the whole process peaked at %d MiB, %d MiB above the budget of %d MiB !!!\n",
 					m.PeakRSS>>20, (m.PeakRSS-m.Budget)>>20, m.Budget>>20)
 			}
+		}
+	}
+	for _, res := range r.Results {
+		if res.Timeline != nil {
+			fmt.Fprintf(w, "\nWhere the time of a case went (%s), mean time before each event of its history, over %s", res.Phase, res.Timeline)
 		}
 	}
 	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
