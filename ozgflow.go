@@ -70,7 +70,8 @@ const (
 )
 
 // MemoCase is the key of the case workflow's memo that holds the case's
-// projection, as of its last change, for a rebuild to read.
+// projection for a rebuild to read, as of its last wait or failing call
+// (a closed case's final record holds its end).
 const MemoCase = "case"
 
 // CatalogWorkflowName and CatalogWorkflowID name the one workflow that holds

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -433,7 +434,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	if len(sampled) > 0 {
 		var err error
 		if res.Timeline, err = timelineOf(ctx, r.dev.Client, sampled); err != nil {
-			res.Note = "no timeline: " + err.Error()
+			res.Note = strings.TrimSpace(res.Note + " no timeline: " + err.Error())
 		}
 	}
 	return res

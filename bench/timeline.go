@@ -36,7 +36,7 @@ type EventGap struct {
 	Gap  time.Duration `json:"gap"`
 }
 
-// String prints the timeline one event a line, the long gaps marked.
+// String prints the timeline one event a line.
 func (t Timeline) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d cases: start %v after the client's call\n", t.Cases, t.Start.Round(10*time.Microsecond))

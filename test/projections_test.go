@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ozgflow/ozgflow"
 	"github.com/ozgflow/ozgflow/process"
@@ -128,6 +129,10 @@ func TestRedisIsACacheYouCanLose(t *testing.T) {
 	}
 	st.WaitStatus(t, inReview, "approved")
 	waitDelivered(t, d, inReview.ID, unpaid.ID)
+	e2e.WaitFor(t, "the approved case closed", 30*time.Second, func() bool {
+		desc, err := d.Client.DescribeWorkflowExecution(ctx, ozgflow.CaseWorkflowID(inReview.ID), "")
+		return err == nil && desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	})
 	for _, r := range d.Portal.Received() {
 		if r.Deliveries != 1 {
 			t.Errorf("notice %s reached the portal %d times", r.ID, r.Deliveries)

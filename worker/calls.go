@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
-	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -116,18 +115,19 @@ type callTracking struct {
 	failures activities.CallFailures
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
-	// cases tells a case whose call keeps failing so (SignalCallFailing,
-	// tellsTheCase); nil tells none.
+	// cases tells a case whose call keeps failing or is slow so
+	// (SignalCallFailing, tellsTheCase); nil tells none.
 	cases caseSignaller
-	// slowCall is how long the first attempt of a call may run before its
-	// case is told, as of a failed one; zero means SlowCallAfter.
+	// slowCall is how long an attempt of a call may take before its case
+	// is told, as of a failed one; zero means SlowCallAfter.
 	slowCall time.Duration
 }
 
-// SlowCallAfter is how long the first attempt of a call may take before
-// the case is told (SignalCallFailing): the case writes no projection
-// before a call, so that its state and notices reach the store and the
-// portal no later than this while a target is slow to answer.
+// SlowCallAfter is how long an attempt of a call may take before the case
+// is told (SignalCallFailing; the attempts
+// that tellsTheCase names, the first above all): the case writes no
+// projection before a call, so that its state and notices reach the store
+// and the portal no later than this while a target is slow to answer.
 const SlowCallAfter = 2 * time.Second
 
 func (c *callTracking) slowAfter() time.Duration {
@@ -167,15 +167,15 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	callCtx, cancel := context.WithTimeout(ctx, policy.Timeout)
 	defer cancel()
 	start := time.Now()
-	var told atomic.Bool // the case was told of this attempt already
-	if info.Attempt == 1 && target != ozgflow.TargetMail && !triedAFewTimes(info) {
-		slow := time.AfterFunc(s.c.slowAfter(), func() {
-			told.Store(true)
-			s.tellCase(ctx, info)
-		})
-		defer slow.Stop()
+	told := false // the case was told of this attempt already, as slow
+	var slow *time.Timer
+	if tellsTheCase(info.Attempt) && target != ozgflow.TargetMail && !triedAFewTimes(info) {
+		slow = time.AfterFunc(s.c.slowAfter()-time.Since(attemptBegan(info)), func() { s.tellCase(ctx, info) })
 	}
 	res, err := s.Next.ExecuteActivity(callCtx, in)
+	if slow != nil && !slow.Stop() {
+		told = true
+	}
 	outcome := callOutcome(callCtx, err)
 	if s.c.metrics != nil {
 		s.c.metrics.ObserveCall(target, name, outcome, time.Since(start))
@@ -185,13 +185,24 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	s.record(ctx, info, target, outcome, cancelled, err)
 	// A failed attempt that Temporal tries again while the case waits on it.
 	retried := (outcome == metrics.CallError || outcome == metrics.CallTimeout) && !cancelled && !triedAFewTimes(info)
-	if retried && target != ozgflow.TargetMail && tellsTheCase(info.Attempt) && !told.Load() {
+	if retried && target != ozgflow.TargetMail && tellsTheCase(info.Attempt) && !told {
 		s.tellCase(ctx, info)
 	}
 	if retried && policy.Retry.Stated() && !activities.RetryStatedByStep(in.Args) {
 		err = retryAfter(err, policy.Retry.Delay(info.Attempt, info.RetryPolicy))
 	}
 	return res, err
+}
+
+// attemptBegan is when an attempt began for the case: the first when the
+// workflow scheduled it, so that one that waited for a worker is slow
+// already; a later one now, as it starts (the activity's scheduled time is
+// its first attempt's).
+func attemptBegan(info activity.Info) time.Time {
+	if info.Attempt <= 1 && !info.ScheduledTime.IsZero() {
+		return info.ScheduledTime
+	}
+	return time.Now()
 }
 
 // triedAFewTimes says whether the call's own policy tries it only a few

@@ -63,7 +63,7 @@ type Rebuild struct {
 
 // RebuildResult tells what a rebuild did.
 type RebuildResult struct {
-	Cases     int // projections of cases the engine holds, written or found current
+	Cases     int // projections of cases the engine holds, written, found current or, when closed, restored from their final records
 	Written   int // of those and the closed ones, written because Redis lacked them or held them stale
 	FromQuery int // cases without a memo, or with one behind the listing, asked through their query
 	Closed    int // closed cases restored from their final records

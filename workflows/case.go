@@ -155,6 +155,10 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 				break
 			}
 			c.logger.Error("Step failed", "step", step.ID, "error", err)
+			if c.features >= featuresProjectionAtWaits {
+				// What changed since the last wait, which no call wrote.
+				c.flush(ctx)
+			}
 			return c.state, fmt.Errorf("step %s: %w", step.ID, err)
 		}
 	}
@@ -348,7 +352,8 @@ func (c *caseImpl) touch() { c.dirty = true }
 
 // flush mirrors a changed state to the store through a local activity and
 // keeps the search attributes current. It runs wherever the case is about to
-// wait (await, execute) and at the end, so that quick steps in between cost
+// wait (await; before featuresProjectionAtWaits also execute), when a call
+// is failing or slow, and at the end, so that quick steps in between cost
 // no extra state transitions. A failed projection is logged, not fatal: the
 // next flush or a reindex writes the whole state again.
 func (c *caseImpl) flush(ctx workflow.Context) { c.flushAnd(ctx, true) }
@@ -563,9 +568,11 @@ func (c *caseImpl) caseFeatures(ctx workflow.Context) workflow.Version {
 // rebuild of the projections pages through the listing instead of asking
 // every case. It follows every flush before the case waits (for a
 // signal, an update or a timer; before featuresMemoAtWaits also before an
-// activity of a step it may rest in; since then once such a call failed,
-// SignalCallFailing) and at the end, so that the memo is as new as the
-// projection wherever the case may stay for long. A snapshot too large for
+// activity of a step it may rest in; since then once such a call failed
+// or is slow, SignalCallFailing) and at the end (since
+// featuresProjectionAtWaits only where the final record was not kept), so
+// that the memo is as new as the projection wherever the case may stay for
+// long. A snapshot too large for
 // a memo leaves none: the rebuild then asks the case through its query, as
 // it does where the memo is behind the listed search attributes.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {

@@ -554,6 +554,27 @@ func TestACallWritesNothingUntilItFails(t *testing.T) {
 	}
 }
 
+// TestAFailedStepLeavesTheCaseProjected: a case whose call fails for good
+// writes what changed since its last wait before its workflow fails, as it
+// did before a call until featuresProjectionAtWaits.
+func TestAFailedStepLeavesTheCaseProjected(t *testing.T) {
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), hundData)
+	h.in.Features = definitions.CaseFeatures
+	h.env.OnActivity(deliveries.Deliver, mock.Anything, mock.Anything).Return(
+		activities.Receipt{}, temporal.NewNonRetryableApplicationError("refused", "Refused", nil))
+	memos := 0
+	h.env.OnUpsertMemo(mock.Anything).Return(nil).Run(func(mock.Arguments) { memos++ })
+	h.env.ExecuteWorkflow(CaseWorkflow, h.in)
+	if err := h.env.GetWorkflowError(); err == nil {
+		t.Fatal("the workflow did not fail")
+	}
+	stored := h.store.get("c1")
+	if stored.Status != ozgflow.StatusReceived || stored.CaseNumber == "" || len(stored.Timeline) == 0 || memos != 1 {
+		t.Errorf("after the failed step: projection %q number %q with %d notices, %d memos; want received, numbered, noticed, 1 memo",
+			stored.Status, stored.CaseNumber, len(stored.Timeline), memos)
+	}
+}
+
 // TestAClosedCaseWithoutItsRecordWritesTheMemo: where the final record
 // cannot be kept, the case's end writes its last state to the memo, for a
 // rebuild that finds no record.
