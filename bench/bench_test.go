@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ozgflow/ozgflow/bench"
 	"github.com/ozgflow/ozgflow/internal/redistest"
@@ -61,7 +62,8 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		}
 		tl := r.Timeline
 		if tl == nil || tl.Cases == 0 || len(tl.Events) < 3 ||
-			tl.Events[0].Type != "WORKFLOW_EXECUTION_STARTED" || tl.Events[len(tl.Events)-1].Type != "WORKFLOW_EXECUTION_COMPLETED" {
+			tl.Events[0].Type != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED.String() ||
+			tl.Events[len(tl.Events)-1].Type != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED.String() {
 			t.Errorf("%s: timeline %+v", r.Phase, tl)
 			continue
 		}

@@ -71,7 +71,7 @@ func timelineOf(ctx context.Context, c client.Client, cases []sampledCase) (*Tim
 			if first.IsZero() {
 				first, last = at, at
 			}
-			types = append(types, strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_"))
+			types = append(types, ev.GetEventType().String())
 			gaps = append(gaps, at.Sub(last))
 			last = at
 		}
