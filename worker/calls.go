@@ -124,10 +124,10 @@ type callTracking struct {
 }
 
 // SlowCallAfter is how long an attempt of a call may take before the case
-// is told (SignalCallFailing; the attempts
-// that tellsTheCase names, the first above all): the case writes no
-// projection before a call, so that its state and notices reach the store
-// and the portal no later than this while a target is slow to answer.
+// is told (SignalCallFailing; the attempts that tellsTheCase names, the
+// first above all): the case writes no projection before a call, so that
+// its state and notices reach the store and the portal no later than this
+// while a target is slow to answer.
 const SlowCallAfter = 2 * time.Second
 
 func (c *callTracking) slowAfter() time.Duration {
@@ -167,15 +167,12 @@ func (s *callTrackingInbound) ExecuteActivity(ctx context.Context, in *intercept
 	callCtx, cancel := context.WithTimeout(ctx, policy.Timeout)
 	defer cancel()
 	start := time.Now()
-	told := false // the case was told of this attempt already, as slow
 	var slow *time.Timer
 	if tellsTheCase(info.Attempt) && target != ozgflow.TargetMail && !triedAFewTimes(info) {
 		slow = time.AfterFunc(s.c.slowAfter()-time.Since(attemptBegan(info)), func() { s.tellCase(ctx, info) })
 	}
 	res, err := s.Next.ExecuteActivity(callCtx, in)
-	if slow != nil && !slow.Stop() {
-		told = true
-	}
+	told := slow != nil && !slow.Stop() // the case was told of this attempt already, as slow
 	outcome := callOutcome(callCtx, err)
 	if s.c.metrics != nil {
 		s.c.metrics.ObserveCall(target, name, outcome, time.Since(start))
@@ -255,9 +252,9 @@ func tellsTheCase(attempt int32) bool {
 
 // tellCase signals the case that an attempt of a call it waits on failed
 // or is slow, so that it writes its state to its projection and the memo
-// before it may wait long. Email
-// notices, which the case does not wait on, and status polls, which follow
-// a wait that wrote the memo, tell nothing.
+// before it may wait long. Email notices, which the case does not wait
+// on, and status polls, which follow a wait that wrote the memo, tell
+// nothing.
 func (s *callTrackingInbound) tellCase(ctx context.Context, info activity.Info) {
 	if s.c.cases == nil || info.IsLocalActivity {
 		return

@@ -572,9 +572,9 @@ func (c *caseImpl) caseFeatures(ctx workflow.Context) workflow.Version {
 // or is slow, SignalCallFailing) and at the end (since
 // featuresProjectionAtWaits only where the final record was not kept), so
 // that the memo is as new as the projection wherever the case may stay for
-// long. A snapshot too large for
-// a memo leaves none: the rebuild then asks the case through its query, as
-// it does where the memo is behind the listed search attributes.
+// long. A snapshot too large for a memo leaves none: the rebuild then asks
+// the case through its query, as it does where the memo is behind the
+// listed search attributes.
 func (c *caseImpl) upsertMemo(ctx workflow.Context, snapshot ozgflow.Case) {
 	if c.features < featuresMemoAndRecord {
 		return
