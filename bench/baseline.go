@@ -55,6 +55,11 @@ type BaselineShape struct {
 	BaselineEvents int `json:"baselineEvents"`
 	// BaselineBytes is the size of that history.
 	BaselineBytes int `json:"baselineBytes"`
+	// Weight is what the measured case carried (payload sizes, search
+	// attributes); a baseline run with it set carries as much.
+	Weight *Weight `json:"weight,omitempty"`
+	// Filler is the input a weighted baseline run carries.
+	Filler string `json:"filler,omitempty"`
 }
 
 // Events is the history length of the measured case.
@@ -70,7 +75,7 @@ func (s BaselineShape) Events() int {
 // an ozgflow case, each doing nothing. Where the case waited for a person
 // or a system, it waits for the client's update or signal; the activities
 // are spread evenly over the stretches between.
-func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
+func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error) {
 	scheduled := 0 // activities scheduled so far
 	actx := func() workflow.Context {
 		timeout := defaultActivityTimeout
@@ -79,6 +84,12 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 		}
 		scheduled++
 		return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: timeout})
+	}
+	activity := func() error {
+		if w := shape.Weight; w != nil {
+			return workflow.ExecuteActivity(actx(), NoopWeighted, filler(w.ActivityInputBytes), w.ActivityResultBytes).Get(ctx, nil)
+		}
+		return workflow.ExecuteActivity(actx(), Noop).Get(ctx, nil)
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	open, taken := 0, 0 // updates the run waits for, updates taken
@@ -92,7 +103,7 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 		taken++
 		return nil
 	}); err != nil {
-		return err
+		return "", err
 	}
 	signals := workflow.GetSignalChannel(ctx, baselineStep)
 	for range shape.Timers {
@@ -106,14 +117,14 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 	for k := range stretches {
 		from, to := span(shape.Activities, k)
 		for range to - from {
-			if err := workflow.ExecuteActivity(actx(), Noop).Get(ctx, nil); err != nil {
-				return err
+			if err := activity(); err != nil {
+				return "", err
 			}
 		}
 		from, to = span(shape.LocalActivities, k)
 		for range to - from {
 			if err := workflow.ExecuteLocalActivity(lctx, Noop).Get(ctx, nil); err != nil {
-				return err
+				return "", err
 			}
 		}
 		if k == len(shape.Interactions) {
@@ -126,12 +137,15 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 		open++
 		want := taken + 1
 		if err := workflow.Await(ctx, func() bool { return taken >= want }); err != nil {
-			return err
+			return "", err
 		}
 	}
 	// The timers are left running, as a case leaves its deadlines; the
 	// updates answer before the run ends.
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return "", err
+	}
+	return finishWeighted(ctx, shape.Weight)
 }
 
 // defaultActivityTimeout is the start-to-close timeout of a baseline
@@ -145,8 +159,9 @@ func Noop(context.Context) error { return nil }
 // interactions in order and waits for its end. It waits as the client of a
 // case does (awaitClose), by the workflow ID alone: that client learns no
 // run ID from the submit, and the engine looks the current run up for it.
-func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (client.WorkflowRun, error) {
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: baselineQueue}, BaselineWorkflow, shape)
+func runBaseline(ctx context.Context, c client.Client, shape BaselineShape, w *Weight) (client.WorkflowRun, error) {
+	opts, shape := weightedStart(shape, w)
+	run, err := c.ExecuteWorkflow(ctx, opts, BaselineWorkflow, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +185,7 @@ func runBaseline(ctx context.Context, c client.Client, shape BaselineShape) (cli
 
 // historyShape counts what a closed workflow did from its history.
 func historyShape(ctx context.Context, c client.Client, workflowID, runID string) (BaselineShape, error) {
-	shape := BaselineShape{CaseEvents: map[string]int{}}
+	shape := BaselineShape{CaseEvents: map[string]int{}, Weight: &Weight{}}
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -179,6 +194,7 @@ func historyShape(ctx context.Context, c client.Client, workflowID, runID string
 		}
 		shape.CaseEvents[ev.GetEventType().String()]++
 		shape.CaseBytes += proto.Size(ev)
+		shape.Weight.weigh(ev)
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape.Activities++
@@ -227,7 +243,7 @@ const localActivityMarker = "LocalActivity"
 // mirror runs one baseline workflow of a case's shape and completes the
 // shape with the length and size of the baseline's history.
 func (r *runner) mirror(ctx context.Context, shape BaselineShape) (BaselineShape, error) {
-	run, err := runBaseline(ctx, r.dev.Client, shape)
+	run, err := runBaseline(ctx, r.dev.Client, shape, nil)
 	if err != nil {
 		return shape, err
 	}

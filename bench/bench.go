@@ -109,6 +109,10 @@ type Report struct {
 	// GewerbeRatio is the gewerbe phase's throughput divided by that of its
 	// baseline, the same way.
 	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
+	// WeightRatio is the baseline-weight phase's throughput divided by
+	// the baseline's: what the case's payloads and search attributes cost
+	// the engine alone, without ozgflow's own work.
+	WeightRatio float64 `json:"weightRatio,omitempty"`
 }
 
 // meanRate is the mean throughput of the runs of one phase.
@@ -186,6 +190,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
 	w.RegisterActivity(Noop)
+	w.RegisterActivity(NoopWeighted)
 	pprof.Do(ctx, pprof.Labels("role", process.ProfileWorker), func(context.Context) { err = w.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("baseline worker: %w", err)
@@ -210,13 +215,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		switch phase {
 		case "baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
-				return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape))
+				return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape, nil))
+			})
+		case "baseline-weight":
+			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
+				return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape, report.Shape.Weight))
 			})
 		case "auto":
 			res = r.closedLoop(ctx, phase, r.autoCase)
 		case "gewerbe-baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
-				return baselineRun(runBaseline(ctx, r.dev.Client, *report.GewerbeShape))
+				return baselineRun(runBaseline(ctx, r.dev.Client, *report.GewerbeShape, nil))
 			})
 		case "gewerbe":
 			res = r.closedLoop(ctx, phase, r.gewerbeCase)
@@ -237,6 +246,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
 		report.Ratio = meanRate(report.Results, "auto") / baseline
+	}
+	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
+		report.WeightRatio = meanRate(report.Results, "baseline-weight") / baseline
 	}
 	if baseline := meanRate(report.Results, "gewerbe-baseline"); baseline > 0 {
 		report.GewerbeRatio = meanRate(report.Results, "gewerbe") / baseline

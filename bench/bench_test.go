@@ -21,7 +21,7 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	before := benchKeys(t)
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
-		Phases:  []string{"baseline", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
+		Phases:  []string{"baseline", "baseline-weight", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
 		DataDir: t.TempDir(), RedisURL: redistest.URL(), Timeline: 3,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -44,7 +44,14 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		g.BaselineEvents == 0 || g.CaseBytes == 0 {
 		t.Errorf("Gewerbeanmeldung shape = %+v", g)
 	}
-	if len(report.Results) != 7 {
+	// The automatic case's weight, which baseline-weight carries: its
+	// encrypted input and result, its delivery's request and answer, the
+	// search attributes it starts with and those it ends with.
+	if w := report.Shape.Weight; w == nil || w.InputBytes < 200 || w.ActivityInputBytes == 0 || w.ActivityResultBytes == 0 ||
+		w.ResultBytes == 0 || w.StartAttributes["OzgStatus"] == "" || w.FinalAttributes["OzgStatus"] == "" || report.WeightRatio == 0 {
+		t.Errorf("weight = %+v, weight ratio %v", w, report.WeightRatio)
+	}
+	if len(report.Results) != 8 {
 		t.Fatalf("results = %+v", report.Results)
 	}
 	for _, r := range report.Results {

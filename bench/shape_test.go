@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	sdkworker "go.temporal.io/sdk/worker"
 )
@@ -84,6 +86,68 @@ func TestBaselineMirrorsTheShape(t *testing.T) {
 				t.Errorf("%d updates completed, want %d", updates, want)
 			}
 		})
+	}
+}
+
+// TestWeightedBaselineCarriesTheWeight: a baseline run with the case's
+// weight passes and returns payloads of the case's sizes and ends with the
+// case's last search attributes; one without carries nothing.
+func TestWeightedBaselineCarriesTheWeight(t *testing.T) {
+	w := &Weight{InputBytes: 1100, ActivityInputBytes: 500, ActivityResultBytes: 180, ResultBytes: 760,
+		StartAttributes: map[string]string{"OzgStatus": "received"},
+		FinalAttributes: map[string]string{"OzgStatus": "approved", "OzgStage": "done"}}
+	shape := BaselineShape{Activities: 1, LocalActivities: 2, Weight: w, Filler: "stale"}
+	for _, weighted := range []bool{false, true} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.RegisterActivity(Noop)
+		env.RegisterActivity(NoopWeighted)
+		var carried []int
+		env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+			var in string
+			var resultBytes int
+			if info.ActivityType.Name == "NoopWeighted" && args.Get(&in, &resultBytes) == nil && resultBytes > 0 {
+				carried = append(carried, len(in))
+			}
+		})
+		env.SetOnActivityCompletedListener(func(info *activity.Info, result converter.EncodedValue, _ error) {
+			var out string
+			if info.ActivityType.Name == "NoopWeighted" && result.Get(&out) == nil {
+				carried = append(carried, len(out))
+			}
+		})
+		var status string
+		env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+			sa := args.Get(0).(temporal.SearchAttributes)
+			status, _ = sa.GetKeyword(temporal.NewSearchAttributeKeyKeyword("OzgStatus"))
+		}).Return(nil).Maybe()
+		var given *Weight
+		if weighted {
+			given = w
+		}
+		_, in := weightedStart(shape, given)
+		env.ExecuteWorkflow(BaselineWorkflow, in)
+		if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+			t.Fatalf("weighted %v: completed %v, error %v", weighted, env.IsWorkflowCompleted(), env.GetWorkflowError())
+		}
+		var result string
+		if err := env.GetWorkflowResult(&result); err != nil {
+			t.Fatal(err)
+		}
+		if !weighted {
+			if len(in.Filler) != 0 || in.Weight != nil || len(carried) != 0 || result != "" || status != "" {
+				t.Errorf("unweighted: filler %d, activity carried %v, result %d bytes, status %v", len(in.Filler), carried, len(result), status)
+			}
+			continue
+		}
+		near := func(got, want int) bool { return got > want-60 && got <= want }
+		if !near(len(in.Filler), w.InputBytes) || len(carried) != 2 || !near(carried[0], w.ActivityInputBytes) ||
+			!near(carried[1], w.ActivityResultBytes) || !near(len(result), w.ResultBytes) {
+			t.Errorf("weighted: filler %d, activity carried %v, result %d bytes; want about %+v", len(in.Filler), carried, len(result), w)
+		}
+		if status != "approved" {
+			t.Errorf("weighted: last status %v, want approved", status)
+		}
 	}
 }
 

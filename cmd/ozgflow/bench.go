@@ -23,7 +23,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.SetOutput(stderr)
 	opts := bench.Options{Logger: logger, RedisURL: redisURL}
 	phases := fs.String("phases", "baseline,auto,auto,baseline,review",
-		"phases to run, in order: baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
+		"phases to run, in order: baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
 	fs.IntVar(&opts.Rate, "rate", 100, "submits per second in the latency phase")
@@ -140,6 +140,9 @@ func printReport(w io.Writer, r *bench.Report) {
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
 	}
+	if r.WeightRatio > 0 {
+		fmt.Fprintf(w, "baseline carrying the case's weight / baseline throughput: %.2f\n", r.WeightRatio)
+	}
 	if r.GewerbeRatio > 0 {
 		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
 	}
@@ -151,6 +154,11 @@ func printShape(w io.Writer, title string, s bench.BaselineShape) {
 		"(the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
 		title, s.Activities, s.ActivityTimeouts, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
 		s.Events(), s.CaseBytes, s.BaselineEvents, s.BaselineBytes)
+	if wt := s.Weight; wt != nil {
+		fmt.Fprintf(w, "  its weight (baseline-weight carries it): input %d bytes, activity input %d and result %d, result %d; "+
+			"search attributes at the start %v, last upserted %v\n", wt.InputBytes, wt.ActivityInputBytes,
+			wt.ActivityResultBytes, wt.ResultBytes, wt.StartAttributes, wt.FinalAttributes)
+	}
 	types := make([]string, 0, len(s.CaseEvents))
 	for t := range s.CaseEvents {
 		types = append(types, t)
