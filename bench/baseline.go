@@ -75,7 +75,23 @@ func (s BaselineShape) Events() int {
 // an ozgflow case, each doing nothing. Where the case waited for a person
 // or a system, it waits for the client's update or signal; the activities
 // are spread evenly over the stretches between.
-func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error) {
+func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
+	return baselineSteps(ctx, shape)
+}
+
+// WeightedBaselineWorkflow is BaselineWorkflow carrying a case's weight
+// (shape.Weight): its activity takes and returns as much as the case's, and
+// it ends with the case's last search attributes and a result of the
+// case's size.
+func WeightedBaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error) {
+	if err := baselineSteps(ctx, shape); err != nil {
+		return "", err
+	}
+	return finishWeighted(ctx, shape.Weight)
+}
+
+// baselineSteps runs the shape's steps.
+func baselineSteps(ctx workflow.Context, shape BaselineShape) error {
 	scheduled := 0 // activities scheduled so far
 	actx := func() workflow.Context {
 		timeout := defaultActivityTimeout
@@ -103,7 +119,7 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error)
 		taken++
 		return nil
 	}); err != nil {
-		return "", err
+		return err
 	}
 	signals := workflow.GetSignalChannel(ctx, baselineStep)
 	for range shape.Timers {
@@ -118,13 +134,13 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error)
 		from, to := span(shape.Activities, k)
 		for range to - from {
 			if err := activity(); err != nil {
-				return "", err
+				return err
 			}
 		}
 		from, to = span(shape.LocalActivities, k)
 		for range to - from {
 			if err := workflow.ExecuteLocalActivity(lctx, Noop).Get(ctx, nil); err != nil {
-				return "", err
+				return err
 			}
 		}
 		if k == len(shape.Interactions) {
@@ -137,15 +153,12 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error)
 		open++
 		want := taken + 1
 		if err := workflow.Await(ctx, func() bool { return taken >= want }); err != nil {
-			return "", err
+			return err
 		}
 	}
 	// The timers are left running, as a case leaves its deadlines; the
 	// updates answer before the run ends.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return "", err
-	}
-	return finishWeighted(ctx, shape.Weight)
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
 // defaultActivityTimeout is the start-to-close timeout of a baseline
@@ -161,7 +174,11 @@ func Noop(context.Context) error { return nil }
 // run ID from the submit, and the engine looks the current run up for it.
 func runBaseline(ctx context.Context, c client.Client, shape BaselineShape, w *Weight) (client.WorkflowRun, error) {
 	opts, shape := weightedStart(shape, w)
-	run, err := c.ExecuteWorkflow(ctx, opts, BaselineWorkflow, shape)
+	var wf any = BaselineWorkflow
+	if w != nil {
+		wf = WeightedBaselineWorkflow
+	}
+	run, err := c.ExecuteWorkflow(ctx, opts, wf, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -259,5 +276,5 @@ func (r *runner) mirror(ctx context.Context, shape BaselineShape) (BaselineShape
 // waiting for a case worker stay and do not count.
 func countRunning() *workflowservice.CountWorkflowExecutionsRequest {
 	return &workflowservice.CountWorkflowExecutionsRequest{Namespace: ozgflow.Namespace,
-		Query: "ExecutionStatus = 'Running' AND (WorkflowType = 'BaselineWorkflow' OR OzgStatus != 'in_review')"}
+		Query: "ExecutionStatus = 'Running' AND (WorkflowType = 'BaselineWorkflow' OR WorkflowType = 'WeightedBaselineWorkflow' OR OzgStatus != 'in_review')"}
 }

@@ -189,6 +189,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
+	w.RegisterWorkflow(WeightedBaselineWorkflow)
 	w.RegisterActivity(Noop)
 	w.RegisterActivity(NoopWeighted)
 	pprof.Do(ctx, pprof.Labels("role", process.ProfileWorker), func(context.Context) { err = w.Start() })

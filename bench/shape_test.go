@@ -102,6 +102,8 @@ func TestWeightedBaselineCarriesTheWeight(t *testing.T) {
 		env := s.NewTestWorkflowEnvironment()
 		env.RegisterActivity(Noop)
 		env.RegisterActivity(NoopWeighted)
+		env.RegisterWorkflow(BaselineWorkflow)
+		env.RegisterWorkflow(WeightedBaselineWorkflow)
 		var carried []int
 		env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 			var in string
@@ -126,13 +128,19 @@ func TestWeightedBaselineCarriesTheWeight(t *testing.T) {
 			given = w
 		}
 		_, in := weightedStart(shape, given)
-		env.ExecuteWorkflow(BaselineWorkflow, in)
+		var result string
+		if weighted {
+			env.ExecuteWorkflow(WeightedBaselineWorkflow, in)
+		} else {
+			env.ExecuteWorkflow(BaselineWorkflow, in)
+		}
 		if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 			t.Fatalf("weighted %v: completed %v, error %v", weighted, env.IsWorkflowCompleted(), env.GetWorkflowError())
 		}
-		var result string
-		if err := env.GetWorkflowResult(&result); err != nil {
-			t.Fatal(err)
+		if weighted {
+			if err := env.GetWorkflowResult(&result); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if !weighted {
 			if len(in.Filler) != 0 || in.Weight != nil || len(carried) != 0 || result != "" || status != "" {

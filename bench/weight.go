@@ -117,9 +117,6 @@ func NoopWeighted(_ context.Context, _ string, resultBytes int) (string, error) 
 // finishWeighted upserts the case's last search attributes and returns the
 // result filler of a weighted baseline workflow.
 func finishWeighted(ctx workflow.Context, w *Weight) (string, error) {
-	if w == nil {
-		return "", nil
-	}
 	if len(w.FinalAttributes) > 0 {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, typedKeywords(w.FinalAttributes)...); err != nil {
 			return "", err
