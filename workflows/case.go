@@ -18,12 +18,31 @@ import (
 )
 
 // CaseWorkflow processes one application from receipt to a final status.
-func CaseWorkflow(ctx workflow.Context, in definitions.CaseInput) (ozgflow.Case, error) {
+func CaseWorkflow(ctx workflow.Context, in definitions.CaseInput) (Outcome, error) {
 	c := newCaseImpl(ctx, in)
 	if err := c.setup(ctx); err != nil {
-		return ozgflow.Case{}, err
+		return Outcome{}, err
 	}
-	return c.run(ctx)
+	err := c.run(ctx)
+	return c.outcome(), err
+}
+
+// Outcome is what a case workflow returns: which case ended, in which
+// status, at which revision of its projection. The whole case is in its
+// projection and its final record; as the result it was a second copy in
+// the history, an automatic case's largest payload, that nobody read.
+// Workflow results are not replayed, so cases of every features version
+// return it.
+type Outcome struct {
+	ID         string         `json:"id"`
+	CaseNumber string         `json:"caseNumber,omitempty"`
+	Status     ozgflow.Status `json:"status"`
+	Revision   int64          `json:"revision"`
+}
+
+// outcome is the case's Outcome as it stands.
+func (c *caseImpl) outcome() Outcome {
+	return Outcome{ID: c.state.ID, CaseNumber: c.state.CaseNumber, Status: c.state.Status, Revision: c.state.Revision}
 }
 
 // caseImpl is the state of one running case workflow.
@@ -127,7 +146,7 @@ func (c *caseImpl) setup(ctx workflow.Context) error {
 
 // run interprets the steps in order, then settles withdrawals and publishes
 // the final state.
-func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
+func (c *caseImpl) run(ctx workflow.Context) error {
 	c.features = c.caseFeatures(ctx)
 	c.assignNumber(ctx)
 	c.notify(ctx, string(ozgflow.StatusReceived), definitions.NoticeData{})
@@ -159,7 +178,7 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 				// What changed since the last wait, which no call wrote.
 				c.flush(ctx)
 			}
-			return c.state, fmt.Errorf("step %s: %w", step.ID, err)
+			return fmt.Errorf("step %s: %w", step.ID, err)
 		}
 	}
 	c.step = len(c.def.Steps)
@@ -171,10 +190,10 @@ func (c *caseImpl) run(ctx workflow.Context) (ozgflow.Case, error) {
 	c.touch()
 	c.close(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return c.state, err
+		return err
 	}
 	c.awaitEmails(ctx)
-	return c.state, nil
+	return nil
 }
 
 // close publishes the final state and keeps the final record. Since

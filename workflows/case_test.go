@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -218,12 +220,14 @@ func (h *harness) run() ozgflow.Case {
 	if err := h.env.GetWorkflowError(); err != nil {
 		h.t.Fatalf("workflow failed: %v", err)
 	}
-	var got ozgflow.Case
-	if err := h.env.GetWorkflowResult(&got); err != nil {
+	var out Outcome
+	if err := h.env.GetWorkflowResult(&out); err != nil {
 		h.t.Fatal(err)
 	}
-	if stored := h.store.get(got.ID); stored.Revision != got.Revision || stored.Status != got.Status {
-		h.t.Errorf("projection at revision %d status %s, workflow at %d %s", stored.Revision, stored.Status, got.Revision, got.Status)
+	got := h.store.get(out.ID)
+	if out.ID == "" || got.Revision != out.Revision || got.Status != out.Status || got.CaseNumber != out.CaseNumber {
+		h.t.Errorf("projection %s at revision %d status %s number %q, workflow ended with %+v",
+			got.ID, got.Revision, got.Status, got.CaseNumber, out)
 	}
 	return got
 }
@@ -431,6 +435,26 @@ func TestHundesteuerIsDeliveredAndApprovedWithoutFee(t *testing.T) {
 	assertStatuses(t, got, ozgflow.StatusReceived, ozgflow.StatusForwarded, ozgflow.StatusApproved)
 	if got.Payment != nil {
 		t.Errorf("payment = %+v, want none", got.Payment)
+	}
+}
+
+// TestACaseReturnsItsOutcomeNotItself: the workflow's result names the
+// case, its number, its final status and revision, and nothing more; the
+// case itself is in its projection and its final record.
+func TestACaseReturnsItsOutcomeNotItself(t *testing.T) {
+	h := newHarness(t, definition(t, "hundesteuer-anmeldung", dresden), hundData)
+	h.expectSealAndDelivery()
+	got := h.run()
+	var fields map[string]json.RawMessage
+	if err := h.env.GetWorkflowResult(&fields); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"caseNumber", "id", "revision", "status"}
+	if keys := slices.Sorted(maps.Keys(fields)); !slices.Equal(keys, want) {
+		t.Errorf("result fields %v, want %v", keys, want)
+	}
+	if got.CaseNumber == "" || got.Status != ozgflow.StatusApproved {
+		t.Errorf("projection %+v, want a numbered approved case", got)
 	}
 }
 
