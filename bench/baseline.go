@@ -56,10 +56,13 @@ type BaselineShape struct {
 	// BaselineBytes is the size of that history.
 	BaselineBytes int `json:"baselineBytes"`
 	// Weight is what the measured case carried (payload sizes, search
-	// attributes); a baseline run with it set carries as much.
-	Weight *Weight `json:"weight,omitempty"`
+	// attributes); a baseline run with it set carries as much, with the
+	// Padding that calibrate found, and Carried is what such a run carried.
+	Weight  *Weight `json:"weight,omitempty"`
+	Padding Padding `json:"padding,omitzero"`
+	Carried *Weight `json:"carried,omitempty"`
 	// Filler is the input a weighted baseline run carries.
-	Filler string `json:"filler,omitempty"`
+	Filler []byte `json:"filler,omitempty"`
 }
 
 // Events is the history length of the measured case.
@@ -83,11 +86,11 @@ func BaselineWorkflow(ctx workflow.Context, shape BaselineShape) error {
 // (shape.Weight): its activity takes and returns as much as the case's, and
 // it ends with the case's last search attributes and a result of the
 // case's size.
-func WeightedBaselineWorkflow(ctx workflow.Context, shape BaselineShape) (string, error) {
+func WeightedBaselineWorkflow(ctx workflow.Context, shape BaselineShape) ([]byte, error) {
 	if err := baselineSteps(ctx, shape); err != nil {
-		return "", err
+		return nil, err
 	}
-	return finishWeighted(ctx, shape.Weight)
+	return finishWeighted(ctx, shape)
 }
 
 // baselineSteps runs the shape's steps.
@@ -103,7 +106,7 @@ func baselineSteps(ctx workflow.Context, shape BaselineShape) error {
 	}
 	activity := func() error {
 		if w := shape.Weight; w != nil {
-			return workflow.ExecuteActivity(actx(), NoopWeighted, filler(w.ActivityInputBytes), w.ActivityResultBytes).Get(ctx, nil)
+			return workflow.ExecuteActivity(actx(), NoopWeighted, filler(shape.Padding.ActivityInput), shape.Padding.ActivityResult).Get(ctx, nil)
 		}
 		return workflow.ExecuteActivity(actx(), Noop).Get(ctx, nil)
 	}
@@ -202,7 +205,7 @@ func runBaseline(ctx context.Context, c client.Client, shape BaselineShape, w *W
 
 // historyShape counts what a closed workflow did from its history.
 func historyShape(ctx context.Context, c client.Client, workflowID, runID string) (BaselineShape, error) {
-	shape := BaselineShape{CaseEvents: map[string]int{}, Weight: &Weight{}}
+	shape := BaselineShape{CaseEvents: map[string]int{}}
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -211,7 +214,6 @@ func historyShape(ctx context.Context, c client.Client, workflowID, runID string
 		}
 		shape.CaseEvents[ev.GetEventType().String()]++
 		shape.CaseBytes += proto.Size(ev)
-		shape.Weight.weigh(ev)
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape.Activities++

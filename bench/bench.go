@@ -36,7 +36,7 @@ import (
 type Options struct {
 	Concurrency int           // clients working in parallel (closed loop)
 	Duration    time.Duration // per throughput phase
-	Phases      []string      // baseline, auto, review, gewerbe-baseline, gewerbe, latency, waiting
+	Phases      []string      // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
 	Rate        int           // submits per second of the latency phase
 	Waiting     int           // cases left waiting for a case worker in the waiting phase
 	DataDir     string        // dev's data directory; the SQLite file lives there
@@ -113,6 +113,10 @@ type Report struct {
 	// the baseline's: what the case's payloads and search attributes cost
 	// the engine alone, without ozgflow's own work.
 	WeightRatio float64 `json:"weightRatio,omitempty"`
+	// OwnWorkRatio is the auto phase's throughput divided by the
+	// baseline-weight phase's: what ozgflow's own work beside the engine
+	// costs.
+	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
 }
 
 // meanRate is the mean throughput of the runs of one phase.
@@ -247,9 +251,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
 		report.Ratio = meanRate(report.Results, "auto") / baseline
-	}
-	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
 		report.WeightRatio = meanRate(report.Results, "baseline-weight") / baseline
+	}
+	if weighted := meanRate(report.Results, "baseline-weight"); weighted > 0 {
+		report.OwnWorkRatio = meanRate(report.Results, "auto") / weighted
 	}
 	if baseline := meanRate(report.Results, "gewerbe-baseline"); baseline > 0 {
 		report.GewerbeRatio = meanRate(report.Results, "gewerbe") / baseline
@@ -271,7 +276,15 @@ func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
 	if err != nil {
 		return shape, err
 	}
-	return r.mirror(ctx, shape)
+	weight, err := historyWeight(ctx, r.dev.Client, ozgflow.CaseWorkflowID(id), "")
+	if err != nil {
+		return shape, err
+	}
+	shape.Weight = &weight
+	if shape, err = r.mirror(ctx, shape); err != nil {
+		return shape, err
+	}
+	return r.calibrate(ctx, shape)
 }
 
 // submitted is the portal's answer to a submit.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -46,10 +47,18 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	}
 	// The automatic case's weight, which baseline-weight carries: its
 	// encrypted input and result, its delivery's request and answer, the
-	// search attributes it starts with and those it ends with.
-	if w := report.Shape.Weight; w == nil || w.InputBytes < 200 || w.ActivityInputBytes == 0 || w.ActivityResultBytes == 0 ||
-		w.ResultBytes == 0 || w.StartAttributes["OzgStatus"] == "" || w.FinalAttributes["OzgStatus"] == "" || report.WeightRatio == 0 {
-		t.Errorf("weight = %+v, weight ratio %v", w, report.WeightRatio)
+	// search attributes it starts with and those it ends with. A weighted
+	// baseline run carries payloads of the same sizes through the codec.
+	w, c := report.Shape.Weight, report.Shape.Carried
+	if w == nil || c == nil || w.InputBytes < 200 || w.ActivityInputBytes == 0 || w.ActivityResultBytes == 0 || w.ResultBytes == 0 ||
+		w.StartAttributes["OzgStatus"] == "" || w.FinalAttributes["OzgStatus"] == "" || report.WeightRatio == 0 || report.OwnWorkRatio == 0 {
+		t.Fatalf("weight = %+v, weight ratio %v, own work ratio %v", w, report.WeightRatio, report.OwnWorkRatio)
+	}
+	near := func(got, want int) bool { return got >= want-want/10-16 && got <= want+want/10+16 }
+	if !near(c.InputBytes, w.InputBytes) || !near(c.ActivityInputBytes, w.ActivityInputBytes) ||
+		!near(c.ActivityResultBytes, w.ActivityResultBytes) || !near(c.ResultBytes, w.ResultBytes) ||
+		!maps.Equal(c.StartAttributes, w.StartAttributes) || !maps.Equal(c.FinalAttributes, w.FinalAttributes) {
+		t.Errorf("the weighted baseline carried %+v, the case %+v", c, w)
 	}
 	if len(report.Results) != 8 {
 		t.Fatalf("results = %+v", report.Results)

@@ -28,9 +28,8 @@ func CaseWorkflow(ctx workflow.Context, in definitions.CaseInput) (Outcome, erro
 }
 
 // Outcome is what a case workflow returns: which case ended, in which
-// status, at which revision of its projection. The whole case is in its
-// projection and its final record; as the result it was a second copy in
-// the history, an automatic case's largest payload, that nobody read.
+// status, at which revision of its projection. The case itself is in its
+// projection and its final record, not a second time in the history.
 // Workflow results are not replayed, so cases of every features version
 // return it.
 type Outcome struct {

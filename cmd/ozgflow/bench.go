@@ -141,7 +141,10 @@ func printReport(w io.Writer, r *bench.Report) {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
 	}
 	if r.WeightRatio > 0 {
-		fmt.Fprintf(w, "baseline carrying the case's weight / baseline throughput: %.2f\n", r.WeightRatio)
+		fmt.Fprintf(w, "baseline carrying the case's weight / baseline throughput: %.2f (what the weight costs the engine)\n", r.WeightRatio)
+	}
+	if r.OwnWorkRatio > 0 {
+		fmt.Fprintf(w, "ozgflow (auto) / baseline carrying the case's weight: %.2f (what ozgflow's own work costs beside the engine)\n", r.OwnWorkRatio)
 	}
 	if r.GewerbeRatio > 0 {
 		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
@@ -154,10 +157,11 @@ func printShape(w io.Writer, title string, s bench.BaselineShape) {
 		"(the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
 		title, s.Activities, s.ActivityTimeouts, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
 		s.Events(), s.CaseBytes, s.BaselineEvents, s.BaselineBytes)
-	if wt := s.Weight; wt != nil {
-		fmt.Fprintf(w, "  its weight (baseline-weight carries it): input %d bytes, activity input %d and result %d, result %d; "+
-			"search attributes at the start %v, last upserted %v\n", wt.InputBytes, wt.ActivityInputBytes,
-			wt.ActivityResultBytes, wt.ResultBytes, wt.StartAttributes, wt.FinalAttributes)
+	if wt, c := s.Weight, s.Carried; wt != nil && c != nil {
+		fmt.Fprintf(w, "  its weight, bytes in the history (baseline-weight carries it): input %d (carried %d), activity input %d (%d) "+
+			"and result %d (%d), result %d (%d); search attributes at the start %v, last upserted %v\n",
+			wt.InputBytes, c.InputBytes, wt.ActivityInputBytes, c.ActivityInputBytes, wt.ActivityResultBytes, c.ActivityResultBytes,
+			wt.ResultBytes, c.ResultBytes, wt.StartAttributes, wt.FinalAttributes)
 	}
 	types := make([]string, 0, len(s.CaseEvents))
 	for t := range s.CaseEvents {
