@@ -105,7 +105,7 @@ func baselineSteps(ctx workflow.Context, shape BaselineShape) error {
 		return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: timeout})
 	}
 	activity := func() error {
-		if w := shape.Weight; w != nil {
+		if shape.Weight != nil {
 			return workflow.ExecuteActivity(actx(), NoopWeighted, filler(shape.Padding.ActivityInput), shape.Padding.ActivityResult).Get(ctx, nil)
 		}
 		return workflow.ExecuteActivity(actx(), Noop).Get(ctx, nil)
