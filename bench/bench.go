@@ -81,8 +81,13 @@ type Result struct {
 	// (Temporal server), worker, gateway, sandbox, client (the benchmark),
 	// other (Go runtime, shared clients).
 	CPUByRole map[string]float64 `json:"cpuByRole,omitempty"`
-	PeakRSS   int64              `json:"peakRss"`
-	HeapInUse int64              `json:"heapInUse"`
+	// Written is what the process wrote to storage during the phase: the
+	// engine's SQLite file and its log above all, then the records
+	// database and the sandboxes' journals (0 where the system does not
+	// count it, and on tmpfs).
+	Written   int64 `json:"writtenBytes"`
+	PeakRSS   int64 `json:"peakRss"`
+	HeapInUse int64 `json:"heapInUse"`
 	// RSS is the resident set at the end of the phase; in the waiting
 	// phase after a garbage collection, like HeapInUse.
 	RSS int64 `json:"rss"`
@@ -430,7 +435,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	resetPeakRSS()
 	var roles cpuByRole
 	roles.start()
-	cpuStart, start := cpuTime(), time.Now()
+	used, start := usageNow(), time.Now()
 	deadline := start.Add(r.opts.Duration)
 	for range r.opts.Concurrency {
 		wg.Add(1)
@@ -455,7 +460,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := r.result(phase, completed.Load(), errs.Load(), elapsed, cpuStart, submits, endToEnds)
+	res := r.result(phase, completed.Load(), errs.Load(), elapsed, used, submits, endToEnds)
 	res.CPUByRole = roles.stop(elapsed, r.profilePath(phase, "cpu"))
 	if len(sampled) > 0 {
 		var err error
@@ -486,7 +491,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 	resetPeakRSS()
 	var roles cpuByRole
 	roles.start()
-	cpuStart, start := cpuTime(), time.Now()
+	used, start := usageNow(), time.Now()
 	tick := time.NewTicker(time.Second / time.Duration(r.opts.Rate))
 	defer tick.Stop()
 	for time.Since(start) < r.opts.Duration && ctx.Err() == nil {
@@ -507,7 +512,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := r.result("latency", completed.Load(), errs.Load(), elapsed, cpuStart, submits, nil)
+	res := r.result("latency", completed.Load(), errs.Load(), elapsed, used, submits, nil)
 	res.CPUByRole = roles.stop(elapsed, r.profilePath("latency", "cpu"))
 	res.Note = fmt.Sprintf("open loop at %d submits/s", r.opts.Rate)
 	return res
@@ -518,7 +523,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 func (r *runner) waiting(ctx context.Context) (Result, error) {
 	before := settled()
 	resetPeakRSS()
-	cpuStart, start := cpuTime(), time.Now()
+	used, start := usageNow(), time.Now()
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
 	for range r.opts.Concurrency {
@@ -549,7 +554,7 @@ func (r *runner) waiting(ctx context.Context) (Result, error) {
 		}
 	}
 	elapsed := time.Since(start)
-	res := r.result("waiting", want, errs.Load(), elapsed, cpuStart, nil, nil)
+	res := r.result("waiting", want, errs.Load(), elapsed, used, nil, nil)
 	after := settled()
 	res.HeapInUse, res.RSS = after.HeapInUse, after.RSS
 	if r.opts.ProfileDir != "" {
@@ -566,7 +571,7 @@ func (r *runner) waiting(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-func (r *runner) result(phase string, completed, errs int64, elapsed, cpuStart time.Duration, submits, e2e Latencies) Result {
+func (r *runner) result(phase string, completed, errs int64, elapsed time.Duration, since usage, submits, e2e Latencies) Result {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss, peak := rssBytes()
@@ -575,7 +580,8 @@ func (r *runner) result(phase string, completed, errs int64, elapsed, cpuStart t
 		PerSecond: float64(completed) / elapsed.Seconds(),
 		SubmitP50: submits.Percentile(50), SubmitP95: submits.Percentile(95), SubmitP99: submits.Percentile(99),
 		EndToEndP50: e2e.Percentile(50), EndToEndP99: e2e.Percentile(99),
-		CPUCores: (cpuTime() - cpuStart).Seconds() / elapsed.Seconds(),
+		CPUCores: (cpuTime() - since.cpu).Seconds() / elapsed.Seconds(),
+		Written:  writtenBytes() - since.written,
 		PeakRSS:  peak, HeapInUse: int64(ms.HeapInuse), RSS: rss,
 	}
 }

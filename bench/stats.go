@@ -24,6 +24,35 @@ func (l Latencies) Percentile(p float64) time.Duration {
 	return s[i]
 }
 
+// usage is what the process has used so far.
+type usage struct {
+	cpu     time.Duration // user and system CPU time
+	written int64         // bytes written to storage
+}
+
+func usageNow() usage { return usage{cpu: cpuTime(), written: writtenBytes()} }
+
+// writtenBytes is how many bytes the process has caused to be written to
+// storage so far (write_bytes in /proc/self/io; 0 where that is missing).
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	return writeBytesOf(string(b))
+}
+
+// writeBytesOf reads write_bytes from the text of /proc/<pid>/io.
+func writeBytesOf(io string) int64 {
+	for line := range strings.Lines(io) {
+		if v, ok := strings.CutPrefix(line, "write_bytes:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

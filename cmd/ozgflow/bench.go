@@ -100,11 +100,11 @@ func printReport(w io.Writer, r *bench.Report) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "phase\tcompleted\terrors\tper second\tsubmit p50\tp95\tp99\tend to end p50\tp99\tCPU cores\tpeak RSS\theap\tnote")
+	fmt.Fprintln(tw, "phase\tcompleted\terrors\tper second\tsubmit p50\tp95\tp99\tend to end p50\tp99\tCPU cores\twritten per case\tpeak RSS\theap\tnote")
 	for _, res := range r.Results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%v\t%v\t%v\t%v\t%v\t%.2f\t%d MiB\t%d MiB\t%s\n", res.Phase, res.Completed, res.Errors,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%v\t%v\t%v\t%v\t%v\t%.2f\t%s\t%d MiB\t%d MiB\t%s\n", res.Phase, res.Completed, res.Errors,
 			res.PerSecond, ms(res.SubmitP50), ms(res.SubmitP95), ms(res.SubmitP99), ms(res.EndToEndP50), ms(res.EndToEndP99),
-			res.CPUCores, res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
+			res.CPUCores, perCase(res.Written, res.Completed), res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
 	}
 	tw.Flush()
 	for _, res := range r.Results {
@@ -174,3 +174,11 @@ func printShape(w io.Writer, title string, s bench.BaselineShape) {
 }
 
 func ms(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
+
+// perCase prints the bytes written per completed case, in KiB.
+func perCase(written, completed int64) string {
+	if completed <= 0 || written <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d KiB", written/completed>>10)
+}
