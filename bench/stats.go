@@ -30,6 +30,7 @@ type usage struct {
 	written int64         // bytes written to storage
 }
 
+// usageNow is what the process has used until now.
 func usageNow() usage { return usage{cpu: cpuTime(), written: writtenBytes()} }
 
 // writtenBytes is how many bytes the process has caused to be written to
