@@ -180,5 +180,5 @@ func perCase(written, completed int64) string {
 	if completed <= 0 || written <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%d KiB", written/completed>>10)
+	return fmt.Sprintf("%d KiB", (written/completed)>>10)
 }
