@@ -22,8 +22,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	_ "github.com/lib/pq"  // PostgreSQL, for production
-	_ "modernc.org/sqlite" // SQLite, for dev and tests
+	_ "github.com/lib/pq"             // PostgreSQL, for production
+	sqlitedriver "modernc.org/sqlite" // SQLite, for dev and tests
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ozgflow/ozgflow/internal/keyring"
 )
@@ -70,15 +71,18 @@ func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
 			return nil, errors.New("records: no database given")
 		}
 		db.dialect = sqlite
-		db.sql, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)")
+		db.sql, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 		// One connection: SQLite writes one at a time anyway, and a
-		// single writer never meets a locked database.
+		// single writer never meets a locked database. Transactions
+		// take the write lock when they begin (every one here writes),
+		// so that another process on the same file makes them wait
+		// instead of failing them halfway.
 		db.sql.SetMaxOpenConns(1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open records database: %w", err)
 	}
-	if err := db.sql.PingContext(ctx); err != nil {
+	if err := db.firstConnection(ctx); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("open records database: %w", err)
 	}
@@ -87,6 +91,27 @@ func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// firstConnection connects once. A new SQLite file switches to WAL on its
+// first connection, and that switch fails at once, without waiting, while
+// another process does the same on the same file: it is tried again for
+// as long as SQLite would wait for a lock.
+func (db *DB) firstConnection(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.sql.PingContext(ctx)
+		var busy *sqlitedriver.Error
+		if err == nil || db.dialect != sqlite || !errors.As(err, &busy) ||
+			busy.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database.
@@ -135,7 +160,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // migrate applies, in order and each in its own transaction, the
 // migrations of the dialect not yet recorded in schema_migrations.
-// PostgreSQL serialises concurrent starts with an advisory lock.
+// On PostgreSQL concurrent starts take turns (inSchemaLock).
 func (db *DB) migrate(ctx context.Context) error {
 	dir := path.Join("migrations", string(db.dialect))
 	entries, err := fs.ReadDir(migrations, dir)
@@ -143,8 +168,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	if _, err := db.sql.ExecContext(ctx,
-		"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"); err != nil {
+	if err := db.inSchemaLock(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+		return err
+	}); err != nil {
 		return fmt.Errorf("records schema: %w", err)
 	}
 	for _, e := range entries {
@@ -166,6 +194,29 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // apply runs one migration unless it is recorded as applied.
 func (db *DB) apply(ctx context.Context, version int, body string) error {
+	return db.inSchemaLock(ctx, func(tx *sql.Tx) error {
+		var applied int
+		if err := tx.QueryRowContext(ctx, db.bind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), version).Scan(&applied); err != nil {
+			return err
+		}
+		if applied > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, body); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.bind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
+			version, db.Now().UnixMicro())
+		return err
+	})
+}
+
+// inSchemaLock runs fn in a transaction and commits it. On PostgreSQL the
+// transaction first takes the schema's advisory lock, so that processes
+// starting at the same moment (gateway and worker) change the schema one
+// after the other: even CREATE TABLE IF NOT EXISTS fails there against a
+// twin running at the same time.
+func (db *DB) inSchemaLock(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -176,18 +227,7 @@ func (db *DB) apply(ctx context.Context, version int, body string) error {
 			return err
 		}
 	}
-	var applied int
-	if err := tx.QueryRowContext(ctx, db.bind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), version).Scan(&applied); err != nil {
-		return err
-	}
-	if applied > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, body); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, db.bind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
-		version, db.Now().UnixMicro()); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()
