@@ -71,7 +71,7 @@ func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
 			return nil, errors.New("records: no database given")
 		}
 		db.dialect = sqlite
-		db.sql, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+		db.sql, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout("+strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10)+")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 		// One connection: SQLite writes one at a time anyway, and a
 		// single writer never meets a locked database. Transactions
 		// take the write lock when they begin (every one here writes),
@@ -93,16 +93,19 @@ func Open(ctx context.Context, url string, keys *keyring.Ring) (*DB, error) {
 	return db, nil
 }
 
-// firstConnection connects once. A new SQLite file switches to WAL on its
-// first connection, and that switch fails at once, without waiting, while
-// another process does the same on the same file: it is tried again for
-// as long as SQLite would wait for a lock.
+// sqliteBusyTimeout is how long SQLite waits for another process's lock.
+const sqliteBusyTimeout = 10 * time.Second
+
+// firstConnection makes the first connection. A new SQLite file switches
+// to WAL on its first connection, and that switch fails at once, without
+// waiting, while another process does the same on the same file: it is
+// tried again for as long as SQLite waits for a lock.
 func (db *DB) firstConnection(ctx context.Context) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(sqliteBusyTimeout)
 	for {
 		err := db.sql.PingContext(ctx)
 		var busy *sqlitedriver.Error
-		if err == nil || db.dialect != sqlite || !errors.As(err, &busy) ||
+		if err == nil || !errors.As(err, &busy) ||
 			busy.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
 			return err
 		}
