@@ -83,10 +83,29 @@ func SetRetention(ctx context.Context, addr, namespace string, retention time.Du
 // dialFor connects to the Temporal frontend at addr for one operation of
 // at most a minute; done closes the client.
 func dialFor(ctx context.Context, addr string) (client.Client, context.Context, func(), error) {
-	c, err := client.Dial(client.Options{HostPort: addr})
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	c, err := DialWhenReady(ctx, client.Options{HostPort: addr})
 	if err != nil {
+		cancel()
 		return nil, ctx, nil, fmt.Errorf("connect to temporal at %s: %w", addr, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	return c, ctx, func() { cancel(); c.Close() }, nil
+}
+
+// DialWhenReady connects to a Temporal frontend that may still be starting:
+// while it answers "unavailable" (not listening yet, or "Frontend is not
+// healthy yet" in its first seconds), it tries again until ctx ends.
+func DialWhenReady(ctx context.Context, opts client.Options) (client.Client, error) {
+	for {
+		c, err := client.DialContext(ctx, opts)
+		var unavailable *serviceerror.Unavailable
+		if err == nil || !errors.As(err, &unavailable) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

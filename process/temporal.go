@@ -76,7 +76,7 @@ func SetupNamespace(ctx context.Context, cfg Config) (string, error) {
 	if err := devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
 		return "", err
 	}
-	tc, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
+	tc, err := devserver.DialWhenReady(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
 	if err != nil {
 		return "", fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
