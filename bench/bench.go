@@ -36,12 +36,19 @@ import (
 type Options struct {
 	Concurrency int           // clients working in parallel (closed loop)
 	Duration    time.Duration // per throughput phase
-	Phases      []string      // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
-	Rate        int           // submits per second of the latency phase
-	Waiting     int           // cases left waiting for a case worker in the waiting phase
-	DataDir     string        // dev's data directory; the SQLite file lives there
-	InMemory    bool          // keep Temporal in memory instead of the SQLite file
-	PostgresURL string        // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
+	// Warmup is how long bare baseline workflows run before the first
+	// closed-loop phase, not counted (0: none). Without it the first phase
+	// runs on a fresh engine: a small database, and none of the timer tasks
+	// that each phase leaves to fire in the next (an activity's
+	// start-to-close timeout, 30 s later); it runs faster than its mirror
+	// at the end of the run by more than the steady drift.
+	Warmup      time.Duration
+	Phases      []string // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
+	Rate        int      // submits per second of the latency phase
+	Waiting     int      // cases left waiting for a case worker in the waiting phase
+	DataDir     string   // dev's data directory; the SQLite file lives there
+	InMemory    bool     // keep Temporal in memory instead of the SQLite file
+	PostgresURL string   // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
 	RedisURL    string
 	// RedisPrefix is the key prefix of dev's projections; empty picks a
 	// fresh one for the run, whose keys are dropped at the end, so that a
@@ -106,6 +113,9 @@ type Report struct {
 	// gewerbe phase runs.
 	GewerbeShape *BaselineShape `json:"gewerbeShape,omitempty"`
 	Results      []Result       `json:"results"`
+	// Warmup is what the warm-up measured (Options.Warmup); it counts in
+	// no ratio.
+	Warmup *Result `json:"warmup,omitempty"`
 	// Ratio is the auto phase's throughput divided by the baseline's. A
 	// phase run more than once counts with the mean of its runs: the
 	// engine slows as its database grows during a run, so the phases of a
@@ -219,6 +229,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		report.GewerbeShape = &shape
 	}
 	r.runs = map[string]int{}
+	if opts.Warmup > 0 && slices.ContainsFunc(opts.Phases, closedLoopPhase) {
+		res := r.closedLoopFor(ctx, WarmupPhase, opts.Warmup, 0, func(ctx context.Context) (caseRun, error) {
+			return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape, nil))
+		})
+		res.Note = "not counted"
+		report.Warmup = &res
+		r.drain(ctx)
+	}
 	for _, phase := range opts.Phases {
 		r.runs[phase]++
 		var res Result
@@ -425,6 +443,26 @@ func (r *runner) awaitReview(ctx context.Context, id string) error {
 // last one ended, for Duration; afterwards it follows the first
 // Options.Timeline cases through their histories.
 func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.Context) (caseRun, error)) Result {
+	return r.closedLoopFor(ctx, phase, r.opts.Duration, r.opts.Timeline, one)
+}
+
+// WarmupPhase names the warm-up (Options.Warmup) in the report.
+const WarmupPhase = "warm-up"
+
+// closedLoopPhase says whether a phase runs its clients in a closed loop,
+// one case after the other, and so measures throughput.
+func closedLoopPhase(phase string) bool {
+	switch phase {
+	case "baseline", "baseline-weight", "auto", "gewerbe-baseline", "gewerbe", "review":
+		return true
+	}
+	return false
+}
+
+// closedLoopFor runs one closed-loop phase for duration and follows up to
+// timeline of its cases through their histories.
+func (r *runner) closedLoopFor(ctx context.Context, phase string, duration time.Duration, timeline int,
+	one func(context.Context) (caseRun, error)) Result {
 	var (
 		mu                 sync.Mutex
 		submits, endToEnds Latencies
@@ -436,7 +474,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 	var roles cpuByRole
 	roles.start()
 	used, start := usageNow(), time.Now()
-	deadline := start.Add(r.opts.Duration)
+	deadline := start.Add(duration)
 	for range r.opts.Concurrency {
 		wg.Add(1)
 		go asClient(ctx, func(ctx context.Context) {
@@ -451,7 +489,7 @@ func (r *runner) closedLoop(ctx context.Context, phase string, one func(context.
 				completed.Add(1)
 				mu.Lock()
 				submits, endToEnds = append(submits, run.submit), append(endToEnds, time.Since(began))
-				if len(sampled) < r.opts.Timeline {
+				if len(sampled) < timeline {
 					sampled = append(sampled, sampledCase{workflowID: run.workflowID, began: began})
 				}
 				mu.Unlock()

@@ -21,7 +21,7 @@ import (
 func TestBenchRunsEveryPhase(t *testing.T) {
 	before := benchKeys(t)
 	report, err := bench.Run(context.Background(), bench.Options{
-		Concurrency: 4, Duration: 2 * time.Second, Rate: 20, Waiting: 20, InMemory: true,
+		Concurrency: 4, Duration: 2 * time.Second, Warmup: time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "baseline-weight", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
 		DataDir: t.TempDir(), RedisURL: redistest.URL(), Timeline: 3,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -33,6 +33,15 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	// last included.
 	if after := benchKeys(t); after > before {
 		t.Errorf("%d keys of bench runs in Redis after the run, %d before", after, before)
+	}
+	// The warm-up ran bare baseline workflows and counts in no phase.
+	if w := report.Warmup; w == nil || w.Phase != bench.WarmupPhase || w.Completed == 0 {
+		t.Errorf("warm-up = %+v", w)
+	}
+	for _, res := range report.Results {
+		if res.Phase == bench.WarmupPhase {
+			t.Errorf("the warm-up is among the measured phases")
+		}
 	}
 	if report.Shape.Activities != 1 || report.Shape.LocalActivities < 1 || report.Shape.BaselineEvents == 0 {
 		t.Errorf("shape = %+v", report.Shape)

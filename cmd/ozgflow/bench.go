@@ -26,6 +26,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		"phases to run, in order: baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
+	fs.DurationVar(&opts.Warmup, "warmup", time.Minute, "run bare baseline workflows this long before the first throughput phase, not counted (0: none)")
 	fs.IntVar(&opts.Rate, "rate", 100, "submits per second in the latency phase")
 	fs.IntVar(&opts.Waiting, "waiting", 10000, "cases left waiting for a case worker in the waiting phase")
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
@@ -101,7 +102,11 @@ func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "phase\tcompleted\terrors\tper second\tsubmit p50\tp95\tp99\tend to end p50\tp99\tCPU cores\twritten per case\tpeak RSS\theap\tnote")
-	for _, res := range r.Results {
+	rows := r.Results
+	if r.Warmup != nil {
+		rows = append([]bench.Result{*r.Warmup}, rows...)
+	}
+	for _, res := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%v\t%v\t%v\t%v\t%v\t%.2f\t%s\t%d MiB\t%d MiB\t%s\n", res.Phase, res.Completed, res.Errors,
 			res.PerSecond, ms(res.SubmitP50), ms(res.SubmitP95), ms(res.SubmitP99), ms(res.EndToEndP50), ms(res.EndToEndP99),
 			res.CPUCores, perCase(res.Written, res.Completed), res.PeakRSS>>20, res.HeapInUse>>20, res.Note)
@@ -122,7 +127,7 @@ func printReport(w io.Writer, r *bench.Report) {
 		}
 	}
 	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
-	for _, res := range r.Results {
+	for _, res := range rows {
 		if len(res.CPUByRole) == 0 {
 			continue
 		}
