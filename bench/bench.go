@@ -37,11 +37,10 @@ type Options struct {
 	Concurrency int           // clients working in parallel (closed loop)
 	Duration    time.Duration // per throughput phase
 	// Warmup is how long bare baseline workflows run before the first
-	// closed-loop phase, not counted (0: none). Without it the first phase
-	// runs on a fresh engine: a small database, and none of the timer tasks
-	// that each phase leaves to fire in the next (an activity's
-	// start-to-close timeout, 30 s later); it runs faster than its mirror
-	// at the end of the run by more than the steady drift.
+	// phase, not counted, when a closed-loop phase is among the phases (0:
+	// none), so that the first phase does not run on a fresh engine: a
+	// small database, and none of the timer tasks that each phase leaves to
+	// fire in the next (an activity's start-to-close timeout, 30 s later).
 	Warmup      time.Duration
 	Phases      []string // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
 	Rate        int      // submits per second of the latency phase
@@ -290,7 +289,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 func (r *runner) measureShape(ctx context.Context) (BaselineShape, error) {
 	id, _, err := r.submit(ctx, "lasttest-auto", nil)
 	if err != nil {
-		return BaselineShape{}, fmt.Errorf("warm-up case: %w", err)
+		return BaselineShape{}, fmt.Errorf("shape case: %w", err)
 	}
 	if err := r.awaitFinal(ctx, id); err != nil {
 		return BaselineShape{}, err

@@ -80,31 +80,43 @@ func SetRetention(ctx context.Context, addr, namespace string, retention time.Du
 	return nil
 }
 
-// dialFor connects to the Temporal frontend at addr for one operation of
-// at most a minute; done closes the client.
+// dialFor connects to the Temporal frontend at addr, waiting for it while
+// it starts, for one operation; the wait and the operation together take at
+// most a minute. done closes the client.
 func dialFor(ctx context.Context, addr string) (client.Client, context.Context, func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	c, err := DialWhenReady(ctx, client.Options{HostPort: addr})
 	if err != nil {
 		cancel()
-		return nil, ctx, nil, fmt.Errorf("connect to temporal at %s: %w", addr, err)
+		return nil, ctx, nil, err
 	}
 	return c, ctx, func() { cancel(); c.Close() }, nil
 }
 
 // DialWhenReady connects to a Temporal frontend that may still be starting:
 // while it answers "unavailable" (not listening yet, or "Frontend is not
-// healthy yet" in its first seconds), it tries again until ctx ends.
+// healthy yet" in its first seconds), it tries again until ctx ends, so ctx
+// needs a deadline. When it gives up, the error names the frontend's last
+// answer.
 func DialWhenReady(ctx context.Context, opts client.Options) (client.Client, error) {
+	var lastUnavailable error
 	for {
 		c, err := client.DialContext(ctx, opts)
 		var unavailable *serviceerror.Unavailable
-		if err == nil || !errors.As(err, &unavailable) {
-			return c, err
+		switch {
+		case err == nil:
+			return c, nil
+		case errors.As(err, &unavailable):
+			lastUnavailable = err
+		case lastUnavailable != nil && ctx.Err() != nil:
+			// The deadline ended the last try; what the frontend said
+			// before is the cause worth reporting.
+		default:
+			return nil, fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return nil, fmt.Errorf("connect to temporal at %s: still unavailable when giving up: %w", opts.HostPort, lastUnavailable)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

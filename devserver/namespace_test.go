@@ -2,12 +2,15 @@ package devserver
 
 import (
 	"context"
+	"errors"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -75,7 +78,14 @@ func TestEnsureNamespaceGivesUpWhenNothingAnswers(t *testing.T) {
 	lis.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := EnsureNamespace(ctx, addr, "ozgflow"); err == nil {
-		t.Fatal("EnsureNamespace without a frontend succeeded")
+	began := time.Now()
+	err = EnsureNamespace(ctx, addr, "ozgflow")
+	// It waited for the frontend until the deadline, and says so.
+	var unavailable *serviceerror.Unavailable
+	if err == nil || !errors.As(err, &unavailable) || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("EnsureNamespace without a frontend: %v", err)
+	}
+	if waited := time.Since(began); waited < 900*time.Millisecond {
+		t.Errorf("gave up after %v, before the deadline", waited)
 	}
 }

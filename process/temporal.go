@@ -76,9 +76,11 @@ func SetupNamespace(ctx context.Context, cfg Config) (string, error) {
 	if err := devserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
 		return "", err
 	}
-	tc, err := devserver.DialWhenReady(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
+	dialCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tc, err := devserver.DialWhenReady(dialCtx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
 	if err != nil {
-		return "", fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+		return "", err
 	}
 	defer tc.Close()
 	return namespaceInstallation(ctx, tc, cfg.TemporalNamespace)

@@ -26,7 +26,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		"phases to run, in order: baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
-	fs.DurationVar(&opts.Warmup, "warmup", time.Minute, "run bare baseline workflows this long before the first throughput phase, not counted (0: none)")
+	fs.DurationVar(&opts.Warmup, "warmup", time.Minute, "run bare baseline workflows this long before the first phase, not counted, when a throughput phase is among them (0: none)")
 	fs.IntVar(&opts.Rate, "rate", 100, "submits per second in the latency phase")
 	fs.IntVar(&opts.Waiting, "waiting", 10000, "cases left waiting for a case worker in the waiting phase")
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
@@ -67,6 +67,9 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(stdout, "ozgflow bench: phases %s, %d clients, %v each, data in %s\n", *phases, opts.Concurrency, opts.Duration, opts.DataDir)
+	if opts.Warmup > 0 {
+		fmt.Fprintf(stdout, "A warm-up of %v runs first, counted in no ratio.\n", opts.Warmup)
+	}
 	report, err := bench.Run(ctx, opts)
 	if report != nil {
 		printReport(stdout, report)

@@ -42,3 +42,23 @@ func TestBenchFailsOverTheMemoryBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchPrintsTheWarmupApart: the warm-up is a row of its own, marked as
+// not counted, before the measured phases.
+func TestBenchPrintsTheWarmupApart(t *testing.T) {
+	r := &bench.Report{
+		Warmup:  &bench.Result{Phase: bench.WarmupPhase, Completed: 500, PerSecond: 91.5, Note: "not counted"},
+		Results: []bench.Result{{Phase: "baseline", Completed: 600, PerSecond: 93.5}, {Phase: "auto", Completed: 400, PerSecond: 65.9}},
+		Ratio:   0.7,
+	}
+	var out bytes.Buffer
+	printReport(&out, r)
+	text := out.String()
+	warm, base := strings.Index(text, "\nwarm-up "), strings.Index(text, "\nbaseline ")
+	if warm < 0 || base < 0 || warm > base {
+		t.Fatalf("the warm-up is not the row before the measured phases:\n%s", text)
+	}
+	if line, _, _ := strings.Cut(text[warm+1:], "\n"); !strings.Contains(line, "91.5") || !strings.Contains(line, "not counted") {
+		t.Errorf("warm-up row = %q", line)
+	}
+}
