@@ -117,8 +117,9 @@ type Report struct {
 	Warmup *Result `json:"warmup,omitempty"`
 	// Ratio is the auto phase's throughput divided by the baseline's. A
 	// phase run more than once counts with the mean of its runs: the
-	// engine slows as its database grows during a run, so the phases of a
-	// comparison run in the order A B B A, which cancels a steady drift.
+	// engine may slow during a run (see dev's timer queue), so the phases
+	// of a comparison run in the order A B B A, which cancels a steady
+	// drift.
 	Ratio float64 `json:"ratio"`
 	// GewerbeRatio is the gewerbe phase's throughput divided by that of its
 	// baseline, the same way.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,12 +71,11 @@ func TestEnsureNamespaceWaitsForAStartingFrontend(t *testing.T) {
 }
 
 func TestEnsureNamespaceGivesUpWhenNothingAnswers(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := lis.Addr().String()
-	lis.Close()
+	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	began := time.Now()
