@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -87,6 +88,11 @@ type Result struct {
 	// (Temporal server), worker, gateway, sandbox, client (the benchmark),
 	// other (Go runtime, shared clients).
 	CPUByRole map[string]float64 `json:"cpuByRole,omitempty"`
+	// RedisCPUCores is the Redis server's CPU seconds per wall second
+	// (INFO cpu): a process of its own beside dev on the same cores, whose
+	// work for the projections, the portal outbox and the rate limits a
+	// case costs as well. 0 when it could not be read.
+	RedisCPUCores float64 `json:"redisCpuCores,omitempty"`
 	// Written is what the process wrote to storage during the phase: the
 	// engine's SQLite file and its log above all, then the records
 	// database and the sandboxes' journals (0 where the system does not
@@ -168,6 +174,9 @@ type runner struct {
 	dev  *process.Dev
 	http *http.Client
 	runs map[string]int // runs of each phase so far, the one running included
+	// redis is the Redis server of dev's projections, whose CPU each phase
+	// reads (Result.RedisCPUCores).
+	redis *redis.Client
 }
 
 // Run starts `dev`, runs the phases in order and returns what they measured.
@@ -205,6 +214,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * opts.Concurrency, MaxConnsPerHost: 0}
 	r := &runner{opts: opts, dev: d, http: &http.Client{Transport: transport, Timeout: time.Minute}}
+	if ro, err := redis.ParseURL(cfg.RedisURL); err == nil {
+		r.redis = redis.NewClient(ro)
+		defer r.redis.Close()
+	}
 
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)
@@ -473,7 +486,7 @@ func (r *runner) closedLoopFor(ctx context.Context, phase string, duration time.
 	resetPeakRSS()
 	var roles cpuByRole
 	roles.start()
-	used, start := usageNow(), time.Now()
+	used, start := r.usageNow(), time.Now()
 	deadline := start.Add(duration)
 	for range r.opts.Concurrency {
 		wg.Add(1)
@@ -529,7 +542,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 	resetPeakRSS()
 	var roles cpuByRole
 	roles.start()
-	used, start := usageNow(), time.Now()
+	used, start := r.usageNow(), time.Now()
 	tick := time.NewTicker(time.Second / time.Duration(r.opts.Rate))
 	defer tick.Stop()
 	for time.Since(start) < r.opts.Duration && ctx.Err() == nil {
@@ -561,7 +574,7 @@ func (r *runner) openLoop(ctx context.Context) Result {
 func (r *runner) waiting(ctx context.Context) (Result, error) {
 	before := settled()
 	resetPeakRSS()
-	used, start := usageNow(), time.Now()
+	used, start := r.usageNow(), time.Now()
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
 	for range r.opts.Concurrency {
@@ -618,10 +631,20 @@ func (r *runner) result(phase string, completed, errs int64, elapsed time.Durati
 		PerSecond: float64(completed) / elapsed.Seconds(),
 		SubmitP50: submits.Percentile(50), SubmitP95: submits.Percentile(95), SubmitP99: submits.Percentile(99),
 		EndToEndP50: e2e.Percentile(50), EndToEndP99: e2e.Percentile(99),
-		CPUCores: (cpuTime() - since.cpu).Seconds() / elapsed.Seconds(),
-		Written:  writtenBytes() - since.written,
-		PeakRSS:  peak, HeapInUse: int64(ms.HeapInuse), RSS: rss,
+		CPUCores:      (cpuTime() - since.cpu).Seconds() / elapsed.Seconds(),
+		RedisCPUCores: redisCores(since.redis, r.redisCPU(), elapsed),
+		Written:       writtenBytes() - since.written,
+		PeakRSS:       peak, HeapInUse: int64(ms.HeapInuse), RSS: rss,
 	}
+}
+
+// redisCores is the Redis server's CPU between two readings per second of
+// elapsed, 0 when either reading is missing.
+func redisCores(before, after, elapsed time.Duration) float64 {
+	if before == 0 || after < before || elapsed <= 0 {
+		return 0
+	}
+	return (after - before).Seconds() / elapsed.Seconds()
 }
 
 // drain waits until no case is running any more, so phases do not overlap.

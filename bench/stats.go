@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"sort"
 	"strconv"
@@ -24,14 +25,51 @@ func (l Latencies) Percentile(p float64) time.Duration {
 	return s[i]
 }
 
-// usage is what the process has used so far.
+// usage is what the process, and the Redis server beside it, have used so
+// far.
 type usage struct {
 	cpu     time.Duration // user and system CPU time
 	written int64         // bytes written to storage
+	redis   time.Duration // the Redis server's CPU time, 0 if unknown
 }
 
-// usageNow is what the process has used until now.
-func usageNow() usage { return usage{cpu: cpuTime(), written: writtenBytes()} }
+// usageNow is what the process and the Redis server have used until now.
+func (r *runner) usageNow() usage {
+	return usage{cpu: cpuTime(), written: writtenBytes(), redis: r.redisCPU()}
+}
+
+// redisCPU is the CPU time the Redis server of the projections has used so
+// far (INFO cpu), 0 when it cannot be read.
+func (r *runner) redisCPU() time.Duration {
+	if r.redis == nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	info, err := r.redis.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	return redisCPUOf(info)
+}
+
+// redisCPUOf reads the server's system and user CPU seconds from the text
+// of INFO cpu.
+func redisCPUOf(info string) time.Duration {
+	var total float64
+	for line := range strings.Lines(info) {
+		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (name != "used_cpu_sys" && name != "used_cpu_user") {
+			continue
+		}
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0
+		}
+		total += secs
+	}
+	return time.Duration(total * float64(time.Second))
+}
 
 // writtenBytes is how many bytes the process has caused to be written to
 // storage so far (write_bytes in /proc/self/io; 0 where that is missing).

@@ -97,6 +97,23 @@ func overBudget(r *bench.Report) error {
 	return nil
 }
 
+// printRedisCPU prints what the Redis server beside dev used in each phase,
+// in cores and in milliseconds per completed case, when it was read.
+func printRedisCPU(w io.Writer, rows []bench.Result) {
+	header := false
+	for _, res := range rows {
+		if res.RedisCPUCores == 0 || res.Completed == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nRedis server's CPU (a process of its own beside dev, on the same cores):")
+			header = true
+		}
+		perCase := res.RedisCPUCores * res.Elapsed.Seconds() / float64(res.Completed) * 1000
+		fmt.Fprintf(w, "  %-15s %.2f cores, %.2f ms per case\n", res.Phase, res.RedisCPUCores, perCase)
+	}
+}
+
 func printReport(w io.Writer, r *bench.Report) {
 	printShape(w, "An automatic case (auto)", r.Shape)
 	if r.GewerbeShape != nil {
@@ -145,6 +162,7 @@ func printReport(w io.Writer, r *bench.Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	printRedisCPU(w, rows)
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ozgflow/ozgflow/bench"
 )
@@ -60,5 +61,30 @@ func TestBenchPrintsTheWarmupApart(t *testing.T) {
 	}
 	if line, _, _ := strings.Cut(text[warm+1:], "\n"); !strings.Contains(line, "91.5") || !strings.Contains(line, "not counted") {
 		t.Errorf("warm-up row = %q", line)
+	}
+}
+
+// TestBenchPrintsRedisCPUPerCase: the Redis server's CPU is printed per
+// phase in cores and per completed case, and left out where it was not read.
+func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
+	r := &bench.Report{Results: []bench.Result{
+		{Phase: "baseline", Completed: 6000, Elapsed: time.Minute, PerSecond: 100, RedisCPUCores: 0.01},
+		{Phase: "auto", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, RedisCPUCores: 0.05},
+		{Phase: "review", Completed: 2000, Elapsed: time.Minute, PerSecond: 33.3},
+	}}
+	var out bytes.Buffer
+	printReport(&out, r)
+	text := out.String()
+	_, redis, ok := strings.Cut(text, "Redis server's CPU")
+	if !ok {
+		t.Fatalf("no Redis CPU in the report:\n%s", text)
+	}
+	for _, want := range []string{"baseline        0.01 cores, 0.10 ms per case", "auto            0.05 cores, 1.00 ms per case"} {
+		if !strings.Contains(redis, want) {
+			t.Errorf("Redis CPU lacks %q:\n%s", want, redis)
+		}
+	}
+	if strings.Contains(redis, "review") {
+		t.Errorf("a phase without a reading is printed:\n%s", redis)
 	}
 }
