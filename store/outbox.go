@@ -205,6 +205,35 @@ func (s *Store) PortalEventDelivered(ctx context.Context, id string, at time.Tim
 	return nil
 }
 
+// PortalEventsDelivered records that the portal took the events, in one
+// round trip however many there are. It returns the first failure; the
+// events whose mark failed come back after their lease.
+func (s *Store) PortalEventsDelivered(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if len(ids) == 1 {
+		return s.PortalEventDelivered(ctx, ids[0], at)
+	}
+	// EVAL, not EVALSHA: a pipeline cannot load a script the server lost.
+	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, id := range ids {
+			deliveredScript.Eval(ctx, p, []string{s.portalEventKey(id), s.portalDueKey(), s.portalFailedKey()},
+				id, at.UnixMilli(), deliveredRetained.Milliseconds())
+		}
+		return nil
+	})
+	for i, cmd := range cmds {
+		if cmd.Err() != nil {
+			return fmt.Errorf("mark portal event %s delivered: %w", ids[i], cmd.Err())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mark portal events delivered: %w", err)
+	}
+	return nil
+}
+
 // resendScript queues an event again with a fresh count of attempts.
 var resendScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

@@ -208,6 +208,51 @@ func TestRetryFailAndResend(t *testing.T) {
 // TestOutboxOnEmbeddedRedis runs the outbox on the in-memory Redis that
 // `dev` falls back to: its scripts must work there too, also inside the
 // transaction of SaveCase.
+// TestABatchIsMarkedDeliveredAtOnce: the events of a dispatch are marked
+// delivered in one call, a failed one's too; an event that is gone is not
+// made up again, and the others are marked all the same.
+func TestABatchIsMarkedDeliveredAtOnce(t *testing.T) {
+	ctx := context.Background()
+	prefix := "test:" + uuid.NewString() + ":"
+	s := redistest.Store(t, prefix)
+	if err := s.SaveCase(ctx, caseWithNotices("c1", 1, 4)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	events, _, err := s.ClaimPortalEvents(ctx, now, time.Minute, 10, "one")
+	if err != nil || len(events) != 4 {
+		t.Fatalf("claimed %d, %v", len(events), err)
+	}
+	if err := s.PortalEventUndeliverable(ctx, "c1-3", "one", now, "down"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Del(ctx, prefix+"portal:event:c1-2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PortalEventsDelivered(ctx, []string{"c1-1", "c1-2", "c1-3"}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c1-1", "c1-3"} {
+		e, err := s.PortalEvent(ctx, id)
+		if err != nil || e.State != store.PortalDelivered {
+			t.Errorf("event %s = %+v, %v; want delivered", id, e, err)
+		}
+	}
+	if n := s.Client().Exists(ctx, prefix+"portal:event:c1-2").Val(); n != 0 {
+		t.Errorf("a vanished event was made up again")
+	}
+	if got := pendingIDs(t, s); !slices.Equal(got, []string{"c1-4"}) {
+		t.Errorf("pending = %v, want the one not marked", got)
+	}
+	failed, err := s.PortalEvents(ctx, store.PortalFailed, 0, 10)
+	if err != nil || len(failed.Events) != 0 {
+		t.Errorf("undeliverable = %+v, %v; want none", failed.Events, err)
+	}
+	if err := s.PortalEventsDelivered(ctx, nil, now); err != nil {
+		t.Errorf("no events: %v", err)
+	}
+}
+
 func TestOutboxOnEmbeddedRedis(t *testing.T) {
 	ctx := context.Background()
 	mr := miniredis.RunT(t)

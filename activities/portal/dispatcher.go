@@ -20,7 +20,7 @@ type Outbox interface {
 	ClaimPortalEvents(ctx context.Context, now time.Time, lease time.Duration, limit int, claim string) ([]store.PortalEvent, time.Time, error)
 	RetryPortalEventAt(ctx context.Context, id, claim string, at time.Time, reason string) error
 	PortalEventUndeliverable(ctx context.Context, id, claim string, at time.Time, reason string) error
-	PortalEventDelivered(ctx context.Context, id string, at time.Time) error
+	PortalEventsDelivered(ctx context.Context, ids []string, at time.Time) error
 }
 
 // Ledger remembers which notices the portal took where a lost Redis does
@@ -241,7 +241,7 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 				"the ledger of portal deliveries does not answer: "+err.Error())
 		case done[e.ID]:
 			d.Logger.Debug("Portal event delivered before the projections were rebuilt; not sent again", "event", e.ID)
-			outcome = d.Outbox.PortalEventDelivered(rec, e.ID, now)
+			outcome = d.Outbox.PortalEventsDelivered(rec, []string{e.ID}, now)
 		default:
 			send = append(send, e)
 			continue
@@ -256,17 +256,14 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 	return send
 }
 
-// markDelivered records in the outbox that the portal took the events;
-// the ledger knows them first, so that losing the outbox in between sends
-// none of them again.
+// markDelivered records in the outbox that the portal took the events, in
+// one write; the ledger knows them first, so that losing the outbox in
+// between sends none of them again.
 func (d *Dispatcher) markDelivered(ctx context.Context, ids []string) {
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	now := d.Now()
-	for _, id := range ids {
-		if err := d.Outbox.PortalEventDelivered(rec, id, now); err != nil {
-			d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", id, "error", err)
-		}
+	if err := d.Outbox.PortalEventsDelivered(rec, ids, d.Now()); err != nil {
+		d.Logger.Error("Portal event outcomes not saved; they come back after the lease", "events", len(ids), "error", err)
 	}
 }
 
