@@ -255,14 +255,16 @@ func TestLimitByRoom(t *testing.T) {
 	assertTooMany(t, get(), false, "Zu viele Anfragen")
 }
 
-// TestRoutesOutsideTheRoomsAreNotLimited: what `dev` mounts beside the
+// TestRoutesOutsideTheRoomsAreNotLimited: what `dev` serves ahead of the
 // gateway (the sandboxes) checks its own credentials; they neither count
 // nor are refused.
 func TestRoutesOutsideTheRoomsAreNotLimited(t *testing.T) {
 	s, _ := doorServer(t, Config{Limits: web.Limits{TokenFailures: web.Rate{N: 1, Per: time.Minute}}}, nil)
-	s.Router().HandleFunc("/sandbox/paymentprovider/payments", func(w http.ResponseWriter, r *http.Request) {
+	sandboxes := mux.NewRouter()
+	sandboxes.HandleFunc("/sandbox/paymentprovider/payments", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 	}).Methods(http.MethodPost)
+	s.Ahead(sandboxes)
 	for i := range 5 {
 		rec := s.serve(doorRequest{method: http.MethodPost, target: "/sandbox/paymentprovider/payments", bearer: "sandbox-key"})
 		if rec.Code != http.StatusCreated {
@@ -271,6 +273,36 @@ func TestRoutesOutsideTheRoomsAreNotLimited(t *testing.T) {
 	}
 	if rec := s.serve(doorRequest{method: http.MethodGet, target: "/api/v1/queues", bearer: "dev-sb-leipzig"}); rec.Code != http.StatusOK {
 		t.Errorf("the gateway after the sandbox calls: %d", rec.Code)
+	}
+}
+
+// TestRoutesAheadPassTheDoorway: routes served ahead of the gateway's get
+// its headers, a known path with another method 405, and a path they do
+// not know goes on to the gateway, which answers it as ever.
+func TestRoutesAheadPassTheDoorway(t *testing.T) {
+	s, _ := doorServer(t, Config{}, nil)
+	sandboxes := mux.NewRouter()
+	sandboxes.HandleFunc("/sandbox/portal/events", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+	}).Methods(http.MethodPost)
+	sandboxes.HandleFunc("/sandbox/portal/panic", func(http.ResponseWriter, *http.Request) { panic("sandbox") })
+	s.Ahead(sandboxes)
+	rec := s.serve(doorRequest{method: http.MethodPost, target: "/sandbox/portal/events"})
+	if rec.Code != http.StatusAccepted || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("ahead: %d, headers %v", rec.Code, rec.Header())
+	}
+	if rec := s.serve(doorRequest{method: http.MethodGet, target: "/sandbox/portal/events"}); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("wrong method ahead: %d, want 405", rec.Code)
+	}
+	if rec := s.serve(doorRequest{method: http.MethodGet, target: "/sandbox/portal/panic"}); rec.Code != http.StatusInternalServerError {
+		t.Errorf("a panic ahead: %d, want 500 from the gateway's recovery", rec.Code)
+	}
+	rec = s.serve(doorRequest{method: http.MethodGet, target: "/sandbox/unknown", header: map[string]string{"Accept-Language": "de"}})
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "<html") {
+		t.Errorf("unknown path: %d %q, want the gateway's page", rec.Code, rec.Body.String())
+	}
+	if rec := s.serve(doorRequest{method: http.MethodGet, target: "/healthz"}); rec.Code != http.StatusOK {
+		t.Errorf("the gateway behind: %d", rec.Code)
 	}
 }
 

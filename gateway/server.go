@@ -112,6 +112,7 @@ type Server struct {
 	audit    web.Auditor
 	logger   *slog.Logger
 	router   *mux.Router
+	ahead    *mux.Router // routes tried before the gateway's own (Ahead)
 	handler  http.Handler
 	http     *http.Server
 	listener net.Listener
@@ -163,7 +164,7 @@ func New(cfg Config, tc client.Client, st *store.Store, defs casework.Definition
 		web.Identifier{Auth: auth, Tokens: s.tokens, Sessions: sessions}.Middleware, s.limiter.Middleware)
 	webUIs := web.Shared{Path: api.CodecEndpoint + "/", Origins: cfg.CodecOrigins,
 		Methods: []string{http.MethodPost}, Headers: api.CodecHeaders}
-	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger, webUIs)(s.router)))
+	s.handler = s.admit(web.SecureHeaders(cfg.HTTPS)(web.CrossOrigin(logger, webUIs)(http.HandlerFunc(s.route))))
 	s.registerHealthRoutes()
 	s.receipts = &casework.Receipts{Cases: cases, Keys: cfg.Keys, PublicURL: cfg.PublicURL}
 	api.New(cases, s.receipts, s.tokens, api.WebhookSecrets{Payment: cfg.PaymentWebhookSecret, Signature: cfg.SignatureWebhookSecret,
@@ -227,8 +228,37 @@ func (s *Server) answerRefusal(w http.ResponseWriter, r *http.Request, err error
 		Title: l.Text(false, page+".title"), Text: l.Text(false, page+".text"), Help: l.Text(false, page+".help")})
 }
 
-// Router exposes the root router so that `dev` can mount the sandboxes.
+// Router exposes the root router.
 func (s *Server) Router() *mux.Router { return s.router }
+
+// Ahead serves the requests that router knows before the gateway's own
+// routes, which a request would otherwise pass one by one: in dev the
+// sandboxes, which share the listener. Their requests go through the same
+// admission, headers and cross-origin protection, are logged and counted
+// like the gateway's, but enter none of its rooms: the gateway neither
+// identifies their callers nor limits them, as it would not if they ran
+// apart. A path router does not know goes on to the gateway. Call it before
+// Serve.
+func (s *Server) Ahead(router *mux.Router) {
+	router.Use(s.recoverPanics, s.logRequests)
+	if router.MethodNotAllowedHandler == nil {
+		router.MethodNotAllowedHandler = web.MethodNotAllowed
+	}
+	s.ahead = router
+}
+
+// route hands a request to the routes Ahead named if they know it, to the
+// gateway's router otherwise.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if s.ahead != nil {
+		var m mux.RouteMatch
+		if s.ahead.Match(r, &m) {
+			s.ahead.ServeHTTP(w, r)
+			return
+		}
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // Handler returns the HTTP handler of the server: the router behind the
 // headers every answer carries and the cross-origin protection.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/go-jose/go-jose/v4"
+	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
 
 	"github.com/ozgflow/ozgflow"
@@ -449,8 +450,10 @@ func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) (*g
 		return nil, err
 	}
 	d.Catalog = cat
-	d.Sandboxes.register(gw.Router())
-	gw.Router().Use(labelSandboxRequests)
+	sandboxes := mux.NewRouter()
+	sandboxes.Use(labelSandboxRequests)
+	d.Sandboxes.register(sandboxes)
+	gw.Ahead(sandboxes)
 	gw.KeepWhileDraining(isSandboxRequest)
 	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
 	return gw, nil
