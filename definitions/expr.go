@@ -34,10 +34,13 @@ func CompileCondition(src string) (*vm.Program, error) {
 	return p, nil
 }
 
+// conditions are the conditions compiled so far.
+var conditions = memo[*vm.Program]{limit: 4096}
+
 // EvalCondition evaluates a condition. It is deterministic: the same source and
 // environment always give the same answer, so workflows may call it.
 func EvalCondition(src string, env ConditionEnv) (bool, error) {
-	p, err := CompileCondition(src)
+	p, err := conditions.get(src, func() (*vm.Program, error) { return CompileCondition(src) })
 	if err != nil {
 		return false, err
 	}

@@ -47,8 +47,13 @@ func (t NoticeTemplate) RenderEasy(data NoticeData) (string, error) {
 	return renderText("easy", t.Easy, data)
 }
 
+// noticeTemplates are the notice texts parsed so far.
+var noticeTemplates = memo[*template.Template]{limit: 4096}
+
 func renderText(name, src string, data NoticeData) (string, error) {
-	tmpl, err := template.New(name).Option("missingkey=error").Parse(src)
+	tmpl, err := noticeTemplates.get(name+"\x00"+src, func() (*template.Template, error) {
+		return template.New(name).Option("missingkey=error").Parse(src)
+	})
 	if err != nil {
 		return "", fmt.Errorf("notice %s: %w", name, err)
 	}
