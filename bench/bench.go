@@ -88,10 +88,12 @@ type Result struct {
 	// (Temporal server), worker, gateway, sandbox, client (the benchmark),
 	// other (Go runtime, shared clients).
 	CPUByRole map[string]float64 `json:"cpuByRole,omitempty"`
-	// RedisCPUCores is the Redis server's CPU seconds per wall second
-	// (INFO cpu): a process of its own beside dev on the same cores, whose
-	// work for the projections, the portal outbox and the rate limits a
-	// case costs as well. 0 when it could not be read.
+	// RedisCPUCores is the CPU seconds per wall second of the Redis server
+	// at REDIS_URL (INFO cpu): a process of its own, on this machine beside
+	// dev on the same cores, whose work for the projections, the portal
+	// outbox and the rate limits a case costs as well. It counts all of the
+	// server's clients, so a Redis shared with others counts their work too.
+	// 0 when it could not be read.
 	RedisCPUCores float64 `json:"redisCpuCores,omitempty"`
 	// Written is what the process wrote to storage during the phase: the
 	// engine's SQLite file and its log above all, then the records

@@ -35,7 +35,7 @@ func CompileCondition(src string) (*vm.Program, error) {
 }
 
 // conditions are the conditions compiled so far.
-var conditions = memo[*vm.Program]{limit: 4096}
+var conditions = memo[string, *vm.Program]{limit: 4096}
 
 // EvalCondition evaluates a condition. It is deterministic: the same source and
 // environment always give the same answer, so workflows may call it.

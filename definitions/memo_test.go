@@ -6,7 +6,7 @@ import (
 )
 
 func TestMemoBuildsOnceAndStaysBounded(t *testing.T) {
-	m := memo[int]{limit: 2}
+	m := memo[string, int]{limit: 2}
 	builds := 0
 	build := func(v int) func() (int, error) {
 		return func() (int, error) { builds++; return v, nil }
@@ -34,9 +34,10 @@ func TestMemoBuildsOnceAndStaysBounded(t *testing.T) {
 	}
 }
 
-// TestNoticeTemplatesParsedOnceRenderEachCase: a template parsed for one
-// case renders the next case's data, and its failures stay per case.
-func TestNoticeTemplatesParsedOnceRenderEachCase(t *testing.T) {
+// TestAKeptTemplateRendersEachCasesData: a template kept from one case
+// renders the next case's data, not the first's, and a failure is the
+// failure of each case that meets it.
+func TestAKeptTemplateRendersEachCasesData(t *testing.T) {
 	tmpl := NoticeTemplate{Title: "Antrag {{.CaseNumber}}", Text: "Ihr Antrag {{.CaseNumber}} ist eingegangen."}
 	for _, n := range []string{"GEW-2026-000001", "GEW-2026-000002"} {
 		title, text, err := tmpl.Render(NoticeData{CaseNumber: n})

@@ -48,7 +48,7 @@ func (t NoticeTemplate) RenderEasy(data NoticeData) (string, error) {
 }
 
 // noticeTemplates are the notice texts parsed so far.
-var noticeTemplates = memo[*template.Template]{limit: 4096}
+var noticeTemplates = memo[string, *template.Template]{limit: 4096}
 
 func renderText(name, src string, data NoticeData) (string, error) {
 	tmpl, err := noticeTemplates.get(name+"\x00"+src, func() (*template.Template, error) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -100,7 +99,7 @@ func escapePointer(s string) string {
 // ValidateData validates data against the definition's schema, compiled
 // once per schema in a process (compiledSchemas).
 func (d *Definition) ValidateData(data []byte) ([]ozgflow.FieldError, error) {
-	s, err := compiledSchemas.get(d)
+	s, err := compiledSchemas.get(schemaKey{d.ID, sha256.Sum256(d.Schema)}, d.CompileSchema)
 	if err != nil {
 		return nil, fmt.Errorf("validate data: %w", err)
 	}
@@ -109,44 +108,13 @@ func (d *Definition) ValidateData(data []byte) ([]ozgflow.FieldError, error) {
 
 // compiledSchemas keeps the schemas the case workflows validated with: each
 // case checks its data against its snapshot's schema once more, and
-// compiling took longer than validating. A compiled schema is read only, so
-// cases share it.
-var compiledSchemas = schemaCache{byKey: map[schemaKey]*jsonschema.Schema{}}
-
-// maxCompiledSchemas bounds the cache: far more than a catalog's variants
-// and versions, after which it starts afresh.
-const maxCompiledSchemas = 512
+// compiling took longer than validating. The bound is far more than a
+// catalog's variants and versions.
+var compiledSchemas = memo[schemaKey, *jsonschema.Schema]{limit: 512}
 
 type schemaKey struct {
 	id   string
 	hash [sha256.Size]byte
-}
-
-type schemaCache struct {
-	mu    sync.Mutex
-	byKey map[schemaKey]*jsonschema.Schema
-}
-
-// get returns d's compiled schema; one that does not compile is not kept.
-func (c *schemaCache) get(d *Definition) (*jsonschema.Schema, error) {
-	key := schemaKey{d.ID, sha256.Sum256(d.Schema)}
-	c.mu.Lock()
-	s, ok := c.byKey[key]
-	c.mu.Unlock()
-	if ok {
-		return s, nil
-	}
-	s, err := d.CompileSchema()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.byKey) >= maxCompiledSchemas {
-		clear(c.byKey)
-	}
-	c.byKey[key] = s
-	return s, nil
 }
 
 // SchemaURI names the definition's data schema for senders that say which

@@ -264,7 +264,7 @@ func TestRoutesOutsideTheRoomsAreNotLimited(t *testing.T) {
 	sandboxes.HandleFunc("/sandbox/paymentprovider/payments", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 	}).Methods(http.MethodPost)
-	s.Ahead(sandboxes)
+	s.Ahead("/sandbox/", sandboxes)
 	for i := range 5 {
 		rec := s.serve(doorRequest{method: http.MethodPost, target: "/sandbox/paymentprovider/payments", bearer: "sandbox-key"})
 		if rec.Code != http.StatusCreated {
@@ -286,7 +286,7 @@ func TestRoutesAheadPassTheDoorway(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}).Methods(http.MethodPost)
 	sandboxes.HandleFunc("/sandbox/portal/panic", func(http.ResponseWriter, *http.Request) { panic("sandbox") })
-	s.Ahead(sandboxes)
+	s.Ahead("/sandbox/", sandboxes)
 	rec := s.serve(doorRequest{method: http.MethodPost, target: "/sandbox/portal/events"})
 	if rec.Code != http.StatusAccepted || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("ahead: %d, headers %v", rec.Code, rec.Header())
@@ -303,6 +303,28 @@ func TestRoutesAheadPassTheDoorway(t *testing.T) {
 	}
 	if rec := s.serve(doorRequest{method: http.MethodGet, target: "/healthz"}); rec.Code != http.StatusOK {
 		t.Errorf("the gateway behind: %d", rec.Code)
+	}
+}
+
+// TestNothingAheadShadowsTheGateway: a prefix served ahead may hold none of
+// the gateway's routes, and a router that answers every path may not be
+// served ahead, or the gateway would never see its requests.
+func TestNothingAheadShadowsTheGateway(t *testing.T) {
+	s, _ := doorServer(t, Config{}, nil)
+	catchAll := mux.NewRouter()
+	catchAll.NotFoundHandler = http.NotFoundHandler()
+	for name, ahead := range map[string]func(){
+		"a gateway route under the prefix": func() { s.Ahead("/api/v1/", mux.NewRouter()) },
+		"a router answering every path":    func() { s.Ahead("/sandbox/", catchAll) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("served ahead")
+				}
+			}()
+			ahead()
+		})
 	}
 }
 

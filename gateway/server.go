@@ -112,11 +112,14 @@ type Server struct {
 	audit    web.Auditor
 	logger   *slog.Logger
 	router   *mux.Router
-	ahead    *mux.Router // routes tried before the gateway's own (Ahead)
-	handler  http.Handler
-	http     *http.Server
-	listener net.Listener
-	drain    drainState
+	// ahead's routes are tried before the gateway's own for paths under
+	// aheadPrefix (Ahead).
+	ahead       *mux.Router
+	aheadPrefix string
+	handler     http.Handler
+	http        *http.Server
+	listener    net.Listener
+	drain       drainState
 }
 
 // New builds a server and registers its routes. defs gives the published
@@ -228,29 +231,36 @@ func (s *Server) answerRefusal(w http.ResponseWriter, r *http.Request, err error
 		Title: l.Text(false, page+".title"), Text: l.Text(false, page+".text"), Help: l.Text(false, page+".help")})
 }
 
-// Router exposes the root router.
-func (s *Server) Router() *mux.Router { return s.router }
-
-// Ahead serves the requests that router knows before the gateway's own
-// routes, which a request would otherwise pass one by one: in dev the
-// sandboxes, which share the listener. Their requests go through the same
-// admission, headers and cross-origin protection, are logged and counted
-// like the gateway's, but enter none of its rooms: the gateway neither
-// identifies their callers nor limits them, as it would not if they ran
-// apart. A path router does not know goes on to the gateway. Call it before
-// Serve.
-func (s *Server) Ahead(router *mux.Router) {
+// Ahead serves the requests under prefix that router knows before the
+// gateway's own routes, which a request would otherwise pass one by one:
+// in dev the sandboxes, which share the listener. Their requests go through
+// the same admission, headers and cross-origin protection, the gateway's
+// panic recovery and request log, but enter none of its rooms: the gateway
+// neither identifies their callers nor limits them, as it would not if they
+// ran apart. A path under prefix that router does not know goes on to the
+// gateway. No route of the gateway's may lie under prefix, and router may
+// not answer unknown paths itself. Call it before Serve.
+func (s *Server) Ahead(prefix string, router *mux.Router) {
+	if router.NotFoundHandler != nil {
+		panic("gateway: a router served ahead answers unknown paths itself")
+	}
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if tmpl, err := route.GetPathTemplate(); err == nil && strings.HasPrefix(tmpl, prefix) {
+			panic("gateway: the route " + tmpl + " lies under " + prefix + ", which is served ahead")
+		}
+		return nil
+	})
 	router.Use(s.recoverPanics, s.logRequests)
 	if router.MethodNotAllowedHandler == nil {
 		router.MethodNotAllowedHandler = web.MethodNotAllowed
 	}
-	s.ahead = router
+	s.aheadPrefix, s.ahead = prefix, router
 }
 
-// route hands a request to the routes Ahead named if they know it, to the
-// gateway's router otherwise.
+// route hands a request under the prefix Ahead named to its router if that
+// knows it, every other to the gateway's router.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if s.ahead != nil {
+	if s.ahead != nil && strings.HasPrefix(r.URL.Path, s.aheadPrefix) {
 		var m mux.RouteMatch
 		if s.ahead.Match(r, &m) {
 			s.ahead.ServeHTTP(w, r)

@@ -453,7 +453,7 @@ func (d *Dev) serveGateway(ctx context.Context, cfg Config, ln net.Listener) (*g
 	sandboxes := mux.NewRouter()
 	sandboxes.Use(labelSandboxRequests)
 	d.Sandboxes.register(sandboxes)
-	gw.Ahead(sandboxes)
+	gw.Ahead(sandboxPrefix, sandboxes)
 	gw.KeepWhileDraining(isSandboxRequest)
 	labelled(ctx, ProfileGateway, func() { gw.Serve(ln) })
 	return gw, nil

@@ -109,18 +109,17 @@ func labelled(ctx context.Context, part string, fn func()) {
 	pprof.Do(ctx, pprof.Labels(profileLabel, part), func(context.Context) { fn() })
 }
 
-// labelSandboxRequests labels the requests to the sandboxes, which share
-// the gateway's listener in dev.
+// sandboxPrefix is where the sandboxes answer on dev's listener.
+const sandboxPrefix = "/sandbox/"
+
 // isSandboxRequest reports whether a request of dev's listener goes to
 // the sandboxes.
-func isSandboxRequest(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/sandbox/") }
+func isSandboxRequest(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, sandboxPrefix) }
 
+// labelSandboxRequests labels the requests to the sandboxes, which share
+// the gateway's listener in dev, as theirs in the profiles.
 func labelSandboxRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isSandboxRequest(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
 		pprof.Do(r.Context(), pprof.Labels(profileLabel, ProfileSandbox), func(ctx context.Context) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

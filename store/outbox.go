@@ -206,8 +206,8 @@ func (s *Store) PortalEventDelivered(ctx context.Context, id string, at time.Tim
 }
 
 // PortalEventsDelivered records that the portal took the events, in one
-// round trip however many there are. It returns the first failure; the
-// events whose mark failed come back after their lease.
+// round trip however many there are. It returns the failure of each event
+// whose mark failed; those come back after their lease.
 func (s *Store) PortalEventsDelivered(ctx context.Context, ids []string, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
@@ -223,15 +223,16 @@ func (s *Store) PortalEventsDelivered(ctx context.Context, ids []string, at time
 		}
 		return nil
 	})
-	for i, cmd := range cmds {
-		if cmd.Err() != nil {
-			return fmt.Errorf("mark portal event %s delivered: %w", ids[i], cmd.Err())
-		}
-	}
-	if err != nil {
+	if len(cmds) < len(ids) {
 		return fmt.Errorf("mark portal events delivered: %w", err)
 	}
-	return nil
+	var failed []error
+	for i, cmd := range cmds {
+		if cmd.Err() != nil {
+			failed = append(failed, fmt.Errorf("mark portal event %s delivered: %w", ids[i], cmd.Err()))
+		}
+	}
+	return errors.Join(failed...)
 }
 
 // resendScript queues an event again with a fresh count of attempts.

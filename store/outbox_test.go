@@ -205,16 +205,13 @@ func TestRetryFailAndResend(t *testing.T) {
 	}
 }
 
-// TestOutboxOnEmbeddedRedis runs the outbox on the in-memory Redis that
-// `dev` falls back to: its scripts must work there too, also inside the
-// transaction of SaveCase.
 // TestABatchIsMarkedDeliveredAtOnce: the events of a dispatch are marked
 // delivered in one call, a failed one's too; an event that is gone is not
 // made up again, and the others are marked all the same.
 func TestABatchIsMarkedDeliveredAtOnce(t *testing.T) {
 	ctx := context.Background()
-	prefix := "test:" + uuid.NewString() + ":"
-	s := redistest.Store(t, prefix)
+	s := redistest.Store(t, "test:").WithPrefix("test:" + uuid.NewString() + ":")
+	t.Cleanup(func() { _ = s.DropAll(context.Background()) })
 	if err := s.SaveCase(ctx, caseWithNotices("c1", 1, 4)); err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +223,8 @@ func TestABatchIsMarkedDeliveredAtOnce(t *testing.T) {
 	if err := s.PortalEventUndeliverable(ctx, "c1-3", "one", now, "down"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Client().Del(ctx, prefix+"portal:event:c1-2").Err(); err != nil {
-		t.Fatal(err)
+	if n, err := s.Client().Del(ctx, s.Prefix()+"portal:event:c1-2").Result(); err != nil || n != 1 {
+		t.Fatalf("the event to vanish was not there: %d, %v", n, err)
 	}
 	if err := s.PortalEventsDelivered(ctx, []string{"c1-1", "c1-2", "c1-3"}, now); err != nil {
 		t.Fatal(err)
@@ -238,8 +235,8 @@ func TestABatchIsMarkedDeliveredAtOnce(t *testing.T) {
 			t.Errorf("event %s = %+v, %v; want delivered", id, e, err)
 		}
 	}
-	if n := s.Client().Exists(ctx, prefix+"portal:event:c1-2").Val(); n != 0 {
-		t.Errorf("a vanished event was made up again")
+	if e, err := s.PortalEvent(ctx, "c1-2"); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
+		t.Errorf("a vanished event was made up again: %+v, %v", e, err)
 	}
 	if got := pendingIDs(t, s); !slices.Equal(got, []string{"c1-4"}) {
 		t.Errorf("pending = %v, want the one not marked", got)
@@ -253,6 +250,9 @@ func TestABatchIsMarkedDeliveredAtOnce(t *testing.T) {
 	}
 }
 
+// TestOutboxOnEmbeddedRedis runs the outbox on the in-memory Redis that
+// `dev` falls back to: its scripts must work there too, also inside the
+// transaction of SaveCase.
 func TestOutboxOnEmbeddedRedis(t *testing.T) {
 	ctx := context.Background()
 	mr := miniredis.RunT(t)
@@ -272,6 +272,9 @@ func TestOutboxOnEmbeddedRedis(t *testing.T) {
 	}
 	if err := s.PortalEventDelivered(ctx, "c1-1", now); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.PortalEventsDelivered(ctx, []string{"c1-1", "c1-gone"}, now); err != nil {
+		t.Fatalf("a batch on the embedded Redis: %v", err)
 	}
 	if err := s.PortalEventUndeliverable(ctx, "c1-2", "one", now, "down"); err != nil {
 		t.Fatal(err)

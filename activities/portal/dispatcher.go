@@ -230,26 +230,25 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 	done, err := d.Ledger.Delivered(rec, refiled)
 	now := d.Now()
 	send := events[:0:0]
+	var known []string
 	for _, e := range events {
-		var outcome error
 		switch {
 		case !e.Refiled:
 			send = append(send, e)
-			continue
 		case err != nil:
-			outcome = d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now.Add(d.Backoff.Delay(e.Attempts, d.Rand())),
+			outcome := d.Outbox.RetryPortalEventAt(rec, e.ID, e.Claim, now.Add(d.Backoff.Delay(e.Attempts, d.Rand())),
 				"the ledger of portal deliveries does not answer: "+err.Error())
+			if outcome != nil {
+				d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", outcome)
+			}
 		case done[e.ID]:
 			d.Logger.Debug("Portal event delivered before the projections were rebuilt; not sent again", "event", e.ID)
-			outcome = d.Outbox.PortalEventsDelivered(rec, []string{e.ID}, now)
+			known = append(known, e.ID)
 		default:
 			send = append(send, e)
-			continue
-		}
-		if outcome != nil {
-			d.Logger.Error("Portal event outcome not saved; it comes back after the lease", "event", e.ID, "error", outcome)
 		}
 	}
+	d.markDelivered(ctx, known)
 	if err != nil {
 		d.Logger.Warn("Refiled portal events wait: the ledger of portal deliveries does not answer", "events", len(refiled), "error", err)
 	}
@@ -262,6 +261,9 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 func (d *Dispatcher) markDelivered(ctx context.Context, ids []string) {
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if len(ids) == 0 {
+		return
+	}
 	if err := d.Outbox.PortalEventsDelivered(rec, ids, d.Now()); err != nil {
 		d.Logger.Error("Portal event outcomes not saved; they come back after the lease", "events", len(ids), "error", err)
 	}

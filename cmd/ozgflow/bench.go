@@ -106,7 +106,7 @@ func printRedisCPU(w io.Writer, rows []bench.Result) {
 			continue
 		}
 		if !header {
-			fmt.Fprintln(w, "\nRedis server's CPU (a process of its own beside dev, on the same cores):")
+			fmt.Fprintln(w, "\nCPU of the Redis server at REDIS_URL (a process of its own, all its clients; on this machine beside dev):")
 			header = true
 		}
 		perCase := res.RedisCPUCores * res.Elapsed.Seconds() / float64(res.Completed) * 1000

@@ -75,7 +75,7 @@ func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
 	var out bytes.Buffer
 	printReport(&out, r)
 	text := out.String()
-	_, redis, ok := strings.Cut(text, "Redis server's CPU")
+	_, redis, ok := strings.Cut(text, "CPU of the Redis server")
 	if !ok {
 		t.Fatalf("no Redis CPU in the report:\n%s", text)
 	}
