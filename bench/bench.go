@@ -23,7 +23,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -176,9 +175,6 @@ type runner struct {
 	dev  *process.Dev
 	http *http.Client
 	runs map[string]int // runs of each phase so far, the one running included
-	// redis is the Redis server of dev's projections, whose CPU each phase
-	// reads (Result.RedisCPUCores).
-	redis *redis.Client
 }
 
 // Run starts `dev`, runs the phases in order and returns what they measured.
@@ -216,10 +212,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * opts.Concurrency, MaxConnsPerHost: 0}
 	r := &runner{opts: opts, dev: d, http: &http.Client{Transport: transport, Timeout: time.Minute}}
-	if ro, err := redis.ParseURL(cfg.RedisURL); err == nil {
-		r.redis = redis.NewClient(ro)
-		defer r.redis.Close()
-	}
 
 	w := worker.New(d.Client, baselineQueue, worker.Options{})
 	w.RegisterWorkflow(BaselineWorkflow)

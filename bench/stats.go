@@ -38,15 +38,13 @@ func (r *runner) usageNow() usage {
 	return usage{cpu: cpuTime(), written: writtenBytes(), redis: r.redisCPU()}
 }
 
-// redisCPU is the CPU time the Redis server of the projections has used so
-// far (INFO cpu), 0 when it cannot be read.
+// redisCPU is the CPU time the Redis server of dev's projections has used
+// so far (INFO cpu), 0 when it cannot be read (dev's embedded stand-in
+// does not say).
 func (r *runner) redisCPU() time.Duration {
-	if r.redis == nil {
-		return 0
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	info, err := r.redis.Info(ctx, "cpu").Result()
+	info, err := r.dev.Store.Client().Info(ctx, "cpu").Result()
 	if err != nil {
 		return 0
 	}

@@ -254,18 +254,17 @@ func (s *Server) Ahead(prefix string, router *mux.Router) {
 	if router.MethodNotAllowedHandler == nil {
 		router.MethodNotAllowedHandler = web.MethodNotAllowed
 	}
+	router.NotFoundHandler = s.router
 	s.aheadPrefix, s.ahead = prefix, router
 }
 
-// route hands a request under the prefix Ahead named to its router if that
-// knows it, every other to the gateway's router.
+// route hands a request under the prefix Ahead named to its router, which
+// passes what it does not know on to the gateway's, and every other to the
+// gateway's router.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if s.ahead != nil && strings.HasPrefix(r.URL.Path, s.aheadPrefix) {
-		var m mux.RouteMatch
-		if s.ahead.Match(r, &m) {
-			s.ahead.ServeHTTP(w, r)
-			return
-		}
+		s.ahead.ServeHTTP(w, r)
+		return
 	}
 	s.router.ServeHTTP(w, r)
 }

@@ -197,12 +197,19 @@ return 1`)
 
 // PortalEventDelivered records that the portal took an event.
 func (s *Store) PortalEventDelivered(ctx context.Context, id string, at time.Time) error {
-	err := deliveredScript.Run(ctx, s.rdb, []string{s.portalEventKey(id), s.portalDueKey(), s.portalFailedKey()},
-		id, at.UnixMilli(), deliveredRetained.Milliseconds()).Err()
+	keys, args := s.deliveredCall(id, at)
+	err := deliveredScript.Run(ctx, s.rdb, keys, args...).Err()
 	if err != nil {
 		return fmt.Errorf("mark portal event %s delivered: %w", id, err)
 	}
 	return nil
+}
+
+// deliveredCall is the keys and arguments of deliveredScript for the event
+// id, delivered at.
+func (s *Store) deliveredCall(id string, at time.Time) ([]string, []any) {
+	return []string{s.portalEventKey(id), s.portalDueKey(), s.portalFailedKey()},
+		[]any{id, at.UnixMilli(), deliveredRetained.Milliseconds()}
 }
 
 // PortalEventsDelivered records that the portal took the events, in one
@@ -218,8 +225,8 @@ func (s *Store) PortalEventsDelivered(ctx context.Context, ids []string, at time
 	// EVAL, not EVALSHA: a pipeline cannot load a script the server lost.
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range ids {
-			deliveredScript.Eval(ctx, p, []string{s.portalEventKey(id), s.portalDueKey(), s.portalFailedKey()},
-				id, at.UnixMilli(), deliveredRetained.Milliseconds())
+			keys, args := s.deliveredCall(id, at)
+			deliveredScript.Eval(ctx, p, keys, args...)
 		}
 		return nil
 	})

@@ -259,11 +259,11 @@ func (d *Dispatcher) skipDelivered(ctx context.Context, events []store.PortalEve
 // one write; the ledger knows them first, so that losing the outbox in
 // between sends none of them again.
 func (d *Dispatcher) markDelivered(ctx context.Context, ids []string) {
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	if len(ids) == 0 {
 		return
 	}
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := d.Outbox.PortalEventsDelivered(rec, ids, d.Now()); err != nil {
 		d.Logger.Error("Portal event outcomes not saved; they come back after the lease", "events", len(ids), "error", err)
 	}
