@@ -109,9 +109,47 @@ func printRedisCPU(w io.Writer, rows []bench.Result) {
 			fmt.Fprintln(w, "\nCPU of the Redis server at REDIS_URL (a process of its own, all its clients; on this machine beside dev):")
 			header = true
 		}
-		perCase := res.RedisCPUCores * res.Elapsed.Seconds() / float64(res.Completed) * 1000
-		fmt.Fprintf(w, "  %-15s %.2f cores, %.2f ms per case\n", res.Phase, res.RedisCPUCores, perCase)
+		fmt.Fprintf(w, "  %-15s %.2f cores, %.2f ms per case\n", res.Phase, res.RedisCPUCores, msPerCase(res.RedisCPUCores, res))
 	}
+}
+
+// msPerCase turns the cores a part used in a phase into its milliseconds
+// of CPU per completed case.
+func msPerCase(cores float64, res bench.Result) float64 {
+	return cores * res.Elapsed.Seconds() / float64(res.Completed) * 1000
+}
+
+// printCPUByPart prints the CPU of dev's parts in each phase, in cores and
+// in milliseconds per completed case: the engine's milliseconds per case
+// show how fast it runs beside the work of the other parts.
+func printCPUByPart(w io.Writer, rows []bench.Result) {
+	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
+	for _, res := range rows {
+		printParts(w, res, func(cores float64) string { return fmt.Sprintf("%.2f", cores) })
+	}
+	fmt.Fprintln(w, "CPU milliseconds per completed case by part of dev:")
+	for _, res := range rows {
+		if res.Completed > 0 {
+			printParts(w, res, func(cores float64) string { return fmt.Sprintf("%.1f", msPerCase(cores, res)) })
+		}
+	}
+}
+
+// printParts prints one phase's line of parts, each with its figure.
+func printParts(w io.Writer, res bench.Result, figure func(cores float64) string) {
+	if len(res.CPUByRole) == 0 {
+		return
+	}
+	parts := make([]string, 0, len(res.CPUByRole))
+	for part := range res.CPUByRole {
+		parts = append(parts, part)
+	}
+	sort.Strings(parts)
+	fmt.Fprintf(w, "  %-9s", res.Phase)
+	for _, part := range parts {
+		fmt.Fprintf(w, " %s %s", part, figure(res.CPUByRole[part]))
+	}
+	fmt.Fprintln(w)
 }
 
 func printReport(w io.Writer, r *bench.Report) {
@@ -146,22 +184,7 @@ func printReport(w io.Writer, r *bench.Report) {
 			fmt.Fprintf(w, "\nWhere the time of a case went (%s), mean time before each event of its history, over %s", res.Phase, res.Timeline)
 		}
 	}
-	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
-	for _, res := range rows {
-		if len(res.CPUByRole) == 0 {
-			continue
-		}
-		parts := make([]string, 0, len(res.CPUByRole))
-		for part := range res.CPUByRole {
-			parts = append(parts, part)
-		}
-		sort.Strings(parts)
-		fmt.Fprintf(w, "  %-9s", res.Phase)
-		for _, part := range parts {
-			fmt.Fprintf(w, " %s %.2f", part, res.CPUByRole[part])
-		}
-		fmt.Fprintln(w)
-	}
+	printCPUByPart(w, rows)
 	printRedisCPU(w, rows)
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)

@@ -88,3 +88,26 @@ func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
 		t.Errorf("a phase without a reading is printed:\n%s", redis)
 	}
 }
+
+func TestBenchPrintsCPUPerCaseByPart(t *testing.T) {
+	r := &bench.Report{Results: []bench.Result{
+		{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, CPUByRole: map[string]float64{"engine": 1.1, "worker": 0.05}},
+		{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, CPUByRole: map[string]float64{"engine": 1.2, "gateway": 0.04}},
+		{Phase: "waiting", CPUByRole: map[string]float64{"engine": 0.5}},
+	}}
+	var out bytes.Buffer
+	printReport(&out, r)
+	_, perCase, ok := strings.Cut(out.String(), "CPU milliseconds per completed case by part of dev:")
+	if !ok {
+		t.Fatalf("no CPU per case in the report:\n%s", out.String())
+	}
+	perCase, _, _ = strings.Cut(perCase, "\n\n")
+	for _, want := range []string{"baseline  engine 22.0 worker 1.0", "auto      engine 30.0 gateway 1.0"} {
+		if !strings.Contains(perCase, want) {
+			t.Errorf("CPU per case lacks %q:\n%s", want, perCase)
+		}
+	}
+	if strings.Contains(perCase, "waiting") {
+		t.Errorf("a phase without completed cases is printed per case:\n%s", perCase)
+	}
+}
