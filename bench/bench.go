@@ -94,6 +94,11 @@ type Result struct {
 	// server's clients, so a Redis shared with others counts their work too.
 	// 0 when it could not be read.
 	RedisCPUCores float64 `json:"redisCpuCores,omitempty"`
+	// StolenCores is the CPU seconds per wall second that the host of this
+	// virtual machine gave to others while the machine's CPUs wanted to
+	// run (steal in /proc/stat): a busy host slows every part of a phase
+	// alike, so a phase with more of it is not comparable to one without.
+	StolenCores float64 `json:"stolenCores,omitempty"`
 	// Written is what the process wrote to storage during the phase: the
 	// engine's SQLite file and its log above all, then the records
 	// database and the sandboxes' journals (0 where the system does not
@@ -627,6 +632,7 @@ func (r *runner) result(phase string, completed, errs int64, elapsed time.Durati
 		EndToEndP50: e2e.Percentile(50), EndToEndP99: e2e.Percentile(99),
 		CPUCores:      (cpuTime() - since.cpu).Seconds() / elapsed.Seconds(),
 		RedisCPUCores: redisCores(since.redis, r.redisCPU(), elapsed),
+		StolenCores:   perSecond(since.stolen, stolenTime(), elapsed),
 		Written:       writtenBytes() - since.written,
 		PeakRSS:       peak, HeapInUse: int64(ms.HeapInuse), RSS: rss,
 	}
@@ -635,7 +641,16 @@ func (r *runner) result(phase string, completed, errs int64, elapsed time.Durati
 // redisCores is the Redis server's CPU between two readings per second of
 // elapsed, 0 when either reading is missing.
 func redisCores(before, after, elapsed time.Duration) float64 {
-	if before == 0 || after < before || elapsed <= 0 {
+	if before == 0 {
+		return 0
+	}
+	return perSecond(before, after, elapsed)
+}
+
+// perSecond is the time between two readings of a clock of used time per
+// second of elapsed, 0 when the readings make no sense.
+func perSecond(before, after, elapsed time.Duration) float64 {
+	if after < before || elapsed <= 0 {
 		return 0
 	}
 	return (after - before).Seconds() / elapsed.Seconds()

@@ -31,11 +31,43 @@ type usage struct {
 	cpu     time.Duration // user and system CPU time
 	written int64         // bytes written to storage
 	redis   time.Duration // the Redis server's CPU time, 0 if unknown
+	stolen  time.Duration // CPU time the host took from the machine, 0 if unknown
 }
 
 // usageNow is what the process and the Redis server have used until now.
 func (r *runner) usageNow() usage {
-	return usage{cpu: cpuTime(), written: writtenBytes(), redis: r.redisCPU()}
+	return usage{cpu: cpuTime(), written: writtenBytes(), redis: r.redisCPU(), stolen: stolenTime()}
+}
+
+// userHZ is the unit of the times in /proc/stat: hundredths of a second
+// on every Linux.
+const userHZ = 100
+
+// stolenTime is the CPU time that the host of this virtual machine gave
+// to others while one of its CPUs wanted to run (steal in /proc/stat), 0
+// where that is missing.
+func stolenTime() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	return stealOf(string(b))
+}
+
+// stealOf reads the steal time of all CPUs from the text of /proc/stat.
+func stealOf(stat string) time.Duration {
+	for line := range strings.Lines(stat) {
+		fields := strings.Fields(line)
+		if len(fields) < 9 || fields[0] != "cpu" {
+			continue
+		}
+		ticks, err := strconv.ParseInt(fields[8], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return time.Duration(ticks) * time.Second / userHZ
+	}
+	return 0
 }
 
 // redisCPU is the CPU time the Redis server of dev's projections has used

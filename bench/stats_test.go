@@ -59,3 +59,18 @@ func TestRedisCores(t *testing.T) {
 		})
 	}
 }
+
+func TestStealOf(t *testing.T) {
+	stat := "cpu  502898 0 99645 318534 47007 0 16419 9180 0 0\ncpu0 251000 0 49000 159000 23000 0 8000 4500 0 0\nintr 1 2 3\n"
+	if got, want := stealOf(stat), 91800*time.Millisecond; got != want {
+		t.Errorf("stealOf = %v, want %v", got, want)
+	}
+	for _, broken := range []string{"", "cpu  1 2 3\n", "cpu  1 2 3 4 5 6 7 x 0 0\n", "cpu0 1 2 3 4 5 6 7 8 9 10\n"} {
+		if got := stealOf(broken); got != 0 {
+			t.Errorf("stealOf(%q) = %v, want 0", broken, got)
+		}
+	}
+	if got := perSecond(0, 3*time.Second, time.Minute); got != 0.05 {
+		t.Errorf("perSecond from a first reading of 0 = %v, want 0.05", got)
+	}
+}

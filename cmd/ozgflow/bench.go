@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -113,6 +115,19 @@ func printRedisCPU(w io.Writer, rows []bench.Result) {
 	}
 }
 
+// printStolenCPU prints, for the phases in which the host of this virtual
+// machine took CPU from it, how much: such a phase ran slower in every
+// part and is not comparable to one without.
+func printStolenCPU(w io.Writer, rows []bench.Result) {
+	if !slices.ContainsFunc(rows, func(res bench.Result) bool { return res.StolenCores >= 0.005 }) {
+		return
+	}
+	fmt.Fprintf(w, "\nCPU the host took from this machine's %d cores while they wanted to run (steal; it slows every part of a phase alike):\n", runtime.NumCPU())
+	for _, res := range rows {
+		fmt.Fprintf(w, "  %-15s %.2f cores\n", res.Phase, res.StolenCores)
+	}
+}
+
 // msPerCase turns the cores a part used in a phase into its milliseconds
 // of CPU per completed case.
 func msPerCase(cores float64, res bench.Result) float64 {
@@ -186,6 +201,7 @@ func printReport(w io.Writer, r *bench.Report) {
 	}
 	printCPUByPart(w, rows)
 	printRedisCPU(w, rows)
+	printStolenCPU(w, rows)
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
 	}

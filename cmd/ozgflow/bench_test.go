@@ -111,3 +111,29 @@ func TestBenchPrintsCPUPerCaseByPart(t *testing.T) {
 		t.Errorf("a phase without completed cases is printed per case:\n%s", perCase)
 	}
 }
+
+func TestBenchPrintsTheCPUTheHostTook(t *testing.T) {
+	r := &bench.Report{Results: []bench.Result{
+		{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50},
+		{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, StolenCores: 0.12},
+	}}
+	var out bytes.Buffer
+	printReport(&out, r)
+	_, stolen, ok := strings.Cut(out.String(), "CPU the host took from this machine's")
+	if !ok {
+		t.Fatalf("no stolen CPU in the report:\n%s", out.String())
+	}
+	stolen, _, _ = strings.Cut(stolen, "\n\n")
+	for _, want := range []string{"baseline        0.00 cores", "auto            0.12 cores"} {
+		if !strings.Contains(stolen, want) {
+			t.Errorf("stolen CPU lacks %q:\n%s", want, stolen)
+		}
+	}
+
+	r.Results[1].StolenCores = 0
+	out.Reset()
+	printReport(&out, r)
+	if strings.Contains(out.String(), "CPU the host took") {
+		t.Errorf("stolen CPU printed for a run without any:\n%s", out.String())
+	}
+}
