@@ -64,6 +64,30 @@ func TestBenchPrintsTheWarmupApart(t *testing.T) {
 	}
 }
 
+// reportSection prints r and returns the block under heading, up to the
+// next empty line; it fails the test when the heading is missing.
+func reportSection(t *testing.T, r *bench.Report, heading string) string {
+	t.Helper()
+	var out bytes.Buffer
+	printReport(&out, r)
+	_, section, ok := strings.Cut(out.String(), heading)
+	if !ok {
+		t.Fatalf("no %q in the report:\n%s", heading, out.String())
+	}
+	section, _, _ = strings.Cut(section, "\n\n")
+	return section
+}
+
+// wantIn fails the test for each of wants that section lacks.
+func wantIn(t *testing.T, section string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(section, want) {
+			t.Errorf("lacks %q:\n%s", want, section)
+		}
+	}
+}
+
 // TestBenchPrintsRedisCPUPerCase: the Redis server's CPU is printed per
 // phase in cores and per completed case, and left out where it was not read.
 func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
@@ -72,66 +96,40 @@ func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
 		{Phase: "auto", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, RedisCPUCores: 0.05},
 		{Phase: "review", Completed: 2000, Elapsed: time.Minute, PerSecond: 33.3},
 	}}
-	var out bytes.Buffer
-	printReport(&out, r)
-	text := out.String()
-	_, redis, ok := strings.Cut(text, "CPU of the Redis server")
-	if !ok {
-		t.Fatalf("no Redis CPU in the report:\n%s", text)
-	}
-	for _, want := range []string{"baseline        0.01 cores, 0.10 ms per case", "auto            0.05 cores, 1.00 ms per case"} {
-		if !strings.Contains(redis, want) {
-			t.Errorf("Redis CPU lacks %q:\n%s", want, redis)
-		}
-	}
+	redis := reportSection(t, r, "CPU of the Redis server")
+	wantIn(t, redis, "baseline        0.01 cores, 0.10 ms per case", "auto            0.05 cores, 1.00 ms per case")
 	if strings.Contains(redis, "review") {
 		t.Errorf("a phase without a reading is printed:\n%s", redis)
 	}
 }
 
+// TestBenchPrintsCPUPerCaseByPart: each part's CPU is printed per completed
+// case too, for the phases that completed cases.
 func TestBenchPrintsCPUPerCaseByPart(t *testing.T) {
 	r := &bench.Report{Results: []bench.Result{
 		{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, CPUByRole: map[string]float64{"engine": 1.1, "worker": 0.05}},
 		{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, CPUByRole: map[string]float64{"engine": 1.2, "gateway": 0.04}},
 		{Phase: "waiting", CPUByRole: map[string]float64{"engine": 0.5}},
 	}}
-	var out bytes.Buffer
-	printReport(&out, r)
-	_, perCase, ok := strings.Cut(out.String(), "CPU milliseconds per completed case by part of dev:")
-	if !ok {
-		t.Fatalf("no CPU per case in the report:\n%s", out.String())
-	}
-	perCase, _, _ = strings.Cut(perCase, "\n\n")
-	for _, want := range []string{"baseline  engine 22.0 worker 1.0", "auto      engine 30.0 gateway 1.0"} {
-		if !strings.Contains(perCase, want) {
-			t.Errorf("CPU per case lacks %q:\n%s", want, perCase)
-		}
-	}
+	perCase := reportSection(t, r, "CPU milliseconds per completed case by part of dev:")
+	wantIn(t, perCase, "baseline  engine 22.0 worker 1.0", "auto      engine 30.0 gateway 1.0")
 	if strings.Contains(perCase, "waiting") {
 		t.Errorf("a phase without completed cases is printed per case:\n%s", perCase)
 	}
 }
 
+// TestBenchPrintsTheCPUTheHostTook: the CPU the host took is printed per
+// phase where any phase had some, and not at all otherwise.
 func TestBenchPrintsTheCPUTheHostTook(t *testing.T) {
 	r := &bench.Report{Results: []bench.Result{
 		{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50},
 		{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, StolenCores: 0.12},
 	}}
-	var out bytes.Buffer
-	printReport(&out, r)
-	_, stolen, ok := strings.Cut(out.String(), "CPU the host took from this machine's")
-	if !ok {
-		t.Fatalf("no stolen CPU in the report:\n%s", out.String())
-	}
-	stolen, _, _ = strings.Cut(stolen, "\n\n")
-	for _, want := range []string{"baseline        0.00 cores", "auto            0.12 cores"} {
-		if !strings.Contains(stolen, want) {
-			t.Errorf("stolen CPU lacks %q:\n%s", want, stolen)
-		}
-	}
+	stolen := reportSection(t, r, "CPU the host took from this machine's")
+	wantIn(t, stolen, "baseline        0.00 cores", "auto            0.12 cores")
 
 	r.Results[1].StolenCores = 0
-	out.Reset()
+	var out bytes.Buffer
 	printReport(&out, r)
 	if strings.Contains(out.String(), "CPU the host took") {
 		t.Errorf("stolen CPU printed for a run without any:\n%s", out.String())
