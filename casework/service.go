@@ -269,10 +269,25 @@ func FromTemporal(err error) error {
 	if errors.As(err, &unavailable) {
 		return ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The processing engine is not reachable; please try again.")
 	}
+	if notInTime(err) {
+		return ozgflow.Errorf(ozgflow.EUNAVAILABLE, "The processing engine did not answer in time; please try again.")
+	}
 	if isClosedError(err) {
 		return ozgflow.Refuse(ozgflow.ECONFLICT, ozgflow.ReasonCaseClosed, "The case is already closed.")
 	}
 	return err
+}
+
+// notInTime reports a call to the engine that ended before it answered:
+// its deadline passed or the engine cancelled it, as an engine under more
+// load than it can take does. What was asked may still happen, so the
+// caller is told to try again (a submit with the same Idempotency-Key finds
+// its case), not that something broke.
+func notInTime(err error) bool {
+	var deadline *serviceerror.DeadlineExceeded
+	var cancelled *serviceerror.Canceled
+	return errors.As(err, &deadline) || errors.As(err, &cancelled) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // isClosedError reports Temporal's refusal to touch a workflow that ended.
