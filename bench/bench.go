@@ -630,7 +630,7 @@ func (r *runner) result(phase string, completed, errs int64, elapsed time.Durati
 		PerSecond: float64(completed) / elapsed.Seconds(),
 		SubmitP50: submits.Percentile(50), SubmitP95: submits.Percentile(95), SubmitP99: submits.Percentile(99),
 		EndToEndP50: e2e.Percentile(50), EndToEndP99: e2e.Percentile(99),
-		CPUCores:      (cpuTime() - since.cpu).Seconds() / elapsed.Seconds(),
+		CPUCores:      perSecond(since.cpu, cpuTime(), elapsed),
 		RedisCPUCores: redisCores(since.redis, r.redisCPU(), elapsed),
 		StolenCores:   perSecond(since.stolen, stolenTime(), elapsed),
 		Written:       writtenBytes() - since.written,

@@ -138,23 +138,26 @@ func msPerCase(cores float64, res bench.Result) float64 {
 // in milliseconds per completed case: the engine's milliseconds per case
 // show how fast it runs beside the work of the other parts.
 func printCPUByPart(w io.Writer, rows []bench.Result) {
+	split := slices.DeleteFunc(slices.Clone(rows), func(res bench.Result) bool { return len(res.CPUByRole) == 0 })
+	if len(split) == 0 {
+		return
+	}
 	fmt.Fprintln(w, "\nCPU cores by part of dev (pprof labels; the parts that run as processes of their own elsewhere):")
-	for _, res := range rows {
+	for _, res := range split {
 		printParts(w, res, func(cores float64) string { return fmt.Sprintf("%.2f", cores) })
 	}
+	split = slices.DeleteFunc(split, func(res bench.Result) bool { return res.Completed == 0 })
+	if len(split) == 0 {
+		return
+	}
 	fmt.Fprintln(w, "CPU milliseconds per completed case by part of dev:")
-	for _, res := range rows {
-		if res.Completed > 0 {
-			printParts(w, res, func(cores float64) string { return fmt.Sprintf("%.1f", msPerCase(cores, res)) })
-		}
+	for _, res := range split {
+		printParts(w, res, func(cores float64) string { return fmt.Sprintf("%.1f", msPerCase(cores, res)) })
 	}
 }
 
 // printParts prints one phase's line of parts, each with its figure.
 func printParts(w io.Writer, res bench.Result, figure func(cores float64) string) {
-	if len(res.CPUByRole) == 0 {
-		return
-	}
 	parts := make([]string, 0, len(res.CPUByRole))
 	for part := range res.CPUByRole {
 		parts = append(parts, part)

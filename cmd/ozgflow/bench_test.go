@@ -135,3 +135,15 @@ func TestBenchPrintsTheCPUTheHostTook(t *testing.T) {
 		t.Errorf("stolen CPU printed for a run without any:\n%s", out.String())
 	}
 }
+
+// TestBenchPrintsNoEmptyCPUBlocks: a run without the split by part (the
+// waiting phase alone) prints neither of its headings.
+func TestBenchPrintsNoEmptyCPUBlocks(t *testing.T) {
+	var out bytes.Buffer
+	printReport(&out, &bench.Report{Results: []bench.Result{{Phase: "waiting", Completed: 10000, Elapsed: time.Minute}}})
+	for _, heading := range []string{"CPU cores by part of dev", "CPU milliseconds per completed case"} {
+		if strings.Contains(out.String(), heading) {
+			t.Errorf("empty block %q printed:\n%s", heading, out.String())
+		}
+	}
+}
