@@ -117,9 +117,14 @@ const sandboxPrefix = "/sandbox/"
 func isSandboxRequest(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, sandboxPrefix) }
 
 // labelSandboxRequests labels the requests to the sandboxes, which share
-// the gateway's listener in dev, as theirs in the profiles.
+// the gateway's listener in dev, as theirs in the profiles, and labels the
+// connection's goroutine as the gateway's again afterwards: the next
+// request on a kept-alive connection may be the gateway's, and the
+// request's context, to which pprof.Do returns, carries no label.
 func labelSandboxRequests(next http.Handler) http.Handler {
+	gateway := pprof.WithLabels(context.Background(), pprof.Labels(profileLabel, ProfileGateway))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer pprof.SetGoroutineLabels(gateway)
 		pprof.Do(r.Context(), pprof.Labels(profileLabel, ProfileSandbox), func(ctx context.Context) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
