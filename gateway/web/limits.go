@@ -161,6 +161,7 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 type Limiter struct {
 	limits Limits
 	redis  *redis_rate.Limiter
+	rdb    redis.UniversalClient
 	logger *slog.Logger
 	// warned is when the last warning about Redis was logged (Unix
 	// seconds), so that an outage logs once a minute, not per request.
@@ -189,7 +190,7 @@ func NewLimiter(rdb redis.UniversalClient, limits Limits, logger *slog.Logger) *
 	if limits.Prefix == "" {
 		limits.Prefix = "ozgflow:"
 	}
-	return &Limiter{limits: limits, redis: redis_rate.NewLimiter(rdb), logger: logger}
+	return &Limiter{limits: limits, redis: redis_rate.NewLimiter(rdb), rdb: rdb, logger: logger}
 }
 
 // Allow counts one request of kind by key (a client or an address, as the
@@ -229,6 +230,12 @@ func (l *Limiter) exhausted(ctx context.Context, kind LimitKind, key string) (bo
 	}
 	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
 	defer cancel()
+	// A key without a count has its whole burst left: for an address that
+	// never had a credential refused, which is nearly every request, a
+	// look at the key answers without running the limiter's script.
+	if n, err := l.rdb.Exists(ctx, rateKeyPrefix+l.key(kind, key)).Result(); err == nil && n == 0 {
+		return false, 0
+	}
 	// AllowAtMost of nothing changes nothing; it answers a retry time
 	// (not -1) exactly when less than one request is left.
 	res, err := l.redis.AllowAtMost(ctx, l.key(kind, key), limitOf(l.limits.rate(kind)), 0)
@@ -238,6 +245,10 @@ func (l *Limiter) exhausted(ctx context.Context, kind LimitKind, key string) (bo
 	}
 	return res.RetryAfter > 0, res.RetryAfter
 }
+
+// rateKeyPrefix is what go-redis/redis_rate puts before the keys it
+// counts in.
+const rateKeyPrefix = "rate:"
 
 func (l *Limiter) key(kind LimitKind, key string) string {
 	return l.limits.Prefix + "limit:" + string(kind) + ":" + key
