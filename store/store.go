@@ -118,8 +118,16 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 	written := 0
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
+		// The keys are watched in the same round trip that reads them
+		// (watchHeads), not by Watch, which would send WATCH on its own.
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			heads, err := headsOf(ctx, tx, watched, len(cases))
+			execRan := false
+			defer func() {
+				if !execRan {
+					_ = tx.Unwatch(ctx).Err() // leave no watch on a pooled connection
+				}
+			}()
+			heads, err := watchHeads(ctx, tx, watched, len(cases))
 			if err != nil {
 				return err
 			}
@@ -132,8 +140,10 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 				}
 				return nil
 			})
+			// EXEC, where it ran, ended the watch, committed or not.
+			execRan = written > 0 && (err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err))
 			return err
-		}, watched...)
+		})
 		if !errors.Is(err, redis.TxFailedErr) {
 			break
 		}
@@ -221,15 +231,21 @@ type caseHead struct {
 	search *searchDoc
 }
 
-// headsOf reads the heads of n stored cases and what the search holds of
-// them in one round trip: keys are the cases' keys, then their search
-// records' keys. A missing or broken projection has the zero head and is
-// overwritten.
-func headsOf(ctx context.Context, tx *redis.Tx, keys []string, n int) ([]caseHead, error) {
-	vals, err := tx.MGet(ctx, keys...).Result()
+// watchHeads watches keys and reads the heads of n stored cases and what
+// the search holds of them, in one round trip: keys are the cases' keys,
+// then their search records' keys. A missing or broken projection has the
+// zero head and is overwritten.
+func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) ([]caseHead, error) {
+	var read *redis.SliceCmd
+	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Do(ctx, append([]any{"watch"}, anys(keys)...)...)
+		read = p.MGet(ctx, keys...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	vals := read.Val()
 	heads := make([]caseHead, n)
 	for i := range heads {
 		if str, ok := vals[i].(string); ok {
@@ -366,3 +382,12 @@ func (s *Store) Notices(ctx context.Context, account string, offset, limit int64
 
 // Prefix is the key prefix of this store's keys.
 func (s *Store) Prefix() string { return s.prefix }
+
+// anys returns keys as command arguments.
+func anys(keys []string) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,5 +54,44 @@ func TestSaveCaseNeverGoesBack(t *testing.T) {
 	}
 	if _, err := s.Case(ctx, "missing"); ozgflow.ErrorCode(err) != ozgflow.ENOTFOUND {
 		t.Errorf("missing case: %v", err)
+	}
+}
+
+// TestSavesOfOneCaseAtOnceCountItOnce saves many revisions of one case from
+// several writers at once, each revision in another status: the newest
+// must stand, and the counts must hold the case once. A writer that read
+// the stored head and wrote over a change made since would count the case
+// twice or not at all.
+func TestSavesOfOneCaseAtOnceCountItOnce(t *testing.T) {
+	ctx := context.Background()
+	s := redistest.Store(t, "test:")
+	statuses := []ozgflow.Status{ozgflow.StatusReceived, ozgflow.StatusInReview, ozgflow.StatusApproved, ozgflow.StatusRejected}
+	const writers, revisions = 8, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, revisions)
+	for w := range writers {
+		wg.Go(func() {
+			for rev := int64(w + 1); rev <= revisions; rev += writers {
+				c := ozgflow.Case{ID: "c1", Revision: rev, Authority: "147130000000", Service: "svc",
+					Status: statuses[rev%int64(len(statuses))]}
+				if err := s.SaveCase(ctx, c); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got, err := s.Case(ctx, "c1")
+	if err != nil || got.Revision != revisions {
+		t.Fatalf("stored revision %d %v, want %d", got.Revision, err, revisions)
+	}
+	counts, err := s.CaseCounts(ctx)
+	want := statuses[revisions%len(statuses)]
+	if err != nil || len(counts["svc"]) != 1 || counts["svc"][string(want)] != 1 {
+		t.Errorf("case counts = %v %v, want the case once, as %s", counts, err, want)
 	}
 }
