@@ -121,13 +121,14 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 		// The keys are watched in the same round trip that reads them
 		// (watchHeads), not by Watch, which would send WATCH on its own.
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			execRan := false
+			watching, execRan := false, false
 			defer func() {
-				if !execRan {
+				if watching && !execRan {
 					_ = tx.Unwatch(ctx).Err() // leave no watch on a pooled connection
 				}
 			}()
-			heads, err := watchHeads(ctx, tx, watched, len(cases))
+			heads, watchErr, err := watchHeads(ctx, tx, watched, len(cases))
+			watching = watchErr == nil
 			if err != nil {
 				return err
 			}
@@ -234,19 +235,24 @@ type caseHead struct {
 // watchHeads watches keys and reads the heads of n stored cases and what
 // the search holds of them, in one round trip: keys are the cases' keys,
 // then their search records' keys. A missing or broken projection has the
-// zero head and is overwritten.
-func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) ([]caseHead, error) {
+// zero head and is overwritten. watchErr is the WATCH's own answer: nil
+// when the keys are watched.
+func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads []caseHead, watchErr, err error) {
+	var watch *redis.Cmd
 	var read *redis.SliceCmd
-	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Do(ctx, append([]any{"watch"}, anys(keys)...)...)
+	_, err = tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+		watch = p.Do(ctx, append([]any{"watch"}, anys(keys)...)...)
 		read = p.MGet(ctx, keys...)
 		return nil
 	})
+	if watch != nil {
+		watchErr = watch.Err()
+	}
 	if err != nil {
-		return nil, err
+		return nil, watchErr, err
 	}
 	vals := read.Val()
-	heads := make([]caseHead, n)
+	heads = make([]caseHead, n)
 	for i := range heads {
 		if str, ok := vals[i].(string); ok {
 			if json.Unmarshal([]byte(str), &heads[i]) != nil {
@@ -255,7 +261,7 @@ func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) ([]case
 		}
 		heads[i].search = searchDocOf(vals[n+i])
 	}
-	return heads, nil
+	return heads, nil, nil
 }
 
 // CaseCounts returns the number of cases per service and status.

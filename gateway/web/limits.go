@@ -233,7 +233,12 @@ func (l *Limiter) exhausted(ctx context.Context, kind LimitKind, key string) (bo
 	// A key without a count has its whole burst left: for an address that
 	// never had a credential refused, which is nearly every request, a
 	// look at the key answers without running the limiter's script.
-	if n, err := l.rdb.Exists(ctx, rateKeyPrefix+l.key(kind, key)).Result(); err == nil && n == 0 {
+	n, err := l.rdb.Exists(ctx, rateKeyPrefix+l.key(kind, key)).Result()
+	if err != nil {
+		l.failed(kind, err)
+		return false, 0
+	}
+	if n == 0 {
 		return false, 0
 	}
 	// AllowAtMost of nothing changes nothing; it answers a retry time
