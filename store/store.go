@@ -127,8 +127,8 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 					_ = tx.Unwatch(ctx).Err() // leave no watch on a pooled connection
 				}
 			}()
-			heads, watchErr, err := watchHeads(ctx, tx, watched, len(cases))
-			watching = watchErr == nil
+			heads, took, err := watchHeads(ctx, tx, watched, len(cases))
+			watching = took
 			if err != nil {
 				return err
 			}
@@ -235,9 +235,8 @@ type caseHead struct {
 // watchHeads watches keys and reads the heads of n stored cases and what
 // the search holds of them, in one round trip: keys are the cases' keys,
 // then their search records' keys. A missing or broken projection has the
-// zero head and is overwritten. watchErr is the WATCH's own answer: nil
-// when the keys are watched.
-func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads []caseHead, watchErr, err error) {
+// zero head and is overwritten. watching says whether the WATCH took.
+func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads []caseHead, watching bool, err error) {
 	var watch *redis.Cmd
 	var read *redis.SliceCmd
 	_, err = tx.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -245,11 +244,9 @@ func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads 
 		read = p.MGet(ctx, keys...)
 		return nil
 	})
-	if watch != nil {
-		watchErr = watch.Err()
-	}
+	watching = watch != nil && watch.Err() == nil
 	if err != nil {
-		return nil, watchErr, err
+		return nil, watching, err
 	}
 	vals := read.Val()
 	heads = make([]caseHead, n)
@@ -261,7 +258,7 @@ func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads 
 		}
 		heads[i].search = searchDocOf(vals[n+i])
 	}
-	return heads, nil, nil
+	return heads, true, nil
 }
 
 // CaseCounts returns the number of cases per service and status.

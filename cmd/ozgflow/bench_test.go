@@ -88,33 +88,46 @@ func wantIn(t *testing.T, section string, wants ...string) {
 	}
 }
 
-// TestBenchPrintsRedisCPUPerCase: the Redis server's CPU is printed per
-// phase in cores and per completed case, and left out where it was not read.
-func TestBenchPrintsRedisCPUPerCase(t *testing.T) {
-	r := &bench.Report{Results: []bench.Result{
-		{Phase: "baseline", Completed: 6000, Elapsed: time.Minute, PerSecond: 100, RedisCPUCores: 0.01},
-		{Phase: "auto", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, RedisCPUCores: 0.05},
-		{Phase: "review", Completed: 2000, Elapsed: time.Minute, PerSecond: 33.3},
-	}}
-	redis := reportSection(t, r, "CPU of the Redis server")
-	wantIn(t, redis, "baseline        0.01 cores, 0.10 ms per case", "auto            0.05 cores, 1.00 ms per case")
-	if strings.Contains(redis, "review") {
-		t.Errorf("a phase without a reading is printed:\n%s", redis)
+// TestBenchPrintsCPUPerCase: the Redis server's CPU is printed per phase
+// in cores and per completed case, and left out where it was not read;
+// each part's CPU is printed per completed case too, for the phases that
+// completed cases.
+func TestBenchPrintsCPUPerCase(t *testing.T) {
+	tests := []struct {
+		name, section string
+		results       []bench.Result
+		want          []string
+		left          string // a phase the section leaves out
+	}{
+		{
+			name: "redis", section: "CPU of the Redis server",
+			results: []bench.Result{
+				{Phase: "baseline", Completed: 6000, Elapsed: time.Minute, PerSecond: 100, RedisCPUCores: 0.01},
+				{Phase: "auto", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, RedisCPUCores: 0.05},
+				{Phase: "review", Completed: 2000, Elapsed: time.Minute, PerSecond: 33.3},
+			},
+			want: []string{"baseline        0.01 cores, 0.10 ms per case", "auto            0.05 cores, 1.00 ms per case"},
+			left: "review",
+		},
+		{
+			name: "parts", section: "CPU milliseconds per completed case by part of dev:",
+			results: []bench.Result{
+				{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, CPUByRole: map[string]float64{"engine": 1.1, "worker": 0.05}},
+				{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, CPUByRole: map[string]float64{"engine": 1.2, "gateway": 0.04}},
+				{Phase: "waiting", CPUByRole: map[string]float64{"engine": 0.5}},
+			},
+			want: []string{"baseline  engine 22.0 worker 1.0", "auto      engine 30.0 gateway 1.0"},
+			left: "waiting",
+		},
 	}
-}
-
-// TestBenchPrintsCPUPerCaseByPart: each part's CPU is printed per completed
-// case too, for the phases that completed cases.
-func TestBenchPrintsCPUPerCaseByPart(t *testing.T) {
-	r := &bench.Report{Results: []bench.Result{
-		{Phase: "baseline", Completed: 3000, Elapsed: time.Minute, PerSecond: 50, CPUByRole: map[string]float64{"engine": 1.1, "worker": 0.05}},
-		{Phase: "auto", Completed: 2400, Elapsed: time.Minute, PerSecond: 40, CPUByRole: map[string]float64{"engine": 1.2, "gateway": 0.04}},
-		{Phase: "waiting", CPUByRole: map[string]float64{"engine": 0.5}},
-	}}
-	perCase := reportSection(t, r, "CPU milliseconds per completed case by part of dev:")
-	wantIn(t, perCase, "baseline  engine 22.0 worker 1.0", "auto      engine 30.0 gateway 1.0")
-	if strings.Contains(perCase, "waiting") {
-		t.Errorf("a phase without completed cases is printed per case:\n%s", perCase)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			section := reportSection(t, &bench.Report{Results: tt.results}, tt.section)
+			wantIn(t, section, tt.want...)
+			if strings.Contains(section, tt.left) {
+				t.Errorf("%s is printed:\n%s", tt.left, section)
+			}
+		})
 	}
 }
 
