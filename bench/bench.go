@@ -48,7 +48,11 @@ type Options struct {
 	DataDir     string   // dev's data directory; the SQLite file lives there
 	InMemory    bool     // keep Temporal in memory instead of the SQLite file
 	PostgresURL string   // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
-	RedisURL    string
+	// RecordsURL, if set, is where dev keeps ozgflow's records database
+	// instead of the SQLite file in DataDir (a postgres:// URL, as
+	// OZGFLOW_RECORDS_URL).
+	RecordsURL string
+	RedisURL   string
 	// RedisPrefix is the key prefix of dev's projections; empty picks a
 	// fresh one for the run, whose keys are dropped at the end, so that a
 	// run neither counts nor disturbs the cases of another.
@@ -63,6 +67,11 @@ type Options struct {
 	// garbage collection (waiting.heap.pprof) and its goroutines
 	// (waiting.goroutines.txt).
 	ProfileDir string
+	// Trace, if set with ProfileDir, is the length of an execution trace
+	// taken in the middle of each closed-loop phase (PHASE.trace, for `go
+	// tool trace`): it shows how long goroutines waited to run and what
+	// they waited for, which a CPU profile does not.
+	Trace time.Duration
 	// Timeline, if set, is how many cases of each closed-loop phase the
 	// benchmark follows through their histories afterwards, to tell where
 	// a case's time goes (Result.Timeline).
@@ -197,6 +206,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.WorkerCacheSize > 0 {
 		cfg.WorkerCacheSize = opts.WorkerCacheSize
 	}
+	cfg.RecordsURL = opts.RecordsURL
 	devOpts := process.DevOptions{InMemory: opts.InMemory}
 	if opts.PostgresURL != "" {
 		pg, err := devserver.ParsePostgresURL(opts.PostgresURL)
@@ -487,6 +497,7 @@ func (r *runner) closedLoopFor(ctx context.Context, phase string, duration time.
 	roles.start()
 	used, start := r.usageNow(), time.Now()
 	deadline := start.Add(duration)
+	traced := r.traceMiddle(ctx, phase, duration)
 	for range r.opts.Concurrency {
 		wg.Add(1)
 		go asClient(ctx, func(ctx context.Context) {
@@ -512,6 +523,9 @@ func (r *runner) closedLoopFor(ctx context.Context, phase string, duration time.
 	elapsed := time.Since(start)
 	res := r.result(phase, completed.Load(), errs.Load(), elapsed, used, submits, endToEnds)
 	res.CPUByRole = roles.stop(elapsed, r.profilePath(phase, "cpu"))
+	if err := <-traced; err != nil {
+		res.Note = strings.TrimSpace(res.Note + " no trace: " + err.Error())
+	}
 	if len(sampled) > 0 {
 		var err error
 		if res.Timeline, err = timelineOf(ctx, r.dev.Client, sampled); err != nil {
@@ -683,8 +697,11 @@ func (r *runner) profilePath(phase, kind string) string {
 	if n := r.runs[phase]; n > 1 {
 		phase = fmt.Sprintf("%s-%d", phase, n)
 	}
-	if kind == "goroutines" {
+	switch kind {
+	case "goroutines":
 		return filepath.Join(r.opts.ProfileDir, phase+".goroutines.txt")
+	case "trace":
+		return filepath.Join(r.opts.ProfileDir, phase+".trace")
 	}
 	return filepath.Join(r.opts.ProfileDir, phase+"."+kind+".pprof")
 }

@@ -1,11 +1,17 @@
 package bench_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +19,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ozgflow/ozgflow/bench"
+	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
 
@@ -20,14 +27,27 @@ import (
 // the benchmark that BENCHMARKS.md quotes must keep working.
 func TestBenchRunsEveryPhase(t *testing.T) {
 	before := benchKeys(t)
+	profiles := t.TempDir()
 	report, err := bench.Run(context.Background(), bench.Options{
 		Concurrency: 4, Duration: 2 * time.Second, Warmup: time.Second, Rate: 20, Waiting: 20, InMemory: true,
 		Phases:  []string{"baseline", "baseline-weight", "auto", "review", "gewerbe-baseline", "gewerbe", "latency", "waiting"},
 		DataDir: t.TempDir(), RedisURL: redistest.URL(), Timeline: 3,
+		ProfileDir: profiles, Trace: 300 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each closed-loop phase leaves its CPU profile and the execution
+	// trace of its middle; the waiting phase its heap.
+	for _, name := range []string{"auto.cpu.pprof", "auto.trace", "baseline.trace", "waiting.heap.pprof"} {
+		b, err := os.ReadFile(filepath.Join(profiles, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %d bytes, %v", name, len(b), err)
+		}
+		if strings.HasSuffix(name, ".trace") && !bytes.HasPrefix(b, []byte("go 1.")) {
+			t.Errorf("%s is no execution trace: %.20q", name, b)
+		}
 	}
 	// The run's keys in Redis are gone with it, those its worker wrote
 	// last included.
@@ -107,6 +127,38 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	if m := waiting.Memory; m == nil || m.Waiting != 20 || m.Budget != 500*bench.MiB || m.PeakRSS == 0 ||
 		m.After.HeapLive == 0 || m.After.RSS == 0 || m.After.Goroutines == 0 {
 		t.Errorf("waiting phase's memory = %+v", m)
+	}
+}
+
+// TestBenchKeepsTheRecordsWhereItIsTold runs automatic cases with the
+// records database on PostgreSQL: their case numbers are drawn there, and
+// no SQLite file of records is made in the data directory.
+func TestBenchKeepsTheRecordsWhereItIsTold(t *testing.T) {
+	recordsURL := recordstest.URL(t, "postgres")
+	dataDir := t.TempDir()
+	report, err := bench.Run(context.Background(), bench.Options{
+		Concurrency: 2, Duration: time.Second, InMemory: true, Phases: []string{"auto"},
+		DataDir: dataDir, RedisURL: redistest.URL(), RecordsURL: recordsURL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("postgres", recordsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var numbers int64
+	if err := db.QueryRow("SELECT count(*) FROM case_numbers").Scan(&numbers); err != nil {
+		t.Fatal(err)
+	}
+	// The measured case and the phase's cases drew their numbers there.
+	if done := report.Results[0].Completed; numbers < done+1 || done == 0 {
+		t.Errorf("%d case numbers in PostgreSQL after %d automatic cases", numbers, done)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "records.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("records.db in the data directory: %v", err)
 	}
 }
 
