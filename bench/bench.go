@@ -50,7 +50,8 @@ type Options struct {
 	PostgresURL string   // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
 	// RecordsURL, if set, is where dev keeps ozgflow's records database
 	// instead of the SQLite file in DataDir (a postgres:// URL, as
-	// OZGFLOW_RECORDS_URL).
+	// OZGFLOW_RECORDS_URL). The run's records stay there: give each run
+	// an empty database.
 	RecordsURL string
 	RedisURL   string
 	// RedisPrefix is the key prefix of dev's projections; empty picks a
@@ -68,9 +69,11 @@ type Options struct {
 	// (waiting.goroutines.txt).
 	ProfileDir string
 	// Trace, if set with ProfileDir, is the length of an execution trace
-	// taken in the middle of each closed-loop phase (PHASE.trace, for `go
-	// tool trace`): it shows how long goroutines waited to run and what
-	// they waited for, which a CPU profile does not.
+	// taken in the middle of each closed-loop phase, the warm-up included
+	// (PHASE.trace, for `go tool trace`): it shows how long goroutines
+	// waited to run and what they waited for, which a CPU profile does
+	// not. Tracing slows the process, so a traced phase's throughput is
+	// not one to quote.
 	Trace time.Duration
 	// Timeline, if set, is how many cases of each closed-loop phase the
 	// benchmark follows through their histories afterwards, to tell where
@@ -255,7 +258,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		res := r.closedLoopFor(ctx, WarmupPhase, opts.Warmup, 0, func(ctx context.Context) (caseRun, error) {
 			return baselineRun(runBaseline(ctx, r.dev.Client, report.Shape, nil))
 		})
-		res.Note = "not counted"
+		res.Note = strings.TrimSpace("not counted " + res.Note)
 		report.Warmup = &res
 		r.drain(ctx)
 	}
@@ -481,8 +484,9 @@ func closedLoopPhase(phase string) bool {
 	return false
 }
 
-// closedLoopFor runs one closed-loop phase for duration and follows up to
-// timeline of its cases through their histories.
+// closedLoopFor runs one closed-loop phase for duration, traces its middle
+// when asked to, and follows up to timeline of its cases through their
+// histories.
 func (r *runner) closedLoopFor(ctx context.Context, phase string, duration time.Duration, timeline int,
 	one func(context.Context) (caseRun, error)) Result {
 	var (
@@ -689,7 +693,8 @@ func (r *runner) drain(ctx context.Context) {
 }
 
 // profilePath is where a phase's profile of a kind goes, empty when no
-// profiles are asked for; a phase's second run writes PHASE-2.KIND.pprof.
+// profiles are asked for; a phase's second run writes PHASE-2.KIND.pprof
+// (PHASE-2.trace, PHASE-2.goroutines.txt).
 func (r *runner) profilePath(phase, kind string) string {
 	if r.opts.ProfileDir == "" {
 		return ""

@@ -39,7 +39,8 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each closed-loop phase leaves its CPU profile and the execution
-	// trace of its middle; the waiting phase its heap.
+	// trace of its middle; the waiting phase its heap. (Under go test's
+	// -cpuprofile or -trace, which hold the profiler, they cannot.)
 	for _, name := range []string{"auto.cpu.pprof", "auto.trace", "baseline.trace", "waiting.heap.pprof"} {
 		b, err := os.ReadFile(filepath.Join(profiles, name))
 		if err != nil || len(b) == 0 {

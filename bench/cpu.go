@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"runtime/pprof"
-	"runtime/trace"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -56,44 +55,4 @@ func (c *cpuByRole) stop(elapsed time.Duration, save string) map[string]float64 
 // asClient runs fn with the client label.
 func asClient(ctx context.Context, fn func(context.Context)) {
 	pprof.Do(ctx, pprof.Labels("role", roleClient), fn)
-}
-
-// traceMiddle takes the execution trace of a phase of duration in its
-// middle, when Trace and ProfileDir are set; the channel gives its error
-// (nil also when none was asked for) once the trace is written.
-func (r *runner) traceMiddle(ctx context.Context, phase string, duration time.Duration) <-chan error {
-	done := make(chan error, 1)
-	if r.opts.Trace <= 0 || r.opts.ProfileDir == "" {
-		done <- nil
-		return done
-	}
-	length := min(r.opts.Trace, duration)
-	path := r.profilePath(phase, "trace")
-	go func() {
-		done <- traceFor(ctx, path, (duration-length)/2, length)
-	}()
-	return done
-}
-
-// traceFor writes an execution trace of length to path after a wait.
-func traceFor(ctx context.Context, path string, wait, length time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(wait):
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return err
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(length):
-	}
-	trace.Stop()
-	return f.Close()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,18 +35,21 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	fs.StringVar(&opts.DataDir, "data-dir", "", "data directory (default: a new temporary one)")
 	fs.BoolVar(&opts.InMemory, "in-memory", false, "keep Temporal in memory instead of a SQLite file")
 	fs.StringVar(&opts.PostgresURL, "postgres", "", "keep Temporal in PostgreSQL instead: postgres://user@host:5432/database (created if missing)")
-	fs.StringVar(&opts.RecordsURL, "records", "", "keep ozgflow's records database there instead of the SQLite file in the data directory: postgres://user@host:5432/database")
+	fs.StringVar(&opts.RecordsURL, "records", "", "keep ozgflow's records database there instead of the SQLite file in the data directory: postgres://user@host:5432/database, an empty one (the run's records stay there)")
 	fs.StringVar(&opts.RedisPrefix, "redis-prefix", "", "key prefix of the projections in Redis (default: a fresh one, dropped at the end)")
 	fs.IntVar(&opts.WorkerCacheSize, "worker-cache", 0, "workflows the worker keeps in memory (default: dev's, OZGFLOW_WORKER_CACHE_SIZE's default)")
 	fs.IntVar(&opts.Timeline, "timeline", 0, "follow this many cases of each closed-loop phase through their histories and print where their time went")
 	fs.StringVar(&opts.ProfileDir, "profile-dir", "", "write each phase's profiles to this directory: CPU per throughput phase, heap and goroutines after the waiting phase")
-	fs.DurationVar(&opts.Trace, "trace", 0, "with --profile-dir, take an execution trace this long in the middle of each closed-loop phase (PHASE.trace, for go tool trace)")
+	fs.DurationVar(&opts.Trace, "trace", 0, "with --profile-dir, take an execution trace this long in the middle of each closed-loop phase (PHASE.trace, for go tool trace); tracing slows the phase, so quote no throughput of such a run")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	opts.Phases = strings.Split(*phases, ",")
+	if opts.Trace > 0 && opts.ProfileDir == "" {
+		return errors.New("--trace writes its traces to the directory of --profile-dir; name one")
+	}
 	if opts.DataDir == "" {
 		dir, err := os.MkdirTemp("", "ozgflow-bench-")
 		if err != nil {

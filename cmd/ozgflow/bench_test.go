@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +161,16 @@ func TestBenchPrintsNoEmptyCPUBlocks(t *testing.T) {
 		if strings.Contains(out.String(), heading) {
 			t.Errorf("empty block %q printed:\n%s", heading, out.String())
 		}
+	}
+}
+
+// TestBenchRefusesATraceWithoutADirectory: --trace needs --profile-dir for
+// its files, and says so before it starts anything.
+func TestBenchRefusesATraceWithoutADirectory(t *testing.T) {
+	var out bytes.Buffer
+	err := runBench(context.Background(), []string{"--trace", "5s", "--phases", "auto"}, "", &out, &out,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "--profile-dir") {
+		t.Fatalf("runBench = %v, want a refusal naming --profile-dir", err)
 	}
 }
