@@ -121,14 +121,15 @@ func (s *Store) RestoreCases(ctx context.Context, cases []ozgflow.Case, before t
 		// The keys are watched in the same round trip that reads them
 		// (watchHeads), not by Watch, which would send WATCH on its own.
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			watching, execRan := false, false
+			var watching, execRan bool
 			defer func() {
 				if watching && !execRan {
 					_ = tx.Unwatch(ctx).Err() // leave no watch on a pooled connection
 				}
 			}()
-			heads, took, err := watchHeads(ctx, tx, watched, len(cases))
-			watching = took
+			var heads []caseHead
+			var err error
+			heads, watching, err = watchHeads(ctx, tx, watched, len(cases))
 			if err != nil {
 				return err
 			}
@@ -258,7 +259,7 @@ func watchHeads(ctx context.Context, tx *redis.Tx, keys []string, n int) (heads 
 		}
 		heads[i].search = searchDocOf(vals[n+i])
 	}
-	return heads, true, nil
+	return heads, watching, nil
 }
 
 // CaseCounts returns the number of cases per service and status.
