@@ -41,13 +41,18 @@ type Options struct {
 	// none), so that the first phase does not run on a fresh engine: a
 	// small database, and none of the timer tasks that each phase leaves to
 	// fire in the next (an activity's start-to-close timeout, 30 s later).
-	Warmup      time.Duration
-	Phases      []string // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
-	Rate        int      // submits per second of the latency phase
-	Waiting     int      // cases left waiting for a case worker in the waiting phase
-	DataDir     string   // dev's data directory; the SQLite file lives there
-	InMemory    bool     // keep Temporal in memory instead of the SQLite file
-	PostgresURL string   // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
+	Warmup time.Duration
+	Phases []string // baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting
+	// Rounds is how many times the phases run, one round after the other
+	// on the same dev (0 and 1: once). With more than one, the report has
+	// the ratios of each round beside those over all of them, so that one
+	// run shows how far a single comparison strays.
+	Rounds      int
+	Rate        int    // submits per second of the latency phase
+	Waiting     int    // cases left waiting for a case worker in the waiting phase
+	DataDir     string // dev's data directory; the SQLite file lives there
+	InMemory    bool   // keep Temporal in memory instead of the SQLite file
+	PostgresURL string // keep Temporal in PostgreSQL instead (postgres://user@host:port/database)
 	// RecordsURL, if set, is where dev keeps ozgflow's records database
 	// instead of the SQLite file in DataDir (a postgres:// URL, as
 	// OZGFLOW_RECORDS_URL). The run's records stay there: give each run
@@ -156,6 +161,36 @@ type Report struct {
 	// baseline-weight phase's: what ozgflow's own work beside the engine
 	// costs.
 	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
+	// Rounds are the ratios of each round when the phases ran more than
+	// once (Options.Rounds); the ratios above count all rounds.
+	Rounds []Ratios `json:"rounds,omitempty"`
+}
+
+// Ratios are the throughput ratios of a set of phases, each phase counted
+// with the mean of its runs; a ratio whose phases did not run is 0.
+type Ratios struct {
+	Ratio        float64 `json:"ratio"`
+	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
+	WeightRatio  float64 `json:"weightRatio,omitempty"`
+	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
+}
+
+// ratiosOf compares the phases of results: auto and baseline-weight
+// against baseline, auto against baseline-weight, gewerbe against
+// gewerbe-baseline.
+func ratiosOf(results []Result) Ratios {
+	var r Ratios
+	if baseline := meanRate(results, "baseline"); baseline > 0 {
+		r.Ratio = meanRate(results, "auto") / baseline
+		r.WeightRatio = meanRate(results, "baseline-weight") / baseline
+	}
+	if weighted := meanRate(results, "baseline-weight"); weighted > 0 {
+		r.OwnWorkRatio = meanRate(results, "auto") / weighted
+	}
+	if baseline := meanRate(results, "gewerbe-baseline"); baseline > 0 {
+		r.GewerbeRatio = meanRate(results, "gewerbe") / baseline
+	}
+	return r
 }
 
 // meanRate is the mean throughput of the runs of one phase.
@@ -262,9 +297,27 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		report.Warmup = &res
 		r.drain(ctx)
 	}
-	for _, phase := range opts.Phases {
+	for range max(opts.Rounds, 1) {
+		first := len(report.Results)
+		if err := r.runPhases(ctx, report); err != nil {
+			return report, err
+		}
+		if opts.Rounds > 1 {
+			report.Rounds = append(report.Rounds, ratiosOf(report.Results[first:]))
+		}
+	}
+	all := ratiosOf(report.Results)
+	report.Ratio, report.GewerbeRatio, report.WeightRatio, report.OwnWorkRatio = all.Ratio, all.GewerbeRatio, all.WeightRatio, all.OwnWorkRatio
+	return report, nil
+}
+
+// runPhases runs the phases once, in their order, adding their results to
+// the report.
+func (r *runner) runPhases(ctx context.Context, report *Report) error {
+	for _, phase := range r.opts.Phases {
 		r.runs[phase]++
 		var res Result
+		var err error
 		switch phase {
 		case "baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
@@ -289,25 +342,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		case "waiting":
 			res, err = r.waiting(ctx)
 			if err != nil {
-				return report, err
+				return err
 			}
 		default:
-			return report, fmt.Errorf("unknown phase %q", phase)
+			return fmt.Errorf("unknown phase %q", phase)
 		}
 		report.Results = append(report.Results, res)
 		r.drain(ctx)
 	}
-	if baseline := meanRate(report.Results, "baseline"); baseline > 0 {
-		report.Ratio = meanRate(report.Results, "auto") / baseline
-		report.WeightRatio = meanRate(report.Results, "baseline-weight") / baseline
-	}
-	if weighted := meanRate(report.Results, "baseline-weight"); weighted > 0 {
-		report.OwnWorkRatio = meanRate(report.Results, "auto") / weighted
-	}
-	if baseline := meanRate(report.Results, "gewerbe-baseline"); baseline > 0 {
-		report.GewerbeRatio = meanRate(report.Results, "gewerbe") / baseline
-	}
-	return report, nil
+	return nil
 }
 
 // measureShape runs one automatic case and counts what its history holds,

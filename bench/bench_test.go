@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,4 +182,39 @@ func benchKeys(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestBenchRunsRounds: the phases run once per round on the same dev; each
+// round's ratios count only its own phases, the report's count all.
+func TestBenchRunsRounds(t *testing.T) {
+	report, err := bench.Run(context.Background(), bench.Options{
+		Concurrency: 2, Duration: time.Second, InMemory: true, Phases: []string{"baseline", "auto"}, Rounds: 2,
+		DataDir: t.TempDir(), RedisURL: redistest.URL(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phases []string
+	for _, res := range report.Results {
+		phases = append(phases, res.Phase)
+		if res.Completed == 0 {
+			t.Errorf("%s completed nothing", res.Phase)
+		}
+	}
+	if want := []string{"baseline", "auto", "baseline", "auto"}; !slices.Equal(phases, want) {
+		t.Fatalf("phases = %v, want %v", phases, want)
+	}
+	if len(report.Rounds) != 2 {
+		t.Fatalf("rounds = %+v, want two", report.Rounds)
+	}
+	rate := func(i int) float64 { return report.Results[i].PerSecond }
+	for i, round := range report.Rounds {
+		if want := rate(2*i+1) / rate(2*i); math.Abs(round.Ratio-want) > 1e-9 {
+			t.Errorf("round %d ratio = %v, want %v", i+1, round.Ratio, want)
+		}
+	}
+	if want := (rate(1) + rate(3)) / (rate(0) + rate(2)); math.Abs(report.Ratio-want) > 1e-9 {
+		t.Errorf("ratio over the rounds = %v, want %v", report.Ratio, want)
+	}
 }

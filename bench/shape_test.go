@@ -218,3 +218,19 @@ func TestRatioTakesTheMeanOfAPhasesRuns(t *testing.T) {
 		t.Errorf("gewerbe mean = %v, want 0 (not run)", got)
 	}
 }
+
+// TestRatiosCompareEachPhaseWithItsBaseline: auto and baseline-weight
+// against baseline, auto against baseline-weight, gewerbe against its own
+// baseline; a ratio whose phases did not run stays 0.
+func TestRatiosCompareEachPhaseWithItsBaseline(t *testing.T) {
+	got := ratiosOf([]Result{{Phase: "baseline", PerSecond: 50}, {Phase: "baseline-weight", PerSecond: 40},
+		{Phase: "auto", PerSecond: 30}, {Phase: "auto", PerSecond: 34}, {Phase: "baseline", PerSecond: 30}})
+	want := Ratios{Ratio: 0.8, WeightRatio: 1, OwnWorkRatio: 0.8}
+	if got != want {
+		t.Errorf("ratios = %+v, want %+v", got, want)
+	}
+	got = ratiosOf([]Result{{Phase: "gewerbe-baseline", PerSecond: 20}, {Phase: "gewerbe", PerSecond: 13}})
+	if want := (Ratios{GewerbeRatio: 0.65}); got != want {
+		t.Errorf("ratios = %+v, want %+v", got, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -27,6 +28,7 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	opts := bench.Options{Logger: logger, RedisURL: redisURL}
 	phases := fs.String("phases", "baseline,auto,auto,baseline,review",
 		"phases to run, in order: baseline, baseline-weight, auto, review, gewerbe-baseline, gewerbe, latency, waiting; a phase named twice counts with the mean of its runs (A B B A cancels the engine's drift)")
+	fs.IntVar(&opts.Rounds, "rounds", 1, "run the phases this many times, one round after the other on the same dev, and print each round's ratios and their spread beside those over all rounds")
 	fs.IntVar(&opts.Concurrency, "concurrency", 32, "clients working in parallel")
 	fs.DurationVar(&opts.Duration, "duration", 2*time.Minute, "length of each throughput phase")
 	fs.DurationVar(&opts.Warmup, "warmup", time.Minute, "run bare baseline workflows this long before the first phase, not counted, when a throughput phase is among them (0: none)")
@@ -47,6 +49,9 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		return err
 	}
 	opts.Phases = strings.Split(*phases, ",")
+	if opts.Rounds < 1 {
+		return fmt.Errorf("--rounds %d: the phases run at least once", opts.Rounds)
+	}
 	if opts.Trace > 0 && opts.ProfileDir == "" {
 		return errors.New("--trace writes its traces to the directory of --profile-dir; name one")
 	}
@@ -222,6 +227,37 @@ func printReport(w io.Writer, r *bench.Report) {
 	}
 	if r.GewerbeRatio > 0 {
 		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
+	}
+	printRounds(w, r.Rounds)
+}
+
+// printRounds prints each round's ratios, their mean and their range: how
+// far one comparison strays from the next on the same machine.
+func printRounds(w io.Writer, rounds []bench.Ratios) {
+	if len(rounds) < 2 {
+		return
+	}
+	fmt.Fprintf(w, "\nEach of the %d rounds (the ratios above count all of them):\n", len(rounds))
+	for _, ratio := range []struct {
+		name string
+		of   func(bench.Ratios) float64
+	}{
+		{"ozgflow (auto) / baseline", func(r bench.Ratios) float64 { return r.Ratio }},
+		{"baseline-weight / baseline", func(r bench.Ratios) float64 { return r.WeightRatio }},
+		{"ozgflow (auto) / baseline-weight", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
+		{"ozgflow (gewerbe) / gewerbe-baseline", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
+	} {
+		values := make([]string, len(rounds))
+		sum, low, high := 0.0, math.Inf(1), math.Inf(-1)
+		for i, round := range rounds {
+			v := ratio.of(round)
+			values[i] = fmt.Sprintf("%.2f", v)
+			sum, low, high = sum+v, min(low, v), max(high, v)
+		}
+		if high <= 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %s: %s; mean %.2f, %.2f to %.2f\n", ratio.name, strings.Join(values, ", "), sum/float64(len(rounds)), low, high)
 	}
 }
 

@@ -174,3 +174,42 @@ func TestBenchRefusesATraceWithoutADirectory(t *testing.T) {
 		t.Fatalf("runBench = %v, want a refusal naming --profile-dir", err)
 	}
 }
+
+// TestBenchPrintsEachRound: with more than one round the report lists each
+// round's ratios with their mean and range, and leaves out a ratio whose
+// phases did not run; with one round it prints no such block.
+func TestBenchPrintsEachRound(t *testing.T) {
+	r := &bench.Report{Results: []bench.Result{{Phase: "baseline", PerSecond: 50}}, Ratio: 0.9,
+		Rounds: []bench.Ratios{{Ratio: 0.93, WeightRatio: 0.98}, {Ratio: 0.8, WeightRatio: 0.96}, {Ratio: 0.97, WeightRatio: 1}}}
+	var out bytes.Buffer
+	printReport(&out, r)
+	text := out.String()
+	for _, want := range []string{
+		"Each of the 3 rounds",
+		"ozgflow (auto) / baseline: 0.93, 0.80, 0.97; mean 0.90, 0.80 to 0.97",
+		"baseline-weight / baseline: 0.98, 0.96, 1.00; mean 0.98, 0.96 to 1.00",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "gewerbe-baseline:") || strings.Contains(text, "/ baseline-weight:") {
+		t.Errorf("report lists a ratio whose phases did not run:\n%s", text)
+	}
+	r.Rounds = r.Rounds[:1]
+	out.Reset()
+	printReport(&out, r)
+	if strings.Contains(out.String(), "Each of the") {
+		t.Errorf("one round printed a rounds block:\n%s", out.String())
+	}
+}
+
+// TestBenchRefusesNoRounds: the phases run at least once.
+func TestBenchRefusesNoRounds(t *testing.T) {
+	var out bytes.Buffer
+	err := runBench(context.Background(), []string{"--rounds", "0", "--phases", "auto"}, "", &out, &out,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "--rounds") {
+		t.Fatalf("err = %v, want a refusal naming --rounds", err)
+	}
+}
