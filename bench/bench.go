@@ -144,14 +144,21 @@ type Report struct {
 	// Warmup is what the warm-up measured (Options.Warmup); it counts in
 	// no ratio.
 	Warmup *Result `json:"warmup,omitempty"`
-	// Ratio is the auto phase's throughput divided by the baseline's. A
-	// phase run more than once counts with the mean of its runs: the
-	// engine may slow during a run (see dev's timer queue), so the phases
-	// of a comparison run in the order A B B A, which cancels a steady
-	// drift.
+	// Ratios count every run of each phase, all rounds included.
+	Ratios
+	// Rounds are each round's ratios when Options.Rounds is above 1.
+	Rounds []Ratios `json:"rounds,omitempty"`
+}
+
+// Ratios are throughput ratios of phases, a phase run more than once
+// counted with the mean of its runs: the engine may slow during a run (see
+// dev's timer queue), so the phases of a comparison run in the order A B B
+// A, which cancels a steady drift. A ratio whose phases did not run is 0.
+type Ratios struct {
+	// Ratio is the auto phase's throughput divided by the baseline's.
 	Ratio float64 `json:"ratio"`
 	// GewerbeRatio is the gewerbe phase's throughput divided by that of its
-	// baseline, the same way.
+	// baseline.
 	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
 	// WeightRatio is the baseline-weight phase's throughput divided by
 	// the baseline's: what the case's payloads and search attributes cost
@@ -160,18 +167,6 @@ type Report struct {
 	// OwnWorkRatio is the auto phase's throughput divided by the
 	// baseline-weight phase's: what ozgflow's own work beside the engine
 	// costs.
-	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
-	// Rounds are the ratios of each round when the phases ran more than
-	// once (Options.Rounds); the ratios above count all rounds.
-	Rounds []Ratios `json:"rounds,omitempty"`
-}
-
-// Ratios are the throughput ratios of a set of phases, each phase counted
-// with the mean of its runs; a ratio whose phases did not run is 0.
-type Ratios struct {
-	Ratio        float64 `json:"ratio"`
-	GewerbeRatio float64 `json:"gewerbeRatio,omitempty"`
-	WeightRatio  float64 `json:"weightRatio,omitempty"`
 	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
 }
 
@@ -297,17 +292,21 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		report.Warmup = &res
 		r.drain(ctx)
 	}
+	// A round cut short (the run was stopped) adds no ratios of its own,
+	// and no round follows it.
 	for range max(opts.Rounds, 1) {
 		first := len(report.Results)
 		if err := r.runPhases(ctx, report); err != nil {
 			return report, err
 		}
+		if ctx.Err() != nil {
+			break
+		}
 		if opts.Rounds > 1 {
 			report.Rounds = append(report.Rounds, ratiosOf(report.Results[first:]))
 		}
 	}
-	all := ratiosOf(report.Results)
-	report.Ratio, report.GewerbeRatio, report.WeightRatio, report.OwnWorkRatio = all.Ratio, all.GewerbeRatio, all.WeightRatio, all.OwnWorkRatio
+	report.Ratios = ratiosOf(report.Results)
 	return report, nil
 }
 

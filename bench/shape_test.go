@@ -223,9 +223,9 @@ func TestRatioTakesTheMeanOfAPhasesRuns(t *testing.T) {
 // against baseline, auto against baseline-weight, gewerbe against its own
 // baseline; a ratio whose phases did not run stays 0.
 func TestRatiosCompareEachPhaseWithItsBaseline(t *testing.T) {
-	got := ratiosOf([]Result{{Phase: "baseline", PerSecond: 50}, {Phase: "baseline-weight", PerSecond: 40},
-		{Phase: "auto", PerSecond: 30}, {Phase: "auto", PerSecond: 34}, {Phase: "baseline", PerSecond: 30}})
-	want := Ratios{Ratio: 0.8, WeightRatio: 1, OwnWorkRatio: 0.8}
+	got := ratiosOf([]Result{{Phase: "baseline", PerSecond: 50}, {Phase: "baseline-weight", PerSecond: 32},
+		{Phase: "auto", PerSecond: 20}, {Phase: "auto", PerSecond: 28}, {Phase: "baseline", PerSecond: 30}})
+	want := Ratios{Ratio: 0.6, WeightRatio: 0.8, OwnWorkRatio: 0.75}
 	if got != want {
 		t.Errorf("ratios = %+v, want %+v", got, want)
 	}

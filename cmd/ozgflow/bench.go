@@ -52,6 +52,9 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 	if opts.Rounds < 1 {
 		return fmt.Errorf("--rounds %d: the phases run at least once", opts.Rounds)
 	}
+	if opts.Rounds > 1 && slices.Contains(opts.Phases, "waiting") {
+		return errors.New("--rounds repeats a comparison's phases; the waiting phase would count the cases of the rounds before, so run it on its own")
+	}
 	if opts.Trace > 0 && opts.ProfileDir == "" {
 		return errors.New("--trace writes its traces to the directory of --profile-dir; name one")
 	}
@@ -79,7 +82,11 @@ func runBench(ctx context.Context, args []string, redisURL string, stdout, stder
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stdout, "ozgflow bench: phases %s, %d clients, %v each, data in %s\n", *phases, opts.Concurrency, opts.Duration, opts.DataDir)
+	rounds := ""
+	if opts.Rounds > 1 {
+		rounds = fmt.Sprintf(" in %d rounds", opts.Rounds)
+	}
+	fmt.Fprintf(stdout, "ozgflow bench: phases %s%s, %d clients, %v each, data in %s\n", *phases, rounds, opts.Concurrency, opts.Duration, opts.DataDir)
 	if opts.Warmup > 0 {
 		fmt.Fprintf(stdout, "A warm-up of %v runs first, counted in no ratio.\n", opts.Warmup)
 	}
@@ -242,10 +249,10 @@ func printRounds(w io.Writer, rounds []bench.Ratios) {
 		name string
 		of   func(bench.Ratios) float64
 	}{
-		{"ozgflow (auto) / baseline", func(r bench.Ratios) float64 { return r.Ratio }},
-		{"baseline-weight / baseline", func(r bench.Ratios) float64 { return r.WeightRatio }},
-		{"ozgflow (auto) / baseline-weight", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
-		{"ozgflow (gewerbe) / gewerbe-baseline", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
+		{"ozgflow (auto) / baseline throughput", func(r bench.Ratios) float64 { return r.Ratio }},
+		{"baseline carrying the case's weight / baseline throughput", func(r bench.Ratios) float64 { return r.WeightRatio }},
+		{"ozgflow (auto) / baseline carrying the case's weight", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
+		{"ozgflow (gewerbe) / gewerbe-baseline throughput", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
 	} {
 		values := make([]string, len(rounds))
 		sum, low, high := 0.0, math.Inf(1), math.Inf(-1)

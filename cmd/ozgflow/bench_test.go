@@ -53,7 +53,7 @@ func TestBenchPrintsTheWarmupApart(t *testing.T) {
 	r := &bench.Report{
 		Warmup:  &bench.Result{Phase: bench.WarmupPhase, Completed: 500, PerSecond: 91.5, Note: "not counted"},
 		Results: []bench.Result{{Phase: "baseline", Completed: 600, PerSecond: 93.5}, {Phase: "auto", Completed: 400, PerSecond: 65.9}},
-		Ratio:   0.7,
+		Ratios:  bench.Ratios{Ratio: 0.7},
 	}
 	var out bytes.Buffer
 	printReport(&out, r)
@@ -179,21 +179,21 @@ func TestBenchRefusesATraceWithoutADirectory(t *testing.T) {
 // round's ratios with their mean and range, and leaves out a ratio whose
 // phases did not run; with one round it prints no such block.
 func TestBenchPrintsEachRound(t *testing.T) {
-	r := &bench.Report{Results: []bench.Result{{Phase: "baseline", PerSecond: 50}}, Ratio: 0.9,
+	r := &bench.Report{Results: []bench.Result{{Phase: "baseline", PerSecond: 50}}, Ratios: bench.Ratios{Ratio: 0.9},
 		Rounds: []bench.Ratios{{Ratio: 0.93, WeightRatio: 0.98}, {Ratio: 0.8, WeightRatio: 0.96}, {Ratio: 0.97, WeightRatio: 1}}}
 	var out bytes.Buffer
 	printReport(&out, r)
 	text := out.String()
 	for _, want := range []string{
 		"Each of the 3 rounds",
-		"ozgflow (auto) / baseline: 0.93, 0.80, 0.97; mean 0.90, 0.80 to 0.97",
-		"baseline-weight / baseline: 0.98, 0.96, 1.00; mean 0.98, 0.96 to 1.00",
+		"ozgflow (auto) / baseline throughput: 0.93, 0.80, 0.97; mean 0.90, 0.80 to 0.97",
+		"baseline carrying the case's weight / baseline throughput: 0.98, 0.96, 1.00; mean 0.98, 0.96 to 1.00",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "gewerbe-baseline:") || strings.Contains(text, "/ baseline-weight:") {
+	if strings.Contains(text, "gewerbe-baseline throughput:") || strings.Contains(text, "/ baseline carrying the case's weight:") {
 		t.Errorf("report lists a ratio whose phases did not run:\n%s", text)
 	}
 	r.Rounds = r.Rounds[:1]
@@ -204,12 +204,14 @@ func TestBenchPrintsEachRound(t *testing.T) {
 	}
 }
 
-// TestBenchRefusesNoRounds: the phases run at least once.
-func TestBenchRefusesNoRounds(t *testing.T) {
-	var out bytes.Buffer
-	err := runBench(context.Background(), []string{"--rounds", "0", "--phases", "auto"}, "", &out, &out,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "--rounds") {
-		t.Fatalf("err = %v, want a refusal naming --rounds", err)
+// TestBenchRefusesRoundsItCannotMeasure: the phases run at least once, and
+// the waiting phase, which counts every waiting case, runs in no rounds.
+func TestBenchRefusesRoundsItCannotMeasure(t *testing.T) {
+	for _, args := range [][]string{{"--rounds", "0", "--phases", "auto"}, {"--rounds", "2", "--phases", "waiting"}} {
+		var out bytes.Buffer
+		err := runBench(context.Background(), args, "", &out, &out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err == nil || !strings.Contains(err.Error(), "--rounds") {
+			t.Errorf("%v: err = %v, want a refusal naming --rounds", args, err)
+		}
 	}
 }
