@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ozgflow/ozgflow"
+	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // its options before the engine's database opens
 )
 
 // Options configure the embedded server.

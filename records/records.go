@@ -27,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ozgflow/ozgflow/internal/keyring"
+	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // its options before the first database opens
 )
 
 // DB is an open records database.
