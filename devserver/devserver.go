@@ -29,7 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ozgflow/ozgflow"
-	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // its options before the engine's database opens
+	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // sets SQLite's memory options before any database opens
 )
 
 // Options configure the embedded server.

@@ -25,6 +25,7 @@ import (
 	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/devserver"
 	"github.com/ozgflow/ozgflow/gateway"
+	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // sets SQLite's memory options before quickCheck opens the engine's file
 	"github.com/ozgflow/ozgflow/metrics"
 	"github.com/ozgflow/ozgflow/records"
 	"github.com/ozgflow/ozgflow/store"

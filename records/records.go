@@ -27,7 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ozgflow/ozgflow/internal/keyring"
-	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // its options before the first database opens
+	_ "github.com/ozgflow/ozgflow/internal/sqlitemem" // sets SQLite's memory options before any database opens
 )
 
 // DB is an open records database.
@@ -164,7 +164,9 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // migrate applies, in order and each in its own transaction, the
 // migrations of the dialect not yet recorded in schema_migrations.
-// On PostgreSQL concurrent starts take turns (inSchemaLock).
+// On PostgreSQL concurrent starts take turns (inSchemaLock). On SQLite a
+// statement's journal stays in memory (internal/sqlitemem): a migration
+// that rewrites a large table does it in batches.
 func (db *DB) migrate(ctx context.Context) error {
 	dir := path.Join("migrations", string(db.dialect))
 	entries, err := fs.ReadDir(migrations, dir)

@@ -9,59 +9,56 @@
 // statement journal starts with: each such statement mapped and unmapped
 // memory, with system calls and page faults while the engine's one
 // connection waited, and an unmap interrupts the other core as well.
-// Lookaside slots of 64 KiB keep a statement's program in memory its
-// connection holds, and statement journals in 1 KiB chunks stay among the
-// library's small blocks.
+//
+// With these options each connection keeps 4 MiB of lookaside memory (63
+// slots of 65,528 bytes, SQLite's largest, and 511 of 128 bytes), in which
+// a statement's program grows in place. Statement journals are kept in 1 KiB
+// chunks among the library's small blocks and never spill to a file: a
+// statement that rewrites much inside a transaction (a data migration of a
+// whole table, say) holds about twice the pages it changes in memory until
+// it ends, so such statements run in batches.
 package sqlitemem
 
 import (
 	"fmt"
-	"os"
-	"sync"
 
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const (
-	// LookasideSlot is the size of a connection's large lookaside slots:
-	// a statement's program grows in place up to it.
-	LookasideSlot = 64 << 10
-	// lookasideSlots is how many a connection keeps (4 MiB in all).
-	lookasideSlots = 64
+	// lookasideSlot is the size asked for a connection's large lookaside
+	// slots; SQLite takes at most 65,528 bytes of it.
+	lookasideSlot = 64 << 10
+	// lookasideMemory is what a connection keeps for lookaside in all.
+	lookasideMemory = 4 << 20
 )
 
-var (
-	once      sync.Once
-	configErr error
-)
-
+// The options are set once per process, before any database opens; only a
+// package that opened a SQLite database in its own init could come first,
+// and that is a mistake in the code, not in the environment.
 func init() {
-	if err := Configure(); err != nil {
-		fmt.Fprintln(os.Stderr, "ozgflow: SQLite memory options:", err)
+	if err := configure(); err != nil {
+		panic("sqlitemem: " + err.Error())
 	}
 }
 
-// Configure sets the library's memory options. They take effect only
-// before the first SQLite database of the process opens; later calls
-// return the first call's result.
-func Configure() error {
-	once.Do(func() {
-		tls := libc.NewTLS()
-		defer tls.Close()
-		configErr = config(tls, sqlite3.SQLITE_CONFIG_LOOKASIDE, int32(LookasideSlot), int32(lookasideSlots))
-		if configErr == nil {
-			configErr = config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, int32(-1))
-		}
-	})
-	return configErr
+// configure sets the library's memory options.
+func configure() error {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	if err := config(tls, sqlite3.SQLITE_CONFIG_LOOKASIDE, int32(lookasideSlot), int32(lookasideMemory/lookasideSlot)); err != nil {
+		return err
+	}
+	return config(tls, sqlite3.SQLITE_CONFIG_STMTJRNL_SPILL, int32(-1))
 }
 
+// config calls sqlite3_config with op and its arguments.
 func config(tls *libc.TLS, op int32, args ...any) error {
 	va := libc.NewVaList(args...)
 	defer libc.Xfree(tls, va)
 	if rc := sqlite3.Xsqlite3_config(tls, op, va); rc != sqlite3.SQLITE_OK {
-		return fmt.Errorf("option %d refused with code %d: a database was open already", op, rc)
+		return fmt.Errorf("option %d refused with code %d: SQLite was in use before its options were set", op, rc)
 	}
 	return nil
 }

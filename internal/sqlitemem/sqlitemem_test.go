@@ -2,6 +2,7 @@ package sqlitemem
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,75 +10,138 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// TestOptionsTookEffect opens a connection after init and prepares a
-// statement whose program is far larger than SQLite's default lookaside
-// slot of 1,200 bytes: with the options set, it fits in a slot, and no
-// allocation of the connection was too large for one.
-func TestOptionsTookEffect(t *testing.T) {
-	if err := Configure(); err != nil {
-		t.Fatal(err)
-	}
+// The library's malloc statistics are off in this build; the tests read
+// them. Like the package's options, this must come before any database
+// opens, which no test has done yet when the test binary's init runs.
+func init() {
 	tls := libc.NewTLS()
 	defer tls.Close()
-	db := open(t, tls)
+	if err := config(tls, sqlite3.SQLITE_CONFIG_MEMSTATUS, int32(1)); err != nil {
+		panic(err)
+	}
+}
+
+// mapped is the size from which the library's malloc maps a block from the
+// system on its own (modernc.org/memory: a quarter of its 64 KiB pages).
+const mapped = 16 << 10
+
+// TestStatementProgramsStayInLookaside prepares a statement whose program
+// is larger than a block the library's malloc would map on its own: it
+// grows in one lookaside slot, and no allocation of the connection was too
+// large for a slot or found none free.
+func TestStatementProgramsStayInLookaside(t *testing.T) {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	db := open(t, tls, ":memory:")
 	defer sqlite3.Xsqlite3_close(tls, db)
 
 	var cols, marks []string
-	for i := range 40 {
+	for i := range 60 {
 		cols = append(cols, fmt.Sprintf("c%d TEXT", i))
 		marks = append(marks, "?")
 	}
 	exec(t, tls, db, "CREATE TABLE wide ("+strings.Join(cols, ", ")+")")
-	for i := range 10 {
-		exec(t, tls, db, fmt.Sprintf("CREATE INDEX wide_%d ON wide (c%d, c%d)", i, i, i+20))
+	for i := range 30 {
+		exec(t, tls, db, fmt.Sprintf("CREATE UNIQUE INDEX wide_%d ON wide (c%d, c%d)", i, i, i+30))
 	}
-	missSize := status(t, tls, db, sqlite3.SQLITE_DBSTATUS_LOOKASIDE_MISS_SIZE)
-	hits := status(t, tls, db, sqlite3.SQLITE_DBSTATUS_LOOKASIDE_HIT)
+	before := lookaside(t, tls, db)
 
-	sql := "INSERT INTO wide VALUES (" + strings.Join(marks, ", ") + ")"
-	zSQL, err := libc.CString(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer libc.Xfree(tls, zSQL)
-	pStmt := tls.Alloc(8)
-	defer tls.Free(8)
-	if rc := sqlite3.Xsqlite3_prepare_v2(tls, db, zSQL, -1, pStmt, 0); rc != sqlite3.SQLITE_OK {
-		t.Fatalf("prepare: code %d", rc)
-	}
-	stmt := libc.AtomicLoadPUintptr(pStmt)
+	stmt := prepare(t, tls, db, "INSERT INTO wide VALUES ("+strings.Join(marks, ", ")+")")
 	program := sqlite3.Xsqlite3_stmt_status(tls, stmt, sqlite3.SQLITE_STMTSTATUS_MEMUSED, 0)
 	sqlite3.Xsqlite3_finalize(tls, stmt)
 
-	if program <= 1200 {
-		t.Fatalf("the statement takes %d bytes; the test needs one larger than the default slot", program)
+	if program <= mapped {
+		t.Fatalf("the statement takes %d bytes; the test needs one larger than %d", program, mapped)
 	}
-	if got := status(t, tls, db, sqlite3.SQLITE_DBSTATUS_LOOKASIDE_MISS_SIZE); got != missSize {
-		t.Errorf("%d allocations were too large for a lookaside slot while a %d-byte statement was prepared", got-missSize, program)
+	after := lookaside(t, tls, db)
+	if after.tooLarge != before.tooLarge || after.full != before.full {
+		t.Errorf("while a %d-byte statement was prepared, %d allocations were too large for a lookaside slot and %d found none free",
+			program, after.tooLarge-before.tooLarge, after.full-before.full)
 	}
-	if got := status(t, tls, db, sqlite3.SQLITE_DBSTATUS_LOOKASIDE_HIT); got <= hits {
+	if after.hits <= before.hits {
 		t.Error("the statement took nothing from the lookaside slots")
 	}
 }
 
-// TestLateConfigureReportsFirstResult: the options are set once; a later
-// call does not try again on a library in use.
-func TestLateConfigureReportsFirstResult(t *testing.T) {
+// TestStatementJournalsStayInSmallBlocks changes rows inside a
+// transaction, which keeps a statement journal of the pages changed, and
+// asks for no block the library's malloc would map on its own.
+func TestStatementJournalsStayInSmallBlocks(t *testing.T) {
 	tls := libc.NewTLS()
 	defer tls.Close()
-	db := open(t, tls)
+	db := open(t, tls, filepath.Join(t.TempDir(), "journal.db"))
 	defer sqlite3.Xsqlite3_close(tls, db)
-	if err := Configure(); err != nil {
-		t.Fatal(err)
-	}
-	if err := config(tls, sqlite3.SQLITE_CONFIG_LOOKASIDE, int32(LookasideSlot), int32(lookasideSlots)); err == nil {
-		t.Error("the library took the option while a database was open")
+
+	exec(t, tls, db, "CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT UNIQUE, body TEXT)")
+	exec(t, tls, db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) "+
+		"INSERT INTO rows SELECT i, 'row ' || i, printf('%.200c', 'x') FROM n")
+	exec(t, tls, db, "BEGIN")
+	exec(t, tls, db, "UPDATE rows SET body = body || 'y' WHERE id <= 1000")
+	largestRequest(t, tls, true)
+	// A unique name may clash halfway: the statement keeps a journal of
+	// the pages it changes, to undo itself alone.
+	exec(t, tls, db, "UPDATE rows SET name = name || 'z', body = body || 'z'")
+	largest := largestRequest(t, tls, false)
+	exec(t, tls, db, "COMMIT")
+
+	if largest >= mapped {
+		t.Errorf("the statement asked for a block of %d bytes, which the library's malloc maps on its own", largest)
 	}
 }
 
-func open(t *testing.T, tls *libc.TLS) uintptr {
+// TestOptionsAreSetOnlyBeforeUse: once a database was open, the library
+// refuses the options, and the package says why.
+func TestOptionsAreSetOnlyBeforeUse(t *testing.T) {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	db := open(t, tls, ":memory:")
+	sqlite3.Xsqlite3_close(tls, db)
+	err := configure()
+	if err == nil || !strings.Contains(err.Error(), "SQLite was in use before its options were set") {
+		t.Errorf("configure after a database opened: %v", err)
+	}
+}
+
+type lookasideCounts struct{ hits, tooLarge, full int32 }
+
+// lookaside reads db's lookaside counters (their high-water marks are the
+// counts).
+func lookaside(t *testing.T, tls *libc.TLS, db uintptr) lookasideCounts {
 	t.Helper()
-	name, err := libc.CString(":memory:")
+	read := func(op int32) int32 {
+		p := tls.Alloc(8)
+		defer tls.Free(8)
+		if rc := sqlite3.Xsqlite3_db_status(tls, db, op, p, p+4, 0); rc != sqlite3.SQLITE_OK {
+			t.Fatalf("db_status %d: code %d", op, rc)
+		}
+		return libc.AtomicLoadPInt32(p + 4)
+	}
+	return lookasideCounts{
+		hits:     read(sqlite3.SQLITE_DBSTATUS_LOOKASIDE_HIT),
+		tooLarge: read(sqlite3.SQLITE_DBSTATUS_LOOKASIDE_MISS_SIZE),
+		full:     read(sqlite3.SQLITE_DBSTATUS_LOOKASIDE_MISS_FULL),
+	}
+}
+
+// largestRequest returns the largest block asked of the library's malloc
+// since the last reset, and with reset starts counting anew.
+func largestRequest(t *testing.T, tls *libc.TLS, reset bool) int32 {
+	t.Helper()
+	p := tls.Alloc(8)
+	defer tls.Free(8)
+	flag := int32(0)
+	if reset {
+		flag = 1
+	}
+	if rc := sqlite3.Xsqlite3_status(tls, sqlite3.SQLITE_STATUS_MALLOC_SIZE, p, p+4, flag); rc != sqlite3.SQLITE_OK {
+		t.Fatalf("status: code %d", rc)
+	}
+	return libc.AtomicLoadPInt32(p + 4)
+}
+
+func open(t *testing.T, tls *libc.TLS, file string) uintptr {
+	t.Helper()
+	name, err := libc.CString(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,9 +149,24 @@ func open(t *testing.T, tls *libc.TLS) uintptr {
 	pDB := tls.Alloc(8)
 	defer tls.Free(8)
 	if rc := sqlite3.Xsqlite3_open_v2(tls, name, pDB, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_CREATE, 0); rc != sqlite3.SQLITE_OK {
-		t.Fatalf("open: code %d", rc)
+		t.Fatalf("open %s: code %d", file, rc)
 	}
 	return libc.AtomicLoadPUintptr(pDB)
+}
+
+func prepare(t *testing.T, tls *libc.TLS, db uintptr, sql string) uintptr {
+	t.Helper()
+	z, err := libc.CString(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer libc.Xfree(tls, z)
+	pStmt := tls.Alloc(8)
+	defer tls.Free(8)
+	if rc := sqlite3.Xsqlite3_prepare_v2(tls, db, z, -1, pStmt, 0); rc != sqlite3.SQLITE_OK {
+		t.Fatalf("prepare: code %d", rc)
+	}
+	return libc.AtomicLoadPUintptr(pStmt)
 }
 
 func exec(t *testing.T, tls *libc.TLS, db uintptr, sql string) {
@@ -100,14 +179,4 @@ func exec(t *testing.T, tls *libc.TLS, db uintptr, sql string) {
 	if rc := sqlite3.Xsqlite3_exec(tls, db, z, 0, 0, 0); rc != sqlite3.SQLITE_OK {
 		t.Fatalf("%s: code %d", sql, rc)
 	}
-}
-
-func status(t *testing.T, tls *libc.TLS, db uintptr, op int32) int32 {
-	t.Helper()
-	p := tls.Alloc(8)
-	defer tls.Free(8)
-	if rc := sqlite3.Xsqlite3_db_status(tls, db, op, p, p+4, 0); rc != sqlite3.SQLITE_OK {
-		t.Fatalf("db_status %d: code %d", op, rc)
-	}
-	return libc.AtomicLoadPInt32(p + 4) // the high-water mark counts the events
 }
