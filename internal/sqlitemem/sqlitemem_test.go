@@ -139,16 +139,22 @@ func largestRequest(t *testing.T, tls *libc.TLS, reset bool) int32 {
 	return libc.AtomicLoadPInt32(p + 4)
 }
 
-func open(t *testing.T, tls *libc.TLS, file string) uintptr {
+// cString copies s into the library's memory for the rest of the test.
+func cString(t *testing.T, s string) uintptr {
 	t.Helper()
-	name, err := libc.CString(file)
+	z, err := libc.CString(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer libc.Xfree(tls, name)
+	t.Cleanup(func() { libc.Xfree(nil, z) })
+	return z
+}
+
+func open(t *testing.T, tls *libc.TLS, file string) uintptr {
+	t.Helper()
 	pDB := tls.Alloc(8)
 	defer tls.Free(8)
-	if rc := sqlite3.Xsqlite3_open_v2(tls, name, pDB, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_CREATE, 0); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_open_v2(tls, cString(t, file), pDB, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_CREATE, 0); rc != sqlite3.SQLITE_OK {
 		t.Fatalf("open %s: code %d", file, rc)
 	}
 	return libc.AtomicLoadPUintptr(pDB)
@@ -156,14 +162,9 @@ func open(t *testing.T, tls *libc.TLS, file string) uintptr {
 
 func prepare(t *testing.T, tls *libc.TLS, db uintptr, sql string) uintptr {
 	t.Helper()
-	z, err := libc.CString(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer libc.Xfree(tls, z)
 	pStmt := tls.Alloc(8)
 	defer tls.Free(8)
-	if rc := sqlite3.Xsqlite3_prepare_v2(tls, db, z, -1, pStmt, 0); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_prepare_v2(tls, db, cString(t, sql), -1, pStmt, 0); rc != sqlite3.SQLITE_OK {
 		t.Fatalf("prepare: code %d", rc)
 	}
 	return libc.AtomicLoadPUintptr(pStmt)
@@ -171,12 +172,7 @@ func prepare(t *testing.T, tls *libc.TLS, db uintptr, sql string) uintptr {
 
 func exec(t *testing.T, tls *libc.TLS, db uintptr, sql string) {
 	t.Helper()
-	z, err := libc.CString(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer libc.Xfree(tls, z)
-	if rc := sqlite3.Xsqlite3_exec(tls, db, z, 0, 0, 0); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_exec(tls, db, cString(t, sql), 0, 0, 0); rc != sqlite3.SQLITE_OK {
 		t.Fatalf("%s: code %d", sql, rc)
 	}
 }
