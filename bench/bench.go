@@ -316,7 +316,6 @@ func (r *runner) runPhases(ctx context.Context, report *Report) error {
 	for _, phase := range r.opts.Phases {
 		r.runs[phase]++
 		var res Result
-		var err error
 		switch phase {
 		case "baseline":
 			res = r.closedLoop(ctx, phase, func(ctx context.Context) (caseRun, error) {
@@ -339,8 +338,8 @@ func (r *runner) runPhases(ctx context.Context, report *Report) error {
 		case "latency":
 			res = r.openLoop(ctx)
 		case "waiting":
-			res, err = r.waiting(ctx)
-			if err != nil {
+			var err error
+			if res, err = r.waiting(ctx); err != nil {
 				return err
 			}
 		default:

@@ -223,19 +223,27 @@ func printReport(w io.Writer, r *bench.Report) {
 	printCPUByPart(w, rows)
 	printRedisCPU(w, rows)
 	printStolenCPU(w, rows)
-	if r.Ratio > 0 {
-		fmt.Fprintf(w, "\nozgflow (auto) / baseline throughput: %.2f (a phase run twice counts with its mean)\n", r.Ratio)
-	}
-	if r.WeightRatio > 0 {
-		fmt.Fprintf(w, "baseline carrying the case's weight / baseline throughput: %.2f (what the weight costs the engine)\n", r.WeightRatio)
-	}
-	if r.OwnWorkRatio > 0 {
-		fmt.Fprintf(w, "ozgflow (auto) / baseline carrying the case's weight: %.2f (what ozgflow's own work costs beside the engine)\n", r.OwnWorkRatio)
-	}
-	if r.GewerbeRatio > 0 {
-		fmt.Fprintf(w, "ozgflow (gewerbe) / gewerbe-baseline throughput: %.2f\n", r.GewerbeRatio)
+	for i, ratio := range ratioLines {
+		if v := ratio.of(r.Ratios); v > 0 {
+			if i == 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "%s: %.2f%s\n", ratio.name, v, ratio.note)
+		}
 	}
 	printRounds(w, r.Rounds)
+}
+
+// ratioLines are the ratios the report prints, in order, with what each
+// says.
+var ratioLines = []struct {
+	name, note string
+	of         func(bench.Ratios) float64
+}{
+	{"ozgflow (auto) / baseline throughput", " (a phase run twice counts with its mean)", func(r bench.Ratios) float64 { return r.Ratio }},
+	{"baseline carrying the case's weight / baseline throughput", " (what the weight costs the engine)", func(r bench.Ratios) float64 { return r.WeightRatio }},
+	{"ozgflow (auto) / baseline carrying the case's weight", " (what ozgflow's own work costs beside the engine)", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
+	{"ozgflow (gewerbe) / gewerbe-baseline throughput", "", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
 }
 
 // printRounds prints each round's ratios, their mean and their range: how
@@ -245,15 +253,7 @@ func printRounds(w io.Writer, rounds []bench.Ratios) {
 		return
 	}
 	fmt.Fprintf(w, "\nEach of the %d rounds (the ratios above count all of them):\n", len(rounds))
-	for _, ratio := range []struct {
-		name string
-		of   func(bench.Ratios) float64
-	}{
-		{"ozgflow (auto) / baseline throughput", func(r bench.Ratios) float64 { return r.Ratio }},
-		{"baseline carrying the case's weight / baseline throughput", func(r bench.Ratios) float64 { return r.WeightRatio }},
-		{"ozgflow (auto) / baseline carrying the case's weight", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
-		{"ozgflow (gewerbe) / gewerbe-baseline throughput", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
-	} {
+	for _, ratio := range ratioLines {
 		values := make([]string, len(rounds))
 		sum, low, high := 0.0, math.Inf(1), math.Inf(-1)
 		for i, round := range rounds {
