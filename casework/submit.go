@@ -201,6 +201,7 @@ func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Applicat
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// A case already started under this ID is answered from its state.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowTaskTimeout:                      CaseTaskTimeout,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrService).ValueSet(def.Service),
 			temporal.NewSearchAttributeKeyKeyword(ozgflow.SearchAttrAuthority).ValueSet(app.Authority),
@@ -238,6 +239,21 @@ func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Applicat
 	}
 	return state, nil
 }
+
+// CaseTaskTimeout bounds how long a worker may take over one workflow task
+// of a case before the engine hands the task to another worker; Temporal's
+// default is 10 s. A case's tasks take milliseconds, and a local activity
+// that takes longer (a case number drawn while the records database is
+// away) keeps its task alive with the SDK's heartbeat, every 0.8 of this.
+//
+// The engine keeps a timer for each task's timeout that fires whether or
+// not the task ended, and reads the workflow back from its database when
+// it is no longer in its cache. At 10 s most of those timers of a case
+// that ran through found it gone from `dev`'s cache of 512 workflows: the
+// engine's reads of closed cases took half a millisecond more per case,
+// on its one SQLite connection (BENCHMARKS.md). A worker that died in the
+// middle of a task has it handed on sooner, too.
+const CaseTaskTimeout = 4 * time.Second
 
 // needsPaymentLink reports whether the first answer to a submit must carry
 // a payment link: a fee is due and a payment step will collect it.
