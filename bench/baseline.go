@@ -39,7 +39,14 @@ type BaselineShape struct {
 	// reads the workflow back from its database when it is no longer in
 	// its cache: a cost of the timeout, not of what the activity does.
 	ActivityTimeouts []time.Duration `json:"activityTimeouts,omitempty"`
-	LocalActivities  int             `json:"localActivities"`
+	// TaskTimeout is the workflow task timeout the case started with; the
+	// baseline starts with it too (0: the engine's default). The engine
+	// keeps a timer for each workflow task that fires after this timeout
+	// whether or not the task ended, and reads the workflow back when it
+	// is no longer cached: like the activities' timeouts, a cost of the
+	// setting that any workflow started with it pays or saves.
+	TaskTimeout     time.Duration `json:"taskTimeout,omitempty"`
+	LocalActivities int           `json:"localActivities"`
 	// Markers are the other markers: versions and side effects.
 	Markers int `json:"markers,omitempty"`
 	// Timers are the timers the case started (deadlines, reminders); the
@@ -215,6 +222,8 @@ func historyShape(ctx context.Context, c client.Client, workflowID, runID string
 		shape.CaseEvents[ev.GetEventType().String()]++
 		shape.CaseBytes += proto.Size(ev)
 		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+			shape.TaskTimeout = ev.GetWorkflowExecutionStartedEventAttributes().GetWorkflowTaskTimeout().AsDuration()
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			shape.Activities++
 			timeout := ev.GetActivityTaskScheduledEventAttributes().GetStartToCloseTimeout().AsDuration()

@@ -20,6 +20,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ozgflow/ozgflow/bench"
+	"github.com/ozgflow/ozgflow/casework"
 	"github.com/ozgflow/ozgflow/internal/recordstest"
 	"github.com/ozgflow/ozgflow/internal/redistest"
 )
@@ -67,6 +68,10 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	}
 	if report.Shape.Activities != 1 || report.Shape.LocalActivities < 1 || report.Shape.BaselineEvents == 0 {
 		t.Errorf("shape = %+v", report.Shape)
+	}
+	// The baseline starts with the case's workflow task timeout.
+	if report.Shape.TaskTimeout != casework.CaseTaskTimeout {
+		t.Errorf("the shape's task timeout %s, want the case's %s", report.Shape.TaskTimeout, casework.CaseTaskTimeout)
 	}
 	// A Gewerbeanmeldung pays, is sealed, delivered, mailed about and
 	// archived (activities), and is moved on by the payment and by the

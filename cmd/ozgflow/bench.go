@@ -270,9 +270,9 @@ func printRounds(w io.Writer, rounds []bench.Ratios) {
 
 // printShape prints what one case did, which its baseline mirrors.
 func printShape(w io.Writer, title string, s bench.BaselineShape) {
-	fmt.Fprintf(w, "\n%s: %d activities (start-to-close %v), %d local activities, %d other markers, %d timers, interactions %v "+
-		"(the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
-		title, s.Activities, s.ActivityTimeouts, s.LocalActivities, s.Markers, s.Timers, s.Interactions,
+	fmt.Fprintf(w, "\n%s: %d activities (start-to-close %v), %d local activities, %d other markers, %d timers, interactions %v, "+
+		"workflow task timeout %v (the baseline mirrors them); history: case %d events (%d bytes), baseline %d events (%d bytes)\n",
+		title, s.Activities, s.ActivityTimeouts, s.LocalActivities, s.Markers, s.Timers, s.Interactions, s.TaskTimeout,
 		s.Events(), s.CaseBytes, s.BaselineEvents, s.BaselineBytes)
 	if wt, c := s.Weight, s.Carried; wt != nil && c != nil {
 		fmt.Fprintf(w, "  its weight, bytes in the history (baseline-weight carries it): input %d (carried %d), activity input %d (%d) "+
