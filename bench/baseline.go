@@ -39,12 +39,10 @@ type BaselineShape struct {
 	// reads the workflow back from its database when it is no longer in
 	// its cache: a cost of the timeout, not of what the activity does.
 	ActivityTimeouts []time.Duration `json:"activityTimeouts,omitempty"`
-	// TaskTimeout is the workflow task timeout the case started with; the
-	// baseline starts with it too (0: the engine's default). The engine
-	// keeps a timer for each workflow task that fires after this timeout
-	// whether or not the task ended, and reads the workflow back when it
-	// is no longer cached: like the activities' timeouts, a cost of the
-	// setting that any workflow started with it pays or saves.
+	// TaskTimeout is the workflow task timeout the case started with (0 in
+	// a shape not read from a history: the engine's default); the baseline
+	// starts with it. Like the activities' timeouts, its timers are a cost
+	// of the setting, not of what the case does.
 	TaskTimeout     time.Duration `json:"taskTimeout,omitempty"`
 	LocalActivities int           `json:"localActivities"`
 	// Markers are the other markers: versions and side effects.
@@ -278,6 +276,9 @@ func (r *runner) mirror(ctx context.Context, shape BaselineShape) (BaselineShape
 	base, err := historyShape(ctx, r.dev.Client, run.GetID(), run.GetRunID())
 	if err != nil {
 		return shape, err
+	}
+	if shape.TaskTimeout > 0 && base.TaskTimeout != shape.TaskTimeout {
+		return shape, fmt.Errorf("the baseline started with a workflow task timeout of %s, the case with %s", base.TaskTimeout, shape.TaskTimeout)
 	}
 	shape.BaselineEvents, shape.BaselineBytes = base.Events(), base.CaseBytes
 	return shape, nil

@@ -92,15 +92,15 @@ func TestBaselineMirrorsTheShape(t *testing.T) {
 	}
 }
 
-// TestWeightedBaselineCarriesTheWeight: a baseline run starts with the
-// case's workflow task timeout; one with the case's
+// TestWeightedBaselineCarriesTheWeight: a baseline run with the case's
 // weight starts with the case's search attributes, passes and returns
 // payloads of its padding's sizes and ends with the case's last search
 // attributes; a plain run carries none of it, whatever its shape held.
+// Both start with the case's workflow task timeout.
 func TestWeightedBaselineCarriesTheWeight(t *testing.T) {
 	w := &Weight{StartAttributes: map[string]string{"OzgStatus": "received", "OzgService": "99990000000003"},
 		FinalAttributes: map[string]string{"OzgStatus": "approved", "OzgStage": "done"}}
-	shape := BaselineShape{Activities: 1, LocalActivities: 2, TaskTimeout: 4 * time.Second, Weight: w, Filler: []byte("stale"),
+	shape := BaselineShape{Activities: 1, LocalActivities: 2, TaskTimeout: 7 * time.Second, Weight: w, Filler: []byte("stale"),
 		Padding: Padding{Input: 1000, ActivityInput: 450, ActivityResult: 120, Result: 150}}
 	tests := []struct {
 		name   string

@@ -132,10 +132,10 @@ func typedKeywords(values map[string]string) []temporal.SearchAttributeUpdate {
 	return updates
 }
 
-// weightedStart is the start of a baseline workflow, with the case's
-// workflow task timeout: with w, one that carries w (the input's filler in
-// the shape, the search attributes in the options); without, a plain one
-// that carries neither.
+// weightedStart is the start of a baseline workflow: with w, one that
+// carries w (the input's filler in the shape, the search attributes in the
+// options); without, a plain one that carries neither. Both start with the
+// case's workflow task timeout.
 func weightedStart(shape BaselineShape, w *Weight) (client.StartWorkflowOptions, BaselineShape) {
 	opts := client.StartWorkflowOptions{TaskQueue: baselineQueue, WorkflowTaskTimeout: shape.TaskTimeout}
 	shape.Weight, shape.Filler = nil, nil

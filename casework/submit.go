@@ -241,18 +241,20 @@ func (s *Service) start(ctx context.Context, caseID string, app ozgflow.Applicat
 }
 
 // CaseTaskTimeout bounds how long a worker may take over one workflow task
-// of a case before the engine hands the task to another worker; Temporal's
-// default is 10 s. A case's tasks take milliseconds, and a local activity
-// that takes longer (a case number drawn while the records database is
-// away) keeps its task alive with the SDK's heartbeat, every 0.8 of this.
+// of a case before the engine times the task out and schedules it again on
+// the case queue; Temporal's default is 10 s. A case's tasks take
+// milliseconds. While a local activity runs longer (a case number drawn
+// while the records database is away), the SDK keeps its task alive with a
+// heartbeat after 80 % of this, 3.2 s, and again every 3.2 s, and retries
+// whose wait is longer than this become timers in the history.
 //
 // The engine keeps a timer for each task's timeout that fires whether or
 // not the task ended, and reads the workflow back from its database when
 // it is no longer in its cache. At 10 s most of those timers of a case
-// that ran through found it gone from `dev`'s cache of 512 workflows: the
-// engine's reads of closed cases took half a millisecond more per case,
-// on its one SQLite connection (BENCHMARKS.md). A worker that died in the
-// middle of a task has it handed on sooner, too.
+// that ran through found it gone from `dev`'s cache of 512 workflows, and
+// the reads cost the engine's one SQLite connection about half a
+// millisecond per case (BENCHMARKS.md, "Cases' workflow tasks time out
+// after 4 s …").
 const CaseTaskTimeout = 4 * time.Second
 
 // needsPaymentLink reports whether the first answer to a submit must carry

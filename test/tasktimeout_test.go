@@ -16,8 +16,8 @@ func TestCasesStartWithTheirTaskTimeout(t *testing.T) {
 	st := stackOf(dev)
 	plain := st.Submit(t, e2e.Hundesteuer(e2e.Leipzig))
 	paid := st.Submit(t, e2e.Gewerbeanmeldung(e2e.Leipzig, "amt24-anna"))
-	if paid.PaymentURL == "" {
-		t.Fatal("the Gewerbeanmeldung was started without its payment link")
+	if plain.PaymentURL != "" || paid.PaymentURL == "" {
+		t.Fatalf("payment links %q and %q: the test needs a case without one and a case with one", plain.PaymentURL, paid.PaymentURL)
 	}
 	for _, s := range []e2e.Submitted{plain, paid} {
 		desc, err := dev.Client.DescribeWorkflowExecution(context.Background(), ozgflow.CaseWorkflowID(s.ID), "")
