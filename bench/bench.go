@@ -168,6 +168,12 @@ type Ratios struct {
 	// baseline-weight phase's: what ozgflow's own work beside the engine
 	// costs.
 	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
+	// CPURatio is the baseline's CPU per completed workflow divided by the
+	// auto phase's per completed case, each counting dev and the Redis
+	// server beside it. Where the engine's one store connection sets the
+	// pace, the cores have room and ozgflow's own work hides in it; where
+	// the CPU sets the pace, the throughput ratio comes down to this one.
+	CPURatio float64 `json:"cpuRatio,omitempty"`
 }
 
 // ratiosOf compares the phases of results: auto and baseline-weight
@@ -178,6 +184,9 @@ func ratiosOf(results []Result) Ratios {
 	if baseline := meanRate(results, "baseline"); baseline > 0 {
 		r.Ratio = meanRate(results, "auto") / baseline
 		r.WeightRatio = meanRate(results, "baseline-weight") / baseline
+	}
+	if auto := meanCPUPerCase(results, "auto"); auto > 0 {
+		r.CPURatio = meanCPUPerCase(results, "baseline") / auto
 	}
 	if weighted := meanRate(results, "baseline-weight"); weighted > 0 {
 		r.OwnWorkRatio = meanRate(results, "auto") / weighted
@@ -196,6 +205,24 @@ func meanRate(results []Result, phase string) float64 {
 			sum += r.PerSecond
 			n++
 		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// meanCPUPerCase is the mean over the runs of one phase of the CPU
+// seconds that dev and the Redis server spent per completed case; a run
+// that completed none or whose CPU was not read does not count.
+func meanCPUPerCase(results []Result, phase string) float64 {
+	sum, n := 0.0, 0
+	for _, r := range results {
+		if r.Phase != phase || r.Completed == 0 || r.CPUCores == 0 {
+			continue
+		}
+		sum += (r.CPUCores + r.RedisCPUCores) * r.Elapsed.Seconds() / float64(r.Completed)
+		n++
 	}
 	if n == 0 {
 		return 0

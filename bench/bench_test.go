@@ -87,8 +87,9 @@ func TestBenchRunsEveryPhase(t *testing.T) {
 	// baseline run carries payloads of the same sizes through the codec.
 	w, c := report.Shape.Weight, report.Shape.Carried
 	if w == nil || c == nil || w.InputBytes < 200 || w.ActivityInputBytes == 0 || w.ActivityResultBytes == 0 || w.ResultBytes == 0 ||
-		w.StartAttributes["OzgStatus"] == "" || w.FinalAttributes["OzgStatus"] == "" || report.WeightRatio == 0 || report.OwnWorkRatio == 0 {
-		t.Fatalf("weight = %+v, weight ratio %v, own work ratio %v", w, report.WeightRatio, report.OwnWorkRatio)
+		w.StartAttributes["OzgStatus"] == "" || w.FinalAttributes["OzgStatus"] == "" || report.WeightRatio == 0 || report.OwnWorkRatio == 0 ||
+		report.CPURatio == 0 {
+		t.Fatalf("weight = %+v, weight ratio %v, own work ratio %v, CPU ratio %v", w, report.WeightRatio, report.OwnWorkRatio, report.CPURatio)
 	}
 	near := func(got, want int) bool { return got >= want-want/10-16 && got <= want+want/10+16 }
 	if !near(c.InputBytes, w.InputBytes) || !near(c.ActivityInputBytes, w.ActivityInputBytes) ||

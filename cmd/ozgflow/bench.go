@@ -244,6 +244,8 @@ var ratioLines = []struct {
 	{"baseline carrying the case's weight / baseline throughput", " (what the weight costs the engine)", func(r bench.Ratios) float64 { return r.WeightRatio }},
 	{"ozgflow (auto) / baseline carrying the case's weight", " (what ozgflow's own work costs beside the engine)", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
 	{"ozgflow (gewerbe) / gewerbe-baseline throughput", "", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
+	{"baseline / ozgflow (auto) CPU per case, dev and Redis", " (the throughput ratio where the CPU, not the engine's store, sets the pace)",
+		func(r bench.Ratios) float64 { return r.CPURatio }},
 }
 
 // printRounds prints each round's ratios, their mean and their range: how
