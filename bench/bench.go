@@ -169,10 +169,11 @@ type Ratios struct {
 	// costs.
 	OwnWorkRatio float64 `json:"ownWorkRatio,omitempty"`
 	// CPURatio is the baseline's CPU per completed workflow divided by the
-	// auto phase's per completed case, each counting dev and the Redis
-	// server beside it. Where the engine's one store connection sets the
-	// pace, the cores have room and ozgflow's own work hides in it; where
-	// the CPU sets the pace, the throughput ratio comes down to this one.
+	// auto phase's per completed case, each counting the whole process
+	// and the Redis server beside it. Where the engine's one store
+	// connection sets the pace, ozgflow's own work fits in the cores the
+	// engine leaves idle; where the CPU sets the pace, the throughput ratio
+	// would come down to about this one if a case's CPU stayed the same.
 	CPURatio float64 `json:"cpuRatio,omitempty"`
 }
 
@@ -213,8 +214,8 @@ func meanRate(results []Result, phase string) float64 {
 }
 
 // meanCPUPerCase is the mean over the runs of one phase of the CPU
-// seconds that dev and the Redis server spent per completed case; a run
-// that completed none or whose CPU was not read does not count.
+// seconds that the process and the Redis server spent per completed case;
+// a run that completed none or whose CPU was not read does not count.
 func meanCPUPerCase(results []Result, phase string) float64 {
 	sum, n := 0.0, 0
 	for _, r := range results {

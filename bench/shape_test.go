@@ -226,19 +226,22 @@ func TestRatioTakesTheMeanOfAPhasesRuns(t *testing.T) {
 
 // TestRatiosCompareEachPhaseWithItsBaseline: auto and baseline-weight
 // against baseline, auto against baseline-weight, gewerbe against its own
-// baseline, the baseline's CPU per case (dev and Redis) against auto's;
-// a ratio whose phases did not run stays 0.
+// baseline, the baseline's CPU per case (process and Redis) against
+// auto's; a ratio whose phases did not run stays 0.
 func TestRatiosCompareEachPhaseWithItsBaseline(t *testing.T) {
 	minute := time.Minute
 	got := ratiosOf([]Result{
-		// 30 ms per workflow, dev alone and dev with Redis.
+		// The baseline: 30 ms per workflow, the process alone and with
+		// Redis; a run whose CPU was not read does not count.
 		{Phase: "baseline", PerSecond: 50, Elapsed: minute, Completed: 2000, CPUCores: 1},
+		{Phase: "baseline", PerSecond: 30, Elapsed: 2 * minute, Completed: 5200, CPUCores: 1.2, RedisCPUCores: 0.1},
+		{Phase: "baseline", PerSecond: 40, Elapsed: minute, Completed: 2400},
+		// Not in the CPU ratio.
 		{Phase: "baseline-weight", PerSecond: 32, Elapsed: minute, Completed: 1900, CPUCores: 1.5},
 		// 40 and 50 ms per case; a run that completed none does not count.
 		{Phase: "auto", PerSecond: 20, Elapsed: minute, Completed: 2100, CPUCores: 1.3, RedisCPUCores: 0.1},
-		{Phase: "auto", PerSecond: 28, Elapsed: minute, Completed: 1800, CPUCores: 1.4, RedisCPUCores: 0.1},
-		{Phase: "auto", Elapsed: minute, CPUCores: 1.2},
-		{Phase: "baseline", PerSecond: 30, Elapsed: minute, Completed: 2600, CPUCores: 1.2, RedisCPUCores: 0.1}})
+		{Phase: "auto", PerSecond: 28, Elapsed: minute / 2, Completed: 900, CPUCores: 1.4, RedisCPUCores: 0.1},
+		{Phase: "auto", Elapsed: minute, CPUCores: 1.2}})
 	// 30 ms against the mean of 40 and 50.
 	if math.Abs(got.CPURatio-30.0/45) > 1e-9 {
 		t.Errorf("CPU ratio = %v, want %v", got.CPURatio, 30.0/45)

@@ -244,7 +244,7 @@ var ratioLines = []struct {
 	{"baseline carrying the case's weight / baseline throughput", " (what the weight costs the engine)", func(r bench.Ratios) float64 { return r.WeightRatio }},
 	{"ozgflow (auto) / baseline carrying the case's weight", " (what ozgflow's own work costs beside the engine)", func(r bench.Ratios) float64 { return r.OwnWorkRatio }},
 	{"ozgflow (gewerbe) / gewerbe-baseline throughput", "", func(r bench.Ratios) float64 { return r.GewerbeRatio }},
-	{"baseline / ozgflow (auto) CPU per case, dev and Redis", " (the throughput ratio where the CPU, not the engine's store, sets the pace)",
+	{"baseline / ozgflow (auto) CPU per case (process and Redis)", " (about the throughput ratio where the CPU sets the pace, if a case's CPU stays the same there)",
 		func(r bench.Ratios) float64 { return r.CPURatio }},
 }
 
