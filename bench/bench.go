@@ -213,6 +213,16 @@ func meanRate(results []Result, phase string) float64 {
 	return sum / float64(n)
 }
 
+// CPUPerCase turns the cores a part used in the phase (CPUCores,
+// CPUByRole, RedisCPUCores) into its CPU seconds per completed case; 0
+// when the phase completed none.
+func (r Result) CPUPerCase(cores float64) float64 {
+	if r.Completed == 0 {
+		return 0
+	}
+	return cores * r.Elapsed.Seconds() / float64(r.Completed)
+}
+
 // meanCPUPerCase is the mean over the runs of one phase of the CPU
 // seconds that the process and the Redis server spent per completed case;
 // a run that completed none or whose CPU was not read does not count.
@@ -222,7 +232,7 @@ func meanCPUPerCase(results []Result, phase string) float64 {
 		if r.Phase != phase || r.Completed == 0 || r.CPUCores == 0 {
 			continue
 		}
-		sum += (r.CPUCores + r.RedisCPUCores) * r.Elapsed.Seconds() / float64(r.Completed)
+		sum += r.CPUPerCase(r.CPUCores + r.RedisCPUCores)
 		n++
 	}
 	if n == 0 {

@@ -149,7 +149,7 @@ func printStolenCPU(w io.Writer, rows []bench.Result) {
 // msPerCase turns the cores a part used in a phase into its milliseconds
 // of CPU per completed case.
 func msPerCase(cores float64, res bench.Result) float64 {
-	return cores * res.Elapsed.Seconds() / float64(res.Completed) * 1000
+	return res.CPUPerCase(cores) * 1000
 }
 
 // printCPUByPart prints the CPU of dev's parts in each phase, in cores and
